@@ -1,0 +1,4 @@
+// Injection tokens of @hearth/db.
+
+/** Provider token for {@link DbModuleOptions}. */
+export const DB_OPTIONS = Symbol('hearth:db-options');

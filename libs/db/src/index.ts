@@ -1,0 +1,12 @@
+// @hearth/db: the Prisma schema's generated client, the pg driver-adapter wiring, the Nest
+// PrismaService, the migration runner and the repositories shared across services.
+export * from './generated/prisma';
+export * from './db.constants';
+export * from './db.errors';
+export * from './db.module';
+export * from './migrate.runner';
+export * from './prisma-adapter.factory';
+export * from './prisma-client.factory';
+export * from './prisma.service';
+export * from './repositories/conversation.repository';
+export * from './repositories/message.repository';

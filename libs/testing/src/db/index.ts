@@ -1,0 +1,2 @@
+// Real-PostgreSQL test databases for medium specs.
+export * from './test-database.factory';
