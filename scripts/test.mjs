@@ -15,7 +15,9 @@ step('Static checks: buf lint, buf breaking (against main), tsc, eslint');
 run('bash', ['scripts/buf.sh', 'lint']);
 run('bash', ['scripts/buf.sh', 'breaking']);
 run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json']);
-run('npx', ['--no-install', 'eslint', '--max-warnings=0', '.']);
+// The module-boundary rule reads Nx's cached project graph; build it first or the rule silently skips.
+run('npx', ['--no-install', 'nx', 'show', 'projects'], { stdio: 'ignore', env: { ...process.env, NX_DAEMON: 'false' } });
+run('npx', ['--no-install', 'eslint', '--max-warnings=0', '.'], { env: { ...process.env, NX_DAEMON: 'false' } });
 
 const wasRunning = infrastructureRunning();
 const infraEnv = startInfrastructure();

@@ -4,7 +4,7 @@ import {
   listConversations,
   softDeleteConversation,
   type PrismaClient,
-} from '@hearth/db';
+} from '../src';
 import { createTestDatabase, type TestDatabase } from '@hearth/testing';
 
 import { seedTenantUser } from './db-fixtures';

@@ -1,7 +1,7 @@
 // Seed helpers shared by the db medium specs.
 import { randomUUID } from 'node:crypto';
 
-import type { PrismaClient } from '@hearth/db';
+import type { PrismaClient } from '../src';
 
 export async function seedTenantUser(prisma: PrismaClient): Promise<{ tenantId: string; userId: string }> {
   const tenant = await prisma.tenant.create({ data: { name: 'Acme', slug: `acme-${randomUUID()}` } });

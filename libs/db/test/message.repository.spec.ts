@@ -9,7 +9,7 @@ import {
   isUniqueViolation,
   softDeleteConversation,
   type PrismaClient,
-} from '@hearth/db';
+} from '../src';
 import { createTestDatabase, type TestDatabase } from '@hearth/testing';
 
 import { seedTenantUser } from './db-fixtures';

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 
-import { migrateDeploy, MIGRATIONS_DIR } from '@hearth/db';
+import { migrateDeploy, MIGRATIONS_DIR } from '../src';
 import { createTestDatabase, type TestDatabase } from '@hearth/testing';
 
 // The template behind createTestDatabase() was built by `migrate deploy` on an empty database, so

@@ -1,4 +1,4 @@
-import { DbModule, PrismaService } from '@hearth/db';
+import { DbModule, PrismaService } from '../src';
 import { createTestDatabase, type TestDatabase } from '@hearth/testing';
 
 import { Module } from '@nestjs/common';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { isUniqueViolation, type PrismaClient } from '@hearth/db';
+import { isUniqueViolation, type PrismaClient } from '../src';
 import { createTestDatabase, type TestDatabase } from '@hearth/testing';
 
 // Deduplication the platform relies on lives in the schema; these pin it down.

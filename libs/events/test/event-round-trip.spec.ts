@@ -10,7 +10,7 @@ import {
   EventValidationError,
   usageEventSchema,
   type UsageEvent,
-} from '@hearth/events';
+} from '../src';
 import { createLogger, startTelemetry, withSpan, type TelemetryShutdown } from '@hearth/telemetry';
 import { createTestDatabase, type TestDatabase } from '@hearth/testing';
 

@@ -8,7 +8,7 @@ import {
   EventProducer,
   OutboxRelay,
   usageEventSchema,
-} from '@hearth/events';
+} from '../src';
 import { createLogger } from '@hearth/telemetry';
 import { createTestDatabase, type TestDatabase } from '@hearth/testing';
 

@@ -10,7 +10,7 @@ import {
   OutboxRelay,
   USAGE_TOPIC,
   type UsageEvent,
-} from '@hearth/events';
+} from '../src';
 import { createLogger } from '@hearth/telemetry';
 import { createTestDatabase, KafkaBroker, type TestDatabase } from '@hearth/testing';
 

@@ -1,7 +1,7 @@
 // Event builders and Kafka plumbing shared by the medium specs.
 import { randomUUID } from 'node:crypto';
 
-import type { UsageEventInput } from '@hearth/events';
+import type { UsageEventInput } from '../../src';
 
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 
