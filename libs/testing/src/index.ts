@@ -1,0 +1,5 @@
+// Test helpers shared by every project's specs.
+export * from './gguf';
+export * from './llama';
+export * from './infra';
+export * from './db';
