@@ -1,0 +1,40 @@
+// Inference worker: which model to load, on which backend, and how many sequences share one context.
+import { availableParallelism } from 'node:os';
+
+import { z } from 'zod';
+
+import { baseEnv, grpcServerEnv, positiveInt, toBase, toGrpcServer } from '../env-fields';
+
+export const inferenceWorkerConfigSchema = z
+  .object({
+    ...baseEnv,
+    ...grpcServerEnv,
+    GRPC_PORT: grpcServerEnv.GRPC_PORT.default(50056),
+    MODEL_ID: z.string().min(1).default('default'),
+    /** A local GGUF path or a Hugging Face URI (hf:owner/repo/file.gguf). */
+    MODEL_SOURCE: z.string().min(1),
+    MODEL_SHA256: z.string().regex(/^[a-f0-9]{64}$/, 'expected 64 lowercase hex characters').optional(),
+    MODEL_CACHE_DIR: z.string().min(1).default('.local/models'),
+    WORKER_GPU: z.enum(['auto', 'cuda', 'vulkan', 'metal', 'cpu']).default('auto'),
+    // node-llama-cpp defaults to 4 threads, which on a 2-core machine ran 25x slower: always set it.
+    WORKER_THREADS: positiveInt().default(availableParallelism()),
+    WORKER_SLOTS: positiveInt().max(64).default(4),
+    WORKER_CONTEXT_SIZE: positiveInt().default(4096),
+    WORKER_BATCH_SIZE: positiveInt().default(512),
+    WORKER_QUEUE_MAX: positiveInt().default(64),
+  })
+  .transform((env) => ({
+    ...toBase(env, 'inference-worker'),
+    grpc: toGrpcServer(env),
+    model: { id: env.MODEL_ID, source: env.MODEL_SOURCE, sha256: env.MODEL_SHA256, cacheDir: env.MODEL_CACHE_DIR },
+    runtime: {
+      gpu: env.WORKER_GPU,
+      threads: env.WORKER_THREADS,
+      slots: env.WORKER_SLOTS,
+      contextSize: env.WORKER_CONTEXT_SIZE,
+      batchSize: env.WORKER_BATCH_SIZE,
+      queueMax: env.WORKER_QUEUE_MAX,
+    },
+  }));
+
+export type InferenceWorkerConfig = z.output<typeof inferenceWorkerConfigSchema>;
