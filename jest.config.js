@@ -1,4 +1,13 @@
 // One Jest run over every project, so `npm test` prints a single summary.
-module.exports = {
-  projects: ['<rootDir>/libs/*/jest.config.js', '<rootDir>/apps/*/jest.config.js'],
-};
+const { existsSync, readdirSync } = require('node:fs');
+const { join } = require('node:path');
+
+const projects = ['libs', 'apps'].flatMap((folder) =>
+  existsSync(join(__dirname, folder))
+    ? readdirSync(join(__dirname, folder))
+        .filter((name) => existsSync(join(__dirname, folder, name, 'jest.config.js')))
+        .map((name) => `<rootDir>/${folder}/${name}/jest.config.js`)
+    : [],
+);
+
+module.exports = { projects };

@@ -40,7 +40,7 @@ if (!wasRunning && process.env.HEARTH_KEEP_INFRA !== '1') {
   spawnSync('bash', ['deploy/local/infra.sh', 'down'], { cwd: root, stdio: 'inherit' });
 }
 
-let summary = 'jest: no report written';
+let summary = 'no report written';
 try {
   const report = JSON.parse(readFileSync(reportFile, 'utf8'));
   const skipped = report.numPendingTests + report.numTodoTests;
