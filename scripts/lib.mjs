@@ -56,9 +56,8 @@ export function startInfrastructure() {
     process.exit(1);
   }
   const vars = {};
-  for (const line of env.stdout.split('\n')) {
-    const match = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (match) vars[match[1]] = match[2].replace(/^['"]|['"]$/g, '');
+  for (const match of env.stdout.matchAll(/([A-Z][A-Z0-9_]*)=('[^']*'|"[^"]*"|\S+)/g)) {
+    vars[match[1]] = match[2].replace(/^['"]|['"]$/g, '');
   }
   return vars;
 }
