@@ -1,0 +1,140 @@
+// Owns the engine's request and event shapes: what the gRPC layer builds from the wire and what it
+// streams back. Field names in errors are the public (snake_case) names, listed in FIELD.
+
+export type ChatRole = 'system' | 'developer' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  readonly role: ChatRole;
+  readonly content: string;
+}
+
+/** Chat messages rendered with the model's own template, or a raw prompt (BOS is still added). */
+export type PromptInput = { readonly messages: readonly ChatMessage[] } | { readonly prompt: string };
+
+/** Admission tiers: `high` is served first and is the last to be shed when the queue is full. */
+export type RequestPriority = 'high' | 'normal' | 'low';
+
+export interface SamplingOptions {
+  /** 0 is greedy. Default 0.8. */
+  readonly temperature?: number;
+  /** Default 0.95. */
+  readonly topP?: number;
+  /** 0 disables. Default 40. */
+  readonly topK?: number;
+  /** Default 0.05. */
+  readonly minP?: number;
+  /** Same seed, same prompt, same parameters (run alone) → same output. Random when unset. */
+  readonly seed?: number;
+  /** llama.cpp-style multiplicative penalty; 1 disables. Default 1. */
+  readonly repetitionPenalty?: number;
+  /** OpenAI-style additive penalties in [-2, 2]. Default 0. */
+  readonly frequencyPenalty?: number;
+  readonly presencePenalty?: number;
+  /** Completion tokens at most; defaults to what is left of the slot's context. */
+  readonly maxTokens?: number;
+  /** Up to 4 strings; generation stops before them and they never appear in the output. */
+  readonly stop?: readonly string[];
+}
+
+export type ResponseFormat =
+  | { readonly type: 'text' }
+  | { readonly type: 'json_object' }
+  | {
+      readonly type: 'json_schema';
+      readonly schema: Readonly<Record<string, unknown>>;
+      readonly name?: string;
+    };
+
+export interface GenerationRequest {
+  /** Correlates logs and metrics; not interpreted. */
+  readonly requestId: string;
+  readonly input: PromptInput;
+  readonly sampling?: SamplingOptions;
+  readonly responseFormat?: ResponseFormat;
+  readonly priority?: RequestPriority;
+  /**
+   * KV prefix sharing happens only between requests with the same salt (a slot remembers the salt
+   * that filled it). Pass the tenant id unless the tenant opted in to sharing; unset shares with
+   * every other unsalted request.
+   */
+  readonly cacheSalt?: string;
+  /** Absolute deadline (epoch ms), honoured in the queue and during generation. */
+  readonly deadlineAt?: number;
+  /** Aborting cancels the request; a running one frees its slot within one decode step. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * stop: end of generation, a stop sequence or the template's end-of-turn;
+ * length: max_tokens or the context is full; cancelled: the caller aborted;
+ * deadline: the deadline passed after generation started (text so far is kept).
+ */
+export type FinishReason = 'stop' | 'length' | 'cancelled' | 'deadline';
+
+export interface Usage {
+  readonly promptTokens: number;
+  /** Prompt tokens whose KV state was reused from a slot instead of being evaluated. */
+  readonly cachedPromptTokens: number;
+  readonly completionTokens: number;
+}
+
+export interface Timings {
+  readonly queuedMs: number;
+  /** From admission to the first sampled token (prefill included). */
+  readonly timeToFirstTokenMs: number | undefined;
+  readonly totalMs: number;
+}
+
+export type GenerationEvent =
+  | {
+      readonly type: 'started';
+      readonly slot: number;
+      readonly promptTokens: number;
+      readonly cachedPromptTokens: number;
+      readonly queuedMs: number;
+    }
+  | { readonly type: 'delta'; readonly text: string; readonly completionTokens: number }
+  | {
+      readonly type: 'done';
+      readonly finishReason: FinishReason;
+      readonly usage: Usage;
+      readonly timings: Timings;
+      readonly seed: number;
+    };
+
+export interface GenerationResult {
+  readonly requestId: string;
+  readonly text: string;
+  readonly finishReason: FinishReason;
+  readonly usage: Usage;
+  readonly timings: Timings;
+  readonly seed: number;
+}
+
+export interface GenerationHandle extends AsyncIterable<GenerationEvent> {
+  readonly requestId: string;
+  /** Settles when the request ends, whether or not the events are consumed. */
+  readonly result: Promise<GenerationResult>;
+  cancel(): void;
+}
+
+/** Public field names used in InvalidRequestError. */
+export const FIELD = {
+  messages: 'messages',
+  prompt: 'prompt',
+  temperature: 'temperature',
+  topP: 'top_p',
+  topK: 'top_k',
+  minP: 'min_p',
+  seed: 'seed',
+  repetitionPenalty: 'repetition_penalty',
+  frequencyPenalty: 'frequency_penalty',
+  presencePenalty: 'presence_penalty',
+  maxTokens: 'max_tokens',
+  stop: 'stop',
+  responseFormat: 'response_format',
+  jsonSchema: 'response_format.json_schema',
+  priority: 'priority',
+  deadline: 'deadline',
+  input: 'input',
+} as const;

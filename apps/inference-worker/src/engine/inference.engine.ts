@@ -1,0 +1,208 @@
+// Owns the engine's public API, the one surface the gRPC layer talks to: generate (streamed) and
+// complete (collected) with validation, chat templating, grammars and admission; tokenize and
+// embeddings; metrics and health. Everything llama.cpp-specific stays behind it.
+import { EmbeddingResult, EmbeddingService } from './embedding/embedding.service';
+import { InvalidRequestError } from './engine.errors';
+import { EngineLogger, silentLogger } from './engine.logger';
+import { GenerationStream } from './generation.stream';
+import {
+  FIELD,
+  GenerationHandle,
+  GenerationRequest,
+  GenerationResult,
+  PromptInput,
+} from './generation.types';
+import { ComputeBackend, LoadedModel } from './model/model-loader.adapter';
+import { loadNodeLlamaCpp, type Token } from './model/node-llama-cpp.module';
+import { ChatPromptBuilder } from './request/chat-prompt.builder';
+import { GrammarCache, grammarStopStrings } from './request/grammar.cache';
+import { validateRequest } from './request/sampling-params.validator';
+import { BatchScheduler, ScheduledJob } from './scheduler/batch.scheduler';
+import { EngineMetricsSnapshot } from './scheduler/engine.metrics';
+
+export interface InferenceEngineOptions {
+  /** Concurrent sequences in the one context. */
+  readonly slots: number;
+  /** Tokens per slot (prompt + completion). */
+  readonly contextSize: number;
+  readonly batchSize: number;
+  readonly queueMax: number;
+  /** Prompt tokens per step while other slots decode (default 128). */
+  readonly prefillChunkTokens?: number;
+  /** Default true: full KV cache on sliding-window models so long prefixes can be reused. */
+  readonly swaFullCache?: boolean;
+  /** Compiled JSON-schema grammars kept (default 64). */
+  readonly grammarCacheSize?: number;
+  /** Embedding context size (default min(contextSize, 2048)). */
+  readonly embeddingContextSize?: number;
+  readonly logger?: EngineLogger;
+}
+
+export interface EngineInfo {
+  readonly modelPath: string;
+  readonly modelSha256: string | undefined;
+  readonly backend: ComputeBackend;
+  readonly threads: number;
+  readonly slots: number;
+  readonly contextSize: number;
+  readonly batchSize: number;
+  readonly trainContextSize: number;
+  readonly chatTemplate: string;
+}
+
+export interface EngineHealth {
+  readonly ready: boolean;
+  readonly queueDepth: number;
+  readonly activeSlots: number;
+  readonly freeSlots: number;
+}
+
+export class InferenceEngine {
+  private closed = false;
+
+  private constructor(
+    private readonly loaded: LoadedModel,
+    private readonly scheduler: BatchScheduler,
+    private readonly prompts: ChatPromptBuilder,
+    private readonly grammars: GrammarCache,
+    private readonly embeddings: EmbeddingService,
+    readonly info: EngineInfo,
+  ) {}
+
+  static async create(loaded: LoadedModel, options: InferenceEngineOptions): Promise<InferenceEngine> {
+    const logger = options.logger ?? silentLogger;
+    const llamaCpp = await loadNodeLlamaCpp();
+    const scheduler = await BatchScheduler.create(
+      llamaCpp,
+      loaded.model,
+      {
+        slots: options.slots,
+        contextSize: options.contextSize,
+        batchSize: options.batchSize,
+        threads: loaded.threads,
+        queueMax: options.queueMax,
+        prefillChunkTokens: options.prefillChunkTokens ?? 128,
+        swaFullCache: options.swaFullCache ?? true,
+      },
+      logger,
+    );
+    const prompts = await ChatPromptBuilder.create(loaded.model);
+    const embeddings = new EmbeddingService(loaded.model, {
+      contextSize: options.embeddingContextSize ?? Math.min(options.contextSize, 2048),
+      threads: loaded.threads,
+    });
+    const info: EngineInfo = {
+      modelPath: loaded.path,
+      modelSha256: loaded.sha256,
+      backend: loaded.backend,
+      threads: loaded.threads,
+      slots: options.slots,
+      contextSize: options.contextSize,
+      batchSize: options.batchSize,
+      trainContextSize: loaded.trainContextSize,
+      chatTemplate: prompts.templateName,
+    };
+    logger.info({ ...info }, 'inference engine ready');
+    return new InferenceEngine(
+      loaded,
+      scheduler,
+      prompts,
+      new GrammarCache(loaded.llama, options.grammarCacheSize ?? 64),
+      embeddings,
+      info,
+    );
+  }
+
+  /**
+   * Validates, renders and queues a request; the handle streams `started`, `delta`… and `done`.
+   * Rejects with InvalidRequestError, QueueFullError, DeadlineExceededError or EngineClosedError.
+   */
+  async generate(request: GenerationRequest): Promise<GenerationHandle> {
+    const { sampling, priority } = validateRequest(request);
+    const rendered = this.prompts.render(request.input);
+    const contextSize = this.info.contextSize;
+    // One position stays free: the last sampled token is never evaluated, and node-llama-cpp
+    // shifts the context (silently dropping the prompt's start) when a sequence is full.
+    const room = contextSize - 1 - rendered.tokens.length;
+    if (room < 1) {
+      const field = 'messages' in request.input ? FIELD.messages : FIELD.prompt;
+      throw InvalidRequestError.of(
+        field,
+        `the prompt is ${rendered.tokens.length} tokens; the context holds ${contextSize} including the completion`,
+      );
+    }
+    const grammar = await this.grammars.forFormat(request.responseFormat);
+    // The stream exists before the job it cancels, so cancel() reaches the job through this holder.
+    const submitted: { job?: ScheduledJob } = {};
+    const stream = new GenerationStream(
+      request.requestId,
+      () => submitted.job && this.scheduler.cancel(submitted.job),
+    );
+    submitted.job = this.scheduler.submit(
+      {
+        requestId: request.requestId,
+        priority,
+        salt: request.cacheSalt,
+        deadlineAt: request.deadlineAt,
+        promptTokens: rendered.tokens,
+        stopStrings: [...rendered.stopStrings, ...grammarStopStrings(grammar)],
+        stopTokens: rendered.stopTokens,
+        sampling,
+        maxTokens: Math.min(sampling.maxTokens ?? room, room),
+        grammar,
+        stream,
+      },
+      request.signal,
+    );
+    return stream;
+  }
+
+  /** generate() collected into one result. */
+  async complete(request: GenerationRequest): Promise<GenerationResult> {
+    const handle = await this.generate(request);
+    return handle.result;
+  }
+
+  tokenize(text: string, options: { specialTokens?: boolean } = {}): Token[] {
+    return this.loaded.model.tokenize(text, options.specialTokens ?? false);
+  }
+
+  detokenize(tokens: readonly Token[]): string {
+    return this.loaded.model.detokenize(tokens);
+  }
+
+  /** Prompt tokens a request would use, template included (for context budgeting). */
+  countPromptTokens(input: PromptInput): number {
+    return this.prompts.render(input).tokens.length;
+  }
+
+  embed(inputs: readonly string[]): Promise<EmbeddingResult> {
+    return this.embeddings.embed(inputs);
+  }
+
+  metrics(): EngineMetricsSnapshot {
+    return this.scheduler.metrics.snapshot({
+      activeSlots: this.scheduler.activeSlots,
+      queueDepth: this.scheduler.queueDepth,
+    });
+  }
+
+  health(): EngineHealth {
+    const active = this.scheduler.activeSlots;
+    return {
+      ready: !this.closed,
+      queueDepth: this.scheduler.queueDepth,
+      activeSlots: active,
+      freeSlots: this.scheduler.slotCount - active,
+    };
+  }
+
+  /** Refuses new work, fails queued requests, cancels running ones and frees the model. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.scheduler.close();
+    await this.embeddings.dispose();
+    await this.loaded.dispose();
+  }
+}

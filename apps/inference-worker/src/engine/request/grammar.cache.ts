@@ -1,0 +1,105 @@
+// Owns constrained-decoding grammars: `json_object` uses llama.cpp's generic JSON grammar and
+// `json_schema` a grammar compiled from the schema. Compiling is the expensive part, so compiled
+// grammars are kept in a small LRU keyed by the schema's canonical JSON (key order does not matter).
+// node-llama-cpp degrades what it does not understand (an unknown type becomes `null`, a dangling
+// $ref becomes "any"), so a schema must first be a valid JSON Schema (checked with ajv), or the
+// request is refused instead of being constrained by something weaker than asked.
+import Ajv from 'ajv';
+
+import { InvalidRequestError } from '../engine.errors';
+import { FIELD, ResponseFormat } from '../generation.types';
+import type { Llama, LlamaGrammar } from '../model/node-llama-cpp.module';
+
+export class GrammarCache {
+  private readonly compiled = new Map<string, Promise<LlamaGrammar>>();
+  private readonly ajv = new Ajv({ strict: false, validateSchema: true });
+
+  constructor(
+    private readonly llama: Llama,
+    private readonly capacity = 64,
+  ) {}
+
+  get size(): number {
+    return this.compiled.size;
+  }
+
+  /** undefined for free text; throws InvalidRequestError naming the schema when it cannot compile. */
+  async forFormat(format: ResponseFormat | undefined): Promise<LlamaGrammar | undefined> {
+    if (format === undefined || format.type === 'text') return undefined;
+    if (format.type === 'json_object') return this.get('json_object', () => this.llama.getGrammarFor('json'));
+    const key = `json_schema:${canonicalJson(format.schema)}`;
+    if (!this.compiled.has(key)) this.checkSchema(format.schema);
+    try {
+      // The schema arrives as plain JSON; node-llama-cpp's GbnfJsonSchema type only narrows it.
+      return await this.get(key, () =>
+        this.llama.createGrammarForJsonSchema(
+          format.schema as Parameters<Llama['createGrammarForJsonSchema']>[0],
+        ),
+      );
+    } catch (error) {
+      throw InvalidRequestError.of(
+        `${FIELD.jsonSchema}.schema`,
+        `unsupported JSON schema: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  private checkSchema(schema: object): void {
+    try {
+      this.ajv.compile(schema);
+    } catch (error) {
+      throw InvalidRequestError.of(
+        `${FIELD.jsonSchema}.schema`,
+        `not a valid JSON schema: ${(error as Error).message}`,
+      );
+    } finally {
+      // Only the verdict is needed; ajv would otherwise keep every schema it ever saw.
+      this.ajv.removeSchema(schema);
+    }
+  }
+
+  private get(key: string, compile: () => Promise<LlamaGrammar>): Promise<LlamaGrammar> {
+    const hit = this.compiled.get(key);
+    if (hit !== undefined) {
+      this.compiled.delete(key);
+      this.compiled.set(key, hit);
+      return hit;
+    }
+    const pending = compile();
+    this.compiled.set(key, pending);
+    pending.catch(() => this.compiled.delete(key));
+    while (this.compiled.size > this.capacity)
+      this.compiled.delete(this.compiled.keys().next().value as string);
+    return pending;
+  }
+}
+
+/**
+ * The grammar's plain-text stop triggers (node-llama-cpp's JSON grammars stop on a run of newlines,
+ * the whitespace loop small models fall into once the JSON value is complete).
+ */
+export function grammarStopStrings(grammar: LlamaGrammar | undefined): string[] {
+  if (grammar === undefined) return [];
+  return grammar.stopGenerationTriggers.flatMap((trigger) => {
+    const values: readonly unknown[] =
+      typeof trigger === 'string'
+        ? [trigger]
+        : Array.isArray(trigger)
+          ? trigger
+          : (trigger as { values: readonly unknown[] }).values;
+    return values.every((v): v is string => typeof v === 'string') && values.length > 0
+      ? [values.join('')]
+      : [];
+  });
+}
+
+/** JSON with object keys sorted at every level, so equal schemas share one cache entry. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
+}

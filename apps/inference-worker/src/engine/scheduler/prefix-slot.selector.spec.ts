@@ -1,0 +1,45 @@
+import type { Token } from '../model/node-llama-cpp.module';
+import { choosePrefixSlot, commonPrefixLength, SlotCandidate } from './prefix-slot.selector';
+
+// Token ids are branded numbers in node-llama-cpp's types.
+const t = (ids: number[]): Token[] => ids as Token[];
+
+const slot = (
+  index: number,
+  cachedTokens: number[],
+  salt: string | undefined | null,
+  lastUsedAt = 0,
+): SlotCandidate => ({ index, cachedTokens: t(cachedTokens), salt, lastUsedAt });
+
+describe(choosePrefixSlot.name, () => {
+  const prompt = t([1, 2, 3, 4, 5, 6]);
+
+  it('picks the slot sharing the longest prefix', () => {
+    const free = [slot(0, [1, 2, 9], undefined), slot(1, [1, 2, 3, 4, 7], undefined), slot(2, [], null)];
+    expect(choosePrefixSlot(free, prompt, undefined)).toEqual({ index: 1, sharedPrefix: 4 });
+  });
+
+  it('does not share a prefix across cache salts', () => {
+    const free = [slot(0, [1, 2, 3, 4, 5], 'tenant-a', 5), slot(1, [], null, 9)];
+    expect(choosePrefixSlot(free, prompt, 'tenant-b')).toEqual({ index: 0, sharedPrefix: 0 });
+    expect(choosePrefixSlot(free, prompt, 'tenant-a')).toEqual({ index: 0, sharedPrefix: 5 });
+    expect(choosePrefixSlot(free, prompt, undefined)?.sharedPrefix).toBe(0);
+  });
+
+  it('breaks ties by least recent use, keeping warm caches for later', () => {
+    const free = [slot(0, [8], undefined, 30), slot(1, [9], undefined, 10), slot(2, [7], undefined, 20)];
+    expect(choosePrefixSlot(free, prompt, undefined)).toEqual({ index: 1, sharedPrefix: 0 });
+  });
+
+  it('returns undefined when no slot is free', () => {
+    expect(choosePrefixSlot([], prompt, undefined)).toBeUndefined();
+  });
+});
+
+describe(commonPrefixLength.name, () => {
+  it('counts equal leading tokens', () => {
+    expect(commonPrefixLength(t([1, 2, 3]), t([1, 2, 4]))).toBe(2);
+    expect(commonPrefixLength(t([1, 2]), t([1, 2, 3]))).toBe(2);
+    expect(commonPrefixLength(t([]), t([1]))).toBe(0);
+  });
+});

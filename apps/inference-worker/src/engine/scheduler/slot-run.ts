@@ -1,0 +1,131 @@
+// Owns one request's life inside a slot: which prompt tokens are still to be prefilled, the
+// node-llama-cpp generator that samples its tokens, and turning those tokens into client text
+// (incremental UTF-8, stop sequences, stop tokens, max_tokens). The scheduler decides when it runs.
+import { IncrementalDetokenizer } from '../decode/incremental-detokenizer';
+import { StopSequenceMatcher } from '../decode/stop-sequence.matcher';
+import { FinishReason } from '../generation.types';
+import type {
+  LlamaContextSequence,
+  LlamaModel,
+  NodeLlamaCpp,
+  SequenceEvaluateOptions,
+  Token,
+} from '../model/node-llama-cpp.module';
+import type { PreparedJob } from './batch.scheduler';
+
+export type StepOutcome =
+  | { readonly kind: 'prefilled' }
+  | { readonly kind: 'token'; readonly token: Token }
+  | { readonly kind: 'ended' };
+
+/** What a sampled token means for the request: text to send, and whether it is over. */
+export interface TokenVerdict {
+  readonly emit: string;
+  readonly finish?: FinishReason;
+  /** The stop was a stop sequence: the held-back text after it is dropped, not flushed. */
+  readonly stopSequenceHit?: boolean;
+}
+
+const PREFILLED: StepOutcome = { kind: 'prefilled' };
+const ENDED: StepOutcome = { kind: 'ended' };
+/** Tokens the repetition penalties look back over (llama-server's repeat_last_n). */
+const PENALTY_WINDOW = 64;
+
+export class SlotRun {
+  readonly generated: Token[] = [];
+  readonly admittedAt = Date.now();
+  firstTokenAt: number | undefined;
+  cancelRequested = false;
+  /** Prompt tokens not yet evaluated. */
+  private readonly pending: Token[];
+  private generator: AsyncGenerator<Token, void, void | Token | Token[]> | undefined;
+  private readonly detokenizer: IncrementalDetokenizer;
+  private readonly stopMatcher: StopSequenceMatcher;
+  private readonly grammarState: SequenceEvaluateOptions['grammarEvaluationState'];
+
+  constructor(
+    readonly job: PreparedJob,
+    private readonly sequence: LlamaContextSequence,
+    /** Prompt tokens whose KV state the slot already held. */
+    readonly cachedPromptTokens: number,
+    model: LlamaModel,
+    llamaCpp: NodeLlamaCpp,
+  ) {
+    this.pending = job.promptTokens.slice(cachedPromptTokens);
+    this.detokenizer = new IncrementalDetokenizer((tokens, last) => model.detokenize(tokens, false, last));
+    this.stopMatcher = new StopSequenceMatcher([...job.sampling.stop, ...job.stopStrings]);
+    this.grammarState =
+      job.grammar && new llamaCpp.LlamaGrammarEvaluationState({ model, grammar: job.grammar });
+  }
+
+  /** True once the prompt is in and tokens are being sampled. */
+  get decoding(): boolean {
+    return this.generator !== undefined;
+  }
+
+  /**
+   * Starts this step's work: the next prompt chunk, or evaluating the last token and sampling the
+   * next. It calls into the context synchronously (no await before it), so the scheduler can issue
+   * every slot's work in the same tick and node-llama-cpp puts it all in one batch.
+   */
+  advance(chunk: number): Promise<StepOutcome> {
+    if (this.generator === undefined) {
+      if (this.pending.length > chunk) {
+        return this.sequence
+          .evaluateWithoutGeneratingNewTokens(this.pending.splice(0, chunk))
+          .then(() => PREFILLED);
+      }
+      // The last prompt chunk starts generation. The generator keeps one sampler (so one RNG
+      // stream for the seed, one grammar state, one penalty window) for the whole request.
+      this.generator = this.sequence.evaluate(this.pending.splice(0), this.samplerOptions());
+    }
+    return this.generator.next().then((r) => (r.done ? ENDED : { kind: 'token', token: r.value }));
+  }
+
+  accept(token: Token): TokenVerdict {
+    this.firstTokenAt ??= Date.now();
+    if (this.job.stopTokens.has(token)) return { emit: '', finish: 'stop' };
+    this.generated.push(token);
+    const { emit, stopped } = this.stopMatcher.push(this.detokenizer.push(token));
+    if (stopped) return { emit, finish: 'stop', stopSequenceHit: true };
+    if (this.generated.length >= this.job.maxTokens) return { emit, finish: 'length' };
+    return { emit };
+  }
+
+  /** Text still held back when generation ends for a reason other than a stop sequence. */
+  flushTail(): string {
+    const tail = this.stopMatcher.push(this.detokenizer.flush());
+    return tail.stopped ? tail.emit : tail.emit + this.stopMatcher.flush();
+  }
+
+  /**
+   * Returning the generator disposes its sampler. The KV state (the prompt and all but the last
+   * sampled token) stays in the sequence for the next request's prefix.
+   */
+  async close(): Promise<void> {
+    await this.generator?.return().catch(() => undefined);
+  }
+
+  private samplerOptions(): SequenceEvaluateOptions {
+    const s = this.job.sampling;
+    const penalize = s.repetitionPenalty !== 1 || s.frequencyPenalty !== 0 || s.presencePenalty !== 0;
+    const prompt = this.job.promptTokens;
+    return {
+      temperature: s.temperature,
+      topK: s.topK,
+      topP: s.topP,
+      minP: s.minP,
+      seed: s.seed,
+      grammarEvaluationState: this.grammarState,
+      repeatPenalty: penalize
+        ? {
+            punishTokens: () => [...prompt.slice(-PENALTY_WINDOW), ...this.generated].slice(-PENALTY_WINDOW),
+            maxPunishTokens: PENALTY_WINDOW,
+            penalty: s.repetitionPenalty,
+            frequencyPenalty: s.frequencyPenalty,
+            presencePenalty: s.presencePenalty,
+          }
+        : undefined,
+    };
+  }
+}
