@@ -1,2 +1,9 @@
 // Medium specs load real llama.cpp (node-llama-cpp is ESM-only), so Jest runs with --experimental-vm-modules.
-module.exports = { ...require('../../jest.preset.js'), displayName: 'inference-worker', rootDir: __dirname };
+// Loading it into a Jest worker takes seconds on a busy 2-core machine (the ESM graph is linked in the
+// sandbox), more than Jest's default 5 s for a beforeAll that starts an engine.
+module.exports = {
+  ...require('../../jest.preset.js'),
+  displayName: 'inference-worker',
+  rootDir: __dirname,
+  testTimeout: 30_000,
+};

@@ -8,8 +8,28 @@ export interface ChatMessage {
   readonly content: string;
 }
 
-/** Chat messages rendered with the model's own template, or a raw prompt (BOS is still added). */
-export type PromptInput = { readonly messages: readonly ChatMessage[] } | { readonly prompt: string };
+/** A function offered to the model, documented through the chat template's own function syntax. */
+export interface ChatFunction {
+  readonly name: string;
+  readonly description?: string;
+  /** JSON schema of the parameters object. */
+  readonly parameters?: Readonly<Record<string, unknown>>;
+}
+
+/** How the chat template writes a function call as text: `<prefix>name<paramsPrefix>{json}<suffix>`. */
+export interface FunctionCallSyntax {
+  readonly prefix: string;
+  readonly paramsPrefix: string;
+  readonly suffix: string;
+}
+
+/**
+ * Chat messages rendered with the model's own template (with `functions` documented in it when the
+ * template has a plain-text function syntax), or a raw prompt (BOS is still added).
+ */
+export type PromptInput =
+  | { readonly messages: readonly ChatMessage[]; readonly functions?: readonly ChatFunction[] }
+  | { readonly prompt: string };
 
 /** Admission tiers: `high` is served first and is the last to be shed when the queue is full. */
 export type RequestPriority = 'high' | 'normal' | 'low';
@@ -93,7 +113,13 @@ export type GenerationEvent =
       readonly cachedPromptTokens: number;
       readonly queuedMs: number;
     }
-  | { readonly type: 'delta'; readonly text: string; readonly completionTokens: number }
+  | {
+      readonly type: 'delta';
+      readonly text: string;
+      readonly completionTokens: number;
+      /** Ids of the tokens sampled since the previous delta (stop-sequence tokens included). */
+      readonly tokenIds?: readonly number[];
+    }
   | {
       readonly type: 'done';
       readonly finishReason: FinishReason;

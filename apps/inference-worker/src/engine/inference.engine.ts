@@ -7,6 +7,7 @@ import { EngineLogger, silentLogger } from './engine.logger';
 import { GenerationStream } from './generation.stream';
 import {
   FIELD,
+  FunctionCallSyntax,
   GenerationHandle,
   GenerationRequest,
   GenerationResult,
@@ -48,6 +49,10 @@ export interface EngineInfo {
   readonly batchSize: number;
   readonly trainContextSize: number;
   readonly chatTemplate: string;
+  /** How the chat template writes function calls as text; undefined when it cannot be parsed back. */
+  readonly functionCallSyntax: FunctionCallSyntax | undefined;
+  /** GPU device names llama.cpp reports; empty on CPU. */
+  readonly gpuDeviceNames: readonly string[];
 }
 
 export interface EngineHealth {
@@ -101,6 +106,8 @@ export class InferenceEngine {
       batchSize: options.batchSize,
       trainContextSize: loaded.trainContextSize,
       chatTemplate: prompts.templateName,
+      functionCallSyntax: prompts.functionCallSyntax,
+      gpuDeviceNames: loaded.backend === 'cpu' ? [] : await loaded.llama.getGpuDeviceNames(),
     };
     logger.info({ ...info }, 'inference engine ready');
     return new InferenceEngine(
@@ -176,6 +183,11 @@ export class InferenceEngine {
     return this.prompts.render(input).tokens.length;
   }
 
+  /** The prompt tokens a request would be evaluated with, template included. */
+  promptTokens(input: PromptInput): Token[] {
+    return this.prompts.render(input).tokens;
+  }
+
   embed(inputs: readonly string[]): Promise<EmbeddingResult> {
     return this.embeddings.embed(inputs);
   }
@@ -185,6 +197,12 @@ export class InferenceEngine {
       activeSlots: this.scheduler.activeSlots,
       queueDepth: this.scheduler.queueDepth,
     });
+  }
+
+  /** KV cache occupancy in cells (one cell per cached token per slot). */
+  kvCache(): { usedCells: number; totalCells: number } {
+    const { used, total } = this.scheduler.kvCells();
+    return { usedCells: used, totalCells: total };
   }
 
   health(): EngineHealth {

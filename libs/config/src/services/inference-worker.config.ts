@@ -13,7 +13,10 @@ export const inferenceWorkerConfigSchema = z
     MODEL_ID: z.string().min(1).default('default'),
     /** A local GGUF path or a Hugging Face URI (hf:owner/repo/file.gguf). */
     MODEL_SOURCE: z.string().min(1),
-    MODEL_SHA256: z.string().regex(/^[a-f0-9]{64}$/, 'expected 64 lowercase hex characters').optional(),
+    MODEL_SHA256: z
+      .string()
+      .regex(/^[a-f0-9]{64}$/, 'expected 64 lowercase hex characters')
+      .optional(),
     MODEL_CACHE_DIR: z.string().min(1).default('.local/models'),
     WORKER_GPU: z.enum(['auto', 'cuda', 'vulkan', 'metal', 'cpu']).default('auto'),
     // node-llama-cpp defaults to 4 threads, which on a 2-core machine ran 25x slower: always set it.
@@ -22,11 +25,22 @@ export const inferenceWorkerConfigSchema = z
     WORKER_CONTEXT_SIZE: positiveInt().default(4096),
     WORKER_BATCH_SIZE: positiveInt().default(512),
     WORKER_QUEUE_MAX: positiveInt().default(64),
+    /** How long SIGTERM waits for running generations before cancelling them. */
+    WORKER_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+    /** Stable instance id for Stats and logs; defaults to `<hostname>-<pid>`. */
+    WORKER_ID: z.string().min(1).optional(),
+    /** Prometheus /metrics listener (on GRPC_HOST); 0 lets the OS pick a free port (logged). */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   })
   .transform((env) => ({
     ...toBase(env, 'inference-worker'),
     grpc: toGrpcServer(env),
-    model: { id: env.MODEL_ID, source: env.MODEL_SOURCE, sha256: env.MODEL_SHA256, cacheDir: env.MODEL_CACHE_DIR },
+    model: {
+      id: env.MODEL_ID,
+      source: env.MODEL_SOURCE,
+      sha256: env.MODEL_SHA256,
+      cacheDir: env.MODEL_CACHE_DIR,
+    },
     runtime: {
       gpu: env.WORKER_GPU,
       threads: env.WORKER_THREADS,
@@ -34,7 +48,10 @@ export const inferenceWorkerConfigSchema = z
       contextSize: env.WORKER_CONTEXT_SIZE,
       batchSize: env.WORKER_BATCH_SIZE,
       queueMax: env.WORKER_QUEUE_MAX,
+      drainTimeoutMs: env.WORKER_DRAIN_TIMEOUT_MS,
     },
+    workerId: env.WORKER_ID,
+    metrics: { host: env.GRPC_HOST, port: env.METRICS_PORT },
   }));
 
 export type InferenceWorkerConfig = z.output<typeof inferenceWorkerConfigSchema>;

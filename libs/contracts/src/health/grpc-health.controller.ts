@@ -2,7 +2,7 @@
 // GrpcHealthService. Semantics follow gRPC's health-checking protocol: Check on an unknown service is
 // NOT_FOUND, Watch on one streams SERVICE_UNKNOWN without failing, List caps at 100 services.
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { map, Observable } from 'rxjs';
 
@@ -20,7 +20,8 @@ const MAX_LISTED_SERVICES = 100;
 @Controller()
 @HealthControllerMethods()
 export class GrpcHealthController implements HealthController {
-  constructor(private readonly health: GrpcHealthService) {}
+  // Explicit token: esbuild-based runners (tsx) emit no decorator metadata to infer it from.
+  constructor(@Inject(GrpcHealthService) private readonly health: GrpcHealthService) {}
 
   check(request: HealthCheckRequest): HealthCheckResponse {
     const status = this.health.getStatus(request.service);

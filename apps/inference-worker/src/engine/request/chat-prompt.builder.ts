@@ -2,7 +2,7 @@
 // by node-llama-cpp from the GGUF's tokenizer.chat_template and architecture), and the template's
 // end-of-turn markers into stop conditions. Message text is tokenized as plain text, so a user
 // cannot smuggle control tokens such as <end_of_turn> into the prompt.
-import { ChatMessage, PromptInput } from '../generation.types';
+import { ChatFunction, ChatMessage, FunctionCallSyntax, PromptInput } from '../generation.types';
 import {
   loadNodeLlamaCpp,
   type ChatHistoryItem,
@@ -28,6 +28,8 @@ export class ChatPromptBuilder {
     private readonly model: LlamaModel,
     private readonly wrapper: ChatWrapper,
     private readonly triggers: Triggers,
+    /** undefined when the template's call syntax involves control tokens (not parseable from text). */
+    readonly functionCallSyntax: FunctionCallSyntax | undefined,
   ) {}
 
   static async create(model: LlamaModel): Promise<ChatPromptBuilder> {
@@ -54,7 +56,13 @@ export class ChatPromptBuilder {
         if (token !== undefined && !model.isEogToken(token)) tokens.add(token);
       }
     }
-    return new ChatPromptBuilder(llamaCpp, model, wrapper, { strings, tokens });
+    return new ChatPromptBuilder(
+      llamaCpp,
+      model,
+      wrapper,
+      { strings, tokens },
+      plainCallSyntax(llamaCpp, wrapper),
+    );
   }
 
   /** The chat template in use, e.g. "Gemma", "ChatML" or "JinjaTemplate". */
@@ -64,8 +72,11 @@ export class ChatPromptBuilder {
 
   render(input: PromptInput): RenderedPrompt {
     if ('messages' in input) {
+      const functions = this.functionCallSyntax && input.functions?.length ? input.functions : undefined;
       const { contextText } = this.wrapper.generateContextState({
         chatHistory: toChatHistory(input.messages),
+        availableFunctions: functions && toAvailableFunctions(functions),
+        documentFunctionParams: functions !== undefined,
       });
       return {
         tokens: contextText.tokenize(this.model.tokenizer),
@@ -90,4 +101,35 @@ function toChatHistory(messages: readonly ChatMessage[]): ChatHistoryItem[] {
   });
   if (messages[messages.length - 1]?.role !== 'assistant') history.push({ type: 'model', response: [] });
   return history;
+}
+
+type AvailableFunctions = NonNullable<
+  Parameters<ChatWrapper['generateContextState']>[0]['availableFunctions']
+>;
+
+function toAvailableFunctions(functions: readonly ChatFunction[]): AvailableFunctions {
+  return Object.fromEntries(
+    functions.map((f) => [
+      f.name,
+      // The parameters arrive as plain JSON; node-llama-cpp's schema type only narrows it.
+      { description: f.description, params: f.parameters as AvailableFunctions[string]['params'] },
+    ]),
+  );
+}
+
+/** The wrapper's call syntax as plain strings, or undefined when a part of it is a control token. */
+function plainCallSyntax(llamaCpp: NodeLlamaCpp, wrapper: ChatWrapper): FunctionCallSyntax | undefined {
+  const call = wrapper.settings.functions.call;
+  const plain = (part: typeof call.prefix): string | undefined => {
+    const text = llamaCpp.LlamaText(part);
+    const textual = text.values.every(
+      (v) => typeof v === 'string' || v instanceof llamaCpp.SpecialTokensText,
+    );
+    return textual ? text.toString() : undefined;
+  };
+  const prefix = plain(call.prefix);
+  const paramsPrefix = plain(call.paramsPrefix);
+  const suffix = plain(call.suffix);
+  if (!prefix?.trim() || paramsPrefix === undefined || suffix === undefined) return undefined;
+  return { prefix, paramsPrefix, suffix };
 }

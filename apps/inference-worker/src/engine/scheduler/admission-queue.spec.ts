@@ -24,6 +24,22 @@ describe(AdmissionQueue.name, () => {
     expect(ids(sut)).toEqual(['e', 'c', 'd', 'a', 'b']);
   });
 
+  it('counts free slots as extra room, so a burst at an idle worker is not refused', () => {
+    let freeSlots = 2;
+    const sut = new AdmissionQueue<Entry>({
+      capacity: 1,
+      headroom: () => freeSlots,
+      estimateWaitMs: () => 1000,
+    });
+    ['a', 'b', 'c'].forEach((id) => sut.enqueue(entry(id)));
+    expect(() => sut.enqueue(entry('d'))).toThrow(QueueFullError);
+    freeSlots = 0;
+    sut.shift();
+    sut.shift();
+    expect(() => sut.enqueue(entry('e'))).toThrow(QueueFullError);
+    expect(sut.size).toBe(1);
+  });
+
   it('refuses when full with a QueueFullError carrying a retry hint', () => {
     const sut = make(2);
     sut.enqueue(entry('a'));

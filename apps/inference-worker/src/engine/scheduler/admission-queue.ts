@@ -13,6 +13,11 @@ export interface QueueEntry {
 
 export interface AdmissionQueueOptions {
   readonly capacity: number;
+  /**
+   * Extra room right now: entries that free slots will take at the next admission are not waiting
+   * for a slot, so a burst arriving at an idle worker is not refused by a small queue.
+   */
+  readonly headroom?: () => number;
   /** Estimates how long until a waiter at `position` (0-based) is admitted. */
   readonly estimateWaitMs: (position: number) => number;
 }
@@ -32,7 +37,7 @@ export class AdmissionQueue<E extends QueueEntry> {
    */
   enqueue(entry: E): E | undefined {
     let shed: E | undefined;
-    if (this.size >= this.options.capacity) {
+    if (this.size >= this.options.capacity + (this.options.headroom?.() ?? 0)) {
       shed = this.shedBelow(TIER[entry.priority]);
       if (shed === undefined) throw new QueueFullError(this.size, this.retryAfterMs());
     }

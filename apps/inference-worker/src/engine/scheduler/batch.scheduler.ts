@@ -97,6 +97,7 @@ export class BatchScheduler {
   ) {
     this.queue = new AdmissionQueue<ScheduledJob>({
       capacity: options.queueMax,
+      headroom: () => this.slots.length - this.activeSlots,
       estimateWaitMs: (position) => this.serviceMs * (Math.floor(position / options.slots) + 1),
     });
     this.loopDone = this.loop().catch((error: unknown) => {
@@ -167,6 +168,12 @@ export class BatchScheduler {
 
   get slotCount(): number {
     return this.slots.length;
+  }
+
+  /** KV cells holding tokens (idle slots keep their cached prefix) out of all slots' cells. */
+  kvCells(): { used: number; total: number } {
+    const used = this.slots.reduce((sum, s) => sum + s.sequence.nextTokenIndex, 0);
+    return { used, total: this.context.contextSize * this.slots.length };
   }
 
   /** Queues a prepared job. Throws QueueFullError, DeadlineExceededError or EngineClosedError. */
@@ -290,7 +297,9 @@ export class BatchScheduler {
 
   private emit({ job, run }: Active, text: string): void {
     if (text.length === 0) return;
-    job.prepared.stream.push({ type: 'delta', text, completionTokens: run.generated.length });
+    const tokenIds = run.generated.slice(run.tokensReported);
+    run.tokensReported = run.generated.length;
+    job.prepared.stream.push({ type: 'delta', text, completionTokens: run.generated.length, tokenIds });
   }
 
   private interruption(run: SlotRun): FinishReason | undefined {

@@ -36,6 +36,8 @@ export class SlotRun {
   readonly admittedAt = Date.now();
   firstTokenAt: number | undefined;
   cancelRequested = false;
+  /** How many of `generated` were already reported in a delta. */
+  tokensReported = 0;
   /** Prompt tokens not yet evaluated. */
   private readonly pending: Token[];
   private generator: AsyncGenerator<Token, void, void | Token | Token[]> | undefined;

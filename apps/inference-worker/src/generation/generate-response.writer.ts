@@ -1,0 +1,146 @@
+// Owns shaping one generation's engine events into GenerateResponse messages: text deltas with their
+// token ids; when a tool call was forced, the same output as tool-call argument fragments (index 0, a
+// generated call id and the name on the first one); with tool_choice auto, text with any call written
+// in the template's syntax lifted out into a complete tool-call delta; and the last message with the
+// finish reason (TOOL_CALLS when a tool was called), usage and timings.
+import { randomBytes } from 'node:crypto';
+
+import { commonV1, durationFromMs, inferenceV1 } from '@hearth/contracts';
+
+import { FinishReason, FunctionCallSyntax, GenerationEvent } from '../engine/generation.types';
+import { ToolCallTextParser } from './tool-call-text.parser';
+import { ToolPlan } from './tool-choice.planner';
+
+type DeltaEvent = Extract<GenerationEvent, { type: 'delta' }>;
+type DoneEvent = Extract<GenerationEvent, { type: 'done' }>;
+
+const FINISH_REASONS: Record<FinishReason, commonV1.FinishReason> = {
+  stop: commonV1.FinishReason.FINISH_REASON_STOP,
+  length: commonV1.FinishReason.FINISH_REASON_LENGTH,
+  cancelled: commonV1.FinishReason.FINISH_REASON_CANCELLED,
+  deadline: commonV1.FinishReason.FINISH_REASON_CANCELLED,
+};
+
+/** OpenAI-style call id: `call_` and 24 random alphanumerics. */
+export function newToolCallId(): string {
+  return `call_${randomBytes(18).toString('base64url').replace(/[-_]/g, '').slice(0, 24)}`;
+}
+
+export class GenerateResponseWriter {
+  private readonly callId = newToolCallId();
+  private callStarted = false;
+  /** Output of a REQUIRED-with-several-tools call, parsed into name and arguments at the end. */
+  private buffered = '';
+  /** tool_choice auto: calls are read back from the text. */
+  private readonly parser: ToolCallTextParser | undefined;
+  private calls = 0;
+  private firstDeltaAt: number | undefined;
+  private lastDeltaAt: number | undefined;
+
+  constructor(
+    private readonly plan: ToolPlan,
+    /** performance.now() when the call arrived. */
+    private readonly receivedAt: number,
+    functionCallSyntax?: FunctionCallSyntax,
+  ) {
+    if (plan.kind === 'auto' && functionCallSyntax)
+      this.parser = new ToolCallTextParser(functionCallSyntax, new Set(plan.tools.map((t) => t.name)));
+  }
+
+  /** True once a complete tool call was sent (tool_choice auto); generating further is pointless. */
+  get toolCalled(): boolean {
+    return this.calls > 0;
+  }
+
+  /** The message for a delta, or undefined when it is held back (a call whose name is not known yet). */
+  delta(event: DeltaEvent, now = performance.now()): inferenceV1.GenerateResponse | undefined {
+    this.firstDeltaAt ??= now;
+    this.lastDeltaAt = now;
+    const tokenIds = [...(event.tokenIds ?? [])];
+    if (this.plan.kind === 'text') return message({ text: event.text, tokenIds });
+    if (this.plan.kind === 'auto') {
+      if (this.parser === undefined) return message({ text: event.text, tokenIds });
+      // Text after the call (sampled before the cancel took effect) is not part of the answer.
+      if (this.toolCalled) return message({ tokenIds });
+      const step = this.parser.push(event.text);
+      const toolCallDeltas = step.call ? [this.completeCall(step.call.name, step.call.argumentsJson)] : [];
+      return message({ text: step.text, tokenIds, toolCallDeltas });
+    }
+    if (this.plan.kind === 'any') {
+      this.buffered += event.text;
+      return tokenIds.length > 0 ? message({ tokenIds }) : undefined;
+    }
+    return message({ tokenIds, toolCallDeltas: [this.fragment(this.plan.tool.name, event.text)] });
+  }
+
+  final(event: DoneEvent, now = performance.now()): inferenceV1.GenerateResponse {
+    const toolCallDeltas: commonV1.ToolCallDelta[] = [];
+    const text = this.parser && !this.toolCalled ? this.parser.flush() : '';
+    if (this.plan.kind === 'any') toolCallDeltas.push(this.parsedCall());
+    else if (this.plan.kind === 'forced' && !this.callStarted)
+      toolCallDeltas.push(this.fragment(this.plan.tool.name, ''));
+    // A call read from auto text ends the generation by cancelling it; a constrained one by stopping.
+    const calledTool =
+      this.plan.kind === 'auto'
+        ? this.toolCalled
+        : this.plan.kind !== 'text' && event.finishReason === 'stop';
+    const { usage, timings } = event;
+    return message({
+      text,
+      toolCallDeltas,
+      finishReason: calledTool
+        ? commonV1.FinishReason.FINISH_REASON_TOOL_CALLS
+        : FINISH_REASONS[event.finishReason],
+      usage: {
+        promptTokens: usage.promptTokens,
+        completionTokens: usage.completionTokens,
+        totalTokens: usage.promptTokens + usage.completionTokens,
+        cachedPromptTokens: usage.cachedPromptTokens,
+      },
+      timings: {
+        queue: durationFromMs(timings.queuedMs),
+        prefill:
+          timings.timeToFirstTokenMs === undefined ? undefined : durationFromMs(timings.timeToFirstTokenMs),
+        timeToFirstToken:
+          this.firstDeltaAt === undefined ? undefined : durationFromMs(this.firstDeltaAt - this.receivedAt),
+        decode:
+          this.firstDeltaAt === undefined
+            ? undefined
+            : durationFromMs((this.lastDeltaAt ?? now) - this.firstDeltaAt),
+        total: durationFromMs(now - this.receivedAt),
+      },
+    });
+  }
+
+  private completeCall(name: string, argumentsJson: string): commonV1.ToolCallDelta {
+    return { index: this.calls++, id: newToolCallId(), name, argumentsFragment: argumentsJson };
+  }
+
+  private fragment(name: string, argumentsFragment: string): commonV1.ToolCallDelta {
+    const first = !this.callStarted;
+    this.callStarted = true;
+    return { index: 0, id: first ? this.callId : '', name: first ? name : '', argumentsFragment };
+  }
+
+  /** {"name", "arguments"} as one complete call; a truncated output keeps its raw text as arguments. */
+  private parsedCall(): commonV1.ToolCallDelta {
+    try {
+      const parsed = JSON.parse(this.buffered) as { name?: unknown; arguments?: unknown };
+      if (typeof parsed.name === 'string')
+        return this.fragment(parsed.name, JSON.stringify(parsed.arguments ?? {}));
+    } catch {
+      // Cut off by max_tokens or the deadline: the caller sees finish_reason LENGTH/CANCELLED.
+    }
+    return this.fragment('', this.buffered);
+  }
+}
+
+function message(fields: Partial<inferenceV1.GenerateResponse>): inferenceV1.GenerateResponse {
+  return {
+    text: '',
+    tokenIds: [],
+    toolCallDeltas: [],
+    finishReason: commonV1.FinishReason.FINISH_REASON_UNSPECIFIED,
+    ...fields,
+  };
+}

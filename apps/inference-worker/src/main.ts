@@ -1,0 +1,44 @@
+// Starts an inference worker: typed config from the environment (every bad variable listed at once),
+// the model loaded into the engine, then gRPC (InferenceWorkerService + grpc.health.v1) and /metrics.
+// SIGTERM/SIGINT drain: health goes NOT_SERVING, new calls get UNAVAILABLE, running generations
+// finish (cancelled after WORKER_DRAIN_TIMEOUT_MS), then the process exits 0. Any start-up failure
+// exits 1 instead of serving half a worker.
+import 'reflect-metadata';
+
+import { ConfigError, inferenceWorkerConfigSchema, loadConfig } from '@hearth/config';
+import { createLogger, startTelemetry } from '@hearth/telemetry';
+
+import { PinoNestLogger } from './app/pino-nest.logger';
+import { createWorkerApp } from './app/worker-app.factory';
+
+async function main(): Promise<void> {
+  const config = loadConfig(inferenceWorkerConfigSchema);
+  const logger = createLogger({ service: config.service, level: config.logLevel });
+  const stopTelemetry = startTelemetry({ serviceName: config.service, otlpEndpoint: config.otlpEndpoint });
+  try {
+    const worker = await createWorkerApp(config, { logger, nestLogger: new PinoNestLogger(logger) });
+    // Nest runs the lifecycle hooks on these signals: drain (beforeApplicationShutdown), close the
+    // server, free the model (onApplicationShutdown), then exit.
+    worker.app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+    // Safety net: a client that stops reading could hold the graceful server close open forever.
+    const hardStopMs = config.runtime.drainTimeoutMs + 15_000;
+    for (const signal of ['SIGTERM', 'SIGINT'] as const)
+      process.once(signal, () => {
+        setTimeout(() => {
+          logger.error({ hardStopMs }, 'shutdown did not finish; exiting');
+          process.exit(1);
+        }, hardStopMs).unref();
+      });
+    process.once('exit', () => void stopTelemetry());
+  } catch (error) {
+    logger.fatal({ err: error }, 'inference worker failed to start');
+    await stopTelemetry();
+    process.exit(1);
+  }
+}
+
+main().catch((error: unknown) => {
+  // Config errors land here, before a logger exists.
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});
