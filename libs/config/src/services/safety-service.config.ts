@@ -1,4 +1,5 @@
-// Safety service: where tenant policies live and how large an input it accepts.
+// Safety service: where tenant policies live (unset: the policies shipped with the app) and how large
+// an input it accepts.
 import { z } from 'zod';
 
 import { baseEnv, grpcServerEnv, kafkaEnv, positiveInt, toBase, toGrpcServer } from '../env-fields';
@@ -9,7 +10,7 @@ export const safetyServiceConfigSchema = z
     ...grpcServerEnv,
     ...kafkaEnv,
     GRPC_PORT: grpcServerEnv.GRPC_PORT.default(50053),
-    SAFETY_POLICY_DIR: z.string().min(1),
+    SAFETY_POLICY_DIR: z.string().min(1).optional(),
     SAFETY_MAX_INPUT_BYTES: positiveInt().default(1_000_000),
   })
   .transform((env) => ({

@@ -1,0 +1,48 @@
+// Wires the safety service: engine, check services, auditor and the gRPC controller, with the
+// outside world (policies, audit sink, logger, limits) passed in, so tests can swap the sink.
+import { GrpcHealthModule } from '@hearth/contracts';
+import type { Logger } from '@hearth/telemetry';
+
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+
+import { AUDIT_SINK, type AuditSink } from '../audit/audit.sink';
+import { SafetyAuditor } from '../audit/safety-auditor';
+import { InputCheckService } from '../checks/input-check.service';
+import { OutputCheckService } from '../checks/output-check.service';
+import { OutputStreamService } from '../checks/output-stream.service';
+import { SafetyEngine } from '../checks/safety.engine';
+import { SafetyExceptionFilter } from '../grpc/safety-exception.filter';
+import { SafetyController } from '../grpc/safety.controller';
+import type { PolicyStore } from '../policy/policy.store';
+import { POLICY_STORE, SAFETY_LIMITS, SAFETY_LOGGER, type SafetyLimits } from './safety.constants';
+
+export interface SafetyModuleOptions {
+  policies: PolicyStore;
+  auditSink: AuditSink;
+  logger: Logger;
+  limits: SafetyLimits;
+}
+
+@Module({})
+export class SafetyModule {
+  static register(options: SafetyModuleOptions): DynamicModule {
+    return {
+      module: SafetyModule,
+      imports: [GrpcHealthModule],
+      controllers: [SafetyController],
+      providers: [
+        { provide: POLICY_STORE, useValue: options.policies },
+        { provide: AUDIT_SINK, useValue: options.auditSink },
+        { provide: SAFETY_LOGGER, useValue: options.logger },
+        { provide: SAFETY_LIMITS, useValue: options.limits },
+        { provide: APP_FILTER, useClass: SafetyExceptionFilter },
+        SafetyEngine,
+        SafetyAuditor,
+        InputCheckService,
+        OutputCheckService,
+        OutputStreamService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,67 @@
+// CheckInput: validates the request, runs the engine under the tenant's policy, audits any
+// non-allowed decision and answers with the decision, findings, redacted items and their
+// placeholder mapping, and a fresh canary for the turn's system prompt.
+import type { safetyV1 } from '@hearth/contracts';
+
+import { Inject, Injectable } from '@nestjs/common';
+
+import { POLICY_STORE, SAFETY_LIMITS, type SafetyLimits } from '../app/safety.constants';
+import { summarizeFindings } from '../audit/audit-event.builder';
+import { SafetyAuditor } from '../audit/safety-auditor';
+import { generateCanary } from '../detectors/leak/canary.detector';
+import type { RequestContext } from '../grpc/request-context';
+import { toProtoDecision, toProtoFinding, toProtoPlaceholders, trustOf } from '../grpc/safety-proto.mapper';
+import { requireCaller, requireItemIds, requireWithinLimit } from '../grpc/safety-request.validator';
+import type { PolicyStore } from '../policy/policy.store';
+import { SafetyEngine } from './safety.engine';
+
+@Injectable()
+export class InputCheckService {
+  constructor(
+    @Inject(SafetyEngine) private readonly engine: SafetyEngine,
+    @Inject(SafetyAuditor) private readonly auditor: SafetyAuditor,
+    @Inject(POLICY_STORE) private readonly policies: PolicyStore,
+    @Inject(SAFETY_LIMITS) private readonly limits: SafetyLimits,
+  ) {}
+
+  check(request: safetyV1.CheckInputRequest, context: RequestContext): safetyV1.CheckInputResponse {
+    const caller = requireCaller(request.caller);
+    requireItemIds(request.items.map((item) => item.itemId));
+    requireWithinLimit(
+      'the input',
+      request.items.map((item) => item.text),
+      this.limits.maxInputBytes,
+    );
+
+    const items = request.items.map((item) => ({
+      itemId: item.itemId,
+      text: item.text,
+      trust: trustOf(item.provenance),
+    }));
+    const policy = this.policies.forTenant(caller.tenantId);
+    const result = this.engine.checkInput(policy, items);
+
+    if (result.decision !== 'allowed') {
+      this.auditor.record({
+        action: 'safety.input_check',
+        decision: result.decision,
+        caller,
+        requestId: request.requestId,
+        traceId: context.traceId,
+        policyVersion: result.policyVersion,
+        ...summarizeFindings(result.findings),
+        itemCount: items.length,
+        untrustedItemCount: items.filter((item) => item.trust === 'untrusted').length,
+      });
+    }
+    return {
+      decision: toProtoDecision(result.decision),
+      findings: result.findings.map((f) => toProtoFinding(f, 'input')),
+      policyVersion: result.policyVersion,
+      redactedItems: result.redactedItems.map((r) => ({ itemId: r.itemId, redactedText: r.redactedText })),
+      refusalMessage: result.refusal ?? '',
+      placeholders: toProtoPlaceholders(result.placeholders),
+      canary: generateCanary(),
+    };
+  }
+}

@@ -1,0 +1,161 @@
+// One streaming output check. Deltas accumulate; after each one the unreleased tail (plus a little
+// already-released context before it) is checked, and text is released only up to a hold-back
+// boundary: the last HOLD_BACK characters and any unfinished word stay behind, and the boundary
+// never cuts through a match, so a value or canary split across deltas ("sk-pr" + "oj-abc…") is
+// seen whole before any of it reaches the user. A block verdict stops the stream before the
+// violating text is released. Finding spans index the whole output so far.
+import type { SafetyPolicy } from '../policy/policy.schema';
+import { refusalOf } from '../policy/policy.store';
+import { PlaceholderRegistry, type PlaceholderValue } from '../redaction/placeholder.registry';
+import { applyReplacements } from '../redaction/text-redactor';
+import type { Finding } from './safety-decision.model';
+import { replacementFor, type JudgedDetection, type SafetyEngine } from './safety.engine';
+
+/** Characters always held back: longer than any phone, card, IBAN or canary as written. */
+export const HOLD_BACK = 64;
+/** Released text re-checked as context for matches that need words before them ("SSN: ..."). */
+const LOOKBACK = 128;
+/** An unbroken run longer than this (a huge token) is released even without a word break. */
+const MAX_TOKEN_HOLD = 4_096;
+
+export interface StreamStep {
+  readonly decision: 'allowed' | 'redacted' | 'blocked_output';
+  readonly findings: readonly Finding[];
+  readonly releasedText: string;
+  readonly stop: boolean;
+  readonly placeholders: readonly PlaceholderValue[];
+  readonly refusal?: string;
+}
+
+export class OutputStreamSession {
+  private text = '';
+  private released = 0;
+  private redacted = false;
+  private stopped = false;
+  private readonly reported = new Set<string>();
+  private readonly ruleIds = new Set<string>();
+  private readonly categories = new Set<string>();
+  private readonly registry: PlaceholderRegistry;
+
+  constructor(
+    private readonly engine: SafetyEngine,
+    readonly policy: SafetyPolicy,
+    private readonly canaries: readonly string[],
+    known: readonly PlaceholderValue[] = [],
+  ) {
+    this.registry = new PlaceholderRegistry(known);
+  }
+
+  get length(): number {
+    return this.text.length;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  get wasRedacted(): boolean {
+    return this.redacted;
+  }
+
+  /** Rule ids of every finding reported so far, and how many findings (for the audit event). */
+  get summary(): { ruleIds: string[]; findingCount: number; categories: string[] } {
+    return { ruleIds: [...this.ruleIds], findingCount: this.reported.size, categories: [...this.categories] };
+  }
+
+  push(delta: string): StreamStep {
+    this.text += delta;
+    return this.step(false);
+  }
+
+  /** No more text: release everything still held back. */
+  end(): StreamStep {
+    return this.step(true);
+  }
+
+  private step(final: boolean): StreamStep {
+    if (this.stopped) return this.result([], '', []);
+    const windowStart = Math.max(0, this.released - LOOKBACK);
+    const detections = this.engine
+      .detectOutput(this.policy, this.text.slice(windowStart), this.canaries)
+      .map((d) => ({ ...d, start: d.start + windowStart, end: d.end + windowStart }))
+      .filter((d) => d.end > this.released);
+
+    const blocking = detections.filter((d) => d.action.action === 'block');
+    if (blocking.length > 0) {
+      this.stopped = true;
+      return this.result(this.report(detections), '', [], refusalOf(this.policy, blocking[0].action));
+    }
+
+    const boundary = final ? this.text.length : this.boundary(detections);
+    if (boundary <= this.released) return this.result([], '', []);
+    const settled = detections.filter((d) => d.end <= boundary);
+    const toRedact = settled.filter((d) => d.action.action === 'redact' && d.start >= this.released);
+    const segment = this.text.slice(this.released, boundary);
+    const releasedText = applyReplacements(
+      segment,
+      toRedact.map((d) => {
+        const r = replacementFor(this.text, d, this.registry);
+        return { start: r.start - this.released, end: r.end - this.released, text: r.text };
+      }),
+    );
+    if (toRedact.length > 0) this.redacted = true;
+    this.released = boundary;
+    return this.result(this.report(settled), releasedText, this.registry.takeAdded());
+  }
+
+  /** Where releasing may stop now: behind the hold-back, before an unfinished word, outside matches. */
+  private boundary(detections: readonly JudgedDetection[]): number {
+    let boundary = this.text.length - HOLD_BACK;
+    if (boundary <= this.released) return this.released;
+    const lastBreak = this.text.slice(this.released, boundary).search(/\s(?=\S*$)/);
+    if (lastBreak >= 0) boundary = this.released + lastBreak + 1;
+    else if (this.text.length - this.released <= MAX_TOKEN_HOLD) return this.released;
+    for (let moved = true; moved;) {
+      moved = false;
+      for (const d of detections) {
+        if (d.start < boundary && d.end > boundary && d.start >= this.released) {
+          boundary = d.start;
+          moved = true;
+        }
+      }
+    }
+    return boundary;
+  }
+
+  private report(detections: readonly JudgedDetection[]): Finding[] {
+    const fresh: Finding[] = [];
+    for (const d of detections) {
+      const key = `${d.ruleId}@${d.start}`;
+      if (this.reported.has(key)) continue;
+      this.reported.add(key);
+      this.ruleIds.add(d.ruleId);
+      this.categories.add(d.category);
+      fresh.push({
+        ruleId: d.ruleId,
+        category: d.category,
+        itemId: '',
+        start: d.start,
+        end: d.end,
+        action: d.action.action,
+      });
+    }
+    return fresh;
+  }
+
+  private result(
+    findings: Finding[],
+    releasedText: string,
+    placeholders: PlaceholderValue[],
+    refusal?: string,
+  ): StreamStep {
+    return {
+      decision: this.stopped ? 'blocked_output' : this.redacted ? 'redacted' : 'allowed',
+      findings,
+      releasedText,
+      stop: this.stopped,
+      placeholders,
+      refusal,
+    };
+  }
+}

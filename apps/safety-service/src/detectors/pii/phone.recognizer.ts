@@ -1,0 +1,74 @@
+// Phone numbers: a cheap scan finds digit runs shaped like a phone number, libphonenumber-js (full
+// metadata) decides whether each one is a valid number for its country. Running the library's own
+// text matcher over the whole input costs ~4 ms per 4 KB; validating a handful of candidates costs
+// microseconds. Bare digit runs without phone formatting count only next to a word like "call".
+// A formatted number in national form with a trunk "0" ("030 12345678") is invalid under a NANP
+// default region (no NANP number starts with 0), so it is tried against the fallback regions.
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+
+import type { Detection } from '../detection.model';
+import { hasContextBefore, hasNonPersonalLabel } from './pii-context.util';
+
+// The character before a candidate is checked by hand: a lookbehind would run at every position.
+const CANDIDATE = /(?:\+\(?|\()?\d[\d ().-]{5,20}\d(?![\w@%/\\-]|\.\d)/g;
+const BAD_PREDECESSOR = /[\w#@$%+./:\\-]/;
+const PHONE_WORDS =
+  /\b(?:phone|tel|telephone|mobile|cell|cellphone|call|text|sms|whats ?app|signal|fax|contact|reach|ring|dial|number|no)\b/i;
+const MIN_DIGITS = 7;
+const MAX_DIGITS = 15;
+
+export function recognizePhoneNumbers(
+  text: string,
+  defaultRegion: CountryCode,
+  fallbackRegions: readonly CountryCode[] = [],
+  /** Spans other recognisers already claimed (cards, IBANs...): not parsed again as phones. */
+  claimed: readonly Detection[] = [],
+): Detection[] {
+  const found: Detection[] = [];
+  for (const match of text.matchAll(CANDIDATE)) {
+    const candidate = match[0];
+    const start = match.index;
+    if (start > 0 && BAD_PREDECESSOR.test(text[start - 1])) continue;
+    const digits = candidate.replace(/\D/g, '');
+    if (digits.length < MIN_DIGITS || digits.length > MAX_DIGITS) continue;
+    const end = start + candidate.length;
+    if (claimed.some((c) => c.start < end && start < c.end)) continue;
+    if (looksLikeNonPhone(candidate)) continue;
+    if (hasNonPersonalLabel(text, start)) continue;
+    const formatted = candidate.startsWith('+') || /[ ().-]/.test(candidate);
+    if (!formatted && !hasContextBefore(text, start, PHONE_WORDS)) continue;
+    let parsed = parsePhoneNumberFromString(candidate, { defaultCountry: defaultRegion, extract: false });
+    if (!parsed?.isValid() && formatted && /^\(?0[1-9]/.test(candidate)) {
+      for (const region of fallbackRegions) {
+        const other = parsePhoneNumberFromString(candidate, { defaultCountry: region, extract: false });
+        if (other?.isValid()) {
+          parsed = other;
+          break;
+        }
+      }
+    }
+    // Written with an explicit +country code it is a phone number even in a range not yet allocated
+    // (or reserved for fiction, like UK 07700 900xxx); without one, the number must be valid.
+    if (!parsed || !(candidate.startsWith('+') ? parsed.isPossible() : parsed.isValid())) continue;
+    found.push({
+      ruleId: 'pii.phone',
+      category: 'pii',
+      start,
+      end: start + candidate.length,
+      label: 'PHONE',
+      canonical: parsed.number,
+    });
+  }
+  return found;
+}
+
+/** Dates, dotted versions and digit groups no numbering plan writes. */
+function looksLikeNonPhone(candidate: string): boolean {
+  if (/^\d{4}[-.]\d{1,2}[-.]\d{1,2}\b/.test(candidate)) return true; // 2024-01-15
+  const groups = candidate.split(/[ ().-]+/).filter(Boolean);
+  // 1.2.3.4567 or 10.0.19041.1: dotted with single digits is a version, not a phone number.
+  if (/^[\d.]+$/.test(candidate) && groups.some((g) => g.length === 1)) return true;
+  // 978-0-596-52068-7 (ISBN) and other runs with lone single digits between separators.
+  if (groups.length >= 4 && groups.filter((g) => g.length === 1).length >= 2) return true;
+  return false;
+}

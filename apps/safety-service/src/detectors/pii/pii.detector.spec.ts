@@ -1,0 +1,82 @@
+import { isPaymentCardNumber, passesLuhn } from './payment-card.recognizer';
+import { PiiDetector } from './pii.detector';
+
+describe(PiiDetector.name, () => {
+  const sut = new PiiDetector();
+  const found = (text: string) =>
+    sut.detect(text, { defaultPhoneRegion: 'US' }).map((d) => [d.ruleId, text.slice(d.start, d.end)]);
+
+  it.each([
+    ['pii.email', 'write to maria.gonzalez@acme-corp.com today', 'maria.gonzalez@acme-corp.com'],
+    ['pii.email', 'plus addressing a.b+news@mail.example.co.uk works', 'a.b+news@mail.example.co.uk'],
+    ['pii.email', "apostrophes are legal: d.o'connor@firm.ie", "d.o'connor@firm.ie"],
+    ['pii.email', 'spelled out li.wei [at] example [dot] cn', 'li.wei [at] example [dot] cn'],
+    ['pii.phone', 'call (415) 555-2671 tonight', '(415) 555-2671'],
+    ['pii.phone', 'UK office +44 20 7946 0958', '+44 20 7946 0958'],
+    ['pii.phone', 'text 212.555.0187', '212.555.0187'],
+    ['pii.phone', 'phone 6502530000 is the desk', '6502530000'],
+    ['pii.phone', 'Berlin: 030 12345678 (national format)', '030 12345678'],
+    ['pii.payment_card', 'card 4111 1111 1111 1111 exp 12/27', '4111 1111 1111 1111'],
+    ['pii.payment_card', 'amex 3782 822463 10005', '3782 822463 10005'],
+    ['pii.payment_card', 'mc 5555555555554444', '5555555555554444'],
+    ['pii.iban', 'IBAN DE89 3704 0044 0532 0130 00 thanks', 'DE89 3704 0044 0532 0130 00'],
+    ['pii.iban', 'GB29NWBK60161331926819', 'GB29NWBK60161331926819'],
+    ['pii.us_ssn', 'SSN 123-45-6789 on file', '123-45-6789'],
+    ['pii.us_ssn', 'SSN: 219099999', '219099999'],
+    ['pii.ip_address', 'egress 203.0.113.42 please', '203.0.113.42'],
+    ['pii.ip_address', 'host 2001:db8:85a3::8a2e:370:7334 down', '2001:db8:85a3::8a2e:370:7334'],
+  ])('finds %s in %j', (ruleId, text, value) => {
+    expect(found(text)).toEqual([[ruleId, value]]);
+  });
+
+  it.each([
+    'Order #4155552671 shipped',
+    'ISBN 978-0-596-52068-7',
+    'upgrade to version 1.2.3.4',
+    'request 3f2504e0-4f89-11d3-9a0c-0305e82c3301 failed',
+    'the meeting is on 2024-03-15 at 14:30',
+    'card-like 4111111111111112 fails Luhn',
+    'invoice number 5555555555554444 is overdue',
+    'DE00 0000 0000 0000 0000 00 fails mod 97',
+    'SSN area 666-12-3456 is never issued',
+    'connect to 127.0.0.1:6379 or 0.0.0.0',
+    'use logo@2x.png for retina',
+    'git clone git@github.com:hearth/platform.git',
+    'npm install lodash@4.17.21',
+    'MAC 00:1A:2B:3C:4D:5E',
+    'Chrome 120.0.6099.109',
+    'nine digits 123456789 without context',
+    '',
+  ])('finds nothing in the look-alike %j', (text) => {
+    expect(found(text)).toEqual([]);
+  });
+
+  it('gives a card the digits, not a phone number, when both could claim them', () => {
+    expect(found('pay with 4012-8888-8888-1881')).toEqual([['pii.payment_card', '4012-8888-8888-1881']]);
+  });
+
+  it('gives equal values written differently the same canonical form', () => {
+    const [a, b] = sut.detect('+1 415-555-2671 or (415) 555 2671', { defaultPhoneRegion: 'US' });
+    expect(a.canonical).toBe('+14155552671');
+    expect(b.canonical).toBe('+14155552671');
+  });
+
+  it('survives lone surrogates and replacement characters', () => {
+    expect(found('\uD800 mail a@example.org \uFFFD\uDC00')).toEqual([['pii.email', 'a@example.org']]);
+  });
+});
+
+describe('Luhn and issuer prefixes', () => {
+  it.each([
+    ['4111111111111111', true],
+    ['4111111111111112', false],
+    ['79927398713', true],
+  ])('passesLuhn(%s) is %s', (digits, expected) => {
+    expect(passesLuhn(digits)).toBe(expected);
+  });
+
+  it('rejects a Luhn-valid number no card network issues', () => {
+    expect(passesLuhn('1234567812345670')).toBe(true);
+    expect(isPaymentCardNumber('1234567812345670')).toBe(false);
+  });
+});

@@ -1,0 +1,30 @@
+// Entry point of the safety service: typed config (fail fast listing every bad variable), tracing,
+// policies and Kafka checked at start-up, then the gRPC server until SIGTERM/SIGINT.
+import { loadConfig, safetyServiceConfigSchema } from '@hearth/config';
+import { createLogger, startTelemetry } from '@hearth/telemetry';
+
+import { startSafetyApp } from './app/safety-app.factory';
+
+async function main(): Promise<void> {
+  const config = loadConfig(safetyServiceConfigSchema);
+  const logger = createLogger({ service: config.service, level: config.logLevel });
+  const stopTelemetry = startTelemetry({ serviceName: config.service, otlpEndpoint: config.otlpEndpoint });
+  const running = await startSafetyApp(config, logger).catch(async (error: unknown) => {
+    logger.fatal({ err: error }, 'safety service failed to start');
+    await stopTelemetry();
+    throw error;
+  });
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    await running.close();
+    await stopTelemetry();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
