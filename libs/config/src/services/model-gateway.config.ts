@@ -1,7 +1,17 @@
-// Model gateway: the model registry file, quota/cache store and where usage events go.
+// Model gateway: the model registry file, quota/cache store, where usage events go, and the bounds
+// the gateway puts on every generation.
 import { z } from 'zod';
 
-import { baseEnv, grpcServerEnv, kafkaEnv, positiveInt, redisEnv, toBase, toGrpcServer } from '../env-fields';
+import {
+  baseEnv,
+  grpcServerEnv,
+  kafkaEnv,
+  port,
+  positiveInt,
+  redisEnv,
+  toBase,
+  toGrpcServer,
+} from '../env-fields';
 
 export const modelGatewayConfigSchema = z
   .object({
@@ -10,8 +20,17 @@ export const modelGatewayConfigSchema = z
     ...redisEnv,
     ...kafkaEnv,
     GRPC_PORT: grpcServerEnv.GRPC_PORT.default(50055),
+    /** YAML or JSON file: models, aliases, worker pools, prices, fallbacks, routing and quota policy. */
     MODEL_REGISTRY_PATH: z.string().min(1),
+    /** Safety net next to the file watcher (some volumes do not deliver change events). */
+    MODEL_REGISTRY_POLL_MS: positiveInt().default(10_000),
     RESPONSE_CACHE_TTL_SECONDS: positiveInt().default(3600),
+    /** Cap on a generation without a deadline of its own, so no upstream call is ever unbounded. */
+    GENERATE_MAX_DURATION_MS: positiveInt().default(300_000),
+    /** How long a request id is remembered as metered (a retry within it is never charged twice). */
+    USAGE_DEDUPE_TTL_SECONDS: positiveInt().default(7 * 24 * 3600),
+    /** Prometheus /metrics on this port; unset serves no metrics endpoint. */
+    METRICS_PORT: port().optional(),
   })
   .transform((env) => ({
     ...toBase(env, 'model-gateway'),
@@ -19,7 +38,11 @@ export const modelGatewayConfigSchema = z
     redisUrl: env.REDIS_URL,
     kafkaBrokers: env.KAFKA_BROKERS,
     registryPath: env.MODEL_REGISTRY_PATH,
+    registryPollMs: env.MODEL_REGISTRY_POLL_MS,
     responseCacheTtlSeconds: env.RESPONSE_CACHE_TTL_SECONDS,
+    generateMaxDurationMs: env.GENERATE_MAX_DURATION_MS,
+    usageDedupeTtlSeconds: env.USAGE_DEDUPE_TTL_SECONDS,
+    metricsPort: env.METRICS_PORT,
   }));
 
 export type ModelGatewayConfig = z.output<typeof modelGatewayConfigSchema>;

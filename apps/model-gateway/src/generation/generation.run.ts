@@ -1,0 +1,273 @@
+// Owns the life of one Generate request: validate and resolve, replay from the response cache, reserve
+// quota, then try workers (another worker of the same model, then down the fallback chain) until one
+// produces output, all before the request's deadline. Once output has reached the caller nothing is
+// retried: a later failure ends the stream with an error finish marked partial. Every admitted request
+// settles its quota and is metered exactly once, whatever its outcome.
+import { commonV1, gatewayV1 } from '@hearth/contracts';
+import type { Logger } from '@hearth/telemetry';
+
+import { status } from '@grpc/grpc-js';
+import { BrokenCircuitError, IsolatedCircuitError } from 'cockatiel';
+import type { Subscriber } from 'rxjs';
+
+import {
+  replayMessages,
+  type CachedResponse,
+  type ResponseCacheService,
+} from '../cache/response-cache.service';
+import { deadlineExceeded, GatewayError, resourceExhausted, unavailable } from '../errors/gateway.errors';
+import type { StructuredOutputGuard } from '../guard/structured-output.guard';
+import type { UsageMeterService } from '../metering/usage-meter.service';
+import type { GatewayMetrics } from '../metrics/gateway.metrics';
+import type { QuotaReservation, TokenQuotaService } from '../quota/token-quota.service';
+import type { RegisteredModel } from '../registry/model-registry';
+import type { ModelRegistryService } from '../registry/model-registry.service';
+import { isRetryableBeforeFirstToken, WorkerCallError } from '../workers/worker-failure.classifier';
+import type { WorkerPoolService } from '../workers/worker-pool.service';
+import type { WorkerHandle } from '../workers/worker.handle';
+import {
+  normalizeGeneration,
+  toWorkerRequest,
+  type NormalizedGeneration,
+} from './generation-request.normalizer';
+import { meterGeneration, settleGeneration, type Outcome } from './generation.settlement';
+import { AttemptFailure, WorkerStreamAttempt, type AttemptResult } from './worker-stream.attempt';
+
+export interface GenerationDeps {
+  registry: ModelRegistryService;
+  pools: WorkerPoolService;
+  quota: TokenQuotaService;
+  cache: ResponseCacheService;
+  meter: UsageMeterService;
+  guard: StructuredOutputGuard;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  maxDurationMs: number;
+}
+
+export class GenerationRun {
+  private cancelled = false;
+  private attempt?: WorkerStreamAttempt;
+
+  constructor(
+    private readonly deps: GenerationDeps,
+    private readonly request: gatewayV1.GenerateRequest,
+    private readonly out: Subscriber<gatewayV1.GenerateResponse>,
+    private readonly callDeadline: number | undefined,
+    private readonly traceId: string | undefined,
+  ) {}
+
+  /** The caller went away: stop the worker at once; what was used is still metered. */
+  cancel(): void {
+    this.cancelled = true;
+    this.attempt?.cancel();
+  }
+
+  async execute(): Promise<void> {
+    // Metric label: the resolved model only, never the caller's string (unbounded cardinality).
+    let modelLabel = 'unresolved';
+    try {
+      const generation = normalizeGeneration(this.request, {
+        registry: this.deps.registry.current(),
+        guard: this.deps.guard,
+        callDeadline: this.callDeadline,
+        maxDurationMs: this.deps.maxDurationMs,
+      });
+      modelLabel = generation.model.id;
+      const cacheKey = this.deps.cache.keyFor(generation);
+      if (cacheKey && (await this.replayFromCache(generation, cacheKey))) return;
+      const registry = this.deps.registry.current();
+      const reservation = await this.deps.quota.reserve(
+        generation.caller,
+        registry.limitsFor(generation.caller.tenantId, generation.caller.apiKeyId),
+        generation.promptTokenBound + generation.maxTokens,
+      );
+      await this.serve(generation, reservation, cacheKey);
+    } catch (error) {
+      this.deps.metrics.requests.inc({ model: modelLabel, outcome: 'rejected' });
+      this.out.error(error);
+    }
+  }
+
+  private async serve(
+    generation: NormalizedGeneration,
+    reservation: QuotaReservation,
+    cacheKey: string | undefined,
+  ): Promise<void> {
+    let outcome: Outcome = { status: 'failed', model: generation.model, fallback: false };
+    try {
+      outcome = await this.route(generation, cacheKey !== undefined);
+      this.out.complete();
+    } catch (error) {
+      if (error instanceof GatewayError && error.code === status.CANCELLED)
+        outcome = { ...outcome, status: 'cancelled' };
+      this.out.error(error);
+    } finally {
+      settleGeneration(this.deps, generation, reservation, outcome, cacheKey, this.traceId);
+    }
+  }
+
+  private async route(generation: NormalizedGeneration, cacheable: boolean): Promise<Outcome> {
+    const { routing } = this.deps.registry.current();
+    const tried = new Set<string>();
+    let lastError: WorkerCallError | undefined;
+    for (const [index, model] of generation.candidates.entries()) {
+      for (let attempt = 0; attempt < routing.maxAttemptsPerModel; attempt++) {
+        if (this.cancelled) throw new GatewayError(status.CANCELLED, 'cancelled by the caller');
+        if (Date.now() >= generation.deadline)
+          throw deadlineExceeded(`no worker answered model "${generation.model.id}" before the deadline`);
+        const worker = this.deps.pools.pick(model, tried);
+        if (!worker) break;
+        tried.add(worker.address);
+        const fallback = index > 0;
+        try {
+          const result = await this.tryWorker(generation, model, worker, fallback, cacheable);
+          this.deps.metrics.attempts.inc({ worker: worker.address, result: 'ok' });
+          if (fallback) this.deps.metrics.fallbacks.inc({ requested: generation.model.id, served: model.id });
+          return this.complete(generation, model, result, fallback);
+        } catch (error) {
+          if (!(error instanceof AttemptFailure)) throw error;
+          if (error.committed) {
+            this.deps.metrics.attempts.inc({ worker: worker.address, result: 'partial' });
+            return this.endPartial(model, error, fallback);
+          }
+          if (this.cancelled) throw new GatewayError(status.CANCELLED, 'cancelled by the caller');
+          lastError = error.error;
+          this.deps.metrics.attempts.inc({ worker: worker.address, result: 'retried' });
+          this.deps.logger.warn(
+            {
+              requestId: generation.requestId,
+              worker: worker.address,
+              model: model.id,
+              code: status[lastError.code],
+              reason: lastError.message,
+            },
+            'attempt failed before the first token',
+          );
+          if (!isRetryableBeforeFirstToken(lastError.code))
+            throw new GatewayError(lastError.code, lastError.message);
+        }
+      }
+    }
+    throw this.exhausted(generation, lastError);
+  }
+
+  private async tryWorker(
+    generation: NormalizedGeneration,
+    model: RegisteredModel,
+    worker: WorkerHandle,
+    fallback: boolean,
+    cacheable: boolean,
+  ): Promise<AttemptResult> {
+    const attempt = new WorkerStreamAttempt({
+      model,
+      worker,
+      request: toWorkerRequest(generation, model),
+      fallback,
+      deadline: generation.deadline,
+      firstTokenTimeoutMs: this.deps.registry.current().routing.firstTokenTimeoutMs,
+      gatewayMs: Date.now() - generation.receivedAt,
+      collectChunks: cacheable && !fallback,
+      collectText: generation.outputCheck !== undefined,
+      emit: (message) => this.out.next(message),
+      onCommit: () =>
+        this.deps.metrics.timeToFirstToken.observe(
+          { model: model.id },
+          (Date.now() - generation.receivedAt) / 1000,
+        ),
+    });
+    this.attempt = attempt;
+    const release = worker.acquire();
+    try {
+      return await worker.breaker.execute(() => attempt.run());
+    } catch (error) {
+      if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
+        // The breaker opened between the pick and the call: nothing was sent, try elsewhere.
+        const empty = { finishReason: 0, text: '', chunks: [], outputTokens: 0, workerId: '' };
+        throw new AttemptFailure(
+          new WorkerCallError(status.UNAVAILABLE, `worker ${worker.address} is ejected`, false),
+          false,
+          empty,
+        );
+      }
+      throw error;
+    } finally {
+      release();
+      this.attempt = undefined;
+    }
+  }
+
+  private complete(
+    generation: NormalizedGeneration,
+    model: RegisteredModel,
+    result: AttemptResult,
+    fallback: boolean,
+  ): Outcome {
+    const cancelled = result.finishReason === commonV1.FinishReason.FINISH_REASON_CANCELLED;
+    let outputValid: boolean | undefined;
+    if (generation.outputCheck && !cancelled)
+      outputValid = this.deps.guard.record(model.id, generation.outputCheck(result.text));
+    if (result.finishMessage) this.out.next({ ...result.finishMessage, outputValid });
+    return { status: cancelled ? 'cancelled' : 'completed', model, result, fallback, outputValid };
+  }
+
+  private endPartial(model: RegisteredModel, failure: AttemptFailure, fallback: boolean): Outcome {
+    const { error } = failure;
+    const cancelled = this.cancelled || error.code === status.CANCELLED;
+    this.out.next({
+      ...(failure.finishMessage ?? { text: '', tokenIds: [], toolCallDeltas: [], cached: false }),
+      finishReason: cancelled
+        ? commonV1.FinishReason.FINISH_REASON_CANCELLED
+        : commonV1.FinishReason.FINISH_REASON_ERROR,
+      error: {
+        code: error.code,
+        reason: error.code === status.DEADLINE_EXCEEDED ? 'DEADLINE_EXCEEDED' : 'WORKER_LOST',
+        message:
+          error.code === status.DEADLINE_EXCEEDED
+            ? 'the deadline passed during generation'
+            : 'the model worker failed during generation',
+        partial: true,
+        retryable: error.code !== status.DEADLINE_EXCEEDED,
+      },
+    });
+    return { status: cancelled ? 'cancelled' : 'failed', model, result: failure.partial, fallback };
+  }
+
+  private exhausted(generation: NormalizedGeneration, lastError: WorkerCallError | undefined): GatewayError {
+    const models = generation.candidates.map((model) => model.id).join(', ');
+    if (Date.now() >= generation.deadline || lastError?.code === status.DEADLINE_EXCEEDED) {
+      return deadlineExceeded(`no worker of ${models} produced a first token before the deadline`);
+    }
+    if (lastError?.code === status.RESOURCE_EXHAUSTED) {
+      return resourceExhausted(`every worker of ${models} is at capacity`, lastError.retryAfterMs ?? 1_000);
+    }
+    return unavailable(
+      lastError
+        ? `no worker of ${models} could serve the request (last error: ${status[lastError.code]})`
+        : `no healthy worker serves ${models}`,
+    );
+  }
+
+  private async replayFromCache(generation: NormalizedGeneration, key: string): Promise<boolean> {
+    let entry: CachedResponse | undefined;
+    try {
+      entry = await this.deps.cache.get(key);
+    } catch (error) {
+      // A cache outage costs GPU time, not availability.
+      this.deps.logger.warn({ err: error }, 'response cache lookup failed');
+    }
+    this.deps.metrics.cacheLookups.inc({ result: entry ? 'hit' : 'miss' });
+    if (!entry) return false;
+    for (const message of replayMessages(entry)) this.out.next(message);
+    this.out.complete();
+    this.deps.metrics.requests.inc({ model: generation.model.id, outcome: 'cached' });
+    meterGeneration(this.deps, generation, this.traceId, {
+      model: generation.model,
+      inputTokens: entry.usage.promptTokens,
+      cachedTokens: entry.usage.promptTokens,
+      outputTokens: entry.usage.completionTokens,
+      status: 'cached',
+    });
+    return true;
+  }
+}

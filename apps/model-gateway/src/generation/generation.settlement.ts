@@ -1,0 +1,115 @@
+// Owns what happens after a Generate request ends, whatever its outcome: the quota reservation is
+// replaced by the tokens really used, exactly one usage event is recorded, and a complete
+// deterministic answer from the requested model is stored in the response cache. All of it runs in
+// the background: the caller's stream has already ended.
+import { commonV1 } from '@hearth/contracts';
+import type { Logger } from '@hearth/telemetry';
+
+import type { CachedResponse, ResponseCacheService } from '../cache/response-cache.service';
+import type { UsageRecord, UsageStatus } from '../metering/usage-event.builder';
+import type { UsageMeterService } from '../metering/usage-meter.service';
+import type { GatewayMetrics } from '../metrics/gateway.metrics';
+import type { QuotaReservation, TokenQuotaService } from '../quota/token-quota.service';
+import type { RegisteredModel } from '../registry/model-registry';
+import type { NormalizedGeneration } from './generation-request.normalizer';
+import type { AttemptResult } from './worker-stream.attempt';
+
+/** How a request that was admitted ended. */
+export interface Outcome {
+  status: Exclude<UsageStatus, 'cached'>;
+  /** The model that served it (or, if none did, the one requested). */
+  model: RegisteredModel;
+  result?: AttemptResult;
+  fallback: boolean;
+  outputValid?: boolean;
+}
+
+export interface SettlementDeps {
+  quota: TokenQuotaService;
+  cache: ResponseCacheService;
+  meter: UsageMeterService;
+  metrics: GatewayMetrics;
+  logger: Logger;
+}
+
+export type MeteredUsage = Pick<
+  UsageRecord,
+  'model' | 'inputTokens' | 'cachedTokens' | 'outputTokens' | 'status'
+>;
+
+// Only answers that ended on their own are worth replaying.
+const COMPLETE_REASONS = new Set([
+  commonV1.FinishReason.FINISH_REASON_STOP,
+  commonV1.FinishReason.FINISH_REASON_LENGTH,
+  commonV1.FinishReason.FINISH_REASON_TOOL_CALLS,
+]);
+
+export function settleGeneration(
+  deps: SettlementDeps,
+  generation: NormalizedGeneration,
+  reservation: QuotaReservation,
+  outcome: Outcome,
+  cacheKey: string | undefined,
+  traceId: string | undefined,
+): void {
+  const usage = outcome.result?.usage;
+  const inputTokens = usage?.promptTokens ?? 0;
+  // Without the worker's final usage (a partial stream), what reached the caller is what counts.
+  const outputTokens = usage?.completionTokens ?? outcome.result?.outputTokens ?? 0;
+  deps.quota
+    .settle(reservation, inputTokens + outputTokens)
+    .catch((error: unknown) =>
+      deps.logger.error(
+        { err: error, requestId: generation.requestId },
+        'quota settlement failed; the reservation stands',
+      ),
+    );
+  deps.metrics.requests.inc({ model: outcome.model.id, outcome: outcome.status });
+  meterGeneration(deps, generation, traceId, {
+    model: outcome.model,
+    inputTokens,
+    cachedTokens: usage?.cachedPromptTokens ?? 0,
+    outputTokens,
+    status: outcome.status,
+  });
+
+  const result = outcome.result;
+  if (
+    cacheKey &&
+    result &&
+    usage &&
+    outcome.status === 'completed' &&
+    !outcome.fallback &&
+    COMPLETE_REASONS.has(result.finishReason) &&
+    outcome.outputValid !== false
+  ) {
+    const entry: CachedResponse = {
+      modelId: outcome.model.id,
+      modelSha256: outcome.model.sha256,
+      chunks: result.chunks,
+      finishReason: result.finishReason,
+      usage,
+      outputValid: outcome.outputValid,
+    };
+    deps.cache
+      .put(cacheKey, entry)
+      .catch((error: unknown) => deps.logger.warn({ err: error }, 'response cache store failed'));
+  }
+}
+
+export function meterGeneration(
+  deps: Pick<SettlementDeps, 'meter'>,
+  generation: NormalizedGeneration,
+  traceId: string | undefined,
+  usage: MeteredUsage,
+): void {
+  void deps.meter.record({
+    ...usage,
+    tenantId: generation.caller.tenantId,
+    apiKeyId: generation.caller.apiKeyId,
+    userId: generation.caller.userId,
+    requestId: generation.requestId,
+    traceId,
+    latencyMs: Date.now() - generation.receivedAt,
+  });
+}

@@ -1,0 +1,185 @@
+// Owns the non-streaming model calls: ListModels from the registry (with live availability),
+// Tokenize passed through to a worker of the resolved model (not metered), and Embed, which is routed,
+// quota-checked and metered like generation but has no stream, so it simply retries on another worker.
+import { gatewayV1 } from '@hearth/contracts';
+import type { Logger } from '@hearth/telemetry';
+
+import { status } from '@grpc/grpc-js';
+
+import { GatewayError, invalidArgument, unavailable } from '../errors/gateway.errors';
+import { resolveModel, validateCaller, validateRequestId } from '../generation/generation-request.normalizer';
+import type { UsageMeterService } from '../metering/usage-meter.service';
+import type { TokenQuotaService } from '../quota/token-quota.service';
+import type { RegisteredModel } from '../registry/model-registry';
+import type { ModelCapabilityName } from '../registry/model-registry.schema';
+import type { ModelRegistryService } from '../registry/model-registry.service';
+import {
+  isRetryableBeforeFirstToken,
+  toWorkerCallError,
+  type WorkerCallError,
+} from '../workers/worker-failure.classifier';
+import type { WorkerPoolService } from '../workers/worker-pool.service';
+import type { WorkerHandle } from '../workers/worker.handle';
+
+const CAPABILITIES: Record<ModelCapabilityName, gatewayV1.ModelCapability> = {
+  chat: gatewayV1.ModelCapability.MODEL_CAPABILITY_CHAT,
+  embeddings: gatewayV1.ModelCapability.MODEL_CAPABILITY_EMBEDDINGS,
+  tools: gatewayV1.ModelCapability.MODEL_CAPABILITY_TOOLS,
+  json_schema: gatewayV1.ModelCapability.MODEL_CAPABILITY_JSON_SCHEMA,
+  vision: gatewayV1.ModelCapability.MODEL_CAPABILITY_VISION,
+};
+
+const UNARY_TIMEOUT_MS = 30_000;
+const MAX_EMBED_INPUTS = 256;
+
+export interface ModelCatalogDeps {
+  registry: ModelRegistryService;
+  pools: WorkerPoolService;
+  quota: TokenQuotaService;
+  meter: UsageMeterService;
+  logger: Logger;
+}
+
+export class ModelCatalogService {
+  constructor(private readonly deps: ModelCatalogDeps) {}
+
+  listModels(request: gatewayV1.ListModelsRequest): gatewayV1.ListModelsResponse {
+    const tenantId = validateCaller(request.caller).tenantId;
+    return {
+      models: this.deps.registry
+        .current()
+        .visibleModels(tenantId)
+        .map((model) => ({
+          id: model.id,
+          aliases: [...model.aliases],
+          tier: model.tier,
+          contextLength: model.contextLength,
+          inputMicroUsdPerMillionTokens: model.inputMicroUsdPerMillion,
+          outputMicroUsdPerMillionTokens: model.outputMicroUsdPerMillion,
+          sha256: model.sha256,
+          fallbacks: [...model.fallbacks],
+          capabilities: model.capabilities.map((capability) => CAPABILITIES[capability]),
+          available: this.deps.pools.isAvailable(model),
+        })),
+    };
+  }
+
+  async tokenize(
+    request: gatewayV1.TokenizeRequest,
+    callDeadline?: number,
+  ): Promise<gatewayV1.TokenizeResponse> {
+    const caller = validateCaller(request.caller);
+    const model = resolveModel(this.deps.registry.current(), request.model, caller.tenantId);
+    if ((request.text !== '') === request.messages.length > 0)
+      throw invalidArgument('exactly one of text or messages must be set');
+    const response = await this.withWorker(model, callDeadline, (worker, deadline) =>
+      worker.client.tokenize(
+        {
+          modelId: model.workerModelId,
+          text: request.text,
+          messages: request.messages,
+          tools: request.tools,
+          returnTokenIds: request.returnTokenIds,
+        },
+        deadline,
+      ),
+    );
+    return { ...response, modelId: model.id };
+  }
+
+  async embed(request: gatewayV1.EmbedRequest, callDeadline?: number): Promise<gatewayV1.EmbedResponse> {
+    const receivedAt = Date.now();
+    const caller = validateCaller(request.caller);
+    const requestId = validateRequestId(request.requestId);
+    const registry = this.deps.registry.current();
+    const model = resolveModel(registry, request.model, caller.tenantId);
+    if (!model.capabilities.includes('embeddings'))
+      throw invalidArgument(`model "${model.id}" does not produce embeddings`);
+    if (request.inputs.length === 0 || request.inputs.length > MAX_EMBED_INPUTS)
+      throw invalidArgument(`inputs must hold 1 to ${MAX_EMBED_INPUTS} texts`);
+
+    const bound = request.inputs.reduce(
+      (sum, input) => sum + Math.min(model.contextLength, Buffer.byteLength(input) + 2),
+      0,
+    );
+    const reservation = await this.deps.quota.reserve(
+      caller,
+      registry.limitsFor(caller.tenantId, caller.apiKeyId),
+      bound,
+    );
+    let inputTokens = 0;
+    let outcome: 'completed' | 'failed' = 'failed';
+    try {
+      const response = await this.withWorker(model, callDeadline, (worker, deadline) =>
+        worker.client
+          .embed({ requestId, modelId: model.workerModelId, inputs: request.inputs }, deadline)
+          .then((result) => ({ result, worker })),
+      );
+      inputTokens = response.result.usage?.promptTokens ?? 0;
+      outcome = 'completed';
+      return {
+        embeddings: response.result.embeddings,
+        usage: response.result.usage,
+        servedBy: {
+          modelId: model.id,
+          modelSha256: model.sha256,
+          workerId: response.worker.stats?.workerId ?? response.worker.address,
+          fallback: false,
+        },
+      };
+    } finally {
+      this.deps.quota
+        .settle(reservation, inputTokens)
+        .catch((error: unknown) =>
+          this.deps.logger.error({ err: error, requestId }, 'quota settlement failed'),
+        );
+      void this.deps.meter.record({
+        ...caller,
+        requestId,
+        model,
+        inputTokens,
+        cachedTokens: 0,
+        outputTokens: 0,
+        latencyMs: Date.now() - receivedAt,
+        status: outcome,
+      });
+    }
+  }
+
+  /** Runs a unary call on the least-loaded worker, once more on another if the first is unreachable or full. */
+  private async withWorker<T>(
+    model: RegisteredModel,
+    callDeadline: number | undefined,
+    call: (worker: WorkerHandle, deadline: number) => Promise<T>,
+  ): Promise<T> {
+    const deadline = Math.min(callDeadline ?? Infinity, Date.now() + UNARY_TIMEOUT_MS);
+    const tried = new Set<string>();
+    let lastError: WorkerCallError | undefined;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const worker = this.deps.pools.pick(model, tried);
+      if (!worker) break;
+      tried.add(worker.address);
+      const release = worker.acquire();
+      try {
+        return await worker.breaker.execute(async () => {
+          try {
+            return await call(worker, deadline);
+          } catch (error) {
+            throw toWorkerCallError(error);
+          }
+        });
+      } catch (error) {
+        lastError = toWorkerCallError(error);
+        if (!isRetryableBeforeFirstToken(lastError.code) || lastError.code === status.DEADLINE_EXCEEDED)
+          break;
+      } finally {
+        release();
+      }
+    }
+    if (lastError && !isRetryableBeforeFirstToken(lastError.code))
+      throw new GatewayError(lastError.code, lastError.message);
+    if (lastError?.code === status.DEADLINE_EXCEEDED)
+      throw new GatewayError(status.DEADLINE_EXCEEDED, `model "${model.id}" did not answer in time`);
+    throw unavailable(`no healthy worker serves model "${model.id}"`);
+  }
+}

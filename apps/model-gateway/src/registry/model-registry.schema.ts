@@ -1,0 +1,149 @@
+// Owns the shape of the model registry file (YAML or JSON): the models with their aliases, tier,
+// worker pool, pinned weights, context length, prices and fallback chain, plus the routing and quota
+// policy. Cross-field rules (unique names, fallbacks that exist) are checked here too, so a file that
+// parses is a registry the gateway can serve.
+import { z } from 'zod';
+
+const modelId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'expected 1-128 letters, digits, ".", "_", ":" or "-"');
+
+const hostPort = z.string().regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, 'expected host:port, e.g. 10.0.0.7:50056');
+
+const nonNegativeInt = z.number().int().nonnegative();
+const positiveInt = z.number().int().positive();
+
+/** Where a model's workers are: a fixed list, or a DNS name with one address per worker (headless service). */
+export const workerPoolSchema = z.union([
+  z.strictObject({ endpoints: z.array(hostPort).min(1) }),
+  z.strictObject({
+    dns: hostPort.describe('name:port; every A/AAAA record is one worker'),
+    refreshMs: positiveInt.default(10_000),
+  }),
+]);
+
+export const capabilitySchema = z.enum(['chat', 'embeddings', 'tools', 'json_schema', 'vision']);
+
+export const modelSchema = z.strictObject({
+  id: modelId,
+  aliases: z.array(modelId).default([]),
+  tier: z.string().min(1).max(64),
+  /** Id the workers load the model under (their MODEL_ID); defaults to `id`. */
+  workerModelId: modelId.optional(),
+  sha256: z.string().regex(/^[a-f0-9]{64}$/, 'expected 64 lowercase hex characters'),
+  contextLength: positiveInt,
+  price: z.strictObject({
+    inputUsdPerMillionTokens: z.number().nonnegative(),
+    outputUsdPerMillionTokens: z.number().nonnegative(),
+  }),
+  fallbacks: z.array(modelId).default([]),
+  capabilities: z.array(capabilitySchema).min(1).default(['chat']),
+  workers: workerPoolSchema,
+  /** Sampling defaults for unset request fields. */
+  defaults: z
+    .strictObject({
+      temperature: z.number().min(0).max(2).optional(),
+      topP: z.number().gt(0).max(1).optional(),
+      topK: nonNegativeInt.optional(),
+      minP: z.number().min(0).max(1).optional(),
+      maxTokens: positiveInt.optional(),
+    })
+    .default({}),
+  /** Upper bound on max_tokens; defaults to the context length. */
+  maxOutputTokens: positiveInt.optional(),
+  /** Tenants allowed to use the model; absent means every tenant. */
+  tenants: z.array(z.uuid()).optional(),
+});
+
+export const routingSchema = z
+  .strictObject({
+    statsIntervalMs: positiveInt.default(1_000),
+    statsTimeoutMs: positiveInt.default(500),
+    /** Workers of one model tried before moving down the fallback chain. */
+    maxAttemptsPerModel: positiveInt.default(2),
+    /** An attempt that has not produced its first token by then is abandoned and retried elsewhere. */
+    firstTokenTimeoutMs: positiveInt.default(30_000),
+    breaker: z
+      .strictObject({
+        consecutiveFailures: positiveInt.default(3),
+        halfOpenAfterMs: positiveInt.default(5_000),
+      })
+      .default({ consecutiveFailures: 3, halfOpenAfterMs: 5_000 }),
+  })
+  .default({
+    statsIntervalMs: 1_000,
+    statsTimeoutMs: 500,
+    maxAttemptsPerModel: 2,
+    firstTokenTimeoutMs: 30_000,
+    breaker: { consecutiveFailures: 3, halfOpenAfterMs: 5_000 },
+  });
+
+/** Token limits of one tenant or key; an absent limit is unlimited. */
+export const tokenLimitsSchema = z.strictObject({
+  tokensPerMinute: positiveInt.optional(),
+  tokensPerDay: positiveInt.optional(),
+});
+
+export const quotasSchema = z
+  .strictObject({
+    defaults: z
+      .strictObject({ tenant: tokenLimitsSchema.default({}), apiKey: tokenLimitsSchema.default({}) })
+      .default({ tenant: {}, apiKey: {} }),
+    tenants: z.record(z.uuid(), tokenLimitsSchema).default({}),
+    apiKeys: z.record(z.uuid(), tokenLimitsSchema).default({}),
+  })
+  .default({ defaults: { tenant: {}, apiKey: {} }, tenants: {}, apiKeys: {} });
+
+export const registryFileSchema = z
+  .strictObject({
+    version: z.literal(1),
+    routing: routingSchema,
+    quotas: quotasSchema,
+    models: z.array(modelSchema).min(1),
+  })
+  .superRefine((file, ctx) => {
+    const owners = new Map<string, string>();
+    file.models.forEach((model, index) => {
+      for (const [name, path] of [
+        [model.id, ['models', index, 'id']],
+        ...model.aliases.map((alias, j) => [alias, ['models', index, 'aliases', j]] as const),
+      ] as const) {
+        const owner = owners.get(name);
+        if (owner !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path],
+            message: `"${name}" is already used by model ${owner}`,
+          });
+        } else owners.set(name, model.id);
+      }
+    });
+    const ids = new Set(file.models.map((model) => model.id));
+    file.models.forEach((model, index) => {
+      model.fallbacks.forEach((fallback, j) => {
+        const path = ['models', index, 'fallbacks', j];
+        if (fallback === model.id)
+          ctx.addIssue({ code: 'custom', path, message: 'a model cannot fall back to itself' });
+        else if (!ids.has(fallback))
+          ctx.addIssue({ code: 'custom', path, message: `unknown model id "${fallback}"` });
+      });
+      if (
+        model.defaults.maxTokens !== undefined &&
+        model.defaults.maxTokens > (model.maxOutputTokens ?? model.contextLength)
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', index, 'defaults', 'maxTokens'],
+          message: 'exceeds maxOutputTokens (or the context length)',
+        });
+      }
+    });
+  });
+
+export type RegistryFile = z.output<typeof registryFileSchema>;
+export type ModelDefinition = z.output<typeof modelSchema>;
+export type WorkerPoolDefinition = z.output<typeof workerPoolSchema>;
+export type RoutingPolicy = z.output<typeof routingSchema>;
+export type QuotaPolicy = z.output<typeof quotasSchema>;
+export type TokenLimits = z.output<typeof tokenLimitsSchema>;
+export type ModelCapabilityName = z.output<typeof capabilitySchema>;

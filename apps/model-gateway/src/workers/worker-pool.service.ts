@@ -1,0 +1,197 @@
+// Owns the worker pools of every registered model: resolving their addresses (static or DNS), one
+// WorkerHandle per address, a periodic Stats poll of each (bounded by a deadline, never overlapping),
+// following registry reloads, and picking the least-loaded routable worker for a model.
+import type { Logger } from '@hearth/telemetry';
+
+import type { GatewayMetrics } from '../metrics/gateway.metrics';
+import type { ModelRegistry, RegisteredModel } from '../registry/model-registry';
+import type { ModelRegistryService } from '../registry/model-registry.service';
+import { LeastLoadedSelector } from './least-loaded.selector';
+import { refreshIntervalMs, resolveWorkerAddresses, type DnsLookup } from './worker-endpoint.resolver';
+import { WorkerHandle, type BreakerStateName } from './worker.handle';
+
+interface PoolState {
+  /** The pool definition it was built from, to notice edits on reload. */
+  definition: string;
+  addresses: string[];
+  refreshTimer?: NodeJS.Timeout;
+}
+
+export interface WorkerSnapshot {
+  address: string;
+  breaker: BreakerStateName;
+  inflight: number;
+  workerId?: string;
+  modelId?: string;
+  slotsTotal?: number;
+  slotsFree?: number;
+  queueDepth?: number;
+}
+
+export interface WorkerPoolOptions {
+  registry: ModelRegistryService;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  dnsLookup?: DnsLookup;
+}
+
+export class WorkerPoolService {
+  private readonly handles = new Map<string, WorkerHandle>();
+  private readonly pools = new Map<string, PoolState>();
+  private readonly selector = new LeastLoadedSelector();
+  private readonly lastLoggedBreakerState = new Map<string, BreakerStateName>();
+  private statsTimer?: NodeJS.Timeout;
+  private statsIntervalMs = 0;
+  private unsubscribe?: () => void;
+  private stopped = false;
+
+  constructor(private readonly options: WorkerPoolOptions) {}
+
+  /** Resolves every pool and waits for one Stats round, so the first requests find workers. */
+  async start(): Promise<void> {
+    const registry = this.options.registry.current();
+    await this.syncPools(registry);
+    await this.pollAll(registry);
+    this.scheduleStats(registry);
+    this.unsubscribe = this.options.registry.onChange((next) => {
+      void this.syncPools(next).then(() => this.scheduleStats(next));
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe?.();
+    clearInterval(this.statsTimer);
+    for (const pool of this.pools.values()) clearInterval(pool.refreshTimer);
+    for (const handle of this.handles.values()) handle.close();
+    this.pools.clear();
+    this.handles.clear();
+  }
+
+  /** The least-loaded routable worker of `model`, skipping `exclude`d addresses. */
+  pick(model: RegisteredModel, exclude: ReadonlySet<string> = new Set()): WorkerHandle | undefined {
+    const candidates = this.routable(model)
+      .filter((handle) => !exclude.has(handle.address))
+      .map((handle) => ({ item: handle, load: handle.load() }));
+    return this.selector.pick(candidates);
+  }
+
+  isAvailable(model: RegisteredModel): boolean {
+    return this.routable(model).length > 0;
+  }
+
+  snapshot(): WorkerSnapshot[] {
+    return [...this.handles.values()].map((handle) => ({
+      address: handle.address,
+      breaker: handle.breakerState,
+      inflight: handle.inflightRequests,
+      workerId: handle.stats?.workerId,
+      modelId: handle.stats?.modelId,
+      slotsTotal: handle.stats?.slotsTotal,
+      slotsFree: handle.stats?.slotsFree,
+      queueDepth: handle.stats?.queueDepth,
+    }));
+  }
+
+  /** Polls every worker now (tests and start-up; the timer does the same periodically). */
+  async pollAll(registry: ModelRegistry = this.options.registry.current()): Promise<void> {
+    const timeoutMs = registry.routing.statsTimeoutMs;
+    await Promise.all([...this.handles.values()].map((handle) => handle.pollStats(timeoutMs)));
+    this.options.metrics.observeWorkers(this.snapshot());
+  }
+
+  private routable(model: RegisteredModel): WorkerHandle[] {
+    const pool = this.pools.get(model.id);
+    if (!pool) return [];
+    const { statsIntervalMs, statsTimeoutMs } = this.options.registry.current().routing;
+    // Stats missing for three polls means the worker is gone, even if the breaker has not opened yet.
+    const maxAge = 3 * statsIntervalMs + statsTimeoutMs;
+    const result: WorkerHandle[] = [];
+    for (const address of pool.addresses) {
+      const handle = this.handles.get(address);
+      if (handle?.isRoutable(model.workerModelId, model.sha256, maxAge)) result.push(handle);
+    }
+    return result;
+  }
+
+  private scheduleStats(registry: ModelRegistry): void {
+    const interval = registry.routing.statsIntervalMs;
+    if (this.stopped || (this.statsTimer && interval === this.statsIntervalMs)) return;
+    clearInterval(this.statsTimer);
+    this.statsIntervalMs = interval;
+    this.statsTimer = setInterval(() => void this.pollAll(), interval);
+    this.statsTimer.unref();
+  }
+
+  private async syncPools(registry: ModelRegistry): Promise<void> {
+    const wanted = new Set(registry.models.map((model) => model.id));
+    for (const [modelId, pool] of this.pools) {
+      if (!wanted.has(modelId)) {
+        clearInterval(pool.refreshTimer);
+        this.pools.delete(modelId);
+      }
+    }
+    await Promise.all(
+      registry.models.map(async (model) => {
+        const definition = JSON.stringify(model.workers);
+        const existing = this.pools.get(model.id);
+        if (existing?.definition === definition) return;
+        clearInterval(existing?.refreshTimer);
+        const pool: PoolState = { definition, addresses: existing?.addresses ?? [] };
+        this.pools.set(model.id, pool);
+        await this.refreshPool(model.id, pool, model);
+        const every = refreshIntervalMs(model.workers);
+        if (every !== undefined) {
+          pool.refreshTimer = setInterval(() => void this.refreshPool(model.id, pool, model), every);
+          pool.refreshTimer.unref();
+        }
+      }),
+    );
+    this.collectHandles(registry);
+  }
+
+  private async refreshPool(modelId: string, pool: PoolState, model: RegisteredModel): Promise<void> {
+    try {
+      pool.addresses = await resolveWorkerAddresses(model.workers, this.options.dnsLookup);
+    } catch (error) {
+      // Keep the last addresses: a DNS hiccup must not empty a pool that still works.
+      this.options.logger.warn(
+        { err: error, model: modelId, workers: model.workers },
+        'worker pool resolution failed',
+      );
+      return;
+    }
+    const registry = this.options.registry.current();
+    const lastLogged = this.lastLoggedBreakerState;
+    for (const address of pool.addresses) {
+      if (this.handles.has(address)) continue;
+      const handle = new WorkerHandle(address, registry.routing.breaker, (worker, state) => {
+        this.options.metrics.breakerTransitions.inc({ state });
+        // A dead worker flips open → half-open → open at every probe: log the ejection and the
+        // recovery, not each failed probe.
+        if (state === 'half-open' || state === lastLogged.get(worker.address)) return;
+        lastLogged.set(worker.address, state);
+        if (state === 'closed')
+          this.options.logger.info({ worker: worker.address }, 'worker recovered; circuit closed');
+        else this.options.logger.warn({ worker: worker.address, state }, 'worker ejected; circuit open');
+      });
+      this.handles.set(address, handle);
+      void handle.pollStats(registry.routing.statsTimeoutMs);
+    }
+    this.collectHandles(registry);
+  }
+
+  /** Closes handles no pool lists anymore. */
+  private collectHandles(registry: ModelRegistry): void {
+    const used = new Set<string>();
+    for (const model of registry.models)
+      for (const address of this.pools.get(model.id)?.addresses ?? []) used.add(address);
+    for (const [address, handle] of this.handles) {
+      if (!used.has(address)) {
+        handle.close();
+        this.handles.delete(address);
+        this.lastLoggedBreakerState.delete(address);
+      }
+    }
+  }
+}

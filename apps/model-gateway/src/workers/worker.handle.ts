@@ -1,0 +1,135 @@
+// Owns what the gateway knows about one worker: its client, its last Stats, the requests this gateway
+// has in flight on it, and its circuit breaker (cockatiel). Stats polls run through the breaker, so a
+// worker that stops answering is ejected even without traffic, and once the break has lasted
+// `halfOpenAfterMs` the next poll is the probe that lets it back in: no user request is spent on it.
+import { inferenceV1 } from '@hearth/contracts';
+
+import {
+  circuitBreaker,
+  CircuitState,
+  ConsecutiveBreaker,
+  handleWhen,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
+
+import { WorkerClientAdapter } from './worker-client.adapter';
+import { isFault, toStatsFault } from './worker-failure.classifier';
+
+export interface BreakerSettings {
+  consecutiveFailures: number;
+  halfOpenAfterMs: number;
+}
+
+export interface WorkerLoad {
+  slotsTotal: number;
+  /** Sequences busy or queued, Stats plus what this gateway sent since (and minus what finished). */
+  busy: number;
+  /** slotsTotal - busy; negative when requests queue. */
+  free: number;
+}
+
+export type BreakerStateName = 'closed' | 'open' | 'half-open' | 'isolated';
+
+const STATE_NAMES: Record<CircuitState, BreakerStateName> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'isolated',
+};
+
+export class WorkerHandle {
+  readonly client: WorkerClientAdapter;
+  readonly breaker: CircuitBreakerPolicy;
+  private lastStats?: inferenceV1.StatsResponse;
+  private statsAt = 0;
+  private inflight = 0;
+  private inflightAtStats = 0;
+  private polling = false;
+
+  constructor(
+    readonly address: string,
+    breaker: BreakerSettings,
+    onStateChange?: (handle: WorkerHandle, state: BreakerStateName) => void,
+  ) {
+    this.client = new WorkerClientAdapter(address);
+    this.breaker = circuitBreaker(handleWhen(isFault), {
+      halfOpenAfter: breaker.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(breaker.consecutiveFailures),
+    });
+    if (onStateChange) this.breaker.onStateChange((state) => onStateChange(this, STATE_NAMES[state]));
+  }
+
+  get stats(): inferenceV1.StatsResponse | undefined {
+    return this.lastStats;
+  }
+
+  get breakerState(): BreakerStateName {
+    return STATE_NAMES[this.breaker.state];
+  }
+
+  get inflightRequests(): number {
+    return this.inflight;
+  }
+
+  /** Polls Stats through the breaker; never throws (a failure is recorded by the breaker). */
+  async pollStats(timeoutMs: number): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const stats = await this.breaker.execute(async () => {
+        try {
+          return await this.client.stats(timeoutMs);
+        } catch (error) {
+          throw toStatsFault(error);
+        }
+      });
+      this.lastStats = stats;
+      this.statsAt = Date.now();
+      this.inflightAtStats = this.inflight;
+    } catch {
+      // Open breaker (BrokenCircuitError) or a failed poll: the breaker already counted it.
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /**
+   * Whether requests for a model may go here: closed breaker, fresh Stats, not draining, and the
+   * model id and pinned weights the registry expects.
+   */
+  isRoutable(workerModelId: string, sha256: string, maxStatsAgeMs: number): boolean {
+    const stats = this.lastStats;
+    return (
+      stats !== undefined &&
+      this.breaker.state === CircuitState.Closed &&
+      Date.now() - this.statsAt <= maxStatsAgeMs &&
+      !stats.draining &&
+      stats.modelId === workerModelId &&
+      stats.modelSha256 === sha256
+    );
+  }
+
+  load(): WorkerLoad {
+    const stats = this.lastStats;
+    const slotsTotal = Math.max(1, stats?.slotsTotal ?? 1);
+    const reported = stats ? stats.slotsTotal - stats.slotsFree + stats.queueDepth : 0;
+    // Stats are up to one poll interval old: add what this gateway started since and subtract what
+    // ended, and never assume fewer busy slots than our own requests occupy.
+    const busy = Math.max(this.inflight, reported + this.inflight - this.inflightAtStats);
+    return { slotsTotal, busy, free: slotsTotal - busy };
+  }
+
+  acquire(): () => void {
+    this.inflight++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inflight--;
+    };
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

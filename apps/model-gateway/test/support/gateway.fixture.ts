@@ -1,0 +1,184 @@
+// Starts a real gateway in the test process (real Redis, real Kafka, a registry file on disk) and
+// calls it over gRPC with a raw @grpc/grpc-js client built from the same protos.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { loadConfig, modelGatewayConfigSchema } from '@hearth/config';
+import { gatewayV1, GRPC_LOADER_OPTIONS, PROTO_PACKAGES, protoFilesOf } from '@hearth/contracts';
+import { createLogger, type Logger } from '@hearth/telemetry';
+import { freePort, infraEnv } from '@hearth/testing';
+
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { stringify } from 'yaml';
+
+import { createGatewayApp, type GatewayApp } from '../../src/app/gateway-app.factory';
+
+/** Fast polling and breaking, so failures show within a test's patience. */
+export const TEST_ROUTING = {
+  statsIntervalMs: 200,
+  statsTimeoutMs: 400,
+  maxAttemptsPerModel: 2,
+  firstTokenTimeoutMs: 10_000,
+  breaker: { consecutiveFailures: 2, halfOpenAfterMs: 1_000 },
+};
+
+export interface GatewayFixture {
+  gateway: GatewayApp;
+  client: grpc.Client;
+  registryPath: string;
+  dir: string;
+  generate(request: gatewayV1.GenerateRequest, options?: CallOptions): Promise<GenerateOutcome>;
+  stream(
+    request: gatewayV1.GenerateRequest,
+    options?: CallOptions,
+  ): grpc.ClientReadableStream<gatewayV1.GenerateResponse>;
+  unary<Res>(method: 'listModels' | 'tokenize' | 'embed', request: unknown): Promise<Res>;
+  writeRegistry(registry: unknown): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface CallOptions {
+  deadlineMs?: number;
+  metadata?: grpc.Metadata;
+}
+
+export interface GenerateOutcome {
+  messages: gatewayV1.GenerateResponse[];
+  error?: grpc.ServiceError;
+  text: string;
+  last?: gatewayV1.GenerateResponse;
+}
+
+let clientConstructor: grpc.ServiceClientConstructor | undefined;
+
+export function gatewayClient(address: string): grpc.Client {
+  if (!clientConstructor) {
+    const definition = protoLoader.loadSync(protoFilesOf([PROTO_PACKAGES.gatewayV1]), {
+      ...GRPC_LOADER_OPTIONS,
+      includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs],
+    });
+    const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+      hearth: { gateway: { v1: Record<string, grpc.ServiceClientConstructor> } };
+    };
+    clientConstructor = pkg.hearth.gateway.v1[gatewayV1.MODEL_GATEWAY_SERVICE_NAME];
+  }
+  return new clientConstructor(address, grpc.credentials.createInsecure());
+}
+
+export async function startGateway(
+  registry: unknown,
+  options: { logger?: Logger; env?: Record<string, string> } = {},
+): Promise<GatewayFixture> {
+  const infra = infraEnv();
+  const dir = await mkdtemp(join(tmpdir(), 'gateway-'));
+  const registryPath = join(dir, 'registry.yaml');
+  await writeFile(registryPath, stringify(registry));
+  const port = await freePort();
+  const config = loadConfig(modelGatewayConfigSchema, {
+    LOG_LEVEL: 'warn',
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: String(port),
+    REDIS_URL: infra.redisUrl,
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    MODEL_REGISTRY_PATH: registryPath,
+    ...options.env,
+  });
+  const logger = options.logger ?? createLogger({ service: 'model-gateway', level: 'error' });
+  let gateway: GatewayApp;
+  try {
+    gateway = await createGatewayApp(config, { logger });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const client = gatewayClient(gateway.address);
+
+  const stream = (request: gatewayV1.GenerateRequest, call: CallOptions = {}) =>
+    (
+      client as unknown as Record<
+        string,
+        (
+          r: unknown,
+          m: grpc.Metadata,
+          o: grpc.CallOptions,
+        ) => grpc.ClientReadableStream<gatewayV1.GenerateResponse>
+      >
+    ).generate(request, call.metadata ?? new grpc.Metadata(), {
+      deadline: Date.now() + (call.deadlineMs ?? 30_000),
+    });
+
+  return {
+    gateway,
+    client,
+    registryPath,
+    dir,
+    stream,
+    generate: (request, call) =>
+      new Promise((resolve) => {
+        const messages: gatewayV1.GenerateResponse[] = [];
+        const done = (error?: grpc.ServiceError) =>
+          resolve({
+            messages,
+            error,
+            text: messages.map((m) => m.text).join(''),
+            last: messages[messages.length - 1],
+          });
+        const call$ = stream(request, call);
+        call$.on('data', (message: gatewayV1.GenerateResponse) => messages.push(message));
+        call$.on('error', (error: grpc.ServiceError) => done(error));
+        call$.on('end', () => done());
+      }),
+    unary: <Res>(method: string, request: unknown) =>
+      new Promise<Res>((resolve, reject) => {
+        const fn = (
+          client as unknown as Record<
+            string,
+            (r: unknown, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: Res) => void) => void
+          >
+        )[method];
+        fn.call(client, request, { deadline: Date.now() + 10_000 }, (error, response) =>
+          error ? reject(error) : resolve(response as Res),
+        );
+      }),
+    writeRegistry: (next) => writeFile(registryPath, stringify(next)),
+    close: async () => {
+      client.close();
+      await gateway.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A registry model entry for the medium specs. */
+export function registryModel(
+  id: string,
+  sha256: string,
+  endpoints: string[],
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    id,
+    tier: 'cpu-tiny',
+    sha256,
+    contextLength: 512,
+    price: { inputUsdPerMillionTokens: 0.5, outputUsdPerMillionTokens: 1.5 },
+    workers: { endpoints },
+    ...extra,
+  };
+}
+
+export async function waitFor<T>(
+  probe: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<NonNullable<T>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

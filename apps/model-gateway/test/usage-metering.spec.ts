@@ -1,0 +1,209 @@
+// Metering end to end: every admitted request (completed, cached, cancelled, failed) yields exactly
+// one llm.usage.v1 event on the real broker, with the token counts the worker reported, the registry
+// price and the caller's trace id; a retried request id is never charged twice.
+import { randomUUID } from 'node:crypto';
+
+import { gatewayV1 } from '@hearth/contracts';
+import { createKafkaClient, USAGE_TOPIC, type UsageEvent } from '@hearth/events';
+import { createLogger, startTelemetry, type TelemetryShutdown } from '@hearth/telemetry';
+import { freePort, infraEnv } from '@hearth/testing';
+
+import { Metadata } from '@grpc/grpc-js';
+import type { Consumer } from 'kafkajs';
+
+import { usageEventId } from '../src/metering/usage-event.builder';
+import { generateRequest, userMessage } from './support/gateway-requests.fixture';
+import {
+  registryModel,
+  startGateway,
+  TEST_ROUTING,
+  waitFor,
+  type GatewayFixture,
+  type GenerateOutcome,
+} from './support/gateway.fixture';
+import { writeTinyModel, type TinyModel } from './support/tiny-model.fixture';
+import { WorkerProcess } from './support/worker.process';
+
+jest.setTimeout(60_000);
+
+const TENANT = randomUUID();
+const API_KEY = randomUUID();
+const USER = randomUUID();
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+
+describe('Model gateway usage metering', () => {
+  let model: TinyModel;
+  let worker: WorkerProcess;
+  let fixture: GatewayFixture;
+  let consumer: Consumer;
+  let stopTelemetry: TelemetryShutdown;
+  const events: UsageEvent[] = [];
+
+  const request = (requestId: string, overrides: Partial<gatewayV1.GenerateRequest> = {}) =>
+    generateRequest({
+      requestId,
+      caller: { tenantId: TENANT, apiKeyId: API_KEY, userId: USER },
+      ...overrides,
+    });
+  const traced = () => {
+    const metadata = new Metadata();
+    metadata.set('traceparent', `00-${TRACE_ID}-00f067aa0ba902b7-01`);
+    return { metadata };
+  };
+  const eventsFor = (requestId: string) => events.filter((e) => e.payload.requestId === requestId);
+
+  beforeAll(async () => {
+    stopTelemetry = startTelemetry({ serviceName: 'model-gateway-test' });
+    // Without a scripted reply the model writes words until max_tokens, so a stream can be cancelled midway.
+    model = await writeTinyModel({});
+    worker = await WorkerProcess.start({
+      modelPath: model.path,
+      modelId: 'tiny',
+      sha256: model.sha256,
+      slots: 2,
+    });
+    fixture = await startGateway({
+      version: 1,
+      routing: TEST_ROUTING,
+      models: [
+        registryModel('tiny', model.sha256, [worker.address], { aliases: ['fast'] }),
+        registryModel('gone', model.sha256, [`127.0.0.1:${await freePort()}`]),
+      ],
+    });
+    // Read only what this spec produces: start at the topic's current end (the topic keeps every
+    // earlier run's events, and reading them all grows slower with every run).
+    const logger = createLogger({ service: 'usage-test', level: 'silent' });
+    const kafka = createKafkaClient({ clientId: 'usage-test', brokers: infraEnv().kafkaBrokers, logger });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: USAGE_TOPIC.name }] }).catch(() => false);
+    const endOffsets = await admin.fetchTopicOffsets(USAGE_TOPIC.name);
+    await admin.disconnect();
+    // A short fetch wait: disconnect() waits for the fetch in flight (5 s by default).
+    consumer = kafka.consumer({ groupId: `usage-test-${randomUUID()}`, maxWaitTimeInMs: 200 });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.connect();
+    await consumer.subscribe({ topic: USAGE_TOPIC.name });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const event = USAGE_TOPIC.schema.parse(JSON.parse(message.value?.toString() ?? 'null')) as UsageEvent;
+        if (event.tenantId === TENANT) events.push(event);
+      },
+    });
+    await joined;
+    for (const { partition, offset } of endOffsets)
+      consumer.seek({ topic: USAGE_TOPIC.name, partition, offset });
+  });
+
+  afterAll(async () => {
+    await consumer?.disconnect();
+    await fixture?.close();
+    await worker?.stop();
+    await model?.remove();
+    await stopTelemetry?.();
+  });
+
+  it('emits one event per request id with the worker token counts, price, status and trace id', async () => {
+    const completed: Record<string, GenerateOutcome> = {};
+    for (const id of ['done-1', 'done-2'])
+      completed[id] = await fixture.generate(
+        request(id, { messages: [userMessage(`Question ${id}`)] }),
+        traced(),
+      );
+    // A retry of done-1 (same request id) runs again but must not be charged again.
+    const retried = await fixture.generate(
+      request('done-1', { messages: [userMessage('Question done-1')], bypassCache: true }),
+      traced(),
+    );
+    const cached = await fixture.generate(
+      request('cached-1', { messages: [userMessage('Question done-2')] }),
+      traced(),
+    );
+    const failed = await fixture.generate(request('failed-1', { model: 'gone' }), traced());
+    const cancelled = await cancelAfterFirstToken(
+      request('cancelled-1', { sampling: { temperature: 0.9, stop: [], maxTokens: 400 } }),
+    );
+
+    expect(retried.error).toBeUndefined();
+    expect(cached.messages[0].cached).toBe(true);
+    expect(failed.error).toBeDefined();
+    expect(cancelled).toBeGreaterThan(0);
+
+    const ids = ['done-1', 'done-2', 'cached-1', 'failed-1', 'cancelled-1'];
+    await waitFor(
+      () => ids.every((id) => eventsFor(id).length > 0),
+      'a usage event for every request',
+      20_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // room for a duplicate to show up
+    for (const id of ids) expect(eventsFor(id)).toHaveLength(1);
+
+    for (const id of ['done-1', 'done-2']) {
+      const usage = completed[id].last?.usage;
+      const [event] = eventsFor(id);
+      expect(event).toMatchObject({
+        id: usageEventId(TENANT, id),
+        tenantId: TENANT,
+        traceId: TRACE_ID,
+        payload: {
+          apiKeyId: API_KEY,
+          userId: USER,
+          model: 'tiny',
+          inputTokens: usage?.promptTokens,
+          cachedTokens: usage?.cachedPromptTokens,
+          outputTokens: usage?.completionTokens,
+          costMicros: Math.round(
+            ((usage?.promptTokens ?? 0) * 500_000 + (usage?.completionTokens ?? 0) * 1_500_000) / 1_000_000,
+          ),
+          status: 'completed',
+          cached: false,
+        },
+      });
+      expect(event.payload.inputTokens).toBeGreaterThan(0);
+      expect(event.payload.latencyMs).toBeGreaterThanOrEqual(0);
+    }
+    expect(eventsFor('cached-1')[0].payload).toMatchObject({
+      status: 'cached',
+      cached: true,
+      costMicros: 0,
+      outputTokens: completed['done-2'].last?.usage?.completionTokens,
+    });
+    expect(eventsFor('failed-1')[0].payload).toMatchObject({
+      status: 'failed',
+      model: 'gone',
+      inputTokens: 0,
+      outputTokens: 0,
+      costMicros: 0,
+    });
+    expect(eventsFor('cancelled-1')[0].payload).toMatchObject({ status: 'cancelled', model: 'tiny' });
+    expect(eventsFor('cancelled-1')[0].payload.outputTokens).toBeGreaterThanOrEqual(cancelled);
+    expect(eventsFor('cancelled-1')[0].payload.outputTokens).toBeLessThan(400);
+  });
+
+  it('gives a request that slipped past the dedupe marker the same event id, so consumers drop it', async () => {
+    await fixture.generate(request('marker-lost', { bypassCache: true }));
+    await waitFor(() => eventsFor('marker-lost').length === 1, 'the first event');
+    await fixture.gateway.runtime.redis.del(`gw:usage:{${TENANT}}:marker-lost`);
+
+    await fixture.generate(request('marker-lost', { bypassCache: true }));
+
+    await waitFor(() => eventsFor('marker-lost').length === 2, 'the duplicate event');
+    expect(new Set(eventsFor('marker-lost').map((e) => e.id))).toEqual(
+      new Set([usageEventId(TENANT, 'marker-lost')]),
+    );
+  });
+
+  /** Streams until the first token, then cancels; returns the tokens received. */
+  function cancelAfterFirstToken(req: gatewayV1.GenerateRequest): Promise<number> {
+    return new Promise((resolve) => {
+      const call = fixture.stream(req);
+      let tokens = 0;
+      call.on('data', (message: gatewayV1.GenerateResponse) => {
+        tokens += message.tokenIds.length;
+        if (tokens > 0) call.cancel();
+      });
+      call.on('error', () => resolve(tokens));
+      call.on('end', () => resolve(tokens));
+    });
+  }
+});
