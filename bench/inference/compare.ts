@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   const targets: StreamTarget[] = [];
 
   const workerPort = await freePort();
-  startProcess('npx', ['tsx', 'apps/inference-worker/src/main.ts'], {
+  startProcess(process.execPath, ['--import', 'tsx', 'apps/inference-worker/src/main.ts'], {
     MODEL_SOURCE: model,
     MODEL_ID: 'default',
     GRPC_HOST: '127.0.0.1',
