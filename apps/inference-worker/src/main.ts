@@ -6,9 +6,8 @@
 import 'reflect-metadata';
 
 import { ConfigError, inferenceWorkerConfigSchema, loadConfig } from '@hearth/config';
-import { createLogger, startTelemetry } from '@hearth/telemetry';
+import { createLogger, PinoNestLogger, startTelemetry } from '@hearth/telemetry';
 
-import { PinoNestLogger } from './app/pino-nest.logger';
 import { createWorkerApp } from './app/worker-app.factory';
 
 async function main(): Promise<void> {

@@ -3,10 +3,9 @@
 import 'reflect-metadata';
 
 import { loadConfig, modelGatewayConfigSchema } from '@hearth/config';
-import { createLogger, startTelemetry } from '@hearth/telemetry';
+import { createLogger, PinoNestLogger, startTelemetry } from '@hearth/telemetry';
 
 import { createGatewayApp } from './app/gateway-app.factory';
-import { PinoNestLogger } from './app/pino-nest.logger';
 
 async function main(): Promise<void> {
   const config = loadConfig(modelGatewayConfigSchema);

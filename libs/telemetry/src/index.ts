@@ -3,3 +3,4 @@ export * from './context.propagation';
 export * from './logger.factory';
 export * from './span.helper';
 export * from './telemetry-sdk.setup';
+export * from './pino-nest.logger';

@@ -1,8 +1,8 @@
 // Routes Nest's own log lines (module wiring, transport errors) into the service's pino logger, so
 // every line of the process is structured JSON with the same fields.
-import type { Logger } from '@hearth/telemetry';
-
 import type { LoggerService } from '@nestjs/common';
+
+import type { Logger } from './logger.factory';
 
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
