@@ -4,7 +4,13 @@
 // microseconds. Bare digit runs without phone formatting count only next to a word like "call".
 // A formatted number in national form with a trunk "0" ("030 12345678") is invalid under a NANP
 // default region (no NANP number starts with 0), so it is tried against the fallback regions.
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+// Parsing is ~10-15 us per candidate (the library builds its RegExps on every call), so every cheap
+// test runs first and a candidate written the same way twice in one text is parsed once (a per-call
+// map: a cache across requests would remember users' numbers and flatter the benchmark). Each parse
+// is checked once: `isPossible()` for "+..." numbers, `isValid()` (which re-runs the type patterns)
+// otherwise. The max metadata stays: with min, `isValid()` only checks length, and min is no faster
+// for "+..." numbers, where resolving a shared calling code (+1, +44) is what costs.
+import { parsePhoneNumberFromString, type CountryCode, type PhoneNumber } from 'libphonenumber-js/max';
 
 import type { Detection } from '../detection.model';
 import { hasContextBefore, hasNonPersonalLabel } from './pii-context.util';
@@ -16,6 +22,7 @@ const PHONE_WORDS =
   /\b(?:phone|tel|telephone|mobile|cell|cellphone|call|text|sms|whats ?app|signal|fax|contact|reach|ring|dial|number|no)\b/i;
 const MIN_DIGITS = 7;
 const MAX_DIGITS = 15;
+const NATIONAL_TRUNK = /^\(?0[1-9]/;
 
 export function recognizePhoneNumbers(
   text: string,
@@ -25,31 +32,26 @@ export function recognizePhoneNumbers(
   claimed: readonly Detection[] = [],
 ): Detection[] {
   const found: Detection[] = [];
+  const verdicts = new Map<string, PhoneNumber | null>();
   for (const match of text.matchAll(CANDIDATE)) {
     const candidate = match[0];
     const start = match.index;
     if (start > 0 && BAD_PREDECESSOR.test(text[start - 1])) continue;
-    const digits = candidate.replace(/\D/g, '');
-    if (digits.length < MIN_DIGITS || digits.length > MAX_DIGITS) continue;
+    // Cheapest tests first: in number-dense text most candidates are cards, IBANs, SSNs or IPs.
     const end = start + candidate.length;
     if (claimed.some((c) => c.start < end && start < c.end)) continue;
+    const digits = countDigits(candidate);
+    if (digits < MIN_DIGITS || digits > MAX_DIGITS) continue;
     if (looksLikeNonPhone(candidate)) continue;
     if (hasNonPersonalLabel(text, start)) continue;
     const formatted = candidate.startsWith('+') || /[ ().-]/.test(candidate);
     if (!formatted && !hasContextBefore(text, start, PHONE_WORDS)) continue;
-    let parsed = parsePhoneNumberFromString(candidate, { defaultCountry: defaultRegion, extract: false });
-    if (!parsed?.isValid() && formatted && /^\(?0[1-9]/.test(candidate)) {
-      for (const region of fallbackRegions) {
-        const other = parsePhoneNumberFromString(candidate, { defaultCountry: region, extract: false });
-        if (other?.isValid()) {
-          parsed = other;
-          break;
-        }
-      }
+    let parsed = verdicts.get(candidate);
+    if (parsed === undefined) {
+      parsed = validate(candidate, formatted, defaultRegion, fallbackRegions);
+      verdicts.set(candidate, parsed);
     }
-    // Written with an explicit +country code it is a phone number even in a range not yet allocated
-    // (or reserved for fiction, like UK 07700 900xxx); without one, the number must be valid.
-    if (!parsed || !(candidate.startsWith('+') ? parsed.isPossible() : parsed.isValid())) continue;
+    if (!parsed) continue;
     found.push({
       ruleId: 'pii.phone',
       category: 'pii',
@@ -60,6 +62,37 @@ export function recognizePhoneNumbers(
     });
   }
   return found;
+}
+
+function countDigits(candidate: string): number {
+  let count = 0;
+  for (let i = 0; i < candidate.length; i++) {
+    const code = candidate.charCodeAt(i);
+    if (code >= 48 && code <= 57) count++;
+  }
+  return count;
+}
+
+/** The parsed number when `candidate` is a phone number, else null. */
+function validate(
+  candidate: string,
+  formatted: boolean,
+  defaultRegion: CountryCode,
+  fallbackRegions: readonly CountryCode[],
+): PhoneNumber | null {
+  const international = candidate.startsWith('+');
+  let parsed = parsePhoneNumberFromString(candidate, { defaultCountry: defaultRegion, extract: false });
+  // Written with an explicit +country code it is a phone number even in a range not yet allocated
+  // (or reserved for fiction, like UK 07700 900xxx); without one, the number must be valid.
+  if (parsed && (international ? parsed.isPossible() : parsed.isValid())) return parsed;
+  // Other regions only for a national-format number with a trunk "0", never for "+..." or bare runs.
+  if (international || !formatted || !NATIONAL_TRUNK.test(candidate)) return null;
+  for (const region of fallbackRegions) {
+    if (region === defaultRegion) continue;
+    parsed = parsePhoneNumberFromString(candidate, { defaultCountry: region, extract: false });
+    if (parsed?.isValid()) return parsed;
+  }
+  return null;
 }
 
 /** Dates, dotted versions and digit groups no numbering plan writes. */

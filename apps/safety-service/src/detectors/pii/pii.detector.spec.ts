@@ -61,6 +61,19 @@ describe(PiiDetector.name, () => {
     expect(b.canonical).toBe('+14155552671');
   });
 
+  it('finds a number written twice at both places, parsed once per check', () => {
+    const text = 'call (415) 555-2671, again: (415) 555-2671';
+    const detections = sut.detect(text, { defaultPhoneRegion: 'US' });
+    expect(detections.map((d) => [d.start, d.canonical])).toEqual([
+      [5, '+14155552671'],
+      [28, '+14155552671'],
+    ]);
+  });
+
+  it('does not re-read an explicit +country number in the fallback regions', () => {
+    expect(found('+1 030 1234 5678')).toEqual([]);
+  });
+
   it('survives lone surrogates and replacement characters', () => {
     expect(found('\uD800 mail a@example.org \uFFFD\uDC00')).toEqual([['pii.email', 'a@example.org']]);
   });
