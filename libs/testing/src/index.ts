@@ -3,3 +3,4 @@ export * from './gguf';
 export * from './llama';
 export * from './infra';
 export * from './db';
+export * from './services';

@@ -1,0 +1,2 @@
+// Test helpers that run the platform's apps as real processes.
+export * from './service-process';
