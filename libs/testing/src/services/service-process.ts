@@ -58,7 +58,7 @@ function healthClient(address: string): HealthClient {
     };
     healthConstructor = pkg.grpc.health.v1.Health;
   }
-  return new healthConstructor(address, grpc.credentials.createInsecure()) as HealthClient;
+  return new healthConstructor(address, grpc.credentials.createInsecure()) as unknown as HealthClient;
 }
 
 export class ServiceProcess {
