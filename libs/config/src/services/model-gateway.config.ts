@@ -30,7 +30,8 @@ export const modelGatewayConfigSchema = z
     /** How long a request id is remembered as metered (a retry within it is never charged twice). */
     USAGE_DEDUPE_TTL_SECONDS: positiveInt().default(7 * 24 * 3600),
     /** Prometheus /metrics on this port; unset serves no metrics endpoint. */
-    METRICS_PORT: port().optional(),
+    // 0 lets the OS pick (several gateways in one test run).
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   })
   .transform((env) => ({
     ...toBase(env, 'model-gateway'),

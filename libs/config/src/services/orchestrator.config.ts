@@ -1,4 +1,4 @@
-// Orchestrator: the turn loop's stores and the services it calls.
+// Orchestrator: the turn loop's stores, the services it calls and the bounds of one turn.
 import { z } from 'zod';
 
 import {
@@ -24,9 +24,18 @@ export const orchestratorConfigSchema = z
     MODEL_GATEWAY_ADDRESS: grpcAddress(),
     CONTEXT_SERVICE_ADDRESS: grpcAddress(),
     SAFETY_SERVICE_ADDRESS: grpcAddress(),
-    TOOL_RUNNER_ADDRESS: grpcAddress(),
+    /** Unset: server-side tools are off (turns naming server tools fail with FAILED_PRECONDITION). */
+    TOOL_RUNNER_ADDRESS: grpcAddress().optional(),
+    /** Server-side tool rounds per turn; a request may ask for fewer, never more. */
     TURN_MAX_TOOL_ROUNDS: positiveInt().max(20).default(5),
+    /** Tokens (prompt + completion, all rounds) after which a turn starts no further model call. */
     TURN_MAX_TOKENS: positiveInt().default(16384),
+    /** Deadline of each unary step of a turn (context assembly, safety check, tool listing, hot window). */
+    TURN_STEP_TIMEOUT_MS: positiveInt().default(10_000),
+    /** Deadline of a whole turn, every model call and tool round included. */
+    TURN_TIMEOUT_MS: positiveInt().default(300_000),
+    /** Database connections (one per concurrent transaction). */
+    DATABASE_POOL_SIZE: positiveInt().max(200).default(20),
   })
   .transform((env) => ({
     ...toBase(env, 'orchestrator'),
@@ -40,7 +49,9 @@ export const orchestratorConfigSchema = z
       safetyService: env.SAFETY_SERVICE_ADDRESS,
       toolRunner: env.TOOL_RUNNER_ADDRESS,
     },
+    databasePoolSize: env.DATABASE_POOL_SIZE,
     turn: { maxToolRounds: env.TURN_MAX_TOOL_ROUNDS, maxTokens: env.TURN_MAX_TOKENS },
+    timeouts: { stepMs: env.TURN_STEP_TIMEOUT_MS, turnMs: env.TURN_TIMEOUT_MS },
   }));
 
 export type OrchestratorConfig = z.output<typeof orchestratorConfigSchema>;
