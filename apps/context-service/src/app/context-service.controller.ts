@@ -1,0 +1,55 @@
+// The gRPC edge of the context service: implements the generated ContextService controller, one line
+// per method calling the runtime's services.
+import { contextV1 } from '@hearth/contracts';
+
+import { Controller, Inject } from '@nestjs/common';
+
+import { requireCaller, requireConversationId } from '../assembly/request.validation';
+import { CONTEXT_RUNTIME } from './context.constants';
+import type { ContextRuntime } from './context.runtime';
+
+@Controller()
+@contextV1.ContextServiceControllerMethods()
+export class ContextServiceController implements contextV1.ContextServiceController {
+  constructor(@Inject(CONTEXT_RUNTIME) private readonly runtime: ContextRuntime) {}
+
+  assembleContext(request: contextV1.AssembleContextRequest): Promise<contextV1.AssembleContextResponse> {
+    return this.runtime.assembly.assemble(request);
+  }
+
+  async appendMessages(request: contextV1.AppendMessagesRequest): Promise<contextV1.AppendMessagesResponse> {
+    const caller = requireCaller(request.caller);
+    const conversationId = requireConversationId(request.conversationId);
+    return { hotWindowSize: await this.runtime.window.append(caller, conversationId, request.messages) };
+  }
+
+  async evictConversation(
+    request: contextV1.EvictConversationRequest,
+  ): Promise<contextV1.EvictConversationResponse> {
+    const caller = requireCaller(request.caller);
+    const conversationId = requireConversationId(request.conversationId);
+    await this.runtime.window.evict(caller, conversationId);
+    await this.runtime.summaryRepository.deleteAll(conversationId);
+    return {};
+  }
+
+  listMemoryFacts(request: contextV1.ListMemoryFactsRequest): Promise<contextV1.ListMemoryFactsResponse> {
+    return this.runtime.memory.list(request);
+  }
+
+  createMemoryFact(request: contextV1.CreateMemoryFactRequest): Promise<contextV1.CreateMemoryFactResponse> {
+    return this.runtime.memory.create(request);
+  }
+
+  deleteMemoryFact(request: contextV1.DeleteMemoryFactRequest): Promise<contextV1.DeleteMemoryFactResponse> {
+    return this.runtime.memory.delete(request);
+  }
+
+  setMemoryOptIn(request: contextV1.SetMemoryOptInRequest): Promise<contextV1.SetMemoryOptInResponse> {
+    return this.runtime.memory.setOptIn(request);
+  }
+
+  retrieve(request: contextV1.RetrieveRequest): Promise<contextV1.RetrieveResponse> {
+    return this.runtime.retrieval.retrieve(request);
+  }
+}

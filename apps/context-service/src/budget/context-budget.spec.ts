@@ -1,0 +1,113 @@
+// The token arithmetic of an assembly: the budget in force, the mandatory part, the split between
+// layers, and which history survives (newest first, never starting on a tool result, summary slot
+// reserved when anything older is left out).
+import { status } from '@grpc/grpc-js';
+
+import { ContextError } from '../errors/context.errors';
+import { effectiveBudget, fitInOrder, planHistory, splitBudget } from './context-budget';
+
+const shares = { memoryPercent: 10, summaryPercent: 20, retrievalPercent: 30 };
+
+function codeOf(run: () => unknown): status | undefined {
+  try {
+    run();
+  } catch (error) {
+    return error instanceof ContextError ? error.code : undefined;
+  }
+  return undefined;
+}
+
+describe(effectiveBudget.name, () => {
+  it('takes the model context minus the reserved answer when no budget is asked for', () => {
+    expect(effectiveBudget({ requested: 0, contextLength: 8192, reservedCompletion: 1024 })).toBe(7168);
+  });
+
+  it('caps a requested budget at what the model can take', () => {
+    expect(effectiveBudget({ requested: 1000, contextLength: 8192, reservedCompletion: 0 })).toBe(1000);
+    expect(effectiveBudget({ requested: 9000, contextLength: 8192, reservedCompletion: 192 })).toBe(8000);
+  });
+
+  it('refuses a reservation that leaves no prompt room', () => {
+    expect(codeOf(() => effectiveBudget({ requested: 0, contextLength: 512, reservedCompletion: 512 }))).toBe(
+      status.INVALID_ARGUMENT,
+    );
+  });
+});
+
+describe(splitBudget.name, () => {
+  it('splits what the mandatory items leave by the configured shares', () => {
+    expect(splitBudget(1100, 100, shares)).toEqual({
+      available: 1000,
+      memory: 100,
+      summary: 200,
+      retrieval: 300,
+    });
+  });
+
+  it('accepts mandatory items that exactly fill the budget', () => {
+    expect(splitBudget(100, 100, shares)).toEqual({ available: 0, memory: 0, summary: 0, retrieval: 0 });
+  });
+
+  it('fails with INVALID_ARGUMENT when instructions and input alone exceed the budget', () => {
+    expect(codeOf(() => splitBudget(99, 100, shares))).toBe(status.INVALID_ARGUMENT);
+    expect(() => splitBudget(99, 100, shares)).toThrow(/token budget 99 is too small: .* take 100 tokens/);
+  });
+});
+
+describe(fitInOrder.name, () => {
+  it('takes items in order while they fit and skips one that is too large', () => {
+    expect(fitInOrder([30, 50, 10, 40], 60)).toEqual([0, 2]);
+  });
+
+  it('takes nothing with no room', () => {
+    expect(fitInOrder([1, 2], 0)).toEqual([]);
+  });
+});
+
+describe(planHistory.name, () => {
+  const items = (...tokens: number[]) => tokens.map((t) => ({ tokens: t, canStart: true }));
+
+  it('keeps the whole window without a summary when it fits and nothing is older', () => {
+    expect(planHistory({ items: items(10, 20, 30), free: 60, summaryCap: 20, hasOlder: false })).toEqual({
+      keepFrom: 0,
+      needsSummary: false,
+      tokens: 60,
+    });
+  });
+
+  it('reserves the summary slot and keeps the newest messages that fit when the window does not fit', () => {
+    expect(planHistory({ items: items(10, 20, 30, 15), free: 70, summaryCap: 20, hasOlder: false })).toEqual({
+      keepFrom: 2,
+      needsSummary: true,
+      tokens: 45,
+    });
+  });
+
+  it('asks for a summary when older messages exist even if the window fits', () => {
+    const plan = planHistory({ items: items(10, 10), free: 100, summaryCap: 20, hasOlder: true });
+    expect(plan).toEqual({ keepFrom: 0, needsSummary: true, tokens: 20 });
+  });
+
+  it('never starts the kept history on a tool result', () => {
+    const plan = planHistory({
+      items: [
+        { tokens: 10, canStart: true },
+        { tokens: 10, canStart: true },
+        { tokens: 10, canStart: false },
+        { tokens: 10, canStart: true },
+      ],
+      free: 35,
+      summaryCap: 15,
+      hasOlder: false,
+    });
+    expect(plan).toEqual({ keepFrom: 3, needsSummary: true, tokens: 10 });
+  });
+
+  it('keeps nothing when not even the newest message fits', () => {
+    expect(planHistory({ items: items(50), free: 40, summaryCap: 10, hasOlder: false })).toEqual({
+      keepFrom: 1,
+      needsSummary: true,
+      tokens: 0,
+    });
+  });
+});

@@ -1,0 +1,122 @@
+// Owns the token arithmetic of an assembly, free of I/O so every rule is unit-tested:
+// - the budget: the caller's, capped by what the model can take (context length minus the tokens
+//   kept for the answer);
+// - what must fit: instructions and this turn's messages; if they do not, the request fails;
+// - the split of what is left: fixed percentages for memory, summary and retrieval (configuration),
+//   history takes the rest plus whatever those layers did not use;
+// - which history survives: the newest messages that fit, never starting on a tool result (its call
+//   would be missing); when anything older is left out, a summary slot is reserved first.
+import { invalidArgument } from '../errors/context.errors';
+
+export interface BudgetShares {
+  memoryPercent: number;
+  summaryPercent: number;
+  retrievalPercent: number;
+}
+
+export interface BudgetInput {
+  /** Budget asked for; 0 means "as much as the model can take". */
+  requested: number;
+  contextLength: number;
+  reservedCompletion: number;
+}
+
+/** The prompt budget in force for a request; INVALID_ARGUMENT when nothing is left for a prompt. */
+export function effectiveBudget({ requested, contextLength, reservedCompletion }: BudgetInput): number {
+  const modelRoom = contextLength > 0 ? contextLength - reservedCompletion : Number.POSITIVE_INFINITY;
+  if (modelRoom <= 0) {
+    throw invalidArgument(
+      `reserved_completion_tokens (${reservedCompletion}) leaves no room for a prompt in the model's ${contextLength}-token context`,
+    );
+  }
+  const budget = requested > 0 ? Math.min(requested, modelRoom) : modelRoom;
+  if (!Number.isFinite(budget))
+    throw invalidArgument('token_budget is required for a model without a known context length');
+  return budget;
+}
+
+export interface LayerCaps {
+  /** Tokens left once the mandatory items are in. */
+  available: number;
+  memory: number;
+  summary: number;
+  retrieval: number;
+}
+
+/**
+ * Splits what the mandatory items leave. INVALID_ARGUMENT when they alone exceed the budget: the
+ * caller must shorten the input or raise the budget, dropping instructions is never an option.
+ */
+export function splitBudget(budget: number, mandatoryTokens: number, shares: BudgetShares): LayerCaps {
+  if (mandatoryTokens > budget) {
+    throw invalidArgument(
+      `token budget ${budget} is too small: the instructions and this turn's messages alone take ${mandatoryTokens} tokens`,
+    );
+  }
+  const available = budget - mandatoryTokens;
+  const share = (percent: number) => Math.floor((available * percent) / 100);
+  return {
+    available,
+    memory: share(shares.memoryPercent),
+    summary: share(shares.summaryPercent),
+    retrieval: share(shares.retrievalPercent),
+  };
+}
+
+/** Indices of the items taken in order while they fit `cap` (an item too large is skipped). */
+export function fitInOrder(tokens: readonly number[], cap: number): number[] {
+  const taken: number[] = [];
+  let used = 0;
+  tokens.forEach((count, i) => {
+    if (used + count <= cap) {
+      taken.push(i);
+      used += count;
+    }
+  });
+  return taken;
+}
+
+export interface HistoryItem {
+  tokens: number;
+  /** False for a tool result: history must not start there, its call would be cut off. */
+  canStart: boolean;
+}
+
+export interface HistoryPlanInput {
+  /** Window messages, oldest first. */
+  items: readonly HistoryItem[];
+  /** Tokens history may use when no summary is needed. */
+  free: number;
+  /** Summary slot reserved from `free` when anything older is left out. */
+  summaryCap: number;
+  /** True when the conversation has messages before the window. */
+  hasOlder: boolean;
+}
+
+export interface HistoryPlan {
+  /** Index of the first window message kept; items before it go to the summary. */
+  keepFrom: number;
+  /** True when older messages (before the window or cut from it) should be summarized. */
+  needsSummary: boolean;
+  /** Tokens the kept history takes. */
+  tokens: number;
+}
+
+export function planHistory({ items, free, summaryCap, hasOlder }: HistoryPlanInput): HistoryPlan {
+  const all = items.reduce((sum, item) => sum + item.tokens, 0);
+  if (!hasOlder && all <= free) return { keepFrom: 0, needsSummary: false, tokens: all };
+  const room = Math.max(0, free - summaryCap);
+  let keepFrom = items.length;
+  let used = 0;
+  for (let i = items.length - 1; i >= 0; i--) {
+    const count = (items[i] as HistoryItem).tokens;
+    if (used + count > room) break;
+    used += count;
+    keepFrom = i;
+  }
+  while (keepFrom < items.length && !(items[keepFrom] as HistoryItem).canStart) {
+    used -= (items[keepFrom] as HistoryItem).tokens;
+    keepFrom++;
+  }
+  return { keepFrom, needsSummary: hasOlder || keepFrom > 0, tokens: used };
+}

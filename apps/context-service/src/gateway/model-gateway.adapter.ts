@@ -1,0 +1,128 @@
+// Owns the wire to the model gateway: a raw @grpc/grpc-js client built from the shared protos, a
+// deadline on every call and the trace context in metadata. The context service uses three rpcs:
+// ListModels (context length and tokenizer identity of a model), Tokenize (exact counts with the
+// served model's tokenizer) and Generate (summaries, collected into one text).
+import { gatewayV1, GRPC_LOADER_OPTIONS, PROTO_PACKAGES, protoFilesOf } from '@hearth/contracts';
+import { injectIntoGrpcMetadata } from '@hearth/telemetry';
+
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+type Unary<Req, Res> = (
+  request: Req,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response?: Res) => void,
+) => grpc.ClientUnaryCall;
+
+interface RawGatewayClient extends grpc.Client {
+  generate(
+    request: gatewayV1.GenerateRequest,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+  ): grpc.ClientReadableStream<gatewayV1.GenerateResponse>;
+  listModels: Unary<gatewayV1.ListModelsRequest, gatewayV1.ListModelsResponse>;
+  tokenize: Unary<gatewayV1.TokenizeRequest, gatewayV1.TokenizeResponse>;
+}
+
+let clientConstructor: grpc.ServiceClientConstructor | undefined;
+
+function gatewayClientConstructor(): grpc.ServiceClientConstructor {
+  if (!clientConstructor) {
+    const definition = protoLoader.loadSync(protoFilesOf([PROTO_PACKAGES.gatewayV1]), {
+      ...GRPC_LOADER_OPTIONS,
+      includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs],
+    });
+    const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+      hearth: { gateway: { v1: Record<string, grpc.ServiceClientConstructor> } };
+    };
+    clientConstructor = pkg.hearth.gateway.v1[gatewayV1.MODEL_GATEWAY_SERVICE_NAME];
+  }
+  return clientConstructor;
+}
+
+const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  // grpc-js defaults to 1 s growing to 120 s: a gateway back from a restart would wait minutes.
+  'grpc.initial_reconnect_backoff_ms': 200,
+  'grpc.max_reconnect_backoff_ms': 2_000,
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+  'grpc.keepalive_permit_without_calls': 1,
+};
+
+export interface GeneratedText {
+  text: string;
+  finishReason: number;
+  completionTokens: number;
+}
+
+export class ModelGatewayAdapter {
+  private readonly client: RawGatewayClient;
+
+  constructor(readonly address: string) {
+    const Client = gatewayClientConstructor();
+    this.client = new Client(
+      address,
+      grpc.credentials.createInsecure(),
+      CHANNEL_OPTIONS,
+    ) as unknown as RawGatewayClient;
+  }
+
+  listModels(request: gatewayV1.ListModelsRequest, deadline: number): Promise<gatewayV1.ListModelsResponse> {
+    return this.unary(this.client.listModels, request, deadline);
+  }
+
+  tokenize(request: gatewayV1.TokenizeRequest, deadline: number): Promise<gatewayV1.TokenizeResponse> {
+    return this.unary(this.client.tokenize, request, deadline);
+  }
+
+  /** Runs a generation to its end and returns the whole text; a mid-stream failure rejects. */
+  generateText(request: gatewayV1.GenerateRequest, deadline: number): Promise<GeneratedText> {
+    return new Promise((resolve, reject) => {
+      const call = this.client.generate(request, injectIntoGrpcMetadata(new grpc.Metadata()), { deadline });
+      let text = '';
+      let last: gatewayV1.GenerateResponse | undefined;
+      call.on('data', (message: gatewayV1.GenerateResponse) => {
+        text += message.text;
+        last = message;
+      });
+      call.on('error', reject);
+      call.on('end', () => {
+        if (last?.error) {
+          reject(new Error(`generation failed after partial output: ${last.error.message}`));
+          return;
+        }
+        resolve({
+          text,
+          finishReason: last?.finishReason ?? 0,
+          completionTokens: last?.usage?.completionTokens ?? 0,
+        });
+      });
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private unary<Req, Res>(method: Unary<Req, Res>, request: Req, deadline: number): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      method.call(
+        this.client,
+        request,
+        injectIntoGrpcMetadata(new grpc.Metadata()),
+        { deadline },
+        (error, response) => (error ? reject(error) : resolve(response as Res)),
+      );
+    });
+  }
+}
+
+/** A gRPC error as @grpc/grpc-js reports it to clients. */
+export function isServiceError(error: unknown): error is grpc.ServiceError {
+  return (
+    error instanceof Error &&
+    typeof (error as Partial<grpc.ServiceError>).code === 'number' &&
+    'metadata' in error
+  );
+}

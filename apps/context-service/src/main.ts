@@ -1,0 +1,31 @@
+// Starts the context service: typed config from the environment (every bad variable listed at once),
+// tracing, then the service; any failure at start-up exits non-zero instead of serving half a service.
+import 'reflect-metadata';
+
+import { contextServiceConfigSchema, loadConfig } from '@hearth/config';
+import { createLogger, PinoNestLogger, startTelemetry } from '@hearth/telemetry';
+
+import { createContextApp } from './app/context-app.factory';
+
+async function main(): Promise<void> {
+  const config = loadConfig(contextServiceConfigSchema);
+  const logger = createLogger({ service: config.service, level: config.logLevel });
+  const stopTelemetry = startTelemetry({ serviceName: config.service, otlpEndpoint: config.otlpEndpoint });
+  try {
+    const context = await createContextApp(config, { logger, nestLogger: new PinoNestLogger(logger) });
+    // Nest runs the shutdown hooks on these signals: health NOT_SERVING, the server closes, then the
+    // runtime stops (database and Redis connections closed) and the process exits.
+    context.app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+    process.once('exit', () => void stopTelemetry());
+  } catch (error) {
+    logger.fatal({ err: error }, 'context service failed to start');
+    await stopTelemetry();
+    process.exit(1);
+  }
+}
+
+main().catch((error: unknown) => {
+  // Config errors land here, before a logger exists.
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,173 @@
+// Owns users' memory facts and their opt-in: listing (newest first, keyset pages; page_size up to
+// 200 doubles as the export), creating (only for opted-in users, the fact counts as approved),
+// deleting (a hard delete: a user who asks to forget something must not leave its text behind),
+// switching memory on or off, and the facts an assembly may use: none unless the user opted in.
+import { contextV1, type commonV1 } from '@hearth/contracts';
+import type { PrismaClient } from '@hearth/db';
+
+import { isUuid } from '../assembly/request.validation';
+import { failedPrecondition, invalidArgument, notFound } from '../errors/context.errors';
+
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 200;
+const MAX_FACT_CHARS = 500;
+/** Facts an assembly considers (newest first); the memory budget share decides how many fit. */
+const MAX_FACTS_PER_ASSEMBLY = 50;
+
+export interface FactForContext {
+  id: string;
+  text: string;
+}
+
+interface FactRow {
+  id: string;
+  text: string;
+  source: string;
+  createdAt: Date;
+}
+
+export class MemoryFactService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async list(request: contextV1.ListMemoryFactsRequest): Promise<contextV1.ListMemoryFactsResponse> {
+    const caller = requireUser(request.caller);
+    const user = await this.user(caller);
+    const size = Math.min(request.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+    const after = request.pageToken ? decodePageToken(request.pageToken) : undefined;
+    const rows = await this.prisma.memoryFact.findMany({
+      where: {
+        tenantId: caller.tenantId,
+        userId: caller.userId,
+        deletedAt: null,
+        ...(after && {
+          OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
+        }),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: size + 1,
+      select: { id: true, text: true, source: true, createdAt: true },
+    });
+    const page = rows.slice(0, size);
+    const last = page[page.length - 1];
+    return {
+      facts: page.map(toFact),
+      nextPageToken: rows.length > size && last ? encodePageToken(last) : '',
+      optedIn: user.memoryOptIn,
+    };
+  }
+
+  async create(request: contextV1.CreateMemoryFactRequest): Promise<contextV1.CreateMemoryFactResponse> {
+    const caller = requireUser(request.caller);
+    const text = request.text.trim();
+    if (!text) throw invalidArgument('text is required');
+    if (text.length > MAX_FACT_CHARS)
+      throw invalidArgument(`text is longer than ${MAX_FACT_CHARS} characters`);
+    if (request.sourceMessageId && !isUuid(request.sourceMessageId)) {
+      throw invalidArgument('source_message_id must be a message id (uuid)');
+    }
+    const user = await this.user(caller);
+    if (!user.memoryOptIn) throw failedPrecondition('memory is off for this user; turn it on first');
+    const kind =
+      request.source === contextV1.MemoryFactSource.MEMORY_FACT_SOURCE_ASSISTANT ? 'assistant' : 'user';
+    const row = await this.prisma.memoryFact.create({
+      data: {
+        tenantId: caller.tenantId,
+        userId: caller.userId,
+        text,
+        source: request.sourceMessageId ? `${kind}:message:${request.sourceMessageId}` : kind,
+        // Facts reach this service only once the user approved them (the API writes them on their behalf).
+        approvedAt: new Date(),
+      },
+      select: { id: true, text: true, source: true, createdAt: true },
+    });
+    return { fact: toFact(row) };
+  }
+
+  async delete(request: contextV1.DeleteMemoryFactRequest): Promise<contextV1.DeleteMemoryFactResponse> {
+    const caller = requireUser(request.caller);
+    if (!request.factId) throw invalidArgument('fact_id is required');
+    const { count } = isUuid(request.factId)
+      ? await this.prisma.memoryFact.deleteMany({
+          where: { id: request.factId, tenantId: caller.tenantId, userId: caller.userId },
+        })
+      : { count: 0 };
+    if (count === 0) throw notFound(`memory fact ${request.factId} does not exist`);
+    return {};
+  }
+
+  async setOptIn(request: contextV1.SetMemoryOptInRequest): Promise<contextV1.SetMemoryOptInResponse> {
+    const caller = requireUser(request.caller);
+    const { count } = await this.prisma.user.updateMany({
+      where: { id: caller.userId, tenantId: caller.tenantId },
+      data: { memoryOptIn: request.optedIn },
+    });
+    if (count === 0) throw notFound(`user ${caller.userId} does not exist`);
+    return { optedIn: request.optedIn };
+  }
+
+  /** Approved facts for an assembly, newest first; empty unless the user has memory on. */
+  async factsForContext(caller: commonV1.Caller): Promise<FactForContext[]> {
+    if (!caller.userId || !isUuid(caller.userId)) return [];
+    const facts = await this.prisma.memoryFact.findMany({
+      where: {
+        tenantId: caller.tenantId,
+        userId: caller.userId,
+        deletedAt: null,
+        approvedAt: { not: null },
+        // Checked in the same query, so a fact is never used for a user who has not opted in.
+        user: { memoryOptIn: true, tenantId: caller.tenantId },
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: MAX_FACTS_PER_ASSEMBLY,
+      select: { id: true, text: true },
+    });
+    return facts;
+  }
+
+  private async user(caller: commonV1.Caller): Promise<{ memoryOptIn: boolean }> {
+    const user = await this.prisma.user.findFirst({
+      where: { id: caller.userId, tenantId: caller.tenantId },
+      select: { memoryOptIn: true },
+    });
+    if (!user) throw notFound(`user ${caller.userId} does not exist`);
+    return user;
+  }
+}
+
+function requireUser(caller: commonV1.Caller | undefined | null): commonV1.Caller {
+  if (!caller?.tenantId) throw invalidArgument('caller.tenant_id is required');
+  if (!caller.userId) throw invalidArgument('caller.user_id is required: memory belongs to a user');
+  if (!isUuid(caller.tenantId) || !isUuid(caller.userId)) {
+    throw invalidArgument('caller.tenant_id and caller.user_id must be uuids');
+  }
+  return caller;
+}
+
+function toFact(row: FactRow): contextV1.MemoryFact {
+  const [kind, , messageId] = row.source.split(':');
+  return {
+    factId: row.id,
+    text: row.text,
+    source:
+      kind === 'assistant'
+        ? contextV1.MemoryFactSource.MEMORY_FACT_SOURCE_ASSISTANT
+        : contextV1.MemoryFactSource.MEMORY_FACT_SOURCE_USER,
+    sourceMessageId: messageId ?? '',
+    createdAt: row.createdAt,
+  };
+}
+
+function encodePageToken(row: FactRow): string {
+  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
+}
+
+function decodePageToken(token: string): { createdAt: Date; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown[];
+    const date = new Date(String(createdAt));
+    if (typeof id !== 'string' || !isUuid(id) || Number.isNaN(date.getTime())) throw new Error('bad token');
+    return { createdAt: date, id };
+  } catch {
+    throw invalidArgument('page_token is malformed');
+  }
+}

@@ -1,0 +1,259 @@
+// Starts what the context service's medium specs need, for real: an inference worker on the tiny
+// GGUF and a model gateway in front of it (both as processes, through their main.ts), a fresh
+// migrated PostgreSQL database, the shared Redis, and the context service itself in the test process
+// (so specs can reach its Redis keys), called over gRPC with a raw client built from the protos.
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { contextServiceConfigSchema, loadConfig } from '@hearth/config';
+import { commonV1, contextV1, GRPC_LOADER_OPTIONS, PROTO_PACKAGES, protoFilesOf } from '@hearth/contracts';
+import { appendMessage, createConversation, type MessageRole, type PrismaClient } from '@hearth/db';
+import { createLogger } from '@hearth/telemetry';
+import {
+  createTestDatabase,
+  freePort,
+  infraEnv,
+  ServiceProcess,
+  writeTinyGguf,
+  type TestDatabase,
+} from '@hearth/testing';
+
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { Redis } from 'ioredis';
+import { stringify } from 'yaml';
+
+import { createContextApp, type ContextApp } from '../../src/app/context-app.factory';
+
+/** What the tiny model answers to anything (greedy decoding), hence every summary's text. */
+export const TINY_SUMMARY = 'Earlier the user talked about cats';
+export const MODEL_ID = 'tiny';
+
+export interface ModelStack {
+  worker: ServiceProcess;
+  gateway: ServiceProcess;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** A worker on the tiny GGUF and a gateway serving it as `tiny` (aliases `fast`, `default`). */
+export async function startModelStack(): Promise<ModelStack> {
+  const dir = await mkdtemp(join(tmpdir(), 'context-model-'));
+  const modelPath = join(dir, 'tiny.gguf');
+  await writeTinyGguf(modelPath, { reply: TINY_SUMMARY });
+  const sha256 = createHash('sha256')
+    .update(await readFile(modelPath))
+    .digest('hex');
+  const worker = await ServiceProcess.start({
+    app: 'inference-worker',
+    env: {
+      MODEL_ID,
+      MODEL_SOURCE: modelPath,
+      MODEL_SHA256: sha256,
+      WORKER_GPU: 'cpu',
+      // One thread: the specs share two cores with the gateway and the service under test.
+      WORKER_THREADS: '1',
+      WORKER_SLOTS: '2',
+      WORKER_CONTEXT_SIZE: '512',
+      WORKER_BATCH_SIZE: '256',
+      WORKER_QUEUE_MAX: '64',
+      WORKER_DRAIN_TIMEOUT_MS: '1000',
+    },
+  });
+  const registryPath = join(dir, 'registry.yaml');
+  await writeFile(
+    registryPath,
+    stringify({
+      version: 1,
+      routing: { statsIntervalMs: 200, statsTimeoutMs: 400 },
+      models: [
+        {
+          id: MODEL_ID,
+          aliases: ['fast', 'default'],
+          tier: 'cpu-tiny',
+          sha256,
+          contextLength: 512,
+          price: { inputUsdPerMillionTokens: 0.5, outputUsdPerMillionTokens: 1.5 },
+          workers: { endpoints: [worker.address] },
+        },
+      ],
+    }),
+  );
+  let gateway: ServiceProcess;
+  try {
+    gateway = await ServiceProcess.start({
+      app: 'model-gateway',
+      // The gateway's METRICS_PORT must be a real port (ServiceProcess's default 0 is refused).
+      env: { MODEL_REGISTRY_PATH: registryPath, METRICS_PORT: String(await freePort()) },
+    });
+  } catch (error) {
+    await worker.stop();
+    throw error;
+  }
+  return {
+    worker,
+    gateway,
+    dir,
+    stop: async () => {
+      await gateway.stop();
+      await worker.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+type UnaryMethod = (
+  request: unknown,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response?: unknown) => void,
+) => void;
+
+let clientConstructor: grpc.ServiceClientConstructor | undefined;
+
+export function contextClient(address: string): grpc.Client {
+  if (!clientConstructor) {
+    const definition = protoLoader.loadSync(protoFilesOf([PROTO_PACKAGES.contextV1]), {
+      ...GRPC_LOADER_OPTIONS,
+      includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs],
+    });
+    const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+      hearth: { context: { v1: Record<string, grpc.ServiceClientConstructor> } };
+    };
+    clientConstructor = pkg.hearth.context.v1[contextV1.CONTEXT_SERVICE_NAME];
+  }
+  return new clientConstructor(address, grpc.credentials.createInsecure());
+}
+
+/** One unary call on a raw client, with a deadline. */
+export function unary<Res>(client: grpc.Client, method: string, request: unknown): Promise<Res> {
+  return new Promise<Res>((resolve, reject) => {
+    const fn = (client as unknown as Record<string, UnaryMethod>)[method] as UnaryMethod;
+    fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (error, response) =>
+      error ? reject(error) : resolve(response as Res),
+    );
+  });
+}
+
+export interface ContextFixture {
+  service: ContextApp;
+  db: TestDatabase;
+  prisma: PrismaClient;
+  redis: Redis;
+  call<Res>(method: keyof contextV1.ContextServiceController, request: unknown): Promise<Res>;
+  /** The gRPC error a call fails with (throws if it succeeds). */
+  failure(method: keyof contextV1.ContextServiceController, request: unknown): Promise<grpc.ServiceError>;
+  close(): Promise<void>;
+}
+
+export async function startContextService(
+  stack: ModelStack,
+  env: Record<string, string> = {},
+): Promise<ContextFixture> {
+  const infra = infraEnv();
+  const db = await createTestDatabase();
+  const config = loadConfig(contextServiceConfigSchema, {
+    LOG_LEVEL: 'warn',
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: String(await freePort()),
+    DATABASE_URL: db.url,
+    REDIS_URL: infra.redisUrl,
+    MODEL_GATEWAY_ADDRESS: stack.gateway.address,
+    HOT_WINDOW_TURNS: '3',
+    ...env,
+  });
+  const service = await createContextApp(config, {
+    logger: createLogger({ service: 'context-service', level: 'error' }),
+  });
+  const client = contextClient(service.address);
+  const redis = new Redis(infra.redisUrl);
+  const call = <Res>(method: string, request: unknown) => unary<Res>(client, method, request);
+  return {
+    service,
+    db,
+    prisma: db.prisma,
+    redis,
+    call,
+    failure: async (method, request) => {
+      try {
+        await call(method, request);
+      } catch (error) {
+        return error as grpc.ServiceError;
+      }
+      throw new Error(`${method} succeeded but was expected to fail`);
+    },
+    close: async () => {
+      client.close();
+      redis.disconnect();
+      await service.close();
+      await db.drop();
+    },
+  };
+}
+
+export interface Seeded {
+  tenantId: string;
+  userId: string;
+  caller: commonV1.Caller;
+}
+
+export async function seedUser(prisma: PrismaClient, memoryOptIn = false): Promise<Seeded> {
+  const tenant = await prisma.tenant.create({ data: { name: 'Acme', slug: `acme-${randomUUID()}` } });
+  const user = await prisma.user.create({
+    data: { tenantId: tenant.id, externalId: `user-${randomUUID()}`, memoryOptIn },
+  });
+  return {
+    tenantId: tenant.id,
+    userId: user.id,
+    caller: { tenantId: tenant.id, userId: user.id, apiKeyId: randomUUID() },
+  };
+}
+
+/** A conversation with the given (role, text) messages stored in order (seq 1, 2, ...). */
+export async function seedConversation(
+  prisma: PrismaClient,
+  owner: Seeded,
+  messages: readonly [MessageRole, string][],
+): Promise<{ conversationId: string; messageIds: string[] }> {
+  const conversation = await createConversation(prisma, { tenantId: owner.tenantId, userId: owner.userId });
+  const messageIds: string[] = [];
+  for (const [role, text] of messages) {
+    const row = await appendMessage(prisma, { conversationId: conversation.id, role, content: text });
+    messageIds.push(row.id);
+  }
+  return { conversationId: conversation.id, messageIds };
+}
+
+export function chat(role: commonV1.Role, text: string): commonV1.ChatMessage {
+  return { role, content: [{ text }], name: '', toolCalls: [], toolCallId: '' };
+}
+
+export function assembleRequest(
+  overrides: Partial<contextV1.AssembleContextRequest>,
+): contextV1.AssembleContextRequest {
+  return {
+    caller: null,
+    conversationId: '',
+    newMessages: [],
+    model: 'tiny',
+    tokenBudget: 0,
+    reservedCompletionTokens: 64,
+    excludeMemory: false,
+    retrieval: null,
+    historyBeforeSeq: 0,
+    ...overrides,
+  };
+}
+
+/** Texts and layers of an assembly, for compact assertions. */
+export function outline(
+  response: contextV1.AssembleContextResponse,
+): { layer: string; text: string; source: string }[] {
+  return response.messages.map((m) => ({
+    layer: String(m.provenance?.layer ?? ''),
+    text: (m.message?.content ?? []).map((p) => p.text ?? '').join(''),
+    source: m.provenance?.sourceId ?? '',
+  }));
+}
