@@ -1,0 +1,124 @@
+// Owns `search_knowledge`: searches the caller's documents through the context service's Retrieve,
+// as the caller (tenant, user and key), so retrieval's tenant and ACL filters apply to the tool
+// exactly as to the chat turn. Until a context service is configured and answering, the tool
+// returns a clear "retrieval is not available" failure the model can tell the user about.
+import { contextV1, GRPC_LOADER_OPTIONS, PROTO_PACKAGES, protoFilesOf } from '@hearth/contracts';
+
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+import { ToolFailure, type ToolCaller, type ToolDeclaration } from '../registry/tool.model';
+
+export interface SearchKnowledgeArgs {
+  query: string;
+  topK: number;
+}
+
+type RetrieveFn = (
+  request: contextV1.RetrieveRequest,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response?: contextV1.RetrieveResponse) => void,
+) => void;
+
+/** Retrieve over gRPC; absent when no context service is configured. */
+export class RetrievalClient {
+  private readonly client: grpc.Client & { Retrieve: RetrieveFn };
+
+  constructor(address: string) {
+    const definition = protoLoader.loadSync(protoFilesOf([PROTO_PACKAGES.contextV1]), {
+      ...GRPC_LOADER_OPTIONS,
+      includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs],
+    });
+    const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+      hearth: { context: { v1: Record<string, grpc.ServiceClientConstructor> } };
+    };
+    const Client = pkg.hearth.context.v1[contextV1.CONTEXT_SERVICE_NAME];
+    this.client = new Client(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+      Retrieve: RetrieveFn;
+    };
+  }
+
+  retrieve(
+    request: contextV1.RetrieveRequest,
+    signal: AbortSignal,
+    deadlineMs: number,
+  ): Promise<contextV1.RetrieveResponse> {
+    return new Promise((resolve, reject) => {
+      const call = this.client.Retrieve(request, { deadline: Date.now() + deadlineMs }, (error, response) =>
+        error ? reject(error) : resolve(response as contextV1.RetrieveResponse),
+      ) as unknown as grpc.ClientUnaryCall | undefined;
+      signal.addEventListener('abort', () => call?.cancel(), { once: true });
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+const UNAVAILABLE = new Set([grpc.status.UNIMPLEMENTED, grpc.status.UNAVAILABLE]);
+
+export function searchKnowledgeTool(
+  retrieval: RetrievalClient | undefined,
+): ToolDeclaration<SearchKnowledgeArgs> {
+  const timeoutMs = 5_000;
+  return {
+    name: 'search_knowledge',
+    description:
+      "Searches the user's uploaded documents and the organisation's knowledge base and returns the most " +
+      'relevant passages with their sources. Use it for questions about internal documents.',
+    parameters: {
+      type: 'object',
+      properties: {
+        query: { type: 'string', minLength: 1, maxLength: 1_000 },
+        topK: { type: 'integer', minimum: 1, maximum: 20, default: 5 },
+      },
+      required: ['query'],
+      additionalProperties: false,
+    },
+    sideEffect: 'read',
+    timeoutMs,
+    maxAttempts: 2,
+    requiresConfirmation: false,
+    execute: async (args, context) => {
+      if (!retrieval) throw notAvailable();
+      let response: contextV1.RetrieveResponse;
+      try {
+        response = await retrieval.retrieve(
+          {
+            caller: toProtoCaller(context.caller),
+            query: args.query,
+            topK: args.topK,
+            fileIds: [],
+            minScore: 0,
+          },
+          context.signal,
+          timeoutMs,
+        );
+      } catch (error) {
+        const code = (error as grpc.ServiceError).code;
+        if (code === grpc.status.UNIMPLEMENTED) throw notAvailable();
+        throw new ToolFailure('RETRIEVAL_FAILED', 'the document search failed', {
+          retryable: UNAVAILABLE.has(code) || code === grpc.status.DEADLINE_EXCEEDED,
+          cause: error,
+        });
+      }
+      return {
+        passages: response.chunks.map((chunk) => ({
+          text: chunk.text,
+          score: chunk.score,
+          fileId: chunk.fileId,
+          citation: chunk.citation ?? null,
+        })),
+      };
+    },
+  };
+}
+
+function notAvailable(): ToolFailure {
+  return new ToolFailure('RETRIEVAL_UNAVAILABLE', 'retrieval is not available on this deployment yet');
+}
+
+function toProtoCaller(caller: ToolCaller) {
+  return { tenantId: caller.tenantId, userId: caller.userId, apiKeyId: caller.apiKeyId };
+}
