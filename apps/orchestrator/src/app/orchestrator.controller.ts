@@ -1,0 +1,27 @@
+// The gRPC edge of the orchestrator: implements the generated OrchestratorService controller, one line
+// per method.
+import { orchestratorV1 } from '@hearth/contracts';
+
+import { Controller, Inject } from '@nestjs/common';
+import type { Observable } from 'rxjs';
+
+import { TurnService } from '../turns/turn.service';
+import { TURN_SERVICE } from './orchestrator.constants';
+
+@Controller()
+@orchestratorV1.OrchestratorServiceControllerMethods()
+export class OrchestratorController implements orchestratorV1.OrchestratorServiceController {
+  constructor(@Inject(TURN_SERVICE) private readonly turns: TurnService) {}
+
+  runTurn(request: orchestratorV1.RunTurnRequest): Observable<orchestratorV1.RunTurnResponse> {
+    return this.turns.runTurn(request);
+  }
+
+  getTurnTrace(request: orchestratorV1.GetTurnTraceRequest): Promise<orchestratorV1.GetTurnTraceResponse> {
+    return this.turns.getTurnTrace(request);
+  }
+
+  cancelTurn(request: orchestratorV1.CancelTurnRequest): Promise<orchestratorV1.CancelTurnResponse> {
+    return this.turns.cancelTurn(request);
+  }
+}

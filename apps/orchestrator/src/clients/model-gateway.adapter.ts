@@ -1,0 +1,57 @@
+// Owns the wire to the model gateway for turns: one server-streaming Generate per model call. The
+// caller cancels the returned stream to stop generation (the gateway then cancels the worker, which
+// frees its slot).
+import { gatewayV1, PROTO_PACKAGES, type commonV1 } from '@hearth/contracts';
+
+import type * as grpc from '@grpc/grpc-js';
+
+import { callUnary, createRawClient, tracedMetadata, type UnaryMethod } from './grpc-client.factory';
+
+// Model ids per tenant change only with the registry file: a short cache keeps ListModels off the
+// turn's path while a registry edit still shows within seconds.
+const MODEL_CACHE_TTL_MS = 10_000;
+
+interface RawGatewayClient extends grpc.Client {
+  listModels: UnaryMethod<gatewayV1.ListModelsRequest, gatewayV1.ListModelsResponse>;
+  generate(
+    request: gatewayV1.GenerateRequest,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+  ): grpc.ClientReadableStream<gatewayV1.GenerateResponse>;
+}
+
+export class ModelGatewayAdapter {
+  private readonly client: RawGatewayClient;
+  private readonly models = new Map<string, { expires: number; models: gatewayV1.ModelInfo[] }>();
+
+  constructor(readonly address: string) {
+    this.client = createRawClient(PROTO_PACKAGES.gatewayV1, gatewayV1.MODEL_GATEWAY_SERVICE_NAME, address);
+  }
+
+  generate(
+    request: gatewayV1.GenerateRequest,
+    deadline: number,
+  ): grpc.ClientReadableStream<gatewayV1.GenerateResponse> {
+    return this.client.generate(request, tracedMetadata(), { deadline });
+  }
+
+  /**
+   * The canonical id a model name (id or alias) resolves to for the caller; the name itself when the
+   * gateway does not list it (the gateway's Generate then reports NOT_FOUND as the turn's error).
+   */
+  async canonicalModel(caller: commonV1.Caller, name: string, deadline: number): Promise<string> {
+    const key = caller.tenantId;
+    let entry = this.models.get(key);
+    if (!entry || entry.expires < Date.now()) {
+      const listed = await callUnary(this.client, this.client.listModels, { caller }, deadline);
+      entry = { expires: Date.now() + MODEL_CACHE_TTL_MS, models: listed.models };
+      this.models.set(key, entry);
+    }
+    const found = entry.models.find((model) => model.id === name || model.aliases.includes(name));
+    return found?.id ?? name;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -1,0 +1,34 @@
+// Starts the orchestrator: typed config from the environment (every bad variable listed at once),
+// tracing, then the orchestrator; any failure at start-up exits non-zero instead of serving half of it.
+import 'reflect-metadata';
+
+import { loadConfig, orchestratorConfigSchema } from '@hearth/config';
+import { createLogger, PinoNestLogger, startTelemetry } from '@hearth/telemetry';
+
+import { createOrchestratorApp } from './app/orchestrator-app.factory';
+
+async function main(): Promise<void> {
+  const config = loadConfig(orchestratorConfigSchema);
+  const logger = createLogger({ service: config.service, level: config.logLevel });
+  const stopTelemetry = startTelemetry({ serviceName: config.service, otlpEndpoint: config.otlpEndpoint });
+  try {
+    const orchestrator = await createOrchestratorApp(config, {
+      logger,
+      nestLogger: new PinoNestLogger(logger),
+    });
+    // Nest runs the shutdown hooks on these signals: health NOT_SERVING, the server closes, then the
+    // runtime stops (running turns are cancelled and keep their partial answers) and the process exits.
+    orchestrator.app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+    process.once('exit', () => void stopTelemetry());
+  } catch (error) {
+    logger.fatal({ err: error }, 'orchestrator failed to start');
+    await stopTelemetry();
+    process.exit(1);
+  }
+}
+
+main().catch((error: unknown) => {
+  // Config errors land here, before a logger exists.
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,131 @@
+// Owns the cross-process view of running turns in Redis:
+// - an event log per turn (a Redis stream), so a repeated request re-attaches to a turn another
+//   process is running and sees every event from the first one;
+// - a lease per running turn, refreshed while it runs, so a follower can tell a live turn from one
+//   whose process died;
+// - cancellation: CancelTurn sets a flag and publishes the turn id; every orchestrator subscribes
+//   and cancels the turn if it runs it (and a turn checks the flag when it registers, for a cancel
+//   that raced its start).
+import type { orchestratorV1 } from '@hearth/contracts';
+import type { Logger } from '@hearth/telemetry';
+
+import type { Redis } from 'ioredis';
+
+const CANCEL_CHANNEL = 'orch:cancel';
+const LEASE_TTL_MS = 15_000;
+const LOG_TTL_SECONDS = 600;
+const FOLLOW_BLOCK_MS = 1_000;
+
+const eventsKey = (turnId: string) => `orch:turn:{${turnId}}:events`;
+const leaseKey = (turnId: string) => `orch:turn:{${turnId}}:lease`;
+const cancelKey = (turnId: string) => `orch:turn:{${turnId}}:cancel`;
+
+export type Follow = AsyncGenerator<orchestratorV1.RunTurnResponse, 'ended' | 'lost'>;
+
+export class TurnRegistry {
+  private readonly local = new Map<string, () => void>();
+  private leaseTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly subscriber: Redis,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.subscriber.on('message', (channel: string, turnId: string) => {
+      if (channel === CANCEL_CHANNEL) this.local.get(turnId)?.();
+    });
+    await this.subscriber.subscribe(CANCEL_CHANNEL);
+    this.leaseTimer = setInterval(() => void this.renewLeases(), LEASE_TTL_MS / 3);
+    this.leaseTimer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.leaseTimer);
+    for (const cancel of this.local.values()) cancel();
+  }
+
+  /** Registers a turn this process runs; `onCancel` fires on CancelTurn from any process. */
+  async register(turnId: string, onCancel: () => void): Promise<void> {
+    this.local.set(turnId, onCancel);
+    const [, cancelled] = await Promise.all([
+      this.redis.set(leaseKey(turnId), '1', 'PX', LEASE_TTL_MS),
+      this.redis.exists(cancelKey(turnId)),
+    ]);
+    if (cancelled) onCancel();
+  }
+
+  /** Appends an event to the turn's log (fire and forget: the log only serves re-attaching followers). */
+  record(turnId: string, event: orchestratorV1.RunTurnResponse): void {
+    this.redis.xadd(eventsKey(turnId), '*', 'e', JSON.stringify(event)).catch((error: unknown) => {
+      this.logger.warn({ err: error, turnId }, 'turn event log write failed');
+    });
+  }
+
+  /** The turn ended: its log expires after a while, the lease goes at once. */
+  async unregister(turnId: string): Promise<void> {
+    this.local.delete(turnId);
+    await Promise.all([
+      this.redis.expire(eventsKey(turnId), LOG_TTL_SECONDS),
+      this.redis.del(leaseKey(turnId)),
+    ]).catch((error: unknown) => this.logger.warn({ err: error, turnId }, 'turn unregister failed'));
+  }
+
+  /** Asks whoever runs the turn to cancel it. */
+  async cancel(turnId: string): Promise<void> {
+    await this.redis.set(cancelKey(turnId), '1', 'EX', 60);
+    await this.redis.publish(CANCEL_CHANNEL, turnId);
+  }
+
+  /**
+   * Replays a running turn's events from its first one and follows it to its last (finish or error).
+   * Returns 'lost' when the turn's process died (lease gone, no end event) — the caller decides.
+   */
+  async *follow(turnId: string, signal: AbortSignal): Follow {
+    // A dedicated connection: XREAD BLOCK would stall every other command on a shared one.
+    const reader = this.redis.duplicate();
+    let cursor = '0';
+    try {
+      while (!signal.aborted) {
+        const result = (await reader.xread(
+          'COUNT',
+          100,
+          'BLOCK',
+          FOLLOW_BLOCK_MS,
+          'STREAMS',
+          eventsKey(turnId),
+          cursor,
+        )) as [string, [string, string[]][]][] | null;
+        const entries = result?.[0]?.[1] ?? [];
+        for (const [id, fields] of entries) {
+          cursor = id;
+          const event = JSON.parse(fields[1] ?? 'null') as orchestratorV1.RunTurnResponse;
+          yield event;
+          if (event.finish || event.error) return 'ended';
+        }
+        if (entries.length === 0 && !(await this.redis.exists(leaseKey(turnId)))) {
+          // One more read: the last events may have landed between the read and the lease check.
+          const tail = (await reader.xread('COUNT', 100, 'STREAMS', eventsKey(turnId), cursor)) as
+            [string, [string, string[]][]][] | null;
+          for (const [, fields] of tail?.[0]?.[1] ?? []) {
+            const event = JSON.parse(fields[1] ?? 'null') as orchestratorV1.RunTurnResponse;
+            yield event;
+            if (event.finish || event.error) return 'ended';
+          }
+          return 'lost';
+        }
+      }
+      return 'lost';
+    } finally {
+      reader.disconnect();
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.local.size === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const turnId of this.local.keys()) pipeline.pexpire(leaseKey(turnId), LEASE_TTL_MS);
+    await pipeline.exec().catch((error: unknown) => this.logger.warn({ err: error }, 'lease renewal failed'));
+  }
+}

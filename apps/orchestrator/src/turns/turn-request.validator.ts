@@ -1,0 +1,106 @@
+// Owns validating a RunTurnRequest before anything is stored: every problem is INVALID_ARGUMENT with a
+// message that names the field, so the BFF can turn it into OpenAI's 400 error shape.
+import { commonV1, orchestratorV1 } from '@hearth/contracts';
+
+import { z } from 'zod';
+
+import { invalidArgument } from '../errors/orchestrator.errors';
+import { outputValidatorFor, type OutputValidator } from './structured-output.validator';
+
+const uuid = z.uuid();
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+/** The request id gets a `:r<round>` suffix per model call; the gateway accepts up to 200. */
+const MAX_REQUEST_ID = 180;
+const MAX_MESSAGES = 1_000;
+
+export interface TurnCaller {
+  tenantId: string;
+  apiKeyId: string;
+  userId?: string;
+}
+
+export interface ValidatedTurn {
+  request: orchestratorV1.RunTurnRequest;
+  caller: TurnCaller;
+  conversationId?: string;
+  idempotencyKey?: string;
+  outputValidator?: OutputValidator;
+}
+
+export function validateCaller(caller: commonV1.Caller | null | undefined): TurnCaller {
+  if (!caller) throw invalidArgument('caller is required');
+  if (!uuid.safeParse(caller.tenantId).success) throw invalidArgument('caller.tenant_id must be a UUID');
+  if (!uuid.safeParse(caller.apiKeyId).success) throw invalidArgument('caller.api_key_id must be a UUID');
+  if (caller.userId !== '' && !uuid.safeParse(caller.userId).success)
+    throw invalidArgument('caller.user_id must be empty or a UUID');
+  return { tenantId: caller.tenantId, apiKeyId: caller.apiKeyId, userId: caller.userId || undefined };
+}
+
+export function validateTurnRequest(request: orchestratorV1.RunTurnRequest): ValidatedTurn {
+  const caller = validateCaller(request.caller);
+  if (request.requestId.length === 0 || request.requestId.length > MAX_REQUEST_ID)
+    throw invalidArgument(`request_id is required (1-${MAX_REQUEST_ID} characters)`);
+  if (request.idempotencyKey.length > 255)
+    throw invalidArgument('idempotency_key is longer than 255 characters');
+  if (request.conversationId !== '') {
+    if (!uuid.safeParse(request.conversationId).success)
+      throw invalidArgument('conversation_id must be a UUID');
+    if (!caller.userId) throw invalidArgument('caller.user_id is required to continue a conversation');
+  }
+  if (request.model === '') throw invalidArgument('model is required');
+  if (request.messages.length === 0) throw invalidArgument('messages must not be empty');
+  if (request.messages.length > MAX_MESSAGES)
+    throw invalidArgument(`at most ${MAX_MESSAGES} messages per turn`);
+  request.messages.forEach((message, index) =>
+    validateMessage(message, index, request.conversationId !== ''),
+  );
+  const last = request.messages[request.messages.length - 1];
+  if (last.role === commonV1.Role.ROLE_ASSISTANT)
+    throw invalidArgument('the last message must not be an assistant message');
+  const names = new Set<string>();
+  request.tools.forEach((tool, index) => {
+    if (!TOOL_NAME.test(tool.name))
+      throw invalidArgument(`tools[${index}].name must match ${TOOL_NAME.source}`);
+    if (names.has(tool.name)) throw invalidArgument(`tools[${index}].name "${tool.name}" is not unique`);
+    names.add(tool.name);
+    if (tool.parametersJsonSchema !== '') {
+      try {
+        JSON.parse(tool.parametersJsonSchema);
+      } catch {
+        throw invalidArgument(`tools[${index}].parameters_json_schema is not valid JSON`);
+      }
+    }
+  });
+  const choice = request.toolChoice;
+  if (choice?.mode === commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED && !names.has(choice.name))
+    throw invalidArgument('tool_choice names a tool that is not in tools');
+  const sampling = request.sampling;
+  if (sampling?.temperature != null && (sampling.temperature < 0 || sampling.temperature > 2))
+    throw invalidArgument('sampling.temperature must be within 0..2');
+  return {
+    request,
+    caller,
+    conversationId: request.conversationId || undefined,
+    idempotencyKey: request.idempotencyKey || undefined,
+    outputValidator: outputValidatorFor(request.responseFormat),
+  };
+}
+
+function validateMessage(message: commonV1.ChatMessage, index: number, continuing: boolean): void {
+  const where = `messages[${index}]`;
+  if (message.role === commonV1.Role.ROLE_UNSPECIFIED || !(message.role in commonV1.Role))
+    throw invalidArgument(`${where}.role is required`);
+  if (message.role === commonV1.Role.ROLE_TOOL && message.toolCallId === '')
+    throw invalidArgument(`${where}.tool_call_id is required for tool messages`);
+  if (message.role !== commonV1.Role.ROLE_ASSISTANT && message.toolCalls.length > 0)
+    throw invalidArgument(`${where}.tool_calls is only allowed on assistant messages`);
+  // With a conversation the stored history has the assistant's answers; a client cannot add its own.
+  if (continuing && message.role === commonV1.Role.ROLE_ASSISTANT)
+    throw invalidArgument(`${where}: assistant messages cannot be appended to a stored conversation`);
+  if (message.content.length === 0 && message.toolCalls.length === 0)
+    throw invalidArgument(`${where}.content must not be empty`);
+  message.content.forEach((part, partIndex) => {
+    if (part.text == null && part.refusal == null && !part.image && !part.file)
+      throw invalidArgument(`${where}.content[${partIndex}] has no content`);
+  });
+}

@@ -1,0 +1,755 @@
+// Owns the life of one turn after it was registered (messages and draft stored): context assembly,
+// input safety (a block answers with the refusal, no model call), the model rounds with output safety
+// on the stream, the bounded server-side tool loop, the structured-output check with one corrective
+// retry, then the final message, trace, audit events and hot-window update. Every outcome ends with
+// exactly one `finish` or `error` event and one stored final state: complete, incomplete (partial text
+// kept) or blocked.
+import { commonV1, contextV1, durationFromMs, orchestratorV1, safetyV1, toolsV1 } from '@hearth/contracts';
+import type { Prisma } from '@hearth/db';
+import type { Logger } from '@hearth/telemetry';
+
+import { status } from '@grpc/grpc-js';
+
+import type { ContextAdapter } from '../clients/context.adapter';
+import type { ModelGatewayAdapter } from '../clients/model-gateway.adapter';
+import type { SafetyAdapter } from '../clients/safety.adapter';
+import type { ToolRunnerAdapter } from '../clients/tool-runner.adapter';
+import { assistantJson, assistantMessage, textMessage, textOf, withText } from './message.mapper';
+import { ModelCall, type ModelCallResult } from './model-call';
+import { correctiveInstruction } from './structured-output.validator';
+import type { ValidatedTurn } from './turn-request.validator';
+import { timingsMs, TurnTraceRecorder } from './turn-trace.recorder';
+import type { BegunTurn, FinishTurnInput, TurnStore } from './turn.store';
+
+const { FinishReason, SafetyDecision, ContextLayer, TrustLevel, Role } = commonV1;
+const { SafetyStage, ToolProgressStage } = orchestratorV1;
+
+export interface TurnLimits {
+  maxToolRounds: number;
+  maxTokens: number;
+  /** Deadline of each unary step (context, safety, tools). */
+  stepTimeoutMs: number;
+  /** Deadline of a whole turn. */
+  turnTimeoutMs: number;
+}
+
+export interface TurnDeps {
+  store: TurnStore;
+  gateway: ModelGatewayAdapter;
+  context: ContextAdapter;
+  safety: SafetyAdapter;
+  tools?: ToolRunnerAdapter;
+  logger: Logger;
+  limits: TurnLimits;
+}
+
+type Emit = (event: orchestratorV1.RunTurnResponse) => void;
+
+const FINISH_NAMES: Record<number, string> = {
+  [FinishReason.FINISH_REASON_STOP]: 'stop',
+  [FinishReason.FINISH_REASON_LENGTH]: 'length',
+  [FinishReason.FINISH_REASON_TOOL_CALLS]: 'tool_calls',
+  [FinishReason.FINISH_REASON_CONTENT_FILTER]: 'content_filter',
+  [FinishReason.FINISH_REASON_ERROR]: 'error',
+  [FinishReason.FINISH_REASON_CANCELLED]: 'cancelled',
+};
+
+const DECISION_NAMES: Record<number, 'allowed' | 'redacted' | 'blocked_input' | 'blocked_output'> = {
+  [SafetyDecision.SAFETY_DECISION_ALLOWED]: 'allowed',
+  [SafetyDecision.SAFETY_DECISION_REDACTED]: 'redacted',
+  [SafetyDecision.SAFETY_DECISION_BLOCKED_INPUT]: 'blocked_input',
+  [SafetyDecision.SAFETY_DECISION_BLOCKED_OUTPUT]: 'blocked_output',
+};
+
+/** Layers whose text has not been checked by an earlier turn. */
+const CHECKED_LAYERS = new Set<commonV1.ContextLayer>([
+  ContextLayer.CONTEXT_LAYER_INPUT,
+  ContextLayer.CONTEXT_LAYER_RETRIEVAL,
+  ContextLayer.CONTEXT_LAYER_TOOL_RESULT,
+  ContextLayer.CONTEXT_LAYER_UNSPECIFIED,
+]);
+
+interface Outcome {
+  finishReason: commonV1.FinishReason;
+  text: string;
+  toolCalls: commonV1.ToolCall[];
+  status: 'complete' | 'incomplete' | 'blocked';
+  refusal?: boolean;
+  error?: commonV1.ErrorDetail;
+}
+
+export class TurnRun {
+  readonly trace = new TurnTraceRecorder();
+  private readonly abort = new AbortController();
+  private current?: ModelCall;
+  private readonly deadline: number;
+  private servedModel?: commonV1.ServedBy;
+  private modelCalls = 0;
+  private auditRules: {
+    stage: 'input' | 'output';
+    decision: string;
+    ruleIds: string[];
+    policyVersion: string;
+  }[] = [];
+
+  constructor(
+    private readonly deps: TurnDeps,
+    private readonly turn: ValidatedTurn,
+    private readonly begun: BegunTurn,
+    private readonly emit: Emit,
+    persistMs: number,
+  ) {
+    this.trace.add('persist', persistMs);
+    this.deadline = Date.now() + deps.limits.turnTimeoutMs;
+  }
+
+  get cancelled(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  /** Client went away or CancelTurn: stop the model now; the partial answer is kept. */
+  cancel(): void {
+    if (this.cancelled) return;
+    this.abort.abort();
+    this.current?.cancel();
+  }
+
+  async execute(): Promise<void> {
+    let outcome: Outcome;
+    try {
+      outcome = await this.loop();
+    } catch (error) {
+      this.deps.logger.error({ err: error, turnId: this.begun.turnId }, 'turn failed');
+      outcome = {
+        finishReason: FinishReason.FINISH_REASON_ERROR,
+        text: '',
+        toolCalls: [],
+        status: 'incomplete',
+        error: {
+          code: status.INTERNAL,
+          reason: 'INTERNAL',
+          message: `the turn failed (turn id ${this.begun.turnId})`,
+          partial: false,
+          retryable: true,
+        },
+      };
+    }
+    if (this.cancelled && !outcome.error) {
+      outcome = { ...outcome, finishReason: FinishReason.FINISH_REASON_CANCELLED, status: 'incomplete' };
+    }
+    await this.finish(outcome);
+  }
+
+  private async loop(): Promise<Outcome> {
+    const request = this.turn.request;
+    const caller = request.caller as commonV1.Caller;
+    const assembled = await this.trace.time('context', () =>
+      this.deps.context.assemble(
+        {
+          caller,
+          conversationId: this.turn.conversationId ?? '',
+          newMessages: request.messages,
+          model: request.model,
+          tokenBudget: 0,
+          reservedCompletionTokens: request.sampling?.maxTokens ?? 256,
+          excludeMemory: false,
+          retrieval: null,
+          historyBeforeSeq: this.begun.inputMessages[0]?.seq ?? 0,
+        },
+        this.stepDeadline(),
+      ),
+    );
+    let prompt = assembled.messages;
+
+    const input = await this.trace.time('safety_in', () => this.checkInput(prompt));
+    if (input.blocked) return input.blocked;
+    prompt = input.prompt;
+    const placeholders = input.placeholders;
+    const canaries = input.canary ? [input.canary] : [];
+
+    const serverTools = await this.serverTools();
+    const clientToolNames = new Set(request.tools.map((tool) => tool.name));
+    let structuredRetryUsed = false;
+    for (let round = 1; ; round++) {
+      if (this.cancelled) return this.cancelledOutcome();
+      const lastToolRound =
+        round >
+        Math.min(request.maxToolRounds || this.deps.limits.maxToolRounds, this.deps.limits.maxToolRounds);
+      const offerServerTools = serverTools.length > 0 && !lastToolRound;
+      const holdBack = this.turn.outputValidator !== undefined;
+      const result = await this.callModel(round, prompt, {
+        tools: [
+          ...request.tools,
+          ...(offerServerTools
+            ? serverTools.map((tool) => tool.definition).filter((d): d is commonV1.ToolDefinition => !!d)
+            : []),
+        ],
+        holdBack,
+        placeholders,
+        canaries,
+        clientToolNames,
+      });
+      if (this.cancelled) return { ...this.cancelledOutcome(), text: result.text };
+      if (result.blocked) {
+        const refusal = result.blocked.refusal;
+        if (refusal) this.emit({ content: { text: (result.text ? '\n\n' : '') + refusal } });
+        return {
+          finishReason: FinishReason.FINISH_REASON_CONTENT_FILTER,
+          text: result.text + (refusal ? (result.text ? '\n\n' : '') + refusal : ''),
+          toolCalls: [],
+          status: 'blocked',
+        };
+      }
+      if (result.error) {
+        return {
+          finishReason: FinishReason.FINISH_REASON_ERROR,
+          text: result.text,
+          toolCalls: result.toolCalls,
+          status: 'incomplete',
+          error: result.error,
+        };
+      }
+
+      if (this.turn.outputValidator && result.finishReason === FinishReason.FINISH_REASON_STOP) {
+        const validation = this.turn.outputValidator(result.text);
+        if (!validation.valid) {
+          if (!structuredRetryUsed && this.trace.usage.totalTokens < this.deps.limits.maxTokens) {
+            structuredRetryUsed = true;
+            prompt = [
+              ...prompt,
+              contextItem(
+                assistantMessage(result.text),
+                ContextLayer.CONTEXT_LAYER_TOOL_RESULT,
+                TrustLevel.TRUST_LEVEL_UNTRUSTED,
+              ),
+              contextItem(
+                textMessage(
+                  Role.ROLE_SYSTEM,
+                  correctiveInstruction(
+                    validation.problem,
+                    request.responseFormat as commonV1.ResponseFormat,
+                  ),
+                ),
+                ContextLayer.CONTEXT_LAYER_INSTRUCTIONS,
+                TrustLevel.TRUST_LEVEL_TRUSTED,
+              ),
+            ];
+            continue;
+          }
+          return {
+            finishReason: FinishReason.FINISH_REASON_ERROR,
+            text: result.text,
+            toolCalls: [],
+            status: 'incomplete',
+            error: {
+              code: status.INTERNAL,
+              reason: 'STRUCTURED_OUTPUT_INVALID',
+              message: `the model's output did not match the requested response format after a retry: ${validation.problem}`,
+              partial: false,
+              retryable: true,
+            },
+          };
+        }
+      }
+      if (holdBack && result.text) {
+        // Structured output is released only once it validated (and passed output safety as a whole).
+        const released = await this.trace.time('safety_out', () =>
+          this.checkWholeOutput(result.text, placeholders, canaries),
+        );
+        if (released.blocked) return released.blocked;
+        this.emit({ content: { text: released.text } });
+        result.text = released.text;
+      }
+
+      const serverCalls = result.toolCalls.filter((call) => !clientToolNames.has(call.name));
+      if (result.finishReason !== FinishReason.FINISH_REASON_TOOL_CALLS || serverCalls.length === 0) {
+        return {
+          finishReason: result.finishReason,
+          text: result.text,
+          toolCalls: result.toolCalls,
+          status: 'complete',
+        };
+      }
+      // Server-side tools: run them, feed the results back, next round.
+      if (this.trace.usage.totalTokens >= this.deps.limits.maxTokens) {
+        return {
+          finishReason: FinishReason.FINISH_REASON_LENGTH,
+          text: result.text,
+          toolCalls: [],
+          status: 'complete',
+        };
+      }
+      const results = await this.trace.time('tools', () => this.runServerTools(round, serverCalls));
+      prompt = [
+        ...prompt,
+        contextItem(
+          assistantMessage(result.text, serverCalls),
+          ContextLayer.CONTEXT_LAYER_TOOL_RESULT,
+          TrustLevel.TRUST_LEVEL_TRUSTED,
+        ),
+        ...results.map((message) =>
+          contextItem(message, ContextLayer.CONTEXT_LAYER_TOOL_RESULT, TrustLevel.TRUST_LEVEL_UNTRUSTED),
+        ),
+      ];
+      const checked = await this.trace.time('safety_in', () => this.checkInput(prompt));
+      if (checked.blocked) return checked.blocked;
+      prompt = checked.prompt;
+    }
+  }
+
+  private async callModel(
+    round: number,
+    prompt: commonV1.ContextMessage[],
+    options: {
+      tools: commonV1.ToolDefinition[];
+      holdBack: boolean;
+      placeholders: safetyV1.PlaceholderValue[];
+      canaries: string[];
+      clientToolNames: Set<string>;
+    },
+  ): Promise<ModelCallResult> {
+    const request = this.turn.request;
+    const call = new ModelCall(this.deps.gateway, this.deps.safety);
+    this.current = call;
+    this.modelCalls++;
+    // One request id per model call, derived from the turn's: a replayed turn never runs again, and a
+    // gateway retry of the same call is metered once.
+    const requestId = `${request.requestId}:r${this.modelCalls}`;
+    const indexMap = new Map<number, number>();
+    const result = await call.run({
+      deadline: this.deadline,
+      request: {
+        caller: request.caller,
+        requestId,
+        model: request.model,
+        messages: prompt.map((item) => item.message).filter((m): m is commonV1.ChatMessage => !!m),
+        prompt: '',
+        sampling: request.sampling,
+        responseFormat: request.responseFormat,
+        tools: options.tools,
+        toolChoice: options.tools.length > 0 ? request.toolChoice : null,
+        priority: commonV1.PriorityTier.PRIORITY_TIER_NORMAL,
+        cacheSalt: '',
+        deadline: new Date(this.deadline),
+        bypassCache: false,
+      },
+      outputCheck: options.holdBack
+        ? undefined
+        : {
+            caller: request.caller as commonV1.Caller,
+            requestId: request.requestId,
+            canaries: options.canaries,
+            placeholders: options.placeholders,
+          },
+      hooks: {
+        onText: (text) => {
+          if (!options.holdBack) this.emit({ content: { text } });
+        },
+        onToolCallDelta: (delta) => {
+          // Client tools stream to the client (renumbered so their indexes stay dense); server tools don't.
+          let index = indexMap.get(delta.index);
+          if (index === undefined) {
+            if (!options.clientToolNames.has(delta.name)) return;
+            index = indexMap.size;
+            indexMap.set(delta.index, index);
+          }
+          this.emit({ toolCall: { ...delta, index } });
+        },
+        onSafety: (response) =>
+          this.recordSafety(
+            SafetyStage.SAFETY_STAGE_OUTPUT,
+            response.decision,
+            response.findings,
+            response.policyVersion,
+            true,
+          ),
+      },
+    });
+    this.current = undefined;
+    if (result.servedBy) this.servedModel = result.servedBy;
+    this.trace.add('first_token', result.firstTokenMs ?? result.modelMs);
+    this.trace.add('generation', result.modelMs - (result.firstTokenMs ?? result.modelMs));
+    this.trace.add('safety_out', result.safetyTailMs);
+    this.trace.addRound(
+      {
+        round,
+        outputText: result.text,
+        toolCalls: result.toolCalls,
+        finishReason: result.finishReason,
+        usage: result.usage ?? {
+          promptTokens: 0,
+          completionTokens: 0,
+          totalTokens: 0,
+          cachedPromptTokens: 0,
+        },
+        timings: timingsMs(result.timings),
+        servedBy: result.servedBy ?? null,
+        modelMs: result.modelMs,
+      },
+      prompt,
+    );
+    return result;
+  }
+
+  private async checkInput(prompt: commonV1.ContextMessage[]): Promise<{
+    prompt: commonV1.ContextMessage[];
+    placeholders: safetyV1.PlaceholderValue[];
+    canary?: string;
+    blocked?: Outcome;
+  }> {
+    const request = this.turn.request;
+    const items: safetyV1.InputItem[] = [];
+    prompt.forEach((item, index) => {
+      const message = item.message;
+      if (!message || !CHECKED_LAYERS.has(item.provenance?.layer ?? ContextLayer.CONTEXT_LAYER_UNSPECIFIED))
+        return;
+      const text = textOf(message);
+      if (text !== '')
+        items.push({ itemId: String(index), role: message.role, text, provenance: item.provenance });
+    });
+    if (items.length === 0) return { prompt, placeholders: [] };
+    const response = await this.deps.safety.checkInput(
+      { caller: request.caller, requestId: request.requestId, items },
+      this.stepDeadline(),
+    );
+    this.recordSafety(
+      SafetyStage.SAFETY_STAGE_INPUT,
+      response.decision,
+      response.findings,
+      response.policyVersion,
+      response.decision !== SafetyDecision.SAFETY_DECISION_ALLOWED,
+    );
+    if (response.decision === SafetyDecision.SAFETY_DECISION_BLOCKED_INPUT) {
+      const refusal = response.refusalMessage || 'I can’t help with that request.';
+      this.emit({ content: { text: refusal } });
+      return {
+        prompt,
+        placeholders: [],
+        blocked: {
+          finishReason: FinishReason.FINISH_REASON_CONTENT_FILTER,
+          text: refusal,
+          toolCalls: [],
+          status: 'blocked',
+          refusal: true,
+        },
+      };
+    }
+    let next = prompt;
+    if (response.redactedItems.length > 0) {
+      next = [...prompt];
+      for (const redacted of response.redactedItems) {
+        const index = Number(redacted.itemId);
+        const item = next[index];
+        if (item?.message) next[index] = { ...item, message: withText(item.message, redacted.redactedText) };
+      }
+    }
+    return { prompt: next, placeholders: response.placeholders, canary: response.canary || undefined };
+  }
+
+  private async checkWholeOutput(
+    text: string,
+    placeholders: safetyV1.PlaceholderValue[],
+    canaries: string[],
+  ): Promise<{ text: string; blocked?: Outcome }> {
+    const request = this.turn.request;
+    const response = await new Promise<safetyV1.CheckOutputStreamResponse[]>((resolve, reject) => {
+      const stream = this.deps.safety.openOutputStream(this.stepDeadline());
+      const responses: safetyV1.CheckOutputStreamResponse[] = [];
+      stream.on('data', (r: safetyV1.CheckOutputStreamResponse) => responses.push(r));
+      stream.on('error', reject);
+      stream.on('end', () => resolve(responses));
+      stream.write({
+        start: { caller: request.caller, requestId: request.requestId, canaries, placeholders },
+      });
+      stream.write({ delta: text });
+      stream.write({ end: {} });
+      stream.end();
+    });
+    const stop = response.find((r) => r.stop);
+    for (const r of response)
+      if (r.findings.length > 0 || r.stop)
+        this.recordSafety(SafetyStage.SAFETY_STAGE_OUTPUT, r.decision, r.findings, r.policyVersion, true);
+    if (stop) {
+      const refusal = stop.refusalMessage || 'The answer was withheld by the content policy.';
+      this.emit({ content: { text: refusal } });
+      return {
+        text: '',
+        blocked: {
+          finishReason: FinishReason.FINISH_REASON_CONTENT_FILTER,
+          text: refusal,
+          toolCalls: [],
+          status: 'blocked',
+        },
+      };
+    }
+    return { text: response.map((r) => r.releasedText).join('') };
+  }
+
+  private recordSafety(
+    stage: orchestratorV1.SafetyStage,
+    decision: commonV1.SafetyDecision,
+    findings: safetyV1.SafetyFinding[],
+    policyVersion: string,
+    notify: boolean,
+  ): void {
+    const ruleIds = [...new Set(findings.map((finding) => finding.ruleId))];
+    this.trace.safety.push({ stage, decision, ruleIds, policyVersion });
+    if (decision !== SafetyDecision.SAFETY_DECISION_ALLOWED || ruleIds.length > 0) {
+      this.auditRules.push({
+        stage: stage === SafetyStage.SAFETY_STAGE_INPUT ? 'input' : 'output',
+        decision: DECISION_NAMES[decision] ?? 'allowed',
+        ruleIds,
+        policyVersion,
+      });
+    }
+    if (notify && decision !== SafetyDecision.SAFETY_DECISION_ALLOWED)
+      this.emit({ safety: { stage, decision, ruleIds, policyVersion } });
+  }
+
+  private async serverTools(): Promise<toolsV1.ToolInfo[]> {
+    const names = this.turn.request.serverToolNames;
+    if (names.length === 0) return [];
+    if (!this.deps.tools)
+      throw Object.assign(new Error('no tool runner configured'), { code: status.FAILED_PRECONDITION });
+    const listed = await this.deps.tools.listTools({ caller: this.turn.request.caller }, this.stepDeadline());
+    const wanted = new Set(names);
+    return listed.tools.filter((tool) => tool.definition && wanted.has(tool.definition.name));
+  }
+
+  private async runServerTools(round: number, calls: commonV1.ToolCall[]): Promise<commonV1.ChatMessage[]> {
+    const tools = this.deps.tools as ToolRunnerAdapter;
+    const request = this.turn.request;
+    const stored = this.trace.rounds[this.trace.rounds.length - 1];
+    const results: commonV1.ChatMessage[] = [];
+    for (const call of calls) {
+      const started = performance.now();
+      this.emit({
+        toolProgress: {
+          toolCallId: call.id,
+          toolName: call.name,
+          stage: ToolProgressStage.TOOL_PROGRESS_STAGE_STARTED,
+          round,
+          message: '',
+          elapsed: durationFromMs(0),
+        },
+      });
+      let stage: orchestratorV1.ToolProgressStage = ToolProgressStage.TOOL_PROGRESS_STAGE_FAILED;
+      let attempts = 0;
+      let content: string;
+      let message = '';
+      try {
+        const { execution } = await tools.execute(
+          {
+            caller: request.caller,
+            requestId: request.requestId,
+            conversationId: request.conversationId,
+            callId: call.id,
+            // Derived from the turn: a replayed or resumed turn never runs a side effect twice.
+            idempotencyKey: `${request.requestId}:${call.id}`,
+            name: call.name,
+            argumentsJson: call.argumentsJson,
+            deadline: new Date(Math.min(this.deadline, Date.now() + this.deps.limits.stepTimeoutMs * 10)),
+          },
+          Math.min(this.deadline, Date.now() + this.deps.limits.stepTimeoutMs * 10),
+        );
+        attempts = execution?.attempts ?? 1;
+        stage = stageOf(execution?.status);
+        content =
+          stage === ToolProgressStage.TOOL_PROGRESS_STAGE_SUCCEEDED
+            ? execution?.resultJson || '{}'
+            : JSON.stringify({
+                error: execution?.error?.message || execution?.confirmationPrompt || 'the tool did not run',
+              });
+        message =
+          stage === ToolProgressStage.TOOL_PROGRESS_STAGE_PENDING_CONFIRMATION
+            ? (execution?.confirmationPrompt ?? '')
+            : '';
+      } catch (error) {
+        content = JSON.stringify({ error: 'the tool failed' });
+        this.deps.logger.warn({ err: error, tool: call.name }, 'tool execution failed');
+      }
+      const elapsed = performance.now() - started;
+      this.emit({
+        toolProgress: {
+          toolCallId: call.id,
+          toolName: call.name,
+          stage,
+          round,
+          message,
+          elapsed: durationFromMs(elapsed),
+        },
+      });
+      stored?.executions.push({
+        toolCallId: call.id,
+        toolName: call.name,
+        stage,
+        attempts,
+        durationMs: elapsed,
+      });
+      results.push(textMessage(Role.ROLE_TOOL, content, { toolCallId: call.id }));
+    }
+    return results;
+  }
+
+  private cancelledOutcome(): Outcome {
+    return {
+      finishReason: FinishReason.FINISH_REASON_CANCELLED,
+      text: '',
+      toolCalls: [],
+      status: 'incomplete',
+    };
+  }
+
+  private stepDeadline(): number {
+    return Math.min(this.deadline, Date.now() + this.deps.limits.stepTimeoutMs);
+  }
+
+  private async finish(outcome: Outcome): Promise<void> {
+    const request = this.turn.request;
+    const caller = request.caller as commonV1.Caller;
+    const finishName = FINISH_NAMES[outcome.finishReason] ?? 'stop';
+    const finalizeStart = performance.now();
+    const served = this.servedModel;
+    const audit: FinishTurnInput['audit'] = [
+      {
+        actor: caller.userId ? { type: 'user', id: caller.userId } : { type: 'api_key', id: caller.apiKeyId },
+        action: 'turn.completed',
+        ruleIds: [],
+        resource: { type: 'turn', id: this.begun.turnId },
+        metadata: {
+          finish_reason: finishName,
+          model: served?.modelId ?? request.model,
+          rounds: this.trace.rounds.length,
+          input_tokens: this.trace.usage.promptTokens,
+          output_tokens: this.trace.usage.completionTokens,
+          conversation_id: this.turn.conversationId ?? null,
+          error_reason: outcome.error?.reason ?? null,
+        },
+      },
+      ...this.auditRules.map((rule) => ({
+        actor: { type: 'service' as const, id: 'orchestrator' },
+        action: `safety.${rule.stage}_check`,
+        decision: rule.decision as 'allowed' | 'redacted' | 'blocked_input' | 'blocked_output',
+        ruleIds: rule.ruleIds,
+        resource: { type: 'turn', id: this.begun.turnId },
+        metadata: { policy_version: rule.policyVersion },
+      })),
+    ];
+    const params: Prisma.InputJsonObject = {
+      requestedModel: request.model,
+      servedModel: served?.modelId ?? null,
+      fallback: served?.fallback ?? false,
+      sampling: (request.sampling ?? {}) as Prisma.InputJsonObject,
+      toolChoice: (request.toolChoice ?? null) as Prisma.InputJsonObject | null,
+      responseFormat: request.responseFormat
+        ? { type: request.responseFormat.type, schemaName: request.responseFormat.schemaName }
+        : null,
+      tools: request.tools.map((tool) => tool.name),
+      serverTools: request.serverToolNames,
+      maxToolRounds: request.maxToolRounds || this.deps.limits.maxToolRounds,
+    } as Prisma.InputJsonObject;
+    const totalBeforeFinalize = this.trace.elapsedMs() + (this.trace.steps.persist ?? 0);
+    const finishInput: FinishTurnInput = {
+      turnId: this.begun.turnId,
+      tenantId: caller.tenantId,
+      assistantMessageId: this.begun.assistantMessageId,
+      message: this.begun.assistantMessageId
+        ? {
+            content: assistantJson(outcome.text, outcome.toolCalls, outcome.refusal),
+            status: outcome.status,
+            finishReason: finishName,
+            tokenCount: this.trace.rounds[this.trace.rounds.length - 1]?.usage.completionTokens ?? 0,
+            model: served?.modelId ?? request.model,
+          }
+        : undefined,
+      trace: {
+        finishReason: finishName,
+        error: outcome.error ? ({ ...outcome.error } as Prisma.InputJsonObject) : undefined,
+        model: served?.modelId ?? request.model,
+        modelVersion: served?.modelSha256 || undefined,
+        promptInput: this.trace.promptJson(),
+        inputTokens: this.trace.usage.promptTokens,
+        cachedTokens: this.trace.usage.cachedPromptTokens,
+        outputTokens: this.trace.usage.completionTokens,
+        safetyDecisions: this.trace.safetyJson(),
+        toolRounds: this.trace.toolRoundsJson(),
+        latency: this.trace.latencyJson(totalBeforeFinalize),
+        params,
+      },
+      audit,
+    };
+    try {
+      await this.deps.store.finish(finishInput);
+      await this.appendHotWindow(outcome);
+    } catch (error) {
+      this.deps.logger.error({ err: error, turnId: this.begun.turnId }, 'turn finalization failed');
+    }
+    this.trace.add('finalize', performance.now() - finalizeStart);
+    // The finalize step is only known once finalized: store it (and the true total) after the fact.
+    await this.deps.store
+      .updateLatency(
+        this.begun.turnId,
+        this.trace.latencyJson(this.trace.elapsedMs() + (this.trace.steps.persist ?? 0)),
+      )
+      .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'latency update failed'));
+
+    if (outcome.error) {
+      this.emit({ error: outcome.error });
+      return;
+    }
+    if (request.streamOptions?.includeUsage) this.emit({ usage: { ...this.trace.usage } });
+    this.emit({
+      finish: {
+        finishReason: outcome.finishReason,
+        duration: durationFromMs(this.trace.elapsedMs() + (this.trace.steps.persist ?? 0)),
+      },
+    });
+  }
+
+  private async appendHotWindow(outcome: Outcome): Promise<void> {
+    if (!this.turn.conversationId || !this.begun.assistantMessageId) return;
+    const stored: contextV1.StoredMessage[] = this.begun.inputMessages.map((m) => ({
+      messageId: m.id,
+      seq: m.seq,
+      message: m.message,
+      tokenCount: 0,
+      createdAt: m.createdAt,
+    }));
+    stored.push({
+      messageId: this.begun.assistantMessageId,
+      seq: this.begun.assistantSeq ?? 0,
+      message: assistantMessage(outcome.text, outcome.toolCalls, outcome.refusal),
+      tokenCount: this.trace.rounds[this.trace.rounds.length - 1]?.usage.completionTokens ?? 0,
+      createdAt: new Date(),
+    });
+    await this.deps.context.append(
+      { caller: this.turn.request.caller, conversationId: this.turn.conversationId, messages: stored },
+      Date.now() + this.deps.limits.stepTimeoutMs,
+    );
+  }
+}
+
+function contextItem(
+  message: commonV1.ChatMessage,
+  layer: commonV1.ContextLayer,
+  trust: commonV1.TrustLevel,
+): commonV1.ContextMessage {
+  return {
+    message,
+    provenance: { layer, trust, sourceId: message.toolCallId, seqStart: 0, seqEnd: 0, citation: null },
+    tokenCount: 0,
+  };
+}
+
+function stageOf(value: toolsV1.ToolCallStatus | undefined): orchestratorV1.ToolProgressStage {
+  switch (value) {
+    case toolsV1.ToolCallStatus.TOOL_CALL_STATUS_SUCCEEDED:
+      return ToolProgressStage.TOOL_PROGRESS_STAGE_SUCCEEDED;
+    case toolsV1.ToolCallStatus.TOOL_CALL_STATUS_PENDING_CONFIRMATION:
+      return ToolProgressStage.TOOL_PROGRESS_STAGE_PENDING_CONFIRMATION;
+    case toolsV1.ToolCallStatus.TOOL_CALL_STATUS_REJECTED:
+      return ToolProgressStage.TOOL_PROGRESS_STAGE_REJECTED;
+    default:
+      return ToolProgressStage.TOOL_PROGRESS_STAGE_FAILED;
+  }
+}

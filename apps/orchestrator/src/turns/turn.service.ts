@@ -1,0 +1,197 @@
+// Owns the three rpcs: RunTurn (validate, register the turn or find the one that already holds the
+// request id / idempotency key, then run it or replay it), GetTurnTrace and CancelTurn. A repeated
+// request never runs a second generation: a finished turn is replayed from what was stored, a running
+// one is followed through its event log (even when another process runs it).
+import { commonV1, durationFromMs, orchestratorV1 } from '@hearth/contracts';
+import type { TurnTrace } from '@hearth/db';
+import { activeTraceId } from '@hearth/telemetry';
+
+import { status } from '@grpc/grpc-js';
+import { Observable, type Subscriber } from 'rxjs';
+import { z } from 'zod';
+
+import { invalidArgument, notFound } from '../errors/orchestrator.errors';
+import { toChatMessageText } from './replay.mapper';
+import { errorOf, finishReasonOf, toWireTrace } from './trace.mapper';
+import type { TurnRegistry } from './turn-registry.service';
+import { validateCaller, validateTurnRequest } from './turn-request.validator';
+import { TurnRun, type TurnDeps } from './turn.run';
+
+const uuid = z.uuid();
+
+export interface TurnServiceDeps extends TurnDeps {
+  registry: TurnRegistry;
+}
+
+export class TurnService {
+  /** Turns running in this process (for shutdown). */
+  readonly running = new Set<TurnRun>();
+
+  constructor(private readonly deps: TurnServiceDeps) {}
+
+  runTurn(request: orchestratorV1.RunTurnRequest): Observable<orchestratorV1.RunTurnResponse> {
+    return new Observable<orchestratorV1.RunTurnResponse>((subscriber) => {
+      let run: TurnRun | undefined;
+      const follow = new AbortController();
+      this.start(request, subscriber, follow.signal, (created) => (run = created))
+        .then(() => subscriber.complete())
+        .catch((error: unknown) => subscriber.error(error));
+      return () => {
+        run?.cancel();
+        follow.abort();
+      };
+    });
+  }
+
+  private async start(
+    request: orchestratorV1.RunTurnRequest,
+    out: Subscriber<orchestratorV1.RunTurnResponse>,
+    signal: AbortSignal,
+    onRun: (run: TurnRun) => void,
+  ): Promise<void> {
+    const turn = validateTurnRequest(request);
+    const persistStart = performance.now();
+    const [outcome, model] = await Promise.all([
+      this.deps.store.begin({
+        tenantId: turn.caller.tenantId,
+        userId: turn.caller.userId,
+        requestId: request.requestId,
+        idempotencyKey: turn.idempotencyKey,
+        conversationId: turn.conversationId,
+        model: request.model,
+        params: {},
+        traceId: activeTraceId(),
+        messages: request.messages,
+      }),
+      this.deps.gateway
+        .canonicalModel(
+          request.caller as commonV1.Caller,
+          request.model,
+          Date.now() + this.deps.limits.stepTimeoutMs,
+        )
+        .catch(() => request.model),
+    ]);
+    if ('duplicate' in outcome) return this.replay(outcome.duplicate, request, model, out, signal);
+    const begun = outcome.begun;
+    const persistMs = performance.now() - persistStart;
+    const { turnId } = begun;
+    const emit = (event: orchestratorV1.RunTurnResponse) => {
+      this.deps.registry.record(turnId, event);
+      if (!out.closed) out.next(event);
+    };
+    out.next({
+      started: {
+        turnId,
+        conversationId: turn.conversationId ?? '',
+        requestId: request.requestId,
+        inputMessageIds: begun.inputMessages.map((message) => message.id),
+        assistantMessageId: begun.assistantMessageId ?? '',
+        model,
+        createdAt: begun.createdAt,
+        replayed: false,
+      },
+    });
+    const run = new TurnRun(this.deps, turn, begun, emit, persistMs);
+    onRun(run);
+    this.running.add(run);
+    try {
+      await this.deps.registry.register(turnId, () => run.cancel());
+      await run.execute();
+    } finally {
+      this.running.delete(run);
+      await this.deps.registry.unregister(turnId);
+    }
+  }
+
+  /** A repeat of an earlier request: the stored result, or the running turn's events as they come. */
+  private async replay(
+    turn: TurnTrace,
+    request: orchestratorV1.RunTurnRequest,
+    model: string,
+    out: Subscriber<orchestratorV1.RunTurnResponse>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { inputIds, answer } = await this.deps.store.turnMessages(turn);
+    out.next({
+      started: {
+        turnId: turn.id,
+        conversationId: turn.conversationId ?? '',
+        requestId: turn.requestId,
+        inputMessageIds: inputIds,
+        assistantMessageId: answer?.id ?? '',
+        model,
+        createdAt: turn.createdAt,
+        replayed: true,
+      },
+    });
+    if (turn.finishedAt === null) {
+      const events = this.deps.registry.follow(turn.id, signal);
+      for (;;) {
+        const next = await events.next();
+        if (next.done) {
+          if (next.value === 'lost' && !signal.aborted) {
+            out.next({
+              error: {
+                code: status.UNAVAILABLE,
+                reason: 'TURN_LOST',
+                message: 'the turn was interrupted; send the request again with a new idempotency key',
+                partial: false,
+                retryable: true,
+              },
+            });
+          }
+          return;
+        }
+        if (!out.closed) out.next(next.value);
+      }
+    }
+    const wire = toWireTrace(turn);
+    const lastRound = wire.rounds[wire.rounds.length - 1];
+    const text = answer ? toChatMessageText(answer.content) : (lastRound?.outputText ?? '');
+    if (text) out.next({ content: { text } });
+    (lastRound?.toolCalls ?? []).forEach((call, index) =>
+      out.next({ toolCall: { index, id: call.id, name: call.name, argumentsFragment: call.argumentsJson } }),
+    );
+    const error = errorOf(turn.error);
+    if (error) {
+      out.next({ error });
+      return;
+    }
+    if (request.streamOptions?.includeUsage) out.next({ usage: wire.usage });
+    const duration = turn.finishedAt.getTime() - turn.createdAt.getTime();
+    out.next({
+      finish: { finishReason: finishReasonOf(turn.finishReason), duration: durationFromMs(duration) },
+    });
+  }
+
+  async getTurnTrace(
+    request: orchestratorV1.GetTurnTraceRequest,
+  ): Promise<orchestratorV1.GetTurnTraceResponse> {
+    const caller = validateCaller(request.caller);
+    if ((request.turnId === '') === (request.requestId === ''))
+      throw invalidArgument('exactly one of turn_id or request_id is required');
+    if (request.turnId !== '' && !uuid.safeParse(request.turnId).success)
+      throw invalidArgument('turn_id must be a UUID');
+    const row = await this.deps.store.findTrace(caller.tenantId, {
+      turnId: request.turnId || undefined,
+      requestId: request.requestId || undefined,
+    });
+    if (!row) throw notFound('turn not found');
+    return { trace: toWireTrace(row) };
+  }
+
+  async cancelTurn(request: orchestratorV1.CancelTurnRequest): Promise<orchestratorV1.CancelTurnResponse> {
+    const caller = validateCaller(request.caller);
+    if (!uuid.safeParse(request.turnId).success) throw invalidArgument('turn_id must be a UUID');
+    const row = await this.deps.store.findTrace(caller.tenantId, { turnId: request.turnId });
+    if (!row) throw notFound('turn not found');
+    if (row.finishedAt !== null) return { cancelled: false };
+    await this.deps.registry.cancel(row.id);
+    return { cancelled: true };
+  }
+
+  /** Shutdown: cancel what still runs (each keeps its partial answer as incomplete). */
+  cancelAll(): void {
+    for (const run of this.running) run.cancel();
+  }
+}

@@ -1,0 +1,306 @@
+// Starts everything a turn touches, for real, once per spec file: an inference worker on the tiny
+// GGUF, the model gateway, the safety service and the context service as processes (through their
+// main.ts), a fresh migrated PostgreSQL database, the shared Redis and Kafka, and the orchestrator
+// itself in the test process (so specs can read its database). Calls go over gRPC with a raw client.
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { loadConfig, orchestratorConfigSchema } from '@hearth/config';
+import {
+  commonV1,
+  GRPC_LOADER_OPTIONS,
+  orchestratorV1,
+  PROTO_PACKAGES,
+  protoFilesOf,
+} from '@hearth/contracts';
+import type { PrismaClient } from '@hearth/db';
+import { createLogger } from '@hearth/telemetry';
+import {
+  createTestDatabase,
+  freePort,
+  infraEnv,
+  ServiceProcess,
+  writeTinyGguf,
+  type TestDatabase,
+} from '@hearth/testing';
+
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { stringify } from 'yaml';
+
+import { createOrchestratorApp, type OrchestratorApp } from '../../src/app/orchestrator-app.factory';
+
+/** What the tiny model answers to anything (greedy decoding). */
+export const TINY_REPLY = 'Hello there friend';
+export const MODEL_ID = 'tiny';
+
+export interface StackOptions {
+  /** Scripted reply; `null` makes the model write words until max_tokens (for mid-stream failures). */
+  reply?: string | null;
+  orchestratorEnv?: Record<string, string>;
+  contextEnv?: Record<string, string>;
+}
+
+export interface Tenant {
+  tenantId: string;
+  userId: string;
+  apiKeyId: string;
+  caller: commonV1.Caller;
+}
+
+export interface TurnOutcome {
+  events: orchestratorV1.RunTurnResponse[];
+  error?: grpc.ServiceError;
+  text: string;
+  started?: orchestratorV1.TurnStarted;
+  finish?: orchestratorV1.TurnFinished;
+  failure?: commonV1.ErrorDetail;
+}
+
+export interface OrchestratorStack {
+  db: TestDatabase;
+  prisma: PrismaClient;
+  worker: ServiceProcess;
+  gateway: ServiceProcess;
+  gatewayMetricsPort: number;
+  safety: ServiceProcess;
+  context: ServiceProcess;
+  orchestrator: OrchestratorApp;
+  client: grpc.Client;
+  newTenant(): Promise<Tenant>;
+  newConversation(tenant: Tenant): Promise<string>;
+  runTurn(
+    request: Partial<orchestratorV1.RunTurnRequest>,
+    options?: { deadlineMs?: number },
+  ): Promise<TurnOutcome>;
+  stream(
+    request: Partial<orchestratorV1.RunTurnRequest>,
+  ): grpc.ClientReadableStream<orchestratorV1.RunTurnResponse>;
+  unary<Res>(method: 'getTurnTrace' | 'cancelTurn', request: unknown): Promise<Res>;
+  gatewayRequests(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+let clientConstructor: grpc.ServiceClientConstructor | undefined;
+
+export function orchestratorClient(address: string): grpc.Client {
+  if (!clientConstructor) {
+    const definition = protoLoader.loadSync(protoFilesOf([PROTO_PACKAGES.orchestratorV1]), {
+      ...GRPC_LOADER_OPTIONS,
+      includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs],
+    });
+    const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+      hearth: { orchestrator: { v1: Record<string, grpc.ServiceClientConstructor> } };
+    };
+    clientConstructor = pkg.hearth.orchestrator.v1[orchestratorV1.ORCHESTRATOR_SERVICE_NAME];
+  }
+  return new clientConstructor(address, grpc.credentials.createInsecure());
+}
+
+export function userMessage(text: string): commonV1.ChatMessage {
+  return { role: commonV1.Role.ROLE_USER, content: [{ text }], name: '', toolCalls: [], toolCallId: '' };
+}
+
+export function turnRequest(
+  overrides: Partial<orchestratorV1.RunTurnRequest>,
+): orchestratorV1.RunTurnRequest {
+  return {
+    caller: null,
+    requestId: randomUUID(),
+    idempotencyKey: '',
+    conversationId: '',
+    messages: [userMessage('Hi')],
+    model: 'fast',
+    sampling: { temperature: 0, stop: [], maxTokens: 16 },
+    tools: [],
+    serverToolNames: [],
+    toolChoice: null,
+    responseFormat: null,
+    streamOptions: { includeUsage: true },
+    maxToolRounds: 0,
+    ...overrides,
+  };
+}
+
+export function collect(
+  call: grpc.ClientReadableStream<orchestratorV1.RunTurnResponse>,
+): Promise<TurnOutcome> {
+  return new Promise((resolve) => {
+    const events: orchestratorV1.RunTurnResponse[] = [];
+    const done = (error?: grpc.ServiceError) =>
+      resolve({
+        events,
+        error,
+        text: events.map((event) => event.content?.text ?? '').join(''),
+        started: events.find((event) => event.started)?.started ?? undefined,
+        finish: events.find((event) => event.finish)?.finish ?? undefined,
+        failure: events.find((event) => event.error)?.error ?? undefined,
+      });
+    call.on('data', (event: orchestratorV1.RunTurnResponse) => events.push(event));
+    call.on('error', (error: grpc.ServiceError) => done(error));
+    call.on('end', () => done());
+  });
+}
+
+export async function startOrchestratorStack(options: StackOptions = {}): Promise<OrchestratorStack> {
+  const infra = infraEnv();
+  const dir = await mkdtemp(join(tmpdir(), 'orchestrator-'));
+  const cleanups: (() => Promise<void>)[] = [async () => rm(dir, { recursive: true, force: true })];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) await step().catch(() => undefined);
+  };
+  try {
+    const db = await createTestDatabase();
+    cleanups.push(() => db.drop());
+    const modelPath = join(dir, 'tiny.gguf');
+    await writeTinyGguf(modelPath, options.reply === null ? {} : { reply: options.reply ?? TINY_REPLY });
+    const sha256 = createHash('sha256')
+      .update(await readFile(modelPath))
+      .digest('hex');
+    const workerPort = await freePort();
+    const startWorker = () =>
+      ServiceProcess.start({
+        app: 'inference-worker',
+        port: workerPort,
+        env: {
+          MODEL_ID,
+          MODEL_SOURCE: modelPath,
+          MODEL_SHA256: sha256,
+          WORKER_GPU: 'cpu',
+          WORKER_THREADS: '1',
+          WORKER_SLOTS: '4',
+          WORKER_CONTEXT_SIZE: '512',
+          WORKER_BATCH_SIZE: '256',
+          WORKER_QUEUE_MAX: '128',
+          WORKER_DRAIN_TIMEOUT_MS: '1000',
+        },
+      });
+    const worker = await startWorker();
+    cleanups.push(() => worker.stop());
+    const registryPath = join(dir, 'registry.yaml');
+    await writeFile(
+      registryPath,
+      stringify({
+        version: 1,
+        routing: {
+          statsIntervalMs: 200,
+          statsTimeoutMs: 400,
+          maxAttemptsPerModel: 2,
+          firstTokenTimeoutMs: 10_000,
+          breaker: { consecutiveFailures: 2, halfOpenAfterMs: 1_000 },
+        },
+        models: [
+          {
+            id: MODEL_ID,
+            aliases: ['fast', 'default'],
+            tier: 'cpu-tiny',
+            sha256,
+            contextLength: 512,
+            price: { inputUsdPerMillionTokens: 0.5, outputUsdPerMillionTokens: 1.5 },
+            workers: { endpoints: [worker.address] },
+          },
+        ],
+      }),
+    );
+    const gatewayMetricsPort = await freePort();
+    const [gateway, safety] = await Promise.all([
+      ServiceProcess.start({
+        app: 'model-gateway',
+        env: { MODEL_REGISTRY_PATH: registryPath, METRICS_PORT: String(gatewayMetricsPort) },
+      }),
+      ServiceProcess.start({ app: 'safety-service' }),
+    ]);
+    cleanups.push(
+      () => gateway.stop(),
+      () => safety.stop(),
+    );
+    const context = await ServiceProcess.start({
+      app: 'context-service',
+      env: { DATABASE_URL: db.url, MODEL_GATEWAY_ADDRESS: gateway.address, ...options.contextEnv },
+    });
+    cleanups.push(() => context.stop());
+    const config = loadConfig(orchestratorConfigSchema, {
+      LOG_LEVEL: 'warn',
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(await freePort()),
+      DATABASE_URL: db.url,
+      REDIS_URL: infra.redisUrl,
+      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      MODEL_GATEWAY_ADDRESS: gateway.address,
+      CONTEXT_SERVICE_ADDRESS: context.address,
+      SAFETY_SERVICE_ADDRESS: safety.address,
+      ...options.orchestratorEnv,
+    });
+    const orchestrator = await createOrchestratorApp(config, {
+      logger: createLogger({ service: 'orchestrator', level: 'warn' }),
+    });
+    cleanups.push(() => orchestrator.close());
+    const client = orchestratorClient(orchestrator.address);
+    cleanups.push(async () => client.close());
+
+    const stream = (request: Partial<orchestratorV1.RunTurnRequest>, deadlineMs = 60_000) =>
+      (
+        client as unknown as Record<
+          string,
+          (
+            r: unknown,
+            m: grpc.Metadata,
+            o: grpc.CallOptions,
+          ) => grpc.ClientReadableStream<orchestratorV1.RunTurnResponse>
+        >
+      ).runTurn(turnRequest(request), new grpc.Metadata(), { deadline: Date.now() + deadlineMs });
+
+    return {
+      db,
+      prisma: db.prisma,
+      worker,
+      gateway,
+      gatewayMetricsPort,
+      safety,
+      context,
+      orchestrator,
+      client,
+      stream: (request) => stream(request),
+      runTurn: (request, call) => collect(stream(request, call?.deadlineMs)),
+      unary: <Res>(method: string, request: unknown) =>
+        new Promise<Res>((resolve, reject) => {
+          const fn = (
+            client as unknown as Record<
+              string,
+              (r: unknown, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: Res) => void) => void
+            >
+          )[method];
+          fn.call(client, request, { deadline: Date.now() + 10_000 }, (error, response) =>
+            error ? reject(error) : resolve(response as Res),
+          );
+        }),
+      newTenant: async () => {
+        const tenant = await db.prisma.tenant.create({ data: { name: 'Test', slug: `t-${randomUUID()}` } });
+        const user = await db.prisma.user.create({ data: { tenantId: tenant.id, externalId: randomUUID() } });
+        const apiKeyId = randomUUID();
+        return {
+          tenantId: tenant.id,
+          userId: user.id,
+          apiKeyId,
+          caller: { tenantId: tenant.id, userId: user.id, apiKeyId },
+        };
+      },
+      newConversation: async (tenant) =>
+        (await db.prisma.conversation.create({ data: { tenantId: tenant.tenantId, userId: tenant.userId } }))
+          .id,
+      gatewayRequests: async () => {
+        const body = await (await fetch(`http://127.0.0.1:${gatewayMetricsPort}/metrics`)).text();
+        return body
+          .split('\n')
+          .filter((line) => line.startsWith('gateway_generate_requests_total'))
+          .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+      },
+      stop: cleanup,
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

@@ -1,0 +1,196 @@
+// What must hold when turns race, repeat and break: concurrent turns on one conversation get unique,
+// gap-free seqs; a repeated request id or idempotency key yields one answer and one charge (replayed
+// when finished, re-attached while running); a worker killed mid-stream leaves an incomplete message
+// with the partial text and an error event; CancelTurn from another connection stops the turn.
+import { randomUUID } from 'node:crypto';
+
+import { commonV1, orchestratorV1 } from '@hearth/contracts';
+
+import { status } from '@grpc/grpc-js';
+
+import {
+  collect,
+  startOrchestratorStack,
+  userMessage,
+  type OrchestratorStack,
+  type Tenant,
+} from './support/orchestrator.fixture';
+import { consumeUsage, waitFor, type UsageEvents } from './support/usage-events.fixture';
+
+jest.setTimeout(180_000);
+
+describe('OrchestratorService turn reliability', () => {
+  let stack: OrchestratorStack;
+  let tenant: Tenant;
+  let usage: UsageEvents;
+  const tenants = new Set<string>();
+
+  // Without a scripted reply the tiny model writes words until max_tokens: long enough to break midway.
+  const long = (maxTokens: number) => ({ temperature: 0.9, stop: [], maxTokens });
+
+  beforeAll(async () => {
+    stack = await startOrchestratorStack({ reply: null });
+    tenant = await stack.newTenant();
+    tenants.add(tenant.tenantId);
+    usage = await consumeUsage(() => tenants);
+  });
+
+  afterAll(async () => {
+    await usage?.stop();
+    await stack?.stop();
+  });
+
+  it('gives 10 concurrent turns on one conversation unique, gap-free seqs', async () => {
+    const conversationId = await stack.newConversation(tenant);
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        stack.runTurn({
+          caller: tenant.caller,
+          conversationId,
+          messages: [userMessage(`Question ${i}`)],
+          sampling: long(4),
+        }),
+      ),
+    );
+    for (const outcome of outcomes) {
+      expect(outcome.error).toBeUndefined();
+      expect(outcome.finish).toBeDefined();
+    }
+    const seqs = (
+      await stack.prisma.message.findMany({ where: { conversationId }, orderBy: { seq: 'asc' } })
+    ).map((m) => m.seq);
+    expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    // Each turn's user message directly precedes its own assistant draft (one transaction).
+    const messages = await stack.prisma.message.findMany({
+      where: { conversationId },
+      orderBy: { seq: 'asc' },
+    });
+    for (let i = 0; i < 20; i += 2) {
+      expect([messages[i]?.role, messages[i + 1]?.role]).toEqual(['user', 'assistant']);
+      expect(messages[i]?.requestId).toBe(messages[i + 1]?.requestId);
+    }
+  });
+
+  it('answers a repeated request id once: one assistant message, one usage event, the repeat replayed', async () => {
+    const conversationId = await stack.newConversation(tenant);
+    const requestId = randomUUID();
+    const request = {
+      caller: tenant.caller,
+      conversationId,
+      requestId,
+      messages: [userMessage('Once only')],
+      sampling: long(24),
+    };
+    // The second call arrives while the first runs (re-attach), the third after it finished (replay).
+    const first = stack.runTurn(request);
+    const concurrent = stack.runTurn(request);
+    const [a, b] = await Promise.all([first, concurrent]);
+    const c = await stack.runTurn(request);
+    expect(a.failure ?? b.failure ?? c.failure).toBeUndefined();
+    const replays = [a, b, c].filter((o) => o.started?.replayed);
+    expect(replays).toHaveLength(2);
+    for (const outcome of [a, b, c]) {
+      expect(outcome.started?.turnId).toBe(a.started?.turnId);
+      expect(outcome.text).toBe(a.text);
+      expect(outcome.finish?.finishReason).toBe(a.finish?.finishReason);
+    }
+    const messages = await stack.prisma.message.findMany({ where: { conversationId } });
+    expect(messages.map((m) => m.role).sort()).toEqual(['assistant', 'user']);
+    await waitFor(
+      () => usage.events.some((e) => e.payload.requestId.startsWith(requestId)),
+      'the usage event',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(
+      usage.events.filter((e) => e.payload.requestId.startsWith(requestId)).map((e) => e.payload.requestId),
+    ).toEqual([`${requestId}:r1`]);
+  });
+
+  it('replays by idempotency key across request ids, and refuses a request id of another tenant', async () => {
+    const key = randomUUID();
+    const first = await stack.runTurn({ caller: tenant.caller, idempotencyKey: key, sampling: long(8) });
+    const again = await stack.runTurn({ caller: tenant.caller, idempotencyKey: key, sampling: long(8) });
+    expect(again.started).toMatchObject({
+      replayed: true,
+      turnId: first.started?.turnId,
+      requestId: first.started?.requestId,
+    });
+    expect(again.text).toBe(first.text);
+    const other = await stack.newTenant();
+    const stolen = await stack.runTurn({ caller: other.caller, requestId: first.started?.requestId });
+    expect(stolen.error?.code).toBe(status.ALREADY_EXISTS);
+  });
+
+  it('cancels a running turn from another connection and keeps the partial answer', async () => {
+    const conversationId = await stack.newConversation(tenant);
+    const call = stack.stream({
+      caller: tenant.caller,
+      conversationId,
+      messages: [userMessage('Talk a lot')],
+      sampling: long(480),
+    });
+    const outcomeP = collect(call);
+    const started = await new Promise<orchestratorV1.TurnStarted>((resolve) =>
+      call.on('data', (event: orchestratorV1.RunTurnResponse) => event.started && resolve(event.started)),
+    );
+    const response = await stack.unary<orchestratorV1.CancelTurnResponse>('cancelTurn', {
+      caller: tenant.caller,
+      turnId: started.turnId,
+    });
+    expect(response.cancelled).toBe(true);
+    const outcome = await outcomeP;
+    expect(outcome.finish?.finishReason).toBe(commonV1.FinishReason.FINISH_REASON_CANCELLED);
+    const answer = await stack.prisma.message.findUniqueOrThrow({
+      where: { id: started.assistantMessageId },
+    });
+    expect(answer.status).toBe('incomplete');
+    expect(answer.finishReason).toBe('cancelled');
+    // Finished turns are not cancelled again; others' turns and unknown ids are NOT_FOUND.
+    expect(
+      (
+        await stack.unary<orchestratorV1.CancelTurnResponse>('cancelTurn', {
+          caller: tenant.caller,
+          turnId: started.turnId,
+        })
+      ).cancelled,
+    ).toBe(false);
+    const other = await stack.newTenant();
+    await expect(
+      stack.unary('cancelTurn', { caller: other.caller, turnId: started.turnId }),
+    ).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await expect(stack.unary('cancelTurn', { caller: tenant.caller, turnId: 'x' })).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+    });
+  });
+
+  it('keeps the partial text as an incomplete message and sends an error event when the worker dies mid-stream', async () => {
+    const conversationId = await stack.newConversation(tenant);
+    const calls = [0, 1].map(() =>
+      stack.stream({
+        caller: tenant.caller,
+        conversationId,
+        messages: [userMessage('Keep talking')],
+        sampling: long(480),
+      }),
+    );
+    const outcomes = calls.map((call) => collect(call));
+    await new Promise<void>((resolve) =>
+      calls[0]?.on('data', (event: orchestratorV1.RunTurnResponse) => event.content && resolve()),
+    );
+    await stack.worker.kill();
+    const results = await Promise.all(outcomes);
+    await stack.worker.launch();
+    const broken = results.filter((outcome) => outcome.failure);
+    expect(broken.length).toBeGreaterThan(0);
+    for (const outcome of broken) {
+      expect(outcome.failure).toMatchObject({ partial: true, retryable: true });
+      expect(outcome.finish).toBeUndefined();
+      const answer = await stack.prisma.message.findUniqueOrThrow({
+        where: { id: outcome.started?.assistantMessageId },
+      });
+      expect(answer.status).toBe('incomplete');
+      expect((answer.content as { content: string }).content).toBe(outcome.text);
+      expect(outcome.text.length).toBeGreaterThan(0);
+    }
+  });
+});
