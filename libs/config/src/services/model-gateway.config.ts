@@ -6,7 +6,6 @@ import {
   baseEnv,
   grpcServerEnv,
   kafkaEnv,
-  port,
   positiveInt,
   redisEnv,
   toBase,
