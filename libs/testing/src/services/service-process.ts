@@ -12,6 +12,9 @@ import { freePort } from '../infra/free-port.util';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 
+/** Node flags an app needs: isolated-vm (the tool runner's sandbox) requires no startup snapshot on Node ≥ 20. */
+const NODE_FLAGS: Partial<Record<AppName, string[]>> = { 'tool-runner': ['--no-node-snapshot'] };
+
 export type AppName =
   | 'inference-worker'
   | 'model-gateway'
@@ -109,21 +112,25 @@ export class ServiceProcess {
     }
     this.output = '';
     const entry = join(REPO_ROOT, 'apps', this.options.app, 'src', 'main.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        // Jest's flag makes node-llama-cpp's loader take another path; the apps run as plain Node.
-        NODE_OPTIONS: '',
-        LOG_LEVEL: 'warn',
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: String(this.port),
-        // Several services run at once: let the OS pick each one's metrics port.
-        METRICS_PORT: '0',
-        ...this.options.env,
+    const child = spawn(
+      process.execPath,
+      [...(NODE_FLAGS[this.options.app] ?? []), '--import', 'tsx', entry],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          // Jest's flag makes node-llama-cpp's loader take another path; the apps run as plain Node.
+          NODE_OPTIONS: '',
+          LOG_LEVEL: 'warn',
+          GRPC_HOST: '127.0.0.1',
+          GRPC_PORT: String(this.port),
+          // Several services run at once: let the OS pick each one's metrics port.
+          METRICS_PORT: '0',
+          ...this.options.env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     this.child = child;
     live.add(this);
     child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
