@@ -25,6 +25,24 @@ export function serviceDefinitions(infra) {
       port: 50055,
       env: { MODEL_REGISTRY_PATH: 'deploy/local/model-registry.yaml', METRICS_PORT: '9465' },
     },
+    { name: 'context-service', port: 50052, env: { MODEL_GATEWAY_ADDRESS: '127.0.0.1:50055' } },
+    {
+      name: 'tool-runner',
+      port: 50054,
+      // isolated-vm (the run_javascript sandbox) needs V8's startup snapshot off on Node >= 20.
+      nodeFlags: ['--no-node-snapshot'],
+      env: { CONTEXT_SERVICE_ADDRESS: '127.0.0.1:50052' },
+    },
+    {
+      name: 'orchestrator',
+      port: 50051,
+      env: {
+        MODEL_GATEWAY_ADDRESS: '127.0.0.1:50055',
+        CONTEXT_SERVICE_ADDRESS: '127.0.0.1:50052',
+        SAFETY_SERVICE_ADDRESS: '127.0.0.1:50053',
+        TOOL_RUNNER_ADDRESS: '127.0.0.1:50054',
+      },
+    },
   ].filter((service) => existsSync(join(root, 'apps', service.name, 'src', 'main.ts')));
 }
 
@@ -43,7 +61,8 @@ function waitForHealth(address, timeoutMs) {
       const probe = spawn(process.execPath, ['-e', script], { cwd: root, stdio: 'ignore' });
       probe.on('exit', (code) => {
         if (code === 0) resolve();
-        else if (Date.now() > until) reject(new Error(`${address} did not report SERVING within ${timeoutMs} ms`));
+        else if (Date.now() > until)
+          reject(new Error(`${address} did not report SERVING within ${timeoutMs} ms`));
         else setTimeout(attempt, 500);
       });
     };
@@ -55,14 +74,26 @@ function waitForHealth(address, timeoutMs) {
 export async function startServices(infra) {
   const children = [];
   for (const service of serviceDefinitions(infra)) {
-    const child = spawn(process.execPath, ['--import', 'tsx', join('apps', service.name, 'src', 'main.ts')], {
-      cwd: root,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, ...infra, GRPC_HOST: '127.0.0.1', GRPC_PORT: String(service.port), ...service.env },
-    });
+    const child = spawn(
+      process.execPath,
+      [...(service.nodeFlags ?? []), '--import', 'tsx', join('apps', service.name, 'src', 'main.ts')],
+      {
+        cwd: root,
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env: {
+          ...process.env,
+          ...infra,
+          GRPC_HOST: '127.0.0.1',
+          GRPC_PORT: String(service.port),
+          ...service.env,
+        },
+      },
+    );
     children.push({ ...service, child });
     const exited = new Promise((_, reject) =>
-      child.once('exit', (code) => reject(new Error(`${service.name} exited with code ${code} during start-up`))),
+      child.once('exit', (code) =>
+        reject(new Error(`${service.name} exited with code ${code} during start-up`)),
+      ),
     );
     await Promise.race([waitForHealth(`127.0.0.1:${service.port}`, 180_000), exited]);
     console.log(`✔ ${service.name} serving on 127.0.0.1:${service.port}`);
