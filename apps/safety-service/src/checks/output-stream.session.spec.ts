@@ -26,12 +26,11 @@ describe(OutputStreamSession.name, () => {
     'secrets: { action: block, refusal: "Secret refusal." }': 'secrets: { action: redact }',
   });
 
-  it('releases clean text unchanged, holding back a tail until the end', () => {
+  it('releases clean text unchanged', () => {
     const text = 'The quick brown fox jumps over the lazy dog. '.repeat(5);
     const sut = new OutputStreamSession(engine, strictPolicy(), [CANARY]);
     const steps = run(sut, chunks(text, 9));
     expect(released(steps)).toBe(text);
-    expect(steps[0].releasedText).toBe('');
     expect(steps.every((s) => s.decision === 'allowed' && !s.stop)).toBe(true);
   });
 
@@ -99,6 +98,26 @@ describe(OutputStreamSession.name, () => {
     expect(released(run(sut, ['write to ada@', 'example.org or bo', 'b@example.org'])).trim()).toBe(
       'write to [EMAIL_1] or [EMAIL_2]',
     );
+  });
+
+  it('releases plain prose word by word, as soon as each word is finished', () => {
+    const sut = new OutputStreamSession(engine, strictPolicy(), [CANARY]);
+    expect(sut.push('The').releasedText).toBe('');
+    expect(sut.push(' capital').releasedText).toBe('The ');
+    expect(sut.push(' of France, "Paris".').releasedText).toBe('capital of France, ');
+    expect(sut.end().releasedText).toBe('"Paris".');
+  });
+
+  it.each([
+    ['a card number', 'Pay with 4111 1111 1111 1111 today please', 'Pay with [CARD_1] today please'],
+    ['a phone number', 'Call me at +1 415 555 0100 tomorrow', 'Call me at [PHONE_1] tomorrow'],
+    ['an IBAN', 'Send it to DE89 3704 0044 0532 0130 00 now', 'Send it to [IBAN_1] now'],
+  ])('holds back words that may begin %s until the value is whole, word by word', (_, text, expected) => {
+    const policy = strictPolicy();
+    const sut = new OutputStreamSession(engine, policy, []);
+    const steps = run(sut, text.split(/(?<=\s)/));
+    expect(released(steps)).toBe(engine.checkOutput(policy, text, []).redactedText);
+    expect(released(steps)).toBe(expected);
   });
 
   it('handles an empty stream and empty deltas', () => {

@@ -1,9 +1,12 @@
 // One streaming output check. Deltas accumulate; after each one the unreleased tail (plus a little
 // already-released context before it) is checked, and text is released only up to a hold-back
-// boundary: the last HOLD_BACK characters and any unfinished word stay behind, and the boundary
-// never cuts through a match, so a value or canary split across deltas ("sk-pr" + "oj-abc…") is
-// seen whole before any of it reaches the user. A block verdict stops the stream before the
-// violating text is released. Finding spans index the whole output so far.
+// boundary: any unfinished word stays behind, the boundary never cuts through a match, and the last
+// HOLD_BACK characters are held from their first word that could begin a multi-word value (a word
+// with a digit or a symbol: phone, card, IBAN, SSN, a PEM header). Every output detector matches
+// either one whole word or a span that starts with such a word, so a value or canary split across
+// deltas ("sk-pr" + "oj-abc…") is seen whole before any of it reaches the user, while ordinary prose
+// flows word by word (time to first token is not 64 characters of generation). A block verdict stops
+// the stream before the violating text is released. Finding spans index the whole output so far.
 import type { SafetyPolicy } from '../policy/policy.schema';
 import { refusalOf } from '../policy/policy.store';
 import { PlaceholderRegistry, type PlaceholderValue } from '../redaction/placeholder.registry';
@@ -15,6 +18,8 @@ import { replacementFor, type JudgedDetection, type SafetyEngine } from './safet
 export const HOLD_BACK = 64;
 /** Released text re-checked as context for matches that need words before them ("SSN: ..."). */
 const LOOKBACK = 128;
+/** A word no output detector can start a multi-word match with: letters, quotes, sentence punctuation. */
+const PLAIN_WORD = /^[\p{L}\p{M}'’"“”([]*[\p{L}\p{M}]+[\p{L}\p{M}'’"“”)\].,!?;:]*$/u;
 /** An unbroken run longer than this (a huge token) is released even without a word break. */
 const MAX_TOKEN_HOLD = 4_096;
 
@@ -106,11 +111,8 @@ export class OutputStreamSession {
 
   /** Where releasing may stop now: behind the hold-back, before an unfinished word, outside matches. */
   private boundary(detections: readonly JudgedDetection[]): number {
-    let boundary = this.text.length - HOLD_BACK;
+    let boundary = Math.max(this.heldBackBoundary(), this.plainWordsEnd());
     if (boundary <= this.released) return this.released;
-    const lastBreak = this.text.slice(this.released, boundary).search(/\s(?=\S*$)/);
-    if (lastBreak >= 0) boundary = this.released + lastBreak + 1;
-    else if (this.text.length - this.released <= MAX_TOKEN_HOLD) return this.released;
     for (let moved = true; moved;) {
       moved = false;
       for (const d of detections) {
@@ -121,6 +123,27 @@ export class OutputStreamSession {
       }
     }
     return boundary;
+  }
+
+  /** The fixed hold-back: everything but the last HOLD_BACK characters, cut at a word break. */
+  private heldBackBoundary(): number {
+    const boundary = this.text.length - HOLD_BACK;
+    if (boundary <= this.released) return this.released;
+    const lastBreak = this.text.slice(this.released, boundary).search(/\s(?=\S*$)/);
+    if (lastBreak >= 0) return this.released + lastBreak + 1;
+    return this.text.length - this.released <= MAX_TOKEN_HOLD ? this.released : boundary;
+  }
+
+  /** End of the run of finished plain words (letters and sentence punctuation) after `released`. */
+  private plainWordsEnd(): number {
+    const word = /\s*(\S+)\s/y;
+    word.lastIndex = this.released;
+    let end = this.released;
+    for (let match = word.exec(this.text); match; match = word.exec(this.text)) {
+      if (!PLAIN_WORD.test(match[1])) break;
+      end = word.lastIndex;
+    }
+    return end;
   }
 
   private report(detections: readonly JudgedDetection[]): Finding[] {
