@@ -31,7 +31,7 @@ const jest = spawnSync(
   {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, ...infraEnv, NODE_OPTIONS: [process.env.NODE_OPTIONS, '--experimental-vm-modules', '--no-warnings=ExperimentalWarning'].filter(Boolean).join(' ') },
+    env: { ...process.env, ...infraEnv, NODE_OPTIONS: [process.env.NODE_OPTIONS, '--experimental-vm-modules', '--no-node-snapshot', '--no-warnings=ExperimentalWarning'].filter(Boolean).join(' ') },
   },
 );
 
