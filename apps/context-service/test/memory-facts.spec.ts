@@ -164,7 +164,7 @@ describe(MemoryFactService.name, () => {
     ]);
   });
 
-  it('answers Retrieve with UNIMPLEMENTED until document retrieval exists', async () => {
+  it('answers Retrieve with INVALID_ARGUMENT when the embedding model cannot embed', async () => {
     const user = await seedUser(sut.prisma);
     const error = await sut.failure('retrieve', {
       caller: user.caller,
@@ -173,6 +173,8 @@ describe(MemoryFactService.name, () => {
       fileIds: [],
       minScore: 0,
     });
-    expect(error.code).toBe(status.UNIMPLEMENTED);
+    // This stack's tiny model has no `embeddings` capability (file-retrieval.spec.ts covers one that has).
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(error.details).toMatch(/does not produce embeddings/);
   });
 });

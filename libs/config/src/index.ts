@@ -7,3 +7,4 @@ export * from './services/model-gateway.config';
 export * from './services/orchestrator.config';
 export * from './services/safety-service.config';
 export * from './services/tool-runner.config';
+export * from './services/blob-store.env';

@@ -13,3 +13,6 @@ export { hybridSearch, type HybridSearchRequest } from './hybrid/hybrid-search';
 export { Chunker, UnsupportedContentError, type Chunk, type ChunkedDocument, type ChunkerOptions, type CountTokens } from './chunking/chunker.service';
 export { sniffContentType, classifyText, type SniffResult, type SupportedContentType } from './chunking/content-sniffer';
 export { htmlToMarkdown } from './chunking/html-to-markdown';
+export { BlobNotFoundError, blobKey, parseBlobKey, sha256Hex, type BlobStore, type StoredBlob } from './blob-store/blob-store.port';
+export { LocalBlobStore } from './blob-store/local-blob-store.adapter';
+export { S3BlobStore, type S3BlobStoreOptions } from './blob-store/s3-blob-store.adapter';

@@ -9,6 +9,8 @@ import { status } from '@grpc/grpc-js';
 import { Catch, type RpcExceptionFilter } from '@nestjs/common';
 import { throwError, type Observable } from 'rxjs';
 
+import { VectorStoreError } from '@hearth/retrieval';
+
 import { ContextError } from '../errors/context.errors';
 import { isServiceError } from '../gateway/model-gateway.adapter';
 
@@ -39,6 +41,13 @@ export class ContextExceptionFilter implements RpcExceptionFilter<unknown> {
   toPayload(exception: unknown): GrpcErrorPayload {
     if (exception instanceof ContextError) {
       return { code: exception.code, message: exception.message, details: exception.message };
+    }
+    if (exception instanceof VectorStoreError) {
+      // The index is ours: a bad request to it is our bug, an unreachable Qdrant is UNAVAILABLE.
+      const code = exception.code === status.UNAVAILABLE ? status.UNAVAILABLE : status.INTERNAL;
+      this.logger.error({ err: exception }, 'vector store call failed');
+      const message = code === status.UNAVAILABLE ? 'vector store unavailable' : 'vector store error';
+      return { code, message, details: message };
     }
     if (isServiceError(exception)) {
       const code = PASSED_ON.has(exception.code) ? exception.code : status.UNAVAILABLE;

@@ -52,4 +52,20 @@ export class ContextServiceController implements contextV1.ContextServiceControl
   retrieve(request: contextV1.RetrieveRequest): Promise<contextV1.RetrieveResponse> {
     return this.runtime.retrieval.retrieve(request);
   }
+
+  ingestFile(request: contextV1.IngestFileRequest): Promise<contextV1.IngestFileResponse> {
+    return this.runtime.files.ingest(request);
+  }
+
+  getFile(request: contextV1.GetFileRequest): Promise<contextV1.GetFileResponse> {
+    return this.runtime.files.get(request);
+  }
+
+  listFiles(request: contextV1.ListFilesRequest): Promise<contextV1.ListFilesResponse> {
+    return this.runtime.files.list(request);
+  }
+
+  deleteFile(request: contextV1.DeleteFileRequest): Promise<contextV1.DeleteFileResponse> {
+    return this.runtime.files.delete(request);
+  }
 }

@@ -1,20 +1,29 @@
 // Owns the context service's outside connections and the services built on them, started in
 // dependency order and stopped in reverse: PostgreSQL (a query), Redis (pinged), the model gateway
-// (channel ready). Any failure at start-up rejects, so main.ts exits instead of serving half a service.
-import type { ContextServiceConfig } from '@hearth/config';
+// (channel lazy), the safety service (channel lazy), the blob store, the vector index, and the
+// ingestion loop (started last, stopped first). Any failure at start-up rejects, so main.ts exits instead of serving half a service.
+import type { BlobStoreConfig, ContextServiceConfig } from '@hearth/config';
 import { createPrismaClient, type PrismaClient } from '@hearth/db';
 import { withDeadline } from '@hearth/events';
+import { LocalBlobStore, S3BlobStore, type BlobStore } from '@hearth/retrieval';
 import type { Logger } from '@hearth/telemetry';
 
 import { Redis } from 'ioredis';
 
 import { ContextAssemblyService } from '../assembly/context-assembly.service';
+import { FileRepository } from '../files/file.repository';
+import { FileService } from '../files/file.service';
 import { ModelGatewayAdapter } from '../gateway/model-gateway.adapter';
 import { HistoryRepository } from '../history/history.repository';
 import { HotWindowService } from '../history/hot-window.service';
 import { HotWindowStore } from '../history/hot-window.store';
 import { MemoryFactService } from '../memory/memory-fact.service';
+import { IngestionService } from '../ingestion/ingestion.service';
+import { IngestionWorker } from '../ingestion/ingestion.worker';
+import { EmbedderService } from '../retrieval/embedder.service';
 import { RetrievalService } from '../retrieval/retrieval.service';
+import { createVectorStore, VectorIndex } from '../retrieval/vector-index';
+import { SafetyAdapter } from '../safety/safety.adapter';
 import { SummaryRepository } from '../summary/summary.repository';
 import { SummaryService } from '../summary/summary.service';
 import { TokenCounterService } from '../tokens/token-counter.service';
@@ -33,7 +42,24 @@ export type ContextRuntimeConfig = Pick<
   | 'budget'
   | 'summary'
   | 'tokenCountTtlSeconds'
+  | 'blobStore'
+  | 'safety'
+  | 'retrieval'
+  | 'vectorStore'
+  | 'ingest'
 >;
+
+export function createBlobStore(config: BlobStoreConfig): BlobStore {
+  return config.kind === 's3'
+    ? new S3BlobStore({
+        bucket: config.bucket,
+        region: config.region,
+        endpoint: config.endpoint,
+        prefix: config.prefix,
+        forcePathStyle: config.forcePathStyle,
+      })
+    : new LocalBlobStore(config.directory);
+}
 
 export class ContextRuntime {
   readonly prisma: PrismaClient;
@@ -47,6 +73,14 @@ export class ContextRuntime {
   readonly memory: MemoryFactService;
   readonly retrieval: RetrievalService;
   readonly assembly: ContextAssemblyService;
+  readonly safety: SafetyAdapter;
+  readonly blobs: BlobStore;
+  readonly index: VectorIndex;
+  readonly fileRepository: FileRepository;
+  readonly files: FileService;
+  readonly embedder: EmbedderService;
+  readonly ingestion: IngestionService;
+  readonly ingestionWorker: IngestionWorker;
   private readonly stops: (() => Promise<void> | void)[] = [];
 
   constructor(
@@ -86,7 +120,48 @@ export class ContextRuntime {
       timeoutMs: config.summary.timeoutMs,
     });
     this.memory = new MemoryFactService(this.prisma);
-    this.retrieval = new RetrievalService();
+    this.safety = new SafetyAdapter(config.safety.address, config.safety.timeoutMs);
+    this.blobs = createBlobStore(config.blobStore);
+    this.index = new VectorIndex(createVectorStore(config.vectorStore));
+    this.fileRepository = new FileRepository(this.prisma);
+    this.embedder = new EmbedderService({
+      gateway: this.gateway,
+      tokens: this.tokens,
+      model: config.retrieval.embeddingModel,
+      batchSize: config.retrieval.embedBatchSize,
+      timeoutMs: config.retrieval.embedTimeoutMs,
+      tokenizeTimeoutMs: config.gatewayTimeoutMs,
+    });
+    this.ingestion = new IngestionService({
+      files: this.fileRepository,
+      blobs: this.blobs,
+      embedder: this.embedder,
+      index: this.index,
+      chunkMaxTokens: config.retrieval.chunkMaxTokens,
+      chunkOverlapTokens: config.retrieval.chunkOverlapTokens,
+    });
+    this.ingestionWorker = new IngestionWorker({
+      files: this.fileRepository,
+      ingestion: this.ingestion,
+      logger,
+      ...config.ingest,
+    });
+    this.files = new FileService({
+      files: this.fileRepository,
+      blobs: this.blobs,
+      index: this.index,
+      logger,
+      onRegistered: () => this.ingestionWorker.wake(),
+    });
+    this.retrieval = new RetrievalService({
+      prisma: this.prisma,
+      files: this.fileRepository,
+      embedder: this.embedder,
+      index: this.index,
+      safety: this.safety,
+      topK: config.retrieval.topK,
+      tokenBudget: config.retrieval.tokenBudget,
+    });
     this.assembly = new ContextAssemblyService({
       tokens: this.tokens,
       window: this.window,
@@ -125,6 +200,11 @@ export class ContextRuntime {
       // The gateway may start after us (npm start runs services side by side): its channel connects
       // lazily and every call has a deadline, so it is not awaited here.
       this.stops.push(() => this.gateway.close());
+      this.stops.push(() => this.safety.close());
+      // The embedded index flushes its caches on close; Qdrant's client has nothing to release.
+      this.stops.push(() => this.index.close());
+      this.ingestionWorker.start();
+      this.stops.push(() => this.ingestionWorker.stop());
     } catch (error) {
       await this.stop();
       throw error;

@@ -147,7 +147,9 @@ export class ContextAssemblyService {
       caps.memory,
     ).map((i) => cMemory[i] as Counted);
 
-    const retrieved = request.retrieval ? await this.retrieve(caller, request.retrieval, input, model) : [];
+    const { items: retrieved, report: retrievalReport } = request.retrieval
+      ? await this.retrieve(caller, request.retrieval, input, model, caps.retrieval)
+      : { items: [] as Counted[], report: null };
     const keptRetrieval = fitInOrder(
       retrieved.map((c) => c.tokens),
       caps.retrieval,
@@ -209,6 +211,7 @@ export class ContextAssemblyService {
       totalTokens: sum(ordered),
       tokenBudget: budget,
       truncated,
+      retrieval: retrievalReport,
     };
   }
 
@@ -242,17 +245,20 @@ export class ContextAssemblyService {
     options: contextV1.RetrievalOptions,
     input: readonly ContextItem[],
     model: ResolvedModel,
-  ): Promise<Counted[]> {
+    tokenBudget: number,
+  ): Promise<{ items: Counted[]; report: contextV1.RetrievalReport }> {
     const lastUser = [...input].reverse().find((item) => item.message.role === Role.ROLE_USER);
     const query = options.query || (lastUser ? textOf(lastUser.message) : '');
-    const chunks = await this.deps.retrieval.chunksFor(caller, options, query);
+    const { chunks, report } = await this.deps.retrieval.chunksFor(caller, options, query, tokenBudget);
     const items = chunks.map(({ chunk }) => retrievalItem(chunk));
-    const counts = await this.deps.tokens.countMessages(
-      caller,
-      model,
-      items.map((item) => item.message),
-    );
-    return items.map((item, i) => ({ ...item, tokens: counts[i] as number }));
+    const counts = items.length
+      ? await this.deps.tokens.countMessages(
+          caller,
+          model,
+          items.map((item) => item.message),
+        )
+      : [];
+    return { items: items.map((item, i) => ({ ...item, tokens: counts[i] as number })), report };
   }
 }
 

@@ -1,7 +1,7 @@
 // Owns the wire to the model gateway: a raw @grpc/grpc-js client built from the shared protos, a
-// deadline on every call and the trace context in metadata. The context service uses three rpcs:
+// deadline on every call and the trace context in metadata. The context service uses four rpcs:
 // ListModels (context length and tokenizer identity of a model), Tokenize (exact counts with the
-// served model's tokenizer) and Generate (summaries, collected into one text).
+// served model's tokenizer), Generate (summaries, collected into one text) and Embed (retrieval).
 import { gatewayV1, GRPC_LOADER_OPTIONS, PROTO_PACKAGES, protoFilesOf } from '@hearth/contracts';
 import { injectIntoGrpcMetadata } from '@hearth/telemetry';
 
@@ -23,6 +23,7 @@ interface RawGatewayClient extends grpc.Client {
   ): grpc.ClientReadableStream<gatewayV1.GenerateResponse>;
   listModels: Unary<gatewayV1.ListModelsRequest, gatewayV1.ListModelsResponse>;
   tokenize: Unary<gatewayV1.TokenizeRequest, gatewayV1.TokenizeResponse>;
+  embed: Unary<gatewayV1.EmbedRequest, gatewayV1.EmbedResponse>;
 }
 
 let clientConstructor: grpc.ServiceClientConstructor | undefined;
@@ -74,6 +75,10 @@ export class ModelGatewayAdapter {
 
   tokenize(request: gatewayV1.TokenizeRequest, deadline: number): Promise<gatewayV1.TokenizeResponse> {
     return this.unary(this.client.tokenize, request, deadline);
+  }
+
+  embed(request: gatewayV1.EmbedRequest, deadline: number): Promise<gatewayV1.EmbedResponse> {
+    return this.unary(this.client.embed, request, deadline);
   }
 
   /** Runs a generation to its end and returns the whole text; a mid-stream failure rejects. */

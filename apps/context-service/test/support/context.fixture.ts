@@ -38,11 +38,20 @@ export interface ModelStack {
   stop(): Promise<void>;
 }
 
+export interface ModelStackOptions {
+  /**
+   * Serve embeddings too: the GGUF gets mean pooling (an embedding is then the mean of its tokens'
+   * hidden states, close to a bag of the tokens' embeddings in the tiny model, so lexical overlap
+   * gives similarity) and the registry the `embeddings` capability.
+   */
+  embeddings?: boolean;
+}
+
 /** A worker on the tiny GGUF and a gateway serving it as `tiny` (aliases `fast`, `default`). */
-export async function startModelStack(): Promise<ModelStack> {
+export async function startModelStack(options: ModelStackOptions = {}): Promise<ModelStack> {
   const dir = await mkdtemp(join(tmpdir(), 'context-model-'));
   const modelPath = join(dir, 'tiny.gguf');
-  await writeTinyGguf(modelPath, { reply: TINY_SUMMARY });
+  await writeTinyGguf(modelPath, { reply: TINY_SUMMARY, ...(options.embeddings ? { pooling: 'mean' as const } : {}) });
   const sha256 = createHash('sha256')
     .update(await readFile(modelPath))
     .digest('hex');
@@ -76,6 +85,7 @@ export async function startModelStack(): Promise<ModelStack> {
           sha256,
           contextLength: 512,
           price: { inputUsdPerMillionTokens: 0.5, outputUsdPerMillionTokens: 1.5 },
+          ...(options.embeddings ? { capabilities: ['chat', 'embeddings'] } : {}),
           workers: { endpoints: [worker.address] },
         },
       ],

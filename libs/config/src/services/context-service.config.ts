@@ -12,6 +12,7 @@ import {
   toBase,
   toGrpcServer,
 } from '../env-fields';
+import { blobStoreEnv, blobStoreRefinement, toBlobStore } from './blob-store.env';
 
 const percent = () => z.coerce.number().int().min(0).max(100);
 
@@ -41,6 +42,42 @@ export const contextServiceConfigSchema = z
     GATEWAY_TIMEOUT_MS: positiveInt().default(5_000),
     /** Cached token counts (keyed by model sha256 and message hash) live this long. */
     TOKEN_COUNT_TTL_SECONDS: positiveInt().default(86_400),
+    ...blobStoreEnv,
+    /** Safety service that checks retrieved text for injected instructions before it enters a prompt. */
+    SAFETY_SERVICE_ADDRESS: grpcAddress().default('127.0.0.1:50053'),
+    /** Deadline of one safety check of retrieved chunks. */
+    SAFETY_TIMEOUT_MS: positiveInt().default(5_000),
+    /** Embedding model (id or alias at the gateway; it must have the `embeddings` capability). */
+    EMBEDDING_MODEL: z.string().min(1).default('default'),
+    /** Deadline of one Embed batch. */
+    EMBED_TIMEOUT_MS: positiveInt().default(60_000),
+    /** Texts per Embed call (the gateway takes at most 256). */
+    EMBED_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(32),
+    /** Chunk size and overlap, in the embedding model's tokens. */
+    CHUNK_MAX_TOKENS: z.coerce.number().int().min(8).default(256),
+    CHUNK_OVERLAP_TOKENS: z.coerce.number().int().min(0).default(32),
+    /** Folder of the embedded vector index (used unless QDRANT_URL is set). */
+    VECTOR_STORE_DIR: z.string().min(1).default('.local/vectors'),
+    /** Qdrant's REST URL; when set, vectors go to Qdrant instead of the embedded index. */
+    QDRANT_URL: z.url().optional(),
+    QDRANT_API_KEY: z.string().min(1).optional(),
+    /** How often the ingestion loop looks for uploaded files and expired leases. */
+    INGEST_POLL_MS: positiveInt().default(1_000),
+    /** A file claimed for ingestion is retried by any worker once this passes (crash recovery). */
+    INGEST_LEASE_MS: positiveInt().default(300_000),
+    /** Attempts before a file is marked failed. */
+    INGEST_MAX_ATTEMPTS: positiveInt().default(3),
+    /** Files ingested at the same time by one process. */
+    INGEST_CONCURRENCY: positiveInt().default(1),
+    /** Chunks returned by Retrieve when the request sets no top_k. */
+    RETRIEVAL_TOP_K: z.coerce.number().int().min(1).max(50).default(6),
+    /** Token budget of one Retrieve call's chunks (embedding-model tokens). */
+    RETRIEVAL_TOKEN_BUDGET: positiveInt().default(2_048),
+  })
+  .refine(...blobStoreRefinement)
+  .refine((env) => env.CHUNK_OVERLAP_TOKENS < env.CHUNK_MAX_TOKENS / 2, {
+    message: 'CHUNK_OVERLAP_TOKENS must be less than half of CHUNK_MAX_TOKENS',
+    path: ['CHUNK_OVERLAP_TOKENS'],
   })
   .refine(
     (env) =>
@@ -72,6 +109,26 @@ export const contextServiceConfigSchema = z
       timeoutMs: env.SUMMARY_TIMEOUT_MS,
     },
     tokenCountTtlSeconds: env.TOKEN_COUNT_TTL_SECONDS,
+    blobStore: toBlobStore(env),
+    safety: { address: env.SAFETY_SERVICE_ADDRESS, timeoutMs: env.SAFETY_TIMEOUT_MS },
+    retrieval: {
+      embeddingModel: env.EMBEDDING_MODEL,
+      embedTimeoutMs: env.EMBED_TIMEOUT_MS,
+      embedBatchSize: env.EMBED_BATCH_SIZE,
+      chunkMaxTokens: env.CHUNK_MAX_TOKENS,
+      chunkOverlapTokens: env.CHUNK_OVERLAP_TOKENS,
+      topK: env.RETRIEVAL_TOP_K,
+      tokenBudget: env.RETRIEVAL_TOKEN_BUDGET,
+    },
+    vectorStore: env.QDRANT_URL
+      ? ({ kind: 'qdrant', url: env.QDRANT_URL, apiKey: env.QDRANT_API_KEY } as const)
+      : ({ kind: 'embedded', directory: env.VECTOR_STORE_DIR } as const),
+    ingest: {
+      pollMs: env.INGEST_POLL_MS,
+      leaseMs: env.INGEST_LEASE_MS,
+      maxAttempts: env.INGEST_MAX_ATTEMPTS,
+      concurrency: env.INGEST_CONCURRENCY,
+    },
   }));
 
 export type ContextServiceConfig = z.output<typeof contextServiceConfigSchema>;
