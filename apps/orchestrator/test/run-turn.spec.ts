@@ -191,6 +191,8 @@ describe('OrchestratorService.RunTurn', () => {
         status.INVALID_ARGUMENT,
       ],
       [{ caller: tenant.caller, conversationId: randomUUID() }, status.NOT_FOUND],
+      // This stack runs without a tool runner: server tools are off.
+      [{ caller: tenant.caller, serverToolNames: ['calculator'] }, status.FAILED_PRECONDITION],
     ];
     for (const [request, code] of cases) {
       const outcome = await stack.runTurn(request);

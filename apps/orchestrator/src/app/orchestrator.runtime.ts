@@ -87,12 +87,14 @@ export class OrchestratorRuntime {
       context: this.context,
       safety: this.safety,
       tools: this.tools,
+      pendingAppends: new Map(),
       logger,
       limits: {
         maxToolRounds: config.turn.maxToolRounds,
         maxTokens: config.turn.maxTokens,
         stepTimeoutMs: config.timeouts.stepMs,
         turnTimeoutMs: config.timeouts.turnMs,
+        confirmationWaitMs: config.timeouts.confirmationWaitMs,
       },
     });
   }

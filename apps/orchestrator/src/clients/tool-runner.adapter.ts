@@ -1,4 +1,6 @@
-// Owns the wire to the tool runner: the tenant's allowed server-side tools and one execution per call.
+// Owns the wire to the tool runner: the tenant's allowed server-side tools, one execution per call
+// (repeating ExecuteTool with the same idempotency key reads the call's current state) and rejecting
+// a pending confirmation the turn stopped waiting for.
 import { PROTO_PACKAGES, toolsV1 } from '@hearth/contracts';
 
 import type * as grpc from '@grpc/grpc-js';
@@ -8,6 +10,7 @@ import { callUnary, createRawClient, type UnaryMethod } from './grpc-client.fact
 interface RawToolRunnerClient extends grpc.Client {
   listTools: UnaryMethod<toolsV1.ListToolsRequest, toolsV1.ListToolsResponse>;
   executeTool: UnaryMethod<toolsV1.ExecuteToolRequest, toolsV1.ExecuteToolResponse>;
+  resolveConfirmation: UnaryMethod<toolsV1.ResolveConfirmationRequest, toolsV1.ResolveConfirmationResponse>;
 }
 
 export class ToolRunnerAdapter {
@@ -23,6 +26,13 @@ export class ToolRunnerAdapter {
 
   execute(request: toolsV1.ExecuteToolRequest, deadline: number): Promise<toolsV1.ExecuteToolResponse> {
     return callUnary(this.client, this.client.executeTool, request, deadline);
+  }
+
+  resolveConfirmation(
+    request: toolsV1.ResolveConfirmationRequest,
+    deadline: number,
+  ): Promise<toolsV1.ResolveConfirmationResponse> {
+    return callUnary(this.client, this.client.resolveConfirmation, request, deadline);
   }
 
   close(): void {

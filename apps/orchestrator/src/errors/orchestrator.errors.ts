@@ -18,4 +18,7 @@ export class OrchestratorError extends Error {
 export const invalidArgument = (message: string) => new OrchestratorError(status.INVALID_ARGUMENT, message);
 export const notFound = (message: string) => new OrchestratorError(status.NOT_FOUND, message);
 export const alreadyExists = (message: string) => new OrchestratorError(status.ALREADY_EXISTS, message);
+export const permissionDenied = (message: string) => new OrchestratorError(status.PERMISSION_DENIED, message);
+export const failedPrecondition = (message: string) =>
+  new OrchestratorError(status.FAILED_PRECONDITION, message);
 export const unavailable = (message: string) => new OrchestratorError(status.UNAVAILABLE, message);

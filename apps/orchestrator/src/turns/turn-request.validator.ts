@@ -71,9 +71,22 @@ export function validateTurnRequest(request: orchestratorV1.RunTurnRequest): Val
       }
     }
   });
+  const serverNames = new Set<string>();
+  request.serverToolNames.forEach((name, index) => {
+    if (!TOOL_NAME.test(name))
+      throw invalidArgument(`server_tool_names[${index}] must match ${TOOL_NAME.source}`);
+    // One name, one executor: a call is the client's or the tool runner's, never ambiguous.
+    if (names.has(name) || serverNames.has(name))
+      throw invalidArgument(`server_tool_names[${index}] "${name}" is not unique (tools included)`);
+    serverNames.add(name);
+  });
   const choice = request.toolChoice;
-  if (choice?.mode === commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED && !names.has(choice.name))
-    throw invalidArgument('tool_choice names a tool that is not in tools');
+  if (
+    choice?.mode === commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED &&
+    !names.has(choice.name) &&
+    !serverNames.has(choice.name)
+  )
+    throw invalidArgument('tool_choice names a tool that is not in tools or server_tool_names');
   const sampling = request.sampling;
   if (sampling?.temperature != null && (sampling.temperature < 0 || sampling.temperature > 2))
     throw invalidArgument('sampling.temperature must be within 0..2');

@@ -4,6 +4,8 @@
 // retry, then the final message, trace, audit events and hot-window update. Every outcome ends with
 // exactly one `finish` or `error` event and one stored final state: complete, incomplete (partial text
 // kept) or blocked.
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { commonV1, contextV1, durationFromMs, orchestratorV1, safetyV1, toolsV1 } from '@hearth/contracts';
 import type { Prisma } from '@hearth/db';
 import type { Logger } from '@hearth/telemetry';
@@ -21,7 +23,7 @@ import type { ValidatedTurn } from './turn-request.validator';
 import { timingsMs, TurnTraceRecorder } from './turn-trace.recorder';
 import type { BegunTurn, FinishTurnInput, TurnStore } from './turn.store';
 
-const { FinishReason, SafetyDecision, ContextLayer, TrustLevel, Role } = commonV1;
+const { FinishReason, SafetyDecision, ContextLayer, TrustLevel, Role, ToolChoiceMode } = commonV1;
 const { SafetyStage, ToolProgressStage } = orchestratorV1;
 
 export interface TurnLimits {
@@ -31,7 +33,16 @@ export interface TurnLimits {
   stepTimeoutMs: number;
   /** Deadline of a whole turn. */
   turnTimeoutMs: number;
+  /** How long a tool call waits for the user's approval before it is rejected (default 120 s). */
+  confirmationWaitMs?: number;
 }
+
+/** How often a turn waiting on a confirmation re-reads the call's state from the tool runner. */
+const CONFIRMATION_POLL_MS = 200;
+const DEFAULT_CONFIRMATION_WAIT_MS = 120_000;
+/** Said to the model on the round after the last tool round, so it answers instead of calling again. */
+const TOOLS_EXHAUSTED_INSTRUCTION =
+  'The tool-call limit of this turn is reached and no tools are available any more: answer the user now with the results you have.';
 
 export interface TurnDeps {
   store: TurnStore;
@@ -41,6 +52,11 @@ export interface TurnDeps {
   tools?: ToolRunnerAdapter;
   logger: Logger;
   limits: TurnLimits;
+  /**
+   * Hot-window appends still in flight, per conversation (they no longer delay `finish`). Unset: each
+   * turn waits for its own append before finishing.
+   */
+  pendingAppends?: Map<string, Promise<void>>;
 }
 
 type Emit = (event: orchestratorV1.RunTurnResponse) => void;
@@ -98,6 +114,8 @@ export class TurnRun {
     private readonly begun: BegunTurn,
     private readonly emit: Emit,
     persistMs: number,
+    /** Server tools the caller may use and asked for (listed by the tool runner before the turn began). */
+    private readonly serverTools: toolsV1.ToolInfo[] = [],
   ) {
     this.trace.add('persist', persistMs);
     this.deadline = Date.now() + deps.limits.turnTimeoutMs;
@@ -143,8 +161,10 @@ export class TurnRun {
   private async loop(): Promise<Outcome> {
     const request = this.turn.request;
     const caller = request.caller as commonV1.Caller;
-    const assembled = await this.trace.time('context', () =>
-      this.deps.context.assemble(
+    const assembled = await this.trace.time('context', async () => {
+      // The previous turn's messages must be in the hot window before this one reads it.
+      if (this.turn.conversationId) await this.deps.pendingAppends?.get(this.turn.conversationId);
+      return this.deps.context.assemble(
         {
           caller,
           conversationId: this.turn.conversationId ?? '',
@@ -157,8 +177,8 @@ export class TurnRun {
           historyBeforeSeq: this.begun.inputMessages[0]?.seq ?? 0,
         },
         this.stepDeadline(),
-      ),
-    );
+      );
+    });
     let prompt = assembled.messages;
 
     const input = await this.trace.time('safety_in', () => this.checkInput(prompt));
@@ -167,28 +187,44 @@ export class TurnRun {
     const placeholders = input.placeholders;
     const canaries = input.canary ? [input.canary] : [];
 
-    const serverTools = await this.serverTools();
+    const serverDefinitions = this.serverTools
+      .map((tool) => tool.definition)
+      .filter((d): d is commonV1.ToolDefinition => !!d);
+    const serverToolNames = new Set(serverDefinitions.map((tool) => tool.name));
     const clientToolNames = new Set(request.tools.map((tool) => tool.name));
+    const maxToolRounds = Math.min(
+      request.maxToolRounds || this.deps.limits.maxToolRounds,
+      this.deps.limits.maxToolRounds,
+    );
     let structuredRetryUsed = false;
     for (let round = 1; ; round++) {
       if (this.cancelled) return this.cancelledOutcome();
-      const lastToolRound =
-        round >
-        Math.min(request.maxToolRounds || this.deps.limits.maxToolRounds, this.deps.limits.maxToolRounds);
-      const offerServerTools = serverTools.length > 0 && !lastToolRound;
+      // After the last tool round the model gets no server tools (and is told so), so the loop ends
+      // with an answer even when the request forces a tool on every round.
+      const toolsExhausted = serverDefinitions.length > 0 && round > maxToolRounds;
+      const tools = [...request.tools, ...(toolsExhausted ? [] : serverDefinitions)];
       const holdBack = this.turn.outputValidator !== undefined;
-      const result = await this.callModel(round, prompt, {
-        tools: [
-          ...request.tools,
-          ...(offerServerTools
-            ? serverTools.map((tool) => tool.definition).filter((d): d is commonV1.ToolDefinition => !!d)
-            : []),
-        ],
-        holdBack,
-        placeholders,
-        canaries,
-        clientToolNames,
-      });
+      const result = await this.callModel(
+        round,
+        toolsExhausted
+          ? [
+              ...prompt,
+              contextItem(
+                textMessage(Role.ROLE_SYSTEM, TOOLS_EXHAUSTED_INSTRUCTION),
+                ContextLayer.CONTEXT_LAYER_INSTRUCTIONS,
+                TrustLevel.TRUST_LEVEL_TRUSTED,
+              ),
+            ]
+          : prompt,
+        {
+          tools,
+          toolChoice: toolChoiceFor(request.toolChoice, tools),
+          holdBack,
+          placeholders,
+          canaries,
+          clientToolNames,
+        },
+      );
       if (this.cancelled) return { ...this.cancelledOutcome(), text: result.text };
       if (result.blocked) {
         const refusal = result.blocked.refusal;
@@ -261,12 +297,18 @@ export class TurnRun {
         result.text = released.text;
       }
 
-      const serverCalls = result.toolCalls.filter((call) => !clientToolNames.has(call.name));
-      if (result.finishReason !== FinishReason.FINISH_REASON_TOOL_CALLS || serverCalls.length === 0) {
+      const serverCalls = result.toolCalls.filter((call) => serverToolNames.has(call.name));
+      const clientCalls = result.toolCalls.filter((call) => clientToolNames.has(call.name));
+      // Client calls end the turn (the client runs them); server calls alongside them are not run.
+      if (
+        result.finishReason !== FinishReason.FINISH_REASON_TOOL_CALLS ||
+        serverCalls.length === 0 ||
+        clientCalls.length > 0
+      ) {
         return {
           finishReason: result.finishReason,
           text: result.text,
-          toolCalls: result.toolCalls,
+          toolCalls: clientCalls,
           status: 'complete',
         };
       }
@@ -302,6 +344,7 @@ export class TurnRun {
     prompt: commonV1.ContextMessage[],
     options: {
       tools: commonV1.ToolDefinition[];
+      toolChoice: commonV1.ToolChoice | null;
       holdBack: boolean;
       placeholders: safetyV1.PlaceholderValue[];
       canaries: string[];
@@ -327,7 +370,7 @@ export class TurnRun {
         sampling: request.sampling,
         responseFormat: request.responseFormat,
         tools: options.tools,
-        toolChoice: options.tools.length > 0 ? request.toolChoice : null,
+        toolChoice: options.toolChoice,
         priority: commonV1.PriorityTier.PRIORITY_TIER_NORMAL,
         cacheSalt: '',
         deadline: new Date(this.deadline),
@@ -506,89 +549,113 @@ export class TurnRun {
       this.emit({ safety: { stage, decision, ruleIds, policyVersion } });
   }
 
-  private async serverTools(): Promise<toolsV1.ToolInfo[]> {
-    const names = this.turn.request.serverToolNames;
-    if (names.length === 0) return [];
-    if (!this.deps.tools)
-      throw Object.assign(new Error('no tool runner configured'), { code: status.FAILED_PRECONDITION });
-    const listed = await this.deps.tools.listTools({ caller: this.turn.request.caller }, this.stepDeadline());
-    const wanted = new Set(names);
-    return listed.tools.filter((tool) => tool.definition && wanted.has(tool.definition.name));
-  }
-
   private async runServerTools(round: number, calls: commonV1.ToolCall[]): Promise<commonV1.ChatMessage[]> {
-    const tools = this.deps.tools as ToolRunnerAdapter;
-    const request = this.turn.request;
     const stored = this.trace.rounds[this.trace.rounds.length - 1];
     const results: commonV1.ChatMessage[] = [];
     for (const call of calls) {
       const started = performance.now();
-      this.emit({
-        toolProgress: {
-          toolCallId: call.id,
-          toolName: call.name,
-          stage: ToolProgressStage.TOOL_PROGRESS_STAGE_STARTED,
-          round,
-          message: '',
-          elapsed: durationFromMs(0),
-        },
-      });
-      let stage: orchestratorV1.ToolProgressStage = ToolProgressStage.TOOL_PROGRESS_STAGE_FAILED;
-      let attempts = 0;
-      let content: string;
-      let message = '';
-      try {
-        const { execution } = await tools.execute(
-          {
-            caller: request.caller,
-            requestId: request.requestId,
-            conversationId: request.conversationId,
-            callId: call.id,
-            // Derived from the turn: a replayed or resumed turn never runs a side effect twice.
-            idempotencyKey: `${request.requestId}:${call.id}`,
-            name: call.name,
-            argumentsJson: call.argumentsJson,
-            deadline: new Date(Math.min(this.deadline, Date.now() + this.deps.limits.stepTimeoutMs * 10)),
+      const progress = (stage: orchestratorV1.ToolProgressStage, message = '') =>
+        this.emit({
+          toolProgress: {
+            toolCallId: call.id,
+            toolName: call.name,
+            stage,
+            round,
+            message,
+            elapsed: durationFromMs(performance.now() - started),
           },
-          Math.min(this.deadline, Date.now() + this.deps.limits.stepTimeoutMs * 10),
-        );
-        attempts = execution?.attempts ?? 1;
-        stage = stageOf(execution?.status);
-        content =
-          stage === ToolProgressStage.TOOL_PROGRESS_STAGE_SUCCEEDED
-            ? execution?.resultJson || '{}'
-            : JSON.stringify({
-                error: execution?.error?.message || execution?.confirmationPrompt || 'the tool did not run',
-              });
-        message =
-          stage === ToolProgressStage.TOOL_PROGRESS_STAGE_PENDING_CONFIRMATION
-            ? (execution?.confirmationPrompt ?? '')
-            : '';
+        });
+      progress(ToolProgressStage.TOOL_PROGRESS_STAGE_STARTED);
+      let execution: toolsV1.ToolExecution | undefined;
+      try {
+        execution = await this.executeTool(call);
+        if (execution?.status === toolsV1.ToolCallStatus.TOOL_CALL_STATUS_PENDING_CONFIRMATION) {
+          progress(ToolProgressStage.TOOL_PROGRESS_STAGE_PENDING_CONFIRMATION, execution.confirmationPrompt);
+          execution = await this.awaitConfirmation(call);
+        }
       } catch (error) {
-        content = JSON.stringify({ error: 'the tool failed' });
         this.deps.logger.warn({ err: error, tool: call.name }, 'tool execution failed');
+        execution = undefined;
       }
-      const elapsed = performance.now() - started;
-      this.emit({
-        toolProgress: {
-          toolCallId: call.id,
-          toolName: call.name,
-          stage,
-          round,
-          message,
-          elapsed: durationFromMs(elapsed),
-        },
-      });
+      const stage = stageOf(execution?.status);
+      progress(stage);
       stored?.executions.push({
         toolCallId: call.id,
         toolName: call.name,
         stage,
-        attempts,
-        durationMs: elapsed,
+        attempts: execution?.attempts ?? 0,
+        durationMs: performance.now() - started,
       });
-      results.push(textMessage(Role.ROLE_TOOL, content, { toolCallId: call.id }));
+      results.push(textMessage(Role.ROLE_TOOL, toolResultContent(execution), { toolCallId: call.id }));
     }
     return results;
+  }
+
+  /**
+   * ExecuteTool for one call. The idempotency key is derived from the turn's request id and the
+   * model's call id, so a replayed or retried turn, and every re-read while waiting for a
+   * confirmation, reaches the same tool_calls row: a side effect never runs twice.
+   */
+  private async executeTool(call: commonV1.ToolCall): Promise<toolsV1.ToolExecution | undefined> {
+    const request = this.turn.request;
+    const deadline = Math.min(this.deadline, Date.now() + this.deps.limits.stepTimeoutMs * 10);
+    const { execution } = await (this.deps.tools as ToolRunnerAdapter).execute(
+      {
+        caller: request.caller,
+        requestId: request.requestId,
+        conversationId: request.conversationId,
+        callId: call.id,
+        idempotencyKey: `${request.requestId}:${call.id}`,
+        name: call.name,
+        argumentsJson: call.argumentsJson,
+        deadline: new Date(deadline),
+      },
+      deadline,
+    );
+    return execution ?? undefined;
+  }
+
+  /**
+   * The turn stays open while the user decides: the BFF's approve/reject endpoint calls the tool
+   * runner's ResolveConfirmation, and this loop re-reads the call (a repeated ExecuteTool with the same
+   * key never runs it) until it is no longer pending or running. When the wait runs out or the turn is
+   * cancelled, the turn rejects the call itself, so it can never run later with nobody to read it.
+   */
+  private async awaitConfirmation(call: commonV1.ToolCall): Promise<toolsV1.ToolExecution | undefined> {
+    const waitMs = this.deps.limits.confirmationWaitMs ?? DEFAULT_CONFIRMATION_WAIT_MS;
+    const until = Math.min(this.deadline - this.deps.limits.stepTimeoutMs, Date.now() + waitMs);
+    for (;;) {
+      try {
+        await sleep(CONFIRMATION_POLL_MS, undefined, { signal: this.abort.signal });
+      } catch {
+        // cancelled: fall through to the reject below
+      }
+      const execution = await this.executeTool(call);
+      const open =
+        execution?.status === toolsV1.ToolCallStatus.TOOL_CALL_STATUS_PENDING_CONFIRMATION ||
+        execution?.status === toolsV1.ToolCallStatus.TOOL_CALL_STATUS_RUNNING;
+      if (!open) return execution;
+      if (execution.status === toolsV1.ToolCallStatus.TOOL_CALL_STATUS_RUNNING) continue; // approved
+      if (!this.cancelled && Date.now() < until) continue;
+      try {
+        const rejected = await (this.deps.tools as ToolRunnerAdapter).resolveConfirmation(
+          {
+            caller: this.turn.request.caller,
+            callId: call.id,
+            decision: toolsV1.ConfirmationDecision.CONFIRMATION_DECISION_REJECT,
+            reason: this.cancelled
+              ? 'the turn was cancelled before the call was confirmed'
+              : `not confirmed within ${Math.round(waitMs / 1000)} s`,
+            deadline: null,
+          },
+          Date.now() + this.deps.limits.stepTimeoutMs,
+        );
+        return rejected.execution ?? undefined;
+      } catch (error) {
+        // FAILED_PRECONDITION: the user answered in the meantime; read the outcome once more.
+        if ((error as { code?: number }).code !== status.FAILED_PRECONDITION) throw error;
+      }
+    }
   }
 
   private cancelledOutcome(): Outcome {
@@ -648,7 +715,10 @@ export class TurnRun {
       serverTools: request.serverToolNames,
       maxToolRounds: request.maxToolRounds || this.deps.limits.maxToolRounds,
     } as Prisma.InputJsonObject;
-    const totalBeforeFinalize = this.trace.elapsedMs() + (this.trace.steps.persist ?? 0);
+    // The finish statement carries the latency, so `finalize` is the time to build it and `total` ends
+    // where the statement is sent (its own round trip is the only step a trace cannot hold).
+    this.trace.add('finalize', performance.now() - finalizeStart);
+    const totalBeforeWrite = this.trace.elapsedMs() + (this.trace.steps.persist ?? 0);
     const finishInput: FinishTurnInput = {
       turnId: this.begun.turnId,
       tenantId: caller.tenantId,
@@ -673,25 +743,31 @@ export class TurnRun {
         outputTokens: this.trace.usage.completionTokens,
         safetyDecisions: this.trace.safetyJson(),
         toolRounds: this.trace.toolRoundsJson(),
-        latency: this.trace.latencyJson(totalBeforeFinalize),
+        latency: this.trace.latencyJson(totalBeforeWrite),
         params,
       },
       audit,
     };
     try {
       await this.deps.store.finish(finishInput);
-      await this.appendHotWindow(outcome);
     } catch (error) {
       this.deps.logger.error({ err: error, turnId: this.begun.turnId }, 'turn finalization failed');
     }
-    this.trace.add('finalize', performance.now() - finalizeStart);
-    // The finalize step is only known once finalized: store it (and the true total) after the fact.
-    await this.deps.store
-      .updateLatency(
-        this.begun.turnId,
-        this.trace.latencyJson(this.trace.elapsedMs() + (this.trace.steps.persist ?? 0)),
-      )
-      .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'latency update failed'));
+    // The hot window is a cache the context service can rebuild from PostgreSQL: the client does not
+    // wait for it. The next turn of this conversation in this process waits for it before assembling.
+    const appended = this.appendHotWindow(outcome).catch((error: unknown) =>
+      this.deps.logger.warn({ err: error, turnId: this.begun.turnId }, 'hot window append failed'),
+    );
+    const conversationId = this.turn.conversationId;
+    const pending = this.deps.pendingAppends;
+    if (conversationId && pending) {
+      const tracked = appended.finally(() => {
+        if (pending.get(conversationId) === tracked) pending.delete(conversationId);
+      });
+      pending.set(conversationId, tracked);
+    } else {
+      await appended;
+    }
 
     if (outcome.error) {
       this.emit({ error: outcome.error });
@@ -739,6 +815,36 @@ function contextItem(
     provenance: { layer, trust, sourceId: message.toolCallId, seqStart: 0, seqEnd: 0, citation: null },
     tokenCount: 0,
   };
+}
+
+/** A forced or required tool choice only stands while its tool is offered on this round. */
+function toolChoiceFor(
+  choice: commonV1.ToolChoice | null | undefined,
+  tools: commonV1.ToolDefinition[],
+): commonV1.ToolChoice | null {
+  if (!choice || tools.length === 0) return null;
+  if (choice.mode === ToolChoiceMode.TOOL_CHOICE_MODE_FORCED && !tools.some((t) => t.name === choice.name))
+    return { mode: ToolChoiceMode.TOOL_CHOICE_MODE_AUTO, name: '' };
+  return choice;
+}
+
+/** What the model reads as the tool message: the result, or why there is none (never a stack). */
+function toolResultContent(execution: toolsV1.ToolExecution | undefined): string {
+  if (!execution) return JSON.stringify({ error: 'the tool is unavailable; it did not run' });
+  switch (execution.status) {
+    case toolsV1.ToolCallStatus.TOOL_CALL_STATUS_SUCCEEDED:
+      return execution.resultJson || '{}';
+    case toolsV1.ToolCallStatus.TOOL_CALL_STATUS_REJECTED:
+      return JSON.stringify({
+        error: 'the user rejected this tool call; it did not run',
+        reason: execution.error?.message ?? '',
+      });
+    default:
+      return JSON.stringify({
+        error: execution.error?.message || 'the tool did not run',
+        reason: execution.error?.reason ?? '',
+      });
+  }
 }
 
 function stageOf(value: toolsV1.ToolCallStatus | undefined): orchestratorV1.ToolProgressStage {

@@ -2,7 +2,7 @@
 // request id / idempotency key, then run it or replay it), GetTurnTrace and CancelTurn. A repeated
 // request never runs a second generation: a finished turn is replayed from what was stored, a running
 // one is followed through its event log (even when another process runs it).
-import { commonV1, durationFromMs, orchestratorV1 } from '@hearth/contracts';
+import { commonV1, durationFromMs, orchestratorV1, type toolsV1 } from '@hearth/contracts';
 import type { TurnTrace } from '@hearth/db';
 import { activeTraceId } from '@hearth/telemetry';
 
@@ -10,7 +10,12 @@ import { status } from '@grpc/grpc-js';
 import { Observable, type Subscriber } from 'rxjs';
 import { z } from 'zod';
 
-import { invalidArgument, notFound } from '../errors/orchestrator.errors';
+import {
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  permissionDenied,
+} from '../errors/orchestrator.errors';
 import { toChatMessageText } from './replay.mapper';
 import { errorOf, finishReasonOf, toWireTrace } from './trace.mapper';
 import type { TurnRegistry } from './turn-registry.service';
@@ -50,6 +55,9 @@ export class TurnService {
     onRun: (run: TurnRun) => void,
   ): Promise<void> {
     const turn = validateTurnRequest(request);
+    // Server tools are checked before anything is stored: a tool the caller may not use is refused
+    // with PERMISSION_DENIED, like any other bad request, rather than silently dropped.
+    const serverTools = await this.serverTools(request);
     const persistStart = performance.now();
     const [outcome, model] = await Promise.all([
       this.deps.store.begin({
@@ -91,16 +99,38 @@ export class TurnService {
         replayed: false,
       },
     });
-    const run = new TurnRun(this.deps, turn, begun, emit, persistMs);
+    const run = new TurnRun(this.deps, turn, begun, emit, persistMs, serverTools);
     onRun(run);
     this.running.add(run);
+    // The lease and the cancel-flag check travel to Redis while the turn already runs (a CancelTurn that
+    // raced the start still cancels it when the check answers), and the stream ends without waiting for
+    // the lease to be dropped: neither is on the client's path.
+    const registered = this.deps.registry
+      .register(turnId, () => run.cancel())
+      .catch((error: unknown) => this.deps.logger.warn({ err: error, turnId }, 'turn lease write failed'));
     try {
-      await this.deps.registry.register(turnId, () => run.cancel());
       await run.execute();
     } finally {
       this.running.delete(run);
-      await this.deps.registry.unregister(turnId);
+      void registered.then(() => this.deps.registry.unregister(turnId));
     }
+  }
+
+  /** The requested server tools as the tool runner lists them for this caller (all must be allowed). */
+  private async serverTools(request: orchestratorV1.RunTurnRequest): Promise<toolsV1.ToolInfo[]> {
+    if (request.serverToolNames.length === 0) return [];
+    if (!this.deps.tools) throw failedPrecondition('server-side tools are not enabled on this deployment');
+    const listed = await this.deps.tools.listTools(
+      { caller: request.caller },
+      Date.now() + this.deps.limits.stepTimeoutMs,
+    );
+    const allowed = new Map(
+      listed.tools.filter((tool) => tool.definition).map((tool) => [tool.definition?.name, tool]),
+    );
+    const refused = request.serverToolNames.filter((name) => !allowed.has(name));
+    if (refused.length > 0)
+      throw permissionDenied(`server tools not allowed for this caller: ${refused.join(', ')}`);
+    return request.serverToolNames.map((name) => allowed.get(name) as toolsV1.ToolInfo);
   }
 
   /** A repeat of an earlier request: the stored result, or the running turn's events as they come. */

@@ -1,23 +1,20 @@
 // Owns everything a turn writes to PostgreSQL. A turn's TurnTrace row is inserted first, in the same
-// transaction as the turn's user messages and assistant draft: its unique request id and unique
+// statement as the turn's user messages and assistant draft: its unique request id and unique
 // (tenant, idempotency key) make it the turn's idempotency record, so a repeated request can never
-// start a second generation even across processes. Messages get their seq through @hearth/db's
-// appendMessage (the conversation row's counter: dense and ordered under concurrent turns). The
-// turn's end (final message, trace, audit events through the outbox) commits in one transaction.
+// start a second generation even across processes. The turn's end (final message, trace, audit events
+// through the outbox) commits in one statement too.
+//
+// Each is ONE SQL statement (data-modifying CTEs), not an interactive transaction: a statement is
+// atomic on its own, holds a pooled connection for one round trip instead of 5–8, and takes the
+// conversation's row lock (the next_seq counter that keeps seqs dense and ordered under concurrent
+// turns) only for that round trip. Ids and timestamps are made here, so nothing has to be read back.
 import { randomUUID } from 'node:crypto';
 
 import { commonV1 } from '@hearth/contracts';
-import {
-  appendMessage,
-  isUniqueViolation,
-  type Message,
-  type Prisma,
-  type PrismaClient,
-  type TurnTrace,
-} from '@hearth/db';
-import { AUDIT_TOPIC, enqueue, type AuditEventInput } from '@hearth/events';
+import { Prisma, type Message, type PrismaClient, type TurnTrace } from '@hearth/db';
+import { AUDIT_TOPIC, parseEvent, toRecord, withActiveTraceId, type AuditEventInput } from '@hearth/events';
 
-import { alreadyExists, notFound } from '../errors/orchestrator.errors';
+import { alreadyExists, notFound, unavailable } from '../errors/orchestrator.errors';
 import { contentJson, dbRoleOf } from './message.mapper';
 
 export type AuditPayload = AuditEventInput['payload'];
@@ -80,130 +77,191 @@ export interface FinishTurnInput {
   audit: AuditPayload[];
 }
 
+let lastCreatedAt = 0;
+
+/**
+ * Outbox rows are relayed in created_at order: a strictly increasing per-process clock keeps a turn's
+ * events in the order they were made (a database default would give them all the statement's time).
+ */
+function nextCreatedAt(): Date {
+  lastCreatedAt = Math.max(Date.now(), lastCreatedAt + 1);
+  return new Date(lastCreatedAt);
+}
+
 export class TurnStore {
   constructor(private readonly prisma: PrismaClient) {}
 
   /**
    * Registers the turn and stores its new messages plus the assistant draft, or returns the turn that
    * already holds this request id / idempotency key. NOT_FOUND when the conversation is not the
-   * caller's (or was deleted).
+   * caller's (or was deleted). One round trip unless the request is a repeat.
    */
   async begin(input: BeginTurnInput): Promise<BeginOutcome> {
-    const existing = await this.findExisting(input.tenantId, input.requestId, input.idempotencyKey);
-    if (existing) return { duplicate: existing };
-    try {
-      return {
-        begun: await this.prisma.$transaction(async (tx) => {
-          const turnId = randomUUID();
-          const createdAt = new Date();
-          if (input.conversationId) {
-            // Tenant and owner are checked here; appendMessage's counter UPDATE then locks the row.
-            const owned = await tx.conversation.count({
-              where: {
-                id: input.conversationId,
-                tenantId: input.tenantId,
-                userId: input.userId,
-                deletedAt: null,
-              },
-            });
-            if (owned === 0) throw notFound(`conversation ${input.conversationId} not found`);
-          }
-          await tx.turnTrace.create({
-            data: {
-              id: turnId,
-              requestId: input.requestId,
-              idempotencyKey: input.idempotencyKey ?? null,
-              tenantId: input.tenantId,
-              conversationId: input.conversationId ?? null,
-              traceId: input.traceId ?? null,
-              model: input.model,
-              params: input.params,
-              createdAt,
-            },
-          });
-          if (!input.conversationId) return { turnId, createdAt, inputMessages: [] };
-          const inputMessages: StoredTurnMessage[] = [];
-          for (const message of input.messages) {
-            const row = await appendMessage(tx, {
-              conversationId: input.conversationId,
-              role: dbRoleOf(message.role),
-              content: contentJson(message),
-              requestId: input.requestId,
-            });
-            inputMessages.push({ id: row.id, seq: row.seq, message, createdAt: row.createdAt });
-          }
-          const draft: Message = await appendMessage(tx, {
-            conversationId: input.conversationId,
-            role: 'assistant',
-            content: { content: '' },
-            status: 'streaming',
-            requestId: input.requestId,
-            model: input.model,
-          });
-          await tx.turnTrace.update({ where: { id: turnId }, data: { messageId: draft.id } });
-          return { turnId, createdAt, inputMessages, assistantMessageId: draft.id, assistantSeq: draft.seq };
-        }),
-      };
-    } catch (error) {
-      // Lost a race with a concurrent duplicate: the winner's row is there now.
-      if (isUniqueViolation(error)) {
-        const winner = await this.findExisting(input.tenantId, input.requestId, input.idempotencyKey);
-        if (winner) return { duplicate: winner };
-      }
-      throw error;
+    const turnId = randomUUID();
+    const createdAt = new Date();
+    const common = {
+      turnId,
+      requestId: input.requestId,
+      idempotencyKey: input.idempotencyKey ?? null,
+      tenantId: input.tenantId,
+      traceId: input.traceId ?? null,
+      model: input.model,
+      params: JSON.stringify(input.params),
+      createdAt,
+    };
+    if (!input.conversationId) {
+      const inserted = await this.prisma.$queryRaw<{ id: string }[]>`
+        INSERT INTO turn_traces (id, request_id, idempotency_key, tenant_id, trace_id, model, params, created_at)
+        VALUES (${turnId}::uuid, ${common.requestId}, ${common.idempotencyKey}, ${common.tenantId}::uuid,
+                ${common.traceId}, ${common.model}, ${common.params}::jsonb, ${createdAt}::timestamptz)
+        ON CONFLICT DO NOTHING
+        RETURNING id`;
+      if (inserted.length > 0) return { begun: { turnId, createdAt, inputMessages: [] } };
+      return this.duplicateOf(input, true);
     }
+
+    const draftId = randomUUID();
+    const rows = [
+      ...input.messages.map((message, ord) => ({
+        id: randomUUID(),
+        ord,
+        role: dbRoleOf(message.role),
+        content: contentJson(message),
+        status: 'complete',
+        answer_for: null,
+        model: null,
+      })),
+      {
+        id: draftId,
+        ord: input.messages.length,
+        role: 'assistant',
+        content: { content: '' },
+        status: 'streaming',
+        answer_for: input.requestId,
+        model: input.model,
+      },
+    ];
+    // owner: the caller's conversation (tenant + user), else nothing is written (NOT_FOUND).
+    // trace: the idempotency record; on a conflict nothing else is written (the repeat is replayed).
+    // counter: reserves len(rows) seqs on the conversation row (its lock orders concurrent turns).
+    // The draft's id is known up front, so the trace points at it in the same statement (foreign keys
+    // are checked at the end of the statement).
+    const [result] = await this.prisma.$queryRaw<{ owned: boolean; first_seq: number | null }[]>`
+      WITH owner AS (
+        SELECT 1 FROM conversations
+         WHERE id = ${input.conversationId}::uuid AND tenant_id = ${input.tenantId}::uuid
+           AND user_id = ${input.userId ?? null}::uuid AND deleted_at IS NULL
+      ), trace AS (
+        INSERT INTO turn_traces (id, request_id, idempotency_key, tenant_id, conversation_id, trace_id, model,
+                                 params, created_at, message_id)
+        SELECT ${turnId}::uuid, ${common.requestId}, ${common.idempotencyKey}, ${common.tenantId}::uuid,
+               ${input.conversationId}::uuid, ${common.traceId}, ${common.model}, ${common.params}::jsonb,
+               ${createdAt}::timestamptz, ${draftId}::uuid
+         WHERE EXISTS (SELECT 1 FROM owner)
+        ON CONFLICT DO NOTHING
+        RETURNING id
+      ), counter AS (
+        UPDATE conversations SET next_seq = next_seq + ${rows.length}::int, updated_at = now()
+         WHERE id = ${input.conversationId}::uuid AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM trace)
+        RETURNING next_seq - ${rows.length}::int AS first_seq
+      ), inserted AS (
+        INSERT INTO messages (id, conversation_id, seq, role, content, status, request_id, answer_for_request_id,
+                              model, created_at, updated_at)
+        SELECT m.id, ${input.conversationId}::uuid, counter.first_seq + m.ord, m.role::message_role, m.content,
+               m.status::message_status, ${common.requestId}, m.answer_for, m.model,
+               ${createdAt}::timestamptz, ${createdAt}::timestamptz
+          FROM counter,
+               jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+                 AS m(id uuid, ord int, role text, content jsonb, status text, answer_for text, model text)
+        RETURNING 1
+      )
+      SELECT EXISTS (SELECT 1 FROM owner) AS owned,
+             (SELECT first_seq FROM counter) AS first_seq,
+             (SELECT count(*) FROM inserted) AS inserted`;
+    const firstSeq = result?.first_seq;
+    if (firstSeq === null || firstSeq === undefined) return this.duplicateOf(input, result?.owned ?? false);
+    const inputMessages: StoredTurnMessage[] = input.messages.map((message, ord) => ({
+      id: rows[ord]?.id as string,
+      seq: firstSeq + ord,
+      message,
+      createdAt,
+    }));
+    return {
+      begun: {
+        turnId,
+        createdAt,
+        inputMessages,
+        assistantMessageId: draftId,
+        assistantSeq: firstSeq + input.messages.length,
+      },
+    };
   }
 
-  /** Records the end of a turn: final message, trace and audit events commit together. */
+  /** Nothing was written: the request is a repeat of a stored turn, or the conversation is not theirs. */
+  private async duplicateOf(input: BeginTurnInput, owned: boolean): Promise<BeginOutcome> {
+    const existing = await this.findExisting(input.tenantId, input.requestId, input.idempotencyKey);
+    if (existing) return { duplicate: existing };
+    if (!owned) throw notFound(`conversation ${input.conversationId} not found`);
+    // The conflicting turn was rolled back between our insert and this read: the client may retry.
+    throw unavailable('the request id is being registered by another request; retry');
+  }
+
+  /**
+   * Records the end of a turn: final message, trace (latency included) and audit events, in one
+   * statement.
+   */
   async finish(input: FinishTurnInput): Promise<void> {
     const finishedAt = new Date();
-    await this.prisma.$transaction(async (tx) => {
-      if (input.assistantMessageId && input.message) {
-        await tx.message.update({
-          where: { id: input.assistantMessageId },
-          data: {
-            content: input.message.content,
-            status: input.message.status,
-            finishReason: input.message.finishReason,
-            tokenCount: input.message.tokenCount,
-            model: input.message.model,
-          },
-        });
-      }
-      await tx.turnTrace.update({
-        where: { id: input.turnId },
-        data: {
-          finishReason: input.trace.finishReason,
-          error: input.trace.error,
-          finishedAt,
-          model: input.trace.model,
-          modelVersion: input.trace.modelVersion ?? null,
-          promptInput: input.trace.promptInput,
-          inputTokens: input.trace.inputTokens,
-          cachedTokens: input.trace.cachedTokens,
-          outputTokens: input.trace.outputTokens,
-          safetyDecisions: input.trace.safetyDecisions,
-          toolRounds: input.trace.toolRounds,
-          latency: input.trace.latency,
-          params: input.trace.params,
-        },
-      });
-      for (const event of input.audit) {
-        await enqueue(tx, AUDIT_TOPIC, {
-          payload: event,
+    const events = input.audit.map((payload) => {
+      const parsed = parseEvent(
+        AUDIT_TOPIC,
+        withActiveTraceId({
+          payload,
           id: randomUUID(),
           occurredAt: finishedAt.toISOString(),
           type: 'llm.audit',
           version: 1,
           tenantId: input.tenantId,
-        });
-      }
+        }),
+      );
+      return {
+        id: parsed.id,
+        topic: AUDIT_TOPIC.name,
+        key: parsed.tenantId,
+        payload: parsed,
+        // Built now, so the stored trace context is the turn's.
+        headers: toRecord(AUDIT_TOPIC.name, parsed).headers,
+        created_at: nextCreatedAt().toISOString(),
+      };
     });
-  }
-
-  /** Rewrites a finished turn's latency breakdown once finalization itself was timed. */
-  async updateLatency(turnId: string, latency: Prisma.InputJsonObject): Promise<void> {
-    await this.prisma.turnTrace.update({ where: { id: turnId }, data: { latency } });
+    const message = input.message;
+    const trace = input.trace;
+    const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
+    await this.prisma.$executeRaw`
+      WITH answer AS (
+        UPDATE messages
+           SET content = ${json(message?.content)}::jsonb, status = ${message?.status ?? null}::message_status,
+               finish_reason = ${message?.finishReason ?? null}, token_count = ${message?.tokenCount ?? null}::int,
+               model = ${message?.model ?? null}, updated_at = ${finishedAt}::timestamptz
+         WHERE id = ${message ? (input.assistantMessageId ?? null) : null}::uuid
+        RETURNING 1
+      ), outbox AS (
+        INSERT INTO outbox_events (id, topic, key, payload, headers, created_at)
+        SELECT e.id, e.topic, e.key, e.payload, e.headers, e.created_at
+          FROM jsonb_to_recordset(${JSON.stringify(events)}::jsonb)
+            AS e(id uuid, topic text, key text, payload jsonb, headers jsonb, created_at timestamptz)
+        RETURNING 1
+      )
+      UPDATE turn_traces
+         SET finish_reason = ${trace.finishReason}, error = ${json(trace.error)}::jsonb,
+             finished_at = ${finishedAt}::timestamptz, model = ${trace.model},
+             model_version = ${trace.modelVersion ?? null}, prompt_input = ${json(trace.promptInput)}::jsonb,
+             input_tokens = ${trace.inputTokens}::int, cached_tokens = ${trace.cachedTokens}::int,
+             output_tokens = ${trace.outputTokens}::int,
+             safety_decisions = ${json(trace.safetyDecisions)}::jsonb,
+             tool_rounds = ${json(trace.toolRounds)}::jsonb, latency = ${json(trace.latency)}::jsonb,
+             params = ${json(trace.params)}::jsonb
+       WHERE id = ${input.turnId}::uuid`;
   }
 
   /** A turn's trace row, scoped to the tenant. */

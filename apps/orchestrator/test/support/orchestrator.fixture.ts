@@ -40,7 +40,12 @@ export interface StackOptions {
   /** Scripted reply; `null` makes the model write words until max_tokens (for mid-stream failures). */
   reply?: string | null;
   orchestratorEnv?: Record<string, string>;
+  /** The worker's (and the registry's) context length; default 512. Tool definitions need more. */
+  contextSize?: number;
   contextEnv?: Record<string, string>;
+  /** Starts a real tool runner on the stack's database with this allowlist policy (YAML document). */
+  toolPolicy?: unknown;
+  toolRunnerEnv?: Record<string, string>;
 }
 
 export interface Tenant {
@@ -67,9 +72,11 @@ export interface OrchestratorStack {
   gatewayMetricsPort: number;
   safety: ServiceProcess;
   context: ServiceProcess;
+  toolRunner?: ServiceProcess;
   orchestrator: OrchestratorApp;
   client: grpc.Client;
-  newTenant(): Promise<Tenant>;
+  /** A tenant row (with the given id, e.g. one a tool policy names) and a user. */
+  newTenant(id?: string): Promise<Tenant>;
   newConversation(tenant: Tenant): Promise<string>;
   runTurn(
     request: Partial<orchestratorV1.RunTurnRequest>,
@@ -171,7 +178,7 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
           WORKER_GPU: 'cpu',
           WORKER_THREADS: '1',
           WORKER_SLOTS: '4',
-          WORKER_CONTEXT_SIZE: '512',
+          WORKER_CONTEXT_SIZE: String(options.contextSize ?? 512),
           WORKER_BATCH_SIZE: '256',
           WORKER_QUEUE_MAX: '128',
           WORKER_DRAIN_TIMEOUT_MS: '1000',
@@ -197,7 +204,7 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
             aliases: ['fast', 'default'],
             tier: 'cpu-tiny',
             sha256,
-            contextLength: 512,
+            contextLength: options.contextSize ?? 512,
             price: { inputUsdPerMillionTokens: 0.5, outputUsdPerMillionTokens: 1.5 },
             workers: { endpoints: [worker.address] },
           },
@@ -221,6 +228,17 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
       env: { DATABASE_URL: db.url, MODEL_GATEWAY_ADDRESS: gateway.address, ...options.contextEnv },
     });
     cleanups.push(() => context.stop());
+    let toolRunner: ServiceProcess | undefined;
+    if (options.toolPolicy !== undefined) {
+      const policyPath = join(dir, 'tool-policy.yaml');
+      await writeFile(policyPath, stringify(options.toolPolicy));
+      toolRunner = await ServiceProcess.start({
+        app: 'tool-runner',
+        env: { DATABASE_URL: db.url, TOOL_POLICY_PATH: policyPath, ...options.toolRunnerEnv },
+      });
+      const started = toolRunner;
+      cleanups.push(() => started.stop());
+    }
     const config = loadConfig(orchestratorConfigSchema, {
       LOG_LEVEL: 'warn',
       GRPC_HOST: '127.0.0.1',
@@ -231,6 +249,7 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
       MODEL_GATEWAY_ADDRESS: gateway.address,
       CONTEXT_SERVICE_ADDRESS: context.address,
       SAFETY_SERVICE_ADDRESS: safety.address,
+      ...(toolRunner ? { TOOL_RUNNER_ADDRESS: toolRunner.address } : {}),
       ...options.orchestratorEnv,
     });
     const orchestrator = await createOrchestratorApp(config, {
@@ -260,6 +279,7 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
       gatewayMetricsPort,
       safety,
       context,
+      toolRunner,
       orchestrator,
       client,
       stream: (request) => stream(request),
@@ -276,8 +296,10 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
             error ? reject(error) : resolve(response as Res),
           );
         }),
-      newTenant: async () => {
-        const tenant = await db.prisma.tenant.create({ data: { name: 'Test', slug: `t-${randomUUID()}` } });
+      newTenant: async (id) => {
+        const tenant = await db.prisma.tenant.create({
+          data: { ...(id ? { id } : {}), name: 'Test', slug: `t-${randomUUID()}` },
+        });
         const user = await db.prisma.user.create({ data: { tenantId: tenant.id, externalId: randomUUID() } });
         const apiKeyId = randomUUID();
         return {

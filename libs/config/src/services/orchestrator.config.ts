@@ -32,6 +32,11 @@ export const orchestratorConfigSchema = z
     TURN_MAX_TOKENS: positiveInt().default(16384),
     /** Deadline of each unary step of a turn (context assembly, safety check, tool listing, hot window). */
     TURN_STEP_TIMEOUT_MS: positiveInt().default(10_000),
+    /**
+     * How long a turn waits for the user to approve or reject a tool call that needs confirmation
+     * (ToolRunnerService.ResolveConfirmation); after that the call is rejected and the model told so.
+     */
+    TURN_CONFIRMATION_WAIT_MS: positiveInt().default(120_000),
     /** Deadline of a whole turn, every model call and tool round included. */
     TURN_TIMEOUT_MS: positiveInt().default(300_000),
     /** Database connections (one per concurrent transaction). */
@@ -51,7 +56,11 @@ export const orchestratorConfigSchema = z
     },
     databasePoolSize: env.DATABASE_POOL_SIZE,
     turn: { maxToolRounds: env.TURN_MAX_TOOL_ROUNDS, maxTokens: env.TURN_MAX_TOKENS },
-    timeouts: { stepMs: env.TURN_STEP_TIMEOUT_MS, turnMs: env.TURN_TIMEOUT_MS },
+    timeouts: {
+      stepMs: env.TURN_STEP_TIMEOUT_MS,
+      turnMs: env.TURN_TIMEOUT_MS,
+      confirmationWaitMs: env.TURN_CONFIRMATION_WAIT_MS,
+    },
   }));
 
 export type OrchestratorConfig = z.output<typeof orchestratorConfigSchema>;
