@@ -8,6 +8,12 @@ const preset = require('../../jest.preset.js');
 module.exports = {
   ...preset,
   moduleFileExtensions: [...preset.moduleFileExtensions, 'node'],
+  // Resolve isolated-vm's addon by its full file name: resolving the extension-less require inside
+  // the package through Jest's resolver failed intermittently in full-suite runs.
+  moduleNameMapper: {
+    ...preset.moduleNameMapper,
+    '^\\./out/isolated_vm$': require.resolve('isolated-vm/out/isolated_vm.node'),
+  },
   displayName: 'tool-runner',
   rootDir: __dirname,
   globalSetup: '<rootDir>/../../libs/contracts/jest.global-setup.js',

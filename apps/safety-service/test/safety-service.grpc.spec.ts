@@ -56,6 +56,9 @@ function item(
   };
 }
 
+// Real gRPC round trips and a Kafka consumer: generous on a loaded two-core machine.
+jest.setTimeout(30_000);
+
 describe('SafetyService over gRPC', () => {
   const logger = createLogger({ service: 'safety-service-spec', level: 'silent' });
   const audits: AuditEvent[] = [];
