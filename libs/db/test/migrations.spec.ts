@@ -28,6 +28,7 @@ describe(migrateDeploy.name, () => {
         'conversations',
         'files',
         'memory_facts',
+        'message_feedback',
         'messages',
         'outbox_events',
         'processed_events',

@@ -1,7 +1,7 @@
-// BFF: the public HTTP listener, its limits, and the orchestrator behind it.
+// BFF: the public HTTP listener, its limits, default rate limits, and the gRPC services behind it.
 import { z } from 'zod';
 
-import { baseEnv, databaseEnv, grpcAddress, port, positiveInt, redisEnv, toBase } from '../env-fields';
+import { addressList, baseEnv, databaseEnv, grpcAddress, positiveInt, redisEnv, toBase } from '../env-fields';
 
 export const bffConfigSchema = z
   .object({
@@ -9,11 +9,22 @@ export const bffConfigSchema = z
     ...databaseEnv,
     ...redisEnv,
     HTTP_HOST: z.string().min(1).default('0.0.0.0'),
-    HTTP_PORT: port().default(8080),
+    HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     HTTP_BODY_LIMIT_BYTES: positiveInt().default(1_048_576),
     SSE_HEARTBEAT_MS: positiveInt().default(15_000),
     ORCHESTRATOR_ADDRESS: grpcAddress(),
     MODEL_GATEWAY_ADDRESS: grpcAddress(),
+    CONTEXT_SERVICE_ADDRESS: grpcAddress().optional(),
+    TOOL_RUNNER_ADDRESS: grpcAddress().optional(),
+    /** When set, the BFF also relays its outbox (feedback audit events) to Kafka. */
+    KAFKA_BROKERS: addressList().optional(),
+    /** Requests and tokens per minute for keys without their own limits. */
+    RATE_LIMIT_DEFAULT_RPM: positiveInt().default(600),
+    RATE_LIMIT_DEFAULT_TPM: positiveInt().default(1_000_000),
+    /** Upper bound of one chat turn (the RunTurn deadline). */
+    CHAT_MAX_DURATION_MS: positiveInt().default(300_000),
+    /** Deadline of unary upstream calls (models, embeddings, conversations extension). */
+    UPSTREAM_TIMEOUT_MS: positiveInt().default(10_000),
   })
   .transform((env) => ({
     ...toBase(env, 'bff'),
@@ -21,7 +32,16 @@ export const bffConfigSchema = z
     sseHeartbeatMs: env.SSE_HEARTBEAT_MS,
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
-    upstreams: { orchestrator: env.ORCHESTRATOR_ADDRESS, modelGateway: env.MODEL_GATEWAY_ADDRESS },
+    kafkaBrokers: env.KAFKA_BROKERS,
+    upstreams: {
+      orchestrator: env.ORCHESTRATOR_ADDRESS,
+      modelGateway: env.MODEL_GATEWAY_ADDRESS,
+      contextService: env.CONTEXT_SERVICE_ADDRESS,
+      toolRunner: env.TOOL_RUNNER_ADDRESS,
+      timeoutMs: env.UPSTREAM_TIMEOUT_MS,
+    },
+    rateLimits: { defaultRpm: env.RATE_LIMIT_DEFAULT_RPM, defaultTpm: env.RATE_LIMIT_DEFAULT_TPM },
+    chatMaxDurationMs: env.CHAT_MAX_DURATION_MS,
   }));
 
 export type BffConfig = z.output<typeof bffConfigSchema>;

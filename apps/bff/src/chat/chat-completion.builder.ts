@@ -1,0 +1,224 @@
+// Owns OpenAI's output shapes of a chat turn: it folds the orchestrator's RunTurn events into
+// `chat.completion.chunk` objects (role chunk, content deltas, tool-call deltas with index, finish
+// chunk, optional usage chunk) or, for non-streaming requests, one `chat.completion` object.
+import { commonV1, type orchestratorV1 } from '@hearth/contracts';
+
+import { toUnixSeconds } from '../http/timestamps';
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
+
+export interface CompletionUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number; audio_tokens: number };
+  completion_tokens_details: {
+    reasoning_tokens: number;
+    audio_tokens: number;
+    accepted_prediction_tokens: number;
+    rejected_prediction_tokens: number;
+  };
+}
+
+export interface ToolCallChunk {
+  index: number;
+  id?: string;
+  type?: 'function';
+  function: { name?: string; arguments: string };
+}
+
+export interface ChunkChoice {
+  index: 0;
+  delta: { role?: 'assistant'; content?: string | null; refusal?: null; tool_calls?: ToolCallChunk[] };
+  logprobs: null;
+  finish_reason: FinishReason | null;
+}
+
+export interface ChatCompletionChunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  system_fingerprint: string;
+  choices: ChunkChoice[];
+  usage?: CompletionUsage | null;
+}
+
+export interface ChatCompletion {
+  id: string;
+  object: 'chat.completion';
+  created: number;
+  model: string;
+  system_fingerprint: string;
+  choices: {
+    index: 0;
+    message: {
+      role: 'assistant';
+      content: string | null;
+      refusal: null;
+      tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
+      annotations: [];
+    };
+    logprobs: null;
+    finish_reason: FinishReason;
+  }[];
+  usage: CompletionUsage;
+  /** Extension: the conversation the turn was stored in (only with conversation_id). */
+  conversation_id?: string;
+  /** Extension: the stored assistant message (only with conversation_id). */
+  message_id?: string;
+}
+
+const FINISH: Partial<Record<commonV1.FinishReason, FinishReason>> = {
+  [commonV1.FinishReason.FINISH_REASON_STOP]: 'stop',
+  [commonV1.FinishReason.FINISH_REASON_LENGTH]: 'length',
+  [commonV1.FinishReason.FINISH_REASON_TOOL_CALLS]: 'tool_calls',
+  [commonV1.FinishReason.FINISH_REASON_CONTENT_FILTER]: 'content_filter',
+  // A cancelled turn that still finished (e.g. CancelTurn from another tab) ends like a stop.
+  [commonV1.FinishReason.FINISH_REASON_CANCELLED]: 'stop',
+};
+
+export function toUsage(usage: commonV1.Usage | null | undefined): CompletionUsage {
+  const prompt = usage?.promptTokens ?? 0;
+  const completion = usage?.completionTokens ?? 0;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: usage?.totalTokens || prompt + completion,
+    prompt_tokens_details: { cached_tokens: usage?.cachedPromptTokens ?? 0, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
+  };
+}
+
+export interface BuilderOptions {
+  /** The client's stream_options.include_usage. */
+  includeUsage: boolean;
+  /** parallel_tool_calls=false: only the first tool call is passed on. */
+  singleToolCall: boolean;
+  requestedModel: string;
+}
+
+/** Folds the events of one turn; one instance per request. */
+export class ChatCompletionBuilder {
+  id = '';
+  created = Math.floor(Date.now() / 1000);
+  model: string;
+  started?: orchestratorV1.TurnStarted;
+  usage?: commonV1.Usage;
+  finishReason?: FinishReason;
+  private text = '';
+  private readonly calls = new Map<number, { id: string; name: string; arguments: string }>();
+
+  constructor(private readonly options: BuilderOptions) {
+    this.model = options.requestedModel;
+  }
+
+  /** Applies `started`. */
+  start(started: orchestratorV1.TurnStarted): ChatCompletionChunk {
+    this.started = started;
+    this.id = `chatcmpl-${started.turnId.replace(/-/g, '')}`;
+    this.created = toUnixSeconds(started.createdAt);
+    this.model = started.model || this.model;
+    return this.chunk({ role: 'assistant', content: '', refusal: null }, null);
+  }
+
+  /** A content event; the chunk to send (undefined when there is nothing to send). */
+  content(text: string): ChatCompletionChunk | undefined {
+    if (!text) return undefined;
+    this.text += text;
+    return this.chunk({ content: text }, null);
+  }
+
+  toolCall(delta: commonV1.ToolCallDelta): ChatCompletionChunk | undefined {
+    if (this.options.singleToolCall && delta.index > 0) return undefined;
+    const known = this.calls.get(delta.index);
+    const call = known ?? { id: delta.id, name: delta.name, arguments: '' };
+    call.arguments += delta.argumentsFragment;
+    if (!known) this.calls.set(delta.index, call);
+    const piece: ToolCallChunk = known
+      ? { index: delta.index, function: { arguments: delta.argumentsFragment } }
+      : {
+          index: delta.index,
+          id: delta.id,
+          type: 'function',
+          function: { name: delta.name, arguments: delta.argumentsFragment },
+        };
+    return this.chunk({ tool_calls: [piece] }, null);
+  }
+
+  /** The finish chunk, then the usage chunk when the client asked for it. */
+  finish(reason: commonV1.FinishReason): ChatCompletionChunk[] {
+    this.finishReason = FINISH[reason] ?? (this.calls.size > 0 ? 'tool_calls' : 'stop');
+    const chunks = [this.chunk({}, this.finishReason)];
+    if (this.options.includeUsage) {
+      chunks.push({ ...this.base(), choices: [], usage: toUsage(this.usage) });
+    }
+    return chunks;
+  }
+
+  completion(): ChatCompletion {
+    const toolCalls = [...this.calls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, c]) => ({
+        id: c.id,
+        type: 'function' as const,
+        function: { name: c.name, arguments: c.arguments },
+      }));
+    const out: ChatCompletion = {
+      id: this.id,
+      object: 'chat.completion',
+      created: this.created,
+      model: this.model,
+      system_fingerprint: this.fingerprint(),
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: this.text === '' && toolCalls.length > 0 ? null : this.text,
+            refusal: null,
+            ...(toolCalls.length > 0 && { tool_calls: toolCalls }),
+            annotations: [],
+          },
+          logprobs: null,
+          finish_reason: this.finishReason ?? 'stop',
+        },
+      ],
+      usage: toUsage(this.usage),
+    };
+    if (this.started?.conversationId) {
+      out.conversation_id = this.started.conversationId;
+      out.message_id = this.started.assistantMessageId;
+    }
+    return out;
+  }
+
+  private chunk(delta: ChunkChoice['delta'], finish: FinishReason | null): ChatCompletionChunk {
+    const chunk: ChatCompletionChunk = {
+      ...this.base(),
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    };
+    // With include_usage OpenAI puts `usage: null` on every chunk but the last.
+    if (this.options.includeUsage) chunk.usage = null;
+    return chunk;
+  }
+
+  private base(): Omit<ChatCompletionChunk, 'choices'> {
+    return {
+      id: this.id,
+      object: 'chat.completion.chunk',
+      created: this.created,
+      model: this.model,
+      system_fingerprint: this.fingerprint(),
+    };
+  }
+
+  private fingerprint(): string {
+    return 'fp_hearth';
+  }
+}

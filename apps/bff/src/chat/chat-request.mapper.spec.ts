@@ -1,0 +1,140 @@
+// OpenAI request → RunTurnRequest: every field lands where the orchestrator expects it, and the
+// semantic checks OpenAI makes beyond types are 400s naming the parameter.
+import { commonV1 } from '@hearth/contracts';
+
+import { ApiError } from '../errors/api.error';
+import { toRunTurnRequest } from './chat-request.mapper';
+import { chatCompletionRequestSchema, type ChatCompletionRequest } from './chat.schemas';
+
+const identity = {
+  caller: { tenantId: 't', userId: 'u', apiKeyId: 'k' },
+  requestId: 'req_1',
+  idempotencyKey: 'idem',
+};
+
+const parse = (body: object): ChatCompletionRequest => chatCompletionRequestSchema.parse(body);
+const sut = (body: object) => toRunTurnRequest(parse(body), identity);
+const paramOf = (body: object): string | null => {
+  try {
+    sut(body);
+  } catch (error) {
+    if (error instanceof ApiError) return error.param;
+    throw error;
+  }
+  throw new Error('expected a 400');
+};
+
+describe(toRunTurnRequest.name, () => {
+  const base = { model: 'tiny', messages: [{ role: 'user', content: 'hi' }] };
+
+  it('maps messages of every role, content parts and tool calls', () => {
+    const request = sut({
+      ...base,
+      messages: [
+        { role: 'system', content: 'sys' },
+        { role: 'developer', content: [{ type: 'text', text: 'dev' }] },
+        {
+          role: 'user',
+          name: 'ann',
+          content: [
+            { type: 'text', text: 'look' },
+            { type: 'image_url', image_url: { url: 'https://x/y.png', detail: 'low' } },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+        },
+        { role: 'tool', tool_call_id: 'call_1', content: '{"ok":true}' },
+      ],
+    });
+    expect(request.messages.map((m) => m.role)).toEqual([
+      commonV1.Role.ROLE_SYSTEM,
+      commonV1.Role.ROLE_DEVELOPER,
+      commonV1.Role.ROLE_USER,
+      commonV1.Role.ROLE_ASSISTANT,
+      commonV1.Role.ROLE_TOOL,
+    ]);
+    expect(request.messages[2]).toMatchObject({
+      name: 'ann',
+      content: [
+        { text: 'look' },
+        { image: { url: 'https://x/y.png', detail: commonV1.ImageDetail.IMAGE_DETAIL_LOW } },
+      ],
+    });
+    expect(request.messages[3]?.toolCalls).toEqual([{ id: 'call_1', name: 'f', argumentsJson: '{}' }]);
+    expect(request.messages[4]).toMatchObject({ toolCallId: 'call_1', content: [{ text: '{"ok":true}' }] });
+    expect(request).toMatchObject({ requestId: 'req_1', idempotencyKey: 'idem', conversationId: '' });
+  });
+
+  it('maps sampling, stop, seed, tools, tool_choice and response_format', () => {
+    const request = sut({
+      ...base,
+      temperature: 0.5,
+      top_p: 0.9,
+      max_tokens: 10,
+      stop: 'END',
+      seed: -1,
+      frequency_penalty: 0.1,
+      tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' }, strict: true } }],
+      tool_choice: { type: 'function', function: { name: 'f' } },
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: 's', schema: { type: 'object' }, strict: true },
+      },
+      conversation_id: '5e2d7a10-3c4b-4f8e-a1d2-7c9b0e6f5a43',
+    });
+    expect(request.sampling).toMatchObject({
+      temperature: 0.5,
+      topP: 0.9,
+      maxTokens: 10,
+      stop: ['END'],
+      seed: 4294967295,
+      frequencyPenalty: 0.1,
+    });
+    expect(request.tools).toEqual([
+      { name: 'f', description: '', parametersJsonSchema: '{"type":"object"}', strict: true },
+    ]);
+    expect(request.toolChoice).toEqual({ mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED, name: 'f' });
+    expect(request.responseFormat).toEqual({
+      type: commonV1.ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_SCHEMA,
+      schemaName: 's',
+      schemaJson: '{"type":"object"}',
+      strict: true,
+    });
+    expect(request.conversationId).toBe('5e2d7a10-3c4b-4f8e-a1d2-7c9b0e6f5a43');
+    expect(sut({ ...base, max_completion_tokens: 7 }).sampling?.maxTokens).toBe(7);
+  });
+
+  it('names the parameter of every semantic refusal', () => {
+    expect(paramOf({ ...base, n: 3 })).toBe('n');
+    expect(paramOf({ ...base, stream_options: { include_usage: true } })).toBe('stream_options');
+    expect(paramOf({ ...base, max_tokens: 5, max_completion_tokens: 6 })).toBe('max_tokens');
+    expect(paramOf({ ...base, tool_choice: 'required' })).toBe('tool_choice');
+    expect(
+      paramOf({
+        ...base,
+        tools: [{ type: 'function', function: { name: 'f' } }],
+        tool_choice: { type: 'function', function: { name: 'g' } },
+      }),
+    ).toBe('tool_choice.function.name');
+    expect(paramOf({ ...base, response_format: { type: 'json_schema', json_schema: { name: 's' } } })).toBe(
+      'response_format.json_schema.schema',
+    );
+    expect(paramOf({ ...base, messages: [{ role: 'assistant', content: null }] })).toBe(
+      'messages[0].content',
+    );
+  });
+
+  it('rejects the deprecated function role and unknown fields at the schema', () => {
+    expect(
+      chatCompletionRequestSchema.safeParse({
+        ...base,
+        messages: [{ role: 'function', content: 'x', name: 'f' }],
+      }).success,
+    ).toBe(false);
+    expect(chatCompletionRequestSchema.safeParse({ ...base, functions: [] }).success).toBe(false);
+    expect(chatCompletionRequestSchema.safeParse({ ...base, logprobs: true }).success).toBe(false);
+  });
+});

@@ -1,0 +1,194 @@
+// Owns the translation of an OpenAI chat completion request into the orchestrator's RunTurnRequest,
+// including the checks OpenAI makes beyond types (n must be 1 here, stream_options needs stream,
+// tool_choice must name an offered tool, json_schema needs a schema, a forced/required tool choice
+// needs tools). Every refusal is a 400 naming the parameter.
+import { commonV1, type orchestratorV1 } from '@hearth/contracts';
+
+import { ApiError } from '../errors/api.error';
+import type { ChatCompletionRequest, ChatMessageInput } from './chat.schemas';
+
+const ROLES: Record<ChatMessageInput['role'], commonV1.Role> = {
+  system: commonV1.Role.ROLE_SYSTEM,
+  developer: commonV1.Role.ROLE_DEVELOPER,
+  user: commonV1.Role.ROLE_USER,
+  assistant: commonV1.Role.ROLE_ASSISTANT,
+  tool: commonV1.Role.ROLE_TOOL,
+};
+
+const DETAIL: Record<string, commonV1.ImageDetail> = {
+  auto: commonV1.ImageDetail.IMAGE_DETAIL_AUTO,
+  low: commonV1.ImageDetail.IMAGE_DETAIL_LOW,
+  high: commonV1.ImageDetail.IMAGE_DETAIL_HIGH,
+};
+
+export interface TurnIdentity {
+  caller: commonV1.Caller;
+  requestId: string;
+  idempotencyKey: string;
+}
+
+export function toRunTurnRequest(
+  body: ChatCompletionRequest,
+  identity: TurnIdentity,
+): orchestratorV1.RunTurnRequest {
+  checkSemantics(body);
+  const stop = body.stop == null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop;
+  return {
+    caller: identity.caller,
+    requestId: identity.requestId,
+    idempotencyKey: identity.idempotencyKey,
+    conversationId: body.conversation_id ?? '',
+    messages: body.messages.map((m, i) => toChatMessage(m, i)),
+    model: body.model,
+    sampling: {
+      temperature: body.temperature ?? undefined,
+      topP: body.top_p ?? undefined,
+      // OpenAI seeds are int64; the workers take 32 bits.
+      seed: body.seed == null ? undefined : Number(BigInt.asUintN(32, BigInt(body.seed))),
+      stop,
+      maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+      frequencyPenalty: body.frequency_penalty ?? undefined,
+      presencePenalty: body.presence_penalty ?? undefined,
+    },
+    tools: (body.tools ?? []).map((t) => ({
+      name: t.function.name,
+      description: t.function.description ?? '',
+      parametersJsonSchema: t.function.parameters ? JSON.stringify(t.function.parameters) : '',
+      strict: t.function.strict ?? false,
+    })),
+    serverToolNames: [],
+    toolChoice: toToolChoice(body),
+    responseFormat: toResponseFormat(body),
+    // Always asked for: the non-streaming body needs it and the rate limiter settles on it; the SSE
+    // writer only forwards it when the client asked.
+    streamOptions: { includeUsage: true },
+    maxToolRounds: 0,
+  };
+}
+
+function checkSemantics(body: ChatCompletionRequest): void {
+  if (body.n != null && body.n !== 1) {
+    throw ApiError.badRequest(
+      'This server generates one choice per request: n must be 1.',
+      'n',
+      'unsupported_value',
+    );
+  }
+  if (body.stream_options != null && body.stream !== true) {
+    throw ApiError.badRequest('stream_options is only allowed when stream is true.', 'stream_options');
+  }
+  if (
+    body.max_tokens != null &&
+    body.max_completion_tokens != null &&
+    body.max_tokens !== body.max_completion_tokens
+  ) {
+    throw ApiError.badRequest(
+      'max_tokens and max_completion_tokens disagree; set only max_completion_tokens.',
+      'max_tokens',
+    );
+  }
+  const names = new Set((body.tools ?? []).map((t) => t.function.name));
+  if (names.size !== (body.tools ?? []).length) {
+    throw ApiError.badRequest('Tool names must be unique.', 'tools');
+  }
+  const choice = body.tool_choice;
+  if (choice !== undefined && choice !== 'none' && choice !== 'auto' && names.size === 0) {
+    throw ApiError.badRequest("tool_choice requires 'tools' to be set.", 'tool_choice');
+  }
+  if (typeof choice === 'object' && !names.has(choice.function.name)) {
+    throw ApiError.badRequest(
+      `tool_choice names '${choice.function.name}', which is not one of the tools.`,
+      'tool_choice.function.name',
+    );
+  }
+  if (body.response_format?.type === 'json_schema' && !body.response_format.json_schema.schema) {
+    throw ApiError.badRequest('json_schema requires a schema.', 'response_format.json_schema.schema');
+  }
+  body.messages.forEach((m, i) => {
+    if (m.role === 'assistant' && m.content == null && !m.tool_calls?.length && m.refusal == null) {
+      throw ApiError.badRequest(
+        'An assistant message needs content or tool_calls.',
+        `messages[${i}].content`,
+      );
+    }
+  });
+}
+
+function toChatMessage(m: ChatMessageInput, index: number): commonV1.ChatMessage {
+  const base: commonV1.ChatMessage = {
+    role: ROLES[m.role],
+    content: [],
+    name: 'name' in m && m.name ? m.name : '',
+    toolCalls: [],
+    toolCallId: m.role === 'tool' ? m.tool_call_id : '',
+  };
+  const content = m.content;
+  if (typeof content === 'string') {
+    base.content = [{ text: content }];
+  } else if (Array.isArray(content)) {
+    base.content = content.map((part, p): commonV1.ContentPart => {
+      switch (part.type) {
+        case 'text':
+          return { text: part.text };
+        case 'refusal':
+          return { refusal: part.refusal };
+        case 'image_url':
+          return { image: { url: part.image_url.url, detail: DETAIL[part.image_url.detail ?? 'auto'] ?? 0 } };
+        case 'file':
+          if (!part.file.file_id) {
+            throw ApiError.badRequest(
+              'Inline file_data is not supported; upload the file and pass its file_id.',
+              `messages[${index}].content[${p}].file.file_id`,
+            );
+          }
+          return { file: { fileId: part.file.file_id, filename: part.file.filename ?? '' } };
+      }
+    });
+  }
+  if (m.role === 'assistant') {
+    if (m.refusal) base.content.push({ refusal: m.refusal });
+    base.toolCalls = (m.tool_calls ?? []).map((c) => ({
+      id: c.id,
+      name: c.function.name,
+      argumentsJson: c.function.arguments,
+    }));
+  }
+  return base;
+}
+
+function toToolChoice(body: ChatCompletionRequest): commonV1.ToolChoice | null {
+  const choice = body.tool_choice;
+  if (choice === undefined) return null;
+  if (choice === 'none') return { mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_NONE, name: '' };
+  if (choice === 'auto') return { mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_AUTO, name: '' };
+  if (choice === 'required') return { mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_REQUIRED, name: '' };
+  return { mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED, name: choice.function.name };
+}
+
+function toResponseFormat(body: ChatCompletionRequest): commonV1.ResponseFormat | null {
+  const format = body.response_format;
+  if (!format) return null;
+  switch (format.type) {
+    case 'text':
+      return {
+        type: commonV1.ResponseFormatType.RESPONSE_FORMAT_TYPE_TEXT,
+        schemaName: '',
+        schemaJson: '',
+        strict: false,
+      };
+    case 'json_object':
+      return {
+        type: commonV1.ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_OBJECT,
+        schemaName: '',
+        schemaJson: '',
+        strict: false,
+      };
+    case 'json_schema':
+      return {
+        type: commonV1.ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_SCHEMA,
+        schemaName: format.json_schema.name,
+        schemaJson: JSON.stringify(format.json_schema.schema),
+        strict: format.json_schema.strict ?? false,
+      };
+  }
+}

@@ -1,0 +1,108 @@
+// The request body of POST /v1/chat/completions, field by field after OpenAI's API, strict (unknown
+// fields are a 400 naming them), plus the extension field `conversation_id`. Fields OpenAI accepts
+// that this server cannot honour are accepted only with their neutral value (e.g. logprobs=false).
+import { z } from 'zod';
+
+const text = z.string();
+
+const textPart = z.strictObject({ type: z.literal('text'), text });
+const imagePart = z.strictObject({
+  type: z.literal('image_url'),
+  image_url: z.strictObject({ url: z.string().min(1), detail: z.enum(['auto', 'low', 'high']).optional() }),
+});
+const filePart = z.strictObject({
+  type: z.literal('file'),
+  file: z.strictObject({
+    file_id: z.string().min(1).optional(),
+    filename: z.string().optional(),
+    file_data: z.string().optional(),
+  }),
+});
+const refusalPart = z.strictObject({ type: z.literal('refusal'), refusal: text });
+
+const userContent = z.union([
+  text,
+  z.array(z.discriminatedUnion('type', [textPart, imagePart, filePart])).min(1),
+]);
+const textContent = z.union([text, z.array(textPart).min(1)]);
+const assistantContent = z.union([text, z.array(z.discriminatedUnion('type', [textPart, refusalPart]))]);
+
+const toolCallSchema = z.strictObject({
+  id: z.string().min(1),
+  type: z.literal('function'),
+  function: z.strictObject({ name: z.string().min(1), arguments: z.string() }),
+});
+
+export const chatMessageSchema = z.discriminatedUnion('role', [
+  z.strictObject({ role: z.literal('system'), content: textContent, name: z.string().optional() }),
+  z.strictObject({ role: z.literal('developer'), content: textContent, name: z.string().optional() }),
+  z.strictObject({ role: z.literal('user'), content: userContent, name: z.string().optional() }),
+  z.strictObject({
+    role: z.literal('assistant'),
+    content: assistantContent.nullish(),
+    refusal: z.string().nullish(),
+    name: z.string().optional(),
+    tool_calls: z.array(toolCallSchema).optional(),
+  }),
+  z.strictObject({ role: z.literal('tool'), content: textContent, tool_call_id: z.string().min(1) }),
+]);
+export type ChatMessageInput = z.infer<typeof chatMessageSchema>;
+
+const functionName = z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must match ^[a-zA-Z0-9_-]{1,64}$');
+
+export const toolSchema = z.strictObject({
+  type: z.literal('function'),
+  function: z.strictObject({
+    name: functionName,
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+const toolChoiceSchema = z.union([
+  z.enum(['none', 'auto', 'required']),
+  z.strictObject({ type: z.literal('function'), function: z.strictObject({ name: functionName }) }),
+]);
+
+const responseFormatSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('text') }),
+  z.strictObject({ type: z.literal('json_object') }),
+  z.strictObject({
+    type: z.literal('json_schema'),
+    json_schema: z.strictObject({
+      name: functionName,
+      description: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().nullish(),
+    }),
+  }),
+]);
+
+const uuid = z.uuid();
+
+export const chatCompletionRequestSchema = z.strictObject({
+  model: z.string().min(1),
+  messages: z.array(chatMessageSchema).min(1),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().gt(0).max(1).nullish(),
+  max_tokens: z.number().int().positive().nullish(),
+  max_completion_tokens: z.number().int().positive().nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+  seed: z.number().int().nullish(),
+  n: z.number().int().positive().nullish(),
+  frequency_penalty: z.number().min(-2).max(2).nullish(),
+  presence_penalty: z.number().min(-2).max(2).nullish(),
+  stream: z.boolean().nullish(),
+  stream_options: z.strictObject({ include_usage: z.boolean().optional() }).nullish(),
+  tools: z.array(toolSchema).max(128).optional(),
+  tool_choice: toolChoiceSchema.optional(),
+  parallel_tool_calls: z.boolean().optional(),
+  response_format: responseFormatSchema.optional(),
+  logprobs: z.literal(false).nullish(),
+  user: z.string().max(256).optional(),
+  metadata: z.record(z.string().max(64), z.string().max(512)).nullish(),
+  store: z.boolean().nullish(),
+  conversation_id: uuid.optional().describe('Extension: continue this stored conversation.'),
+});
+export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;

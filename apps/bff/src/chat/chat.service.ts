@@ -1,0 +1,231 @@
+// Owns one chat completion request end to end on the BFF side: the RunTurn call (deadline, request id
+// and idempotency key in the request and metadata), the wait for the turn's `started` event before
+// anything is written (so failures before the turn started are real HTTP statuses), then either one
+// JSON body or an SSE stream with heartbeats, backpressure (the gRPC stream is paused while the
+// socket's buffer is full) and cancellation of the turn when the client goes away. Rate-limit token
+// estimates are settled against the turn's real usage; a replayed turn costs nothing.
+import type { commonV1, orchestratorV1 } from '@hearth/contracts';
+import type { Logger } from '@hearth/telemetry';
+
+import { status as grpcStatus, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import type { Response } from 'express';
+
+import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-caller';
+import { ApiError } from '../errors/api.error';
+import { apiErrorFromGrpc } from '../errors/grpc-status.mapper';
+import type { BffRequest } from '../http/bff-request';
+import type { RateLimiterService } from '../ratelimit/rate-limiter.service';
+import type { GrpcUpstream } from '../upstream/grpc-client.factory';
+import { ChatCompletionBuilder, type ChatCompletion } from './chat-completion.builder';
+import { toRunTurnRequest } from './chat-request.mapper';
+import type { ChatCompletionRequest } from './chat.schemas';
+
+export interface ChatServiceOptions {
+  orchestrator: GrpcUpstream;
+  limiter: RateLimiterService;
+  logger: Logger;
+  maxDurationMs: number;
+  heartbeatMs: number;
+}
+
+type TurnCall = ClientReadableStream<orchestratorV1.RunTurnResponse>;
+
+export class ChatService {
+  private readonly active = new Set<TurnCall>();
+
+  constructor(private readonly options: ChatServiceOptions) {}
+
+  /** Handles the request; resolves once the response is complete (or the client left). */
+  async complete(req: BffRequest, res: Response, body: ChatCompletionRequest): Promise<void> {
+    const caller = req.caller as AuthenticatedCaller;
+    const idempotencyKey = req.header('idempotency-key') ?? '';
+    if (idempotencyKey.length > 255) {
+      throw ApiError.badRequest('Idempotency-Key must be at most 255 characters.', 'Idempotency-Key');
+    }
+    const request = toRunTurnRequest(body, {
+      caller: toGrpcCaller(caller),
+      requestId: req.requestId,
+      idempotencyKey,
+    });
+    const call = this.options.orchestrator.serverStream<
+      orchestratorV1.RunTurnRequest,
+      orchestratorV1.RunTurnResponse
+    >('runTurn', request, this.options.maxDurationMs, {
+      'x-request-id': req.requestId,
+      ...(idempotencyKey && { 'idempotency-key': idempotencyKey }),
+    });
+    this.active.add(call);
+    const builder = new ChatCompletionBuilder({
+      includeUsage: body.stream === true && body.stream_options?.include_usage === true,
+      singleToolCall: body.parallel_tool_calls === false,
+      requestedModel: body.model,
+    });
+    try {
+      if (body.stream === true) await this.stream(call, req, res, builder);
+      else res.json(await this.collect(call, res, builder));
+    } finally {
+      this.active.delete(call);
+      const used = builder.started?.replayed ? 0 : builder.usage ? builder.usage.totalTokens || 0 : undefined;
+      if (used !== undefined) void this.options.limiter.settle(caller, req.reservedTokens ?? 0, used);
+    }
+  }
+
+  /** Cancels every running turn (shutdown). */
+  closeAll(): void {
+    for (const call of this.active) call.cancel();
+  }
+
+  private collect(call: TurnCall, res: Response, builder: ChatCompletionBuilder): Promise<ChatCompletion> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (error: ApiError) => {
+        if (settled) return;
+        settled = true;
+        call.cancel();
+        reject(error);
+      };
+      // The client left: the turn is cancelled upstream (its partial answer is kept as incomplete).
+      res.on('close', () => {
+        if (!res.writableFinished && !settled) {
+          settled = true;
+          call.cancel();
+          resolve(builder.completion());
+        }
+      });
+      call.on('data', (event: orchestratorV1.RunTurnResponse) => {
+        if (event.started) builder.start(event.started);
+        else if (event.content) builder.content(event.content.text);
+        else if (event.toolCall) builder.toolCall(event.toolCall);
+        else if (event.usage) builder.usage = event.usage;
+        else if (event.error) fail(apiErrorFromDetail(event.error));
+        else if (event.finish) {
+          builder.finish(event.finish.finishReason);
+          if (!settled) {
+            settled = true;
+            resolve(builder.completion());
+          }
+        }
+      });
+      call.on('error', (error: ServiceError) => fail(apiErrorFromGrpc(error, 'orchestrator')));
+      call.on('end', () =>
+        fail(
+          new ApiError(503, 'The turn ended without a result.', {
+            code: 'service_unavailable',
+            headers: { 'retry-after': '1' },
+          }),
+        ),
+      );
+    });
+  }
+
+  private stream(
+    call: TurnCall,
+    req: BffRequest,
+    res: Response,
+    builder: ChatCompletionBuilder,
+  ): Promise<void> {
+    const { heartbeatMs, logger } = this.options;
+    return new Promise((resolve, reject) => {
+      let open = false; // headers written
+      let done = false;
+      let heartbeat: NodeJS.Timeout | undefined;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearInterval(heartbeat);
+        if (open && !res.writableEnded) res.end();
+        resolve();
+      };
+      const write = (payload: string) => {
+        if (done || res.writableEnded) return;
+        // Backpressure: stop reading the turn while the socket is saturated, resume on drain.
+        if (!res.write(payload) && !call.isPaused()) {
+          call.pause();
+          res.once('drain', () => call.resume());
+        }
+      };
+      const send = (value: unknown) => write(`data: ${JSON.stringify(value)}\n\n`);
+      const failBeforeStart = (error: ApiError) => {
+        if (done) return;
+        done = true;
+        call.cancel();
+        reject(error);
+      };
+      const failAfterStart = (error: ApiError) => {
+        send(error.toBody());
+        call.cancel();
+        finish();
+      };
+
+      res.on('close', () => {
+        if (!done) {
+          logger.debug({ requestId: req.requestId }, 'client disconnected; cancelling the turn');
+          call.cancel();
+          finish();
+        }
+      });
+      call.on('data', (event: orchestratorV1.RunTurnResponse) => {
+        if (done) return;
+        if (event.started) {
+          res.status(200);
+          res.setHeader('content-type', 'text/event-stream; charset=utf-8');
+          res.setHeader('cache-control', 'no-cache');
+          res.setHeader('connection', 'keep-alive');
+          res.setHeader('x-accel-buffering', 'no');
+          res.flushHeaders();
+          open = true;
+          heartbeat = setInterval(() => write(': ping\n\n'), heartbeatMs);
+          send(builder.start(event.started));
+        } else if (!open) {
+          failBeforeStart(new ApiError(500, 'The turn did not start properly.', { code: 'internal_error' }));
+        } else if (event.content) {
+          const chunk = builder.content(event.content.text);
+          if (chunk) send(chunk);
+        } else if (event.toolCall) {
+          const chunk = builder.toolCall(event.toolCall);
+          if (chunk) send(chunk);
+        } else if (event.usage) {
+          builder.usage = event.usage;
+        } else if (event.error) {
+          failAfterStart(apiErrorFromDetail(event.error));
+        } else if (event.finish) {
+          for (const chunk of builder.finish(event.finish.finishReason)) send(chunk);
+          write('data: [DONE]\n\n');
+          finish();
+        }
+      });
+      call.on('error', (error: ServiceError) => {
+        if (done || error.code === grpcStatus.CANCELLED) return finish();
+        const mapped = apiErrorFromGrpc(error, 'orchestrator');
+        if (open) failAfterStart(mapped);
+        else failBeforeStart(mapped);
+      });
+      call.on('end', () => {
+        if (done) return;
+        const error = new ApiError(503, 'The turn ended without a result.', {
+          code: 'service_unavailable',
+          headers: { 'retry-after': '1' },
+        });
+        if (open) failAfterStart(error);
+        else failBeforeStart(error);
+      });
+    });
+  }
+}
+
+/** An error event of a turn that already started, as the HTTP error it would have been. */
+function apiErrorFromDetail(detail: commonV1.ErrorDetail): ApiError {
+  const message = detail.message || 'The turn failed.';
+  const code = detail.reason ? detail.reason.toLowerCase() : 'server_error';
+  switch (detail.code) {
+    case grpcStatus.INVALID_ARGUMENT:
+      return new ApiError(400, message, { code });
+    case grpcStatus.RESOURCE_EXHAUSTED:
+      return new ApiError(429, message, { type: 'tokens', code, headers: { 'retry-after': '1' } });
+    case grpcStatus.UNAVAILABLE:
+    case grpcStatus.DEADLINE_EXCEEDED:
+      return new ApiError(503, message, { code, headers: { 'retry-after': '1' } });
+    default:
+      return new ApiError(500, message, { code });
+  }
+}

@@ -1,0 +1,126 @@
+// The conversations extension: /v1/conversations, their messages, traces, feedback and tool-call
+// confirmations. Thin: each handler is one call into ConversationsService.
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+
+import { CONVERSATIONS_SERVICE } from '../app/bff.constants';
+import { ApiKeyGuard, RequireScope } from '../auth/api-key.guard';
+import type { AuthenticatedCaller } from '../auth/authenticated-caller';
+import { CurrentCaller } from '../auth/current-caller.decorator';
+import { ZodValidationPipe } from '../http/zod-validation.pipe';
+import {
+  createConversationSchema,
+  feedbackSchema,
+  pageQuerySchema,
+  renameConversationSchema,
+  toolDecisionSchema,
+  type CreateConversationBody,
+  type FeedbackBody,
+  type PageQuery,
+  type RenameConversationBody,
+  type ToolDecisionBody,
+} from './conversations.schemas';
+import type { ConversationsService } from './conversations.service';
+
+@Controller('v1/conversations')
+@UseGuards(ApiKeyGuard)
+@RequireScope('conversations')
+export class ConversationsController {
+  constructor(@Inject(CONVERSATIONS_SERVICE) private readonly conversations: ConversationsService) {}
+
+  @Post()
+  @HttpCode(200)
+  create(
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Body(new ZodValidationPipe(createConversationSchema)) body: CreateConversationBody,
+  ) {
+    return this.conversations.create(caller, body);
+  }
+
+  @Get()
+  list(
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Query(new ZodValidationPipe(pageQuerySchema, 'query')) query: PageQuery,
+  ) {
+    return this.conversations.list(caller, query);
+  }
+
+  @Get(':id')
+  get(@CurrentCaller() caller: AuthenticatedCaller, @Param('id') id: string) {
+    return this.conversations.get(caller, id);
+  }
+
+  @Patch(':id')
+  rename(
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Param('id') id: string,
+    @Body(new ZodValidationPipe(renameConversationSchema)) body: RenameConversationBody,
+  ) {
+    return this.conversations.rename(caller, id, body.title);
+  }
+
+  @Delete(':id')
+  delete(@CurrentCaller() caller: AuthenticatedCaller, @Param('id') id: string) {
+    return this.conversations.delete(caller, id);
+  }
+
+  @Get(':id/messages')
+  messages(
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Param('id') id: string,
+    @Query(new ZodValidationPipe(pageQuerySchema, 'query')) query: PageQuery,
+  ) {
+    return this.conversations.listMessages(caller, id, query);
+  }
+
+  @Get(':id/messages/:mid/trace')
+  trace(@CurrentCaller() caller: AuthenticatedCaller, @Param('id') id: string, @Param('mid') mid: string) {
+    return this.conversations.trace(caller, id, mid);
+  }
+
+  @Post(':id/messages/:mid/feedback')
+  @HttpCode(200)
+  feedback(
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Param('id') id: string,
+    @Param('mid') mid: string,
+    @Body(new ZodValidationPipe(feedbackSchema)) body: FeedbackBody,
+  ) {
+    return this.conversations.feedback(caller, id, mid, body);
+  }
+
+  @Post(':id/tool_calls/:callId/approve')
+  @HttpCode(200)
+  @RequireScope('tools')
+  approve(
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Param('id') id: string,
+    @Param('callId') callId: string,
+    @Body(new ZodValidationPipe(toolDecisionSchema)) body: ToolDecisionBody,
+  ) {
+    return this.conversations.resolveToolCall(caller, id, callId, true, body.reason);
+  }
+
+  @Post(':id/tool_calls/:callId/reject')
+  @HttpCode(200)
+  @RequireScope('tools')
+  reject(
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Param('id') id: string,
+    @Param('callId') callId: string,
+    @Body(new ZodValidationPipe(toolDecisionSchema)) body: ToolDecisionBody,
+  ) {
+    return this.conversations.resolveToolCall(caller, id, callId, false, body.reason);
+  }
+}

@@ -1,0 +1,54 @@
+// Owns the translation of upstream gRPC statuses into HTTP errors: the one place that decides which
+// status a client sees for INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED (429 + retry-after),
+// UNAVAILABLE (503 + retry-after), and which upstream messages are safe to pass on (4xx ones, which
+// describe the client's request) versus hidden (5xx ones, which describe our internals).
+import { status, type ServiceError } from '@grpc/grpc-js';
+
+import { ApiError } from './api.error';
+
+/** Retry-after for UNAVAILABLE when the upstream gave none. */
+const DEFAULT_RETRY_AFTER_S = 1;
+
+export function apiErrorFromGrpc(error: ServiceError, what = 'upstream'): ApiError {
+  const message = error.details || error.message;
+  switch (error.code) {
+    case status.INVALID_ARGUMENT:
+    case status.OUT_OF_RANGE:
+      return new ApiError(400, message, { code: 'invalid_value' });
+    case status.NOT_FOUND:
+      return new ApiError(404, message, { code: 'not_found' });
+    case status.ALREADY_EXISTS:
+      return new ApiError(409, message, { code: 'conflict' });
+    case status.PERMISSION_DENIED:
+      return new ApiError(403, message, { code: 'permission_denied' });
+    case status.UNAUTHENTICATED:
+      return new ApiError(401, message, { code: 'invalid_api_key' });
+    case status.FAILED_PRECONDITION:
+      return new ApiError(422, message, { code: 'failed_precondition' });
+    case status.RESOURCE_EXHAUSTED: {
+      const seconds = retryAfterSeconds(error) ?? DEFAULT_RETRY_AFTER_S;
+      return new ApiError(429, message, {
+        type: 'tokens',
+        code: 'rate_limit_exceeded',
+        headers: { 'retry-after': String(seconds) },
+      });
+    }
+    case status.UNAVAILABLE:
+    case status.DEADLINE_EXCEEDED:
+    case status.CANCELLED: {
+      const seconds = retryAfterSeconds(error) ?? DEFAULT_RETRY_AFTER_S;
+      return new ApiError(503, `The ${what} is temporarily unavailable; retry after ${seconds} s.`, {
+        code: 'service_unavailable',
+        headers: { 'retry-after': String(seconds) },
+      });
+    }
+    default:
+      return new ApiError(500, `The ${what} failed.`, { code: 'internal_error' });
+  }
+}
+
+function retryAfterSeconds(error: ServiceError): number | undefined {
+  const value = error.metadata?.get('retry-after-ms')[0];
+  const ms = Number(typeof value === 'string' ? value : value?.toString());
+  return Number.isFinite(ms) && ms > 0 ? Math.max(1, Math.ceil(ms / 1000)) : undefined;
+}

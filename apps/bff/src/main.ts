@@ -1,0 +1,30 @@
+// Starts the BFF: typed config from the environment (every bad variable listed at once), tracing,
+// then the HTTP app; any failure at start-up exits non-zero instead of serving half an API.
+import 'reflect-metadata';
+
+import { bffConfigSchema, loadConfig } from '@hearth/config';
+import { createLogger, PinoNestLogger, startTelemetry } from '@hearth/telemetry';
+
+import { createBffApp } from './app/bff-app.factory';
+
+async function main(): Promise<void> {
+  const config = loadConfig(bffConfigSchema);
+  const logger = createLogger({ service: config.service, level: config.logLevel });
+  const stopTelemetry = startTelemetry({ serviceName: config.service, otlpEndpoint: config.otlpEndpoint });
+  try {
+    const bff = await createBffApp(config, { logger, nestLogger: new PinoNestLogger(logger) });
+    // On SIGTERM/SIGINT Nest closes the listener, then the runtime cancels running turns and closes
+    // its connections.
+    bff.app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+    process.once('exit', () => void stopTelemetry());
+  } catch (error) {
+    logger.fatal({ err: error }, 'bff failed to start');
+    await stopTelemetry();
+    process.exit(1);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,48 @@
+// The memory extension: /v1/memory/facts (list, delete), /v1/memory/export, /v1/memory/settings.
+import { Body, Controller, Delete, Get, Inject, Param, Put, Query, UseGuards } from '@nestjs/common';
+
+import { MEMORY_SERVICE } from '../app/bff.constants';
+import { ApiKeyGuard, RequireScope } from '../auth/api-key.guard';
+import type { AuthenticatedCaller } from '../auth/authenticated-caller';
+import { CurrentCaller } from '../auth/current-caller.decorator';
+import {
+  memoryOptInSchema,
+  pageQuerySchema,
+  type MemoryOptInBody,
+  type PageQuery,
+} from '../conversations/conversations.schemas';
+import { ZodValidationPipe } from '../http/zod-validation.pipe';
+import type { MemoryService } from './memory.service';
+
+@Controller('v1/memory')
+@UseGuards(ApiKeyGuard)
+@RequireScope('memory')
+export class MemoryController {
+  constructor(@Inject(MEMORY_SERVICE) private readonly memory: MemoryService) {}
+
+  @Get('facts')
+  list(
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Query(new ZodValidationPipe(pageQuerySchema, 'query')) query: PageQuery,
+  ) {
+    return this.memory.list(caller, query.limit, query.after);
+  }
+
+  @Delete('facts/:id')
+  delete(@CurrentCaller() caller: AuthenticatedCaller, @Param('id') id: string) {
+    return this.memory.delete(caller, id);
+  }
+
+  @Get('export')
+  export(@CurrentCaller() caller: AuthenticatedCaller) {
+    return this.memory.export(caller);
+  }
+
+  @Put('settings')
+  settings(
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Body(new ZodValidationPipe(memoryOptInSchema)) body: MemoryOptInBody,
+  ) {
+    return this.memory.setOptIn(caller, body.opt_in);
+  }
+}

@@ -1,0 +1,98 @@
+// Owns the memory endpoints: the caller's memory facts (list, delete, export) and the opt-in switch,
+// all served by the context service, which scopes them to the caller's tenant and user.
+import type { contextV1 } from '@hearth/contracts';
+
+import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-caller';
+import { ApiError } from '../errors/api.error';
+import { toUnixSeconds } from '../http/timestamps';
+import type { GrpcUpstream } from '../upstream/grpc-client.factory';
+
+const SOURCES: Record<number, string> = { 1: 'user', 2: 'assistant' };
+const EXPORT_MAX_PAGES = 100;
+
+export interface MemoryFactObject {
+  id: string;
+  object: 'memory.fact';
+  text: string;
+  source: string;
+  source_message_id: string | null;
+  created_at: number;
+}
+
+export class MemoryService {
+  constructor(private readonly context: GrpcUpstream | undefined) {}
+
+  async list(caller: AuthenticatedCaller, limit: number, after?: string) {
+    const response = await this.upstream().unary<
+      contextV1.ListMemoryFactsRequest,
+      contextV1.ListMemoryFactsResponse
+    >('listMemoryFacts', { caller: toGrpcCaller(caller), pageSize: limit, pageToken: after ?? '' });
+    return {
+      object: 'list' as const,
+      data: response.facts.map(toFact),
+      has_more: response.nextPageToken !== '',
+      next_cursor: response.nextPageToken || null,
+      opt_in: response.optedIn,
+    };
+  }
+
+  async delete(caller: AuthenticatedCaller, id: string) {
+    await this.upstream().unary<contextV1.DeleteMemoryFactRequest, contextV1.DeleteMemoryFactResponse>(
+      'deleteMemoryFact',
+      { caller: toGrpcCaller(caller), factId: id },
+    );
+    return { id, object: 'memory.fact.deleted' as const, deleted: true as const };
+  }
+
+  /** Every fact of the caller in one document (GDPR-style export). */
+  async export(caller: AuthenticatedCaller) {
+    const facts: MemoryFactObject[] = [];
+    let token = '';
+    let optIn = false;
+    for (let page = 0; page < EXPORT_MAX_PAGES; page++) {
+      const response = await this.upstream().unary<
+        contextV1.ListMemoryFactsRequest,
+        contextV1.ListMemoryFactsResponse
+      >('listMemoryFacts', { caller: toGrpcCaller(caller), pageSize: 200, pageToken: token });
+      facts.push(...response.facts.map(toFact));
+      optIn = response.optedIn;
+      token = response.nextPageToken;
+      if (!token) break;
+    }
+    return {
+      object: 'memory.export' as const,
+      exported_at: Math.floor(Date.now() / 1000),
+      opt_in: optIn,
+      facts,
+    };
+  }
+
+  async setOptIn(caller: AuthenticatedCaller, optIn: boolean) {
+    const response = await this.upstream().unary<
+      contextV1.SetMemoryOptInRequest,
+      contextV1.SetMemoryOptInResponse
+    >('setMemoryOptIn', { caller: toGrpcCaller(caller), optedIn: optIn });
+    return { object: 'memory.settings' as const, opt_in: response.optedIn };
+  }
+
+  private upstream(): GrpcUpstream {
+    if (!this.context) {
+      throw new ApiError(503, 'Memory is not available on this server.', {
+        code: 'service_unavailable',
+        headers: { 'retry-after': '60' },
+      });
+    }
+    return this.context;
+  }
+}
+
+function toFact(fact: contextV1.MemoryFact): MemoryFactObject {
+  return {
+    id: fact.factId,
+    object: 'memory.fact',
+    text: fact.text,
+    source: SOURCES[fact.source] ?? 'unknown',
+    source_message_id: fact.sourceMessageId || null,
+    created_at: toUnixSeconds(fact.createdAt),
+  };
+}

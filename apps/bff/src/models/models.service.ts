@@ -1,0 +1,95 @@
+// Owns /v1/models and /v1/embeddings: both go straight to the model gateway (no turn, no history),
+// mapped to OpenAI's shapes. Embeddings honour encoding_format=base64 (little-endian float32, what
+// the official SDKs ask for by default).
+import { gatewayV1, type commonV1 } from '@hearth/contracts';
+
+import { ApiError } from '../errors/api.error';
+import type { GrpcUpstream } from '../upstream/grpc-client.factory';
+import type { EmbeddingRequest, EmbeddingResponse, ModelObject } from './models.schemas';
+
+const CAPABILITY_NAMES: Record<number, string> = {
+  [gatewayV1.ModelCapability.MODEL_CAPABILITY_CHAT]: 'chat',
+  [gatewayV1.ModelCapability.MODEL_CAPABILITY_EMBEDDINGS]: 'embeddings',
+  [gatewayV1.ModelCapability.MODEL_CAPABILITY_TOOLS]: 'tools',
+  [gatewayV1.ModelCapability.MODEL_CAPABILITY_JSON_SCHEMA]: 'json_schema',
+  [gatewayV1.ModelCapability.MODEL_CAPABILITY_VISION]: 'vision',
+};
+
+export class ModelsService {
+  /** Models carry no creation date in the registry; the BFF reports when it started. */
+  private readonly created = Math.floor(Date.now() / 1000);
+
+  constructor(private readonly gateway: GrpcUpstream) {}
+
+  async list(caller: commonV1.Caller): Promise<ModelObject[]> {
+    const response = await this.gateway.unary<gatewayV1.ListModelsRequest, gatewayV1.ListModelsResponse>(
+      'listModels',
+      { caller },
+    );
+    return response.models.map((m) => this.toModel(m));
+  }
+
+  async get(caller: commonV1.Caller, id: string): Promise<ModelObject> {
+    const response = await this.gateway.unary<gatewayV1.ListModelsRequest, gatewayV1.ListModelsResponse>(
+      'listModels',
+      { caller },
+    );
+    const found =
+      response.models.find((m) => m.id === id) ?? response.models.find((m) => m.aliases.includes(id));
+    if (!found) throw ApiError.notFound('model', id, 'model_not_found');
+    return this.toModel(found);
+  }
+
+  async embed(
+    caller: commonV1.Caller,
+    requestId: string,
+    body: EmbeddingRequest,
+  ): Promise<EmbeddingResponse> {
+    if (body.dimensions !== undefined) {
+      throw ApiError.badRequest(
+        'This server does not support shortening embeddings (dimensions).',
+        'dimensions',
+        'unsupported_parameter',
+      );
+    }
+    const inputs = typeof body.input === 'string' ? [body.input] : body.input;
+    const empty = inputs.findIndex((input) => input.length === 0);
+    if (empty >= 0) {
+      throw ApiError.badRequest(
+        "'$.input' is invalid: inputs must be non-empty strings.",
+        typeof body.input === 'string' ? 'input' : `input[${empty}]`,
+      );
+    }
+    const response = await this.gateway.unary<gatewayV1.EmbedRequest, gatewayV1.EmbedResponse>('embed', {
+      caller,
+      requestId,
+      model: body.model,
+      inputs,
+    });
+    const base64 = body.encoding_format === 'base64';
+    const promptTokens = response.usage?.promptTokens ?? 0;
+    return {
+      object: 'list',
+      data: response.embeddings.map((e, index) => ({
+        object: 'embedding',
+        index,
+        embedding: base64 ? Buffer.from(new Float32Array(e.values).buffer).toString('base64') : e.values,
+      })),
+      model: response.servedBy?.modelId || body.model,
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+    };
+  }
+
+  private toModel(m: gatewayV1.ModelInfo): ModelObject {
+    return {
+      id: m.id,
+      object: 'model',
+      created: this.created,
+      owned_by: 'hearth',
+      aliases: m.aliases,
+      context_length: m.contextLength,
+      capabilities: m.capabilities.map((c) => CAPABILITY_NAMES[c] ?? 'unknown'),
+      available: m.available,
+    };
+  }
+}

@@ -1,0 +1,194 @@
+// Owns the OpenAPI 3.1 description of the BFF, generated from the same zod schemas that validate
+// requests (zod 4's own JSON Schema generator), so the document cannot drift from the code. The
+// OpenAI-compatible response bodies are described by the schemas here too; streaming responses are
+// documented as text/event-stream of `chat.completion.chunk` objects ending in `data: [DONE]`.
+import { z } from 'zod';
+
+import { chatCompletionRequestSchema } from '../chat/chat.schemas';
+import {
+  conversationMessageSchema,
+  conversationSchema,
+  createConversationSchema,
+  feedbackSchema,
+  memoryOptInSchema,
+  renameConversationSchema,
+  toolDecisionSchema,
+} from '../conversations/conversations.schemas';
+import {
+  embeddingRequestSchema,
+  embeddingResponseSchema,
+  modelListSchema,
+  modelSchema,
+} from '../models/models.schemas';
+
+const errorSchema = z.object({
+  error: z.object({
+    message: z.string(),
+    type: z.string(),
+    param: z.string().nullable(),
+    code: z.string().nullable(),
+  }),
+});
+
+const SCHEMAS: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> = {
+  CreateChatCompletionRequest: { schema: chatCompletionRequestSchema, io: 'input' },
+  CreateEmbeddingRequest: { schema: embeddingRequestSchema, io: 'input' },
+  CreateEmbeddingResponse: { schema: embeddingResponseSchema, io: 'output' },
+  Model: { schema: modelSchema, io: 'output' },
+  ListModelsResponse: { schema: modelListSchema, io: 'output' },
+  CreateConversationRequest: { schema: createConversationSchema, io: 'input' },
+  UpdateConversationRequest: { schema: renameConversationSchema, io: 'input' },
+  Conversation: { schema: conversationSchema, io: 'output' },
+  ConversationMessage: { schema: conversationMessageSchema, io: 'output' },
+  MessageFeedbackRequest: { schema: feedbackSchema, io: 'input' },
+  ToolCallDecisionRequest: { schema: toolDecisionSchema, io: 'input' },
+  MemoryOptInRequest: { schema: memoryOptInSchema, io: 'input' },
+  ErrorResponse: { schema: errorSchema, io: 'output' },
+};
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: string) => ({ content: { 'application/json': { schema: ref(name) } } });
+const freeJson = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { type: 'object' } } },
+});
+const ERRORS = Object.fromEntries(
+  ['400', '401', '403', '404', '409', '413', '422', '429', '500', '503'].map((code) => [
+    code,
+    { description: 'OpenAI error envelope', ...json('ErrorResponse') },
+  ]),
+);
+const idParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
+const pageParams = [
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+  { name: 'after', in: 'query', schema: { type: 'string' }, description: 'next_cursor of the previous page' },
+];
+
+function op(summary: string, response: object, extra: object = {}) {
+  return { summary, responses: { '200': response, ...ERRORS }, ...extra };
+}
+
+function componentSchemas(): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, { schema, io }] of Object.entries(SCHEMAS)) {
+    const generated = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+    delete generated['$schema'];
+    delete generated['id'];
+    out[name] = generated;
+  }
+  return out;
+}
+
+export function buildOpenApiDocument(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Hearth API',
+      version: '1.0.0',
+      description:
+        'OpenAI-compatible chat completions, models and embeddings, plus the conversations and memory extensions. ' +
+        "Every response of an authenticated route carries x-ratelimit-* headers; errors use OpenAI's envelope.",
+    },
+    servers: [{ url: '/' }],
+    security: [{ ApiKeyAuth: [] }],
+    paths: {
+      '/v1/models': { get: op('List models', json('ListModelsResponse')) },
+      '/v1/models/{id}': { get: op('Retrieve a model', json('Model'), { parameters: [idParam('id')] }) },
+      '/v1/embeddings': {
+        post: op('Create embeddings', json('CreateEmbeddingResponse'), {
+          requestBody: { required: true, ...json('CreateEmbeddingRequest') },
+        }),
+      },
+      '/v1/chat/completions': {
+        post: op(
+          'Create a chat completion',
+          {
+            description:
+              'A chat.completion object, or with stream=true an SSE stream of chat.completion.chunk objects ' +
+              '(`data: {...}` events, `: ping` heartbeats, a final `data: [DONE]`; an error after the stream ' +
+              'started arrives as a last `data: {"error": {...}}` event).',
+            content: {
+              'application/json': { schema: { type: 'object' } },
+              'text/event-stream': { schema: { type: 'string' } },
+            },
+          },
+          {
+            parameters: [
+              { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 255 } },
+              { name: 'X-Request-Id', in: 'header', schema: { type: 'string', maxLength: 128 } },
+            ],
+            requestBody: { required: true, ...json('CreateChatCompletionRequest') },
+          },
+        ),
+      },
+      '/v1/conversations': {
+        get: op('List conversations', freeJson('A page of Conversation objects'), { parameters: pageParams }),
+        post: op('Create a conversation', json('Conversation'), {
+          requestBody: { required: false, ...json('CreateConversationRequest') },
+        }),
+      },
+      '/v1/conversations/{id}': {
+        get: op('Retrieve a conversation', json('Conversation'), { parameters: [idParam('id')] }),
+        patch: op('Rename a conversation', json('Conversation'), {
+          parameters: [idParam('id')],
+          requestBody: { required: true, ...json('UpdateConversationRequest') },
+        }),
+        delete: op(
+          'Delete a conversation (tombstone)',
+          freeJson('{ id, object: "conversation.deleted", deleted }'),
+          {
+            parameters: [idParam('id')],
+          },
+        ),
+      },
+      '/v1/conversations/{id}/messages': {
+        get: op('List messages in order', freeJson('A page of ConversationMessage objects'), {
+          parameters: [idParam('id'), ...pageParams],
+        }),
+      },
+      '/v1/conversations/{id}/messages/{mid}/trace': {
+        get: op('What the model saw for this answer', freeJson('A turn trace'), {
+          parameters: [idParam('id'), idParam('mid')],
+        }),
+      },
+      '/v1/conversations/{id}/messages/{mid}/feedback': {
+        post: op('Rate an assistant message', freeJson('The stored feedback'), {
+          parameters: [idParam('id'), idParam('mid')],
+          requestBody: { required: true, ...json('MessageFeedbackRequest') },
+        }),
+      },
+      '/v1/conversations/{id}/tool_calls/{call_id}/approve': {
+        post: op('Approve a tool call waiting for confirmation', freeJson('The execution state'), {
+          parameters: [idParam('id'), idParam('call_id')],
+          requestBody: { required: false, ...json('ToolCallDecisionRequest') },
+        }),
+      },
+      '/v1/conversations/{id}/tool_calls/{call_id}/reject': {
+        post: op('Reject a tool call waiting for confirmation', freeJson('The execution state'), {
+          parameters: [idParam('id'), idParam('call_id')],
+          requestBody: { required: false, ...json('ToolCallDecisionRequest') },
+        }),
+      },
+      '/v1/memory/facts': {
+        get: op('List memory facts', freeJson('A page of memory facts and the opt-in state'), {
+          parameters: pageParams,
+        }),
+      },
+      '/v1/memory/facts/{id}': {
+        delete: op('Delete a memory fact', freeJson('{ id, object, deleted }'), {
+          parameters: [idParam('id')],
+        }),
+      },
+      '/v1/memory/export': { get: op('Export every memory fact', freeJson('All facts')) },
+      '/v1/memory/settings': {
+        put: op('Switch memory on or off', freeJson('{ object: "memory.settings", opt_in }'), {
+          requestBody: { required: true, ...json('MemoryOptInRequest') },
+        }),
+      },
+    },
+    components: {
+      securitySchemes: { ApiKeyAuth: { type: 'http', scheme: 'bearer', description: 'sk-… API key' } },
+      schemas: componentSchemas(),
+    },
+  };
+}

@@ -1,0 +1,318 @@
+// Chat completions end to end through the official `openai` SDK: BFF → orchestrator (with safety,
+// context service and tool runner) → model gateway → inference worker on the tiny GGUF, real
+// PostgreSQL, Redis and Kafka. Responses and every stream chunk are validated against OpenAI's
+// published schemas; the raw SSE wire format is checked byte by byte.
+import OpenAI from 'openai';
+
+import type { CreatedKey } from '../src/admin/admin.service';
+import { expectOpenAiShape } from './support/openai-schemas';
+import { LONG_MODEL_ID, MODEL_ID, startStack, TINY_REPLY, type Stack } from './support/stack.fixture';
+import { collectUsageEvents, type UsageEvents } from './support/usage-events.fixture';
+
+const user = (content: string) => ({ role: 'user' as const, content });
+
+async function until<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  what: string,
+  ms = 15_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('POST /v1/chat/completions', () => {
+  let stack: Stack;
+  let key: CreatedKey;
+  let sut: OpenAI;
+  let usage: UsageEvents;
+
+  beforeAll(async () => {
+    stack = await startStack({ orchestration: true, longModel: true, bffEnv: { SSE_HEARTBEAT_MS: '20' } });
+    key = await stack.tenant('chat');
+    sut = new OpenAI({ apiKey: key.secret, baseURL: stack.baseURL, maxRetries: 0 });
+    usage = await collectUsageEvents();
+  });
+
+  afterAll(async () => {
+    await usage?.close();
+    await stack?.close();
+  });
+
+  it('answers a stateless request in OpenAI shape', async () => {
+    const completion = await sut.chat.completions.create({
+      model: MODEL_ID,
+      messages: [{ role: 'system', content: 'Be brief.' }, user('Say hello')],
+      temperature: 0,
+      max_completion_tokens: 16,
+    });
+    expectOpenAiShape('CreateChatCompletionResponse', completion);
+    expect(completion.object).toBe('chat.completion');
+    expect(completion.model).toBe(MODEL_ID);
+    expect(completion.choices[0]?.message.content?.trim()).toBe(TINY_REPLY);
+    expect(completion.choices[0]?.finish_reason).toBe('stop');
+    expect(completion.usage?.prompt_tokens).toBeGreaterThan(0);
+    expect(completion.usage?.completion_tokens).toBeGreaterThan(0);
+    expect(completion.usage?.prompt_tokens_details?.cached_tokens).toEqual(expect.any(Number));
+  });
+
+  it('streams chunks the SDK reassembles, with the usage chunk last when asked', async () => {
+    const stream = await sut.chat.completions.create({
+      model: MODEL_ID,
+      messages: [user('Say hello')],
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
+    for await (const chunk of stream) {
+      expectOpenAiShape('CreateChatCompletionStreamResponse', chunk);
+      chunks.push(chunk);
+    }
+    expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
+    expect(chunks[0]?.choices[0]?.delta.role).toBe('assistant');
+    const text = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
+    expect(text.trim()).toBe(TINY_REPLY);
+    const finish = chunks.find((c) => c.choices[0]?.finish_reason);
+    expect(finish?.choices[0]?.finish_reason).toBe('stop');
+    const last = chunks[chunks.length - 1];
+    expect(last?.choices).toEqual([]);
+    expect(last?.usage?.total_tokens).toBeGreaterThan(0);
+    expect(chunks.slice(0, -1).every((c) => c.usage === null)).toBe(true);
+  });
+
+  it('writes the SSE wire format exactly: data lines, blank-line separators, [DONE] last', async () => {
+    const res = await fetch(`${stack.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: MODEL_ID, messages: [user('Say hello')], temperature: 0, stream: true }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    expect(res.headers.get('x-ratelimit-remaining-requests')).toMatch(/^\d+$/);
+    const wire = await res.text();
+    expect(wire.endsWith('data: [DONE]\n\n')).toBe(true);
+    const events = wire.split('\n\n').slice(0, -1);
+    for (const event of events) expect(event).toMatch(/^(: ping|data: \{.*\}|data: \[DONE\])$/);
+    const data = events.filter((e) => e.startsWith('data: {')).map((e) => JSON.parse(e.slice(6)) as unknown);
+    data.forEach((chunk) => expectOpenAiShape('CreateChatCompletionStreamResponse', chunk));
+    expect(events.filter((e) => e === 'data: [DONE]')).toHaveLength(1);
+  });
+
+  it('streams a forced tool call that the SDK reassembles into parseable arguments', async () => {
+    const runner = sut.chat.completions.stream({
+      model: MODEL_ID,
+      messages: [user('What is the weather in Paris?')],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'get_weather',
+            // An enum keeps the tiny model's grammar-constrained arguments short and deterministic.
+            parameters: {
+              type: 'object',
+              properties: { city: { type: 'string', enum: ['Paris', 'Rome'] } },
+              required: ['city'],
+              additionalProperties: false,
+            },
+            strict: true,
+          },
+        },
+      ],
+      tool_choice: { type: 'function', function: { name: 'get_weather' } },
+      temperature: 0,
+    });
+    const chunks: unknown[] = [];
+    runner.on('chunk', (chunk) => chunks.push(chunk));
+    const final = await runner.finalChatCompletion();
+    chunks.forEach((chunk) => expectOpenAiShape('CreateChatCompletionStreamResponse', chunk));
+    const choice = final.choices[0];
+    expect(choice?.finish_reason).toBe('tool_calls');
+    const call = choice?.message.tool_calls?.[0];
+    expect(call?.type).toBe('function');
+    if (call?.type !== 'function') throw new Error('expected a function call');
+    expect(call.function.name).toBe('get_weather');
+    expect(call.id).toBeTruthy();
+    expect(['Paris', 'Rome']).toContain((JSON.parse(call.function.arguments) as { city: string }).city);
+  });
+
+  it('returns json_schema output that the SDK parses', async () => {
+    const completion = await sut.chat.completions.parse({
+      model: MODEL_ID,
+      messages: [user('Give me a person')],
+      temperature: 0,
+      max_completion_tokens: 100,
+      response_format: {
+        type: 'json_schema',
+        json_schema: {
+          name: 'person',
+          strict: true,
+          schema: {
+            type: 'object',
+            properties: { name: { type: 'string', maxLength: 12 }, age: { type: 'integer' } },
+            required: ['name', 'age'],
+            additionalProperties: false,
+          },
+        },
+      },
+    });
+    expectOpenAiShape('CreateChatCompletionResponse', completion);
+    expect(completion.choices[0]?.message.parsed).toEqual({
+      name: expect.any(String),
+      age: expect.any(Number),
+    });
+  });
+
+  it('keeps server-side history with conversation_id', async () => {
+    const conversation = (await (
+      await fetch(`${stack.baseURL}/conversations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'history' }),
+      })
+    ).json()) as { id: string };
+    const body = {
+      model: MODEL_ID,
+      messages: [user('Say hello')],
+      temperature: 0,
+      conversation_id: conversation.id,
+    };
+    await sut.chat.completions.create(body as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming);
+    await sut.chat.completions.create(body as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming);
+    const rows = await stack.db.prisma.message.findMany({
+      where: { conversationId: conversation.id },
+      orderBy: { seq: 'asc' },
+    });
+    expect(rows.map((r) => r.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+  });
+
+  it('replays an idempotent retry: same completion, one stored answer, one usage event', async () => {
+    const own = await stack.tenant('idempotency');
+    const client = new OpenAI({ apiKey: own.secret, baseURL: stack.baseURL, maxRetries: 0 });
+    const conversation = await stack.db.prisma.conversation.create({
+      data: { tenantId: own.tenantId, userId: own.userId },
+    });
+    const body = {
+      model: MODEL_ID,
+      messages: [user('Say hello')],
+      temperature: 0,
+      conversation_id: conversation.id,
+    };
+    const options = { headers: { 'Idempotency-Key': `idem-${conversation.id}` } };
+    const first = await client.chat.completions.create(
+      body as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+      options,
+    );
+    const retry = await client.chat.completions.create(
+      body as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+      options,
+    );
+    expect(retry.id).toBe(first.id);
+    expect(retry.choices[0]?.message.content).toBe(first.choices[0]?.message.content);
+    const rows = await stack.db.prisma.message.findMany({ where: { conversationId: conversation.id } });
+    expect(rows.map((r) => r.role).sort()).toEqual(['assistant', 'user']);
+    await until(async () => usage.forTenant(own.tenantId).length > 0, 'the usage event');
+    // Late duplicates would arrive within the producer's batching window; give them time to show.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(usage.forTenant(own.tenantId)).toHaveLength(1);
+  });
+
+  it('cancels the turn when the client disconnects mid-stream, freeing the worker slot', async () => {
+    const conversation = await stack.db.prisma.conversation.create({
+      data: { tenantId: key.tenantId, userId: key.userId },
+    });
+    const controller = new AbortController();
+    const stream = await sut.chat.completions.create(
+      {
+        model: LONG_MODEL_ID,
+        messages: [user('Tell a very long story')],
+        temperature: 0.9,
+        max_completion_tokens: 1500,
+        stream: true,
+        conversation_id: conversation.id,
+      } as OpenAI.Chat.ChatCompletionCreateParamsStreaming,
+      { signal: controller.signal },
+    );
+    let received = 0;
+    // The SDK ends the iteration quietly on abort (older versions throw an APIUserAbortError).
+    await (async () => {
+      for await (const chunk of stream) {
+        if (chunk.choices[0]?.delta.content) received++;
+        if (received === 3) controller.abort();
+      }
+    })().catch((error: unknown) => expect(error).toBeInstanceOf(OpenAI.APIUserAbortError));
+    expect(received).toBe(3);
+    const answer = await until(
+      () =>
+        stack.db.prisma.message.findFirst({
+          where: { conversationId: conversation.id, role: 'assistant', status: { not: 'streaming' } },
+        }),
+      'the cancelled answer to be stored',
+    );
+    expect(answer.status).toBe('incomplete');
+    expect(answer.finishReason).not.toBe('length');
+    // The worker has one slot: it serves the next request at once instead of finishing 1500 tokens.
+    const next = await sut.chat.completions.create({
+      model: LONG_MODEL_ID,
+      messages: [user('Short one')],
+      max_completion_tokens: 4,
+    });
+    expect(next.choices[0]?.finish_reason).toBe('length');
+  });
+
+  it('sends `: ping` heartbeats while a long answer streams', async () => {
+    const res = await fetch(`${stack.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: LONG_MODEL_ID,
+        messages: [user('Ramble')],
+        temperature: 0.9,
+        max_completion_tokens: 600,
+        stream: true,
+      }),
+    });
+    const wire = await res.text();
+    expect(wire).toContain('\n\n: ping\n\n');
+    expect(wire.endsWith('data: [DONE]\n\n')).toBe(true);
+  });
+
+  it('ends a stream whose worker dies mid-answer with a final error event, not a hang', async () => {
+    const res = await fetch(`${stack.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: LONG_MODEL_ID,
+        messages: [user('Ramble on')],
+        temperature: 0.9,
+        max_completion_tokens: 1900,
+        stream: true,
+      }),
+    });
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let wire = '';
+    let killed = false;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      wire += decoder.decode(value, { stream: true });
+      if (!killed && wire.includes('"content":"')) {
+        killed = true;
+        await stack.longWorker?.kill();
+      }
+    }
+    await stack.longWorker?.launch();
+    const events = wire.split('\n\n').filter((e) => e.startsWith('data: '));
+    const last = events[events.length - 1] ?? '';
+    expect(events).not.toContain('data: [DONE]');
+    const error = JSON.parse(last.slice(6)) as unknown;
+    expectOpenAiShape('ErrorResponse', error);
+  });
+});

@@ -1,0 +1,219 @@
+// The conversations and memory extensions end to end: conversations created, paginated, renamed and
+// deleted (tombstone + hot-window eviction), messages listed in order, the turn trace of an answer for
+// its owner and tenant admins only, feedback stored with its audit event in the outbox, memory facts
+// and the opt-in switch through the context service, and tool-call confirmations through the tool
+// runner, each scoped to the caller's tenant and user.
+import OpenAI from 'openai';
+
+import type { CreatedKey } from '../src/admin/admin.service';
+import { MODEL_ID, startStack, type Stack } from './support/stack.fixture';
+
+interface Json {
+  [key: string]: unknown;
+}
+
+describe('Conversations extension', () => {
+  let stack: Stack;
+  let key: CreatedKey;
+
+  const call = async (path: string, init: { method?: string; body?: unknown; key?: string } = {}) => {
+    const res = await fetch(`${stack.baseURL}${path}`, {
+      method: init.method ?? 'GET',
+      headers: { authorization: `Bearer ${init.key ?? key.secret}`, 'content-type': 'application/json' },
+      ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
+    });
+    return { status: res.status, body: (await res.json()) as Json };
+  };
+
+  /** A conversation with one finished turn; returns its id and the assistant message id. */
+  const conversationWithTurn = async (owner: CreatedKey = key) => {
+    const { body: conversation } = await call('/conversations', {
+      method: 'POST',
+      body: { title: 't' },
+      key: owner.secret,
+    });
+    const client = new OpenAI({ apiKey: owner.secret, baseURL: stack.baseURL, maxRetries: 0 });
+    const completion = (await client.chat.completions.create({
+      model: MODEL_ID,
+      messages: [{ role: 'user', content: 'Say hello' }],
+      temperature: 0,
+      conversation_id: conversation['id'],
+    } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming)) as OpenAI.Chat.ChatCompletion & {
+      message_id: string;
+    };
+    return { id: conversation['id'] as string, messageId: completion.message_id };
+  };
+
+  beforeAll(async () => {
+    stack = await startStack({ orchestration: true });
+    key = await stack.tenant('conversations');
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('creates, paginates with a cursor, renames and deletes conversations', async () => {
+    const own = await stack.tenant();
+    const ids: string[] = [];
+    for (const title of ['a', 'b', 'c']) {
+      const { status, body } = await call('/conversations', {
+        method: 'POST',
+        body: { title },
+        key: own.secret,
+      });
+      expect(status).toBe(200);
+      ids.push(body['id'] as string);
+    }
+    const first = await call('/conversations?limit=2', { key: own.secret });
+    expect(first.body).toMatchObject({ object: 'list', has_more: true });
+    const second = await call(`/conversations?limit=2&after=${String(first.body['next_cursor'])}`, {
+      key: own.secret,
+    });
+    expect(second.body).toMatchObject({ has_more: false, next_cursor: null });
+    const seen = [...(first.body['data'] as Json[]), ...(second.body['data'] as Json[])].map((c) => c['id']);
+    expect(seen.sort()).toEqual([...ids].sort());
+    expect((await call('/conversations?after=garbage', { key: own.secret })).body).toMatchObject({
+      error: { param: 'after' },
+    });
+    expect((await call('/conversations?limit=1000', { key: own.secret })).status).toBe(400);
+
+    const renamed = await call(`/conversations/${ids[0]}`, {
+      method: 'PATCH',
+      body: { title: 'renamed' },
+      key: own.secret,
+    });
+    expect(renamed.body).toMatchObject({ id: ids[0], title: 'renamed' });
+    expect(
+      (await call(`/conversations/${ids[0]}`, { method: 'PATCH', body: { title: 7 }, key: own.secret })).body,
+    ).toMatchObject({
+      error: { param: 'title' },
+    });
+
+    const deleted = await call(`/conversations/${ids[0]}`, { method: 'DELETE', key: own.secret });
+    expect(deleted.body).toEqual({ id: ids[0], object: 'conversation.deleted', deleted: true });
+    expect((await call(`/conversations/${ids[0]}`, { key: own.secret })).status).toBe(404);
+    const row = await stack.db.prisma.conversation.findUnique({ where: { id: ids[0] } });
+    expect(row?.deletedAt).toBeInstanceOf(Date);
+  });
+
+  it("refuses to continue another tenant's conversation with 404 (NotFoundError)", async () => {
+    const { id } = await conversationWithTurn();
+    const intruder = await stack.tenant();
+    const client = new OpenAI({ apiKey: intruder.secret, baseURL: stack.baseURL, maxRetries: 0 });
+    const error = await client.chat.completions
+      .create({
+        model: MODEL_ID,
+        messages: [{ role: 'user', content: 'Say hello' }],
+        conversation_id: id,
+      } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+    const rows = await stack.db.prisma.message.count({ where: { conversationId: id } });
+    expect(rows).toBe(2);
+  });
+
+  it('lists the messages of a conversation in order, and 404s for another tenant', async () => {
+    const { id } = await conversationWithTurn();
+    const { body } = await call(`/conversations/${id}/messages`);
+    const data = body['data'] as Json[];
+    expect(data.map((m) => [m['seq'], m['role'], m['status']])).toEqual([
+      [1, 'user', 'complete'],
+      [2, 'assistant', 'complete'],
+    ]);
+    const page = await call(`/conversations/${id}/messages?limit=1`);
+    expect(page.body).toMatchObject({ has_more: true, next_cursor: '1' });
+    const intruder = await stack.tenant();
+    expect((await call(`/conversations/${id}/messages`, { key: intruder.secret })).status).toBe(404);
+  });
+
+  it('shows the trace of an answer to its owner and a tenant admin, not to another user', async () => {
+    const { id, messageId } = await conversationWithTurn();
+    const trace = await call(`/conversations/${id}/messages/${messageId}/trace`);
+    expect(trace.status).toBe(200);
+    expect(trace.body).toMatchObject({ object: 'turn.trace', message_id: messageId, conversation_id: id });
+    expect((trace.body['rounds'] as unknown[]).length).toBeGreaterThan(0);
+
+    const tenant = await stack.db.prisma.tenant.findUniqueOrThrow({ where: { id: key.tenantId } });
+    const colleague = await stack.admin.createKey({ tenant: tenant.id, user: 'colleague' });
+    expect(
+      (await call(`/conversations/${id}/messages/${messageId}/trace`, { key: colleague.secret })).status,
+    ).toBe(404);
+    const admin = await stack.admin.createKey({
+      tenant: tenant.id,
+      user: 'admin',
+      scopes: ['conversations', 'admin'],
+    });
+    expect(
+      (await call(`/conversations/${id}/messages/${messageId}/trace`, { key: admin.secret })).status,
+    ).toBe(200);
+  });
+
+  it('stores feedback once per user and message, with an audit event in the outbox', async () => {
+    const { id, messageId } = await conversationWithTurn();
+    const path = `/conversations/${id}/messages/${messageId}/feedback`;
+    expect((await call(path, { method: 'POST', body: { rating: 'up' } })).body).toMatchObject({
+      object: 'message.feedback',
+      rating: 'up',
+      comment: null,
+    });
+    expect(
+      (await call(path, { method: 'POST', body: { rating: 'down', comment: 'too short' } })).body,
+    ).toMatchObject({
+      rating: 'down',
+      comment: 'too short',
+    });
+    expect((await call(path, { method: 'POST', body: { rating: 'meh' } })).body).toMatchObject({
+      error: { param: 'rating' },
+    });
+    const rows = await stack.db.prisma.messageFeedback.findMany({ where: { messageId } });
+    expect(rows).toHaveLength(1);
+    const audits = await stack.db.prisma.outboxEvent.findMany({
+      where: { topic: 'llm.audit.v1', key: key.tenantId },
+    });
+    const feedbackAudits = audits.filter(
+      (e) => (e.payload as { payload: { action: string } }).payload.action === 'message.feedback',
+    );
+    expect(feedbackAudits).toHaveLength(2);
+    // The audit event records that a comment exists, never its words.
+    expect(JSON.stringify(feedbackAudits)).not.toContain('too short');
+  });
+
+  it('switches memory on, lists, exports and deletes facts through the context service', async () => {
+    const own = await stack.tenant();
+    expect(
+      (await call('/memory/settings', { method: 'PUT', body: { opt_in: true }, key: own.secret })).body,
+    ).toEqual({
+      object: 'memory.settings',
+      opt_in: true,
+    });
+    const listed = await call('/memory/facts', { key: own.secret });
+    expect(listed.body).toMatchObject({ object: 'list', data: [], opt_in: true });
+    const exported = await call('/memory/export', { key: own.secret });
+    expect(exported.body).toMatchObject({ object: 'memory.export', opt_in: true, facts: [] });
+    const missing = await call('/memory/facts/00000000-0000-4000-8000-000000000000', {
+      method: 'DELETE',
+      key: own.secret,
+    });
+    expect(missing.status).toBe(404);
+    expect(
+      (await call('/memory/settings', { method: 'PUT', body: { opt_in: 'yes' }, key: own.secret })).status,
+    ).toBe(400);
+  });
+
+  it("answers 404 for a tool call that is not the caller's or does not exist", async () => {
+    const { id } = await conversationWithTurn();
+    const res = await call(`/conversations/${id}/tool_calls/call_missing/approve`, {
+      method: 'POST',
+      body: {},
+    });
+    expect(res.status).toBe(404);
+    const intruder = await stack.tenant();
+    const other = await call(`/conversations/${id}/tool_calls/call_missing/reject`, {
+      method: 'POST',
+      body: { reason: 'no' },
+      key: intruder.secret,
+    });
+    expect(other.status).toBe(404);
+  });
+});
