@@ -21,8 +21,8 @@ export function run(command, args, options = {}) {
   return Date.now() - started;
 }
 
-export function capture(command, args) {
-  const result = spawnSync(command, args, { cwd: root, encoding: 'utf8' });
+export function capture(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', ...options });
   return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }
 
@@ -33,7 +33,10 @@ function mtime(path) {
 /** `npm install` only when node_modules is missing or older than the lockfile. */
 export function ensureDependencies() {
   const installed = join(root, 'node_modules', '.package-lock.json');
-  if (mtime(installed) >= mtime(join(root, 'package-lock.json')) && mtime(installed) >= mtime(join(root, 'package.json'))) {
+  if (
+    mtime(installed) >= mtime(join(root, 'package-lock.json')) &&
+    mtime(installed) >= mtime(join(root, 'package.json'))
+  ) {
     return;
   }
   step('Installing npm dependencies');

@@ -1,5 +1,5 @@
 // The platform's services as `npm start` runs them locally: one tsx process each, on loopback, started in
-// dependency order and health-checked through grpc.health.v1 before the next one starts.
+// dependency order and health-checked (grpc.health.v1, or the BFF's GET /healthz) before the next one starts.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,6 +43,19 @@ export function serviceDefinitions(infra) {
         TOOL_RUNNER_ADDRESS: '127.0.0.1:50054',
       },
     },
+    {
+      name: 'bff',
+      port: 8080,
+      http: true,
+      env: {
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: '8080',
+        ORCHESTRATOR_ADDRESS: '127.0.0.1:50051',
+        MODEL_GATEWAY_ADDRESS: '127.0.0.1:50055',
+        CONTEXT_SERVICE_ADDRESS: '127.0.0.1:50052',
+        TOOL_RUNNER_ADDRESS: '127.0.0.1:50054',
+      },
+    },
   ].filter((service) => existsSync(join(root, 'apps', service.name, 'src', 'main.ts')));
 }
 
@@ -70,6 +83,21 @@ function waitForHealth(address, timeoutMs) {
   });
 }
 
+/** Resolves once GET url answers 2xx (the BFF's /healthz checks PostgreSQL and Redis). */
+async function waitForHttp(url, timeoutMs) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) throw new Error(`${url} did not answer 2xx within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 /** Starts every service; resolves with the child processes once all report SERVING. */
 export async function startServices(infra) {
   const children = [];
@@ -81,6 +109,8 @@ export async function startServices(infra) {
         cwd: root,
         stdio: ['ignore', 'inherit', 'inherit'],
         env: {
+          // Quiet by default so the banner stays readable; `LOG_LEVEL=info npm start` for more.
+          LOG_LEVEL: 'warn',
           ...process.env,
           ...infra,
           GRPC_HOST: '127.0.0.1',
@@ -95,7 +125,10 @@ export async function startServices(infra) {
         reject(new Error(`${service.name} exited with code ${code} during start-up`)),
       ),
     );
-    await Promise.race([waitForHealth(`127.0.0.1:${service.port}`, 180_000), exited]);
+    const ready = service.http
+      ? waitForHttp(`http://127.0.0.1:${service.port}/healthz`, 180_000)
+      : waitForHealth(`127.0.0.1:${service.port}`, 180_000);
+    await Promise.race([ready, exited]);
     console.log(`✔ ${service.name} serving on 127.0.0.1:${service.port}`);
   }
   return children;

@@ -1,6 +1,9 @@
 // `npm start`: installs what is missing, starts the local infrastructure, applies database migrations,
 // then runs every service of the platform in the foreground until Ctrl-C.
-import { capture, ensureDependencies, generateCode, run, startInfrastructure, step } from './lib.mjs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { capture, ensureDependencies, generateCode, root, run, startInfrastructure, step } from './lib.mjs';
 import { startServices } from './services.mjs';
 
 ensureDependencies();
@@ -28,15 +31,35 @@ try {
 
 const status = capture('bash', ['deploy/local/infra.sh', 'status']);
 console.log(`\n${status.stdout.trim()}`);
+const bff = services.find((s) => s.name === 'bff');
+const baseUrl = bff ? `http://127.0.0.1:${bff.port}/v1` : undefined;
+const key = baseUrl ? await demoKey(baseUrl, env) : undefined;
 console.log(`
-Hearth is running. Services (gRPC, loopback):
-${services.map((s) => `  ${s.name.padEnd(18)} 127.0.0.1:${s.port}`).join('\n')}
+Hearth is running. Services (loopback):
+${services.map((s) => `  ${s.name.padEnd(18)} ${s.http ? 'http://' : ''}127.0.0.1:${s.port}`).join('\n')}
 Infrastructure:
   DATABASE_URL=${env.DATABASE_URL}
   REDIS_URL=${env.REDIS_URL}
   KAFKA_BROKERS=${env.KAFKA_BROKERS}
   HEARTH_MODEL_PATH=${env.HEARTH_MODEL_PATH}
 Ctrl-C stops the services; \`npm run infra -- down\` stops the infrastructure.`);
+if (baseUrl && key) {
+  console.log(`
+OpenAI-compatible API: ${baseUrl}
+Demo API key (tenant "demo", kept in .local/demo-key): ${key}
+
+  curl ${baseUrl}/chat/completions \\
+    -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\
+    -d '{"model":"fast","messages":[{"role":"user","content":"Say hello"}],"stream":true}'
+
+  // npm install openai
+  import OpenAI from 'openai';
+  const client = new OpenAI({ baseURL: '${baseUrl}', apiKey: '${key}' });
+  const reply = await client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'Say hello' }] });
+  console.log(reply.choices[0].message.content);
+
+More keys: npm run admin -- keys create --tenant demo --user alice`);
+}
 for (const { name, child } of services) {
   child.on('exit', (code, signal) => {
     if (signal !== 'SIGTERM' && code !== 0) {
@@ -44,4 +67,34 @@ for (const { name, child } of services) {
       stop(1);
     }
   });
+}
+
+/**
+ * A working API key for the banner: the one kept in .local/demo-key while the BFF still accepts it,
+ * else a fresh one for the "demo" tenant (created on first use) through the admin CLI.
+ */
+async function demoKey(baseUrl, infra) {
+  const file = join(root, '.local', 'demo-key');
+  if (existsSync(file)) {
+    const kept = readFileSync(file, 'utf8').trim();
+    const probe = await fetch(`${baseUrl}/models`, { headers: { authorization: `Bearer ${kept}` } }).catch(
+      () => undefined,
+    );
+    if (probe?.ok) return kept;
+  }
+  const admin = (...args) =>
+    capture('npm', ['run', '--silent', 'admin', '--', ...args, '--json'], {
+      env: { ...process.env, ...infra },
+    });
+  const tenants = admin('keys', 'list', '--tenant', 'demo');
+  if (tenants.status !== 0) admin('tenants', 'create', 'Demo', '--slug', 'demo');
+  const created = admin('keys', 'create', '--tenant', 'demo', '--user', 'demo', '--name', 'npm-start');
+  if (created.status !== 0) {
+    console.error(`✖ could not create a demo key: ${created.stderr.trim()}`);
+    return undefined;
+  }
+  const { secret } = JSON.parse(created.stdout.trim().split('\n').pop());
+  mkdirSync(join(root, '.local'), { recursive: true });
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
 }
