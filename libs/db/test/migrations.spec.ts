@@ -54,7 +54,7 @@ describe(migrateDeploy.name, () => {
         'audit_log_event_id_key',
         'tool_calls_idempotency_key_key',
         'api_keys_key_hash_key',
-        'files_tenant_id_sha256_key',
+        'files_tenant_id_owner_id_sha256_key',
         'processed_events_pkey',
       ]),
     );
