@@ -174,8 +174,15 @@ describe('OrchestratorService turn reliability', () => {
       }),
     );
     const outcomes = calls.map((call) => collect(call));
-    await new Promise<void>((resolve) =>
-      calls[0]?.on('data', (event: orchestratorV1.RunTurnResponse) => event.content && resolve()),
+    // Both turns stream text before the kill (on a loaded machine the second may start late: a turn
+    // without text yet would rightly fail with partial=false).
+    await Promise.all(
+      calls.map(
+        (call) =>
+          new Promise<void>((resolve) =>
+            call.on('data', (event: orchestratorV1.RunTurnResponse) => event.content && resolve()),
+          ),
+      ),
     );
     await stack.worker.kill();
     const results = await Promise.all(outcomes);

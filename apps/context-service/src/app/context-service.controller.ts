@@ -1,5 +1,5 @@
 // The gRPC edge of the context service: implements the generated ContextService controller, one line
-// per method calling the runtime's services.
+// per method calling the runtime's services (AppendMessages also warms the token counts of what it added).
 import { contextV1 } from '@hearth/contracts';
 
 import { Controller, Inject } from '@nestjs/common';
@@ -20,7 +20,9 @@ export class ContextServiceController implements contextV1.ContextServiceControl
   async appendMessages(request: contextV1.AppendMessagesRequest): Promise<contextV1.AppendMessagesResponse> {
     const caller = requireCaller(request.caller);
     const conversationId = requireConversationId(request.conversationId);
-    return { hotWindowSize: await this.runtime.window.append(caller, conversationId, request.messages) };
+    const hotWindowSize = await this.runtime.window.append(caller, conversationId, request.messages);
+    this.runtime.assembly.warmAppended(caller, conversationId, request.messages);
+    return { hotWindowSize };
   }
 
   async evictConversation(

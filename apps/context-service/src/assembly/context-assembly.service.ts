@@ -7,6 +7,8 @@
 import { commonV1, type contextV1 } from '@hearth/contracts';
 import type { Logger } from '@hearth/telemetry';
 
+import { LRUCache } from 'lru-cache';
+
 import {
   effectiveBudget,
   fitInOrder,
@@ -65,7 +67,24 @@ interface Counted extends ContextItem {
 }
 
 export class ContextAssemblyService {
+  /**
+   * The model each conversation was last assembled for, so messages AppendMessages adds can be
+   * counted for it in the background: the next turn then finds the previous answer's count cached.
+   */
+  private readonly recentModels = new LRUCache<string, ResolvedModel>({ max: 10_000 });
+
   constructor(private readonly deps: ContextAssemblyDeps) {}
+
+  /** After AppendMessages: counts the new messages for the conversation's model, off the caller's path. */
+  warmAppended(caller: commonV1.Caller, conversationId: string, messages: readonly contextV1.StoredMessage[]): void {
+    const model = this.recentModels.get(conversationId);
+    if (!model) return;
+    this.deps.tokens.warm(
+      caller,
+      model,
+      messages.flatMap((stored) => (stored.message ? [stored.message] : [])),
+    );
+  }
 
   async assemble(request: contextV1.AssembleContextRequest): Promise<contextV1.AssembleContextResponse> {
     const caller = requireCaller(request.caller);
@@ -78,11 +97,16 @@ export class ContextAssemblyService {
       throw invalidArgument('new_messages is required for a turn without a conversation');
     }
 
+    // This turn's messages are counted (a Tokenize round trip for the new ones) while the hot window
+    // and the memory facts are read; the count of everything below then finds them cached.
+    const resolving = this.deps.tokens.resolveModel(caller, request.model);
     const [model, windowRead, facts] = await Promise.all([
-      this.deps.tokens.resolveModel(caller, request.model),
+      resolving,
       conversationId ? this.deps.window.read(caller, conversationId) : Promise.resolve(undefined),
       request.excludeMemory ? Promise.resolve([]) : this.deps.memory.factsForContext(caller),
+      resolving.then((resolved) => this.deps.tokens.countMessages(caller, resolved, request.newMessages)),
     ]);
+    if (conversationId) this.recentModels.set(conversationId, model);
     const budget = effectiveBudget({
       requested: request.tokenBudget,
       contextLength: model.contextLength,

@@ -181,6 +181,10 @@ export class RetrievalService {
       page: row.pageStart ?? 0,
       startOffset: row.charStart,
       endOffset: row.charEnd,
+      position: row.position,
+      // Filled from the checked text below: an excerpt never shows a cut-out injection.
+      excerpt: '',
+      fileName: row.file.name,
     }));
     const checked = await checkUntrusted(
       this.options.safety,
@@ -196,17 +200,18 @@ export class RetrievalService {
         return;
       }
       if (safe.decision === commonV1.SafetyDecision.SAFETY_DECISION_REDACTED) report.neutralisedChunks += 1;
+      const excerpt = excerptOf(safe.text);
       chunks.push({
         chunkId: row.id,
         fileId: row.fileId,
         text: safe.text,
         score: similarity.get(hit.id) ?? 0,
-        citation: citations[i] as commonV1.Citation,
+        citation: { ...(citations[i] as commonV1.Citation), excerpt },
         tokenCount: row.tokenCount,
         position: row.position,
         safetyDecision: safe.decision,
         safetyRuleIds: safe.ruleIds,
-        excerpt: excerptOf(safe.text),
+        excerpt,
       });
     });
     return { chunks, report };

@@ -40,6 +40,7 @@ export function toWireTrace(row: TurnTrace): orchestratorV1.TurnTrace {
   const prompts = asArray<commonV1.ContextMessage[]>(row.promptInput);
   const rounds = asArray<StoredRound>(row.toolRounds);
   const params = (row.params ?? {}) as { requestedModel?: string };
+  const citations = citationsOf(row);
   return {
     turnId: row.id,
     conversationId: row.conversationId ?? '',
@@ -81,5 +82,19 @@ export function toWireTrace(row: TurnTrace): orchestratorV1.TurnTrace {
     error: errorOf(row.error),
     startedAt: row.createdAt,
     finishedAt: row.finishedAt,
+    citations,
+  };
+}
+
+/** The stored citation list of a grounded turn (params.citations), or null. */
+export function citationsOf(row: TurnTrace): orchestratorV1.TurnCitations | null {
+  const stored = (row.params as { citations?: Partial<orchestratorV1.TurnCitations> | null } | null)?.citations;
+  if (!stored || typeof stored !== 'object') return null;
+  return {
+    status: stored.status ?? orchestratorV1.GroundingStatus.GROUNDING_STATUS_UNSPECIFIED,
+    citations: asArray<orchestratorV1.SourceCitation>(stored.citations),
+    droppedMarkers: asArray<number>(stored.droppedMarkers),
+    retrievedChunks: stored.retrievedChunks ?? 0,
+    unavailableFiles: asArray<orchestratorV1.UnavailableFile>(stored.unavailableFiles),
   };
 }

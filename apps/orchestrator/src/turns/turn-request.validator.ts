@@ -12,6 +12,8 @@ const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 /** The request id gets a `:r<round>` suffix per model call; the gateway accepts up to 200. */
 const MAX_REQUEST_ID = 180;
 const MAX_MESSAGES = 1_000;
+const MAX_RETRIEVAL_FILES = 20;
+const MAX_RETRIEVAL_TOP_K = 20;
 
 export interface TurnCaller {
   tenantId: string;
@@ -87,6 +89,16 @@ export function validateTurnRequest(request: orchestratorV1.RunTurnRequest): Val
     !serverNames.has(choice.name)
   )
     throw invalidArgument('tool_choice names a tool that is not in tools or server_tool_names');
+  const retrieval = request.retrieval;
+  if (retrieval?.enabled) {
+    if (retrieval.fileIds.length > MAX_RETRIEVAL_FILES)
+      throw invalidArgument(`retrieval.file_ids holds at most ${MAX_RETRIEVAL_FILES} files`);
+    retrieval.fileIds.forEach((id, index) => {
+      if (!uuid.safeParse(id).success) throw invalidArgument(`retrieval.file_ids[${index}] must be a UUID`);
+    });
+    if (retrieval.topK > MAX_RETRIEVAL_TOP_K)
+      throw invalidArgument(`retrieval.top_k must be within 0..${MAX_RETRIEVAL_TOP_K}`);
+  }
   const sampling = request.sampling;
   if (sampling?.temperature != null && (sampling.temperature < 0 || sampling.temperature > 2))
     throw invalidArgument('sampling.temperature must be within 0..2');

@@ -18,6 +18,15 @@ import type { SafetyAdapter } from '../clients/safety.adapter';
 import type { ToolRunnerAdapter } from '../clients/tool-runner.adapter';
 import { assistantJson, assistantMessage, textMessage, textOf, withText } from './message.mapper';
 import { ModelCall, type ModelCallResult } from './model-call';
+import {
+  citationsFor,
+  DEFAULT_TOP_K,
+  groundingInstruction,
+  MARKER_TOKEN_SLACK,
+  numberSources,
+  ungroundedAnswer,
+  type NumberedSource,
+} from './grounding';
 import { correctiveInstruction } from './structured-output.validator';
 import type { ValidatedTurn } from './turn-request.validator';
 import { timingsMs, TurnTraceRecorder } from './turn-trace.recorder';
@@ -101,6 +110,10 @@ export class TurnRun {
   private readonly deadline: number;
   private servedModel?: commonV1.ServedBy;
   private modelCalls = 0;
+  /** Retrieved chunks the model was given, by marker (grounded turns only). */
+  private sources: NumberedSource[] = [];
+  /** Set for turns with retrieval: sent as the `citations` event and stored in the trace. */
+  private citations?: orchestratorV1.TurnCitations;
   private auditRules: {
     stage: 'input' | 'output';
     decision: string;
@@ -137,6 +150,19 @@ export class TurnRun {
     try {
       outcome = await this.loop();
     } catch (error) {
+      const missingFile = fileNotFound(error);
+      if (missingFile && this.turn.request.retrieval?.enabled) {
+        // A file id the caller may not read (another tenant's, deleted, never existed) is NOT_FOUND.
+        outcome = {
+          finishReason: FinishReason.FINISH_REASON_ERROR,
+          text: '',
+          toolCalls: [],
+          status: 'incomplete',
+          error: { code: status.NOT_FOUND, reason: 'FILE_NOT_FOUND', message: missingFile, partial: false, retryable: false },
+        };
+        await this.finish(outcome);
+        return;
+      }
       this.deps.logger.error({ err: error, turnId: this.begun.turnId }, 'turn failed');
       outcome = {
         finishReason: FinishReason.FINISH_REASON_ERROR,
@@ -155,12 +181,15 @@ export class TurnRun {
     if (this.cancelled && !outcome.error) {
       outcome = { ...outcome, finishReason: FinishReason.FINISH_REASON_CANCELLED, status: 'incomplete' };
     }
+    if (this.sources.length > 0 && !this.citations) this.citations = citationsFor(outcome.text, this.sources);
     await this.finish(outcome);
   }
 
   private async loop(): Promise<Outcome> {
     const request = this.turn.request;
     const caller = request.caller as commonV1.Caller;
+    const retrieval = request.retrieval?.enabled ? request.retrieval : undefined;
+    const maxTokens = request.sampling?.maxTokens ?? 256;
     const assembled = await this.trace.time('context', async () => {
       // The previous turn's messages must be in the hot window before this one reads it.
       if (this.turn.conversationId) await this.deps.pendingAppends?.get(this.turn.conversationId);
@@ -168,18 +197,39 @@ export class TurnRun {
         {
           caller,
           conversationId: this.turn.conversationId ?? '',
-          newMessages: request.messages,
+          // The citing instruction travels as a system message of the turn, so it is counted in the budget.
+          newMessages: retrieval ? [groundingInstruction(), ...request.messages] : request.messages,
           model: request.model,
           tokenBudget: 0,
-          reservedCompletionTokens: request.sampling?.maxTokens ?? 256,
+          // Room for the "Source [n]:" labels added after the context service counted the chunks.
+          reservedCompletionTokens: maxTokens + (retrieval ? MARKER_TOKEN_SLACK * (retrieval.topK || DEFAULT_TOP_K) : 0),
           excludeMemory: false,
-          retrieval: null,
+          retrieval: retrieval
+            ? { query: retrieval.query, topK: retrieval.topK, fileIds: retrieval.fileIds }
+            : null,
           historyBeforeSeq: this.begun.inputMessages[0]?.seq ?? 0,
         },
         this.stepDeadline(),
       );
     });
     let prompt = assembled.messages;
+    if (retrieval) {
+      const numbered = numberSources(prompt);
+      prompt = numbered.prompt;
+      this.sources = numbered.sources;
+      // Not ready, failed or nothing found: a deterministic answer, no model call (see README).
+      const ungrounded = ungroundedAnswer(assembled.retrieval, this.sources);
+      if (ungrounded) {
+        this.citations = ungrounded.citations;
+        this.emit({ content: { text: ungrounded.text } });
+        return {
+          finishReason: FinishReason.FINISH_REASON_STOP,
+          text: ungrounded.text,
+          toolCalls: [],
+          status: 'complete',
+        };
+      }
+    }
 
     const input = await this.trace.time('safety_in', () => this.checkInput(prompt));
     if (input.blocked) return input.blocked;
@@ -714,6 +764,11 @@ export class TurnRun {
       tools: request.tools.map((tool) => tool.name),
       serverTools: request.serverToolNames,
       maxToolRounds: request.maxToolRounds || this.deps.limits.maxToolRounds,
+      retrieval: request.retrieval?.enabled
+        ? { fileIds: request.retrieval.fileIds, topK: request.retrieval.topK, query: request.retrieval.query }
+        : null,
+      // The citation list as sent, with the dropped markers (read back by trace.mapper.ts and replays).
+      citations: (this.citations ?? null) as unknown as Prisma.InputJsonObject | null,
     } as Prisma.InputJsonObject;
     // The finish statement carries the latency, so `finalize` is the time to build it and `total` ends
     // where the statement is sent (its own round trip is the only step a trace cannot hold).
@@ -773,6 +828,7 @@ export class TurnRun {
       this.emit({ error: outcome.error });
       return;
     }
+    if (this.citations) this.emit({ citations: this.citations });
     if (request.streamOptions?.includeUsage) this.emit({ usage: { ...this.trace.usage } });
     this.emit({
       finish: {
@@ -803,6 +859,12 @@ export class TurnRun {
       Date.now() + this.deps.limits.stepTimeoutMs,
     );
   }
+}
+
+/** The context service's NOT_FOUND for a requested file (its message), or undefined. */
+function fileNotFound(error: unknown): string | undefined {
+  const { code, details } = error as { code?: number; details?: string };
+  return code === status.NOT_FOUND && typeof details === 'string' && details.startsWith('file ') ? details : undefined;
 }
 
 function contextItem(

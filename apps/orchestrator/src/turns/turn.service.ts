@@ -187,6 +187,7 @@ export class TurnService {
       out.next({ error });
       return;
     }
+    if (wire.citations) out.next({ citations: wire.citations });
     if (request.streamOptions?.includeUsage) out.next({ usage: wire.usage });
     const duration = turn.finishedAt.getTime() - turn.createdAt.getTime();
     out.next({

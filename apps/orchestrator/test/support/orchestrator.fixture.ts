@@ -2,6 +2,8 @@
 // GGUF, the model gateway, the safety service and the context service as processes (through their
 // main.ts), a fresh migrated PostgreSQL database, the shared Redis and Kafka, and the orchestrator
 // itself in the test process (so specs can read its database). Calls go over gRPC with a raw client.
+// With `files`, the worker also serves embeddings (mean pooling) and the context service gets a blob
+// store, an embedded vector index and the safety service, so files ingest in its process.
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,12 +12,14 @@ import { join } from 'node:path';
 import { loadConfig, orchestratorConfigSchema } from '@hearth/config';
 import {
   commonV1,
+  contextV1,
   GRPC_LOADER_OPTIONS,
   orchestratorV1,
   PROTO_PACKAGES,
   protoFilesOf,
 } from '@hearth/contracts';
 import type { PrismaClient } from '@hearth/db';
+import { LocalBlobStore } from '@hearth/retrieval';
 import { createLogger } from '@hearth/telemetry';
 import {
   createTestDatabase,
@@ -31,6 +35,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { stringify } from 'yaml';
 
 import { createOrchestratorApp, type OrchestratorApp } from '../../src/app/orchestrator-app.factory';
+import { callUnary, createRawClient, type UnaryMethod } from '../../src/clients/grpc-client.factory';
 
 /** What the tiny model answers to anything (greedy decoding). */
 export const TINY_REPLY = 'Hello there friend';
@@ -46,6 +51,15 @@ export interface StackOptions {
   /** Starts a real tool runner on the stack's database with this allowlist policy (YAML document). */
   toolPolicy?: unknown;
   toolRunnerEnv?: Record<string, string>;
+  /** Files and retrieval: embeddings on the tiny model, a blob store and vector index for the context service. */
+  files?: boolean;
+}
+
+export interface FilesClient {
+  /** Puts the bytes in the blob store and calls IngestFile, as the BFF does. */
+  upload(caller: commonV1.Caller, name: string, content: string): Promise<contextV1.StoredFile>;
+  /** Polls GetFile until the file has `status` (60 s at most). */
+  waitFor(caller: commonV1.Caller, fileId: string, status: contextV1.FileStatus): Promise<contextV1.StoredFile>;
 }
 
 export interface Tenant {
@@ -73,6 +87,8 @@ export interface OrchestratorStack {
   safety: ServiceProcess;
   context: ServiceProcess;
   toolRunner?: ServiceProcess;
+  /** Set with `files`. */
+  files?: FilesClient;
   orchestrator: OrchestratorApp;
   client: grpc.Client;
   /** A tenant row (with the given id, e.g. one a tool policy names) and a user. */
@@ -162,7 +178,11 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
     const db = await createTestDatabase();
     cleanups.push(() => db.drop());
     const modelPath = join(dir, 'tiny.gguf');
-    await writeTinyGguf(modelPath, options.reply === null ? {} : { reply: options.reply ?? TINY_REPLY });
+    await writeTinyGguf(modelPath, {
+      ...(options.reply === null ? {} : { reply: options.reply ?? TINY_REPLY }),
+      // Mean pooling: an embedding is the mean of the tokens' states, so lexical overlap gives similarity.
+      ...(options.files ? { pooling: 'mean' as const } : {}),
+    });
     const sha256 = createHash('sha256')
       .update(await readFile(modelPath))
       .digest('hex');
@@ -206,6 +226,7 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
             sha256,
             contextLength: options.contextSize ?? 512,
             price: { inputUsdPerMillionTokens: 0.5, outputUsdPerMillionTokens: 1.5 },
+            ...(options.files ? { capabilities: ['chat', 'embeddings'] } : {}),
             workers: { endpoints: [worker.address] },
           },
         ],
@@ -223,11 +244,32 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
       () => gateway.stop(),
       () => safety.stop(),
     );
+    const filesEnv: Record<string, string> = options.files
+      ? {
+          BLOB_STORE_DIR: join(dir, 'blobs'),
+          VECTOR_STORE_DIR: join(dir, 'vectors'),
+          SAFETY_SERVICE_ADDRESS: safety.address,
+          EMBEDDING_MODEL: MODEL_ID,
+          CHUNK_MAX_TOKENS: '48',
+          CHUNK_OVERLAP_TOKENS: '0',
+          INGEST_POLL_MS: '200',
+          // The tiny model's context is 512 tokens: give retrieved chunks most of what is left.
+          CONTEXT_BUDGET_RETRIEVAL_PERCENT: '60',
+        }
+      : {};
     const context = await ServiceProcess.start({
       app: 'context-service',
-      env: { DATABASE_URL: db.url, MODEL_GATEWAY_ADDRESS: gateway.address, ...options.contextEnv },
+      env: {
+        DATABASE_URL: db.url,
+        MODEL_GATEWAY_ADDRESS: gateway.address,
+        VECTOR_STORE_DIR: join(dir, 'vectors'),
+        ...filesEnv,
+        ...options.contextEnv,
+      },
     });
     cleanups.push(() => context.stop());
+    const files = options.files ? filesClient(context.address, new LocalBlobStore(join(dir, 'blobs'))) : undefined;
+    if (files) cleanups.push(async () => files.close());
     let toolRunner: ServiceProcess | undefined;
     if (options.toolPolicy !== undefined) {
       const policyPath = join(dir, 'tool-policy.yaml');
@@ -280,6 +322,7 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
       safety,
       context,
       toolRunner,
+      files,
       orchestrator,
       client,
       stream: (request) => stream(request),
@@ -325,4 +368,36 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
     await cleanup();
     throw error;
   }
+}
+
+interface RawContextClient extends grpc.Client {
+  ingestFile: UnaryMethod<contextV1.IngestFileRequest, contextV1.IngestFileResponse>;
+  getFile: UnaryMethod<contextV1.GetFileRequest, contextV1.GetFileResponse>;
+}
+
+function filesClient(address: string, blobs: LocalBlobStore): FilesClient & { close(): void } {
+  const client = createRawClient<RawContextClient>(PROTO_PACKAGES.contextV1, contextV1.CONTEXT_SERVICE_NAME, address);
+  return {
+    upload: async (caller, name, content) => {
+      const blob = await blobs.put(caller.tenantId, new TextEncoder().encode(content));
+      const { file } = await callUnary(
+        client,
+        client.ingestFile,
+        { caller, storageKey: blob.key, name, purpose: 'assistants', declaredType: 'text/plain', tenantWide: false },
+        Date.now() + 10_000,
+      );
+      if (!file) throw new Error('IngestFile returned no file');
+      return file;
+    },
+    waitFor: async (caller, fileId, status) => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const { file } = await callUnary(client, client.getFile, { caller, fileId }, Date.now() + 10_000);
+        if (file?.status === status) return file;
+        if (Date.now() > deadline) throw new Error(`file ${fileId} is ${file?.status} (${file?.statusDetails}), not ${status}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    close: () => client.close(),
+  };
 }
