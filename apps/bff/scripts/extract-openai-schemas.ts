@@ -14,6 +14,9 @@ const ROOTS = [
   'Model',
   'CreateEmbeddingResponse',
   'ErrorResponse',
+  'OpenAIFile',
+  'ListFilesResponse',
+  'DeleteFileResponse',
 ];
 const FIXTURES = resolve(__dirname, '..', 'test', 'fixtures');
 

@@ -6,6 +6,7 @@ import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { ChatController } from '../chat/chat.controller';
 import { ConversationsController } from '../conversations/conversations.controller';
+import { FilesModule } from '../files/files.module';
 import { MemoryController } from '../memory/memory.controller';
 import { ModelsController } from '../models/models.controller';
 import {
@@ -33,6 +34,13 @@ export class BffModule {
   static forRuntime(runtime: BffRuntime): DynamicModule {
     return {
       module: BffModule,
+      imports: [
+        FilesModule.register({
+          files: runtime.files,
+          authenticator: runtime.authenticator,
+          limiter: runtime.limiter,
+        }),
+      ],
       controllers: [
         HealthController,
         ModelsController,

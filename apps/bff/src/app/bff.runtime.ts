@@ -1,6 +1,6 @@
 // Owns the BFF's outside connections, opened in dependency order and closed in reverse: PostgreSQL
 // (one round trip proves it), Redis (pinged), the gRPC upstreams (lazy channels; calls carry
-// deadlines), and, when KAFKA_BROKERS is set, the outbox relay for the BFF's own audit events.
+// deadlines), the blob store uploads go to, and, when KAFKA_BROKERS is set, the outbox relay for the BFF's own audit events.
 // A failure at start-up rejects, so main.ts exits instead of serving half an API.
 import type { BffConfig } from '@hearth/config';
 import { contextV1, gatewayV1, orchestratorV1, PROTO_PACKAGES, toolsV1 } from '@hearth/contracts';
@@ -13,6 +13,8 @@ import { Redis } from 'ioredis';
 import { ApiKeyAuthenticator } from '../auth/api-key.authenticator';
 import { ChatService } from '../chat/chat.service';
 import { ConversationsService } from '../conversations/conversations.service';
+import { createBlobStore } from '../files/blob-store.factory';
+import { FilesService } from '../files/files.service';
 import { MemoryService } from '../memory/memory.service';
 import { ModelsService } from '../models/models.service';
 import { RateLimiterService } from '../ratelimit/rate-limiter.service';
@@ -38,6 +40,7 @@ export class BffRuntime {
   readonly chat: ChatService;
   readonly conversations: ConversationsService;
   readonly memory: MemoryService;
+  readonly files: FilesService;
   private relay?: OutboxRelay;
   private readonly stops: (() => Promise<void> | void)[] = [];
 
@@ -106,6 +109,11 @@ export class BffRuntime {
       logger,
     });
     this.memory = new MemoryService(this.context);
+    this.files = new FilesService({
+      context: this.context,
+      blobs: createBlobStore(config.files.blobStore),
+      maxUploadBytes: config.files.maxUploadBytes,
+    });
   }
 
   async start(): Promise<void> {

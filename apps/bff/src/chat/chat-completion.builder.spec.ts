@@ -1,6 +1,7 @@
 // RunTurn events → OpenAI chunks and completions: role chunk first, tool-call deltas with index (id,
-// type and name only on a call's first fragment), finish reasons, usage only when asked.
-import { commonV1, type orchestratorV1 } from '@hearth/contracts';
+// type and name only on a call's first fragment), finish reasons, usage only when asked; the
+// extensions: citations on the message or the finish chunk, tool progress as a choiceless chunk.
+import { commonV1, orchestratorV1 } from '@hearth/contracts';
 
 import { ChatCompletionBuilder } from './chat-completion.builder';
 
@@ -82,5 +83,98 @@ describe(ChatCompletionBuilder.name, () => {
     expect(sut.toolCall({ index: 1, id: 'call_2', name: 'g', argumentsFragment: '{}' })).toBeUndefined();
     sut.finish(commonV1.FinishReason.FINISH_REASON_STOP);
     expect(sut.completion().choices[0]?.message.content).toBe('');
+  });
+
+  describe('extensions', () => {
+    const citations: orchestratorV1.TurnCitations = {
+      status: orchestratorV1.GroundingStatus.GROUNDING_STATUS_GROUNDED,
+      citations: [
+        {
+          marker: 1,
+          chunkId: 'c1',
+          fileId: 'f1',
+          fileName: 'guide.md',
+          page: 0,
+          position: 2,
+          excerpt: 'Brass lanterns…',
+          startOffset: 10,
+          endOffset: 90,
+        },
+      ],
+      droppedMarkers: [7],
+      retrievedChunks: 3,
+      unavailableFiles: [],
+    };
+    const expected = {
+      citations: [
+        {
+          marker: 1,
+          file_id: 'f1',
+          filename: 'guide.md',
+          chunk_id: 'c1',
+          page: null,
+          position: 2,
+          excerpt: 'Brass lanterns…',
+          start_offset: 10,
+          end_offset: 90,
+        },
+      ],
+      grounding: { status: 'grounded', retrieved_chunks: 3, dropped_markers: [7], unavailable_files: [] },
+    };
+
+    it('puts the citations on the message and on the finish chunk only', () => {
+      const sut = new ChatCompletionBuilder({
+        includeUsage: true,
+        singleToolCall: false,
+        requestedModel: 'tiny',
+      });
+      sut.start(started);
+      expect(sut.content('See [1]')).not.toHaveProperty('citations');
+      sut.citations(citations);
+      const [finish, usage] = sut.finish(commonV1.FinishReason.FINISH_REASON_STOP);
+      expect(finish).toMatchObject(expected);
+      expect(usage).not.toHaveProperty('citations');
+      expect(sut.completion().choices[0]?.message).toMatchObject({ content: 'See [1]', ...expected });
+    });
+
+    it('leaves OpenAI’s shapes untouched without retrieval', () => {
+      const sut = new ChatCompletionBuilder({
+        includeUsage: false,
+        singleToolCall: false,
+        requestedModel: 'tiny',
+      });
+      sut.start(started);
+      expect(sut.finish(commonV1.FinishReason.FINISH_REASON_STOP)[0]).not.toHaveProperty('citations');
+      expect(sut.completion().choices[0]?.message).not.toHaveProperty('grounding');
+    });
+
+    it('sends a server tool’s progress as a chunk without choices', () => {
+      const sut = new ChatCompletionBuilder({
+        includeUsage: false,
+        singleToolCall: false,
+        requestedModel: 'tiny',
+      });
+      sut.start(started);
+      const chunk = sut.toolProgress({
+        toolCallId: 'call_9',
+        toolName: 'calculator',
+        stage: orchestratorV1.ToolProgressStage.TOOL_PROGRESS_STAGE_PENDING_CONFIRMATION,
+        round: 1,
+        message: 'calculator waits for your approval',
+        elapsed: { seconds: 1, nanos: 500_000_000 },
+      });
+      expect(chunk).toMatchObject({
+        object: 'chat.completion.chunk',
+        choices: [],
+        hearth_tool_progress: {
+          tool_call_id: 'call_9',
+          name: 'calculator',
+          stage: 'pending_confirmation',
+          round: 1,
+          message: 'calculator waits for your approval',
+          elapsed_ms: 1500,
+        },
+      });
+    });
   });
 });

@@ -1,7 +1,10 @@
 // Owns OpenAI's output shapes of a chat turn: it folds the orchestrator's RunTurn events into
 // `chat.completion.chunk` objects (role chunk, content deltas, tool-call deltas with index, finish
-// chunk, optional usage chunk) or, for non-streaming requests, one `chat.completion` object.
-import { commonV1, type orchestratorV1 } from '@hearth/contracts';
+// chunk, optional usage chunk) or, for non-streaming requests, one `chat.completion` object. The
+// extensions ride on OpenAI's shapes as extra properties (which OpenAI's schemas and SDKs tolerate):
+// `citations`/`grounding` on the message (non-streaming) or on the finish chunk (streaming), and
+// server tool progress as chunks with `choices: []` and `hearth_tool_progress`.
+import { commonV1, orchestratorV1 } from '@hearth/contracts';
 
 import { toUnixSeconds } from '../http/timestamps';
 
@@ -34,6 +37,40 @@ export interface ChunkChoice {
   finish_reason: FinishReason | null;
 }
 
+/** Extension: one source of a grounded answer, cited in the text as `[marker]`. */
+export interface Citation {
+  marker: number;
+  file_id: string;
+  filename: string;
+  chunk_id: string;
+  /** 1-based page, null when the file has no pages. */
+  page: number | null;
+  /** 0-based position of the chunk within its file. */
+  position: number;
+  excerpt: string;
+  start_offset: number;
+  end_offset: number;
+}
+
+/** Extension: how a request with retrieval was grounded. */
+export interface Grounding {
+  status: 'grounded' | 'files_not_ready' | 'files_failed' | 'no_sources';
+  retrieved_chunks: number;
+  /** Markers the answer wrote that named no retrieved chunk (left out of citations). */
+  dropped_markers: number[];
+  unavailable_files: { file_id: string; status: 'processing' | 'failed'; reason: string | null }[];
+}
+
+/** Extension: progress of a tool the server runs inside the turn. */
+export interface ToolProgressEvent {
+  tool_call_id: string;
+  name: string;
+  stage: 'started' | 'pending_confirmation' | 'succeeded' | 'failed' | 'rejected';
+  round: number;
+  message: string;
+  elapsed_ms: number;
+}
+
 export interface ChatCompletionChunk {
   id: string;
   object: 'chat.completion.chunk';
@@ -42,6 +79,11 @@ export interface ChatCompletionChunk {
   system_fingerprint: string;
   choices: ChunkChoice[];
   usage?: CompletionUsage | null;
+  /** Extension (finish chunk of a request with retrieval). */
+  citations?: Citation[];
+  grounding?: Grounding;
+  /** Extension (a chunk of its own, `choices: []`). */
+  hearth_tool_progress?: ToolProgressEvent;
 }
 
 export interface ChatCompletion {
@@ -58,6 +100,10 @@ export interface ChatCompletion {
       refusal: null;
       tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
       annotations: [];
+      /** Extension: the sources cited (only with retrieval). */
+      citations?: Citation[];
+      /** Extension: how the answer was grounded (only with retrieval). */
+      grounding?: Grounding;
     };
     logprobs: null;
     finish_reason: FinishReason;
@@ -77,6 +123,62 @@ const FINISH: Partial<Record<commonV1.FinishReason, FinishReason>> = {
   // A cancelled turn that still finished (e.g. CancelTurn from another tab) ends like a stop.
   [commonV1.FinishReason.FINISH_REASON_CANCELLED]: 'stop',
 };
+
+const GROUNDING: Record<number, Grounding['status']> = {
+  [orchestratorV1.GroundingStatus.GROUNDING_STATUS_GROUNDED]: 'grounded',
+  [orchestratorV1.GroundingStatus.GROUNDING_STATUS_FILES_NOT_READY]: 'files_not_ready',
+  [orchestratorV1.GroundingStatus.GROUNDING_STATUS_FILES_FAILED]: 'files_failed',
+  [orchestratorV1.GroundingStatus.GROUNDING_STATUS_NO_SOURCES]: 'no_sources',
+};
+
+const TOOL_STAGE: Record<number, ToolProgressEvent['stage']> = {
+  [orchestratorV1.ToolProgressStage.TOOL_PROGRESS_STAGE_STARTED]: 'started',
+  [orchestratorV1.ToolProgressStage.TOOL_PROGRESS_STAGE_PENDING_CONFIRMATION]: 'pending_confirmation',
+  [orchestratorV1.ToolProgressStage.TOOL_PROGRESS_STAGE_SUCCEEDED]: 'succeeded',
+  [orchestratorV1.ToolProgressStage.TOOL_PROGRESS_STAGE_FAILED]: 'failed',
+  [orchestratorV1.ToolProgressStage.TOOL_PROGRESS_STAGE_REJECTED]: 'rejected',
+};
+
+export function toCitations(event: orchestratorV1.TurnCitations): {
+  citations: Citation[];
+  grounding: Grounding;
+} {
+  return {
+    citations: event.citations.map((c) => ({
+      marker: c.marker,
+      file_id: c.fileId,
+      filename: c.fileName,
+      chunk_id: c.chunkId,
+      page: c.page || null,
+      position: c.position,
+      excerpt: c.excerpt,
+      start_offset: c.startOffset,
+      end_offset: c.endOffset,
+    })),
+    grounding: {
+      status: GROUNDING[event.status] ?? 'grounded',
+      retrieved_chunks: event.retrievedChunks,
+      dropped_markers: [...event.droppedMarkers],
+      unavailable_files: event.unavailableFiles.map((f) => ({
+        file_id: f.fileId,
+        status: f.failed ? ('failed' as const) : ('processing' as const),
+        reason: f.reason || null,
+      })),
+    },
+  };
+}
+
+export function toToolProgress(progress: orchestratorV1.ToolProgress): ToolProgressEvent {
+  const elapsed = progress.elapsed;
+  return {
+    tool_call_id: progress.toolCallId,
+    name: progress.toolName,
+    stage: TOOL_STAGE[progress.stage] ?? 'started',
+    round: progress.round,
+    message: progress.message,
+    elapsed_ms: elapsed ? Number(elapsed.seconds) * 1000 + Math.round(elapsed.nanos / 1e6) : 0,
+  };
+}
 
 export function toUsage(usage: commonV1.Usage | null | undefined): CompletionUsage {
   const prompt = usage?.promptTokens ?? 0;
@@ -111,6 +213,7 @@ export class ChatCompletionBuilder {
   started?: orchestratorV1.TurnStarted;
   usage?: commonV1.Usage;
   finishReason?: FinishReason;
+  grounded?: { citations: Citation[]; grounding: Grounding };
   private text = '';
   private readonly calls = new Map<number, { id: string; name: string; arguments: string }>();
 
@@ -151,10 +254,26 @@ export class ChatCompletionBuilder {
     return this.chunk({ tool_calls: [piece] }, null);
   }
 
-  /** The finish chunk, then the usage chunk when the client asked for it. */
+  /** The `citations` event (sent once, before the finish). */
+  citations(event: orchestratorV1.TurnCitations): void {
+    this.grounded = toCitations(event);
+  }
+
+  /** A server tool's progress, as an extension chunk without choices. */
+  toolProgress(progress: orchestratorV1.ToolProgress): ChatCompletionChunk {
+    const chunk: ChatCompletionChunk = {
+      ...this.base(),
+      choices: [],
+      hearth_tool_progress: toToolProgress(progress),
+    };
+    if (this.options.includeUsage) chunk.usage = null;
+    return chunk;
+  }
+
+  /** The finish chunk (carrying the citations), then the usage chunk when the client asked for it. */
   finish(reason: commonV1.FinishReason): ChatCompletionChunk[] {
     this.finishReason = FINISH[reason] ?? (this.calls.size > 0 ? 'tool_calls' : 'stop');
-    const chunks = [this.chunk({}, this.finishReason)];
+    const chunks = [{ ...this.chunk({}, this.finishReason), ...this.grounded }];
     if (this.options.includeUsage) {
       chunks.push({ ...this.base(), choices: [], usage: toUsage(this.usage) });
     }
@@ -184,6 +303,7 @@ export class ChatCompletionBuilder {
             refusal: null,
             ...(toolCalls.length > 0 && { tool_calls: toolCalls }),
             annotations: [],
+            ...this.grounded,
           },
           logprobs: null,
           finish_reason: this.finishReason ?? 'stop',

@@ -137,4 +137,46 @@ describe(toRunTurnRequest.name, () => {
     expect(chatCompletionRequestSchema.safeParse({ ...base, functions: [] }).success).toBe(false);
     expect(chatCompletionRequestSchema.safeParse({ ...base, logprobs: true }).success).toBe(false);
   });
+
+  it('maps the retrieval extension (file_ids shorthand or retrieval object) and leaves it unset otherwise', () => {
+    expect(sut(base).retrieval).toBeNull();
+    expect(sut({ ...base, file_ids: ['f1', 'f2'] }).retrieval).toEqual({
+      enabled: true,
+      fileIds: ['f1', 'f2'],
+      topK: 0,
+      query: '',
+    });
+    expect(sut({ ...base, retrieval: { top_k: 4, query: 'lanterns' } }).retrieval).toEqual({
+      enabled: true,
+      fileIds: [],
+      topK: 4,
+      query: 'lanterns',
+    });
+    expect(paramOf({ ...base, file_ids: ['f1'], retrieval: { file_ids: ['f1'] } })).toBe('file_ids');
+    expect(chatCompletionRequestSchema.safeParse({ ...base, retrieval: { top_k: 21 } }).success).toBe(false);
+    expect(chatCompletionRequestSchema.safeParse({ ...base, file_ids: [] }).success).toBe(false);
+  });
+
+  it('maps server tools and their round limit; a forced choice may name a server tool', () => {
+    const request = sut({
+      ...base,
+      server_tools: ['calculator'],
+      tool_choice: { type: 'function', function: { name: 'calculator' } },
+      max_tool_rounds: 2,
+    });
+    expect(request.serverToolNames).toEqual(['calculator']);
+    expect(request.toolChoice).toEqual({
+      mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED,
+      name: 'calculator',
+    });
+    expect(request.maxToolRounds).toBe(2);
+    expect(
+      paramOf({
+        ...base,
+        tools: [{ type: 'function', function: { name: 'calculator' } }],
+        server_tools: ['calculator'],
+      }),
+    ).toBe('tools');
+    expect(chatCompletionRequestSchema.safeParse({ ...base, max_tool_rounds: 0 }).success).toBe(false);
+  });
 });

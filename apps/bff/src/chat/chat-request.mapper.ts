@@ -1,7 +1,8 @@
 // Owns the translation of an OpenAI chat completion request into the orchestrator's RunTurnRequest,
 // including the checks OpenAI makes beyond types (n must be 1 here, stream_options needs stream,
 // tool_choice must name an offered tool, json_schema needs a schema, a forced/required tool choice
-// needs tools). Every refusal is a 400 naming the parameter.
+// needs tools). Every refusal is a 400 naming the parameter. The extensions map to RunTurn's own
+// fields: `file_ids`/`retrieval` to its retrieval option, `server_tools` to its server tool names.
 import { commonV1, type orchestratorV1 } from '@hearth/contracts';
 
 import { ApiError } from '../errors/api.error';
@@ -56,13 +57,24 @@ export function toRunTurnRequest(
       parametersJsonSchema: t.function.parameters ? JSON.stringify(t.function.parameters) : '',
       strict: t.function.strict ?? false,
     })),
-    serverToolNames: [],
+    serverToolNames: body.server_tools ?? [],
     toolChoice: toToolChoice(body),
     responseFormat: toResponseFormat(body),
     // Always asked for: the non-streaming body needs it and the rate limiter settles on it; the SSE
     // writer only forwards it when the client asked.
     streamOptions: { includeUsage: true },
-    maxToolRounds: 0,
+    maxToolRounds: body.max_tool_rounds ?? 0,
+    retrieval: toRetrieval(body),
+  };
+}
+
+function toRetrieval(body: ChatCompletionRequest): orchestratorV1.TurnRetrieval | null {
+  if (body.file_ids === undefined && body.retrieval === undefined) return null;
+  return {
+    enabled: true,
+    fileIds: body.file_ids ?? body.retrieval?.file_ids ?? [],
+    topK: body.retrieval?.top_k ?? 0,
+    query: body.retrieval?.query ?? '',
   };
 }
 
@@ -87,13 +99,17 @@ function checkSemantics(body: ChatCompletionRequest): void {
       'max_tokens',
     );
   }
-  const names = new Set((body.tools ?? []).map((t) => t.function.name));
-  if (names.size !== (body.tools ?? []).length) {
-    throw ApiError.badRequest('Tool names must be unique.', 'tools');
+  if (body.file_ids !== undefined && body.retrieval?.file_ids !== undefined) {
+    throw ApiError.badRequest('Set file_ids or retrieval.file_ids, not both.', 'file_ids');
+  }
+  const offered = [...(body.tools ?? []).map((t) => t.function.name), ...(body.server_tools ?? [])];
+  const names = new Set(offered);
+  if (names.size !== offered.length) {
+    throw ApiError.badRequest('Tool names must be unique across tools and server_tools.', 'tools');
   }
   const choice = body.tool_choice;
   if (choice !== undefined && choice !== 'none' && choice !== 'auto' && names.size === 0) {
-    throw ApiError.badRequest("tool_choice requires 'tools' to be set.", 'tool_choice');
+    throw ApiError.badRequest("tool_choice requires 'tools' or 'server_tools' to be set.", 'tool_choice');
   }
   if (typeof choice === 'object' && !names.has(choice.function.name)) {
     throw ApiError.badRequest(

@@ -1,5 +1,6 @@
 // The request body of POST /v1/chat/completions, field by field after OpenAI's API, strict (unknown
-// fields are a 400 naming them), plus the extension field `conversation_id`. Fields OpenAI accepts
+// fields are a 400 naming them), plus the extension fields `conversation_id`, `file_ids`/`retrieval`
+// (grounded answers from uploaded files) and `server_tools` (tools the server runs). Fields OpenAI accepts
 // that this server cannot honour are accepted only with their neutral value (e.g. logprobs=false).
 import { z } from 'zod';
 
@@ -81,6 +82,26 @@ const responseFormatSchema = z.discriminatedUnion('type', [
 
 const uuid = z.uuid();
 
+/** Most files one grounded request may name, and most chunks it may ask for (the orchestrator's bounds). */
+export const MAX_RETRIEVAL_FILES = 20;
+export const MAX_RETRIEVAL_TOP_K = 20;
+
+const retrievalFileIds = z.array(z.string().min(1).max(64)).min(1).max(MAX_RETRIEVAL_FILES);
+
+export const retrievalSchema = z.strictObject({
+  file_ids: retrievalFileIds
+    .optional()
+    .describe('Search only these files (ids from POST /v1/files); omitted searches every file you may read.'),
+  top_k: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_RETRIEVAL_TOP_K)
+    .optional()
+    .describe('Most chunks placed in the prompt.'),
+  query: z.string().min(1).max(4096).optional().describe('Search query; default: the last user message.'),
+});
+
 export const chatCompletionRequestSchema = z.strictObject({
   model: z.string().min(1),
   messages: z.array(chatMessageSchema).min(1),
@@ -104,5 +125,26 @@ export const chatCompletionRequestSchema = z.strictObject({
   metadata: z.record(z.string().max(64), z.string().max(512)).nullish(),
   store: z.boolean().nullish(),
   conversation_id: uuid.optional().describe('Extension: continue this stored conversation.'),
+  file_ids: retrievalFileIds
+    .optional()
+    .describe('Extension: answer from these uploaded files, citing them (shorthand of retrieval.file_ids).'),
+  retrieval: retrievalSchema
+    .optional()
+    .describe('Extension: answer from your uploaded files; the response carries `citations`.'),
+  server_tools: z
+    .array(functionName)
+    .min(1)
+    .max(32)
+    .optional()
+    .describe(
+      'Extension: tools the server runs (the tenant policy decides which, and which need confirmation).',
+    ),
+  max_tool_rounds: z
+    .number()
+    .int()
+    .min(1)
+    .max(32)
+    .optional()
+    .describe('Extension: most server tool rounds (capped by the server); then the model must answer.'),
 });
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;

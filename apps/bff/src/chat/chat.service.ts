@@ -96,6 +96,7 @@ export class ChatService {
         if (event.started) builder.start(event.started);
         else if (event.content) builder.content(event.content.text);
         else if (event.toolCall) builder.toolCall(event.toolCall);
+        else if (event.citations) builder.citations(event.citations);
         else if (event.usage) builder.usage = event.usage;
         else if (event.error) fail(apiErrorFromDetail(event.error));
         else if (event.finish) {
@@ -184,6 +185,11 @@ export class ChatService {
         } else if (event.toolCall) {
           const chunk = builder.toolCall(event.toolCall);
           if (chunk) send(chunk);
+        } else if (event.toolProgress) {
+          // A tool waiting for confirmation shows up here: the client approves it over REST.
+          send(builder.toolProgress(event.toolProgress));
+        } else if (event.citations) {
+          builder.citations(event.citations);
         } else if (event.usage) {
           builder.usage = event.usage;
         } else if (event.error) {

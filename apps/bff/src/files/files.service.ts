@@ -7,6 +7,7 @@ import { contextV1 } from '@hearth/contracts';
 import type { BlobStore } from '@hearth/retrieval';
 
 import { status } from '@grpc/grpc-js';
+import type { z } from 'zod';
 
 import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-caller';
 import { ApiError } from '../errors/api.error';
@@ -14,7 +15,7 @@ import { apiErrorFromGrpc } from '../errors/grpc-status.mapper';
 import { toUnixSeconds } from '../http/timestamps';
 import type { GrpcUpstream } from '../upstream/grpc-client.factory';
 import { isServiceError } from '../upstream/grpc-client.factory';
-import type { ListFilesQuery, UploadFields } from './files.schemas';
+import type { fileObjectSchema, ListFilesQuery, UploadFields } from './files.schemas';
 
 export interface UploadedFile {
   originalname: string;
@@ -23,22 +24,7 @@ export interface UploadedFile {
   buffer: Buffer;
 }
 
-export interface FileObject {
-  id: string;
-  object: 'file';
-  bytes: number;
-  created_at: number;
-  filename: string;
-  purpose: string;
-  status: 'uploaded' | 'processed' | 'error';
-  status_details: string | null;
-  /** Extension: uploaded → processing → ready | failed. */
-  processing_status: 'uploaded' | 'processing' | 'ready' | 'failed';
-  /** Extension: the type sniffed from the bytes (the declared one is never trusted). */
-  content_type: string;
-  /** Extension: everyone in the tenant may retrieve from it. */
-  tenant_wide: boolean;
-}
+export type FileObject = z.output<typeof fileObjectSchema>;
 
 export interface FilesServiceOptions {
   /** Context service upstream; undefined when it is not configured (503). */
@@ -70,7 +56,8 @@ export function toFileObject(file: contextV1.StoredFile): FileObject {
     filename: file.name,
     purpose: file.purpose,
     status: OPENAI_STATUS[processing],
-    status_details: file.statusDetails || null,
+    // OpenAI's schema types it as a string: present only when there is something to say.
+    ...(file.statusDetails ? { status_details: file.statusDetails } : {}),
     processing_status: processing,
     content_type: file.contentType,
     tenant_wide: file.tenantWide,
@@ -80,13 +67,22 @@ export function toFileObject(file: contextV1.StoredFile): FileObject {
 export class FilesService {
   constructor(private readonly options: FilesServiceOptions) {}
 
-  async upload(caller: AuthenticatedCaller, file: UploadedFile | undefined, fields: UploadFields): Promise<FileObject> {
-    if (!file) throw ApiError.badRequest("A multipart field named 'file' is required.", 'file', 'missing_file');
+  async upload(
+    caller: AuthenticatedCaller,
+    file: UploadedFile | undefined,
+    fields: UploadFields,
+  ): Promise<FileObject> {
+    if (!file)
+      throw ApiError.badRequest("A multipart field named 'file' is required.", 'file', 'missing_file');
     if (file.size === 0) throw ApiError.badRequest('The uploaded file is empty.', 'file', 'empty_file');
     if (file.size > this.options.maxUploadBytes) {
-      throw new ApiError(413, `File too large: the limit is ${this.options.maxUploadBytes} bytes.`, { code: 'file_too_large', param: 'file' });
+      throw new ApiError(413, `File too large: the limit is ${this.options.maxUploadBytes} bytes.`, {
+        code: 'file_too_large',
+        param: 'file',
+      });
     }
-    if (!caller.userId) throw ApiError.badRequest('Files belong to a user: this API key has no user.', null, 'user_required');
+    if (!caller.userId)
+      throw ApiError.badRequest('Files belong to a user: this API key has no user.', null, 'user_required');
     const context = this.upstream();
     const blob = await this.options.blobs.put(caller.tenantId, file.buffer);
     const response = await this.call(() =>
@@ -125,7 +121,11 @@ export class FilesService {
   async get(caller: AuthenticatedCaller, id: string): Promise<FileObject> {
     const context = this.upstream();
     const response = await this.call(
-      () => context.unary<contextV1.GetFileRequest, contextV1.GetFileResponse>('getFile', { caller: toGrpcCaller(caller), fileId: id }),
+      () =>
+        context.unary<contextV1.GetFileRequest, contextV1.GetFileResponse>('getFile', {
+          caller: toGrpcCaller(caller),
+          fileId: id,
+        }),
       id,
     );
     return toFileObject(response.file as contextV1.StoredFile);
@@ -134,7 +134,11 @@ export class FilesService {
   async delete(caller: AuthenticatedCaller, id: string) {
     const context = this.upstream();
     await this.call(
-      () => context.unary<contextV1.DeleteFileRequest, contextV1.DeleteFileResponse>('deleteFile', { caller: toGrpcCaller(caller), fileId: id }),
+      () =>
+        context.unary<contextV1.DeleteFileRequest, contextV1.DeleteFileResponse>('deleteFile', {
+          caller: toGrpcCaller(caller),
+          fileId: id,
+        }),
       id,
     );
     return { id, object: 'file' as const, deleted: true as const };
@@ -153,7 +157,10 @@ export class FilesService {
 
   private upstream(): GrpcUpstream {
     if (!this.options.context) {
-      throw new ApiError(503, 'Files are not available on this server.', { code: 'service_unavailable', headers: { 'retry-after': '60' } });
+      throw new ApiError(503, 'Files are not available on this server.', {
+        code: 'service_unavailable',
+        headers: { 'retry-after': '60' },
+      });
     }
     return this.options.context;
   }

@@ -14,6 +14,7 @@ import {
   renameConversationSchema,
   toolDecisionSchema,
 } from '../conversations/conversations.schemas';
+import { fileListSchema, fileObjectSchema, uploadFileRequestSchema } from '../files/files.schemas';
 import {
   embeddingRequestSchema,
   embeddingResponseSchema,
@@ -43,6 +44,9 @@ const SCHEMAS: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> = {
   MessageFeedbackRequest: { schema: feedbackSchema, io: 'input' },
   ToolCallDecisionRequest: { schema: toolDecisionSchema, io: 'input' },
   MemoryOptInRequest: { schema: memoryOptInSchema, io: 'input' },
+  CreateFileRequest: { schema: uploadFileRequestSchema, io: 'input' },
+  OpenAIFile: { schema: fileObjectSchema, io: 'output' },
+  ListFilesResponse: { schema: fileListSchema, io: 'output' },
   ErrorResponse: { schema: errorSchema, io: 'output' },
 };
 
@@ -86,7 +90,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       title: 'Hearth API',
       version: '1.0.0',
       description:
-        'OpenAI-compatible chat completions, models and embeddings, plus the conversations and memory extensions. ' +
+        'OpenAI-compatible chat completions, models, embeddings and files, plus the conversations and memory extensions. ' +
         "Every response of an authenticated route carries x-ratelimit-* headers; errors use OpenAI's envelope.",
     },
     servers: [{ url: '/' }],
@@ -106,7 +110,12 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             description:
               'A chat.completion object, or with stream=true an SSE stream of chat.completion.chunk objects ' +
               '(`data: {...}` events, `: ping` heartbeats, a final `data: [DONE]`; an error after the stream ' +
-              'started arrives as a last `data: {"error": {...}}` event).',
+              'started arrives as a last `data: {"error": {...}}` event). Extensions: with file_ids/retrieval ' +
+              'the message (or, streaming, the finish chunk) carries `citations` [{marker, file_id, filename, ' +
+              'chunk_id, page, position, excerpt, start_offset, end_offset}] and `grounding` {status, ' +
+              'retrieved_chunks, dropped_markers, unavailable_files}; with server_tools the stream carries ' +
+              'chunks with `choices: []` and `hearth_tool_progress` {tool_call_id, name, stage, round, message, ' +
+              'elapsed_ms} (stage pending_confirmation: approve or reject the call over REST).',
             content: {
               'application/json': { schema: { type: 'object' } },
               'text/event-stream': { schema: { type: 'string' } },
@@ -120,6 +129,29 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             requestBody: { required: true, ...json('CreateChatCompletionRequest') },
           },
         ),
+      },
+      '/v1/files': {
+        post: op('Upload a file (indexed for retrieval in the background)', json('OpenAIFile'), {
+          requestBody: {
+            required: true,
+            content: { 'multipart/form-data': { schema: ref('CreateFileRequest') } },
+          },
+        }),
+        get: op('List your files', json('ListFilesResponse'), {
+          parameters: [
+            { name: 'purpose', in: 'query', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000 } },
+            { name: 'after', in: 'query', schema: { type: 'string' } },
+          ],
+        }),
+      },
+      '/v1/files/{id}': {
+        get: op('Retrieve a file (poll until processing_status is ready)', json('OpenAIFile'), {
+          parameters: [idParam('id')],
+        }),
+        delete: op('Delete a file and its index', freeJson('{ id, object: "file", deleted }'), {
+          parameters: [idParam('id')],
+        }),
       },
       '/v1/conversations': {
         get: op('List conversations', freeJson('A page of Conversation objects'), { parameters: pageParams }),

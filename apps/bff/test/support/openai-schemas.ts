@@ -40,7 +40,10 @@ export type OpenAiSchemaName =
   | 'ListModelsResponse'
   | 'Model'
   | 'CreateEmbeddingResponse'
-  | 'ErrorResponse';
+  | 'ErrorResponse'
+  | 'OpenAIFile'
+  | 'ListFilesResponse'
+  | 'DeleteFileResponse';
 
 /** Throws with ajv's messages when `value` does not match OpenAI's schema `name`. */
 export function expectOpenAiShape(name: OpenAiSchemaName, value: unknown): void {

@@ -40,10 +40,20 @@ export interface StackOptions {
   bffProcess?: boolean;
   /** Also serve LONG_MODEL_ID: the tiny GGUF without a scripted reply, which rambles to max_tokens. */
   longModel?: boolean;
+  /** What the tiny model answers (default TINY_REPLY); words must be unique. */
+  reply?: string;
+  /** Context size of the tiny model's worker (default 512). */
+  contextSize?: number;
+  /** The tool runner's allowlist policy (a TOOL_POLICY_PATH document); default: the runner's own. */
+  toolPolicy?: object;
+  /** Small chunks, a fast ingestion loop and a large retrieval share of the prompt (file specs). */
+  retrieval?: boolean;
 }
 
 export interface Stack {
   db: TestDatabase;
+  /** Folder of the blob store the BFF and the context service share. */
+  blobDir: string;
   /** The in-process BFF (absent with bffProcess). */
   bff?: BffApp;
   /** The BFF process (with bffProcess). */
@@ -75,7 +85,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   try {
     const modelPath = join(dir, 'tiny.gguf');
-    await writeTinyGguf(modelPath, { reply: TINY_REPLY, pooling: 'mean' });
+    await writeTinyGguf(modelPath, { reply: options.reply ?? TINY_REPLY, pooling: 'mean' });
+    const contextSize = options.contextSize ?? 512;
+    const blobDir = join(dir, 'blobs');
     const sha256 = createHash('sha256')
       .update(await readFile(modelPath))
       .digest('hex');
@@ -88,7 +100,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         WORKER_THREADS: '1',
         WORKER_SLOTS: String(options.workerSlots ?? 4),
         ...(options.workerQueueMax && { WORKER_QUEUE_MAX: String(options.workerQueueMax) }),
-        WORKER_CONTEXT_SIZE: '512',
+        WORKER_CONTEXT_SIZE: String(contextSize),
         WORKER_GPU: 'cpu',
       },
     });
@@ -127,7 +139,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             aliases: ['fast', 'default'],
             tier: 'cpu-tiny',
             sha256,
-            contextLength: 512,
+            contextLength: contextSize,
             price: { inputUsdPerMillionTokens: 0.5, outputUsdPerMillionTokens: 1.5 },
             capabilities: ['chat', 'embeddings', 'tools', 'json_schema'],
             workers: { endpoints: [worker.address] },
@@ -164,15 +176,37 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     let toolRunnerAddress: string | undefined;
     if (options.orchestration) {
       const common = { DATABASE_URL: db.url, MODEL_GATEWAY_ADDRESS: gateway.address };
-      const [safety, context] = await Promise.all([
-        ServiceProcess.start({ app: 'safety-service', env: common }),
-        ServiceProcess.start({ app: 'context-service', env: { ...common, SUMMARY_MODEL: MODEL_ID } }),
-      ]);
-      services.push(safety, context);
+      const safety = await ServiceProcess.start({ app: 'safety-service', env: common });
+      services.push(safety);
+      const context = await ServiceProcess.start({
+        app: 'context-service',
+        env: {
+          ...common,
+          // Retrieved chunks are checked for injected instructions before they enter a prompt.
+          SAFETY_SERVICE_ADDRESS: safety.address,
+          SUMMARY_MODEL: MODEL_ID,
+          BLOB_STORE_DIR: blobDir,
+          VECTOR_STORE_DIR: join(dir, 'vectors'),
+          ...(options.retrieval && {
+            EMBEDDING_MODEL: MODEL_ID,
+            CHUNK_MAX_TOKENS: '48',
+            CHUNK_OVERLAP_TOKENS: '0',
+            INGEST_POLL_MS: '200',
+            CONTEXT_BUDGET_RETRIEVAL_PERCENT: '60',
+          }),
+        },
+      });
+      services.push(context);
       contextAddress = context.address;
+      let policyEnv: Record<string, string> = {};
+      if (options.toolPolicy) {
+        const policyPath = join(dir, 'tool-policy.yaml');
+        await writeFile(policyPath, stringify(options.toolPolicy));
+        policyEnv = { TOOL_POLICY_PATH: policyPath };
+      }
       const toolRunner = await ServiceProcess.start({
         app: 'tool-runner',
-        env: { ...common, CONTEXT_SERVICE_ADDRESS: context.address },
+        env: { ...common, CONTEXT_SERVICE_ADDRESS: context.address, ...policyEnv },
       });
       services.push(toolRunner);
       toolRunnerAddress = toolRunner.address;
@@ -196,6 +230,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       HTTP_PORT: '0',
       ORCHESTRATOR_ADDRESS: orchestrator?.address ?? `127.0.0.1:${await freePort()}`,
       MODEL_GATEWAY_ADDRESS: gateway.address,
+      BLOB_STORE_DIR: blobDir,
       ...(contextAddress && { CONTEXT_SERVICE_ADDRESS: contextAddress }),
       ...(toolRunnerAddress && { TOOL_RUNNER_ADDRESS: toolRunnerAddress }),
       ...options.bffEnv,
@@ -221,6 +256,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     let tenants = 0;
     return {
       db,
+      blobDir,
       bff,
       bffProcess,
       url,

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 
 import { addressList, baseEnv, databaseEnv, grpcAddress, positiveInt, redisEnv, toBase } from '../env-fields';
+import { blobStoreEnv, blobStoreRefinement, toBlobStore } from './blob-store.env';
 
 export const bffConfigSchema = z
   .object({
@@ -25,7 +26,14 @@ export const bffConfigSchema = z
     CHAT_MAX_DURATION_MS: positiveInt().default(300_000),
     /** Deadline of unary upstream calls (models, embeddings, conversations extension). */
     UPSTREAM_TIMEOUT_MS: positiveInt().default(10_000),
+    /** Where uploaded files go (the context service reads them from the same store). */
+    ...blobStoreEnv,
+    /** Largest file POST /v1/files accepts (413 above). */
+    FILES_MAX_UPLOAD_BYTES: positiveInt()
+      .max(512 * 1024 * 1024)
+      .default(32 * 1024 * 1024),
   })
+  .refine(...blobStoreRefinement)
   .transform((env) => ({
     ...toBase(env, 'bff'),
     http: { host: env.HTTP_HOST, port: env.HTTP_PORT, bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES },
@@ -42,6 +50,7 @@ export const bffConfigSchema = z
     },
     rateLimits: { defaultRpm: env.RATE_LIMIT_DEFAULT_RPM, defaultTpm: env.RATE_LIMIT_DEFAULT_TPM },
     chatMaxDurationMs: env.CHAT_MAX_DURATION_MS,
+    files: { blobStore: toBlobStore(env), maxUploadBytes: env.FILES_MAX_UPLOAD_BYTES },
   }));
 
 export type BffConfig = z.output<typeof bffConfigSchema>;
