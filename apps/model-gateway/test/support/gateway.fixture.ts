@@ -18,7 +18,8 @@ import { createGatewayApp, type GatewayApp } from '../../src/app/gateway-app.fac
 /** Fast polling and breaking, so failures show within a test's patience. */
 export const TEST_ROUTING = {
   statsIntervalMs: 200,
-  statsTimeoutMs: 400,
+  // Generous for loaded CI machines: stats older than 3 intervals + this timeout make a worker unroutable.
+  statsTimeoutMs: 1_000,
   maxAttemptsPerModel: 2,
   firstTokenTimeoutMs: 10_000,
   breaker: { consecutiveFailures: 2, halfOpenAfterMs: 1_000 },
