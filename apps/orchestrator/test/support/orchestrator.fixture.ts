@@ -5,6 +5,7 @@
 // With `files`, the worker also serves embeddings (mean pooling) and the context service gets a blob
 // store, an embedded vector index and the safety service, so files ingest in its process.
 import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,8 @@ import { callUnary, createRawClient, type UnaryMethod } from '../../src/clients/
 /** What the tiny model answers to anything (greedy decoding). */
 export const TINY_REPLY = 'Hello there friend';
 export const MODEL_ID = 'tiny';
+/** The registry id of `StackOptions.embeddingModel`. */
+export const EMBEDDING_MODEL_ID = 'embedder';
 
 export interface StackOptions {
   /** Scripted reply; `null` makes the model write words until max_tokens (for mid-stream failures). */
@@ -53,6 +56,11 @@ export interface StackOptions {
   toolRunnerEnv?: Record<string, string>;
   /** Files and retrieval: embeddings on the tiny model, a blob store and vector index for the context service. */
   files?: boolean;
+  /**
+   * With `files`: embeddings come from this GGUF instead (a second worker and a second registry model,
+   * `EMBEDDING_MODEL_ID`, with only the `embeddings` capability); chat stays on the tiny model.
+   */
+  embeddingModel?: { path: string; contextSize?: number };
 }
 
 export interface FilesClient {
@@ -206,6 +214,8 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
       });
     const worker = await startWorker();
     cleanups.push(() => worker.stop());
+    const embedding = options.files && options.embeddingModel ? await startEmbeddingWorker(options.embeddingModel) : undefined;
+    if (embedding) cleanups.push(() => embedding.worker.stop());
     const registryPath = join(dir, 'registry.yaml');
     await writeFile(
       registryPath,
@@ -226,9 +236,22 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
             sha256,
             contextLength: options.contextSize ?? 512,
             price: { inputUsdPerMillionTokens: 0.5, outputUsdPerMillionTokens: 1.5 },
-            ...(options.files ? { capabilities: ['chat', 'embeddings'] } : {}),
+            ...(options.files && !embedding ? { capabilities: ['chat', 'embeddings'] } : {}),
             workers: { endpoints: [worker.address] },
           },
+          ...(embedding
+            ? [
+                {
+                  id: EMBEDDING_MODEL_ID,
+                  tier: 'cpu-small',
+                  sha256: embedding.sha256,
+                  contextLength: embedding.contextSize,
+                  price: { inputUsdPerMillionTokens: 0.1, outputUsdPerMillionTokens: 0 },
+                  capabilities: ['embeddings'],
+                  workers: { endpoints: [embedding.worker.address] },
+                },
+              ]
+            : []),
         ],
       }),
     );
@@ -249,7 +272,7 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
           BLOB_STORE_DIR: join(dir, 'blobs'),
           VECTOR_STORE_DIR: join(dir, 'vectors'),
           SAFETY_SERVICE_ADDRESS: safety.address,
-          EMBEDDING_MODEL: MODEL_ID,
+          EMBEDDING_MODEL: embedding ? EMBEDDING_MODEL_ID : MODEL_ID,
           CHUNK_MAX_TOKENS: '48',
           CHUNK_OVERLAP_TOKENS: '0',
           INGEST_POLL_MS: '200',
@@ -368,6 +391,30 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
     await cleanup();
     throw error;
   }
+}
+
+/** A worker serving a real GGUF for embeddings only: one thread, one slot, a small context. */
+async function startEmbeddingWorker(model: { path: string; contextSize?: number }) {
+  const hash = createHash('sha256');
+  for await (const piece of createReadStream(model.path)) hash.update(piece as Buffer);
+  const sha256 = hash.digest('hex');
+  const contextSize = model.contextSize ?? 512;
+  const worker = await ServiceProcess.start({
+    app: 'inference-worker',
+    env: {
+      MODEL_ID: EMBEDDING_MODEL_ID,
+      MODEL_SOURCE: model.path,
+      MODEL_SHA256: sha256,
+      WORKER_GPU: 'cpu',
+      WORKER_THREADS: '1',
+      WORKER_SLOTS: '1',
+      WORKER_CONTEXT_SIZE: String(contextSize),
+      WORKER_BATCH_SIZE: '256',
+      WORKER_QUEUE_MAX: '16',
+      WORKER_DRAIN_TIMEOUT_MS: '1000',
+    },
+  });
+  return { worker, sha256, contextSize };
 }
 
 interface RawContextClient extends grpc.Client {
