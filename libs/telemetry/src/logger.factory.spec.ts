@@ -63,6 +63,34 @@ describe(createLogger.name, () => {
     expect(lines[0]).not.toHaveProperty('span_id');
   });
 
+  it('logs a gRPC error with its code and details but without its circular metadata', () => {
+    const { sut, lines } = captureLogger();
+    const metadata: Record<string, unknown> = { authorization: 'Bearer sk-secret' };
+    metadata['self'] = metadata;
+    const error = Object.assign(new Error('14 UNAVAILABLE: no connection'), {
+      code: 14,
+      details: 'no connection',
+      metadata,
+    });
+
+    sut.warn({ err: error }, 'upstream failed');
+
+    expect(lines[0]['err']).toMatchObject({
+      type: 'Error',
+      message: '14 UNAVAILABLE: no connection',
+      code: 14,
+      details: 'no connection',
+    });
+    expect(lines[0]['err']).not.toHaveProperty('metadata');
+    expect(JSON.stringify(lines[0])).not.toContain('sk-secret');
+  });
+
+  it('logs a non-error value under err unchanged', () => {
+    const { sut, lines } = captureLogger();
+    sut.warn({ err: 'plain text' }, 'odd failure');
+    expect(lines[0]['err']).toBe('plain text');
+  });
+
   it('censors credentials wherever they sit', () => {
     const { sut, lines } = captureLogger();
 

@@ -79,10 +79,22 @@ export function createLogger(options: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACT_PATHS, censor: REDACTED },
+      serializers: { err: serializeError },
       mixin: traceFields,
     },
     options.destination,
   );
+}
+
+/**
+ * pino's error serializer without a gRPC error's `metadata`: the Metadata object is circular (pino
+ * then logs "unable to serialize") and may carry the caller's headers, which logs must not hold.
+ */
+export function serializeError(value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  const serialized = pino.stdSerializers.err(value) as unknown as Record<string, unknown>;
+  delete serialized['metadata'];
+  return serialized;
 }
 
 function traceFields(): Record<string, string> {
