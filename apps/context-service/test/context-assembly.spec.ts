@@ -138,6 +138,40 @@ describe(ContextAssemblyService.name, () => {
     expect(outline(response).map((o) => o.text)).toEqual(['Earlier question', 'Earlier answer', 'Now this']);
   });
 
+  it('reads history from PostgreSQL when the cached window misses messages stored before this turn', async () => {
+    const { conversationId } = await seedConversation(sut.prisma, owner, [
+      ['user', 'First question'],
+      ['assistant', 'First answer'],
+    ]);
+    await assemble({ conversationId, newMessages: [chat(Role.ROLE_USER, 'Second question')] });
+    // Another orchestrator process stored the next turn but its AppendMessages has not landed yet.
+    const { messageIds } = await seedConversation(
+      sut.prisma,
+      owner,
+      [
+        ['user', 'Second question'],
+        ['assistant', 'Second answer'],
+        ['user', 'Third question'],
+      ],
+      conversationId,
+    );
+
+    const response = await assemble({
+      conversationId,
+      historyBeforeSeq: 5,
+      newMessages: [chat(Role.ROLE_USER, 'Third question')],
+    });
+
+    expect(outline(response).map((o) => o.text)).toEqual([
+      'First question',
+      'First answer',
+      'Second question',
+      'Second answer',
+      'Third question',
+    ]);
+    expect(outline(response)[3]?.source).toBe(messageIds[1]);
+  });
+
   it('appends messages to the window idempotently and keeps only the last turns (3 here)', async () => {
     const { conversationId } = await seedConversation(sut.prisma, owner, [
       ['user', 'q1'],

@@ -76,7 +76,11 @@ export class ContextAssemblyService {
   constructor(private readonly deps: ContextAssemblyDeps) {}
 
   /** After AppendMessages: counts the new messages for the conversation's model, off the caller's path. */
-  warmAppended(caller: commonV1.Caller, conversationId: string, messages: readonly contextV1.StoredMessage[]): void {
+  warmAppended(
+    caller: commonV1.Caller,
+    conversationId: string,
+    messages: readonly contextV1.StoredMessage[],
+  ): void {
     const model = this.recentModels.get(conversationId);
     if (!model) return;
     this.deps.tokens.warm(
@@ -102,7 +106,9 @@ export class ContextAssemblyService {
     const resolving = this.deps.tokens.resolveModel(caller, request.model);
     const [model, windowRead, facts] = await Promise.all([
       resolving,
-      conversationId ? this.deps.window.read(caller, conversationId) : Promise.resolve(undefined),
+      conversationId
+        ? this.deps.window.read(caller, conversationId, request.historyBeforeSeq)
+        : Promise.resolve(undefined),
       request.excludeMemory ? Promise.resolve([]) : this.deps.memory.factsForContext(caller),
       resolving.then((resolved) => this.deps.tokens.countMessages(caller, resolved, request.newMessages)),
     ]);

@@ -20,11 +20,19 @@ export class HotWindowService {
     private readonly turns: number,
   ) {}
 
-  async read(caller: commonV1.Caller, conversationId: string): Promise<WindowRead> {
+  /**
+   * `beforeSeq` is the first seq of the turn being assembled (0: unknown). A cached window that ends
+   * before `beforeSeq - 1` misses stored messages: the previous turn's answer was persisted by another
+   * orchestrator process whose AppendMessages has not landed yet, or the previous turn ended without
+   * a usable answer. This turn then reads its history from PostgreSQL; the cache is left to
+   * AppendMessages.
+   */
+  async read(caller: commonV1.Caller, conversationId: string, beforeSeq = 0): Promise<WindowRead> {
     const cached = await this.store.read(conversationId);
     if (cached) {
       this.checkAccess(caller, conversationId, cached);
-      return { window: cached, source: 'redis' };
+      if (!(beforeSeq > 1 && lastSeq(cached) < beforeSeq - 1)) return { window: cached, source: 'redis' };
+      return { window: await this.rebuild(caller, conversationId), source: 'database' };
     }
     const window = await this.rebuild(caller, conversationId);
     await this.store.writeIfAbsent(conversationId, window);
@@ -104,4 +112,10 @@ function toEntry(stored: contextV1.StoredMessage, index: number): WindowEntry {
     throw invalidArgument(`messages[${index}].message with a role is required`);
   }
   return { id: stored.messageId, seq: stored.seq, message: stored.message };
+}
+
+function lastSeq(window: HotWindow): number {
+  let last = 0;
+  for (const entry of [...window.pinned, ...window.messages]) last = Math.max(last, entry.seq);
+  return last;
 }

@@ -51,7 +51,10 @@ export interface ModelStackOptions {
 export async function startModelStack(options: ModelStackOptions = {}): Promise<ModelStack> {
   const dir = await mkdtemp(join(tmpdir(), 'context-model-'));
   const modelPath = join(dir, 'tiny.gguf');
-  await writeTinyGguf(modelPath, { reply: TINY_SUMMARY, ...(options.embeddings ? { pooling: 'mean' as const } : {}) });
+  await writeTinyGguf(modelPath, {
+    reply: TINY_SUMMARY,
+    ...(options.embeddings ? { pooling: 'mean' as const } : {}),
+  });
   const sha256 = createHash('sha256')
     .update(await readFile(modelPath))
     .digest('hex');
@@ -226,14 +229,18 @@ export async function seedConversation(
   prisma: PrismaClient,
   owner: Seeded,
   messages: readonly [MessageRole, string][],
+  /** Appends to this conversation instead of creating one. */
+  existingConversationId?: string,
 ): Promise<{ conversationId: string; messageIds: string[] }> {
-  const conversation = await createConversation(prisma, { tenantId: owner.tenantId, userId: owner.userId });
+  const conversationId =
+    existingConversationId ??
+    (await createConversation(prisma, { tenantId: owner.tenantId, userId: owner.userId })).id;
   const messageIds: string[] = [];
   for (const [role, text] of messages) {
-    const row = await appendMessage(prisma, { conversationId: conversation.id, role, content: text });
+    const row = await appendMessage(prisma, { conversationId, role, content: text });
     messageIds.push(row.id);
   }
-  return { conversationId: conversation.id, messageIds };
+  return { conversationId, messageIds };
 }
 
 export function chat(role: commonV1.Role, text: string): commonV1.ChatMessage {
