@@ -175,6 +175,64 @@ describe('ToolRunnerService ExecuteTool', () => {
     expect(elsewhere.replayed).toBe(false);
   });
 
+  it('fails once, without running it again, a write left running by a runner that stopped mid-call', async () => {
+    let delivered = 0;
+    server.route('/hook-interrupted', (_req, res) => {
+      delivered++;
+      res.writeHead(200).end('{}');
+    });
+    const key = `req-2:call-${randomUUID()}`;
+    const request = {
+      caller: { tenantId: tenant },
+      name: 'send_webhook',
+      idempotencyKey: key,
+      argumentsJson: JSON.stringify({ url: server.url('/hook-interrupted'), payload: { text: 'x' } }),
+    };
+    // What a runner killed during the call leaves behind: the claimed row, still running, an hour old.
+    await sut.db.prisma.toolCall.create({
+      data: {
+        tenantId: tenant,
+        idempotencyKey: `${tenant}/${key}`,
+        name: 'send_webhook',
+        arguments: JSON.parse(request.argumentsJson) as object,
+        status: 'running',
+        updatedAt: new Date(Date.now() - 3_600_000),
+      },
+    });
+
+    const [replay, again] = [await sut.execute(request), await sut.execute(request)];
+
+    expect(replay).toMatchObject({
+      status: S.TOOL_CALL_STATUS_FAILED,
+      replayed: true,
+      error: { reason: 'TOOL_INTERRUPTED', retryable: false },
+    });
+    expect(again).toMatchObject({ status: S.TOOL_CALL_STATUS_FAILED, error: { reason: 'TOOL_INTERRUPTED' } });
+    expect(delivered).toBe(0);
+  });
+
+  it('reports a call another request is running as RUNNING, not interrupted', async () => {
+    const key = `req-3:call-${randomUUID()}`;
+    await sut.db.prisma.toolCall.create({
+      data: {
+        tenantId: tenant,
+        idempotencyKey: `${tenant}/${key}`,
+        name: 'send_webhook',
+        arguments: {},
+        status: 'running',
+      },
+    });
+
+    const replay = await sut.execute({
+      caller: { tenantId: tenant },
+      name: 'send_webhook',
+      idempotencyKey: key,
+      argumentsJson: '{}',
+    });
+
+    expect(replay).toMatchObject({ status: S.TOOL_CALL_STATUS_RUNNING, replayed: true });
+  });
+
   it('times out a call at its deadline and reports TIMED_OUT, and the service keeps serving', async () => {
     server.route('/slow', (_req, res) => void setTimeout(() => res.writeHead(200).end('late'), 5_000));
     const started = Date.now();

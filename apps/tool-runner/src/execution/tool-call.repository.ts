@@ -122,6 +122,21 @@ export class ToolCallRepository {
     });
   }
 
+  /**
+   * Fails a call still `running` although its last change is older than `staleBefore` (its runner
+   * stopped mid-call), once; returns the current row.
+   */
+  async interrupt(id: string, staleBefore: Date, error: string, audit: Audit): Promise<ToolCall> {
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.toolCall.updateMany({
+        where: { id, status: 'running', updatedAt: { lt: staleBefore } },
+        data: { status: 'failed', error },
+      });
+      if (count > 0) await enqueue(tx, AUDIT_TOPIC, buildToolAuditEvent({ ...audit, resourceId: id }));
+      return tx.toolCall.findUniqueOrThrow({ where: { id } });
+    });
+  }
+
   /** Audits a refused call, which has no row. */
   async auditOnly(audit: Audit, resourceId: string): Promise<void> {
     await this.prisma.$transaction(async (tx) => {

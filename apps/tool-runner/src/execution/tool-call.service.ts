@@ -21,8 +21,11 @@ import type { ToolPolicyService } from '../policy/tool-policy.service';
 import type { AnyToolDeclaration, ToolCaller } from '../registry/tool.model';
 import type { ToolRegistry } from '../registry/tool.registry';
 import type { Audit, ToolCallRepository } from './tool-call.repository';
-import { expiredError, serializeError, toExecution } from './tool-execution.mapper';
+import { expiredError, interruptedError, serializeError, toExecution } from './tool-execution.mapper';
 import type { ToolExecutor, ToolOutcome } from './tool.executor';
+
+/** How long after its deadline a `running` call counts as abandoned by a stopped runner. */
+const STALE_GRACE_MS = 30_000;
 
 export interface ToolCallServiceOptions {
   registry: ToolRegistry;
@@ -292,6 +295,27 @@ export class ToolCallService {
         metadata: { status: 'expired' },
       });
       return { ...toExecution(expired, { replayed: true }), error: expiredError() };
+    }
+    // Still running long after its deadline: the runner that claimed it stopped mid-call. It is never
+    // run again (a write may have happened); the replay fails it once, visibly.
+    const staleBefore = new Date(
+      Date.now() - (this.options.executor.naturalDeadline(tool, 0) + STALE_GRACE_MS),
+    );
+    if (row.status === 'running' && row.updatedAt < staleBefore) {
+      const interrupted = await this.options.repository.interrupt(
+        row.id,
+        staleBefore,
+        serializeError(interruptedError()),
+        {
+          action: 'tool.result',
+          caller,
+          tool: row.name,
+          callId: row.callId ?? '',
+          requestId: row.requestId ?? '',
+          metadata: { status: 'interrupted' },
+        },
+      );
+      return toExecution(interrupted, { replayed: true });
     }
     return toExecution(row, { replayed: true, confirmationPrompt: this.prompt(tool, row) });
   }

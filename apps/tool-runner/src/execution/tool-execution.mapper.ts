@@ -61,6 +61,18 @@ function parseError(text: string | null): commonV1.ErrorDetail | null {
   }
 }
 
+/** A call left `running` by a tool runner that stopped: whether its effect happened is unknown. */
+export function interruptedError(): commonV1.ErrorDetail {
+  return {
+    code: status.ABORTED,
+    reason: 'TOOL_INTERRUPTED',
+    message:
+      'the tool runner stopped while this call was running; it was not retried, and its effect may or may not have happened',
+    partial: false,
+    retryable: false,
+  };
+}
+
 export function expiredError(): commonV1.ErrorDetail {
   return {
     code: status.DEADLINE_EXCEEDED,
