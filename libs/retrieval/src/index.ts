@@ -14,5 +14,6 @@ export { Chunker, UnsupportedContentError, type Chunk, type ChunkedDocument, typ
 export { sniffContentType, classifyText, type SniffResult, type SupportedContentType } from './chunking/content-sniffer';
 export { htmlToMarkdown } from './chunking/html-to-markdown';
 export { BlobNotFoundError, blobKey, parseBlobKey, sha256Hex, type BlobStore, type StoredBlob } from './blob-store/blob-store.port';
+export { createBlobStore } from './blob-store/blob-store.factory';
 export { LocalBlobStore } from './blob-store/local-blob-store.adapter';
 export { S3BlobStore, type S3BlobStoreOptions } from './blob-store/s3-blob-store.adapter';

@@ -6,6 +6,7 @@ import type { BffConfig } from '@hearth/config';
 import { contextV1, gatewayV1, orchestratorV1, PROTO_PACKAGES, toolsV1 } from '@hearth/contracts';
 import { createPrismaClient, type PrismaClient } from '@hearth/db';
 import { createKafkaClient, EventProducer, OutboxRelay, withDeadline } from '@hearth/events';
+import { createBlobStore } from '@hearth/retrieval';
 import type { Logger } from '@hearth/telemetry';
 
 import { Redis } from 'ioredis';
@@ -13,7 +14,6 @@ import { Redis } from 'ioredis';
 import { ApiKeyAuthenticator } from '../auth/api-key.authenticator';
 import { ChatService } from '../chat/chat.service';
 import { ConversationsService } from '../conversations/conversations.service';
-import { createBlobStore } from '../files/blob-store.factory';
 import { FilesService } from '../files/files.service';
 import { MemoryService } from '../memory/memory.service';
 import { ModelsService } from '../models/models.service';

@@ -2,10 +2,10 @@
 // dependency order and stopped in reverse: PostgreSQL (a query), Redis (pinged), the model gateway
 // (channel lazy), the safety service (channel lazy), the blob store, the vector index, and the
 // ingestion loop (started last, stopped first). Any failure at start-up rejects, so main.ts exits instead of serving half a service.
-import type { BlobStoreConfig, ContextServiceConfig } from '@hearth/config';
+import type { ContextServiceConfig } from '@hearth/config';
 import { createPrismaClient, type PrismaClient } from '@hearth/db';
 import { withDeadline } from '@hearth/events';
-import { LocalBlobStore, S3BlobStore, type BlobStore } from '@hearth/retrieval';
+import { createBlobStore, type BlobStore } from '@hearth/retrieval';
 import type { Logger } from '@hearth/telemetry';
 
 import { Redis } from 'ioredis';
@@ -48,18 +48,6 @@ export type ContextRuntimeConfig = Pick<
   | 'vectorStore'
   | 'ingest'
 >;
-
-export function createBlobStore(config: BlobStoreConfig): BlobStore {
-  return config.kind === 's3'
-    ? new S3BlobStore({
-        bucket: config.bucket,
-        region: config.region,
-        endpoint: config.endpoint,
-        prefix: config.prefix,
-        forcePathStyle: config.forcePathStyle,
-      })
-    : new LocalBlobStore(config.directory);
-}
 
 export class ContextRuntime {
   readonly prisma: PrismaClient;

@@ -1,7 +1,10 @@
-// Builds the blob store uploads are written to from the shared blob-store settings (BLOB_STORE...),
-// the same adapters and settings the context service reads them back with.
+// Builds the blob store from the shared blob-store settings (BLOB_STORE...): the BFF writes uploads
+// and the context service reads them back through the same adapter and settings.
 import type { BlobStoreConfig } from '@hearth/config';
-import { LocalBlobStore, S3BlobStore, type BlobStore } from '@hearth/retrieval';
+
+import type { BlobStore } from './blob-store.port';
+import { LocalBlobStore } from './local-blob-store.adapter';
+import { S3BlobStore } from './s3-blob-store.adapter';
 
 export function createBlobStore(config: BlobStoreConfig): BlobStore {
   return config.kind === 's3'
