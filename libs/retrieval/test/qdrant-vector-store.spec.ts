@@ -32,10 +32,10 @@ function qdrantHarness(qdrantUrl: string): () => Promise<ConformanceHarness> {
   };
 }
 
-if (url) {
-  describeVectorStoreConformance(`QdrantVectorStore at ${url} (run ${randomUUID().slice(0, 8)})`, qdrantHarness(url));
-} else {
-  describe.skip(`${QdrantVectorStore.name} conformance: skipped because QDRANT_URL is not set (point it at a Qdrant >= 1.11 to run it)`, () => {
-    it('runs the VectorStore conformance suite against a real Qdrant', () => undefined);
-  });
-}
+// Without QDRANT_URL the same suite is registered but skipped, with the reason in its title: Qdrant has
+// no package in the registries this machine reaches, so it cannot run here.
+describeVectorStoreConformance(
+  url ? `QdrantVectorStore at ${url} (run ${randomUUID().slice(0, 8)})` : QdrantVectorStore.name,
+  qdrantHarness(url ?? 'http://qdrant.invalid:6333'),
+  url ? undefined : 'QDRANT_URL is not set (point it at a Qdrant >= 1.11 to run it)',
+);

@@ -42,7 +42,11 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-export function point(id: string, vector: ArrayLike<number>, payload: Partial<PointPayload> = {}): VectorPoint {
+export function point(
+  id: string,
+  vector: ArrayLike<number>,
+  payload: Partial<PointPayload> = {},
+): VectorPoint {
   const text = payload.text ?? `text of ${id}`;
   return {
     id,
@@ -75,8 +79,18 @@ async function expectStoreError(promise: Promise<unknown>, code: status, message
   expect((error as VectorStoreError).message).toMatch(message);
 }
 
-export function describeVectorStoreConformance(name: string, createHarness: () => Promise<ConformanceHarness>): void {
-  describe(`${name} (VectorStore conformance)`, () => {
+export function describeVectorStoreConformance(
+  name: string,
+  createHarness: () => Promise<ConformanceHarness>,
+  /** When set, the whole suite is skipped and the reason is part of its title (an adapter's server is absent). */
+  skipReason?: string,
+): void {
+  // Skipped only with a stated reason: the adapter's server cannot run here (see skipReason).
+  const describeOrSkip = skipReason ? describe.skip : describe;
+  const title = skipReason
+    ? `${name} (VectorStore conformance) — skipped: ${skipReason}`
+    : `${name} (VectorStore conformance)`;
+  describeOrSkip(title, () => {
     let harness: ConformanceHarness;
     let sut: ConformanceStore;
     let collection: string;
@@ -104,9 +118,21 @@ export function describeVectorStoreConformance(name: string, createHarness: () =
     });
 
     it('rejects an invalid collection spec and an unknown collection', async () => {
-      await expectStoreError(sut.ensureCollection({ embeddingModel: '', dimension: DIM }), status.INVALID_ARGUMENT, /embeddingModel/);
-      await expectStoreError(sut.ensureCollection({ embeddingModel: model, dimension: 0 }), status.INVALID_ARGUMENT, /dimension/);
-      await expectStoreError(sut.count('chunks__no-such-model_00000000__8'), status.NOT_FOUND, /does not exist/);
+      await expectStoreError(
+        sut.ensureCollection({ embeddingModel: '', dimension: DIM }),
+        status.INVALID_ARGUMENT,
+        /embeddingModel/,
+      );
+      await expectStoreError(
+        sut.ensureCollection({ embeddingModel: model, dimension: 0 }),
+        status.INVALID_ARGUMENT,
+        /dimension/,
+      );
+      await expectStoreError(
+        sut.count('chunks__no-such-model_00000000__8'),
+        status.NOT_FOUND,
+        /does not exist/,
+      );
     });
 
     it('upserts idempotently by id and replaces payload and vector on re-upsert', async () => {
@@ -128,16 +154,25 @@ export function describeVectorStoreConformance(name: string, createHarness: () =
 
     it('returns hits best first with their full payload', async () => {
       const vectors = seededVectors(2, 20);
-      await sut.upsert(collection, vectors.map((v, i) => point(`p${i}`, v, { position: i, fileId: 'file-9', chunkId: `c${i}` })));
+      await sut.upsert(
+        collection,
+        vectors.map((v, i) => point(`p${i}`, v, { position: i, fileId: 'file-9', chunkId: `c${i}` })),
+      );
       const hits = await sut.search(collection, { vector: vectors[7], topK: 5, filter: anyone });
       expect(hits).toHaveLength(5);
-      expect(hits[0]).toEqual({ id: 'p7', score: expect.closeTo(1, 4), payload: point('p7', vectors[7], { position: 7, fileId: 'file-9', chunkId: 'c7' }).payload });
+      expect(hits[0]).toEqual({
+        id: 'p7',
+        score: expect.closeTo(1, 4),
+        payload: point('p7', vectors[7], { position: 7, fileId: 'file-9', chunkId: 'c7' }).payload,
+      });
       for (let i = 1; i < hits.length; i++) expect(hits[i - 1].score).toBeGreaterThanOrEqual(hits[i].score);
     });
 
     it("never returns another tenant's points, however large topK is", async () => {
       const [base] = seededVectors(3, 1);
-      const others = Array.from({ length: 300 }, (_, i) => point(`b${i}`, near(base, 0.0001 * (i + 1)), { tenantId: 'tenant-b', fileId: `fb${i}` }));
+      const others = Array.from({ length: 300 }, (_, i) =>
+        point(`b${i}`, near(base, 0.0001 * (i + 1)), { tenantId: 'tenant-b', fileId: `fb${i}` }),
+      );
       const mine = seededVectors(5, 4).map((v, i) => point(`a${i}`, v, { tenantId: 'tenant-a' }));
       await sut.upsert(collection, [...others, ...mine]);
 
@@ -148,7 +183,13 @@ export function describeVectorStoreConformance(name: string, createHarness: () =
       expect(few.every((h) => h.payload.tenantId === 'tenant-a')).toBe(true);
       expect(await sut.count(collection, 'tenant-a')).toBe(4);
       expect(await sut.count(collection, 'tenant-b')).toBe(300);
-      expect(await sut.search(collection, { vector: base, topK: 10, filter: { tenantId: 'tenant-c', principals: [] } })).toEqual([]);
+      expect(
+        await sut.search(collection, {
+          vector: base,
+          topK: 10,
+          filter: { tenantId: 'tenant-c', principals: [] },
+        }),
+      ).toEqual([]);
     });
 
     it('applies the ACL: public points to everyone, others only to a listed principal', async () => {
@@ -160,7 +201,9 @@ export function describeVectorStoreConformance(name: string, createHarness: () =
         point('bob-only', v4, { acl: ['user:bob'] }),
       ]);
       const visible = async (principals: string[]) =>
-        (await sut.search(collection, { vector: v1, topK: 10, filter: { tenantId: 'tenant-a', principals } })).map((h) => h.id).sort();
+        (await sut.search(collection, { vector: v1, topK: 10, filter: { tenantId: 'tenant-a', principals } }))
+          .map((h) => h.id)
+          .sort();
 
       expect(await visible([])).toEqual(['public']);
       expect(await visible(['user:alice'])).toEqual(['alice-only', 'public']);
@@ -181,17 +224,26 @@ export function describeVectorStoreConformance(name: string, createHarness: () =
       await sut.deleteByFile(collection, 'tenant-a', 'f1');
       expect(await sut.count(collection, 'tenant-a')).toBe(3);
       expect(await sut.count(collection, 'tenant-b')).toBe(1);
-      const ids = (await sut.search(collection, { vector: vectors[0], topK: 10, filter: anyone })).map((h) => h.id).sort();
+      const ids = (await sut.search(collection, { vector: vectors[0], topK: 10, filter: anyone }))
+        .map((h) => h.id)
+        .sort();
       expect(ids).toEqual(['f2-a', 'x', 'y']);
 
       await sut.deleteByIds(collection, ['x', 'no-such-id']);
       expect(await sut.count(collection, 'tenant-a')).toBe(2);
-      expect((await sut.search(collection, { vector: vectors[4], topK: 10, filter: anyone })).map((h) => h.id)).not.toContain('x');
+      expect(
+        (await sut.search(collection, { vector: vectors[4], topK: 10, filter: anyone })).map((h) => h.id),
+      ).not.toContain('x');
     });
 
     it('keeps points, deletes and keyword index across close and reopen', async () => {
       const vectors = seededVectors(8, 10);
-      await sut.upsert(collection, vectors.map((v, i) => point(`p${i}`, v, { text: i === 3 ? 'the quarterly kubernetes migration plan' : `note ${i}` })));
+      await sut.upsert(
+        collection,
+        vectors.map((v, i) =>
+          point(`p${i}`, v, { text: i === 3 ? 'the quarterly kubernetes migration plan' : `note ${i}` }),
+        ),
+      );
       await sut.deleteByIds(collection, ['p9']);
       const before = await sut.search(collection, { vector: vectors[2], topK: 5, filter: anyone });
       await sut.close();
@@ -200,7 +252,10 @@ export function describeVectorStoreConformance(name: string, createHarness: () =
       await sut.ensureCollection({ embeddingModel: model, dimension: DIM });
       expect(await sut.count(collection)).toBe(9);
       expect(await sut.search(collection, { vector: vectors[2], topK: 5, filter: anyone })).toEqual(before);
-      expect((await sut.keywordSearch(collection, { text: 'kubernetes migration', topK: 3, filter: anyone }))[0].id).toBe('p3');
+      expect(
+        (await sut.keywordSearch(collection, { text: 'kubernetes migration', topK: 3, filter: anyone }))[0]
+          .id,
+      ).toBe('p3');
     });
 
     it('finds keyword matches within the tenant and the ACL only', async () => {
@@ -212,7 +267,15 @@ export function describeVectorStoreConformance(name: string, createHarness: () =
         point('unrelated', vectors[3], { text: 'Lunch menu for Friday' }),
       ]);
       const ids = async (principals: string[]) =>
-        (await sut.keywordSearch(collection, { text: 'invoices', topK: 10, filter: { tenantId: 'tenant-a', principals } })).map((h) => h.id).sort();
+        (
+          await sut.keywordSearch(collection, {
+            text: 'invoices',
+            topK: 10,
+            filter: { tenantId: 'tenant-a', principals },
+          })
+        )
+          .map((h) => h.id)
+          .sort();
       expect(await ids([])).toEqual(['mine']);
       expect(await ids(['group:board'])).toEqual(['mine', 'secret']);
       expect(await sut.keywordSearch(collection, { text: '   ', topK: 10, filter: anyone })).toEqual([]);
@@ -220,15 +283,52 @@ export function describeVectorStoreConformance(name: string, createHarness: () =
 
     it('rejects bad input with INVALID_ARGUMENT and writes nothing from a bad batch', async () => {
       const [good] = seededVectors(10, 1);
-      await expectStoreError(sut.upsert(collection, [point('ok', good), point('short', [1, 2, 3])]), status.INVALID_ARGUMENT, /dimension 3, the collection expects 8/);
+      await expectStoreError(
+        sut.upsert(collection, [point('ok', good), point('short', [1, 2, 3])]),
+        status.INVALID_ARGUMENT,
+        /dimension 3, the collection expects 8/,
+      );
       expect(await sut.count(collection)).toBe(0);
-      await expectStoreError(sut.upsert(collection, [point('nan', good.map((v, i) => (i === 2 ? NaN : v)))]), status.INVALID_ARGUMENT, /non-finite/);
-      await expectStoreError(sut.upsert(collection, [point('zero', new Float32Array(DIM))]), status.INVALID_ARGUMENT, /zero vector/);
-      await expectStoreError(sut.upsert(collection, [point('no-acl', good, { acl: [] })]), status.INVALID_ARGUMENT, /acl/);
-      await expectStoreError(sut.upsert(collection, [point('dup', good), point('dup', good)]), status.INVALID_ARGUMENT, /twice/);
-      await expectStoreError(sut.search(collection, { vector: [1, 2], topK: 5, filter: anyone }), status.INVALID_ARGUMENT, /dimension 2/);
-      await expectStoreError(sut.search(collection, { vector: good, topK: 0, filter: anyone }), status.INVALID_ARGUMENT, /topK/);
-      await expectStoreError(sut.search(collection, { vector: good, topK: 5, filter: { tenantId: '', principals: [] } }), status.INVALID_ARGUMENT, /tenantId/);
+      await expectStoreError(
+        sut.upsert(collection, [
+          point(
+            'nan',
+            good.map((v, i) => (i === 2 ? NaN : v)),
+          ),
+        ]),
+        status.INVALID_ARGUMENT,
+        /non-finite/,
+      );
+      await expectStoreError(
+        sut.upsert(collection, [point('zero', new Float32Array(DIM))]),
+        status.INVALID_ARGUMENT,
+        /zero vector/,
+      );
+      await expectStoreError(
+        sut.upsert(collection, [point('no-acl', good, { acl: [] })]),
+        status.INVALID_ARGUMENT,
+        /acl/,
+      );
+      await expectStoreError(
+        sut.upsert(collection, [point('dup', good), point('dup', good)]),
+        status.INVALID_ARGUMENT,
+        /twice/,
+      );
+      await expectStoreError(
+        sut.search(collection, { vector: [1, 2], topK: 5, filter: anyone }),
+        status.INVALID_ARGUMENT,
+        /dimension 2/,
+      );
+      await expectStoreError(
+        sut.search(collection, { vector: good, topK: 0, filter: anyone }),
+        status.INVALID_ARGUMENT,
+        /topK/,
+      );
+      await expectStoreError(
+        sut.search(collection, { vector: good, topK: 5, filter: { tenantId: '', principals: [] } }),
+        status.INVALID_ARGUMENT,
+        /tenantId/,
+      );
       expect(await sut.count(collection)).toBe(0);
     });
   });
