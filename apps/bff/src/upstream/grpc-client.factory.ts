@@ -1,39 +1,11 @@
-// Owns the wire to the BFF's gRPC upstreams: raw @grpc/grpc-js clients built from the shared protos
-// (loaded once per package), with short reconnect backoff, the trace context in metadata and a
-// deadline on every call. Unary calls become promises; streaming calls stay grpc-js streams so the
-// SSE writer can pause and resume them (backpressure) and cancel them (client disconnect).
-import { GRPC_LOADER_OPTIONS, protoFilesOf, type ProtoPackage } from '@hearth/contracts';
+// Owns the wire to the BFF's gRPC upstreams: raw @grpc/grpc-js clients (@hearth/contracts'
+// createGrpcClient), the trace context in metadata and a deadline on every call. Unary calls become
+// promises; streaming calls stay grpc-js streams so the SSE writer can pause and resume them
+// (backpressure) and cancel them (client disconnect).
+import { createGrpcClient, type ProtoPackage } from '@hearth/contracts';
 import { injectIntoGrpcMetadata } from '@hearth/telemetry';
 
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-
-const CHANNEL_OPTIONS: grpc.ChannelOptions = {
-  'grpc.initial_reconnect_backoff_ms': 200,
-  'grpc.max_reconnect_backoff_ms': 2_000,
-  'grpc.keepalive_time_ms': 30_000,
-  'grpc.keepalive_timeout_ms': 5_000,
-  'grpc.keepalive_permit_without_calls': 1,
-};
-
-const constructors = new Map<string, grpc.ServiceClientConstructor>();
-
-function clientConstructor(pkg: ProtoPackage, service: string): grpc.ServiceClientConstructor {
-  const key = `${pkg}.${service}`;
-  let ctor = constructors.get(key);
-  if (!ctor) {
-    const definition = protoLoader.loadSync(protoFilesOf([pkg]), {
-      ...GRPC_LOADER_OPTIONS,
-      includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs],
-    });
-    let node: unknown = grpc.loadPackageDefinition(definition);
-    for (const part of pkg.split('.')) node = (node as Record<string, unknown>)[part];
-    ctor = (node as Record<string, grpc.ServiceClientConstructor>)[service];
-    if (!ctor) throw new Error(`service ${key} is not in the protos`);
-    constructors.set(key, ctor);
-  }
-  return ctor;
-}
 
 type UnaryMethod = (
   request: unknown,
@@ -63,8 +35,7 @@ export class GrpcUpstream {
     readonly address: string,
     private readonly defaultTimeoutMs: number,
   ) {
-    const Ctor = clientConstructor(pkg, service);
-    this.client = new Ctor(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    this.client = createGrpcClient(pkg, service, address);
   }
 
   unary<Req, Res>(

@@ -2,18 +2,12 @@
 // deadline on every call and the trace context in metadata. The context service uses four rpcs:
 // ListModels (context length and tokenizer identity of a model), Tokenize (exact counts with the
 // served model's tokenizer), Generate (summaries, collected into one text) and Embed (retrieval).
-import { gatewayV1, GRPC_LOADER_OPTIONS, PROTO_PACKAGES, protoFilesOf } from '@hearth/contracts';
+import { createGrpcClient, gatewayV1, PROTO_PACKAGES, type GrpcUnaryMethod } from '@hearth/contracts';
 import { injectIntoGrpcMetadata } from '@hearth/telemetry';
 
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 
-type Unary<Req, Res> = (
-  request: Req,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response?: Res) => void,
-) => grpc.ClientUnaryCall;
+type Unary<Req, Res> = GrpcUnaryMethod<Req, Res>;
 
 interface RawGatewayClient extends grpc.Client {
   generate(
@@ -26,31 +20,6 @@ interface RawGatewayClient extends grpc.Client {
   embed: Unary<gatewayV1.EmbedRequest, gatewayV1.EmbedResponse>;
 }
 
-let clientConstructor: grpc.ServiceClientConstructor | undefined;
-
-function gatewayClientConstructor(): grpc.ServiceClientConstructor {
-  if (!clientConstructor) {
-    const definition = protoLoader.loadSync(protoFilesOf([PROTO_PACKAGES.gatewayV1]), {
-      ...GRPC_LOADER_OPTIONS,
-      includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs],
-    });
-    const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-      hearth: { gateway: { v1: Record<string, grpc.ServiceClientConstructor> } };
-    };
-    clientConstructor = pkg.hearth.gateway.v1[gatewayV1.MODEL_GATEWAY_SERVICE_NAME];
-  }
-  return clientConstructor;
-}
-
-const CHANNEL_OPTIONS: grpc.ChannelOptions = {
-  // grpc-js defaults to 1 s growing to 120 s: a gateway back from a restart would wait minutes.
-  'grpc.initial_reconnect_backoff_ms': 200,
-  'grpc.max_reconnect_backoff_ms': 2_000,
-  'grpc.keepalive_time_ms': 30_000,
-  'grpc.keepalive_timeout_ms': 5_000,
-  'grpc.keepalive_permit_without_calls': 1,
-};
-
 export interface GeneratedText {
   text: string;
   finishReason: number;
@@ -61,12 +30,11 @@ export class ModelGatewayAdapter {
   private readonly client: RawGatewayClient;
 
   constructor(readonly address: string) {
-    const Client = gatewayClientConstructor();
-    this.client = new Client(
+    this.client = createGrpcClient<RawGatewayClient>(
+      PROTO_PACKAGES.gatewayV1,
+      gatewayV1.MODEL_GATEWAY_SERVICE_NAME,
       address,
-      grpc.credentials.createInsecure(),
-      CHANNEL_OPTIONS,
-    ) as unknown as RawGatewayClient;
+    );
   }
 
   listModels(request: gatewayV1.ListModelsRequest, deadline: number): Promise<gatewayV1.ListModelsResponse> {

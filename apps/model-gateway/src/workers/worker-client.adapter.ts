@@ -1,19 +1,12 @@
-// Owns the wire to one inference worker: a raw @grpc/grpc-js client built from the shared protos
-// (no Nest client proxy in between, since every microsecond here is gateway overhead), with a
-// deadline on every call, the trace context in metadata, and reconnect backoff short enough that a
-// restarted worker is found again within seconds.
-import { GRPC_LOADER_OPTIONS, inferenceV1, PROTO_PACKAGES, protoFilesOf } from '@hearth/contracts';
+// Owns the wire to one inference worker: a raw @grpc/grpc-js client (@hearth/contracts'
+// createGrpcClient, with its short reconnect backoff; no Nest client proxy in between, since every
+// microsecond here is gateway overhead), with a deadline on every call and the trace context in metadata.
+import { createGrpcClient, inferenceV1, PROTO_PACKAGES, type GrpcUnaryMethod } from '@hearth/contracts';
 import { injectIntoGrpcMetadata } from '@hearth/telemetry';
 
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 
-type Unary<Req, Res> = (
-  request: Req,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response?: Res) => void,
-) => grpc.ClientUnaryCall;
+type Unary<Req, Res> = GrpcUnaryMethod<Req, Res>;
 
 interface RawWorkerClient extends grpc.Client {
   generate(
@@ -26,29 +19,7 @@ interface RawWorkerClient extends grpc.Client {
   embed: Unary<inferenceV1.EmbedRequest, inferenceV1.EmbedResponse>;
 }
 
-let clientConstructor: grpc.ServiceClientConstructor | undefined;
-
-function workerClientConstructor(): grpc.ServiceClientConstructor {
-  if (!clientConstructor) {
-    const definition = protoLoader.loadSync(protoFilesOf([PROTO_PACKAGES.inferenceV1]), {
-      ...GRPC_LOADER_OPTIONS,
-      includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs],
-    });
-    const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-      hearth: { inference: { v1: Record<string, grpc.ServiceClientConstructor> } };
-    };
-    clientConstructor = pkg.hearth.inference.v1[inferenceV1.INFERENCE_WORKER_SERVICE_NAME];
-  }
-  return clientConstructor;
-}
-
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
-  // grpc-js defaults to 1 s growing to 120 s: a worker back from a crash would wait minutes.
-  'grpc.initial_reconnect_backoff_ms': 200,
-  'grpc.max_reconnect_backoff_ms': 2_000,
-  'grpc.keepalive_time_ms': 30_000,
-  'grpc.keepalive_timeout_ms': 5_000,
-  'grpc.keepalive_permit_without_calls': 1,
   // Each worker gets its own channel even if two share an address string.
   'grpc.use_local_subchannel_pool': 1,
 };
@@ -57,12 +28,12 @@ export class WorkerClientAdapter {
   private readonly client: RawWorkerClient;
 
   constructor(readonly address: string) {
-    const Client = workerClientConstructor();
-    this.client = new Client(
+    this.client = createGrpcClient<RawWorkerClient>(
+      PROTO_PACKAGES.inferenceV1,
+      inferenceV1.INFERENCE_WORKER_SERVICE_NAME,
       address,
-      grpc.credentials.createInsecure(),
       CHANNEL_OPTIONS,
-    ) as unknown as RawWorkerClient;
+    );
   }
 
   generate(

@@ -2,10 +2,9 @@
 // as the caller (tenant, user and key), so retrieval's tenant and ACL filters apply to the tool
 // exactly as to the chat turn. Until a context service is configured and answering, the tool
 // returns a clear "retrieval is not available" failure the model can tell the user about.
-import { contextV1, GRPC_LOADER_OPTIONS, PROTO_PACKAGES, protoFilesOf } from '@hearth/contracts';
+import { contextV1, createGrpcClient, PROTO_PACKAGES } from '@hearth/contracts';
 
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 
 import { ToolFailure, type ToolCaller, type ToolDeclaration } from '../registry/tool.model';
 
@@ -25,17 +24,11 @@ export class RetrievalClient {
   private readonly client: grpc.Client & { Retrieve: RetrieveFn };
 
   constructor(address: string) {
-    const definition = protoLoader.loadSync(protoFilesOf([PROTO_PACKAGES.contextV1]), {
-      ...GRPC_LOADER_OPTIONS,
-      includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs],
-    });
-    const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-      hearth: { context: { v1: Record<string, grpc.ServiceClientConstructor> } };
-    };
-    const Client = pkg.hearth.context.v1[contextV1.CONTEXT_SERVICE_NAME];
-    this.client = new Client(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-      Retrieve: RetrieveFn;
-    };
+    this.client = createGrpcClient<grpc.Client & { Retrieve: RetrieveFn }>(
+      PROTO_PACKAGES.contextV1,
+      contextV1.CONTEXT_SERVICE_NAME,
+      address,
+    );
   }
 
   retrieve(
