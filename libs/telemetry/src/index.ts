@@ -4,3 +4,4 @@ export * from './logger.factory';
 export * from './span.helper';
 export * from './telemetry-sdk.setup';
 export * from './pino-nest.logger';
+export * from './shutdown-steps';

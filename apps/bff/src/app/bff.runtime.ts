@@ -7,7 +7,7 @@ import { contextV1, gatewayV1, orchestratorV1, PROTO_PACKAGES, toolsV1 } from '@
 import { createPrismaClient, type PrismaClient } from '@hearth/db';
 import { createKafkaClient, EventProducer, OutboxRelay, withDeadline } from '@hearth/events';
 import { createBlobStore } from '@hearth/retrieval';
-import type { Logger } from '@hearth/telemetry';
+import { ShutdownSteps, type Logger } from '@hearth/telemetry';
 
 import { Redis } from 'ioredis';
 
@@ -42,7 +42,7 @@ export class BffRuntime {
   readonly memory: MemoryService;
   readonly files: FilesService;
   private relay?: OutboxRelay;
-  private readonly stops: (() => Promise<void> | void)[] = [];
+  private readonly stops = new ShutdownSteps();
 
   constructor(
     readonly config: BffConfig,
@@ -166,13 +166,6 @@ export class BffRuntime {
 
   async stop(): Promise<void> {
     this.chat.closeAll();
-    while (this.stops.length > 0) {
-      const stop = this.stops.pop() as () => Promise<void> | void;
-      try {
-        await stop();
-      } catch (error) {
-        this.options.logger.warn({ err: error }, 'bff shutdown step failed');
-      }
-    }
+    await this.stops.runAll(this.options.logger, 'bff shutdown step failed');
   }
 }

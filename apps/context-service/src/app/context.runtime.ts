@@ -6,7 +6,7 @@ import type { ContextServiceConfig } from '@hearth/config';
 import { createPrismaClient, type PrismaClient } from '@hearth/db';
 import { withDeadline } from '@hearth/events';
 import { createBlobStore, type BlobStore } from '@hearth/retrieval';
-import type { Logger } from '@hearth/telemetry';
+import { ShutdownSteps, type Logger } from '@hearth/telemetry';
 
 import { Redis } from 'ioredis';
 
@@ -17,9 +17,9 @@ import { ModelGatewayAdapter } from '../gateway/model-gateway.adapter';
 import { HistoryRepository } from '../history/history.repository';
 import { HotWindowService } from '../history/hot-window.service';
 import { HotWindowStore } from '../history/hot-window.store';
-import { MemoryFactService } from '../memory/memory-fact.service';
 import { IngestionService } from '../ingestion/ingestion.service';
 import { IngestionWorker } from '../ingestion/ingestion.worker';
+import { MemoryFactService } from '../memory/memory-fact.service';
 import { EmbedderService } from '../retrieval/embedder.service';
 import { RetrievalService } from '../retrieval/retrieval.service';
 import { createVectorStore, VectorIndex } from '../retrieval/vector-index';
@@ -69,7 +69,7 @@ export class ContextRuntime {
   readonly embedder: EmbedderService;
   readonly ingestion: IngestionService;
   readonly ingestionWorker: IngestionWorker;
-  private readonly stops: (() => Promise<void> | void)[] = [];
+  private readonly stops = new ShutdownSteps();
 
   constructor(
     private readonly config: ContextRuntimeConfig,
@@ -200,13 +200,6 @@ export class ContextRuntime {
   }
 
   async stop(): Promise<void> {
-    while (this.stops.length > 0) {
-      const stop = this.stops.pop() as () => Promise<void> | void;
-      try {
-        await stop();
-      } catch (error) {
-        this.logger.warn({ err: error }, 'context service shutdown step failed');
-      }
-    }
+    await this.stops.runAll(this.logger, 'context service shutdown step failed');
   }
 }

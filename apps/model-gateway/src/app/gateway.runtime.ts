@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 
 import type { ModelGatewayConfig } from '@hearth/config';
 import { createKafkaClient, EventProducer, withDeadline } from '@hearth/events';
-import type { Logger } from '@hearth/telemetry';
+import { ShutdownSteps, type Logger } from '@hearth/telemetry';
 
 import { Redis } from 'ioredis';
 
@@ -56,7 +56,7 @@ export class GatewayRuntime {
   readonly generation: GenerationService;
   readonly catalog: ModelCatalogService;
   private metricsServer?: Server;
-  private readonly stops: (() => Promise<void> | void)[] = [];
+  private readonly stops = new ShutdownSteps();
 
   constructor(
     private readonly config: GatewayRuntimeConfig,
@@ -161,14 +161,7 @@ export class GatewayRuntime {
 
   /** Stops in reverse order; usage events still in flight are published first. */
   async stop(): Promise<void> {
-    while (this.stops.length > 0) {
-      const stop = this.stops.pop() as () => Promise<void> | void;
-      try {
-        await stop();
-      } catch (error) {
-        this.options.logger.warn({ err: error }, 'gateway shutdown step failed');
-      }
-    }
+    await this.stops.runAll(this.options.logger, 'gateway shutdown step failed');
   }
 
   private async serveMetrics(port: number): Promise<void> {

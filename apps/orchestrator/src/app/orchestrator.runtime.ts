@@ -6,7 +6,7 @@
 import type { OrchestratorConfig } from '@hearth/config';
 import { createPrismaClient, type PrismaClient } from '@hearth/db';
 import { createKafkaClient, EventProducer, OutboxRelay, withDeadline } from '@hearth/events';
-import type { Logger } from '@hearth/telemetry';
+import { ShutdownSteps, type Logger } from '@hearth/telemetry';
 
 import { Redis } from 'ioredis';
 
@@ -44,7 +44,7 @@ export class OrchestratorRuntime {
   readonly tools?: ToolRunnerAdapter;
   readonly registry: TurnRegistry;
   readonly turns: TurnService;
-  private readonly stops: (() => Promise<void> | void)[] = [];
+  private readonly stops = new ShutdownSteps();
 
   constructor(
     private readonly config: OrchestratorRuntimeConfig,
@@ -141,13 +141,6 @@ export class OrchestratorRuntime {
   }
 
   async stop(): Promise<void> {
-    while (this.stops.length > 0) {
-      const stop = this.stops.pop() as () => Promise<void> | void;
-      try {
-        await stop();
-      } catch (error) {
-        this.options.logger.warn({ err: error }, 'orchestrator shutdown step failed');
-      }
-    }
+    await this.stops.runAll(this.options.logger, 'orchestrator shutdown step failed');
   }
 }

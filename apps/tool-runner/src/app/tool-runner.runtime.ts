@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { ToolRunnerConfig } from '@hearth/config';
 import { createPrismaClient, type PrismaClient } from '@hearth/db';
 import { createKafkaClient, EventProducer, OutboxRelay } from '@hearth/events';
-import type { Logger } from '@hearth/telemetry';
+import { ShutdownSteps, type Logger } from '@hearth/telemetry';
 
 import { ToolCallRepository } from '../execution/tool-call.repository';
 import { ToolCallService } from '../execution/tool-call.service';
@@ -43,7 +43,7 @@ export class ToolRunnerRuntime {
   readonly sandbox: JsSandbox;
   readonly toolCalls: ToolCallService;
   private readonly retrieval?: RetrievalClient;
-  private readonly stops: (() => Promise<void> | void)[] = [];
+  private readonly stops = new ShutdownSteps();
 
   constructor(
     config: ToolRunnerConfig,
@@ -114,13 +114,6 @@ export class ToolRunnerRuntime {
 
   /** Stops in reverse order; the relay finishes its batch before the producer disconnects. */
   async stop(): Promise<void> {
-    while (this.stops.length > 0) {
-      const stop = this.stops.pop() as () => Promise<void> | void;
-      try {
-        await stop();
-      } catch (error) {
-        this.options.logger.warn({ err: error }, 'tool runner shutdown step failed');
-      }
-    }
+    await this.stops.runAll(this.options.logger, 'tool runner shutdown step failed');
   }
 }
