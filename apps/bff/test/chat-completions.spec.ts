@@ -240,10 +240,15 @@ describe('POST /v1/chat/completions', () => {
     );
     let received = 0;
     // The SDK ends the iteration quietly on abort (older versions throw an APIUserAbortError).
+    // Chunks already decoded from the same network read would still be yielded after the
+    // abort, so the loop stops itself at the third one.
     await (async () => {
       for await (const chunk of stream) {
         if (chunk.choices[0]?.delta.content) received++;
-        if (received === 3) controller.abort();
+        if (received === 3) {
+          controller.abort();
+          break;
+        }
       }
     })().catch((error: unknown) => expect(error).toBeInstanceOf(OpenAI.APIUserAbortError));
     expect(received).toBe(3);
