@@ -1,9 +1,9 @@
 // Owns one chat completion request end to end on the BFF side: the RunTurn call (deadline, request id
 // and idempotency key in the request and metadata), the wait for the turn's `started` event before
 // anything is written (so failures before the turn started are real HTTP statuses), then either one
-// JSON body or an SSE stream with heartbeats, backpressure (the gRPC stream is paused while the
-// socket's buffer is full) and cancellation of the turn when the client goes away. Rate-limit token
-// estimates are settled against the turn's real usage; a replayed turn costs nothing.
+// JSON body or an SSE stream (written by SseWriter: heartbeats, backpressure that pauses the gRPC
+// stream while the socket's buffer is full) and cancellation of the turn when the client goes away.
+// Rate-limit token estimates are settled against the turn's real usage; a replayed turn costs nothing.
 import type { commonV1, orchestratorV1 } from '@hearth/contracts';
 import type { Logger } from '@hearth/telemetry';
 
@@ -19,6 +19,7 @@ import type { GrpcUpstream } from '../upstream/grpc-client.factory';
 import { ChatCompletionBuilder, type ChatCompletion } from './chat-completion.builder';
 import { toRunTurnRequest } from './chat-request.mapper';
 import type { ChatCompletionRequest } from './chat.schemas';
+import { SseWriter } from './sse.writer';
 
 export interface ChatServiceOptions {
   orchestrator: GrpcUpstream;
@@ -127,28 +128,30 @@ export class ChatService {
   ): Promise<void> {
     const { heartbeatMs, logger } = this.options;
     return new Promise((resolve, reject) => {
-      let open = false; // headers written
       let done = false;
-      let heartbeat: NodeJS.Timeout | undefined;
       const finish = () => {
         if (done) return;
         done = true;
-        clearInterval(heartbeat);
-        if (open && !res.writableEnded) res.end();
+        sse.end();
         resolve();
       };
-      const write = (payload: string) => {
-        if (done || res.writableEnded) return;
-        // Backpressure: stop reading the turn while the socket is saturated, resume on drain.
-        if (!res.write(payload) && !call.isPaused()) {
-          call.pause();
-          res.once('drain', () => call.resume());
-        }
+      // The client left: the turn is cancelled upstream (its partial answer is kept as incomplete).
+      const sse = new SseWriter(res, call, {
+        heartbeatMs,
+        onDisconnect: () => {
+          if (done) return;
+          logger.debug({ requestId: req.requestId }, 'client disconnected; cancelling the turn');
+          call.cancel();
+          finish();
+        },
+      });
+      const send = (value: unknown) => {
+        if (!done) sse.send(value);
       };
-      const send = (value: unknown) => write(`data: ${JSON.stringify(value)}\n\n`);
       const failBeforeStart = (error: ApiError) => {
         if (done) return;
         done = true;
+        sse.end();
         call.cancel();
         reject(error);
       };
@@ -158,26 +161,12 @@ export class ChatService {
         finish();
       };
 
-      res.on('close', () => {
-        if (!done) {
-          logger.debug({ requestId: req.requestId }, 'client disconnected; cancelling the turn');
-          call.cancel();
-          finish();
-        }
-      });
       call.on('data', (event: orchestratorV1.RunTurnResponse) => {
         if (done) return;
         if (event.started) {
-          res.status(200);
-          res.setHeader('content-type', 'text/event-stream; charset=utf-8');
-          res.setHeader('cache-control', 'no-cache');
-          res.setHeader('connection', 'keep-alive');
-          res.setHeader('x-accel-buffering', 'no');
-          res.flushHeaders();
-          open = true;
-          heartbeat = setInterval(() => write(': ping\n\n'), heartbeatMs);
+          sse.open();
           send(builder.start(event.started));
-        } else if (!open) {
+        } else if (!sse.isOpen) {
           failBeforeStart(new ApiError(500, 'The turn did not start properly.', { code: 'internal_error' }));
         } else if (event.content) {
           const chunk = builder.content(event.content.text);
@@ -196,14 +185,14 @@ export class ChatService {
           failAfterStart(apiErrorFromDetail(event.error));
         } else if (event.finish) {
           for (const chunk of builder.finish(event.finish.finishReason)) send(chunk);
-          write('data: [DONE]\n\n');
+          sse.event('[DONE]');
           finish();
         }
       });
       call.on('error', (error: ServiceError) => {
         if (done || error.code === grpcStatus.CANCELLED) return finish();
         const mapped = apiErrorFromGrpc(error, 'orchestrator');
-        if (open) failAfterStart(mapped);
+        if (sse.isOpen) failAfterStart(mapped);
         else failBeforeStart(mapped);
       });
       call.on('end', () => {
@@ -212,7 +201,7 @@ export class ChatService {
           code: 'service_unavailable',
           headers: { 'retry-after': '1' },
         });
-        if (open) failAfterStart(error);
+        if (sse.isOpen) failAfterStart(error);
         else failBeforeStart(error);
       });
     });
