@@ -17,6 +17,8 @@ export function serviceDefinitions(infra) {
         MODEL_ID: 'gemma-3-270m',
         WORKER_SLOTS: '4',
         METRICS_PORT: '9464',
+        // One libuv pool thread: node-llama-cpp's decodes and samplings run there (see the worker's README).
+        UV_THREADPOOL_SIZE: '1',
       },
     },
     { name: 'safety-service', port: 50053, env: {} },

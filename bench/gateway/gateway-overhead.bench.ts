@@ -222,6 +222,7 @@ async function main(): Promise<void> {
         MODEL_SHA256: sha256,
         WORKER_GPU: 'cpu',
         WORKER_THREADS: '1',
+        UV_THREADPOOL_SIZE: '1',
         WORKER_SLOTS: '16',
         WORKER_CONTEXT_SIZE: '256',
         WORKER_QUEUE_MAX: '128',

@@ -110,6 +110,7 @@ async function main(): Promise<void> {
     GRPC_PORT: String(workerPort),
     METRICS_PORT: String(await freePort()),
     WORKER_THREADS: String(threads),
+    UV_THREADPOOL_SIZE: '1',
     WORKER_SLOTS: String(slots),
     WORKER_CONTEXT_SIZE: String(contextPerSlot),
     WORKER_GPU: process.env.WORKER_GPU ?? 'auto',

@@ -14,6 +14,13 @@ async function main(): Promise<void> {
   const config = loadConfig(inferenceWorkerConfigSchema);
   const logger = createLogger({ service: config.service, level: config.logLevel });
   const stopTelemetry = startTelemetry({ serviceName: config.service, otlpEndpoint: config.otlpEndpoint });
+  // libuv reads it once, before this code runs, so it can only be set in the process's environment.
+  if (process.env['UV_THREADPOOL_SIZE'] !== '1')
+    logger.warn(
+      { UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] ?? '(unset: 4)' },
+      "set UV_THREADPOOL_SIZE=1 in the inference worker's environment: with more libuv pool threads, " +
+        "node-llama-cpp's decodes and samplings overlap and slow llama.cpp down (see the worker's README)",
+    );
   try {
     const worker = await createWorkerApp(config, { logger, nestLogger: new PinoNestLogger(logger) });
     // Nest runs the lifecycle hooks on these signals: drain (beforeApplicationShutdown), close the

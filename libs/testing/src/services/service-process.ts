@@ -14,6 +14,13 @@ const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 
 /** Node flags an app needs: isolated-vm (the tool runner's sandbox) requires no startup snapshot on Node ≥ 20. */
 const NODE_FLAGS: Partial<Record<AppName, string[]>> = { 'tool-runner': ['--no-node-snapshot'] };
+/**
+ * Environment an app needs before its process starts. The worker wants one libuv pool thread: libuv
+ * reads UV_THREADPOOL_SIZE once, when its pool starts, which the tsx loader does before main.ts runs.
+ */
+const PROCESS_ENV: Partial<Record<AppName, Record<string, string>>> = {
+  'inference-worker': { UV_THREADPOOL_SIZE: '1' },
+};
 
 export type AppName =
   | 'inference-worker'
@@ -126,6 +133,7 @@ export class ServiceProcess {
           GRPC_PORT: String(this.port),
           // Several services run at once: let the OS pick each one's metrics port.
           METRICS_PORT: '0',
+          ...PROCESS_ENV[this.options.app],
           ...this.options.env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
