@@ -25,9 +25,18 @@ const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,4,8').split(',').map(
 
 const TOPICS = ['the sea', 'a lighthouse keeper', 'a city at night', 'a long train journey', 'an old library', 'a mountain village', 'a robot gardener', 'a winter market'];
 
+// One cache salt for every stream: llama-server shares cached prefixes across all its slots, so the
+// load phases put the worker in the same single trust domain (BENCH_SALT=per-stream isolates each
+// stream, which the worker supports and llama-server cannot do).
+const perStreamSalt = process.env.BENCH_SALT === 'per-stream';
+
 function storyRequest(worker: number, i: number): StreamRequest {
   const topic = TOPICS[(worker + i) % TOPICS.length];
-  return { messages: [{ role: 'user', content: `Write a long, detailed story about ${topic}.` }], maxTokens, cacheKey: `w${worker}` };
+  return {
+    messages: [{ role: 'user', content: `Write a long, detailed story about ${topic}.` }],
+    maxTokens,
+    cacheKey: perStreamSalt ? `w${worker}` : 'bench',
+  };
 }
 
 async function freePort(): Promise<number> {

@@ -3,8 +3,10 @@
 // type-only imports marked `resolution-mode: import`, so nothing `require`s the package. Other engine
 // files import node-llama-cpp's types from here. Jest needs --experimental-vm-modules for the import().
 import type {
+  BatchItem,
   ChatHistoryItem,
   ChatWrapper,
+  EvaluationPriority,
   Llama,
   LlamaContext,
   LlamaContextSequence,
@@ -12,13 +14,16 @@ import type {
   LlamaGrammar,
   LlamaLogLevel,
   LlamaModel,
+  PrioritizedBatchItem,
   SequenceEvaluateOptions,
   Token,
 } from 'node-llama-cpp' with { 'resolution-mode': 'import' };
 
 export type {
+  BatchItem,
   ChatHistoryItem,
   ChatWrapper,
+  EvaluationPriority,
   Llama,
   LlamaContext,
   LlamaContextSequence,
@@ -26,6 +31,7 @@ export type {
   LlamaGrammar,
   LlamaLogLevel,
   LlamaModel,
+  PrioritizedBatchItem,
   SequenceEvaluateOptions,
   Token,
 };

@@ -21,6 +21,7 @@ import { ResolvedSampling } from '../request/sampling-params.validator';
 import { AdmissionQueue, QueueEntry } from './admission-queue';
 import { EngineMetrics } from './engine.metrics';
 import { choosePrefixSlot } from './prefix-slot.selector';
+import { slotOrderedBatch } from './slot-ordered-batch';
 import { SlotRun } from './slot-run';
 
 /** A request after validation, templating and tokenization: everything the step loop needs. */
@@ -121,20 +122,12 @@ export class BatchScheduler {
       swaFullCache: options.swaFullCache,
       failedCreationRemedy: false,
       batching: {
-        // Every llama_decode passes through here: running streams' single tokens first (a prompt
-        // chunk never pushes a decode out of the batch), then prompt chunks; and it is where batch
-        // occupancy is measured.
+        // Every llama_decode passes through here: filled in slot order (see slotOrderedBatch), and
+        // measured for batch occupancy.
         itemPrioritizationStrategy: ({ items, size }) => {
-          const ordered = [...items].sort((a, b) => a.tokens.length - b.tokens.length);
-          const chosen = [];
-          let left = size;
-          for (const item of ordered) {
-            if (left === 0) break;
-            const processAmount = Math.min(item.tokens.length, left);
-            chosen.push({ item, processAmount });
-            left -= processAmount;
-          }
-          metrics.recordDecode({ sequences: chosen.length, tokens: size - left });
+          const chosen = slotOrderedBatch(items, size);
+          const tokens = chosen.reduce((sum, c) => sum + c.processAmount, 0);
+          metrics.recordDecode({ sequences: chosen.length, tokens });
           return chosen;
         },
       },
@@ -346,7 +339,7 @@ export class BatchScheduler {
       }
       // What survived the erase (a sliding-window cache may not keep everything it shared).
       const cached = slot.sequence.nextTokenIndex;
-      const run = new SlotRun(prepared, slot.sequence, cached, this.model, this.llamaCpp);
+      const run = new SlotRun(prepared, slot.sequence, slot.index, cached, this.model, this.llamaCpp);
       slot.active = { job, run };
       slot.salt = prepared.salt;
       job.phase = 'running';

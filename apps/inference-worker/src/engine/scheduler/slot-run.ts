@@ -5,6 +5,7 @@ import { IncrementalDetokenizer } from '../decode/incremental-detokenizer';
 import { StopSequenceMatcher } from '../decode/stop-sequence.matcher';
 import { FinishReason } from '../generation.types';
 import type {
+  EvaluationPriority,
   LlamaContextSequence,
   LlamaModel,
   NodeLlamaCpp,
@@ -44,16 +45,21 @@ export class SlotRun {
   private readonly detokenizer: IncrementalDetokenizer;
   private readonly stopMatcher: StopSequenceMatcher;
   private readonly grammarState: SequenceEvaluateOptions['grammarEvaluationState'];
+  private readonly batchOrder: EvaluationPriority;
 
   constructor(
     readonly job: PreparedJob,
     private readonly sequence: LlamaContextSequence,
+    slotIndex: number,
     /** Prompt tokens whose KV state the slot already held. */
     readonly cachedPromptTokens: number,
     model: LlamaModel,
     llamaCpp: NodeLlamaCpp,
   ) {
     this.pending = job.promptTokens.slice(cachedPromptTokens);
+    // Not a priority: slotOrderedBatch orders a decode's items by it (slot order, which llama.cpp
+    // needs to keep one forward pass per decode). node-llama-cpp passes it through untouched.
+    this.batchOrder = (slotIndex + 1) as EvaluationPriority;
     this.detokenizer = new IncrementalDetokenizer((tokens, last) => model.detokenize(tokens, false, last));
     this.stopMatcher = new StopSequenceMatcher([...job.sampling.stop, ...job.stopStrings]);
     this.grammarState =
@@ -74,7 +80,9 @@ export class SlotRun {
     if (this.generator === undefined) {
       if (this.pending.length > chunk) {
         return this.sequence
-          .evaluateWithoutGeneratingNewTokens(this.pending.splice(0, chunk))
+          .evaluateWithoutGeneratingNewTokens(this.pending.splice(0, chunk), {
+            evaluationPriority: this.batchOrder,
+          })
           .then(() => PREFILLED);
       }
       // The last prompt chunk starts generation. The generator keeps one sampler (so one RNG
@@ -113,6 +121,7 @@ export class SlotRun {
     const penalize = s.repetitionPenalty !== 1 || s.frequencyPenalty !== 0 || s.presencePenalty !== 0;
     const prompt = this.job.promptTokens;
     return {
+      evaluationPriority: this.batchOrder,
       temperature: s.temperature,
       topK: s.topK,
       topP: s.topP,
