@@ -3,13 +3,12 @@
 // valid one runs the handler inside a Postgres transaction that first records
 // ProcessedEvent(consumerGroup, eventId), so a redelivered event (relay resend, rebalance, crash
 // before the offset commit) has no second effect. The producer's trace continues in the handler.
-import type { Prisma, PrismaClient } from '@hearth/db';
+import { withDeadline, type Prisma, type PrismaClient } from '@hearth/db';
 import { extractFromKafkaHeaders, withSpan, type Logger } from '@hearth/telemetry';
 
 import { context, ROOT_CONTEXT, SpanKind, type Context, type Span } from '@opentelemetry/api';
 import type { Consumer, EachMessagePayload, IHeaders, Kafka, KafkaMessage, RetryOptions } from 'kafkajs';
 
-import { withDeadline } from './deadline.util';
 import { parseEvent, type EventOf, type EventTopic } from './event-topic.model';
 import { EventValidationError } from './event-validation.error';
 import { EventProducer } from './event.producer';

@@ -2,6 +2,7 @@
 // request in flight so retries cannot reorder a partition), schema validation before anything is
 // sent, the trace context and event metadata in headers, the tenant id as key (per-tenant order),
 // and a deadline on every call.
+import { withDeadline } from '@hearth/db';
 import { activeTraceId, injectIntoKafkaHeaders, withSpan } from '@hearth/telemetry';
 
 import { SpanKind } from '@opentelemetry/api';
@@ -14,7 +15,6 @@ import {
   type RetryOptions,
 } from 'kafkajs';
 
-import { withDeadline } from './deadline.util';
 import { parseEvent, type EventInputOf, type EventOf, type EventTopic } from './event-topic.model';
 import type { EventEnvelope } from './event.schemas';
 import { EVENT_HEADERS } from './topics.constants';

@@ -1,6 +1,5 @@
 // Public surface of @hearth/events: topics and schemas, the producer, the consumer helper and the
 // transactional outbox.
-export * from './deadline.util';
 export * from './event-topic.model';
 export * from './event-validation.error';
 export * from './event.consumer';

@@ -4,8 +4,14 @@
 // A failure at start-up rejects, so main.ts exits instead of serving half an API.
 import type { BffConfig } from '@hearth/config';
 import { contextV1, gatewayV1, orchestratorV1, PROTO_PACKAGES, toolsV1 } from '@hearth/contracts';
-import { createPrismaClient, type PrismaClient } from '@hearth/db';
-import { createKafkaClient, EventProducer, OutboxRelay, withDeadline } from '@hearth/events';
+import {
+  connectRedis,
+  createPrismaClient,
+  createRedisClient,
+  withDeadline,
+  type PrismaClient,
+} from '@hearth/db';
+import { createKafkaClient, EventProducer, OutboxRelay } from '@hearth/events';
 import { createBlobStore } from '@hearth/retrieval';
 import { ShutdownSteps, type Logger } from '@hearth/telemetry';
 
@@ -51,12 +57,9 @@ export class BffRuntime {
     const { logger } = options;
     const timeout = config.upstreams.timeoutMs;
     this.prisma = createPrismaClient(config.databaseUrl, { maxConnections: 10 });
-    this.redis = new Redis(config.redisUrl, {
-      lazyConnect: true,
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-      maxRetriesPerRequest: 1,
-      enableAutoPipelining: true,
+    this.redis = createRedisClient(config.redisUrl, {
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
     });
     this.gateway = new GrpcUpstream(
       PROTO_PACKAGES.gatewayV1,
@@ -124,21 +127,11 @@ export class BffRuntime {
         await this.prisma.$queryRaw`SELECT 1`;
       });
 
-      this.stops.push(() => void this.redis.quit().catch(() => this.redis.disconnect()));
-      let redisError: Error | undefined;
-      this.redis.on('error', (error: Error) => {
-        redisError = error;
-        logger.warn({ err: error }, 'Redis connection error');
-      });
-      await withDeadline(CONNECT_TIMEOUT_MS, 'Redis connect', async () => {
-        try {
-          await this.redis.connect();
-          await this.redis.ping();
-        } catch (error) {
-          throw new Error(`Redis is unreachable: ${(redisError ?? (error as Error)).message}`, {
-            cause: error,
-          });
-        }
+      await connectRedis(this.redis, {
+        name: 'Redis',
+        timeoutMs: CONNECT_TIMEOUT_MS,
+        logger,
+        stops: this.stops,
       });
 
       this.stops.push(() => {

@@ -3,8 +3,13 @@
 // (channel lazy), the safety service (channel lazy), the blob store, the vector index, and the
 // ingestion loop (started last, stopped first). Any failure at start-up rejects, so main.ts exits instead of serving half a service.
 import type { ContextServiceConfig } from '@hearth/config';
-import { createPrismaClient, type PrismaClient } from '@hearth/db';
-import { withDeadline } from '@hearth/events';
+import {
+  connectRedis,
+  createPrismaClient,
+  createRedisClient,
+  withDeadline,
+  type PrismaClient,
+} from '@hearth/db';
 import { createBlobStore, type BlobStore } from '@hearth/retrieval';
 import { ShutdownSteps, type Logger } from '@hearth/telemetry';
 
@@ -76,12 +81,9 @@ export class ContextRuntime {
     private readonly logger: Logger,
   ) {
     this.prisma = createPrismaClient(config.databaseUrl);
-    this.redis = new Redis(config.redisUrl, {
-      lazyConnect: true,
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-      maxRetriesPerRequest: 1,
-      enableAutoPipelining: true,
+    this.redis = createRedisClient(config.redisUrl, {
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
     });
     this.gateway = new ModelGatewayAdapter(config.modelGateway);
     this.tokens = new TokenCounterService({
@@ -168,21 +170,11 @@ export class ContextRuntime {
         await this.prisma.$queryRaw`SELECT 1`;
       });
 
-      this.stops.push(() => void this.redis.quit().catch(() => this.redis.disconnect()));
-      let redisError: Error | undefined;
-      this.redis.on('error', (error: Error) => {
-        redisError = error;
-        this.logger.warn({ err: error }, 'Redis connection error');
-      });
-      await withDeadline(CONNECT_TIMEOUT_MS, 'Redis connect', async () => {
-        try {
-          await this.redis.connect();
-          await this.redis.ping();
-        } catch (error) {
-          throw new Error(`Redis is unreachable: ${(redisError ?? (error as Error)).message}`, {
-            cause: error,
-          });
-        }
+      await connectRedis(this.redis, {
+        name: 'Redis',
+        timeoutMs: CONNECT_TIMEOUT_MS,
+        logger: this.logger,
+        stops: this.stops,
       });
 
       // The gateway may start after us (npm start runs services side by side): its channel connects

@@ -5,7 +5,8 @@
 import { createServer, type Server } from 'node:http';
 
 import type { ModelGatewayConfig } from '@hearth/config';
-import { createKafkaClient, EventProducer, withDeadline } from '@hearth/events';
+import { connectRedis, createRedisClient } from '@hearth/db';
+import { createKafkaClient, EventProducer } from '@hearth/events';
 import { ShutdownSteps, type Logger } from '@hearth/telemetry';
 
 import { Redis } from 'ioredis';
@@ -68,13 +69,10 @@ export class GatewayRuntime {
       pollMs: config.registryPollMs,
       logger,
     });
-    this.redis = new Redis(config.redisUrl, {
-      lazyConnect: true,
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-      maxRetriesPerRequest: 1,
-      // Commands issued in the same tick (quota, cache, markers of concurrent requests) share one write.
-      enableAutoPipelining: true,
+    // Commands issued in the same tick (quota, cache, markers of concurrent requests) share one write.
+    this.redis = createRedisClient(config.redisUrl, {
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
     });
     this.producer = new EventProducer({
       kafka: createKafkaClient({ clientId: 'model-gateway', brokers: [...config.kafkaBrokers], logger }),
@@ -122,24 +120,12 @@ export class GatewayRuntime {
       await this.registry.start();
       this.stops.push(() => this.registry.stop());
 
-      // Registered before connecting: a failed start must not leave a client reconnecting forever.
-      this.stops.push(() => void this.redis.quit().catch(() => this.redis.disconnect()));
-      let redisError: Error | undefined;
-      this.redis.on('error', (error: Error) => {
-        redisError = error;
-        // ioredis reconnects by itself; commands meanwhile fail fast (commandTimeout) and quotas fail open.
-        this.options.logger.warn({ err: error }, 'Redis connection error');
-      });
-      const where = `Redis at ${redact(this.config.redisUrl)}`;
-      await withDeadline(CONNECT_TIMEOUT_MS, `${where} connect`, async () => {
-        try {
-          await this.redis.connect();
-          await this.redis.ping();
-        } catch (error) {
-          throw new Error(`${where} is unreachable: ${(redisError ?? (error as Error)).message}`, {
-            cause: error,
-          });
-        }
+      // While Redis is down, quota checks fail open (counted in the gateway metrics).
+      await connectRedis(this.redis, {
+        name: `Redis at ${redact(this.config.redisUrl)}`,
+        timeoutMs: CONNECT_TIMEOUT_MS,
+        logger: this.options.logger,
+        stops: this.stops,
       });
       this.stops.push(() => this.quota.stop());
 

@@ -4,8 +4,8 @@
 // clients of the gateway, context, safety and tool services. Any failure at start-up rejects, so
 // main.ts exits instead of serving half an orchestrator.
 import type { OrchestratorConfig } from '@hearth/config';
-import { createPrismaClient, type PrismaClient } from '@hearth/db';
-import { createKafkaClient, EventProducer, OutboxRelay, withDeadline } from '@hearth/events';
+import { createPrismaClient, withDeadline, type PrismaClient } from '@hearth/db';
+import { createKafkaClient, EventProducer, OutboxRelay } from '@hearth/events';
 import { ShutdownSteps, type Logger } from '@hearth/telemetry';
 
 import { Redis } from 'ioredis';

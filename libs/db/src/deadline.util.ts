@@ -1,6 +1,7 @@
-// Owns the deadline every outbound Kafka call runs under. kafkajs has per-request timeouts but a
-// call can chain many requests (metadata, reconnects, retries); cockatiel's aggressive timeout caps
-// the whole call, so no await here is ever unbounded.
+// Owns the deadline every outbound call to the infrastructure runs under (Kafka, PostgreSQL and
+// Redis at start-up). A client's per-request timeouts do not bound a call that chains many requests
+// (metadata, reconnects, retries); cockatiel's aggressive timeout caps the whole call, so no await
+// here is ever unbounded.
 import { TaskCancelledError, timeout, TimeoutStrategy } from 'cockatiel';
 
 export class DeadlineExceededError extends Error {
