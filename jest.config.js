@@ -2,12 +2,20 @@
 const { existsSync, readdirSync } = require('node:fs');
 const { join } = require('node:path');
 
-const projects = ['libs', 'apps'].flatMap((folder) =>
-  existsSync(join(__dirname, folder))
-    ? readdirSync(join(__dirname, folder))
-        .filter((name) => existsSync(join(__dirname, folder, name, 'jest.config.js')))
-        .map((name) => `<rootDir>/${folder}/${name}/jest.config.js`)
-    : [],
+// Projects live in libs/<name> and apps/<plane>/<name>.
+const projectFolders = (folder, depth) =>
+  !existsSync(join(__dirname, folder))
+    ? []
+    : existsSync(join(__dirname, folder, 'jest.config.js'))
+      ? [folder]
+      : depth === 0
+        ? []
+        : readdirSync(join(__dirname, folder), { withFileTypes: true })
+            .filter((entry) => entry.isDirectory())
+            .flatMap((entry) => projectFolders(join(folder, entry.name), depth - 1));
+
+const projects = [...projectFolders('libs', 1), ...projectFolders('apps', 2)].map(
+  (folder) => `<rootDir>/${folder}/jest.config.js`,
 );
 
 module.exports = { projects };

@@ -11,6 +11,7 @@ export function serviceDefinitions(infra) {
   return [
     {
       name: 'inference-worker',
+      plane: 'inference',
       port: 50056,
       env: {
         MODEL_SOURCE: infra.HEARTH_MODEL_PATH,
@@ -21,15 +22,22 @@ export function serviceDefinitions(infra) {
         UV_THREADPOOL_SIZE: '1',
       },
     },
-    { name: 'safety-service', port: 50053, env: {} },
+    { name: 'safety-service', plane: 'orchestration', port: 50053, env: {} },
     {
       name: 'model-gateway',
+      plane: 'inference',
       port: 50055,
       env: { MODEL_REGISTRY_PATH: 'deploy/local/model-registry.yaml', METRICS_PORT: '9465' },
     },
-    { name: 'context-service', port: 50052, env: { MODEL_GATEWAY_ADDRESS: '127.0.0.1:50055' } },
+    {
+      name: 'context-service',
+      plane: 'orchestration',
+      port: 50052,
+      env: { MODEL_GATEWAY_ADDRESS: '127.0.0.1:50055' },
+    },
     {
       name: 'tool-runner',
+      plane: 'orchestration',
       port: 50054,
       // isolated-vm (the run_javascript sandbox) needs V8's startup snapshot off on Node >= 20.
       nodeFlags: ['--no-node-snapshot'],
@@ -37,6 +45,7 @@ export function serviceDefinitions(infra) {
     },
     {
       name: 'orchestrator',
+      plane: 'orchestration',
       port: 50051,
       env: {
         MODEL_GATEWAY_ADDRESS: '127.0.0.1:50055',
@@ -47,6 +56,7 @@ export function serviceDefinitions(infra) {
     },
     {
       name: 'bff',
+      plane: 'experience',
       port: 8080,
       http: true,
       env: {
@@ -58,7 +68,7 @@ export function serviceDefinitions(infra) {
         TOOL_RUNNER_ADDRESS: '127.0.0.1:50054',
       },
     },
-  ].filter((service) => existsSync(join(root, 'apps', service.name, 'src', 'main.ts')));
+  ].filter((service) => existsSync(join(root, 'apps', service.plane, service.name, 'src', 'main.ts')));
 }
 
 function waitForHealth(address, timeoutMs) {
@@ -106,7 +116,12 @@ export async function startServices(infra) {
   for (const service of serviceDefinitions(infra)) {
     const child = spawn(
       process.execPath,
-      [...(service.nodeFlags ?? []), '--import', 'tsx', join('apps', service.name, 'src', 'main.ts')],
+      [
+        ...(service.nodeFlags ?? []),
+        '--import',
+        'tsx',
+        join('apps', service.plane, service.name, 'src', 'main.ts'),
+      ],
       {
         cwd: root,
         stdio: ['ignore', 'inherit', 'inherit'],

@@ -17,9 +17,9 @@ import { parseArgs } from 'node:util';
 
 import { commonV1, inferenceV1, orchestratorV1, PROTO_PACKAGES } from '@hearth/contracts';
 
-import type { CreatedKey } from '../../apps/bff/src/admin/admin.service';
-import { GrpcUpstream } from '../../apps/bff/src/upstream/grpc-client.factory';
-import { MODEL_ID, startStack, type Stack } from '../../apps/bff/test/support/stack.fixture';
+import type { CreatedKey } from '../../apps/experience/bff/src/admin/admin.service';
+import { GrpcUpstream } from '../../apps/experience/bff/src/upstream/grpc-client.factory';
+import { MODEL_ID, startStack, type Stack } from '../../apps/experience/bff/test/support/stack.fixture';
 
 const { values: args } = parseArgs({
   options: {

@@ -213,7 +213,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     children.push(
-      startProcess(join(REPO_ROOT, 'apps', 'inference-worker', 'src', 'main.ts'), {
+      startProcess(join(REPO_ROOT, 'apps', 'inference', 'inference-worker', 'src', 'main.ts'), {
         LOG_LEVEL: 'error',
         GRPC_HOST: '127.0.0.1',
         GRPC_PORT: String(workerPort),
@@ -230,14 +230,17 @@ async function main(): Promise<void> {
       }),
     );
     await waitForStats(workerAddress, 60_000);
-    const gatewayProcess = startProcess(join(REPO_ROOT, 'apps', 'model-gateway', 'src', 'main.ts'), {
-      LOG_LEVEL: 'error',
-      GRPC_HOST: '127.0.0.1',
-      GRPC_PORT: String(gatewayPort),
-      REDIS_URL: infra.redisUrl,
-      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      MODEL_REGISTRY_PATH: registryPath,
-    });
+    const gatewayProcess = startProcess(
+      join(REPO_ROOT, 'apps', 'inference', 'model-gateway', 'src', 'main.ts'),
+      {
+        LOG_LEVEL: 'error',
+        GRPC_HOST: '127.0.0.1',
+        GRPC_PORT: String(gatewayPort),
+        REDIS_URL: infra.redisUrl,
+        KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+        MODEL_REGISTRY_PATH: registryPath,
+      },
+    );
     children.push(gatewayProcess);
     const bareProcess = startProcess(join(REPO_ROOT, 'bench', 'gateway', 'bare-grpc-proxy.ts'), {
       GRPC_PORT: String(barePort),

@@ -23,7 +23,16 @@ const maxTokens = Number(process.env.BENCH_MAX_TOKENS ?? 96);
 const perWorker = Number(process.env.BENCH_ROUNDS ?? 2);
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,4,8').split(',').map(Number);
 
-const TOPICS = ['the sea', 'a lighthouse keeper', 'a city at night', 'a long train journey', 'an old library', 'a mountain village', 'a robot gardener', 'a winter market'];
+const TOPICS = [
+  'the sea',
+  'a lighthouse keeper',
+  'a city at night',
+  'a long train journey',
+  'an old library',
+  'a mountain village',
+  'a robot gardener',
+  'a winter market',
+];
 
 // One cache salt for every stream: llama-server shares cached prefixes across all its slots, so the
 // load phases put the worker in the same single trust domain (BENCH_SALT=per-stream isolates each
@@ -45,7 +54,9 @@ async function freePort(): Promise<number> {
     server.once('error', rej);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? res(address.port) : rej(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? res(address.port) : rej(new Error('no port')),
+      );
     });
   });
 }
@@ -60,7 +71,11 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
 }
 
 function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore'] });
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
   process.on('exit', () => child.kill('SIGKILL'));
   return child;
 }
@@ -70,9 +85,14 @@ function conversation(turns: number): StreamRequest['messages'] {
   const filler =
     'The committee reviewed the quarterly report in detail, covering revenue by region, hiring plans, ' +
     'supplier contracts, the migration of the billing system and the new support rota for the holidays. ';
-  const messages: StreamRequest['messages'] = [{ role: 'system', content: 'You are a concise assistant for a project team.' }];
+  const messages: StreamRequest['messages'] = [
+    { role: 'system', content: 'You are a concise assistant for a project team.' },
+  ];
   for (let t = 0; t < turns; t++) {
-    messages.push({ role: 'user', content: `Meeting ${t + 1} notes: ${filler.repeat(3)} Summarise the key decisions.` });
+    messages.push({
+      role: 'user',
+      content: `Meeting ${t + 1} notes: ${filler.repeat(3)} Summarise the key decisions.`,
+    });
     messages.push({ role: 'assistant', content: `Meeting ${t + 1}: ${filler.repeat(2)}` });
   }
   return messages;
@@ -102,17 +122,24 @@ async function measureReuse(target: StreamTarget): Promise<TurnReuse> {
     maxTokens: 8,
     cacheKey: key,
   });
-  return { target: target.name, promptTokens: cold.promptTokens, coldTtft: cold.ttftMs, warmTtft: warm.ttftMs, cachedTokens: warm.cachedPromptTokens };
+  return {
+    target: target.name,
+    promptTokens: cold.promptTokens,
+    coldTtft: cold.ttftMs,
+    warmTtft: warm.ttftMs,
+    cachedTokens: warm.cachedPromptTokens,
+  };
 }
 
-const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits));
+const fmt = (n: number | undefined, digits = 1) =>
+  n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits);
 
 async function main(): Promise<void> {
   if (!model) throw new Error('pass a GGUF path or set HEARTH_MODEL_PATH');
   const targets: StreamTarget[] = [];
 
   const workerPort = await freePort();
-  startProcess(process.execPath, ['--import', 'tsx', 'apps/inference-worker/src/main.ts'], {
+  startProcess(process.execPath, ['--import', 'tsx', 'apps/inference/inference-worker/src/main.ts'], {
     MODEL_SOURCE: model,
     MODEL_ID: 'default',
     GRPC_HOST: '127.0.0.1',
@@ -131,10 +158,27 @@ async function main(): Promise<void> {
 
   if (process.env.LLAMA_SERVER_BIN) {
     const port = await freePort();
-    startProcess(process.env.LLAMA_SERVER_BIN, [
-      '-m', model, '-t', String(threads), '-tb', String(threads), '-np', String(slots), '-c', String(slots * contextPerSlot),
-      '--swa-full', '--host', '127.0.0.1', '--port', String(port),
-    ], {});
+    startProcess(
+      process.env.LLAMA_SERVER_BIN,
+      [
+        '-m',
+        model,
+        '-t',
+        String(threads),
+        '-tb',
+        String(threads),
+        '-np',
+        String(slots),
+        '-c',
+        String(slots * contextPerSlot),
+        '--swa-full',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+      ],
+      {},
+    );
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 'llama-server');
     const peer = new OpenAiHttpTarget('llama-server', `http://127.0.0.1:${port}/v1`);
     targets.push(peer);
@@ -150,18 +194,28 @@ async function main(): Promise<void> {
   const reuse: TurnReuse[] = [];
   for (const target of targets) reuse.push(await measureReuse(target));
 
-  console.log(`\nmodel ${model}\nthreads ${threads}, slots ${slots}, context/slot ${contextPerSlot}, max_tokens ${maxTokens}, ${perWorker} requests per stream\n`);
-  console.log('| streams | target | tok/s | ratio vs llama-server | TTFT p50 ms | TTFT p95 ms | ITL p50 ms | ITL p95 ms | batch occupancy |');
+  console.log(
+    `\nmodel ${model}\nthreads ${threads}, slots ${slots}, context/slot ${contextPerSlot}, max_tokens ${maxTokens}, ${perWorker} requests per stream\n`,
+  );
+  console.log(
+    '| streams | target | tok/s | ratio vs llama-server | TTFT p50 ms | TTFT p95 ms | ITL p50 ms | ITL p95 ms | batch occupancy |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) {
     const peer = rows.find((r) => r.concurrency === row.concurrency && r.target === 'llama-server');
     const ratio = peer ? row.tokensPerSecond / peer.tokensPerSecond : undefined;
-    console.log(`| ${row.concurrency} | ${row.target} | ${fmt(row.tokensPerSecond)} | ${fmt(ratio, 2)} | ${fmt(row.ttftP50, 0)} | ${fmt(row.ttftP95, 0)} | ${fmt(row.itlP50)} | ${fmt(row.itlP95)} | ${fmt(row.occupancy, 2)} |`);
+    console.log(
+      `| ${row.concurrency} | ${row.target} | ${fmt(row.tokensPerSecond)} | ${fmt(ratio, 2)} | ${fmt(row.ttftP50, 0)} | ${fmt(row.ttftP95, 0)} | ${fmt(row.itlP50)} | ${fmt(row.itlP95)} | ${fmt(row.occupancy, 2)} |`,
+    );
   }
-  console.log('\n| multi-turn (turn N) | prompt tokens | cold TTFT ms | reuse TTFT ms | reuse/cold | cached tokens |');
+  console.log(
+    '\n| multi-turn (turn N) | prompt tokens | cold TTFT ms | reuse TTFT ms | reuse/cold | cached tokens |',
+  );
   console.log('|---|---|---|---|---|---|');
   for (const r of reuse) {
-    console.log(`| ${r.target} | ${r.promptTokens} | ${fmt(r.coldTtft, 0)} | ${fmt(r.warmTtft, 0)} | ${fmt(r.warmTtft / r.coldTtft, 3)} | ${r.cachedTokens} |`);
+    console.log(
+      `| ${r.target} | ${r.promptTokens} | ${fmt(r.coldTtft, 0)} | ${fmt(r.warmTtft, 0)} | ${fmt(r.warmTtft / r.coldTtft, 3)} | ${r.cachedTokens} |`,
+    );
   }
   for (const target of targets) await target.close();
   process.exit(0);

@@ -16,7 +16,7 @@ import {
   userMessage,
   type OrchestratorStack,
   type Tenant,
-} from '../../apps/orchestrator/test/support/orchestrator.fixture';
+} from '../../apps/orchestration/orchestrator/test/support/orchestrator.fixture';
 
 const LEVELS = [1, 16, 64];
 const TURNS_PER_CLIENT = Number(process.env['TURNS_PER_CLIENT'] ?? 8);

@@ -7,13 +7,13 @@
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
-import { OutputStreamSession } from '../../apps/safety-service/src/checks/output-stream.session';
-import { SafetyEngine } from '../../apps/safety-service/src/checks/safety.engine';
-import { InjectionDetector } from '../../apps/safety-service/src/detectors/injection/injection.detector';
-import { PiiDetector } from '../../apps/safety-service/src/detectors/pii/pii.detector';
-import { SecretsDetector } from '../../apps/safety-service/src/detectors/secrets/secrets.detector';
-import { parsePolicy } from '../../apps/safety-service/src/policy/policy.loader';
-import type { SafetyPolicy } from '../../apps/safety-service/src/policy/policy.schema';
+import { OutputStreamSession } from '../../apps/orchestration/safety-service/src/checks/output-stream.session';
+import { SafetyEngine } from '../../apps/orchestration/safety-service/src/checks/safety.engine';
+import { InjectionDetector } from '../../apps/orchestration/safety-service/src/detectors/injection/injection.detector';
+import { PiiDetector } from '../../apps/orchestration/safety-service/src/detectors/pii/pii.detector';
+import { SecretsDetector } from '../../apps/orchestration/safety-service/src/detectors/secrets/secrets.detector';
+import { parsePolicy } from '../../apps/orchestration/safety-service/src/policy/policy.loader';
+import type { SafetyPolicy } from '../../apps/orchestration/safety-service/src/policy/policy.schema';
 
 const TARGET_BYTES = 4096;
 const WARMUP = 300;

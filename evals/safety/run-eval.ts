@@ -15,10 +15,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { Detection } from '../../apps/safety-service/src/detectors/detection.model';
-import { InjectionDetector } from '../../apps/safety-service/src/detectors/injection/injection.detector';
-import { PiiDetector } from '../../apps/safety-service/src/detectors/pii/pii.detector';
-import { SecretsDetector } from '../../apps/safety-service/src/detectors/secrets/secrets.detector';
+import type { Detection } from '../../apps/orchestration/safety-service/src/detectors/detection.model';
+import { InjectionDetector } from '../../apps/orchestration/safety-service/src/detectors/injection/injection.detector';
+import { PiiDetector } from '../../apps/orchestration/safety-service/src/detectors/pii/pii.detector';
+import { SecretsDetector } from '../../apps/orchestration/safety-service/src/detectors/secrets/secrets.detector';
 
 interface Entity {
   type: string;

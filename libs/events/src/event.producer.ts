@@ -2,8 +2,7 @@
 // request in flight so retries cannot reorder a partition), schema validation before anything is
 // sent, the trace context and event metadata in headers, the tenant id as key (per-tenant order),
 // and a deadline on every call.
-import { withDeadline } from '@hearth/db';
-import { activeTraceId, injectIntoKafkaHeaders, withSpan } from '@hearth/telemetry';
+import { activeTraceId, injectIntoKafkaHeaders, withDeadline, withSpan } from '@hearth/telemetry';
 
 import { SpanKind } from '@opentelemetry/api';
 import {

@@ -1,5 +1,7 @@
-// Public surface of @hearth/telemetry: tracing setup, context propagation, spans and logging.
+// Public surface of @hearth/telemetry: tracing setup, context propagation, spans and logging, and the
+// lifecycle helpers every service shares (ordered shutdown steps, deadlines on outbound calls).
 export * from './context.propagation';
+export * from './deadline.util';
 export * from './logger.factory';
 export * from './span.helper';
 export * from './telemetry-sdk.setup';

@@ -1,4 +1,4 @@
-// Owns running one of the platform's apps as a real child process for a spec: `apps/<app>/src/main.ts`
+// Owns running one of the platform's apps as a real child process for a spec: `apps/<plane>/<app>/src/main.ts`
 // under tsx, configured only through its documented environment (the shared infrastructure's
 // variables plus GRPC_HOST/GRPC_PORT and the spec's own), ready once grpc.health.v1 reports SERVING.
 // Specs kill (SIGKILL), stop and restart them to break things for real.
@@ -22,14 +22,23 @@ const PROCESS_ENV: Partial<Record<AppName, Record<string, string>>> = {
   'inference-worker': { UV_THREADPOOL_SIZE: '1' },
 };
 
-export type AppName =
-  | 'inference-worker'
-  | 'model-gateway'
-  | 'safety-service'
-  | 'context-service'
-  | 'orchestrator'
-  | 'tool-runner'
-  | 'bff';
+/** Each app's plane: its folder is apps/<plane>/<app>. */
+export const APP_PLANES = {
+  'inference-worker': 'inference',
+  'model-gateway': 'inference',
+  'safety-service': 'orchestration',
+  'context-service': 'orchestration',
+  orchestrator: 'orchestration',
+  'tool-runner': 'orchestration',
+  bff: 'experience',
+} as const;
+
+export type AppName = keyof typeof APP_PLANES;
+
+/** The app's folder, absolute. */
+export function appDir(app: AppName): string {
+  return join(REPO_ROOT, 'apps', APP_PLANES[app], app);
+}
 
 export interface ServiceProcessOptions {
   app: AppName;
@@ -118,7 +127,7 @@ export class ServiceProcess {
       });
     }
     this.output = '';
-    const entry = join(REPO_ROOT, 'apps', this.options.app, 'src', 'main.ts');
+    const entry = join(appDir(this.options.app), 'src', 'main.ts');
     const child = spawn(
       process.execPath,
       [...(NODE_FLAGS[this.options.app] ?? []), '--import', 'tsx', entry],

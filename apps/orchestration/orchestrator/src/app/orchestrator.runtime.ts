@@ -1,0 +1,147 @@
+// Owns the orchestrator's outside connections, started in dependency order and stopped in reverse:
+// PostgreSQL (a round trip), Redis (pinged; a second connection subscribes to cancellations), the
+// Kafka producer and the outbox relay that publishes the audit events turns commit, and the gRPC
+// clients of the gateway, context, safety and tool services. Any failure at start-up rejects, so
+// main.ts exits instead of serving half an orchestrator.
+import type { OrchestratorConfig } from '@hearth/config';
+import { createPrismaClient, type PrismaClient } from '@hearth/db';
+import { createKafkaClient, EventProducer } from '@hearth/events';
+import { ShutdownSteps, withDeadline, type Logger } from '@hearth/telemetry';
+import { OutboxRelay } from '@hearth/transactional-events';
+
+import { Redis } from 'ioredis';
+
+import { ContextAdapter } from '../clients/context.adapter';
+import { ModelGatewayAdapter } from '../clients/model-gateway.adapter';
+import { SafetyAdapter } from '../clients/safety.adapter';
+import { ToolRunnerAdapter } from '../clients/tool-runner.adapter';
+import { TurnRegistry } from '../turns/turn-registry.service';
+import { TurnService } from '../turns/turn.service';
+import { TurnStore } from '../turns/turn.store';
+
+const CONNECT_TIMEOUT_MS = 10_000;
+const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+
+export type OrchestratorRuntimeConfig = Pick<
+  OrchestratorConfig,
+  'databaseUrl' | 'databasePoolSize' | 'redisUrl' | 'kafkaBrokers' | 'upstreams' | 'turn' | 'timeouts'
+>;
+
+export interface OrchestratorRuntimeOptions {
+  logger: Logger;
+  /** Run the outbox relay in this process (default true). */
+  relay?: boolean;
+}
+
+export class OrchestratorRuntime {
+  readonly prisma: PrismaClient;
+  readonly redis: Redis;
+  readonly subscriber: Redis;
+  readonly producer: EventProducer;
+  readonly relay: OutboxRelay;
+  readonly gateway: ModelGatewayAdapter;
+  readonly context: ContextAdapter;
+  readonly safety: SafetyAdapter;
+  readonly tools?: ToolRunnerAdapter;
+  readonly registry: TurnRegistry;
+  readonly turns: TurnService;
+  private readonly stops = new ShutdownSteps();
+
+  constructor(
+    private readonly config: OrchestratorRuntimeConfig,
+    private readonly options: OrchestratorRuntimeOptions,
+  ) {
+    const { logger } = options;
+    this.prisma = createPrismaClient(config.databaseUrl, {
+      maxConnections: config.databasePoolSize,
+      applicationName: 'orchestrator',
+      onPoolError: (error) => logger.warn({ err: error }, 'idle database connection failed'),
+    });
+    const redisOptions = {
+      lazyConnect: true,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      maxRetriesPerRequest: 1,
+      enableAutoPipelining: true,
+    };
+    this.redis = new Redis(config.redisUrl, { ...redisOptions, commandTimeout: REDIS_COMMAND_TIMEOUT_MS });
+    this.subscriber = new Redis(config.redisUrl, redisOptions);
+    this.producer = new EventProducer({
+      kafka: createKafkaClient({ clientId: 'orchestrator', brokers: [...config.kafkaBrokers], logger }),
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      sendTimeoutMs: 15_000,
+    });
+    this.relay = new OutboxRelay({
+      prisma: this.prisma,
+      producer: this.producer,
+      logger,
+      pollIntervalMs: 200,
+    });
+    this.gateway = new ModelGatewayAdapter(config.upstreams.modelGateway);
+    this.context = new ContextAdapter(config.upstreams.contextService);
+    this.safety = new SafetyAdapter(config.upstreams.safetyService);
+    this.tools = config.upstreams.toolRunner ? new ToolRunnerAdapter(config.upstreams.toolRunner) : undefined;
+    this.registry = new TurnRegistry(this.redis, this.subscriber, logger);
+    this.turns = new TurnService({
+      store: new TurnStore(this.prisma),
+      registry: this.registry,
+      gateway: this.gateway,
+      context: this.context,
+      safety: this.safety,
+      tools: this.tools,
+      pendingAppends: new Map(),
+      logger,
+      limits: {
+        maxToolRounds: config.turn.maxToolRounds,
+        maxTokens: config.turn.maxTokens,
+        stepTimeoutMs: config.timeouts.stepMs,
+        turnTimeoutMs: config.timeouts.turnMs,
+        confirmationWaitMs: config.timeouts.confirmationWaitMs,
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    const { logger } = this.options;
+    try {
+      this.stops.push(() => this.prisma.$disconnect());
+      await withDeadline(CONNECT_TIMEOUT_MS, 'PostgreSQL connect', async () => {
+        await this.prisma.$connect();
+        await this.prisma.$queryRaw`SELECT 1`;
+      });
+
+      this.stops.push(() => void this.redis.quit().catch(() => this.redis.disconnect()));
+      this.stops.push(() => void this.subscriber.quit().catch(() => this.subscriber.disconnect()));
+      for (const connection of [this.redis, this.subscriber])
+        connection.on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error'));
+      await withDeadline(CONNECT_TIMEOUT_MS, `Redis connect`, async () => {
+        await Promise.all([this.redis.connect(), this.subscriber.connect()]);
+        await this.redis.ping();
+      });
+      await this.registry.start();
+      this.stops.push(() => this.registry.stop());
+
+      await this.producer.connect();
+      this.stops.push(() => this.producer.disconnect());
+      if (this.options.relay !== false) {
+        this.relay.start();
+        this.stops.push(() => this.relay.stop());
+      }
+
+      this.stops.push(() => {
+        this.gateway.close();
+        this.context.close();
+        this.safety.close();
+        this.tools?.close();
+      });
+      // Last to stop first: running turns are cancelled (partial answers kept) before connections close.
+      this.stops.push(() => this.turns.cancelAll());
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.stops.runAll(this.options.logger, 'orchestrator shutdown step failed');
+  }
+}

@@ -1,0 +1,200 @@
+// Owns the read side of the transactional outbox: a loop that locks a batch of unpublished rows
+// (FOR UPDATE SKIP LOCKED, so concurrent relays never send the same row at the same time), publishes
+// them with the idempotent producer in created_at order, and marks them published in the same
+// transaction. While Kafka is down, cockatiel's retry (exponential backoff) and circuit breaker keep
+// it from hammering the broker and Postgres; it resumes by itself. Delivery is at-least-once (a crash
+// between the Kafka ack and the commit resends the batch); consumer dedupe makes the effect once.
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import type { Prisma, PrismaClient } from '@hearth/db';
+import type { EventProducer, OutboundRecord } from '@hearth/events';
+import type { Logger } from '@hearth/telemetry';
+
+import {
+  circuitBreaker,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  handleAll,
+  retry,
+  wrap,
+  type IPolicy,
+} from 'cockatiel';
+
+export interface OutboxRelayOptions {
+  prisma: PrismaClient;
+  producer: EventProducer;
+  logger: Logger;
+  /** Rows per transaction (and per Kafka batch). */
+  batchSize?: number;
+  /** Pause after a poll that found less than a full batch. */
+  pollIntervalMs?: number;
+  /** Deadline of one batch's transaction; must exceed the producer's send deadline. */
+  transactionTimeoutMs?: number;
+  /** Backoff between failed batches while Kafka or Postgres is unavailable. */
+  backoff?: { initialDelayMs?: number; maxDelayMs?: number };
+  /** Consecutive failures that open the circuit, and how long it stays open before one probe. */
+  breaker?: { consecutiveFailures?: number; halfOpenAfterMs?: number };
+  hooks?: {
+    /**
+     * Runs after Kafka acknowledged a batch and before its rows are marked published: the window in
+     * which a crash leaves published-but-unmarked rows (which are then sent again). For metrics and
+     * for tests that crash the relay exactly there.
+     */
+    afterPublish?: (ids: string[]) => Promise<void> | void;
+  };
+}
+
+interface OutboxRow {
+  id: string;
+  topic: string;
+  key: string;
+  payload: Prisma.JsonValue;
+  headers: Prisma.JsonValue;
+}
+
+export interface OutboxRelayStats {
+  published: number;
+  failedBatches: number;
+}
+
+class RelayStoppedError extends Error {
+  override readonly name = 'RelayStoppedError';
+}
+
+export class OutboxRelay {
+  readonly stats: OutboxRelayStats = { published: 0, failedBatches: 0 };
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly transactionTimeoutMs: number;
+  private readonly policy: IPolicy;
+  private abort?: AbortController;
+  private loop?: Promise<void>;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.batchSize = options.batchSize ?? 100;
+    this.pollIntervalMs = options.pollIntervalMs ?? 500;
+    // Above the producer's connect (15 s) plus send (30 s) deadlines, so Kafka fails first.
+    this.transactionTimeoutMs = options.transactionTimeoutMs ?? 60_000;
+
+    const retryPolicy = retry(handleAll, {
+      // The relay never gives up: the outbox exists so events wait out an outage of any length.
+      maxAttempts: Number.POSITIVE_INFINITY,
+      backoff: new ExponentialBackoff({
+        initialDelay: options.backoff?.initialDelayMs ?? 200,
+        maxDelay: options.backoff?.maxDelayMs ?? 10_000,
+      }),
+    });
+    const breakerPolicy = circuitBreaker(handleAll, {
+      halfOpenAfter: options.breaker?.halfOpenAfterMs ?? 5_000,
+      breaker: new ConsecutiveBreaker(options.breaker?.consecutiveFailures ?? 5),
+    });
+    retryPolicy.onRetry((event) => {
+      if ('error' in event && !(event.error instanceof RelayStoppedError)) {
+        options.logger.warn(
+          { error: errorMessage(event.error), delayMs: Math.round(event.delay), attempt: event.attempt },
+          'outbox relay batch failed, backing off',
+        );
+      }
+    });
+    breakerPolicy.onBreak(() => options.logger.error('outbox relay circuit open: pausing publishes'));
+    breakerPolicy.onReset(() => options.logger.info('outbox relay circuit closed: publishing again'));
+    this.policy = wrap(retryPolicy, breakerPolicy);
+  }
+
+  /** Starts the polling loop in the background; idempotent. */
+  start(): void {
+    if (this.loop) return;
+    const abort = new AbortController();
+    this.abort = abort;
+    this.loop = this.run(abort.signal);
+  }
+
+  /** Stops polling and waits for the batch in progress (bounded by its deadlines). */
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    await this.loop;
+    this.loop = undefined;
+    this.abort = undefined;
+  }
+
+  /** Publishes at most one batch; returns how many rows it published. */
+  async relayOnce(): Promise<number> {
+    const outcome = await this.options.prisma.$transaction(
+      async (tx) => {
+        const rows = await tx.$queryRaw<OutboxRow[]>`
+          SELECT id::text AS id, topic, key, payload, headers
+          FROM outbox_events
+          WHERE published_at IS NULL
+          ORDER BY created_at, id
+          LIMIT ${this.batchSize}
+          FOR UPDATE SKIP LOCKED`;
+        if (rows.length === 0) return { published: 0 };
+        const ids = rows.map((row) => row.id);
+        try {
+          await this.options.producer.publishRecords(rows.map(toOutboundRecord));
+        } catch (error) {
+          // Committed with the failure, so operators can see stuck rows and why.
+          await tx.outboxEvent.updateMany({
+            where: { id: { in: ids } },
+            data: { attempts: { increment: 1 }, lastError: errorMessage(error).slice(0, 1_000) },
+          });
+          return { published: 0, error };
+        }
+        await this.options.hooks?.afterPublish?.(ids);
+        await tx.outboxEvent.updateMany({
+          where: { id: { in: ids } },
+          data: { publishedAt: new Date(), attempts: { increment: 1 }, lastError: null },
+        });
+        return { published: rows.length };
+      },
+      { timeout: this.transactionTimeoutMs, maxWait: this.transactionTimeoutMs },
+    );
+    if ('error' in outcome) throw outcome.error;
+    this.stats.published += outcome.published;
+    return outcome.published;
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      let published = 0;
+      try {
+        published = await this.policy.execute(({ signal: attemptSignal }) => {
+          if (attemptSignal.aborted) throw new RelayStoppedError();
+          return this.relayOnce().catch((error: unknown) => {
+            this.stats.failedBatches++;
+            throw error;
+          });
+        }, signal);
+      } catch (error) {
+        if (signal.aborted) break;
+        // Unreachable while retries are unbounded; kept so a policy change cannot kill the loop silently.
+        this.options.logger.error({ err: error }, 'outbox relay gave up on a batch');
+      }
+      if (published < this.batchSize) {
+        await sleep(this.pollIntervalMs, undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+}
+
+function toOutboundRecord(row: OutboxRow): OutboundRecord {
+  return {
+    topic: row.topic,
+    key: row.key,
+    value: JSON.stringify(row.payload),
+    headers: isStringRecord(row.headers) ? row.headers : {},
+  };
+}
+
+function isStringRecord(value: Prisma.JsonValue): value is Record<string, string> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === 'string')
+  );
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
