@@ -5,19 +5,33 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { ensureDependencies, generateCode, infrastructureRunning, root, run, startInfrastructure, step } from './lib.mjs';
+import {
+  ensureDependencies,
+  generateCode,
+  infrastructureRunning,
+  root,
+  run,
+  startInfrastructure,
+  step,
+} from './lib.mjs';
 
 const started = Date.now();
 ensureDependencies();
 generateCode();
 
-step('Static checks: buf lint, buf breaking (against main), tsc, eslint');
+step('Static checks: buf lint, buf breaking (against main), tsc, eslint, prettier');
 run('bash', ['scripts/buf.sh', 'lint']);
 run('bash', ['scripts/buf.sh', 'breaking']);
 run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json']);
 // The module-boundary rule reads Nx's cached project graph; build it first or the rule silently skips.
-run('npx', ['--no-install', 'nx', 'show', 'projects'], { stdio: 'ignore', env: { ...process.env, NX_DAEMON: 'false' } });
-run('npx', ['--no-install', 'eslint', '--max-warnings=0', '.'], { env: { ...process.env, NX_DAEMON: 'false' } });
+run('npx', ['--no-install', 'nx', 'show', 'projects'], {
+  stdio: 'ignore',
+  env: { ...process.env, NX_DAEMON: 'false' },
+});
+run('npx', ['--no-install', 'eslint', '--max-warnings=0', '.'], {
+  env: { ...process.env, NX_DAEMON: 'false' },
+});
+run('npx', ['--no-install', 'prettier', '--check', '--log-level=warn', '.']);
 
 const wasRunning = infrastructureRunning();
 const infraEnv = startInfrastructure();
@@ -27,11 +41,30 @@ const reportDir = mkdtempSync(join(tmpdir(), 'hearth-jest-'));
 const reportFile = join(reportDir, 'report.json');
 const jest = spawnSync(
   'npx',
-  ['--no-install', 'jest', '--ci', `--maxWorkers=${process.env.JEST_WORKERS ?? 2}`, '--json', `--outputFile=${reportFile}`, ...process.argv.slice(2)],
+  [
+    '--no-install',
+    'jest',
+    '--ci',
+    `--maxWorkers=${process.env.JEST_WORKERS ?? 2}`,
+    '--json',
+    `--outputFile=${reportFile}`,
+    ...process.argv.slice(2),
+  ],
   {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, ...infraEnv, NODE_OPTIONS: [process.env.NODE_OPTIONS, '--experimental-vm-modules', '--no-node-snapshot', '--no-warnings=ExperimentalWarning'].filter(Boolean).join(' ') },
+    env: {
+      ...process.env,
+      ...infraEnv,
+      NODE_OPTIONS: [
+        process.env.NODE_OPTIONS,
+        '--experimental-vm-modules',
+        '--no-node-snapshot',
+        '--no-warnings=ExperimentalWarning',
+      ]
+        .filter(Boolean)
+        .join(' '),
+    },
   },
 );
 

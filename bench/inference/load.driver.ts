@@ -42,8 +42,14 @@ export async function runLoad(
     target: target.name,
     concurrency,
     streams: results.length,
-    ttftP50: percentile(results.map((r) => r.ttftMs), 50),
-    ttftP95: percentile(results.map((r) => r.ttftMs), 95),
+    ttftP50: percentile(
+      results.map((r) => r.ttftMs),
+      50,
+    ),
+    ttftP95: percentile(
+      results.map((r) => r.ttftMs),
+      95,
+    ),
     itlP50: percentile(itl, 50),
     itlP95: percentile(itl, 95),
     completionTokens,

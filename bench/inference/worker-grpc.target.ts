@@ -1,8 +1,8 @@
 // Drives the inference worker's gRPC `Generate` directly, and reads batch occupancy from its `Stats`.
+import { GRPC_LOADER_OPTIONS, PROTO_PACKAGES, protoFilesOf } from '@hearth/contracts';
+
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-
-import { GRPC_LOADER_OPTIONS, PROTO_PACKAGES, protoFilesOf } from '@hearth/contracts';
 
 import type { StreamRequest, StreamResult, StreamTarget } from './stream-target';
 

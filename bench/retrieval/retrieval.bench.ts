@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import { Chunker, EmbeddedVectorStore, type VectorPoint } from '@hearth/retrieval';
+
 import { exactSearch, MetricKind } from 'usearch';
 
 const DIM = 384;
@@ -41,13 +42,26 @@ const points = (vectors: Float32Array[]): VectorPoint[] =>
   vectors.map((vector, i) => ({
     id: `c${i}`,
     vector,
-    payload: { tenantId: 't1', acl: ['*'], fileId: `f${i >> 6}`, chunkId: `c${i}`, position: i & 63, contentHash: HASH, text: `chunk ${i}` },
+    payload: {
+      tenantId: 't1',
+      acl: ['*'],
+      fileId: `f${i >> 6}`,
+      chunkId: `c${i}`,
+      position: i & 63,
+      contentHash: HASH,
+      text: `chunk ${i}`,
+    },
   }));
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function benchChunker(): Promise<string[]> {
-  const chunker = new Chunker({ maxTokens: 256, overlapTokens: 32, countTokens: async (t) => t.map((s) => Math.ceil(s.length / 4)) });
+  const chunker = new Chunker({
+    maxTokens: 256,
+    overlapTokens: 32,
+    countTokens: async (t) => t.map((s) => Math.ceil(s.length / 4)),
+  });
   const section = (i: number) =>
     `## Section ${i}\n\n${'The platform routes each request to the least loaded worker. '.repeat(12)}\n\n\`\`\`ts\nconst x = ${i};\nconsole.log(x);\n\`\`\`\n\n- item one\n- item two\n`;
   // One "page" ~ 3,000 characters (about 500 words), 8 pages per document.
@@ -57,10 +71,17 @@ async function benchChunker(): Promise<string[]> {
   let chunks = 0;
   for (let i = 0; i < 40; i++) chunks += (await chunker.chunkText(doc, 'text/markdown')).chunks.length;
   const seconds = (performance.now() - start) / 1000;
-  return [`| chunker (Markdown, ~3 KB pages) | ${Math.round(pages / seconds)} pages/s | ${chunks} chunks from ${Math.round(pages)} pages |`];
+  return [
+    `| chunker (Markdown, ~3 KB pages) | ${Math.round(pages / seconds)} pages/s | ${chunks} chunks from ${Math.round(pages)} pages |`,
+  ];
 }
 
-async function benchStore(size: number, vectors: Float32Array[], queries: Float32Array[], label: string): Promise<{ rows: string[]; hits: string[][] }> {
+async function benchStore(
+  size: number,
+  vectors: Float32Array[],
+  queries: Float32Array[],
+  label: string,
+): Promise<{ rows: string[]; hits: string[][] }> {
   const directory = mkdtempSync(join(tmpdir(), 'hearth-retrieval-bench-'));
   // Threshold 0: every search goes through HNSW (one public tenant, so no over-fetch is needed).
   const store = new EmbeddedVectorStore({ directory, exactSearchThreshold: 0, hnsw: { threads: THREADS } });
@@ -111,7 +132,9 @@ async function main(): Promise<void> {
   const rows = [...(await benchChunker())];
   for (const size of SIZES) {
     const vectors = Array.from({ length: size }, randomVector);
-    rows.push(...(await benchStore(size, vectors, Array.from({ length: QUERIES }, randomVector), 'random')).rows);
+    rows.push(
+      ...(await benchStore(size, vectors, Array.from({ length: QUERIES }, randomVector), 'random')).rows,
+    );
   }
   const recallSize = SIZES[SIZES.length - 1];
   const data = clustered(recallSize + QUERIES, 200);
@@ -119,7 +142,10 @@ async function main(): Promise<void> {
   const queries = data.slice(recallSize);
   const clusteredRun = await benchStore(recallSize, corpus, queries, 'clustered');
   const recall = recallAt10(corpus, queries, clusteredRun.hits);
-  rows.push(...clusteredRun.rows, `| recall@10 HNSW vs exact, clustered ${recallSize.toLocaleString('en')} | ${recall.toFixed(4)} | target >= 0.95; 200 Gaussian clusters, ${QUERIES} held-out queries |`);
+  rows.push(
+    ...clusteredRun.rows,
+    `| recall@10 HNSW vs exact, clustered ${recallSize.toLocaleString('en')} | ${recall.toFixed(4)} | target >= 0.95; 200 Gaussian clusters, ${QUERIES} held-out queries |`,
+  );
 
   const table = ['| measure | result | notes |', '|---|---|---|', ...rows].join('\n');
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, usearch threads=${THREADS}, total ${((performance.now() - started) / 1000).toFixed(0)} s`;

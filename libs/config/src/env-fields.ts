@@ -14,10 +14,16 @@ export const grpcAddress = () =>
 export const addressList = () =>
   z
     .string()
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(grpcAddress()).min(1, 'expected at least one host:port'));
 
-export const postgresUrl = () => z.url({ protocol: /^postgres(ql)?$/, error: 'expected a postgresql:// URL' });
+export const postgresUrl = () =>
+  z.url({ protocol: /^postgres(ql)?$/, error: 'expected a postgresql:// URL' });
 export const redisUrl = () => z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' });
 
 export const baseEnv = {

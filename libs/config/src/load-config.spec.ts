@@ -50,9 +50,9 @@ describe(loadConfig.name, () => {
   });
 
   it('treats an empty value as unset', () => {
-    expect(problemsOf(() => loadConfig(orchestratorConfigSchema, { ...orchestratorEnv, REDIS_URL: '' }))).toEqual([
-      'REDIS_URL: required but not set',
-    ]);
+    expect(
+      problemsOf(() => loadConfig(orchestratorConfigSchema, { ...orchestratorEnv, REDIS_URL: '' })),
+    ).toEqual(['REDIS_URL: required but not set']);
   });
 
   it('lists every malformed variable at once, each by name', () => {

@@ -1,3 +1,5 @@
+import { createTestDatabase, type TestDatabase } from '@hearth/testing';
+
 import {
   createConversation,
   InvalidCursorError,
@@ -5,8 +7,6 @@ import {
   softDeleteConversation,
   type PrismaClient,
 } from '../src';
-import { createTestDatabase, type TestDatabase } from '@hearth/testing';
-
 import { seedTenantUser } from './db-fixtures';
 
 describe(listConversations.name, () => {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
+import { createTestDatabase, type TestDatabase } from '@hearth/testing';
+
 import {
   appendMessage,
   ConversationNotFoundError,
@@ -10,8 +12,6 @@ import {
   softDeleteConversation,
   type PrismaClient,
 } from '../src';
-import { createTestDatabase, type TestDatabase } from '@hearth/testing';
-
 import { seedTenantUser } from './db-fixtures';
 
 describe(appendMessage.name, () => {

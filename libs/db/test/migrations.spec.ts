@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 
-import { migrateDeploy, MIGRATIONS_DIR } from '../src';
 import { createTestDatabase, type TestDatabase } from '@hearth/testing';
+
+import { migrateDeploy, MIGRATIONS_DIR } from '../src';
 
 // The template behind createTestDatabase() was built by `migrate deploy` on an empty database, so
 // a test database shows what the committed migrations produce.

@@ -1,8 +1,9 @@
-import { DbModule, PrismaService } from '../src';
 import { createTestDatabase, type TestDatabase } from '@hearth/testing';
 
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+
+import { DbModule, PrismaService } from '../src';
 
 async function startApp(databaseUrl: string) {
   @Module({ imports: [DbModule.forRoot({ databaseUrl, connectionTimeoutMillis: 2_000 })] })

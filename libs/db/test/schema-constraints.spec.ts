@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
-import { isUniqueViolation, type PrismaClient } from '../src';
 import { createTestDatabase, type TestDatabase } from '@hearth/testing';
+
+import { isUniqueViolation, type PrismaClient } from '../src';
 
 // Deduplication the platform relies on lives in the schema; these pin it down.
 describe('schema constraints', () => {

@@ -50,7 +50,10 @@ describe(Chunker.name, () => {
   });
 
   it('splits an oversized paragraph by sentences with overlap between consecutive chunks', async () => {
-    const sentences = Array.from({ length: 12 }, (_, i) => `Sentence ${i} has exactly seven words here.`).join(' ');
+    const sentences = Array.from(
+      { length: 12 },
+      (_, i) => `Sentence ${i} has exactly seven words here.`,
+    ).join(' ');
     const doc = await sut.chunkText(sentences, 'text/plain');
     expect(doc.chunks.length).toBeGreaterThan(1);
     for (let i = 1; i < doc.chunks.length; i++) {
@@ -74,9 +77,14 @@ describe(Chunker.name, () => {
       <pre>curl -X POST /orders</pre><table><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>2</td></tr></table></body></html>`;
     const doc = await sut.chunkFile(utf8(html));
     expect(doc.contentType).toBe('text/html');
-    expect(doc.text).toBe('# Policies\n\nRefunds within 30 days.\n\n## Shipping\n\n- EU: 3 days\n- US: 5 days\n\n```\ncurl -X POST /orders\n```\n\n| a | b |\n| 1 | 2 |');
+    expect(doc.text).toBe(
+      '# Policies\n\nRefunds within 30 days.\n\n## Shipping\n\n- EU: 3 days\n- US: 5 days\n\n```\ncurl -X POST /orders\n```\n\n| a | b |\n| 1 | 2 |',
+    );
     expect(doc.text).not.toContain('alert');
-    expect(doc.chunks.find((c) => c.text.includes('EU: 3 days'))?.headingPath).toEqual(['Policies', 'Shipping']);
+    expect(doc.chunks.find((c) => c.text.includes('EU: 3 days'))?.headingPath).toEqual([
+      'Policies',
+      'Shipping',
+    ]);
   });
 
   it('extracts PDF text with page numbers', async () => {
@@ -93,15 +101,39 @@ describe(Chunker.name, () => {
   });
 
   it('rejects binary formats other than PDF and broken PDFs with INVALID_ARGUMENT', async () => {
-    const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, ...new Array(32).fill(0)]);
+    const png = Uint8Array.from([
+      0x89,
+      0x50,
+      0x4e,
+      0x47,
+      0x0d,
+      0x0a,
+      0x1a,
+      0x0a,
+      0,
+      0,
+      0,
+      13,
+      0x49,
+      0x48,
+      0x44,
+      0x52,
+      ...new Array(32).fill(0),
+    ]);
     await expect(sut.chunkFile(png)).rejects.toThrow(UnsupportedContentError);
     await expect(sut.chunkFile(png)).rejects.toThrow(/image\/png/);
     await expect(sut.chunkFile(utf8('%PDF-1.7\nthis is not really a pdf'))).rejects.toThrow(/unreadable PDF/);
-    await expect(sut.chunkFile(Uint8Array.from([0xff, 0xfe, 0x00, 0x41, 0x00]))).rejects.toMatchObject({ code: 3 });
+    await expect(sut.chunkFile(Uint8Array.from([0xff, 0xfe, 0x00, 0x41, 0x00]))).rejects.toMatchObject({
+      code: 3,
+    });
   });
 
   it('refuses options that cannot make progress', () => {
-    expect(() => new Chunker({ maxTokens: 4, overlapTokens: 0, countTokens: countWords })).toThrow(RangeError);
-    expect(() => new Chunker({ maxTokens: 40, overlapTokens: 20, countTokens: countWords })).toThrow(RangeError);
+    expect(() => new Chunker({ maxTokens: 4, overlapTokens: 0, countTokens: countWords })).toThrow(
+      RangeError,
+    );
+    expect(() => new Chunker({ maxTokens: 40, overlapTokens: 20, countTokens: countWords })).toThrow(
+      RangeError,
+    );
   });
 });

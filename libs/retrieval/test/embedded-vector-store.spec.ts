@@ -3,9 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { EmbeddedVectorStore, hybridSearch, type EmbeddedVectorStoreOptions } from '../src';
-import { describeVectorStoreConformance, point, seededVectors, type ConformanceHarness } from './support/vector-store.conformance';
+import {
+  describeVectorStoreConformance,
+  point,
+  seededVectors,
+  type ConformanceHarness,
+} from './support/vector-store.conformance';
 
-function embeddedHarness(options: Omit<EmbeddedVectorStoreOptions, 'directory'> = {}): () => Promise<ConformanceHarness> {
+function embeddedHarness(
+  options: Omit<EmbeddedVectorStoreOptions, 'directory'> = {},
+): () => Promise<ConformanceHarness> {
   return async () => {
     const directory = mkdtempSync(join(tmpdir(), 'hearth-vectors-'));
     return {
@@ -18,7 +25,10 @@ function embeddedHarness(options: Omit<EmbeddedVectorStoreOptions, 'directory'> 
 // Small filters take the exact-scan path by default; threshold 0 forces every search through HNSW
 // with the over-fetch loop, so both paths meet the same contract.
 describeVectorStoreConformance('EmbeddedVectorStore (exact scan for small filters)', embeddedHarness());
-describeVectorStoreConformance('EmbeddedVectorStore (HNSW over-fetch)', embeddedHarness({ exactSearchThreshold: 0 }));
+describeVectorStoreConformance(
+  'EmbeddedVectorStore (HNSW over-fetch)',
+  embeddedHarness({ exactSearchThreshold: 0 }),
+);
 
 describe(EmbeddedVectorStore.name, () => {
   let directory: string;
@@ -33,14 +43,21 @@ describe(EmbeddedVectorStore.name, () => {
     const vectors = seededVectors(21, 50);
     const first = new EmbeddedVectorStore({ directory, exactSearchThreshold: 0 });
     const { name } = await first.ensureCollection({ embeddingModel: 'm', dimension: 8 });
-    await first.upsert(name, vectors.map((v, i) => point(`p${i}`, v)));
+    await first.upsert(
+      name,
+      vectors.map((v, i) => point(`p${i}`, v)),
+    );
     await first.flush();
     await first.deleteByIds(name, ['p0']);
     await first.upsert(name, [point('late', vectors[0])]);
     // No close(): the saved index predates the last writes, as after a crash.
 
     const sut = new EmbeddedVectorStore({ directory, exactSearchThreshold: 0 });
-    const hits = await sut.search(name, { vector: vectors[0], topK: 3, filter: { tenantId: 'tenant-a', principals: [] } });
+    const hits = await sut.search(name, {
+      vector: vectors[0],
+      topK: 3,
+      filter: { tenantId: 'tenant-a', principals: [] },
+    });
     expect(hits[0].id).toBe('late');
     expect(hits.map((h) => h.id)).not.toContain('p0');
     expect(await sut.count(name)).toBe(50);
@@ -71,8 +88,14 @@ describe('hybridSearch', () => {
     const [q, v1, v2, v3] = seededVectors(31, 4);
     await store.upsert(name, [
       point('vector-match', q, { text: 'unrelated words about lunch' }),
-      point('both', v1.map((x, i) => x * 0.1 + q[i]), { text: 'the refund policy allows thirty days' }),
-      point('keyword-only', v2, { text: 'refund policy for enterprise customers is different and much longer than the budget' }),
+      point(
+        'both',
+        v1.map((x, i) => x * 0.1 + q[i]),
+        { text: 'the refund policy allows thirty days' },
+      ),
+      point('keyword-only', v2, {
+        text: 'refund policy for enterprise customers is different and much longer than the budget',
+      }),
       point('other-tenant', q, { text: 'refund policy', tenantId: 'tenant-b' }),
       point('noise', v3, { text: 'noise' }),
     ]);

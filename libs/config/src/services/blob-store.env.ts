@@ -22,13 +22,17 @@ type BlobStoreEnv = z.output<z.ZodObject<typeof blobStoreEnv>>;
 
 export type BlobStoreConfig =
   | { kind: 'local'; directory: string }
-  | { kind: 's3'; bucket: string; region: string; endpoint?: string; prefix: string; forcePathStyle: boolean };
+  | {
+      kind: 's3';
+      bucket: string;
+      region: string;
+      endpoint?: string;
+      prefix: string;
+      forcePathStyle: boolean;
+    };
 
 /** Refinement: an S3 store needs its bucket. */
-export const blobStoreRefinement: [
-  (env: BlobStoreEnv) => boolean,
-  { message: string; path: string[] },
-] = [
+export const blobStoreRefinement: [(env: BlobStoreEnv) => boolean, { message: string; path: string[] }] = [
   (env) => env.BLOB_STORE !== 's3' || Boolean(env.BLOB_S3_BUCKET),
   { message: 'BLOB_S3_BUCKET is required when BLOB_STORE=s3', path: ['BLOB_S3_BUCKET'] },
 ];

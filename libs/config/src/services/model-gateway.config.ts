@@ -2,15 +2,7 @@
 // the gateway puts on every generation.
 import { z } from 'zod';
 
-import {
-  baseEnv,
-  grpcServerEnv,
-  kafkaEnv,
-  positiveInt,
-  redisEnv,
-  toBase,
-  toGrpcServer,
-} from '../env-fields';
+import { baseEnv, grpcServerEnv, kafkaEnv, positiveInt, redisEnv, toBase, toGrpcServer } from '../env-fields';
 
 export const modelGatewayConfigSchema = z
   .object({

@@ -6,7 +6,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
-import { BlobNotFoundError, blobKey, parseBlobKey, sha256Hex, type BlobStore, type StoredBlob } from './blob-store.port';
+import {
+  blobKey,
+  BlobNotFoundError,
+  parseBlobKey,
+  sha256Hex,
+  type BlobStore,
+  type StoredBlob,
+} from './blob-store.port';
 
 export class LocalBlobStore implements BlobStore {
   readonly root: string;

@@ -13,7 +13,14 @@ describe(S3BlobStore.name, () => {
   });
 
   it('refuses keys that could leave the prefix or are not content addresses', () => {
-    for (const key of [`../${SHA}`, `${TENANT}/${SHA}/x`, `${TENANT}/../${SHA}`, `${TENANT}/notahash`, `${TENANT}/${SHA.toUpperCase()}`, '']) {
+    for (const key of [
+      `../${SHA}`,
+      `${TENANT}/${SHA}/x`,
+      `${TENANT}/../${SHA}`,
+      `${TENANT}/notahash`,
+      `${TENANT}/${SHA.toUpperCase()}`,
+      '',
+    ]) {
       expect(() => sut.objectKey(key)).toThrow(RangeError);
     }
   });

@@ -12,7 +12,14 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 
-import { BlobNotFoundError, blobKey, parseBlobKey, sha256Hex, type BlobStore, type StoredBlob } from './blob-store.port';
+import {
+  blobKey,
+  BlobNotFoundError,
+  parseBlobKey,
+  sha256Hex,
+  type BlobStore,
+  type StoredBlob,
+} from './blob-store.port';
 
 export interface S3BlobStoreOptions {
   readonly bucket: string;
@@ -83,15 +90,19 @@ export class S3BlobStore implements BlobStore {
       if (!response.Body) throw new BlobNotFoundError(key);
       return await response.Body.transformToByteArray();
     } catch (error) {
-      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') throw new BlobNotFoundError(key);
+      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey')
+        throw new BlobNotFoundError(key);
       throw error;
     }
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }), {
-      abortSignal: this.signal(),
-    });
+    await this.client.send(
+      new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }),
+      {
+        abortSignal: this.signal(),
+      },
+    );
   }
 
   /** The object key of a blob key (validated first, so a crafted key cannot leave the prefix). */

@@ -62,8 +62,13 @@ const MAX_SPLIT_ROUNDS = 16;
 
 export class Chunker {
   constructor(private readonly options: ChunkerOptions) {
-    if (!Number.isInteger(options.maxTokens) || options.maxTokens < 8) throw new RangeError('maxTokens must be an integer >= 8');
-    if (!Number.isInteger(options.overlapTokens) || options.overlapTokens < 0 || options.overlapTokens >= options.maxTokens / 2) {
+    if (!Number.isInteger(options.maxTokens) || options.maxTokens < 8)
+      throw new RangeError('maxTokens must be an integer >= 8');
+    if (
+      !Number.isInteger(options.overlapTokens) ||
+      options.overlapTokens < 0 ||
+      options.overlapTokens >= options.maxTokens / 2
+    ) {
       throw new RangeError('overlapTokens must be an integer in [0, maxTokens / 2)');
     }
   }
@@ -74,16 +79,28 @@ export class Chunker {
     if (!sniffed.supported) throw new UnsupportedContentError(sniffed.reason);
     if (sniffed.contentType === 'application/pdf') {
       const pdf = await extractPdfText(bytes).catch((error: unknown) => {
-        throw new UnsupportedContentError(`unreadable PDF: ${error instanceof Error ? error.message : String(error)}`);
+        throw new UnsupportedContentError(
+          `unreadable PDF: ${error instanceof Error ? error.message : String(error)}`,
+        );
       });
       const chunks = await this.chunkBlocks(pdf.text, plainTextBlocks(pdf.text));
-      return { contentType: sniffed.contentType, text: pdf.text, chunks: chunks.map((c) => ({ ...c, pages: pagesOf({ start: c.charStart, end: c.charEnd }, pdf.pageStarts) })) };
+      return {
+        contentType: sniffed.contentType,
+        text: pdf.text,
+        chunks: chunks.map((c) => ({
+          ...c,
+          pages: pagesOf({ start: c.charStart, end: c.charEnd }, pdf.pageStarts),
+        })),
+      };
     }
     const raw = new TextDecoder('utf-8').decode(bytes).replace(/\r\n?/g, '\n');
     return this.chunkText(raw, sniffed.contentType);
   }
 
-  async chunkText(raw: string, contentType: Exclude<SupportedContentType, 'application/pdf'>): Promise<ChunkedDocument> {
+  async chunkText(
+    raw: string,
+    contentType: Exclude<SupportedContentType, 'application/pdf'>,
+  ): Promise<ChunkedDocument> {
     const text = contentType === 'text/html' ? await htmlToMarkdown(raw) : raw;
     const blocks = contentType === 'text/plain' ? plainTextBlocks(text) : markdownBlocks(text);
     return { contentType, text, chunks: await this.chunkBlocks(text, blocks) };
@@ -96,7 +113,9 @@ export class Chunker {
     // real counts and split any chunk that overflows (bounded: each round halves the offenders).
     for (let round = 0; ; round++) {
       const counts = await this.count(spans.map((s) => text.slice(s.start, s.end)));
-      const over = spans.findIndex((_, i) => counts[i] > this.options.maxTokens && spans[i].pieces.length > 1);
+      const over = spans.findIndex(
+        (_, i) => counts[i] > this.options.maxTokens && spans[i].pieces.length > 1,
+      );
       if (over < 0 || round >= MAX_SPLIT_ROUNDS) {
         return spans.map((s, index) => {
           const chunkText = text.slice(s.start, s.end);
@@ -113,7 +132,12 @@ export class Chunker {
       }
       const offender = spans[over];
       const half = Math.ceil(offender.pieces.length / 2);
-      spans = [...spans.slice(0, over), ...this.pack(offender.pieces.slice(0, half)), ...this.pack(offender.pieces.slice(half)), ...spans.slice(over + 1)];
+      spans = [
+        ...spans.slice(0, over),
+        ...this.pack(offender.pieces.slice(0, half)),
+        ...this.pack(offender.pieces.slice(half)),
+        ...spans.slice(over + 1),
+      ];
     }
   }
 
@@ -125,7 +149,11 @@ export class Chunker {
       tokens: counts[i],
       sectionStart: b.kind === 'heading',
     }));
-    for (let round = 0; round < MAX_SPLIT_ROUNDS && pieces.some((p) => p.tokens > this.options.maxTokens); round++) {
+    for (
+      let round = 0;
+      round < MAX_SPLIT_ROUNDS && pieces.some((p) => p.tokens > this.options.maxTokens);
+      round++
+    ) {
       const next: typeof pieces = [];
       const pending: { at: number; spans: Span[]; from: Piece }[] = [];
       for (const piece of pieces) {
@@ -147,7 +175,12 @@ export class Chunker {
         if (entry && entry.at === i) {
           pendingIndex++;
           entry.spans.forEach((span, j) => {
-            replaced.push({ ...span, tokens: pendingCounts[cursor++], headingPath: piece.headingPath, sectionStart: piece.sectionStart && j === 0 });
+            replaced.push({
+              ...span,
+              tokens: pendingCounts[cursor++],
+              headingPath: piece.headingPath,
+              sectionStart: piece.sectionStart && j === 0,
+            });
           });
         } else {
           replaced.push(piece);
@@ -159,7 +192,9 @@ export class Chunker {
   }
 
   /** Greedy packing of consecutive pieces into spans, never across a section start. */
-  private pack(pieces: readonly Piece[]): { start: number; end: number; headingPath: readonly string[]; pieces: Piece[] }[] {
+  private pack(
+    pieces: readonly Piece[],
+  ): { start: number; end: number; headingPath: readonly string[]; pieces: Piece[] }[] {
     const { maxTokens, overlapTokens } = this.options;
     const out: { start: number; end: number; headingPath: readonly string[]; pieces: Piece[] }[] = [];
     let current: Piece[] = [];
@@ -167,7 +202,12 @@ export class Chunker {
     const close = () => {
       if (current.length === 0) return;
       const own = current.find((p) => !overlapOf.has(p)) ?? current[0];
-      out.push({ start: current[0].start, end: current[current.length - 1].end, headingPath: own.headingPath, pieces: current });
+      out.push({
+        start: current[0].start,
+        end: current[current.length - 1].end,
+        headingPath: own.headingPath,
+        pieces: current,
+      });
     };
     const overlapOf = new Set<Piece>();
     for (const piece of pieces) {
@@ -179,7 +219,11 @@ export class Chunker {
         if (!piece.sectionStart && overlapTokens > 0) {
           for (let i = current.length - 1; i > 0; i--) {
             const p = current[i];
-            if (carriedTokens + p.tokens > overlapTokens || carriedTokens + p.tokens + piece.tokens > maxTokens) break;
+            if (
+              carriedTokens + p.tokens > overlapTokens ||
+              carriedTokens + p.tokens + piece.tokens > maxTokens
+            )
+              break;
             carried.unshift(p);
             carriedTokens += p.tokens;
           }
@@ -199,14 +243,19 @@ export class Chunker {
   private async count(texts: string[]): Promise<number[]> {
     if (texts.length === 0) return [];
     const counts = await this.options.countTokens(texts);
-    if (counts.length !== texts.length) throw new Error(`countTokens returned ${counts.length} counts for ${texts.length} texts`);
+    if (counts.length !== texts.length)
+      throw new Error(`countTokens returned ${counts.length} counts for ${texts.length} texts`);
     return counts;
   }
 }
 
 /** Code by lines, lists by items, prose and tables by sentences (Intl.Segmenter) or lines. */
-function structuralSplit(text: string, piece: Piece & { kind?: TextBlock['kind']; items?: readonly Span[] }): Span[] {
-  if (piece.kind === 'list' && piece.items && piece.items.length > 1) return piece.items.map((s) => ({ ...s }));
+function structuralSplit(
+  text: string,
+  piece: Piece & { kind?: TextBlock['kind']; items?: readonly Span[] },
+): Span[] {
+  if (piece.kind === 'list' && piece.items && piece.items.length > 1)
+    return piece.items.map((s) => ({ ...s }));
   if (piece.kind === 'code' || piece.kind === 'table') return splitBy(text, piece, /\n/g);
   const spans: Span[] = [];
   const segmenter = new Intl.Segmenter('en', { granularity: 'sentence' });

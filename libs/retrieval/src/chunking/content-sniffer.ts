@@ -16,7 +16,8 @@ export type SniffResult =
 const HEAD_BYTES = 16 * 1024;
 
 const HTML_START = /^\s*(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b/i;
-const HTML_TAG = /<\/?(?:p|div|span|h[1-6]|ul|ol|li|table|tr|td|th|a\s+href|br|pre|code|section|article|main|nav|header|footer|em|strong)\b[^>]*>/gi;
+const HTML_TAG =
+  /<\/?(?:p|div|span|h[1-6]|ul|ol|li|table|tr|td|th|a\s+href|br|pre|code|section|article|main|nav|header|footer|em|strong)\b[^>]*>/gi;
 const MARKDOWN_SIGNS: readonly RegExp[] = [
   /^#{1,6}\s+\S/m, // ATX heading
   /^(?:```|~~~)/m, // fenced code
@@ -42,15 +43,30 @@ export async function sniffContentType(bytes: Uint8Array): Promise<SniffResult> 
   if (binary?.mime === 'application/pdf') return { supported: true, contentType: 'application/pdf' };
   // file-type also reports XML-ish text formats; HTML/XHTML is text for us, the rest is not.
   if (binary && binary.mime !== 'application/xml' && binary.mime !== 'text/html') {
-    return { supported: false, detected: binary.mime, reason: `unsupported file format ${binary.mime} (.${binary.ext})` };
+    return {
+      supported: false,
+      detected: binary.mime,
+      reason: `unsupported file format ${binary.mime} (.${binary.ext})`,
+    };
   }
   const head = bytes.subarray(0, HEAD_BYTES);
-  if (head.includes(0)) return { supported: false, detected: 'application/octet-stream', reason: 'binary content (NUL bytes) of an unknown format' };
+  if (head.includes(0))
+    return {
+      supported: false,
+      detected: 'application/octet-stream',
+      reason: 'binary content (NUL bytes) of an unknown format',
+    };
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(head.length < bytes.length ? trimPartialUtf8(head) : head);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(
+      head.length < bytes.length ? trimPartialUtf8(head) : head,
+    );
   } catch {
-    return { supported: false, detected: 'application/octet-stream', reason: 'content is neither a known binary format nor UTF-8 text' };
+    return {
+      supported: false,
+      detected: 'application/octet-stream',
+      reason: 'content is neither a known binary format nor UTF-8 text',
+    };
   }
   return { supported: true, contentType: classifyText(text) };
 }

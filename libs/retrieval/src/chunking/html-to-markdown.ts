@@ -23,8 +23,42 @@ function textContent(node: DomNode): string {
   return (node.children ?? []).map(textContent).join('');
 }
 
-const SKIP = new Set(['script', 'style', 'noscript', 'template', 'head', 'svg', 'canvas', 'iframe', 'object', 'nav', 'button', 'form']);
-const BLOCK = new Set(['p', 'div', 'section', 'article', 'main', 'header', 'footer', 'aside', 'blockquote', 'figure', 'figcaption', 'dl', 'dt', 'dd', 'address', 'details', 'summary', 'ul', 'ol', 'table']);
+const SKIP = new Set([
+  'script',
+  'style',
+  'noscript',
+  'template',
+  'head',
+  'svg',
+  'canvas',
+  'iframe',
+  'object',
+  'nav',
+  'button',
+  'form',
+]);
+const BLOCK = new Set([
+  'p',
+  'div',
+  'section',
+  'article',
+  'main',
+  'header',
+  'footer',
+  'aside',
+  'blockquote',
+  'figure',
+  'figcaption',
+  'dl',
+  'dt',
+  'dd',
+  'address',
+  'details',
+  'summary',
+  'ul',
+  'ol',
+  'table',
+]);
 
 export async function htmlToMarkdown(html: string): Promise<string> {
   // htmlparser2 is ESM-only: load it through Node's loader (see native-import.util.ts).
@@ -94,7 +128,9 @@ function joinBlocks(blocks: readonly string[]): string {
   blocks.forEach((block, i) => {
     if (i > 0) {
       const prev = blocks[i - 1];
-      const sameRun = (prev.startsWith('- ') && block.startsWith('- ')) || (prev.startsWith('| ') && block.startsWith('| '));
+      const sameRun =
+        (prev.startsWith('- ') && block.startsWith('- ')) ||
+        (prev.startsWith('| ') && block.startsWith('| '));
       out += sameRun ? '\n' : '\n\n';
     }
     out += block;

@@ -35,10 +35,20 @@ export function markdownBlocks(text: string): TextBlock[] {
   let list: { span: Span; items: Span[] } | undefined;
 
   tokens.forEach((token, i) => {
-    if (list && token.level === 1 && token.type === 'list_item_open' && token.map) list.items.push(lineSpan(token.map));
+    if (list && token.level === 1 && token.type === 'list_item_open' && token.map)
+      list.items.push(lineSpan(token.map));
     if (token.level !== 0 || !token.map) {
-      if (list && token.level === 0 && (token.type === 'bullet_list_close' || token.type === 'ordered_list_close')) {
-        blocks.push({ kind: 'list', ...list.span, headingPath: headings.map((h) => h.title), items: list.items });
+      if (
+        list &&
+        token.level === 0 &&
+        (token.type === 'bullet_list_close' || token.type === 'ordered_list_close')
+      ) {
+        blocks.push({
+          kind: 'list',
+          ...list.span,
+          headingPath: headings.map((h) => h.title),
+          items: list.items,
+        });
         list = undefined;
       }
       return;
@@ -63,7 +73,11 @@ export function markdownBlocks(text: string): TextBlock[] {
       case 'paragraph_open':
       case 'blockquote_open':
       case 'html_block':
-        blocks.push({ kind: isTable(text.slice(span.start, span.end)) ? 'table' : 'paragraph', ...span, headingPath: headings.map((h) => h.title) });
+        blocks.push({
+          kind: isTable(text.slice(span.start, span.end)) ? 'table' : 'paragraph',
+          ...span,
+          headingPath: headings.map((h) => h.title),
+        });
         return;
       default:
         // hr and other separators carry no text of their own.

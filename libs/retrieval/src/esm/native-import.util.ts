@@ -13,7 +13,9 @@ export function importEsm<T>(absolutePath: string): Promise<T> {
   const url = pathToFileURL(absolutePath).href;
   let loaded = cache.get(url);
   if (!loaded) {
-    const script = new vm.Script('(url) => import(url)', { importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+    const script = new vm.Script('(url) => import(url)', {
+      importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    });
     loaded = (script.runInThisContext() as (url: string) => Promise<unknown>)(url);
     cache.set(url, loaded);
   }

@@ -15,7 +15,10 @@ export interface HybridSearchRequest {
   readonly countTokens: (texts: string[]) => Promise<number[]>;
 }
 
-export async function hybridSearch(store: VectorStore & KeywordSearcher, request: HybridSearchRequest): Promise<{ hits: FusedHit[]; tokens: number }> {
+export async function hybridSearch(
+  store: VectorStore & KeywordSearcher,
+  request: HybridSearchRequest,
+): Promise<{ hits: FusedHit[]; tokens: number }> {
   const candidates = Math.min(request.candidates ?? request.topK * 4, 1000);
   const [vectorHits, keywordHits] = await Promise.all([
     store.search(request.collection, { vector: request.vector, topK: candidates, filter: request.filter }),

@@ -9,7 +9,10 @@ export interface FusedHit extends ScoredPoint {
 }
 
 /** score(d) = sum over lists of weight / (k + rank(d)); k = 60 as in Cormack et al. (2009). */
-export function reciprocalRankFusion(lists: readonly (readonly ScoredPoint[])[], options: { k?: number; weights?: readonly number[] } = {}): FusedHit[] {
+export function reciprocalRankFusion(
+  lists: readonly (readonly ScoredPoint[])[],
+  options: { k?: number; weights?: readonly number[] } = {},
+): FusedHit[] {
   const k = options.k ?? 60;
   const fused = new Map<string, { point: ScoredPoint; score: number; ranks: (number | undefined)[] }>();
   lists.forEach((list, listIndex) => {
@@ -27,7 +30,11 @@ export function reciprocalRankFusion(lists: readonly (readonly ScoredPoint[])[],
     });
   });
   return [...fused.values()]
-    .sort((a, b) => b.score - a.score || Math.min(...a.ranks.map((r) => r ?? Infinity)) - Math.min(...b.ranks.map((r) => r ?? Infinity)))
+    .sort(
+      (a, b) =>
+        b.score - a.score ||
+        Math.min(...a.ranks.map((r) => r ?? Infinity)) - Math.min(...b.ranks.map((r) => r ?? Infinity)),
+    )
     .map(({ point, score, ranks }) => ({ id: point.id, payload: point.payload, score, ranks }));
 }
 

@@ -22,7 +22,10 @@ const OPTIONS: Options<KeywordDocument> = {
   idField: 'key',
   fields: ['text'],
   storeFields: ['acl'],
-  searchOptions: { prefix: (term: string) => term.length >= 4, fuzzy: (term: string) => (term.length >= 6 ? 0.15 : 0) },
+  searchOptions: {
+    prefix: (term: string) => term.length >= 4,
+    fuzzy: (term: string) => (term.length >= 6 ? 0.15 : 0),
+  },
 };
 
 /** True when a point with this ACL is visible to someone holding these principals. */

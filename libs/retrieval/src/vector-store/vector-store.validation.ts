@@ -39,11 +39,14 @@ export function validateSpec(spec: CollectionSpec): void {
 
 export function validateVector(vector: ArrayLike<number>, dimension: number, what: string): Float32Array {
   if (vector.length !== dimension) {
-    throw VectorStoreError.invalidArgument(`${what} has dimension ${vector.length}, the collection expects ${dimension}`);
+    throw VectorStoreError.invalidArgument(
+      `${what} has dimension ${vector.length}, the collection expects ${dimension}`,
+    );
   }
   const out = Float32Array.from(vector);
   for (let i = 0; i < out.length; i++) {
-    if (!Number.isFinite(out[i])) throw VectorStoreError.invalidArgument(`${what} has a non-finite value at index ${i}`);
+    if (!Number.isFinite(out[i]))
+      throw VectorStoreError.invalidArgument(`${what} has a non-finite value at index ${i}`);
   }
   return out;
 }
@@ -53,9 +56,12 @@ export function validatePoints(points: readonly VectorPoint[], dimension: number
   const seen = new Set<string>();
   return points.map((point, i) => {
     if (typeof point.id !== 'string' || point.id.length === 0 || point.id.length > 512) {
-      throw VectorStoreError.invalidArgument(`point ${i}: id must be a non-empty string of at most 512 characters`);
+      throw VectorStoreError.invalidArgument(
+        `point ${i}: id must be a non-empty string of at most 512 characters`,
+      );
     }
-    if (seen.has(point.id)) throw VectorStoreError.invalidArgument(`point ${i}: id "${point.id}" appears twice in one batch`);
+    if (seen.has(point.id))
+      throw VectorStoreError.invalidArgument(`point ${i}: id "${point.id}" appears twice in one batch`);
     seen.add(point.id);
     const parsed = payloadSchema.safeParse(point.payload);
     if (!parsed.success) fail(`point ${i} ("${point.id}") has an invalid payload`, parsed.error);

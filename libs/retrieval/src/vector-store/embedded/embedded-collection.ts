@@ -114,7 +114,8 @@ export class EmbeddedCollection {
     if (!existsSync(file)) return undefined;
     const db = new Database(file, { readonly: true });
     try {
-      const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('spec') as { value: string } | undefined;
+      const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('spec') as
+        { value: string } | undefined;
       return row ? (JSON.parse(row.value) as CollectionInfo) : undefined;
     } finally {
       db.close();
@@ -130,21 +131,32 @@ export class EmbeddedCollection {
   }
 
   bumpGeneration(): void {
-    this.db.prepare(`INSERT INTO meta (key, value) VALUES ('generation', '1')
-      ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`).run();
+    this.db
+      .prepare(
+        `INSERT INTO meta (key, value) VALUES ('generation', '1')
+      ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
+      )
+      .run();
   }
 
   getMeta(key: string): string | undefined {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+      { value: string } | undefined;
     return row?.value;
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.db
+      .prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      )
+      .run(key, value);
   }
 
   private setMetaIfMissing(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value);
+    this.db
+      .prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING')
+      .run(key, value);
   }
 
   private newIndex(): Index {
@@ -166,7 +178,9 @@ export class EmbeddedCollection {
       return;
     }
     this.index = this.newIndex();
-    const rows = this.db.prepare('SELECT key, vector FROM points ORDER BY key').iterate() as IterableIterator<{ key: number; vector: Buffer }>;
+    const rows = this.db
+      .prepare('SELECT key, vector FROM points ORDER BY key')
+      .iterate() as IterableIterator<{ key: number; vector: Buffer }>;
     const batchSize = 4096;
     let keys: bigint[] = [];
     let vectors: Float32Array[] = [];
@@ -201,8 +215,14 @@ export class EmbeddedCollection {
       if (saved.generation === this.generation()) index = KeywordIndex.fromJSON(JSON.stringify(saved.index));
     }
     if (!index) {
-      const rows = this.db.prepare('SELECT key, text, acl FROM points WHERE tenant_id = ?').all(tenantId) as { key: number; text: string; acl: string }[];
-      index = KeywordIndex.fromDocuments(rows.map((r) => ({ key: r.key, text: r.text, acl: JSON.parse(r.acl) as string[] })));
+      const rows = this.db.prepare('SELECT key, text, acl FROM points WHERE tenant_id = ?').all(tenantId) as {
+        key: number;
+        text: string;
+        acl: string;
+      }[];
+      index = KeywordIndex.fromDocuments(
+        rows.map((r) => ({ key: r.key, text: r.text, acl: JSON.parse(r.acl) as string[] })),
+      );
     }
     this.keyword.set(tenantId, index);
     return index;

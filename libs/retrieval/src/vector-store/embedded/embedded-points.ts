@@ -16,16 +16,23 @@ export class EmbeddedPoints {
    * update only); a changed or new vector gets a fresh key (AUTOINCREMENT never reuses one, so a stale
    * graph entry can never alias a new point). Returns the vectors the caller must add to HNSW.
    */
-  upsert(points: readonly VectorPoint[], vectors: Float32Array[]): { keys: bigint[]; vectors: Float32Array[] } {
+  upsert(
+    points: readonly VectorPoint[],
+    vectors: Float32Array[],
+  ): { keys: bigint[]; vectors: Float32Array[] } {
     const { db } = this.collection;
     const find = db.prepare('SELECT key, vector FROM points WHERE id = ?');
     const remove = db.prepare('DELETE FROM points WHERE key = ?');
-    const insert = db.prepare(`INSERT INTO points (id, tenant_id, file_id, chunk_id, position, content_hash, text, acl, vector)
+    const insert =
+      db.prepare(`INSERT INTO points (id, tenant_id, file_id, chunk_id, position, content_hash, text, acl, vector)
       VALUES (@id, @tenantId, @fileId, @chunkId, @position, @contentHash, @text, @acl, @vector)`);
-    const update = db.prepare(`UPDATE points SET tenant_id = @tenantId, file_id = @fileId, chunk_id = @chunkId, position = @position,
+    const update =
+      db.prepare(`UPDATE points SET tenant_id = @tenantId, file_id = @fileId, chunk_id = @chunkId, position = @position,
       content_hash = @contentHash, text = @text, acl = @acl WHERE key = @key`);
     const clearAcl = db.prepare('DELETE FROM point_acl WHERE key = ?');
-    const insertAcl = db.prepare('INSERT OR IGNORE INTO point_acl (tenant_id, principal, key) VALUES (?, ?, ?)');
+    const insertAcl = db.prepare(
+      'INSERT OR IGNORE INTO point_acl (tenant_id, principal, key) VALUES (?, ?, ?)',
+    );
     const removedKeys: number[] = [];
     const added = { keys: [] as bigint[], vectors: [] as Float32Array[] };
     const written: { key: number; tenantId: string; text: string; acl: string[] }[] = [];
@@ -49,8 +56,14 @@ export class EmbeddedPoints {
           added.keys.push(BigInt(key));
           added.vectors.push(vectors[i]);
         }
-        for (const principal of new Set(point.payload.acl)) insertAcl.run(point.payload.tenantId, principal, key);
-        written.push({ key, tenantId: point.payload.tenantId, text: point.payload.text, acl: [...point.payload.acl] });
+        for (const principal of new Set(point.payload.acl))
+          insertAcl.run(point.payload.tenantId, principal, key);
+        written.push({
+          key,
+          tenantId: point.payload.tenantId,
+          text: point.payload.text,
+          acl: [...point.payload.acl],
+        });
       });
       this.collection.bumpGeneration();
     })();
@@ -58,7 +71,8 @@ export class EmbeddedPoints {
     this.removeFromCaches(removedKeys);
     for (const doc of written) {
       // A point may move tenant on upsert: drop it from every loaded index before re-adding.
-      for (const [tenantId, index] of this.collection.keyword) if (tenantId !== doc.tenantId) index.remove(doc.key);
+      for (const [tenantId, index] of this.collection.keyword)
+        if (tenantId !== doc.tenantId) index.remove(doc.key);
       this.collection.keyword.get(doc.tenantId)?.put(doc);
     }
     return added;
@@ -75,13 +89,23 @@ export class EmbeddedPoints {
     this.removeFromCaches(keys);
   }
 
-  search(query: Float32Array, topK: number, filter: AccessFilter, exactThreshold: number, threads: number): ScoredPoint[] {
+  search(
+    query: Float32Array,
+    topK: number,
+    filter: AccessFilter,
+    exactThreshold: number,
+    threads: number,
+  ): ScoredPoint[] {
     const principals = [...new Set([...filter.principals, ACL_PUBLIC])];
     const allowedSql = `SELECT DISTINCT key FROM point_acl WHERE tenant_id = ? AND principal IN (${principals.map(() => '?').join(',')})`;
-    const allowedCount = this.collection.db.prepare(`SELECT COUNT(*) FROM (${allowedSql})`).pluck().get(filter.tenantId, ...principals) as number;
+    const allowedCount = this.collection.db
+      .prepare(`SELECT COUNT(*) FROM (${allowedSql})`)
+      .pluck()
+      .get(filter.tenantId, ...principals) as number;
     if (allowedCount === 0) return [];
     const want = Math.min(topK, allowedCount);
-    if (allowedCount <= exactThreshold) return this.exactSearch(query, want, allowedSql, [filter.tenantId, ...principals]);
+    if (allowedCount <= exactThreshold)
+      return this.exactSearch(query, want, allowedSql, [filter.tenantId, ...principals]);
 
     const size = this.collection.index.size();
     const isAllowed = (keys: number[]) => this.allowedAmong(keys, filter.tenantId, principals);
@@ -106,7 +130,9 @@ export class EmbeddedPoints {
 
   /** Attaches payloads to hits (keeping their order), dropping keys deleted meanwhile. */
   withPayloads(hits: readonly KeywordHit[]): ScoredPoint[] {
-    const select = this.collection.db.prepare('SELECT key, id, tenant_id, file_id, chunk_id, position, content_hash, text, acl FROM points WHERE key = ?');
+    const select = this.collection.db.prepare(
+      'SELECT key, id, tenant_id, file_id, chunk_id, position, content_hash, text, acl FROM points WHERE key = ?',
+    );
     const out: ScoredPoint[] = [];
     for (const hit of hits) {
       const row = select.get(hit.key) as Parameters<typeof rowToPoint>[0] | undefined;
@@ -117,7 +143,12 @@ export class EmbeddedPoints {
     return out;
   }
 
-  private exactSearch(query: Float32Array, want: number, allowedSql: string, params: unknown[]): ScoredPoint[] {
+  private exactSearch(
+    query: Float32Array,
+    want: number,
+    allowedSql: string,
+    params: unknown[],
+  ): ScoredPoint[] {
     const rows = this.collection.db
       .prepare(`SELECT key, vector FROM points WHERE key IN (${allowedSql})`)
       .iterate(...params) as IterableIterator<{ key: number; vector: Buffer }>;
@@ -137,7 +168,11 @@ export class EmbeddedPoints {
       const batch = keys.slice(i, i + SQL_BATCH);
       const sql = `SELECT DISTINCT key FROM point_acl WHERE tenant_id = ? AND principal IN (${principals.map(() => '?').join(',')})
         AND key IN (${batch.map(() => '?').join(',')})`;
-      for (const key of this.collection.db.prepare(sql).pluck().all(tenantId, ...principals, ...batch) as number[]) allowed.add(key);
+      for (const key of this.collection.db
+        .prepare(sql)
+        .pluck()
+        .all(tenantId, ...principals, ...batch) as number[])
+        allowed.add(key);
     }
     return allowed;
   }

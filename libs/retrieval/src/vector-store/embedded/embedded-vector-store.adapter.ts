@@ -23,7 +23,14 @@ import {
   type VectorSearchRequest,
   type VectorStore,
 } from '../vector-store.port';
-import { assertNonZero, validateFilter, validatePoints, validateSpec, validateTopK, validateVector } from '../vector-store.validation';
+import {
+  assertNonZero,
+  validateFilter,
+  validatePoints,
+  validateSpec,
+  validateTopK,
+  validateVector,
+} from '../vector-store.validation';
 import { EmbeddedCollection, type HnswOptions } from './embedded-collection';
 import { EmbeddedPoints } from './embedded-points';
 
@@ -50,7 +57,11 @@ export class EmbeddedVectorStore implements VectorStore, KeywordSearcher {
 
   async ensureCollection(spec: CollectionSpec): Promise<CollectionInfo> {
     validateSpec(spec);
-    const info: CollectionInfo = { name: collectionName(spec), embeddingModel: spec.embeddingModel, dimension: spec.dimension };
+    const info: CollectionInfo = {
+      name: collectionName(spec),
+      embeddingModel: spec.embeddingModel,
+      dimension: spec.dimension,
+    };
     const existing = this.collections.get(info.name) ?? this.openExisting(info.name);
     if (existing) return existing.info;
     const collection = EmbeddedCollection.open(info, this.directoryOf(info.name), this.hnsw);
@@ -79,7 +90,9 @@ export class EmbeddedVectorStore implements VectorStore, KeywordSearcher {
   async deleteByIds(name: string, ids: readonly string[]): Promise<void> {
     const collection = this.collection(name);
     const select = collection.db.prepare('SELECT key FROM points WHERE id = ?').pluck();
-    const keys = ids.map((id) => select.get(id) as number | undefined).filter((k): k is number => k !== undefined);
+    const keys = ids
+      .map((id) => select.get(id) as number | undefined)
+      .filter((k): k is number => k !== undefined);
     new EmbeddedPoints(collection).deleteKeys(keys);
   }
 
@@ -89,7 +102,13 @@ export class EmbeddedVectorStore implements VectorStore, KeywordSearcher {
     validateTopK(request.topK);
     const query = validateVector(request.vector, collection.info.dimension, 'query vector');
     assertNonZero(query, 'query vector');
-    return new EmbeddedPoints(collection).search(query, request.topK, request.filter, this.exactSearchThreshold, this.hnsw.threads);
+    return new EmbeddedPoints(collection).search(
+      query,
+      request.topK,
+      request.filter,
+      this.exactSearchThreshold,
+      this.hnsw.threads,
+    );
   }
 
   async keywordSearch(name: string, request: KeywordSearchRequest): Promise<ScoredPoint[]> {
@@ -97,13 +116,18 @@ export class EmbeddedVectorStore implements VectorStore, KeywordSearcher {
     validateFilter(request.filter);
     validateTopK(request.topK);
     if (request.text.trim().length === 0) return [];
-    const hits = collection.keywordIndex(request.filter.tenantId).query(request.text, request.topK, request.filter.principals);
+    const hits = collection
+      .keywordIndex(request.filter.tenantId)
+      .query(request.text, request.topK, request.filter.principals);
     return new EmbeddedPoints(collection).withPayloads(hits);
   }
 
   async count(name: string, tenantId?: string): Promise<number> {
     const collection = this.collection(name);
-    const sql = tenantId === undefined ? 'SELECT COUNT(*) FROM points' : 'SELECT COUNT(*) FROM points WHERE tenant_id = ?';
+    const sql =
+      tenantId === undefined
+        ? 'SELECT COUNT(*) FROM points'
+        : 'SELECT COUNT(*) FROM points WHERE tenant_id = ?';
     const statement = collection.db.prepare(sql).pluck();
     return (tenantId === undefined ? statement.get() : statement.get(tenantId)) as number;
   }
@@ -134,8 +158,10 @@ export class EmbeddedVectorStore implements VectorStore, KeywordSearcher {
 
   private collection(name: string): EmbeddedCollection {
     if (this.closed) throw VectorStoreError.failedPrecondition('the vector store is closed');
-    const collection = this.collections.get(name) ?? (/^[a-z0-9_.-]+$/.test(name) ? this.openExisting(name) : undefined);
-    if (!collection) throw VectorStoreError.notFound(`collection "${name}" does not exist (call ensureCollection first)`);
+    const collection =
+      this.collections.get(name) ?? (/^[a-z0-9_.-]+$/.test(name) ? this.openExisting(name) : undefined);
+    if (!collection)
+      throw VectorStoreError.notFound(`collection "${name}" does not exist (call ensureCollection first)`);
     return collection;
   }
 }

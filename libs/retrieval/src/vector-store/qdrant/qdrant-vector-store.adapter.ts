@@ -21,7 +21,14 @@ import {
   type VectorSearchRequest,
   type VectorStore,
 } from '../vector-store.port';
-import { assertNonZero, validateFilter, validatePoints, validateSpec, validateTopK, validateVector } from '../vector-store.validation';
+import {
+  assertNonZero,
+  validateFilter,
+  validatePoints,
+  validateSpec,
+  validateTopK,
+  validateVector,
+} from '../vector-store.validation';
 import {
   accessConditions,
   fromQdrantPayload,
@@ -53,7 +60,12 @@ export class QdrantVectorStore implements VectorStore, KeywordSearcher {
   private readonly dimensions = new Map<string, number>();
 
   constructor(private readonly options: QdrantVectorStoreOptions) {
-    this.client = new QdrantClient({ url: options.url, apiKey: options.apiKey, timeout: options.timeoutMs ?? 10_000, checkCompatibility: false });
+    this.client = new QdrantClient({
+      url: options.url,
+      apiKey: options.apiKey,
+      timeout: options.timeoutMs ?? 10_000,
+      checkCompatibility: false,
+    });
   }
 
   async ensureCollection(spec: CollectionSpec): Promise<CollectionInfo> {
@@ -95,7 +107,12 @@ export class QdrantVectorStore implements VectorStore, KeywordSearcher {
 
   async deleteByFile(collection: string, tenantId: string, fileId: string): Promise<void> {
     await this.dimensionOf(collection);
-    const filter = { must: [{ key: 'tenantId', match: { value: tenantId } }, { key: 'fileId', match: { value: fileId } }] };
+    const filter = {
+      must: [
+        { key: 'tenantId', match: { value: tenantId } },
+        { key: 'fileId', match: { value: fileId } },
+      ],
+    };
     await this.call(() => this.client.delete(collection, { wait: true, filter }));
   }
 
@@ -134,24 +151,26 @@ export class QdrantVectorStore implements VectorStore, KeywordSearcher {
     if (terms.length === 0) return [];
     const page = await this.call(() =>
       this.client.scroll(collection, {
-        filter: { must: accessConditions(request.filter), should: terms.map((term) => ({ key: 'text', match: { text: term } })) },
+        filter: {
+          must: accessConditions(request.filter),
+          should: terms.map((term) => ({ key: 'text', match: { text: term } })),
+        },
         limit: this.options.keywordCandidates ?? 256,
         with_payload: true,
         with_vector: false,
       }),
     );
     const candidates = page.points.map((p) => fromQdrantPayload(p.payload));
-    const ranked = KeywordIndex.fromDocuments(candidates.map((c, key) => ({ key, text: c.payload.text, acl: c.payload.acl }))).query(
-      request.text,
-      request.topK,
-      request.filter.principals,
-    );
+    const ranked = KeywordIndex.fromDocuments(
+      candidates.map((c, key) => ({ key, text: c.payload.text, acl: c.payload.acl })),
+    ).query(request.text, request.topK, request.filter.principals);
     return ranked.map((hit) => ({ ...candidates[hit.key], score: hit.score }));
   }
 
   async count(collection: string, tenantId?: string): Promise<number> {
     await this.dimensionOf(collection);
-    const filter = tenantId === undefined ? undefined : { must: [{ key: 'tenantId', match: { value: tenantId } }] };
+    const filter =
+      tenantId === undefined ? undefined : { must: [{ key: 'tenantId', match: { value: tenantId } }] };
     const result = await this.call(() => this.client.count(collection, { filter, exact: true }));
     return result.count;
   }
@@ -172,7 +191,8 @@ export class QdrantVectorStore implements VectorStore, KeywordSearcher {
     const info = await this.call(() => this.client.getCollection(collection));
     const vectors = info.config.params.vectors;
     const size = vectors && 'size' in vectors ? Number(vectors.size) : NaN;
-    if (!Number.isInteger(size)) throw VectorStoreError.failedPrecondition(`collection "${collection}" has no single unnamed vector`);
+    if (!Number.isInteger(size))
+      throw VectorStoreError.failedPrecondition(`collection "${collection}" has no single unnamed vector`);
     this.dimensions.set(collection, size);
     return size;
   }
@@ -183,8 +203,10 @@ export class QdrantVectorStore implements VectorStore, KeywordSearcher {
     } catch (error) {
       if (error instanceof VectorStoreError) throw error;
       const code = httpStatus(error);
-      if (code === 404) throw VectorStoreError.notFound('collection does not exist (call ensureCollection first)');
-      if (code === 400 || code === 422) throw VectorStoreError.invalidArgument(`Qdrant rejected the request: ${errorMessage(error)}`);
+      if (code === 404)
+        throw VectorStoreError.notFound('collection does not exist (call ensureCollection first)');
+      if (code === 400 || code === 422)
+        throw VectorStoreError.invalidArgument(`Qdrant rejected the request: ${errorMessage(error)}`);
       throw VectorStoreError.unavailable(`Qdrant request failed: ${errorMessage(error)}`, error);
     }
   }

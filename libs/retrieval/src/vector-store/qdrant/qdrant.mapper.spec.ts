@@ -1,5 +1,11 @@
 import { ACL_PUBLIC } from '../vector-store.port';
-import { accessConditions, fromQdrantPayload, keywordTerms, qdrantPointId, toQdrantPayload } from './qdrant.mapper';
+import {
+  accessConditions,
+  fromQdrantPayload,
+  keywordTerms,
+  qdrantPointId,
+  toQdrantPayload,
+} from './qdrant.mapper';
 
 describe('qdrant.mapper', () => {
   it('derives the same UUID for the same id and different ones for different ids', () => {
@@ -14,11 +20,22 @@ describe('qdrant.mapper', () => {
       { key: 'tenantId', match: { value: 't1' } },
       { key: 'acl', match: { any: ['user:a', 'group:x', ACL_PUBLIC] } },
     ]);
-    expect(accessConditions({ tenantId: 't1', principals: [] })[1]).toEqual({ key: 'acl', match: { any: [ACL_PUBLIC] } });
+    expect(accessConditions({ tenantId: 't1', principals: [] })[1]).toEqual({
+      key: 'acl',
+      match: { any: [ACL_PUBLIC] },
+    });
   });
 
   it('round-trips the payload with the caller id', () => {
-    const payload = { tenantId: 't', acl: ['*'], fileId: 'f', chunkId: 'c', position: 3, contentHash: 'a'.repeat(64), text: 'hi' };
+    const payload = {
+      tenantId: 't',
+      acl: ['*'],
+      fileId: 'f',
+      chunkId: 'c',
+      position: 3,
+      contentHash: 'a'.repeat(64),
+      text: 'hi',
+    };
     expect(fromQdrantPayload({ ...toQdrantPayload('p1', payload) })).toEqual({ id: 'p1', payload });
   });
 

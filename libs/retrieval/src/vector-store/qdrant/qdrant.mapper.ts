@@ -38,7 +38,10 @@ export function toQdrantPayload(id: string, payload: PointPayload): QdrantPayloa
   };
 }
 
-export function fromQdrantPayload(raw: Record<string, unknown> | null | undefined): { id: string; payload: PointPayload } {
+export function fromQdrantPayload(raw: Record<string, unknown> | null | undefined): {
+  id: string;
+  payload: PointPayload;
+} {
   const p = (raw ?? {}) as Partial<QdrantPayload>;
   return {
     id: String(p.pointId),
