@@ -36,14 +36,14 @@ ensure_buf() {
   exec 9>&-
 }
 
-# `buf breaking` against main: nothing to compare with on a fresh repo, so skip loudly instead of failing.
+# `buf breaking` against the recorded baseline of the contracts (proto/baselines/v1.binpb, the v1 API as
+# released: a drift that creeps in over several commits is caught too), then against branch main.
 run_breaking() {
+  local baseline="$PROTO_DIR/baselines/v1.binpb"
+  (cd "$PROTO_DIR" && "$BUF" breaking --against "$baseline" "$@")
+  echo "buf.sh breaking: no breaking change against the recorded baseline (proto/baselines/v1.binpb)" >&2
   if ! git -C "$ROOT" rev-parse --verify --quiet refs/heads/main >/dev/null; then
-    echo "buf.sh breaking: SKIPPED - the repository has no 'main' branch (or no commit on it) to compare against" >&2
-    return 0
-  fi
-  if ! git -C "$ROOT" cat-file -e "refs/heads/main:proto/buf.yaml" 2>/dev/null; then
-    echo "buf.sh breaking: SKIPPED - branch 'main' has no proto/ module yet (nothing to break)" >&2
+    echo "buf.sh breaking: no 'main' branch here, so only the recorded baseline was checked" >&2
     return 0
   fi
   # The git directory, not the work tree: in a linked worktree `.git` is a file.
@@ -51,6 +51,13 @@ run_breaking() {
   git_dir="$(cd "$ROOT" && cd "$(git rev-parse --git-common-dir)" && pwd)"
   cd "$PROTO_DIR"
   "$BUF" breaking --against "${git_dir}#branch=main,subdir=proto" "$@"
+}
+
+# Records the current contracts as the baseline: only when a new major version is released on purpose.
+record_baseline() {
+  cd "$PROTO_DIR"
+  "$BUF" build --exclude-source-info -o baselines/v1.binpb
+  echo "buf.sh: recorded proto/baselines/v1.binpb" >&2
 }
 
 main() {
@@ -63,6 +70,7 @@ main() {
   shift
   case "$cmd" in
     breaking) run_breaking "$@" ;;
+    record-baseline) record_baseline ;;
     install) "$BUF" --version ;;
     *)
       cd "$PROTO_DIR"
