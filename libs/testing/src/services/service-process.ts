@@ -78,6 +78,16 @@ type HealthClient = grpc.Client & {
 };
 let healthConstructor: grpc.ServiceClientConstructor | undefined;
 
+/**
+ * The readiness probe's channel reconnects at the polling pace. grpc-js's default backoff (1 s, then
+ * ×1.6 per failed connect) made a probe that began before the app listened see it ready only at the
+ * next reconnect, up to seconds after it was.
+ */
+const READINESS_CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 200,
+};
+
 function healthClient(address: string): HealthClient {
   if (!healthConstructor) {
     const definition = protoLoader.loadSync('grpc/health/v1/health.proto', {
@@ -88,7 +98,11 @@ function healthClient(address: string): HealthClient {
     };
     healthConstructor = pkg.grpc.health.v1.Health;
   }
-  return new healthConstructor(address, grpc.credentials.createInsecure()) as unknown as HealthClient;
+  return new healthConstructor(
+    address,
+    grpc.credentials.createInsecure(),
+    READINESS_CHANNEL_OPTIONS,
+  ) as unknown as HealthClient;
 }
 
 export class ServiceProcess {
