@@ -149,6 +149,8 @@ export function Composer({
           ref={fileInput}
           type="file"
           id="composer-file"
+          aria-label="Attach a file"
+          tabIndex={-1}
           className="visually-hidden"
           accept=".md,.markdown,.txt,.html,.htm,.pdf,text/plain,text/markdown,text/html,application/pdf"
           multiple

@@ -22,8 +22,9 @@ export function MarkdownView({ text, citations, onCitation }: MarkdownViewProps)
       ref={ref}
       className="markdown"
       onClick={(event) => {
-        const target = (event.target as Element).closest('button[data-cite]');
-        const marker = Number(target?.getAttribute('data-cite'));
+        // The marker is read from the button's text: the sanitizer keeps no data attributes.
+        const target = (event.target as Element).closest('button.citation');
+        const marker = Number(/\d+/.exec(target?.textContent ?? '')?.[0]);
         if (target && marker) onCitation?.(marker);
       }}
     />

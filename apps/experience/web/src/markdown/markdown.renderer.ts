@@ -89,7 +89,7 @@ md.core.ruler.after('inline', 'hearth_citations', (state) => {
         }
         const button = new state.Token('html_inline', '', 0);
         const n = match[1];
-        button.content = `<button type="button" class="citation" data-cite="${n}" aria-label="Source ${n}">[${n}]</button>`;
+        button.content = `<button type="button" class="citation" aria-label="Source ${n}">[${n}]</button>`;
         children.push(button);
         last = index + match[0].length;
       }

@@ -34,7 +34,7 @@ const ALLOWED_TAGS = [
   'tr',
   'ul',
 ];
-const ALLOWED_ATTR = ['aria-label', 'class', 'data-cite', 'href', 'rel', 'start', 'target', 'title', 'type'];
+const ALLOWED_ATTR = ['aria-label', 'class', 'href', 'rel', 'start', 'target', 'title', 'type'];
 
 /** Replaces the element's content with the sanitized HTML. */
 export function setSanitizedHtml(element: Element, html: string): void {
