@@ -23,6 +23,9 @@ step('Static checks: buf lint, buf breaking (against main), tsc, eslint, prettie
 run('bash', ['scripts/buf.sh', 'lint']);
 run('bash', ['scripts/buf.sh', 'breaking']);
 run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json']);
+// The web app (DOM, JSX) and its browser suite have their own tsconfigs (the root one is Node's).
+run('npx', ['--no-install', 'tsc', '-p', 'apps/experience/web/tsconfig.json']);
+run('npx', ['--no-install', 'tsc', '-p', 'apps/experience/web/test/tsconfig.json']);
 // The module-boundary rule reads Nx's cached project graph; build it first or the rule silently skips.
 run('npx', ['--no-install', 'nx', 'show', 'projects'], {
   stdio: 'ignore',
@@ -32,6 +35,9 @@ run('npx', ['--no-install', 'eslint', '--max-warnings=0', '.'], {
   env: { ...process.env, NX_DAEMON: 'false' },
 });
 run('npx', ['--no-install', 'prettier', '--check', '--log-level=warn', '.']);
+
+step("Chromium for the web app's browser suite (Debian's package; installed when missing)");
+run('bash', ['scripts/ensure-chromium.sh']);
 
 const wasRunning = infrastructureRunning();
 const infraEnv = startInfrastructure();
