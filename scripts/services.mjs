@@ -39,7 +39,8 @@ export function serviceDefinitions(infra) {
       port: 50054,
       // isolated-vm (the run_javascript sandbox) needs V8's startup snapshot off on Node >= 20.
       nodeFlags: ['--no-node-snapshot'],
-      env: { CONTEXT_SERVICE_ADDRESS: '127.0.0.1:50052' },
+      // The local demo policy: run_javascript asks the user for approval (the web app's dialog).
+      env: { CONTEXT_SERVICE_ADDRESS: '127.0.0.1:50052', TOOL_POLICY_PATH: 'deploy/local/tool-policy.yaml' },
     },
     {
       name: 'orchestrator',

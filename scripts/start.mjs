@@ -25,6 +25,11 @@ const env = startInfrastructure();
 step('Applying database migrations');
 run('npm', ['run', '--silent', 'db:migrate'], { env: { ...process.env, ...env } });
 
+step('Building the web app (served by the BFF at /)');
+run('npx', ['--no-install', 'nx', 'run', 'web:build', '--output-style=stream'], {
+  env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+});
+
 step('Starting the services');
 let services = [];
 const stop = (code) => {
@@ -57,6 +62,7 @@ Infrastructure:
 Ctrl-C stops the services; \`npm run infra -- down\` stops the infrastructure.`);
 if (baseUrl && key) {
   console.log(`
+Web app: http://127.0.0.1:${bff.port}/  (open it in a browser and paste the demo key)
 OpenAI-compatible API: ${baseUrl}
 Demo API key (tenant "demo", kept in .local/demo-key): ${key}
 

@@ -29,6 +29,9 @@ if (!unitOnly) {
   run('bash', ['scripts/buf.sh', 'lint']);
   run('bash', ['scripts/buf.sh', 'breaking']);
   run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json']);
+  // The web app (DOM, JSX) and its browser suite have their own tsconfigs (the root one is Node's).
+  run('npx', ['--no-install', 'tsc', '-p', 'apps/experience/web/tsconfig.json']);
+  run('npx', ['--no-install', 'tsc', '-p', 'apps/experience/web/test/tsconfig.json']);
   // The module-boundary rule reads Nx's cached project graph; build it first or the rule silently skips.
   run('npx', ['--no-install', 'nx', 'show', 'projects'], {
     stdio: 'ignore',
@@ -39,6 +42,9 @@ if (!unitOnly) {
   });
   run('npx', ['--no-install', 'prettier', '--check', '--log-level=warn', '.']);
   build();
+
+  step("Chromium for the web app's browser suite (Debian's package; installed when missing)");
+  run('bash', ['scripts/ensure-chromium.sh']);
 }
 
 const reportDir = mkdtempSync(join(tmpdir(), 'hearth-jest-'));
