@@ -2,7 +2,7 @@
 const { existsSync, readdirSync } = require('node:fs');
 const { join } = require('node:path');
 
-// Projects live in libs/<name> and apps/<plane>/<name>.
+// Projects live in libs/<name> and apps/<plane>/<name>; deploy/ holds the image and chart checks.
 const projectFolders = (folder, depth) =>
   !existsSync(join(__dirname, folder))
     ? []
@@ -14,8 +14,10 @@ const projectFolders = (folder, depth) =>
             .filter((entry) => entry.isDirectory())
             .flatMap((entry) => projectFolders(join(folder, entry.name), depth - 1));
 
-const projects = [...projectFolders('libs', 1), ...projectFolders('apps', 2)].map(
-  (folder) => `<rootDir>/${folder}/jest.config.js`,
-);
+const projects = [
+  ...projectFolders('libs', 1),
+  ...projectFolders('apps', 2),
+  ...projectFolders('deploy', 0),
+].map((folder) => `<rootDir>/${folder}/jest.config.js`);
 
 module.exports = { projects };
