@@ -90,8 +90,8 @@ main() {
       ensure_venv
       echo "helm ${HELM_VERSION}"
       "$VENV/bin/hadolint" --version
-      "$VENV/bin/kubernetes-validate" --version 2>/dev/null || true
-      "$VENV/bin/checkov" --version
+      echo "kubernetes-validate $("$VENV/bin/kubernetes-validate" --version 2>&1)"
+      echo "checkov $("$VENV/bin/checkov" --version)"
       ;;
     *)
       echo "deploy-tools.sh: unknown tool '$tool'" >&2

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { helmTemplate, PROFILE_NAMES, runTool } from './support/deploy-tools';
+import { helmTemplate, PROFILE_NAMES, runTool } from './support/deploy-tools.util';
 
 /** Checks the chart fails on purpose, with the reason. */
 const EXPLAINED: Record<string, string> = {

@@ -17,7 +17,7 @@ import {
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 
-import { CHART_DIR, helmTemplate } from './support/deploy-tools';
+import { CHART_DIR, helmTemplate } from './support/deploy-tools.util';
 
 const schemaKeys = (schema: z.ZodType): string[] =>
   Object.keys((schema as unknown as { in: { shape: Record<string, unknown> } }).in.shape);

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { REPO_ROOT, runTool } from './support/deploy-tools';
+import { REPO_ROOT, runTool } from './support/deploy-tools.util';
 
 const DOCKERFILE = join(REPO_ROOT, 'deploy', 'docker', 'Dockerfile');
 const text = readFileSync(DOCKERFILE, 'utf8');

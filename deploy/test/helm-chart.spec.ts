@@ -30,7 +30,7 @@ import {
   renderProfile,
   runTool,
   tempFile,
-} from './support/deploy-tools';
+} from './support/deploy-tools.util';
 
 /** Keys of a service's zod config schema (the object inside its refine/transform pipe). */
 function schemaKeys(schema: z.ZodType): Set<string> {
