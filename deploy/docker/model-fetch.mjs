@@ -4,7 +4,7 @@
 // renames only after the digest matched, so a worker never sees a partial or foreign file.
 // MODEL_FETCH_TOKEN, when set, is sent as a bearer token (e.g. a Hugging Face token).
 // Plain Node (no dependencies): it runs from the worker image before the worker.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -51,7 +51,9 @@ async function main() {
   });
   if (!response.ok || !response.body) throw new Error(`GET ${url} answered ${response.status}`);
   const total = Number(response.headers.get('content-length') ?? 0);
-  const partial = `${path}.partial`;
+  // Unique per pod: workers sharing a cache claim may fetch the same model at the same time; each
+  // renames its own verified copy over the same name (rename is atomic, the bytes are identical).
+  const partial = `${path}.${randomUUID()}.partial`;
   const hash = createHash('sha256');
   let received = 0;
   let lastLog = Date.now();
