@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     feedForwardLength,
     headCount: 16,
     headCountKv: 4,
-    contextLength: 4096,
+    contextLength: 8192,
   });
   console.log(
     `model ${out}: ${info.blockCount} layers x ${info.embeddingLength} wide, vocab ${info.vocabSize}, ` +

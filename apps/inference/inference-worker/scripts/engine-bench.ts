@@ -2,7 +2,8 @@
 // streams (and how full each llama_decode batch was), and time to first token for a long prompt
 // cold versus with its prefix cached in a slot.
 // Usage: npx tsx apps/inference/inference-worker/scripts/engine-bench.ts [model.gguf] [threads]
-//   (defaults: $HEARTH_MODEL_PATH, 2 threads; WORKER_GPU=cuda|vulkan|cpu|auto picks the backend, auto by default)
+//   (defaults: $HEARTH_MODEL_PATH, 2 threads; WORKER_GPU=cuda|vulkan|cpu|auto picks the backend, auto by
+//   default; BENCH_CONTEXT_SIZE, default 2048, for models whose tokenizer makes the prefix prompt longer)
 import { InferenceEngine } from '../src/engine/inference.engine';
 import { GpuPreference, ModelLoaderAdapter } from '../src/engine/model/model-loader.adapter';
 
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
   });
   const engine = await InferenceEngine.create(loaded, {
     slots: 8,
-    contextSize: 2048,
+    contextSize: Number(process.env.BENCH_CONTEXT_SIZE ?? 2048),
     batchSize: 512,
     queueMax: 64,
   });
