@@ -8,7 +8,7 @@
 const { existsSync, readdirSync } = require('node:fs');
 const { join } = require('node:path');
 
-// Projects live in libs/<name> and apps/<plane>/<name>.
+// Projects live in libs/<name> and apps/<plane>/<name>; deploy/ holds the image and chart checks.
 const projectFolders = (folder, depth) =>
   !existsSync(join(__dirname, folder))
     ? []
@@ -36,7 +36,7 @@ function tierOf(folder, tier) {
   ];
 }
 
-const folders = [...projectFolders('libs', 1), ...projectFolders('apps', 2)];
+const folders = [...projectFolders('libs', 1), ...projectFolders('apps', 2), ...projectFolders('deploy', 0)];
 
 module.exports = {
   projects: [...folders.flatMap((f) => tierOf(f, 'unit')), ...folders.flatMap((f) => tierOf(f, 'medium'))],

@@ -45,6 +45,11 @@ if (!unitOnly) {
 
   step("Chromium for the web app's browser suite (Debian's package; installed when missing)");
   run('bash', ['scripts/ensure-chromium.sh']);
+
+  // The deploy project's specs (Dockerfile and Helm chart checks) shell out to these; installing them
+  // here keeps a first run's minutes of compiling out of Jest's timeouts and shows what happens.
+  step('Deployment check tools: helm, hadolint, kubernetes-validate, checkov (into .local/ on first use)');
+  run('bash', ['scripts/deploy-tools.sh', 'install']);
 }
 
 const reportDir = mkdtempSync(join(tmpdir(), 'hearth-jest-'));
