@@ -172,7 +172,7 @@ describe(ContextAssemblyService.name, () => {
     expect(outline(response)[3]?.source).toBe(messageIds[1]);
   });
 
-  it('appends messages to the window idempotently and keeps only the last turns (3 here)', async () => {
+  it('appends messages to the window idempotently and caches only the last turns (5 here)', async () => {
     const { conversationId } = await seedConversation(sut.prisma, owner, [
       ['user', 'q1'],
       ['assistant', 'a1'],
@@ -191,26 +191,28 @@ describe(ContextAssemblyService.name, () => {
       tokenCount: 0,
       createdAt: null,
     });
-    const turn2 = [storedMessage(3, Role.ROLE_USER, 'q2'), storedMessage(4, Role.ROLE_ASSISTANT, 'a2')];
+    const turn = (n: number) => [
+      storedMessage(2 * n - 1, Role.ROLE_USER, `q${n}`),
+      storedMessage(2 * n, Role.ROLE_ASSISTANT, `a${n}`),
+    ];
 
-    expect((await append(turn2)).hotWindowSize).toBe(4);
-    expect((await append(turn2)).hotWindowSize).toBe(4);
-    await append([storedMessage(5, Role.ROLE_USER, 'q3'), storedMessage(6, Role.ROLE_ASSISTANT, 'a3')]);
-    const size = await append([
-      storedMessage(7, Role.ROLE_USER, 'q4'),
-      storedMessage(8, Role.ROLE_ASSISTANT, 'a4'),
-    ]);
+    expect((await append(turn(2))).hotWindowSize).toBe(4);
+    expect((await append(turn(2))).hotWindowSize).toBe(4);
+    for (const n of [3, 4, 5]) await append(turn(n));
+    const size = await append(turn(6));
 
-    expect(size.hotWindowSize).toBe(6);
+    expect(size.hotWindowSize).toBe(10);
     const response = await assemble({
       conversationId,
-      newMessages: [chat(Role.ROLE_USER, 'q5')],
-      tokenBudget: 400,
+      newMessages: [chat(Role.ROLE_USER, 'q7')],
+      tokenBudget: 448,
     });
     const texts = outline(response).map((o) => o.text);
-    // q1/a1 left the window (only 3 turns are kept): they are summarized, not repeated.
-    expect(texts).not.toContain('q1');
-    expect(texts.slice(-7)).toEqual(['q2', 'a2', 'q3', 'a3', 'q4', 'a4', 'q5']);
+    // q1/a1 left the window and no summary covers them yet: left out (and said so), not awaited.
+    expect(texts).toEqual(['q2', 'a2', 'q3', 'a3', 'q4', 'a4', 'q5', 'a5', 'q6', 'a6', 'q7']);
+    expect(response.truncated).toBe(true);
+    expect(response.summary).toMatchObject({ summaryId: '', refreshPending: true });
+    expect(response.layers.find((l) => l.layer === ContextLayer.CONTEXT_LAYER_SUMMARY)?.droppedItems).toBe(1);
   });
 
   it('evicts a conversation: its window leaves Redis and the next assembly rebuilds it', async () => {

@@ -1,6 +1,7 @@
 // Owns a conversation's hot window: served from Redis, rebuilt from PostgreSQL on a miss (and then
-// cached), extended by AppendMessages (idempotent by seq), trimmed to the last N turns, evicted on
-// request. Every access is checked against the caller's tenant (and user, when the caller has one).
+// cached), extended by AppendMessages (idempotent by seq), trimmed to the last N turns (enough for
+// the verbatim part at its high mark and one block more), evicted on request. Every access is
+// checked against the caller's tenant (and user, when the caller has one).
 import { commonV1, type contextV1 } from '@hearth/contracts';
 
 import { invalidArgument, notFound } from '../errors/context.errors';
@@ -37,6 +38,15 @@ export class HotWindowService {
     const window = await this.rebuild(caller, conversationId);
     await this.store.writeIfAbsent(conversationId, window);
     return { window, source: 'database' };
+  }
+
+  /**
+   * Usable messages in [fromSeq, toSeq] from PostgreSQL: history older than the cached window that a
+   * context still needs (the newest summary is older than the window's first turn). Call it after
+   * `read`, which checked the caller's access.
+   */
+  range(conversationId: string, fromSeq: number, toSeq: number): Promise<WindowEntry[]> {
+    return this.history.messagesInRange(conversationId, fromSeq, toSeq);
   }
 
   /** Adds stored messages (replays of known seqs replace them with the same content: a no-op). */
