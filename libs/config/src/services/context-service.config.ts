@@ -47,7 +47,7 @@ export const contextServiceConfigSchema = z
      */
     SUMMARY_BLOCK_TURNS: positiveInt().default(4),
     /** Deadline of one background summary generation (a failed one is retried after the next turn). */
-    SUMMARY_TIMEOUT_MS: positiveInt().default(60_000),
+    SUMMARY_TIMEOUT_MS: positiveInt().default(120_000),
     /**
      * Lease on a conversation's summary work, held in Redis across replicas and renewed while the
      * work runs: a process that dies mid-summary blocks the conversation's summaries this long at most.

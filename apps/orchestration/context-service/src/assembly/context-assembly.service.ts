@@ -65,6 +65,11 @@ export interface ContextAssemblyDeps {
 
 /** Upper bound of a seq range read from PostgreSQL (seqs are int4). */
 const MAX_SEQ = 2_147_483_647;
+/**
+ * Messages older than the cached window read from PostgreSQL while no ready summary covers them (a
+ * summary that lags or keeps failing): enough for any budget of short messages, bounded per turn.
+ */
+const MAX_OLDER_MESSAGES = 512;
 
 interface Counted extends ContextItem {
   tokens: number;
@@ -137,7 +142,7 @@ export class ContextAssemblyService {
         instructions.push(requestItem(message, index, ContextLayer.CONTEXT_LAYER_INSTRUCTIONS));
       else others.push({ message, index });
     });
-    // True when messages older than the history candidates exist and no ready summary covers them.
+    // True when older messages exist that no ready summary covers and that were not read either.
     let hasOlder = false;
     if (windowRead) {
       const { window } = windowRead;
@@ -145,16 +150,23 @@ export class ContextAssemblyService {
       for (const entry of window.pinned.filter(usable)) {
         instructions.push(storedItem(entry, ContextLayer.CONTEXT_LAYER_INSTRUCTIONS));
       }
-      // Every message after the ready summary is a candidate (the verbatim part flexes between the
-      // summary marks); the cached window normally holds them all, PostgreSQL fills in if not.
+      // Every message after the ready summary (all of them without one) is a candidate: the verbatim
+      // part flexes between the summary marks, and grows past them while a summary lags rather than
+      // slide (a sliding start would cost the worker's cached prefix on every turn). The cached window
+      // normally holds them all; PostgreSQL fills in the rest.
       const coveredTo = ready.row?.toSeq ?? 0;
       let entries = window.messages.filter((entry) => usable(entry) && entry.seq > coveredTo);
       const windowStart = window.messages[0]?.seq ?? (before > 0 ? before : MAX_SEQ);
-      if (window.hasOlder && ready.row && windowStart > coveredTo + 1) {
+      if (window.hasOlder && windowStart > coveredTo + 1) {
         const gapEnd = Math.min(windowStart, before > 0 ? before : MAX_SEQ) - 1;
-        entries = [...(await this.deps.window.range(conversationId, coveredTo + 1, gapEnd)), ...entries];
-      } else if (window.hasOlder && !ready.row) {
-        hasOlder = true;
+        const older = await this.deps.window.olderThanWindow(
+          conversationId,
+          coveredTo + 1,
+          gapEnd,
+          MAX_OLDER_MESSAGES,
+        );
+        entries = [...older.entries, ...entries];
+        hasOlder = older.more;
       }
       history = entries.map((entry) => ({
         item: storedItem(entry, ContextLayer.CONTEXT_LAYER_HISTORY),

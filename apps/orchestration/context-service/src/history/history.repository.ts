@@ -105,6 +105,34 @@ export class HistoryRepository {
     return rows.map((row) => ({ id: row.id, seq: row.seq, message: toChatMessage(row.role, row.content) }));
   }
 
+  /**
+   * The newest `limit` usable non-system messages with seq in [fromSeq, toSeq], oldest first, and
+   * whether older ones in the range were left out.
+   */
+  async newestInRange(
+    conversationId: string,
+    fromSeq: number,
+    toSeq: number,
+    limit: number,
+  ): Promise<{ entries: WindowEntry[]; more: boolean }> {
+    const rows = await this.prisma.message.findMany({
+      where: {
+        conversationId,
+        seq: { gte: fromSeq, lte: toSeq },
+        role: { not: 'system' },
+        status: { in: [...USABLE_STATUSES] },
+      },
+      orderBy: { seq: 'desc' },
+      take: limit + 1,
+      select: { id: true, seq: true, role: true, content: true },
+    });
+    const entries = rows
+      .slice(0, limit)
+      .reverse()
+      .map((row) => ({ id: row.id, seq: row.seq, message: toChatMessage(row.role, row.content) }));
+    return { entries, more: rows.length > limit };
+  }
+
   /** Seq and turn starts (user messages) of the usable non-system messages from `fromSeq` on. */
   async turnMarks(conversationId: string, fromSeq: number): Promise<{ seq: number; startsTurn: boolean }[]> {
     const rows = await this.prisma.message.findMany({

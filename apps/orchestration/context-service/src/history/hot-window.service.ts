@@ -41,12 +41,17 @@ export class HotWindowService {
   }
 
   /**
-   * Usable messages in [fromSeq, toSeq] from PostgreSQL: history older than the cached window that a
-   * context still needs (the newest summary is older than the window's first turn). Call it after
-   * `read`, which checked the caller's access.
+   * The newest `limit` usable messages in [fromSeq, toSeq] from PostgreSQL (and whether older ones
+   * were left out): history older than the cached window that a context still needs, because no
+   * ready summary covers it yet. Call it after `read`, which checked the caller's access.
    */
-  range(conversationId: string, fromSeq: number, toSeq: number): Promise<WindowEntry[]> {
-    return this.history.messagesInRange(conversationId, fromSeq, toSeq);
+  olderThanWindow(
+    conversationId: string,
+    fromSeq: number,
+    toSeq: number,
+    limit: number,
+  ): Promise<{ entries: WindowEntry[]; more: boolean }> {
+    return this.history.newestInRange(conversationId, fromSeq, toSeq, limit);
   }
 
   /** Adds stored messages (replays of known seqs replace them with the same content: a no-op). */

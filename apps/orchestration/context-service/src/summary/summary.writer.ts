@@ -105,7 +105,9 @@ export class SummaryWriter {
         toolChoice: null,
         // Nobody waits for it: under load it queues behind (and is shed before) interactive turns.
         priority: commonV1.PriorityTier.PRIORITY_TIER_LOW,
-        cacheSalt: '',
+        // Its own prefix domain (per tenant): under the turns' salt, the few template tokens it shares
+        // with a conversation made the worker pick that conversation's slot, evicting its cached prefix.
+        cacheSalt: `context-summary:${caller.tenantId}`,
         deadline: null,
         bypassCache: false,
       },
