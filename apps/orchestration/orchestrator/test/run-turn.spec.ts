@@ -6,8 +6,10 @@ import { randomUUID } from 'node:crypto';
 
 import { commonV1, orchestratorV1 } from '@hearth/contracts';
 import { appendMessage } from '@hearth/db';
+import { infraEnv } from '@hearth/testing';
 
 import { status } from '@grpc/grpc-js';
+import { Redis } from 'ioredis';
 
 import {
   startOrchestratorStack,
@@ -183,6 +185,38 @@ describe('OrchestratorService.RunTurn', () => {
     );
     expect(item?.provenance).toMatchObject({ sourceId: summary?.id, seqStart: 1, seqEnd: summary?.toSeq });
     expect(secondTrace.usage?.promptTokens).toBeLessThanOrEqual(512);
+  });
+
+  it('primes the prompt prefix after a new summary, so the turn that adopts it reuses the worker cache', async () => {
+    const conversationId = await stack.newConversation(tenant);
+    const ask = (text: string) =>
+      stack.runTurn({ caller: tenant.caller, conversationId, messages: [userMessage(text)] });
+    // 12 turns reach the default high mark (8 + 4): the 12th answer's append starts the summary.
+    for (let n = 1; n <= 12; n++) expect((await ask(`q${n}`)).failure).toBeUndefined();
+    // The context service (another process) holds the conversation's summary lease until the summary
+    // is written and the prefix primed: wait for the row, then for the lease to go.
+    const redis = new Redis(infraEnv().redisUrl);
+    try {
+      for (let i = 0; i < 480; i++) {
+        const written = await stack.prisma.conversationSummary.count({ where: { conversationId } });
+        if (written > 0 && (await redis.exists(`ctx:sum:lease:${conversationId}`)) === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    } finally {
+      redis.disconnect();
+    }
+
+    const adopting = await ask('q13');
+    const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+      caller: tenant.caller,
+      turnId: adopting.started?.turnId,
+    });
+
+    expect(trace?.summary).toMatchObject({ version: 1, seqStart: 1 });
+    const usage = trace?.usage as commonV1.Usage;
+    // Without the prime only the template's first tokens would be cached; with it, all but this turn.
+    const newTokens = trace?.rounds[0]?.prompt.at(-1)?.tokenCount ?? 0;
+    expect(usage.cachedPromptTokens).toBeGreaterThanOrEqual(usage.promptTokens - newTokens - 8);
   });
 
   it('runs a stateless turn: safety, context and trace, but no stored messages', async () => {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   baseEnv,
   databaseEnv,
+  flag,
   grpcAddress,
   grpcServerEnv,
   positiveInt,
@@ -53,6 +54,12 @@ export const contextServiceConfigSchema = z
      * work runs: a process that dies mid-summary blocks the conversation's summaries this long at most.
      */
     SUMMARY_LEASE_MS: z.coerce.number().int().min(1_000).default(30_000),
+    /**
+     * After writing a summary, send the prompt prefix the next turn will start with (instructions,
+     * memory, the new summary, the verbatim turns) to the worker once, max_tokens 1, lowest priority,
+     * so that turn finds it cached instead of prefilling it (metered like any generation).
+     */
+    SUMMARY_PRIME_PREFIX: flag().default(true),
     /**
      * GGUF files (or folders of them), comma-separated, whose vocabularies the service loads
      * (vocabulary only, no weights in memory) to count tokens in process. A file serves every
@@ -144,6 +151,7 @@ export const contextServiceConfigSchema = z
       lowTurns: env.HOT_WINDOW_TURNS,
       blockTurns: env.SUMMARY_BLOCK_TURNS,
       leaseMs: env.SUMMARY_LEASE_MS,
+      primePrefix: env.SUMMARY_PRIME_PREFIX,
     },
     tokenizerModelPaths: env.TOKENIZER_MODEL_PATHS,
     tokenCountTtlSeconds: env.TOKEN_COUNT_TTL_SECONDS,

@@ -26,6 +26,7 @@ import { EmbedderService } from '../retrieval/embedder.service';
 import { RetrievalService } from '../retrieval/retrieval.service';
 import { createVectorStore, VectorIndex } from '../retrieval/vector-index';
 import { SafetyAdapter } from '../safety/safety.adapter';
+import { PrefixPrimer } from '../summary/prefix-primer';
 import { SummaryLease } from '../summary/summary-lease';
 import { SummaryRepository } from '../summary/summary.repository';
 import { SummaryService } from '../summary/summary.service';
@@ -103,6 +104,13 @@ export class ContextRuntime {
       config.hotWindow.cachedTurns,
     );
     this.summaryRepository = new SummaryRepository(this.prisma);
+    const primer = config.summary.primePrefix
+      ? new PrefixPrimer({
+          gateway: this.gateway,
+          history: this.history,
+          timeoutMs: config.summary.timeoutMs,
+        })
+      : undefined;
     this.summaries = new SummaryService({
       history: this.history,
       summaries: this.summaryRepository,
@@ -113,6 +121,7 @@ export class ContextRuntime {
         maxTokens: config.summary.maxTokens,
         timeoutMs: config.summary.timeoutMs,
       }),
+      primer,
       lease: new SummaryLease(this.redis, config.summary.leaseMs),
       logger,
       lowTurns: config.summary.lowTurns,
@@ -167,6 +176,7 @@ export class ContextRuntime {
       summaries: this.summaries,
       memory: this.memory,
       retrieval: this.retrieval,
+      primer,
       shares: config.budget,
       logger,
     });

@@ -25,6 +25,7 @@ import type { HotWindowService } from '../history/hot-window.service';
 import { textOf } from '../history/stored-message.mapper';
 import type { MemoryFactService } from '../memory/memory-fact.service';
 import type { RetrievalService } from '../retrieval/retrieval.service';
+import type { PrefixPrimer } from '../summary/prefix-primer';
 import type { ReadySummary, SummaryService } from '../summary/summary.service';
 import type { ResolvedModel, TokenCounterService } from '../tokens/token-counter.service';
 import {
@@ -59,6 +60,8 @@ export interface ContextAssemblyDeps {
   summaries: SummaryService;
   memory: MemoryFactService;
   retrieval: RetrievalService;
+  /** Told what each conversation's prompt starts with, to prime it after the next summary. */
+  primer?: PrefixPrimer;
   shares: BudgetShares;
   logger: Logger;
 }
@@ -238,6 +241,12 @@ export class ContextAssemblyService {
       ...keptRetrieval,
       ...cInput,
     ];
+    if (conversationId) {
+      this.deps.primer?.remember(conversationId, caller, model.id, [
+        ...cInstructions.map((c) => c.message),
+        ...keptMemory.map((c) => c.message),
+      ]);
+    }
     const dropped = new Map<commonV1.ContextLayer, number>([
       [ContextLayer.CONTEXT_LAYER_MEMORY, cMemory.length - keptMemory.length],
       [ContextLayer.CONTEXT_LAYER_SUMMARY, summaryMissing ? 1 : 0],

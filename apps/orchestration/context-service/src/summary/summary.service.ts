@@ -6,13 +6,15 @@
 // - schedule (after AppendMessages, or when an assembly saw one due): background work that plans
 //   the next summary (summary-plan.ts: once per block of turns), takes the conversation's lease
 //   (summary-lease.ts: one writer across replicas, expiring if its holder dies), folds the due turns
-//   onto the newest valid summary (summary.writer.ts) and stores the result as the next version.
+//   onto the newest valid summary (summary.writer.ts), stores the result as the next version and
+//   primes the worker's cache with the prompt prefix the next turn will use (prefix-primer.ts).
 //   Work asked for while it runs is folded into one more pass; failures are logged and retried at
 //   the next trigger. A turn uses whatever is ready then.
 import type { commonV1 } from '@hearth/contracts';
 import type { Logger } from '@hearth/telemetry';
 
 import type { HistoryRepository } from '../history/history.repository';
+import type { PrefixPrimer } from './prefix-primer';
 import type { SummaryLease } from './summary-lease';
 import { planSummaryCut } from './summary-plan';
 import {
@@ -36,6 +38,8 @@ export interface SummaryServiceOptions {
   history: HistoryRepository;
   summaries: SummaryRepository;
   writer: SummaryWriter;
+  /** Primes the worker's cache with the prompt prefix the next turn will use; none: no priming. */
+  primer?: PrefixPrimer;
   lease: SummaryLease;
   logger: Logger;
   /** Turns left verbatim after a summary (the low mark). */
@@ -200,6 +204,13 @@ export class SummaryService {
       },
       'rolling summary written',
     );
+    if (this.options.primer) {
+      // Still under the lease; a failed prime only costs the next turn the prefill it would have saved.
+      const primed = await this.options.primer
+        .prime(conversationId, row, signal)
+        .catch((error: unknown) => (signal.aborted ? 'aborted' : String(error)));
+      this.options.logger.debug({ conversationId, version: row.version, primed }, 'prompt prefix primed');
+    }
     return true;
   }
 }
