@@ -6,10 +6,8 @@ import { randomUUID } from 'node:crypto';
 
 import { commonV1, orchestratorV1 } from '@hearth/contracts';
 import { appendMessage } from '@hearth/db';
-import { infraEnv } from '@hearth/testing';
 
 import { status } from '@grpc/grpc-js';
-import { Redis } from 'ioredis';
 
 import {
   startOrchestratorStack,
@@ -187,23 +185,17 @@ describe('OrchestratorService.RunTurn', () => {
     expect(secondTrace.usage?.promptTokens).toBeLessThanOrEqual(512);
   });
 
-  it('primes the prompt prefix after a new summary, so the turn that adopts it reuses the worker cache', async () => {
+  it('primes the prompt prefix before it publishes a new summary, so the turn that adopts it reuses the worker cache', async () => {
     const conversationId = await stack.newConversation(tenant);
     const ask = (text: string) =>
       stack.runTurn({ caller: tenant.caller, conversationId, messages: [userMessage(text)] });
     // 12 turns reach the default high mark (8 + 4): the 12th answer's append starts the summary.
     for (let n = 1; n <= 12; n++) expect((await ask(`q${n}`)).failure).toBeUndefined();
-    // The context service (another process) holds the conversation's summary lease until the summary
-    // is written and the prefix primed: wait for the row, then for the lease to go.
-    const redis = new Redis(infraEnv().redisUrl);
-    try {
-      for (let i = 0; i < 480; i++) {
-        const written = await stack.prisma.conversationSummary.count({ where: { conversationId } });
-        if (written > 0 && (await redis.exists(`ctx:sum:lease:${conversationId}`)) === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    } finally {
-      redis.disconnect();
+    // The context service (another process) saves the summary only once its prefix is primed: the
+    // row's arrival is the barrier.
+    for (let i = 0; i < 480; i++) {
+      if ((await stack.prisma.conversationSummary.count({ where: { conversationId } })) > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
 
     const adopting = await ask('q13');

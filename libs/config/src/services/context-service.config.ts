@@ -55,9 +55,10 @@ export const contextServiceConfigSchema = z
      */
     SUMMARY_LEASE_MS: z.coerce.number().int().min(1_000).default(30_000),
     /**
-     * After writing a summary, send the prompt prefix the next turn will start with (instructions,
-     * memory, the new summary, the verbatim turns) to the worker once, max_tokens 1, lowest priority,
-     * so that turn finds it cached instead of prefilling it (metered like any generation).
+     * Before saving a new summary, send the prompt prefix the turn adopting it will start with
+     * (instructions, memory, the new summary, the verbatim turns) to the worker once, max_tokens 1,
+     * lowest priority, so that turn finds it cached instead of prefilling it (metered like any
+     * generation).
      */
     SUMMARY_PRIME_PREFIX: flag().default(true),
     /**

@@ -1,11 +1,12 @@
-// Owns priming the worker's prompt cache after a new summary is written. A turn that adopts a new
-// summary changes its prompt right after the instructions, so the worker would prefill everything
-// after them again (summary + verbatim turns: on a CPU, seconds) on that turn. Instead, right after
-// the summary is saved, the prompt the next turn will start with — what the last assembly of the
-// conversation put before the summary (instructions, memory facts), the new summary, and every usable
-// message after it — is sent once with max_tokens 1, at the lowest priority and under the turns'
-// cache salt, so the next turn finds that prefix cached. Best effort: without a recent assembly in
-// this process, or when the next turn changes what precedes the history, it only cost a prefill.
+// Owns priming the worker's prompt cache for a new summary. A turn that adopts a new summary changes
+// its prompt right after the instructions, so the worker would prefill everything after them again
+// (summary + verbatim turns: on a CPU, seconds) on that turn. Instead, once the summary's text is
+// written and before it is saved (so no turn adopts it earlier), the prompt the adopting turn will
+// start with — what the last assembly of the conversation put before the summary (instructions,
+// memory facts), the new summary, and every usable message after it — is sent once with max_tokens
+// 1, at the lowest priority and under the turns' cache salt, so that turn finds the prefix cached.
+// Best effort: without a recent assembly in this process, or when the next turn changes what
+// precedes the history, it only cost a prefill.
 import { randomUUID } from 'node:crypto';
 
 import { commonV1 } from '@hearth/contracts';
@@ -15,7 +16,6 @@ import { LRUCache } from 'lru-cache';
 import { summaryItem } from '../assembly/context-items';
 import type { ModelGatewayAdapter } from '../gateway/model-gateway.adapter';
 import type { HistoryRepository } from '../history/history.repository';
-import type { SummaryRow } from './summary.repository';
 
 export interface PrefixPrimerOptions {
   gateway: ModelGatewayAdapter;
@@ -50,7 +50,11 @@ export class PrefixPrimer {
     this.heads.set(conversationId, { caller, model, messages: head });
   }
 
-  async prime(conversationId: string, summary: SummaryRow, signal: AbortSignal): Promise<PrimeOutcome> {
+  async prime(
+    conversationId: string,
+    summary: { fromSeq: number; toSeq: number; text: string },
+    signal: AbortSignal,
+  ): Promise<PrimeOutcome> {
     const head = this.heads.get(conversationId);
     if (!head) return 'no-recent-assembly';
     const tail = await this.options.history.newestInRange(
@@ -65,7 +69,11 @@ export class PrefixPrimer {
         caller: head.caller,
         requestId: `context-prime-${randomUUID()}`,
         model: head.model,
-        messages: [...head.messages, summaryItem(summary).message, ...tail.entries.map((e) => e.message)],
+        messages: [
+          ...head.messages,
+          summaryItem({ id: '', ...summary }).message,
+          ...tail.entries.map((e) => e.message),
+        ],
         prompt: '',
         sampling: { temperature: 0, maxTokens: 1, stop: [] },
         responseFormat: null,

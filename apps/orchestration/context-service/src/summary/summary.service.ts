@@ -6,8 +6,8 @@
 // - schedule (after AppendMessages, or when an assembly saw one due): background work that plans
 //   the next summary (summary-plan.ts: once per block of turns), takes the conversation's lease
 //   (summary-lease.ts: one writer across replicas, expiring if its holder dies), folds the due turns
-//   onto the newest valid summary (summary.writer.ts), stores the result as the next version and
-//   primes the worker's cache with the prompt prefix the next turn will use (prefix-primer.ts).
+//   onto the newest valid summary (summary.writer.ts), primes the worker's cache with the prompt
+//   prefix the turn adopting it will start with (prefix-primer.ts), then stores it as the next version.
 //   Work asked for while it runs is folded into one more pass; failures are logged and retried at
 //   the next trigger. A turn uses whatever is ready then.
 import type { commonV1 } from '@hearth/contracts';
@@ -184,6 +184,15 @@ export class SummaryService {
     const started = Date.now();
     const { text, model } = await writer.fold(run.caller, base?.text ?? '', messages, signal);
     signal.throwIfAborted();
+    let primed = 'off';
+    if (this.options.primer) {
+      // Before the row is saved: no turn adopts the summary until its prompt prefix is cached (a turn
+      // meanwhile keeps the previous one). A failed prime only costs the prefill it would have saved.
+      primed = await this.options.primer
+        .prime(conversationId, { fromSeq, toSeq, text }, signal)
+        .catch((error: unknown) => (signal.aborted ? 'aborted' : String(error)));
+      signal.throwIfAborted();
+    }
     const row = await summaries.save({
       conversationId,
       fromSeq,
@@ -200,17 +209,11 @@ export class SummaryService {
         fromSeq,
         toSeq,
         folded: messages.length,
+        primed,
         ms: Date.now() - started,
       },
       'rolling summary written',
     );
-    if (this.options.primer) {
-      // Still under the lease; a failed prime only costs the next turn the prefill it would have saved.
-      const primed = await this.options.primer
-        .prime(conversationId, row, signal)
-        .catch((error: unknown) => (signal.aborted ? 'aborted' : String(error)));
-      this.options.logger.debug({ conversationId, version: row.version, primed }, 'prompt prefix primed');
-    }
     return true;
   }
 }
