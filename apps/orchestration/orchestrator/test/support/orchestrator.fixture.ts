@@ -210,6 +210,8 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
       ServiceProcess.start({
         app: 'inference-worker',
         port: workerPort,
+        // A real model takes longer to load than the tiny one, more so on a busy machine.
+        ...(options.chatModel ? { startTimeoutMs: 300_000 } : {}),
         env: {
           MODEL_ID,
           MODEL_SOURCE: modelPath,
@@ -239,7 +241,7 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
           statsIntervalMs: 200,
           statsTimeoutMs: 400,
           maxAttemptsPerModel: 2,
-          firstTokenTimeoutMs: 10_000,
+          firstTokenTimeoutMs: options.chatModel ? 120_000 : 10_000,
           breaker: { consecutiveFailures: 2, halfOpenAfterMs: 1_000 },
         },
         models: [
@@ -296,6 +298,8 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
       : {};
     const context = await ServiceProcess.start({
       app: 'context-service',
+      // It hashes and loads the chat model's vocabulary at start-up.
+      ...(options.chatModel ? { startTimeoutMs: 300_000 } : {}),
       env: {
         DATABASE_URL: db.url,
         MODEL_GATEWAY_ADDRESS: gateway.address,
