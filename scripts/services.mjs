@@ -31,7 +31,8 @@ export function serviceDefinitions(infra) {
       name: 'context-service',
       plane: 'orchestration',
       port: 50052,
-      env: { MODEL_GATEWAY_ADDRESS: '127.0.0.1:50055' },
+      // The served model's vocabulary, so token counts never leave the process (no Tokenize round trip).
+      env: { MODEL_GATEWAY_ADDRESS: '127.0.0.1:50055', TOKENIZER_MODEL_PATHS: infra.HEARTH_MODEL_PATH },
     },
     {
       name: 'tool-runner',

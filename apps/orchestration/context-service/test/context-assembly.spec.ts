@@ -172,11 +172,12 @@ describe(ContextAssemblyService.name, () => {
     expect(outline(response)[3]?.source).toBe(messageIds[1]);
   });
 
-  it('appends messages to the window idempotently and keeps only the last turns (3 here)', async () => {
-    const { conversationId } = await seedConversation(sut.prisma, owner, [
+  it('appends messages to the window idempotently and caches only the last turns (5 here)', async () => {
+    const seeded = await seedConversation(sut.prisma, owner, [
       ['user', 'q1'],
       ['assistant', 'a1'],
     ]);
+    const { conversationId } = seeded;
     await assemble({ conversationId, newMessages: [chat(Role.ROLE_USER, 'q2')] });
     const append = (messages: contextV1.StoredMessage[]) =>
       sut.call<contextV1.AppendMessagesResponse>('appendMessages', {
@@ -191,26 +192,42 @@ describe(ContextAssemblyService.name, () => {
       tokenCount: 0,
       createdAt: null,
     });
-    const turn2 = [storedMessage(3, Role.ROLE_USER, 'q2'), storedMessage(4, Role.ROLE_ASSISTANT, 'a2')];
+    const turn = (n: number) => [
+      storedMessage(2 * n - 1, Role.ROLE_USER, `q${n}`),
+      storedMessage(2 * n, Role.ROLE_ASSISTANT, `a${n}`),
+    ];
 
-    expect((await append(turn2)).hotWindowSize).toBe(4);
-    expect((await append(turn2)).hotWindowSize).toBe(4);
-    await append([storedMessage(5, Role.ROLE_USER, 'q3'), storedMessage(6, Role.ROLE_ASSISTANT, 'a3')]);
-    const size = await append([
-      storedMessage(7, Role.ROLE_USER, 'q4'),
-      storedMessage(8, Role.ROLE_ASSISTANT, 'a4'),
-    ]);
+    expect((await append(turn(2))).hotWindowSize).toBe(4);
+    expect((await append(turn(2))).hotWindowSize).toBe(4);
+    for (const n of [3, 4, 5]) await append(turn(n));
+    const size = await append(turn(6));
 
-    expect(size.hotWindowSize).toBe(6);
+    expect(size.hotWindowSize).toBe(10);
     const response = await assemble({
       conversationId,
-      newMessages: [chat(Role.ROLE_USER, 'q5')],
-      tokenBudget: 400,
+      newMessages: [chat(Role.ROLE_USER, 'q7')],
+      tokenBudget: 448,
     });
-    const texts = outline(response).map((o) => o.text);
-    // q1/a1 left the window (only 3 turns are kept): they are summarized, not repeated.
-    expect(texts).not.toContain('q1');
-    expect(texts.slice(-7)).toEqual(['q2', 'a2', 'q3', 'a3', 'q4', 'a4', 'q5']);
+    const items = outline(response);
+    // q1/a1 left the cached window; no summary covers them, so they come from PostgreSQL.
+    expect(items.map((o) => o.text)).toEqual([
+      'q1',
+      'a1',
+      'q2',
+      'a2',
+      'q3',
+      'a3',
+      'q4',
+      'a4',
+      'q5',
+      'a5',
+      'q6',
+      'a6',
+      'q7',
+    ]);
+    expect(items.slice(0, 2).map((o) => o.source)).toEqual(seeded.messageIds);
+    expect(response.truncated).toBe(false);
+    expect(response.summary).toMatchObject({ summaryId: '', version: 0 });
   });
 
   it('evicts a conversation: its window leaves Redis and the next assembly rebuilds it', async () => {

@@ -1,14 +1,19 @@
 // Rolling summaries against real PostgreSQL, Redis, a model gateway and an inference worker on the
-// tiny GGUF (whose scripted reply makes every summary the same text): a conversation longer than the
-// budget is assembled as summary + newest messages with provenance, the summary row records the seqs
-// it covers and is reused, deleting a covered message makes it be rewritten, eviction drops it.
+// tiny GGUF (whose scripted reply makes every summary the same text). Turns are driven as the
+// orchestrator drives them (store the user message, AssembleContext, store the answer,
+// AppendMessages), well past the high mark: summaries are written in the background once per block
+// of turns and each assembly uses the newest ready one; no assembly waits for a model call (the
+// worker is frozen while they run); a lease left by a crashed holder expires instead of wedging the
+// conversation; a summary whose messages were deleted is stepped over and rebuilt; eviction drops
+// the summaries.
 import { commonV1, contextV1 } from '@hearth/contracts';
+import { appendMessage, type Message } from '@hearth/db';
 
+import { summaryLeaseKey } from '../src/summary/summary-lease';
 import { SummaryService } from '../src/summary/summary.service';
 import {
   assembleRequest,
   chat,
-  outline,
   seedConversation,
   seedUser,
   startContextService,
@@ -19,10 +24,12 @@ import {
   type Seeded,
 } from './support/context.fixture';
 
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 const { Role, ContextLayer } = commonV1;
-const BUDGET = 220;
+// Low mark 2 turns, blocks of 2: the verbatim part flexes between 2 and 4 turns.
+const LOW = 2;
+const BLOCK = 2;
 
 describe(SummaryService.name, () => {
   let stack: ModelStack;
@@ -31,8 +38,11 @@ describe(SummaryService.name, () => {
 
   beforeAll(async () => {
     stack = await startModelStack();
-    // The tiny model's tokenizer spends many tokens per word: give the summary a large share.
-    sut = await startContextService(stack, { HOT_WINDOW_TURNS: '8', CONTEXT_BUDGET_SUMMARY_PERCENT: '40' });
+    sut = await startContextService(stack, {
+      HOT_WINDOW_TURNS: String(LOW),
+      SUMMARY_BLOCK_TURNS: String(BLOCK),
+      SUMMARY_LEASE_MS: '1000',
+    });
     owner = await seedUser(sut.prisma);
   });
 
@@ -41,111 +51,243 @@ describe(SummaryService.name, () => {
     await stack?.stop();
   });
 
-  const sixTurns = (): ['user' | 'assistant', string][] =>
-    [1, 2, 3, 4, 5, 6].flatMap((i): ['user' | 'assistant', string][] => [
-      ['user', `Question number ${i} about my cat`],
-      ['assistant', `Answer number ${i} about your cat`],
-    ]);
+  const summaries = () => sut.service.runtime.summaries;
+  const stored = (row: Message): contextV1.StoredMessage => ({
+    messageId: row.id,
+    seq: row.seq,
+    message: chat(row.role === 'user' ? Role.ROLE_USER : Role.ROLE_ASSISTANT, String(row.content)),
+    tokenCount: 0,
+    createdAt: row.createdAt,
+  });
 
-  const assemble = (conversationId: string, tokenBudget = BUDGET) =>
+  const assemble = (conversationId: string, text: string, historyBeforeSeq = 0, tokenBudget = 0) =>
     sut.call<contextV1.AssembleContextResponse>(
       'assembleContext',
       assembleRequest({
         caller: owner.caller,
         conversationId,
+        historyBeforeSeq,
         tokenBudget,
-        newMessages: [chat(Role.ROLE_USER, 'And now?')],
+        newMessages: [chat(Role.ROLE_USER, text)],
       }),
     );
 
-  it('assembles a conversation longer than the budget as summary + newest messages, with provenance', async () => {
-    const { conversationId } = await seedConversation(sut.prisma, owner, sixTurns());
-
-    const response = await assemble(conversationId);
-
-    const items = outline(response);
-    const summary = response.messages.find((m) => m.provenance?.layer === ContextLayer.CONTEXT_LAYER_SUMMARY);
-    const history = response.messages.filter(
-      (m) => m.provenance?.layer === ContextLayer.CONTEXT_LAYER_HISTORY,
-    );
-    expect(summary?.message?.content[0]?.text).toContain(TINY_SUMMARY);
-    const firstKept = history[0]?.provenance?.seqStart ?? 0;
-    expect(firstKept).toBeGreaterThan(1);
-    expect(summary?.provenance).toMatchObject({ seqStart: 1, seqEnd: firstKept - 1 });
-    expect(history.map((m) => m.provenance?.seqStart)).toEqual(
-      Array.from({ length: 12 - firstKept + 1 }, (_, i) => firstKept + i),
-    );
-    expect(items.map((i) => i.layer)).toEqual([
-      String(ContextLayer.CONTEXT_LAYER_SUMMARY),
-      ...history.map(() => String(ContextLayer.CONTEXT_LAYER_HISTORY)),
-      String(ContextLayer.CONTEXT_LAYER_INPUT),
-    ]);
-    expect(response.truncated).toBe(true);
-    expect(response.totalTokens).toBeLessThanOrEqual(BUDGET);
-    const layer = (l: commonV1.ContextLayer) => response.layers.find((x) => x.layer === l);
-    expect(layer(ContextLayer.CONTEXT_LAYER_SUMMARY)).toMatchObject({ includedItems: 1, droppedItems: 0 });
-    expect(layer(ContextLayer.CONTEXT_LAYER_HISTORY)?.droppedItems).toBe(firstKept - 1);
-
-    const rows = await sut.prisma.conversationSummary.findMany({ where: { conversationId } });
-    expect(rows).toEqual([
-      expect.objectContaining({
-        id: summary?.provenance?.sourceId,
-        fromSeq: 1,
-        toSeq: firstKept - 1,
-        model: 'tiny',
-        stale: false,
-        messageCount: firstKept - 1,
-      }),
-    ]);
-  });
-
-  it('reuses the stored summary on the next turn instead of writing another', async () => {
-    const { conversationId } = await seedConversation(sut.prisma, owner, sixTurns());
-    const first = await assemble(conversationId);
-    const rowBefore = await sut.prisma.conversationSummary.findFirstOrThrow({ where: { conversationId } });
-
-    const second = await assemble(conversationId);
-
-    expect(outline(second)).toEqual(outline(first));
-    const rows = await sut.prisma.conversationSummary.findMany({ where: { conversationId } });
-    expect(rows).toEqual([expect.objectContaining({ id: rowBefore.id, createdAt: rowBefore.createdAt })]);
-  });
-
-  it('rewrites the summary when a message it covers is deleted', async () => {
-    const { conversationId, messageIds } = await seedConversation(sut.prisma, owner, sixTurns());
-    await assemble(conversationId);
-    const before = await sut.prisma.conversationSummary.findFirstOrThrow({ where: { conversationId } });
-
-    await sut.prisma.message.delete({ where: { id: messageIds[1] } });
-    const response = await assemble(conversationId);
-
-    const summary = response.messages.find((m) => m.provenance?.layer === ContextLayer.CONTEXT_LAYER_SUMMARY);
-    const after = await sut.prisma.conversationSummary.findFirstOrThrow({
-      where: { conversationId, stale: false },
+  /** One turn as the orchestrator runs it; the answer is appended, which may start summary work. */
+  async function turn(conversationId: string, n: number): Promise<contextV1.AssembleContextResponse> {
+    const text = `Question number ${n} about my cat`;
+    const user = await appendMessage(sut.prisma, { conversationId, role: 'user', content: text });
+    const response = await assemble(conversationId, text, user.seq);
+    const answer = await appendMessage(sut.prisma, {
+      conversationId,
+      role: 'assistant',
+      content: `Answer number ${n} about your cat`,
     });
-    expect(summary?.provenance?.sourceId).toBe(after.id);
-    expect(after.createdAt.getTime()).toBeGreaterThan(before.createdAt.getTime());
-    expect(after.messageCount).toBe((before.messageCount ?? 0) - 1);
+    await sut.call('appendMessages', {
+      caller: owner.caller,
+      conversationId,
+      messages: [stored(user), stored(answer)],
+    });
+    return response;
+  }
+
+  const newConversation = async () => (await seedConversation(sut.prisma, owner, [])).conversationId;
+  const rows = (conversationId: string) =>
+    sut.prisma.conversationSummary.findMany({ where: { conversationId }, orderBy: { version: 'asc' } });
+  const layer = (response: contextV1.AssembleContextResponse, l: commonV1.ContextLayer) =>
+    response.messages.filter((m) => m.provenance?.layer === l);
+  /** Turns kept verbatim (user messages in HISTORY). */
+  const verbatimTurns = (response: contextV1.AssembleContextResponse) =>
+    layer(response, ContextLayer.CONTEXT_LAYER_HISTORY).filter((m) => m.message?.role === Role.ROLE_USER)
+      .length;
+
+  it('writes a summary once per block in the background; every turn uses the newest ready one', async () => {
+    const conversationId = await newConversation();
+    const seen: { version: number; seqEnd: number; verbatim: number }[] = [];
+
+    for (let n = 1; n <= 14; n++) {
+      const response = await turn(conversationId, n);
+      // Barrier: the summary work the append started (if any) has finished.
+      await summaries().idle(conversationId);
+      const summaryItems = layer(response, ContextLayer.CONTEXT_LAYER_SUMMARY);
+      const ref = response.summary as commonV1.SummaryRef;
+      seen.push({ version: ref.version, seqEnd: ref.seqEnd, verbatim: verbatimTurns(response) });
+      if (ref.version > 0) {
+        expect(summaryItems).toHaveLength(1);
+        expect(summaryItems[0]?.message?.content[0]?.text).toContain(TINY_SUMMARY);
+        expect(summaryItems[0]?.provenance).toMatchObject({
+          sourceId: ref.summaryId,
+          seqStart: 1,
+          seqEnd: ref.seqEnd,
+        });
+        // Everything after the summary is there verbatim, nothing it covers is repeated.
+        const history = layer(response, ContextLayer.CONTEXT_LAYER_HISTORY);
+        expect(history[0]?.provenance?.seqStart).toBe(ref.seqEnd + 1);
+      } else {
+        expect(summaryItems).toHaveLength(0);
+      }
+    }
+
+    // 14 turns: a summary after turns 4, 6, 8, 10, 12 and 14 (each folding 2 turns, 4 messages).
+    const written = await rows(conversationId);
+    expect(written.map((r) => [r.version, r.fromSeq, r.toSeq, r.stale])).toEqual([
+      [1, 1, 4, false],
+      [2, 1, 8, false],
+      [3, 1, 12, false],
+      [4, 1, 16, false],
+      [5, 1, 20, false],
+      [6, 1, 24, false],
+    ]);
+    expect(written.every((r) => r.model === 'tiny' && r.messageCount === r.toSeq)).toBe(true);
+    // The turn after each write uses it; the verbatim part (this turn excluded) flexes between the marks.
+    expect(seen.map((s) => s.version)).toEqual([0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
+    expect(seen.map((s) => s.verbatim)).toEqual([0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3]);
   });
 
-  it('keeps the whole conversation verbatim, without a summary, when it fits', async () => {
-    const { conversationId } = await seedConversation(sut.prisma, owner, sixTurns().slice(0, 4));
+  it('never calls a model while assembling: with the worker frozen, assemblies answer and generate nothing', async () => {
+    const conversationId = await newConversation();
+    for (let n = 1; n <= 3; n++) await turn(conversationId, n);
+    await summaries().idle(conversationId);
+    expect(await rows(conversationId)).toHaveLength(0);
+    const generationsBefore = await stack.gatewayGenerations();
 
-    const response = await assemble(conversationId);
+    stack.worker.freeze();
+    const responses: contextV1.AssembleContextResponse[] = [];
+    try {
+      // Turn 4 reaches the high mark, where a summary used to be written before the answer. Any model
+      // call now (a Tokenize, a summary's Generate) would hang on the frozen worker or fail the call.
+      const user = await appendMessage(sut.prisma, {
+        conversationId,
+        role: 'user',
+        content: 'Question number 4 about my cat',
+      });
+      for (let i = 0; i < 3; i++) {
+        responses.push(await assemble(conversationId, 'Question number 4 about my cat', user.seq));
+      }
+      // Barrier: any work these assemblies started in the background has ended.
+      await summaries().idle(conversationId);
+      expect(await stack.gatewayGenerations()).toBe(generationsBefore);
+      const answer = await appendMessage(sut.prisma, {
+        conversationId,
+        role: 'assistant',
+        content: 'Answer number 4 about your cat',
+      });
+      // The answer is appended: now the summary is due, and written in the background.
+      await sut.call('appendMessages', {
+        caller: owner.caller,
+        conversationId,
+        messages: [stored(user), stored(answer)],
+      });
+    } finally {
+      stack.worker.thaw();
+    }
 
-    expect(outline(response).map((o) => o.layer)).not.toContain(String(ContextLayer.CONTEXT_LAYER_SUMMARY));
-    expect(response.truncated).toBe(false);
-    expect(await sut.prisma.conversationSummary.count({ where: { conversationId } })).toBe(0);
+    for (const response of responses) {
+      expect(response.summary).toMatchObject({ summaryId: '', version: 0, refreshPending: true });
+      expect(layer(response, ContextLayer.CONTEXT_LAYER_SUMMARY)).toHaveLength(0);
+      expect(verbatimTurns(response)).toBe(3);
+    }
+    // Written once the worker answers: the frozen attempt goes on after the thaw, or it failed (the
+    // gateway saw the worker unhealthy) and a later trigger writes it.
+    await summaries().idle(conversationId);
+    for (let attempt = 0; (await rows(conversationId)).length === 0 && attempt < 40; attempt++) {
+      if ((await summaries().schedule(owner.caller, conversationId)) !== 'written') {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+    const after = await assemble(conversationId, 'And now?');
+    expect(after.summary).toMatchObject({ version: 1, seqStart: 1, seqEnd: 4 });
   });
 
-  it('drops the summaries and the window when the conversation is evicted', async () => {
-    const { conversationId } = await seedConversation(sut.prisma, owner, sixTurns());
-    await assemble(conversationId);
-    expect(await sut.prisma.conversationSummary.count({ where: { conversationId } })).toBe(1);
+  it('does not wedge a conversation whose summary lease a crashed holder left behind', async () => {
+    const conversationId = await newConversation();
+    for (let n = 1; n <= 3; n++) await turn(conversationId, n);
+    // A replica that died mid-summary: its lease stays until it expires.
+    const key = summaryLeaseKey(conversationId);
+    await sut.redis.set(key, 'crashed-holder', 'PX', 60_000);
+    await turn(conversationId, 4);
+    await summaries().idle(conversationId);
+
+    expect(await summaries().schedule(owner.caller, conversationId)).toBe('busy');
+    expect(await rows(conversationId)).toHaveLength(0);
+
+    // Time passes: the lease expires (shortened here instead of waiting a minute).
+    await sut.redis.pexpire(key, 200);
+    while ((await sut.redis.exists(key)) === 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    await turn(conversationId, 5);
+    await summaries().idle(conversationId);
+
+    expect((await rows(conversationId)).map((r) => [r.version, r.toSeq])).toEqual([[1, 6]]);
+    expect(await sut.redis.exists(key)).toBe(0);
+  });
+
+  it('steps over a summary whose messages were deleted and rebuilds it in the background', async () => {
+    const conversationId = await newConversation();
+    for (let n = 1; n <= 4; n++) await turn(conversationId, n);
+    await summaries().idle(conversationId);
+    const [first] = await rows(conversationId);
+    expect(first).toMatchObject({ version: 1, toSeq: 4, messageCount: 4 });
+
+    const covered = await sut.prisma.message.findFirstOrThrow({ where: { conversationId, seq: 2 } });
+    await sut.prisma.message.delete({ where: { id: covered.id } });
+    const stale = await assemble(conversationId, 'After the deletion');
+    await summaries().idle(conversationId);
+
+    expect(stale.summary).toMatchObject({ summaryId: '', refreshPending: true });
+    expect(layer(stale, ContextLayer.CONTEXT_LAYER_SUMMARY)).toHaveLength(0);
+    const rebuilt = await rows(conversationId);
+    expect(rebuilt.map((r) => [r.version, r.toSeq, r.stale, r.messageCount])).toEqual([
+      [1, 4, true, 4],
+      [2, 4, false, 3],
+    ]);
+    const next = await assemble(conversationId, 'And now?');
+    expect(next.summary).toMatchObject({ summaryId: rebuilt[1]?.id, version: 2, seqStart: 1, seqEnd: 4 });
+  });
+
+  it('leaves out what does not fit rather than wait, says so, and has it summarized for the next turn', async () => {
+    const { conversationId } = await seedConversation(
+      sut.prisma,
+      owner,
+      [1, 2, 3].flatMap((i): ['user' | 'assistant', string][] => [
+        ['user', `Question number ${i} about my cat`],
+        ['assistant', `Answer number ${i} about your cat`],
+      ]),
+    );
+
+    // A budget with room for about half of the history (the same call without a budget fits it all).
+    const roomy = await assemble(conversationId, 'And now?');
+    const historyTokens = layer(roomy, ContextLayer.CONTEXT_LAYER_HISTORY).reduce(
+      (n, m) => n + m.tokenCount,
+      0,
+    );
+    expect(roomy.truncated).toBe(false);
+    const budget = roomy.totalTokens - Math.ceil(historyTokens / 2);
+    await summaries().idle(conversationId);
+    expect(await rows(conversationId)).toHaveLength(0);
+
+    const tight = await assemble(conversationId, 'And now?', 0, budget);
+    await summaries().idle(conversationId);
+
+    expect(tight.truncated).toBe(true);
+    const history = layer(tight, ContextLayer.CONTEXT_LAYER_HISTORY);
+    expect(history.length).toBeLessThan(6);
+    expect(tight.layers.find((l) => l.layer === ContextLayer.CONTEXT_LAYER_HISTORY)?.droppedItems).toBe(
+      6 - history.length,
+    );
+    expect(tight.summary?.refreshPending).toBe(true);
+    // The summary covers at least what was left out.
+    const [written] = await rows(conversationId);
+    expect(written?.toSeq).toBeGreaterThanOrEqual((history[0]?.provenance?.seqStart ?? 1) - 1);
+  });
+
+  it('drops the summaries when the conversation is evicted', async () => {
+    const conversationId = await newConversation();
+    for (let n = 1; n <= 4; n++) await turn(conversationId, n);
+    await summaries().idle(conversationId);
+    expect(await rows(conversationId)).toHaveLength(1);
 
     await sut.call('evictConversation', { caller: owner.caller, conversationId });
 
-    expect(await sut.prisma.conversationSummary.count({ where: { conversationId } })).toBe(0);
+    expect(await rows(conversationId)).toHaveLength(0);
     expect(await sut.redis.exists(`ctx:win:${conversationId}`)).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 // A turn end to end against the real stack: a 3-turn conversation streams and persists in order, the
-// trace shows what the model saw, stateless turns store nothing but their trace, and bad input is a
-// gRPC status before anything is stored.
+// trace shows what the model saw (and which summary version), a conversation longer than the budget
+// never waits for a summary, stateless turns store nothing but their trace, and bad input is a gRPC
+// status before anything is stored.
 import { randomUUID } from 'node:crypto';
 
 import { commonV1, orchestratorV1 } from '@hearth/contracts';
@@ -119,7 +120,7 @@ describe('OrchestratorService.RunTurn', () => {
     });
   });
 
-  it('answers a conversation longer than the budget from summary + window, and the trace shows it', async () => {
+  it('answers a conversation longer than the budget without waiting for a summary; the next turn uses it, and the trace names its version', async () => {
     const conversationId = await stack.newConversation(tenant);
     const filler = 'apples and pears grow in the old orchard behind the red barn every summer';
     for (let i = 0; i < 30; i++) {
@@ -129,23 +130,85 @@ describe('OrchestratorService.RunTurn', () => {
         content: { content: `${i}: ${filler} ${filler}` },
       });
     }
-    const outcome = await stack.runTurn({
+    const traceOf = async (outcome: { started?: orchestratorV1.TurnStarted }) =>
+      (
+        await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+          caller: tenant.caller,
+          turnId: outcome.started?.turnId,
+        })
+      ).trace as orchestratorV1.TurnTrace;
+    const layersOf = (trace: orchestratorV1.TurnTrace) =>
+      (trace.rounds[0]?.prompt ?? []).map((item) => item.provenance?.layer);
+
+    // No summary is ready: the oldest messages are left out (not waited for) and one is scheduled.
+    const first = await stack.runTurn({
       caller: tenant.caller,
       conversationId,
       messages: [userMessage('Summarise please')],
     });
-    expect(outcome.failure).toBeUndefined();
-    expect(outcome.finish?.finishReason).toBe(commonV1.FinishReason.FINISH_REASON_STOP);
-    const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
-      caller: tenant.caller,
-      turnId: outcome.started?.turnId,
-    });
-    const layers = (trace?.rounds[0]?.prompt ?? []).map((item) => item.provenance?.layer);
-    expect(layers).toContain(commonV1.ContextLayer.CONTEXT_LAYER_SUMMARY);
-    const history = layers.filter((layer) => layer === commonV1.ContextLayer.CONTEXT_LAYER_HISTORY);
+    expect(first.failure).toBeUndefined();
+    expect(first.finish?.finishReason).toBe(commonV1.FinishReason.FINISH_REASON_STOP);
+    const firstTrace = await traceOf(first);
+    expect(layersOf(firstTrace)).not.toContain(commonV1.ContextLayer.CONTEXT_LAYER_SUMMARY);
+    expect(firstTrace.summary).toMatchObject({ summaryId: '', version: 0, refreshPending: true });
+    const history = layersOf(firstTrace).filter(
+      (layer) => layer === commonV1.ContextLayer.CONTEXT_LAYER_HISTORY,
+    );
     expect(history.length).toBeGreaterThan(0);
     expect(history.length).toBeLessThan(30);
-    expect(trace?.usage?.promptTokens).toBeLessThanOrEqual(512);
+    expect(firstTrace.usage?.promptTokens).toBeLessThanOrEqual(512);
+
+    // Written in the background by the context service (another process): wait for its row.
+    let summary = await stack.prisma.conversationSummary.findFirst({ where: { conversationId } });
+    for (let i = 0; !summary && i < 240; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      summary = await stack.prisma.conversationSummary.findFirst({ where: { conversationId } });
+    }
+    expect(summary).toMatchObject({ version: 1, fromSeq: 1 });
+
+    const second = await stack.runTurn({
+      caller: tenant.caller,
+      conversationId,
+      messages: [userMessage('And now?')],
+    });
+    const secondTrace = await traceOf(second);
+    expect(secondTrace.summary).toMatchObject({
+      summaryId: summary?.id,
+      version: 1,
+      seqStart: 1,
+      seqEnd: summary?.toSeq,
+    });
+    const item = secondTrace.rounds[0]?.prompt.find(
+      (m) => m.provenance?.layer === commonV1.ContextLayer.CONTEXT_LAYER_SUMMARY,
+    );
+    expect(item?.provenance).toMatchObject({ sourceId: summary?.id, seqStart: 1, seqEnd: summary?.toSeq });
+    expect(secondTrace.usage?.promptTokens).toBeLessThanOrEqual(512);
+  });
+
+  it('primes the prompt prefix before it publishes a new summary, so the turn that adopts it reuses the worker cache', async () => {
+    const conversationId = await stack.newConversation(tenant);
+    const ask = (text: string) =>
+      stack.runTurn({ caller: tenant.caller, conversationId, messages: [userMessage(text)] });
+    // 12 turns reach the default high mark (8 + 4): the 12th answer's append starts the summary.
+    for (let n = 1; n <= 12; n++) expect((await ask(`q${n}`)).failure).toBeUndefined();
+    // The context service (another process) saves the summary only once its prefix is primed: the
+    // row's arrival is the barrier.
+    for (let i = 0; i < 480; i++) {
+      if ((await stack.prisma.conversationSummary.count({ where: { conversationId } })) > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+
+    const adopting = await ask('q13');
+    const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+      caller: tenant.caller,
+      turnId: adopting.started?.turnId,
+    });
+
+    expect(trace?.summary).toMatchObject({ version: 1, seqStart: 1 });
+    const usage = trace?.usage as commonV1.Usage;
+    // Without the prime only the template's first tokens would be cached; with it, all but this turn.
+    const newTokens = trace?.rounds[0]?.prompt.at(-1)?.tokenCount ?? 0;
+    expect(usage.cachedPromptTokens).toBeGreaterThanOrEqual(usage.promptTokens - newTokens - 8);
   });
 
   it('runs a stateless turn: safety, context and trace, but no stored messages', async () => {

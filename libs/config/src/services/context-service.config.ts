@@ -1,10 +1,12 @@
-// Context service: hot window and long-term stores, the gateway it asks for tokenization and
-// summaries, and how a prompt's token budget is split between the context layers.
+// Context service: hot window and long-term stores, the model vocabularies it counts tokens with
+// (the gateway's Tokenize only for models without one), background rolling summaries, and how a
+// prompt's token budget is split between the context layers.
 import { z } from 'zod';
 
 import {
   baseEnv,
   databaseEnv,
+  flag,
   grpcAddress,
   grpcServerEnv,
   positiveInt,
@@ -24,7 +26,10 @@ export const contextServiceConfigSchema = z
     ...redisEnv,
     GRPC_PORT: grpcServerEnv.GRPC_PORT.default(50052),
     MODEL_GATEWAY_ADDRESS: grpcAddress(),
-    /** Turns (a user message and everything answering it) kept verbatim in the hot window. */
+    /**
+     * Low mark: turns (a user message and everything answering it) left verbatim after a rolling
+     * summary is written. The verbatim part then grows by SUMMARY_BLOCK_TURNS before the next one.
+     */
     HOT_WINDOW_TURNS: positiveInt().default(8),
     /** An idle conversation's hot window leaves Redis after this; the next turn rebuilds it. */
     HOT_WINDOW_TTL_SECONDS: positiveInt().default(3600),
@@ -36,8 +41,40 @@ export const contextServiceConfigSchema = z
     SUMMARY_MODEL: z.string().min(1).default('fast'),
     /** Upper bound of a summary's length, whatever its budget share. */
     SUMMARY_MAX_TOKENS: positiveInt().default(256),
-    /** Deadline of one summary generation; on expiry the turn goes on without the summary. */
-    SUMMARY_TIMEOUT_MS: positiveInt().default(20_000),
+    /**
+     * Turns summarized at once: when the verbatim part reaches HOT_WINDOW_TURNS + this (the high
+     * mark), the oldest turns down to HOT_WINDOW_TURNS are folded into a new summary in the
+     * background, so a summary is written once per block of turns, never per turn.
+     */
+    SUMMARY_BLOCK_TURNS: positiveInt().default(4),
+    /** Deadline of one background summary generation (a failed one is retried after the next turn). */
+    SUMMARY_TIMEOUT_MS: positiveInt().default(120_000),
+    /**
+     * Lease on a conversation's summary work, held in Redis across replicas and renewed while the
+     * work runs: a process that dies mid-summary blocks the conversation's summaries this long at most.
+     */
+    SUMMARY_LEASE_MS: z.coerce.number().int().min(1_000).default(30_000),
+    /**
+     * Before saving a new summary, send the prompt prefix the turn adopting it will start with
+     * (instructions, memory, the new summary, the verbatim turns) to the worker once, max_tokens 1,
+     * lowest priority, so that turn finds it cached instead of prefilling it (metered like any
+     * generation).
+     */
+    SUMMARY_PRIME_PREFIX: flag().default(true),
+    /**
+     * GGUF files (or folders of them), comma-separated, whose vocabularies the service loads
+     * (vocabulary only, no weights in memory) to count tokens in process. A file serves every
+     * registry model whose sha256 is the file's; other models are counted through the gateway.
+     */
+    TOKENIZER_MODEL_PATHS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
     /** Deadline of tokenization and model-list calls to the gateway. */
     GATEWAY_TIMEOUT_MS: positiveInt().default(5_000),
     /** Cached token counts (keyed by model sha256 and message hash) live this long. */
@@ -97,7 +134,12 @@ export const contextServiceConfigSchema = z
     redisUrl: env.REDIS_URL,
     modelGateway: env.MODEL_GATEWAY_ADDRESS,
     gatewayTimeoutMs: env.GATEWAY_TIMEOUT_MS,
-    hotWindow: { turns: env.HOT_WINDOW_TURNS, ttlSeconds: env.HOT_WINDOW_TTL_SECONDS },
+    hotWindow: {
+      turns: env.HOT_WINDOW_TURNS,
+      // Room for the verbatim part at its high mark plus one block more while a summary is written.
+      cachedTurns: env.HOT_WINDOW_TURNS + 2 * env.SUMMARY_BLOCK_TURNS,
+      ttlSeconds: env.HOT_WINDOW_TTL_SECONDS,
+    },
     budget: {
       memoryPercent: env.CONTEXT_BUDGET_MEMORY_PERCENT,
       summaryPercent: env.CONTEXT_BUDGET_SUMMARY_PERCENT,
@@ -107,7 +149,12 @@ export const contextServiceConfigSchema = z
       model: env.SUMMARY_MODEL,
       maxTokens: env.SUMMARY_MAX_TOKENS,
       timeoutMs: env.SUMMARY_TIMEOUT_MS,
+      lowTurns: env.HOT_WINDOW_TURNS,
+      blockTurns: env.SUMMARY_BLOCK_TURNS,
+      leaseMs: env.SUMMARY_LEASE_MS,
+      primePrefix: env.SUMMARY_PRIME_PREFIX,
     },
+    tokenizerModelPaths: env.TOKENIZER_MODEL_PATHS,
     tokenCountTtlSeconds: env.TOKEN_COUNT_TTL_SECONDS,
     blobStore: toBlobStore(env),
     safety: { address: env.SAFETY_SERVICE_ADDRESS, timeoutMs: env.SAFETY_TIMEOUT_MS },

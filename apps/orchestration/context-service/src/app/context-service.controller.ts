@@ -1,5 +1,6 @@
 // The gRPC edge of the context service: implements the generated ContextService controller, one line
-// per method calling the runtime's services (AppendMessages also warms the token counts of what it added).
+// per method calling the runtime's services (AppendMessages also warms the token counts of what it
+// added and starts the conversation's summary work in the background when a summary is due).
 import { contextV1 } from '@hearth/contracts';
 
 import { Controller, Inject } from '@nestjs/common';
@@ -22,6 +23,7 @@ export class ContextServiceController implements contextV1.ContextServiceControl
     const conversationId = requireConversationId(request.conversationId);
     const hotWindowSize = await this.runtime.window.append(caller, conversationId, request.messages);
     this.runtime.assembly.warmAppended(caller, conversationId, request.messages);
+    void this.runtime.summaries.schedule(caller, conversationId);
     return { hotWindowSize };
   }
 

@@ -1,7 +1,9 @@
 // Owns the context service's outside connections and the services built on them, started in
-// dependency order and stopped in reverse: PostgreSQL (a query), Redis (pinged), the model gateway
-// (channel lazy), the safety service (channel lazy), the blob store, the vector index, and the
-// ingestion loop (started last, stopped first). Any failure at start-up rejects, so main.ts exits instead of serving half a service.
+// dependency order and stopped in reverse: PostgreSQL (a query), Redis (pinged), the model
+// vocabularies for in-process token counts (loaded), the model gateway (channel lazy), the safety
+// service (channel lazy), the blob store, the vector index, the background summary work (stopped
+// before the gateway closes) and the ingestion loop (started last, stopped first). Any failure at
+// start-up rejects, so main.ts exits instead of serving half a service.
 import type { ContextServiceConfig } from '@hearth/config';
 import { createPrismaClient, type PrismaClient } from '@hearth/db';
 import { connectRedis, createRedisClient } from '@hearth/redis';
@@ -24,8 +26,12 @@ import { EmbedderService } from '../retrieval/embedder.service';
 import { RetrievalService } from '../retrieval/retrieval.service';
 import { createVectorStore, VectorIndex } from '../retrieval/vector-index';
 import { SafetyAdapter } from '../safety/safety.adapter';
+import { PrefixPrimer } from '../summary/prefix-primer';
+import { SummaryLease } from '../summary/summary-lease';
 import { SummaryRepository } from '../summary/summary.repository';
 import { SummaryService } from '../summary/summary.service';
+import { SummaryWriter } from '../summary/summary.writer';
+import { LocalVocabularies } from '../tokens/local-vocabularies';
 import { TokenCounterService } from '../tokens/token-counter.service';
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -42,6 +48,7 @@ export type ContextRuntimeConfig = Pick<
   | 'budget'
   | 'summary'
   | 'tokenCountTtlSeconds'
+  | 'tokenizerModelPaths'
   | 'blobStore'
   | 'safety'
   | 'retrieval'
@@ -53,6 +60,7 @@ export class ContextRuntime {
   readonly prisma: PrismaClient;
   readonly redis: Redis;
   readonly gateway: ModelGatewayAdapter;
+  readonly vocabularies: LocalVocabularies;
   readonly tokens: TokenCounterService;
   readonly history: HistoryRepository;
   readonly window: HotWindowService;
@@ -81,9 +89,11 @@ export class ContextRuntime {
       commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
     });
     this.gateway = new ModelGatewayAdapter(config.modelGateway);
+    this.vocabularies = new LocalVocabularies(config.tokenizerModelPaths, logger);
     this.tokens = new TokenCounterService({
       gateway: this.gateway,
       redis: this.redis,
+      vocabularies: this.vocabularies,
       timeoutMs: config.gatewayTimeoutMs,
       countTtlSeconds: config.tokenCountTtlSeconds,
     });
@@ -91,18 +101,31 @@ export class ContextRuntime {
     this.window = new HotWindowService(
       new HotWindowStore(this.redis, config.hotWindow.ttlSeconds),
       this.history,
-      config.hotWindow.turns,
+      config.hotWindow.cachedTurns,
     );
     this.summaryRepository = new SummaryRepository(this.prisma);
+    const primer = config.summary.primePrefix
+      ? new PrefixPrimer({
+          gateway: this.gateway,
+          history: this.history,
+          timeoutMs: config.summary.timeoutMs,
+        })
+      : undefined;
     this.summaries = new SummaryService({
-      gateway: this.gateway,
       history: this.history,
       summaries: this.summaryRepository,
-      tokens: this.tokens,
+      writer: new SummaryWriter({
+        gateway: this.gateway,
+        tokens: this.tokens,
+        model: config.summary.model,
+        maxTokens: config.summary.maxTokens,
+        timeoutMs: config.summary.timeoutMs,
+      }),
+      primer,
+      lease: new SummaryLease(this.redis, config.summary.leaseMs),
       logger,
-      model: config.summary.model,
-      maxTokens: config.summary.maxTokens,
-      timeoutMs: config.summary.timeoutMs,
+      lowTurns: config.summary.lowTurns,
+      blockTurns: config.summary.blockTurns,
     });
     this.memory = new MemoryFactService(this.prisma);
     this.safety = new SafetyAdapter(config.safety.address, config.safety.timeoutMs);
@@ -153,6 +176,7 @@ export class ContextRuntime {
       summaries: this.summaries,
       memory: this.memory,
       retrieval: this.retrieval,
+      primer,
       shares: config.budget,
       logger,
     });
@@ -172,10 +196,15 @@ export class ContextRuntime {
         stops: this.stops,
       });
 
+      this.stops.push(() => this.vocabularies.close());
+      await this.vocabularies.load();
+
       // The gateway may start after us (npm start runs services side by side): its channel connects
       // lazily and every call has a deadline, so it is not awaited here.
       this.stops.push(() => this.gateway.close());
       this.stops.push(() => this.safety.close());
+      // Summary work runs in the background after turns; it stops (releasing its leases) first.
+      this.stops.push(() => this.summaries.stop());
       // The embedded index flushes its caches on close; Qdrant's client has nothing to release.
       this.stops.push(() => this.index.close());
       this.ingestionWorker.start();

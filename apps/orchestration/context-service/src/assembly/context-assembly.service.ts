@@ -1,9 +1,12 @@
 // Owns AssembleContext: what the model sees for a turn, in this order — instructions (the request's
 // system/developer messages, then the conversation's stored system messages), memory facts (only for
-// users who opted in), the summary of older turns, the hot window, retrieved chunks, then this turn's
-// messages (tool results included) last — under a token budget counted with the served model's own
-// tokenizer, every item with its provenance. Without a conversation the request's messages are the
-// whole history: everything before the last user message is history that may be dropped.
+// users who opted in), the newest ready summary of older turns, every message after it verbatim (the
+// hot window), retrieved chunks, then this turn's messages (tool results included) last — under a
+// token budget counted with the served model's own tokenizer, every item with its provenance.
+// Assembly never calls a model and never waits for a summary: when a newer one is due it is
+// scheduled in the background and this turn uses what is ready (older messages that do not fit are
+// left out, and the response says so). Without a conversation the request's messages are the whole
+// history: everything before the last user message is history that may be dropped.
 import { commonV1, type contextV1 } from '@hearth/contracts';
 import type { Logger } from '@hearth/telemetry';
 
@@ -22,7 +25,8 @@ import type { HotWindowService } from '../history/hot-window.service';
 import { textOf } from '../history/stored-message.mapper';
 import type { MemoryFactService } from '../memory/memory-fact.service';
 import type { RetrievalService } from '../retrieval/retrieval.service';
-import type { SummaryService } from '../summary/summary.service';
+import type { PrefixPrimer } from '../summary/prefix-primer';
+import type { ReadySummary, SummaryService } from '../summary/summary.service';
 import type { ResolvedModel, TokenCounterService } from '../tokens/token-counter.service';
 import {
   inputLayerOf,
@@ -32,6 +36,7 @@ import {
   retrievalItem,
   storedItem,
   summaryItem,
+  summaryRef,
   type ContextItem,
 } from './context-items';
 import { isUuid, requireCaller, requireConversationId, requireRoles } from './request.validation';
@@ -55,12 +60,19 @@ export interface ContextAssemblyDeps {
   summaries: SummaryService;
   memory: MemoryFactService;
   retrieval: RetrievalService;
+  /** Told what each conversation's prompt starts with, to prime it after the next summary. */
+  primer?: PrefixPrimer;
   shares: BudgetShares;
   logger: Logger;
 }
 
-/** A summary shorter than this says nothing useful: the slot is left empty instead. */
-const MIN_SUMMARY_TOKENS = 8;
+/** Upper bound of a seq range read from PostgreSQL (seqs are int4). */
+const MAX_SEQ = 2_147_483_647;
+/**
+ * Messages older than the cached window read from PostgreSQL while no ready summary covers them (a
+ * summary that lags or keeps failing): enough for any budget of short messages, bounded per turn.
+ */
+const MAX_OLDER_MESSAGES = 512;
 
 interface Counted extends ContextItem {
   tokens: number;
@@ -101,16 +113,19 @@ export class ContextAssemblyService {
       throw invalidArgument('new_messages is required for a turn without a conversation');
     }
 
-    // This turn's messages are counted (a Tokenize round trip for the new ones) while the hot window
-    // and the memory facts are read; the count of everything below then finds them cached.
+    // This turn's messages are counted (in process, or a Tokenize round trip for a model without a
+    // local vocabulary) while the hot window, the ready summary and the memory facts are read.
     const resolving = this.deps.tokens.resolveModel(caller, request.model);
-    const [model, windowRead, facts] = await Promise.all([
+    const [model, windowRead, facts, , ready] = await Promise.all([
       resolving,
       conversationId
         ? this.deps.window.read(caller, conversationId, request.historyBeforeSeq)
         : Promise.resolve(undefined),
       request.excludeMemory ? Promise.resolve([]) : this.deps.memory.factsForContext(caller),
       resolving.then((resolved) => this.deps.tokens.countMessages(caller, resolved, request.newMessages)),
+      conversationId
+        ? this.deps.summaries.readyFor(conversationId, request.historyBeforeSeq)
+        : Promise.resolve<ReadySummary>({ staleFound: false }),
     ]);
     if (conversationId) this.recentModels.set(conversationId, model);
     const budget = effectiveBudget({
@@ -130,6 +145,7 @@ export class ContextAssemblyService {
         instructions.push(requestItem(message, index, ContextLayer.CONTEXT_LAYER_INSTRUCTIONS));
       else others.push({ message, index });
     });
+    // True when older messages exist that no ready summary covers and that were not read either.
     let hasOlder = false;
     if (windowRead) {
       const { window } = windowRead;
@@ -137,10 +153,28 @@ export class ContextAssemblyService {
       for (const entry of window.pinned.filter(usable)) {
         instructions.push(storedItem(entry, ContextLayer.CONTEXT_LAYER_INSTRUCTIONS));
       }
-      history = window.messages
-        .filter(usable)
-        .map((entry) => ({ item: storedItem(entry, ContextLayer.CONTEXT_LAYER_HISTORY), entry }));
-      hasOlder = window.hasOlder;
+      // Every message after the ready summary (all of them without one) is a candidate: the verbatim
+      // part flexes between the summary marks, and grows past them while a summary lags rather than
+      // slide (a sliding start would cost the worker's cached prefix on every turn). The cached window
+      // normally holds them all; PostgreSQL fills in the rest.
+      const coveredTo = ready.row?.toSeq ?? 0;
+      let entries = window.messages.filter((entry) => usable(entry) && entry.seq > coveredTo);
+      const windowStart = window.messages[0]?.seq ?? (before > 0 ? before : MAX_SEQ);
+      if (window.hasOlder && windowStart > coveredTo + 1) {
+        const gapEnd = Math.min(windowStart, before > 0 ? before : MAX_SEQ) - 1;
+        const older = await this.deps.window.olderThanWindow(
+          conversationId,
+          coveredTo + 1,
+          gapEnd,
+          MAX_OLDER_MESSAGES,
+        );
+        entries = [...older.entries, ...entries];
+        hasOlder = older.more;
+      }
+      history = entries.map((entry) => ({
+        item: storedItem(entry, ContextLayer.CONTEXT_LAYER_HISTORY),
+        entry,
+      }));
       for (const { message, index } of others) input.push(requestItem(message, index, inputLayerOf(message)));
     } else {
       // Stateless: the request's messages are the whole history; this turn starts at the last user message.
@@ -155,9 +189,10 @@ export class ContextAssemblyService {
       });
     }
     const memory = facts.map(memoryItem);
+    const summaryCandidate = ready.row ? [summaryItem(ready.row)] : [];
 
     // Count everything in one round (cached per model and message).
-    const all = [...instructions, ...input, ...history.map((h) => h.item), ...memory];
+    const all = [...instructions, ...input, ...history.map((h) => h.item), ...memory, ...summaryCandidate];
     const counts = await this.deps.tokens.countMessages(
       caller,
       model,
@@ -166,8 +201,10 @@ export class ContextAssemblyService {
     const counted = all.map((item, i): Counted => ({ ...item, tokens: counts[i] as number }));
     const cInstructions = counted.slice(0, instructions.length);
     const cInput = counted.slice(instructions.length, instructions.length + input.length);
-    const cHistory = counted.slice(instructions.length + input.length, all.length - memory.length);
-    const cMemory = counted.slice(all.length - memory.length);
+    const historyEnd = instructions.length + input.length + history.length;
+    const cHistory = counted.slice(instructions.length + input.length, historyEnd);
+    const cMemory = counted.slice(historyEnd, historyEnd + memory.length);
+    const cSummary = summaryCandidate.length > 0 ? (counted[counted.length - 1] as Counted) : undefined;
 
     const mandatory = sum(cInstructions) + sum(cInput);
     const caps = splitBudget(budget, mandatory, this.deps.shares);
@@ -189,27 +226,12 @@ export class ContextAssemblyService {
     const plan = planHistory({
       items: cHistory.map((c) => ({ tokens: c.tokens, canStart: c.message.role !== Role.ROLE_TOOL })),
       free,
-      summaryCap: conversationId ? caps.summary : 0,
-      hasOlder,
+      summaryTokens: cSummary?.tokens,
+      summaryCap: caps.summary,
     });
     const keptHistory = cHistory.slice(plan.keepFrom);
-
-    let summary: Counted | undefined;
-    if (plan.needsSummary && conversationId) {
-      const firstKept = history[plan.keepFrom]?.entry;
-      const lastEntry = history[history.length - 1]?.entry;
-      const toSeq = firstKept ? firstKept.seq - 1 : lastEntry ? lastEntry.seq : before > 0 ? before - 1 : 0;
-      const room = free - plan.tokens;
-      if (toSeq > 0 && room > 0)
-        summary = await this.summarize(
-          caller,
-          conversationId,
-          toSeq,
-          Math.min(room, caps.summary),
-          room,
-          model,
-        );
-    }
+    const summary = plan.includeSummary ? cSummary : undefined;
+    const summaryMissing = (cSummary !== undefined && !summary) || hasOlder;
 
     const ordered: Counted[] = [
       ...cInstructions,
@@ -219,9 +241,15 @@ export class ContextAssemblyService {
       ...keptRetrieval,
       ...cInput,
     ];
+    if (conversationId) {
+      this.deps.primer?.remember(conversationId, caller, model.id, [
+        ...cInstructions.map((c) => c.message),
+        ...keptMemory.map((c) => c.message),
+      ]);
+    }
     const dropped = new Map<commonV1.ContextLayer, number>([
       [ContextLayer.CONTEXT_LAYER_MEMORY, cMemory.length - keptMemory.length],
-      [ContextLayer.CONTEXT_LAYER_SUMMARY, plan.needsSummary && conversationId && !summary ? 1 : 0],
+      [ContextLayer.CONTEXT_LAYER_SUMMARY, summaryMissing ? 1 : 0],
       [ContextLayer.CONTEXT_LAYER_HISTORY, plan.keepFrom],
       [ContextLayer.CONTEXT_LAYER_RETRIEVAL, retrieved.length - keptRetrieval.length],
     ]);
@@ -234,7 +262,7 @@ export class ContextAssemblyService {
         droppedItems: dropped.get(layer) ?? 0,
       };
     });
-    const truncated = plan.needsSummary || [...dropped.values()].some((n) => n > 0);
+    const truncated = summary !== undefined || [...dropped.values()].some((n) => n > 0);
     return {
       messages: ordered.map((c) => ({ message: c.message, provenance: c.provenance, tokenCount: c.tokens })),
       layers,
@@ -242,32 +270,35 @@ export class ContextAssemblyService {
       tokenBudget: budget,
       truncated,
       retrieval: retrievalReport,
+      summary: conversationId
+        ? summaryRef(
+            summary ? ready.row : undefined,
+            this.scheduleIfDue(caller, conversationId, ready, history, plan.keepFrom, hasOlder),
+          )
+        : null,
     };
   }
 
-  private async summarize(
+  /**
+   * Whether a newer summary is due, starting the background work now when this context shows a need
+   * the next AppendMessages would not (a stale summary, older messages no ready summary covers,
+   * messages left out for the budget). A verbatim part that merely reached the high mark is left to
+   * the AppendMessages after this turn, so the summary is not generated alongside this turn's answer.
+   */
+  private scheduleIfDue(
     caller: commonV1.Caller,
     conversationId: string,
-    toSeq: number,
-    slot: number,
-    room: number,
-    model: ResolvedModel,
-  ): Promise<Counted | undefined> {
-    // The framing around the summary text takes part of the slot; the model gets the rest.
-    const [frame] = await this.deps.tokens.countMessages(caller, model, [
-      summaryItem({ id: '', fromSeq: 1, toSeq, text: '' }).message,
-    ]);
-    const maxTokens = slot - (frame as number);
-    if (maxTokens < MIN_SUMMARY_TOKENS) return undefined;
-    const row = await this.deps.summaries.summaryFor({ caller, conversationId, toSeq, maxTokens });
-    if (!row) return undefined;
-    const item = summaryItem(row);
-    const [tokens] = await this.deps.tokens.countMessages(caller, model, [item.message]);
-    if ((tokens as number) > room) {
-      this.deps.logger.warn({ conversationId, tokens, room }, 'summary longer than its slot; left out');
-      return undefined;
-    }
-    return { ...item, tokens: tokens as number };
+    ready: ReadySummary,
+    history: readonly { entry?: WindowEntry }[],
+    keepFrom: number,
+    hasOlder: boolean,
+  ): boolean {
+    const leftOutSeq = keepFrom > 0 ? (history[keepFrom - 1]?.entry?.seq ?? 0) : 0;
+    const urgent = ready.staleFound || hasOlder || leftOutSeq > 0;
+    if (urgent) void this.deps.summaries.schedule(caller, conversationId, leftOutSeq);
+    // This turn's user message opens one more turn than the history holds.
+    const turns = history.filter((h) => h.entry?.message.role === Role.ROLE_USER).length + 1;
+    return urgent || turns >= this.deps.summaries.highTurns;
   }
 
   private async retrieve(

@@ -1,6 +1,7 @@
 // Owns the shape of an assembled item and how each source becomes one: the message the model sees,
 // its layer, its trust, and where it came from (message id and seq, fact id, summary id and range,
-// chunk id with its citation, or `input:<n>` for the request's own messages).
+// chunk id with its citation, or `input:<n>` for the request's own messages); and the reference to
+// the summary a context used.
 import { commonV1 } from '@hearth/contracts';
 
 import type { WindowEntry } from '../history/history.repository';
@@ -82,6 +83,20 @@ export function summaryItem(summary: {
       summary.fromSeq,
       summary.toSeq,
     ),
+  };
+}
+
+/** Which summary a context used (none: an empty id and version 0), for the response and the trace. */
+export function summaryRef(
+  used: { id: string; version: number; fromSeq: number; toSeq: number } | undefined,
+  refreshPending: boolean,
+): commonV1.SummaryRef {
+  return {
+    summaryId: used?.id ?? '',
+    version: used?.version ?? 0,
+    seqStart: used?.fromSeq ?? 0,
+    seqEnd: used?.toSeq ?? 0,
+    refreshPending,
   };
 }
 

@@ -1,6 +1,6 @@
 // The token arithmetic of an assembly: the budget in force, the mandatory part, the split between
-// layers, and which history survives (newest first, never starting on a tool result, summary slot
-// reserved when anything older is left out).
+// layers, and which history survives (the ready summary when it fits its share, then the newest
+// messages, never starting on a tool result).
 import { status } from '@grpc/grpc-js';
 
 import { ContextError } from '../errors/context.errors';
@@ -67,25 +67,51 @@ describe(fitInOrder.name, () => {
 describe(planHistory.name, () => {
   const items = (...tokens: number[]) => tokens.map((t) => ({ tokens: t, canStart: true }));
 
-  it('keeps the whole window without a summary when it fits and nothing is older', () => {
-    expect(planHistory({ items: items(10, 20, 30), free: 60, summaryCap: 20, hasOlder: false })).toEqual({
+  it('keeps every message verbatim when they fit and no summary is ready', () => {
+    expect(planHistory({ items: items(10, 20, 30), free: 60, summaryCap: 20 })).toEqual({
+      includeSummary: false,
       keepFrom: 0,
-      needsSummary: false,
       tokens: 60,
     });
   });
 
-  it('reserves the summary slot and keeps the newest messages that fit when the window does not fit', () => {
-    expect(planHistory({ items: items(10, 20, 30, 15), free: 70, summaryCap: 20, hasOlder: false })).toEqual({
+  it('puts a ready summary within its share first, then the newest messages that fit', () => {
+    expect(
+      planHistory({ items: items(10, 20, 30, 15), free: 70, summaryTokens: 20, summaryCap: 20 }),
+    ).toEqual({
+      includeSummary: true,
       keepFrom: 2,
-      needsSummary: true,
       tokens: 45,
     });
   });
 
-  it('asks for a summary when older messages exist even if the window fits', () => {
-    const plan = planHistory({ items: items(10, 10), free: 100, summaryCap: 20, hasOlder: true });
-    expect(plan).toEqual({ keepFrom: 0, needsSummary: true, tokens: 20 });
+  it('keeps the newest messages that fit when no summary is ready (older ones are left out, not awaited)', () => {
+    expect(planHistory({ items: items(10, 20, 30, 15), free: 50, summaryCap: 20 })).toEqual({
+      includeSummary: false,
+      keepFrom: 2,
+      tokens: 45,
+    });
+  });
+
+  it('takes a summary larger than its share only when everything fits with it', () => {
+    expect(planHistory({ items: items(10, 10), free: 100, summaryTokens: 60, summaryCap: 20 })).toEqual({
+      includeSummary: true,
+      keepFrom: 0,
+      tokens: 20,
+    });
+    expect(planHistory({ items: items(30, 30), free: 100, summaryTokens: 60, summaryCap: 20 })).toEqual({
+      includeSummary: false,
+      keepFrom: 0,
+      tokens: 60,
+    });
+  });
+
+  it('leaves out a summary larger than everything history may use', () => {
+    expect(planHistory({ items: items(10), free: 30, summaryTokens: 40, summaryCap: 40 })).toEqual({
+      includeSummary: false,
+      keepFrom: 0,
+      tokens: 10,
+    });
   });
 
   it('never starts the kept history on a tool result', () => {
@@ -97,16 +123,16 @@ describe(planHistory.name, () => {
         { tokens: 10, canStart: true },
       ],
       free: 35,
+      summaryTokens: 15,
       summaryCap: 15,
-      hasOlder: false,
     });
-    expect(plan).toEqual({ keepFrom: 3, needsSummary: true, tokens: 10 });
+    expect(plan).toEqual({ includeSummary: true, keepFrom: 3, tokens: 10 });
   });
 
   it('keeps nothing when not even the newest message fits', () => {
-    expect(planHistory({ items: items(50), free: 40, summaryCap: 10, hasOlder: false })).toEqual({
+    expect(planHistory({ items: items(50), free: 40, summaryCap: 10 })).toEqual({
+      includeSummary: false,
       keepFrom: 1,
-      needsSummary: true,
       tokens: 0,
     });
   });

@@ -4,8 +4,9 @@
 // - what must fit: instructions and this turn's messages; if they do not, the request fails;
 // - the split of what is left: fixed percentages for memory, summary and retrieval (configuration),
 //   history takes the rest plus whatever those layers did not use;
-// - which history survives: the newest messages that fit, never starting on a tool result (its call
-//   would be missing); when anything older is left out, a summary slot is reserved first.
+// - which history survives: the ready summary (when there is one and it fits its share, or
+//   everything fits anyway), then the newest messages after it that fit, never starting on a tool
+//   result (its call would be missing). Nothing here waits for a summary: what is not ready is not used.
 import { invalidArgument } from '../errors/context.errors';
 
 export interface BudgetShares {
@@ -83,29 +84,37 @@ export interface HistoryItem {
 }
 
 export interface HistoryPlanInput {
-  /** Window messages, oldest first. */
+  /** Verbatim candidates (every message after the ready summary, or the hot window), oldest first. */
   items: readonly HistoryItem[];
-  /** Tokens history may use when no summary is needed. */
+  /** Tokens the summary and history may use together. */
   free: number;
-  /** Summary slot reserved from `free` when anything older is left out. */
+  /** Tokens of the ready summary's item; undefined when no summary is ready. */
+  summaryTokens?: number;
+  /** The summary layer's share of the budget. */
   summaryCap: number;
-  /** True when the conversation has messages before the window. */
-  hasOlder: boolean;
 }
 
 export interface HistoryPlan {
-  /** Index of the first window message kept; items before it go to the summary. */
+  /** True when the ready summary goes into the context. */
+  includeSummary: boolean;
+  /** Index of the first item kept verbatim; items before it are left out of this context. */
   keepFrom: number;
-  /** True when older messages (before the window or cut from it) should be summarized. */
-  needsSummary: boolean;
-  /** Tokens the kept history takes. */
+  /** Tokens the kept items take (the summary not included). */
   tokens: number;
 }
 
-export function planHistory({ items, free, summaryCap, hasOlder }: HistoryPlanInput): HistoryPlan {
+/**
+ * A summary within its share comes first (it stands for many turns); one larger than its share only
+ * when the summary and every verbatim message fit together, otherwise the newest messages win.
+ */
+export function planHistory({ items, free, summaryTokens, summaryCap }: HistoryPlanInput): HistoryPlan {
   const all = items.reduce((sum, item) => sum + item.tokens, 0);
-  if (!hasOlder && all <= free) return { keepFrom: 0, needsSummary: false, tokens: all };
-  const room = Math.max(0, free - summaryCap);
+  const includeSummary =
+    summaryTokens !== undefined &&
+    summaryTokens <= free &&
+    (summaryTokens <= summaryCap || summaryTokens + all <= free);
+  const room = free - (includeSummary ? (summaryTokens as number) : 0);
+  if (all <= room) return { includeSummary, keepFrom: 0, tokens: all };
   let keepFrom = items.length;
   let used = 0;
   for (let i = items.length - 1; i >= 0; i--) {
@@ -118,5 +127,5 @@ export function planHistory({ items, free, summaryCap, hasOlder }: HistoryPlanIn
     used -= (items[keepFrom] as HistoryItem).tokens;
     keepFrom++;
   }
-  return { keepFrom, needsSummary: hasOlder || keepFrom > 0, tokens: used };
+  return { includeSummary, keepFrom, tokens: used };
 }

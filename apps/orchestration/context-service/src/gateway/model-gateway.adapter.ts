@@ -1,7 +1,8 @@
 // Owns the wire to the model gateway: a raw @grpc/grpc-js client built from the shared protos, a
 // deadline on every call and the trace context in metadata. The context service uses four rpcs:
 // ListModels (context length and tokenizer identity of a model), Tokenize (exact counts with the
-// served model's tokenizer), Generate (summaries, collected into one text) and Embed (retrieval).
+// served model's tokenizer, for models without a vocabulary in process), Generate (background
+// summaries, collected into one text) and Embed (retrieval).
 import { createGrpcClient, gatewayV1, PROTO_PACKAGES, type GrpcUnaryMethod } from '@hearth/contracts';
 import { injectIntoGrpcMetadata } from '@hearth/telemetry';
 
@@ -49,10 +50,27 @@ export class ModelGatewayAdapter {
     return this.unary(this.client.embed, request, deadline);
   }
 
-  /** Runs a generation to its end and returns the whole text; a mid-stream failure rejects. */
-  generateText(request: gatewayV1.GenerateRequest, deadline: number): Promise<GeneratedText> {
+  /**
+   * Runs a generation to its end and returns the whole text; a mid-stream failure rejects, and so
+   * does `signal` (the call is cancelled, so the worker stops generating).
+   */
+  generateText(
+    request: gatewayV1.GenerateRequest,
+    deadline: number,
+    signal?: AbortSignal,
+  ): Promise<GeneratedText> {
     return new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
       const call = this.client.generate(request, injectIntoGrpcMetadata(new grpc.Metadata()), { deadline });
+      const onAbort = () => {
+        call.cancel();
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      call.on('close', () => signal?.removeEventListener('abort', onAbort));
       let text = '';
       let last: gatewayV1.GenerateResponse | undefined;
       call.on('data', (message: gatewayV1.GenerateResponse) => {

@@ -1,6 +1,7 @@
 // Owns the context service's reads of conversations and messages in PostgreSQL: the conversation
 // (tenant- and user-scoped, tombstones hidden), the last turns of a conversation, its pinned system
-// messages, a seq range for summaries, and a cheap integrity check of a summarized range.
+// messages, a seq range (for summaries, and history a cached window no longer holds), where turns
+// start (for planning summaries), and a cheap integrity check of a summarized range.
 import type { commonV1 } from '@hearth/contracts';
 import type { PrismaClient } from '@hearth/db';
 
@@ -102,6 +103,49 @@ export class HistoryRepository {
       select: { id: true, seq: true, role: true, content: true },
     });
     return rows.map((row) => ({ id: row.id, seq: row.seq, message: toChatMessage(row.role, row.content) }));
+  }
+
+  /**
+   * The newest `limit` usable non-system messages with seq in [fromSeq, toSeq], oldest first, and
+   * whether older ones in the range were left out.
+   */
+  async newestInRange(
+    conversationId: string,
+    fromSeq: number,
+    toSeq: number,
+    limit: number,
+  ): Promise<{ entries: WindowEntry[]; more: boolean }> {
+    const rows = await this.prisma.message.findMany({
+      where: {
+        conversationId,
+        seq: { gte: fromSeq, lte: toSeq },
+        role: { not: 'system' },
+        status: { in: [...USABLE_STATUSES] },
+      },
+      orderBy: { seq: 'desc' },
+      take: limit + 1,
+      select: { id: true, seq: true, role: true, content: true },
+    });
+    const entries = rows
+      .slice(0, limit)
+      .reverse()
+      .map((row) => ({ id: row.id, seq: row.seq, message: toChatMessage(row.role, row.content) }));
+    return { entries, more: rows.length > limit };
+  }
+
+  /** Seq and turn starts (user messages) of the usable non-system messages from `fromSeq` on. */
+  async turnMarks(conversationId: string, fromSeq: number): Promise<{ seq: number; startsTurn: boolean }[]> {
+    const rows = await this.prisma.message.findMany({
+      where: {
+        conversationId,
+        seq: { gte: fromSeq },
+        role: { not: 'system' },
+        status: { in: [...USABLE_STATUSES] },
+      },
+      orderBy: { seq: 'asc' },
+      select: { seq: true, role: true },
+    });
+    return rows.map((row) => ({ seq: row.seq, startsTurn: row.role === 'user' }));
   }
 
   /** Rows (any role or status) in [fromSeq, toSeq] and the latest change among them. */

@@ -1,6 +1,7 @@
 // Owns a conversation's hot window: served from Redis, rebuilt from PostgreSQL on a miss (and then
-// cached), extended by AppendMessages (idempotent by seq), trimmed to the last N turns, evicted on
-// request. Every access is checked against the caller's tenant (and user, when the caller has one).
+// cached), extended by AppendMessages (idempotent by seq), trimmed to the last N turns (enough for
+// the verbatim part at its high mark and one block more), evicted on request. Every access is
+// checked against the caller's tenant (and user, when the caller has one).
 import { commonV1, type contextV1 } from '@hearth/contracts';
 
 import { invalidArgument, notFound } from '../errors/context.errors';
@@ -37,6 +38,20 @@ export class HotWindowService {
     const window = await this.rebuild(caller, conversationId);
     await this.store.writeIfAbsent(conversationId, window);
     return { window, source: 'database' };
+  }
+
+  /**
+   * The newest `limit` usable messages in [fromSeq, toSeq] from PostgreSQL (and whether older ones
+   * were left out): history older than the cached window that a context still needs, because no
+   * ready summary covers it yet. Call it after `read`, which checked the caller's access.
+   */
+  olderThanWindow(
+    conversationId: string,
+    fromSeq: number,
+    toSeq: number,
+    limit: number,
+  ): Promise<{ entries: WindowEntry[]; more: boolean }> {
+    return this.history.newestInRange(conversationId, fromSeq, toSeq, limit);
   }
 
   /** Adds stored messages (replays of known seqs replace them with the same content: a no-op). */

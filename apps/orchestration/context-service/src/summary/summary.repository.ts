@@ -1,12 +1,19 @@
-// Owns conversation_summaries rows: the newest usable summary up to a seq, saving one (a summary of
-// the same range replaces the old text, so two turns racing write one row), and marking or dropping
-// a conversation's summaries when their messages changed.
+// Owns conversation_summaries rows: the newest one not marked stale together with the current state
+// of the messages it covers (one query, so an assembly can check it is still valid without a second
+// round trip), saving the next version, marking one stale when its messages changed, and dropping a
+// conversation's summaries.
 import type { ConversationSummary, PrismaClient } from '@hearth/db';
 
 export type SummaryRow = Pick<
   ConversationSummary,
-  'id' | 'fromSeq' | 'toSeq' | 'text' | 'createdAt' | 'messageCount'
+  'id' | 'version' | 'fromSeq' | 'toSeq' | 'text' | 'createdAt' | 'messageCount'
 >;
+
+/** A summary with the messages in its range as they are now (any role or status). */
+export interface CheckedSummary extends SummaryRow {
+  rowsNow: number;
+  lastUpdatedAt: Date | null;
+}
 
 export interface SaveSummaryInput {
   conversationId: string;
@@ -20,6 +27,7 @@ export interface SaveSummaryInput {
 
 const SELECT = {
   id: true,
+  version: true,
   fromSeq: true,
   toSeq: true,
   text: true,
@@ -30,48 +38,56 @@ const SELECT = {
 export class SummaryRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
-  /** The fresh (not stale) summary reaching furthest without passing `toSeq`. */
-  latestUpTo(conversationId: string, toSeq: number): Promise<SummaryRow | null> {
-    return this.prisma.conversationSummary.findFirst({
-      where: { conversationId, stale: false, toSeq: { lte: toSeq } },
-      orderBy: [{ toSeq: 'desc' }, { createdAt: 'desc' }],
+  /** The newest summary not marked stale ending before `beforeSeq` (0: any), with its range's state. */
+  async newestChecked(conversationId: string, beforeSeq = 0): Promise<CheckedSummary | undefined> {
+    const limit = beforeSeq > 0 ? beforeSeq : 2_147_483_647;
+    const rows = await this.prisma.$queryRaw<CheckedSummary[]>`
+      SELECT s.id, s.version, s.from_seq AS "fromSeq", s.to_seq AS "toSeq", s.text,
+             s.created_at AS "createdAt", s.message_count AS "messageCount",
+             r.rows_now AS "rowsNow", r.last_updated_at AS "lastUpdatedAt"
+        FROM conversation_summaries s
+        CROSS JOIN LATERAL (
+          SELECT count(*)::int AS rows_now, max(m.updated_at) AS last_updated_at
+            FROM messages m
+           WHERE m.conversation_id = s.conversation_id AND m.seq BETWEEN s.from_seq AND s.to_seq
+        ) r
+       WHERE s.conversation_id = ${conversationId}::uuid AND s.stale = false AND s.to_seq < ${limit}
+       ORDER BY s.to_seq DESC, s.version DESC
+       LIMIT 1`;
+    return rows[0];
+  }
+
+  /**
+   * Stores a summary as the conversation's next version (a new row, even for a range written before:
+   * a trace that named a version keeps meaning that text). Callers hold the conversation's summary
+   * lease; the unique version turns a writer that lost it into a failed insert, not a duplicate.
+   */
+  async save(input: SaveSummaryInput): Promise<SummaryRow> {
+    const { _max } = await this.prisma.conversationSummary.aggregate({
+      where: { conversationId: input.conversationId },
+      _max: { version: true },
+    });
+    return this.prisma.conversationSummary.create({
+      data: { ...input, version: (_max.version ?? 0) + 1 },
       select: SELECT,
     });
   }
 
-  save(input: SaveSummaryInput): Promise<SummaryRow> {
-    const data = {
-      text: input.text,
-      model: input.model,
-      tokenCount: input.tokenCount,
-      messageCount: input.messageCount,
-      stale: false,
-    };
-    return this.prisma.conversationSummary.upsert({
-      where: {
-        conversationId_fromSeq_toSeq: {
-          conversationId: input.conversationId,
-          fromSeq: input.fromSeq,
-          toSeq: input.toSeq,
-        },
-      },
-      create: { conversationId: input.conversationId, fromSeq: input.fromSeq, toSeq: input.toSeq, ...data },
-      // createdAt is when the text was written: the staleness check compares message edits with it.
-      update: { ...data, createdAt: new Date() },
-      select: SELECT,
-    });
-  }
-
-  /** Marks every summary covering `fromSeq` or later as stale (their text includes changed messages). */
-  async markStaleFrom(conversationId: string, fromSeq: number): Promise<void> {
-    await this.prisma.conversationSummary.updateMany({
-      where: { conversationId, toSeq: { gte: fromSeq } },
-      data: { stale: true },
-    });
+  /** Marks one summary stale (its text repeats messages that were since deleted or edited). */
+  async markStale(id: string): Promise<void> {
+    await this.prisma.conversationSummary.update({ where: { id }, data: { stale: true } });
   }
 
   async deleteAll(conversationId: string): Promise<number> {
     const { count } = await this.prisma.conversationSummary.deleteMany({ where: { conversationId } });
     return count;
   }
+}
+
+/** Same rows as when the summary was written (none deleted), none edited since. */
+export function isUnchanged(summary: CheckedSummary): boolean {
+  return (
+    (summary.messageCount === null || summary.rowsNow === summary.messageCount) &&
+    (summary.lastUpdatedAt === null || summary.lastUpdatedAt <= summary.createdAt)
+  );
 }

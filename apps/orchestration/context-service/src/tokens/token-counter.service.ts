@@ -1,10 +1,10 @@
 // Owns counting with the served model's own tokenizer: the model (id or alias) is resolved through
-// the gateway's ListModels (context length, and the weights' sha256 that identifies the tokenizer),
-// each message is counted through the gateway's Tokenize (chat template included), and counts are
-// cached under sha256 + a hash of the message, so a hot window is counted once per model: first in
-// process (an LRU, no round trip for a conversation this process served), then in Redis (shared by
-// every replica), and only then through the gateway — every missing message concurrently, and a count
-// already in flight (e.g. warmed after AppendMessages) is joined instead of asked for twice.
+// the gateway's ListModels (context length, and the weights' sha256 that identifies the tokenizer).
+// A model whose vocabulary this process loaded (LocalVocabularies, found by that sha256) is counted
+// in process with its chat template, exactly as the worker counts: no round trip at all. Any other
+// model is counted through the gateway's Tokenize, with counts cached under sha256 + a hash of the
+// message, first in process (an LRU), then in Redis (shared by every replica), every missing message
+// concurrently, and a count already in flight (e.g. warmed after AppendMessages) joined.
 import { createHash } from 'node:crypto';
 
 import type { commonV1 } from '@hearth/contracts';
@@ -14,6 +14,7 @@ import { LRUCache } from 'lru-cache';
 
 import { notFound } from '../errors/context.errors';
 import type { ModelGatewayAdapter } from '../gateway/model-gateway.adapter';
+import type { LocalVocabularies } from './local-vocabularies';
 
 export interface ResolvedModel {
   id: string;
@@ -27,6 +28,8 @@ type Caller = commonV1.Caller;
 export interface TokenCounterOptions {
   gateway: ModelGatewayAdapter;
   redis: Redis;
+  /** Vocabularies loaded in process; without one (or any), a model is counted through the gateway. */
+  vocabularies?: LocalVocabularies;
   timeoutMs: number;
   countTtlSeconds: number;
   /** How long a tenant's model list is reused (the registry reloads rarely). */
@@ -62,6 +65,18 @@ export class TokenCounterService {
   ): Promise<number[]> {
     if (messages.length === 0) return [];
     const keys = messages.map((message) => this.cacheKey(model, message));
+    const vocabulary = this.options.vocabularies?.get(model.sha256);
+    if (vocabulary) {
+      // Rendering a message costs far less than a Redis round trip: only the in-process LRU is used.
+      return keys.map((key, i) => {
+        let count = this.local.get(key);
+        if (count === undefined) {
+          count = vocabulary.countMessage(messages[i] as commonV1.ChatMessage);
+          this.local.set(key, count);
+        }
+        return count;
+      });
+    }
     const counts: (number | Promise<number> | undefined)[] = keys.map(
       (key) => this.local.get(key) ?? this.inflight.get(key),
     );
@@ -126,7 +141,12 @@ export class TokenCounterService {
     return result;
   }
 
-  /** Token count of raw text (no chat template), e.g. a summary transcript for the summary model. */
+  /** True when counts for `model` never leave the process. */
+  countsLocally(model: ResolvedModel): boolean {
+    return this.options.vocabularies?.get(model.sha256) !== undefined;
+  }
+
+  /** Token count of raw text (no chat template), e.g. a chunk for the embedding model's limit. */
   async countText(caller: Caller, model: string, text: string): Promise<number> {
     const response = await this.options.gateway.tokenize(
       { caller, model, text, messages: [], tools: [], returnTokenIds: false },

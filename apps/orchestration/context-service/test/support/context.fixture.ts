@@ -35,6 +35,12 @@ export interface ModelStack {
   worker: ServiceProcess;
   gateway: ServiceProcess;
   dir: string;
+  /** The GGUF the worker serves (the context service loads its vocabulary by default). */
+  modelPath: string;
+  /** The registry id it is served under. */
+  modelId: string;
+  /** Generate calls the gateway received so far (its Prometheus counter). */
+  gatewayGenerations(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -45,30 +51,39 @@ export interface ModelStackOptions {
    * gives similarity) and the registry the `embeddings` capability.
    */
   embeddings?: boolean;
+  /**
+   * Serve this GGUF (e.g. the real default model at HEARTH_MODEL_PATH) instead of the tiny one, as
+   * `modelId` with the same aliases, with `contextSize` tokens per slot (default 512).
+   */
+  model?: { path: string; id: string; contextSize?: number };
 }
 
 /** A worker on the tiny GGUF and a gateway serving it as `tiny` (aliases `fast`, `default`). */
 export async function startModelStack(options: ModelStackOptions = {}): Promise<ModelStack> {
   const dir = await mkdtemp(join(tmpdir(), 'context-model-'));
-  const modelPath = join(dir, 'tiny.gguf');
-  await writeTinyGguf(modelPath, {
-    reply: TINY_SUMMARY,
-    ...(options.embeddings ? { pooling: 'mean' as const } : {}),
-  });
+  const modelPath = options.model?.path ?? join(dir, 'tiny.gguf');
+  const modelId = options.model?.id ?? MODEL_ID;
+  const contextSize = options.model?.contextSize ?? 512;
+  if (!options.model) {
+    await writeTinyGguf(modelPath, {
+      reply: TINY_SUMMARY,
+      ...(options.embeddings ? { pooling: 'mean' as const } : {}),
+    });
+  }
   const sha256 = createHash('sha256')
     .update(await readFile(modelPath))
     .digest('hex');
   const worker = await ServiceProcess.start({
     app: 'inference-worker',
     env: {
-      MODEL_ID,
+      MODEL_ID: modelId,
       MODEL_SOURCE: modelPath,
       MODEL_SHA256: sha256,
       WORKER_GPU: 'cpu',
       // One thread: the specs share two cores with the gateway and the service under test.
       WORKER_THREADS: '1',
       WORKER_SLOTS: '2',
-      WORKER_CONTEXT_SIZE: '512',
+      WORKER_CONTEXT_SIZE: String(contextSize),
       WORKER_BATCH_SIZE: '256',
       WORKER_QUEUE_MAX: '64',
       WORKER_DRAIN_TIMEOUT_MS: '1000',
@@ -82,11 +97,11 @@ export async function startModelStack(options: ModelStackOptions = {}): Promise<
       routing: { statsIntervalMs: 200, statsTimeoutMs: 400 },
       models: [
         {
-          id: MODEL_ID,
+          id: modelId,
           aliases: ['fast', 'default'],
           tier: 'cpu-tiny',
           sha256,
-          contextLength: 512,
+          contextLength: contextSize,
           price: { inputUsdPerMillionTokens: 0.5, outputUsdPerMillionTokens: 1.5 },
           ...(options.embeddings ? { capabilities: ['chat', 'embeddings'] } : {}),
           workers: { endpoints: [worker.address] },
@@ -95,11 +110,12 @@ export async function startModelStack(options: ModelStackOptions = {}): Promise<
     }),
   );
   let gateway: ServiceProcess;
+  const metricsPort = await freePort();
   try {
     gateway = await ServiceProcess.start({
       app: 'model-gateway',
       // The gateway's METRICS_PORT must be a real port (ServiceProcess's default 0 is refused).
-      env: { MODEL_REGISTRY_PATH: registryPath, METRICS_PORT: String(await freePort()) },
+      env: { MODEL_REGISTRY_PATH: registryPath, METRICS_PORT: String(metricsPort) },
     });
   } catch (error) {
     await worker.stop();
@@ -109,6 +125,15 @@ export async function startModelStack(options: ModelStackOptions = {}): Promise<
     worker,
     gateway,
     dir,
+    modelPath,
+    modelId,
+    gatewayGenerations: async () => {
+      const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return body
+        .split('\n')
+        .filter((line) => line.startsWith('gateway_generate_requests_total'))
+        .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+    },
     stop: async () => {
       await gateway.stop();
       await worker.stop();
@@ -174,7 +199,11 @@ export async function startContextService(
     DATABASE_URL: db.url,
     REDIS_URL: infra.redisUrl,
     MODEL_GATEWAY_ADDRESS: stack.gateway.address,
+    // Low mark 3 turns, blocks of 1: the window caches the last 3 + 2 × 1 = 5 turns.
     HOT_WINDOW_TURNS: '3',
+    SUMMARY_BLOCK_TURNS: '1',
+    // Counts in process with the served model's vocabulary, as npm start runs it.
+    TOKENIZER_MODEL_PATHS: stack.modelPath,
     ...env,
   });
   const service = await createContextApp(config, {

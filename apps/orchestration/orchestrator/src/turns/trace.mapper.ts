@@ -83,6 +83,20 @@ export function toWireTrace(row: TurnTrace): orchestratorV1.TurnTrace {
     startedAt: row.createdAt,
     finishedAt: row.finishedAt,
     citations,
+    summary: summaryOf(row),
+  };
+}
+
+/** The stored summary reference of a turn in a conversation (params.summary), or null. */
+export function summaryOf(row: TurnTrace): commonV1.SummaryRef | null {
+  const stored = (row.params as { summary?: Partial<commonV1.SummaryRef> | null } | null)?.summary;
+  if (!stored || typeof stored !== 'object') return null;
+  return {
+    summaryId: stored.summaryId ?? '',
+    version: stored.version ?? 0,
+    seqStart: stored.seqStart ?? 0,
+    seqEnd: stored.seqEnd ?? 0,
+    refreshPending: stored.refreshPending ?? false,
   };
 }
 

@@ -114,6 +114,8 @@ export class TurnRun {
   private sources: NumberedSource[] = [];
   /** Set for turns with retrieval: sent as the `citations` event and stored in the trace. */
   private citations?: orchestratorV1.TurnCitations;
+  /** The rolling summary the turn's context used (which version, which seqs), for the trace. */
+  private summary?: commonV1.SummaryRef | null;
   private auditRules: {
     stage: 'input' | 'output';
     decision: string;
@@ -219,6 +221,7 @@ export class TurnRun {
         this.stepDeadline(),
       );
     });
+    this.summary = assembled.summary;
     let prompt = assembled.messages;
     if (retrieval) {
       const numbered = numberSources(prompt);
@@ -776,6 +779,8 @@ export class TurnRun {
         : null,
       // The citation list as sent, with the dropped markers (read back by trace.mapper.ts and replays).
       citations: (this.citations ?? null) as unknown as Prisma.InputJsonObject | null,
+      // Read back by trace.mapper.ts: which summary version (and seq range) served this turn.
+      summary: (this.summary ?? null) as unknown as Prisma.InputJsonObject | null,
     } as Prisma.InputJsonObject;
     // The finish statement carries the latency, so `finalize` is the time to build it and `total` ends
     // where the statement is sent (its own round trip is the only step a trace cannot hold).

@@ -61,6 +61,11 @@ export interface StackOptions {
    * `EMBEDDING_MODEL_ID`, with only the `embeddings` capability); chat stays on the tiny model.
    */
   embeddingModel?: { path: string; contextSize?: number };
+  /**
+   * Chat on this GGUF (e.g. the real default model at HEARTH_MODEL_PATH) instead of the tiny one,
+   * still served as `MODEL_ID` (aliases `fast`, `default`); `contextSize` applies to it. For benches.
+   */
+  chatModel?: { path: string; workerThreads?: number };
 }
 
 export interface FilesClient {
@@ -189,12 +194,14 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
   try {
     const db = await createTestDatabase();
     cleanups.push(() => db.drop());
-    const modelPath = join(dir, 'tiny.gguf');
-    await writeTinyGguf(modelPath, {
-      ...(options.reply === null ? {} : { reply: options.reply ?? TINY_REPLY }),
-      // Mean pooling: an embedding is the mean of the tokens' states, so lexical overlap gives similarity.
-      ...(options.files ? { pooling: 'mean' as const } : {}),
-    });
+    const modelPath = options.chatModel?.path ?? join(dir, 'tiny.gguf');
+    if (!options.chatModel) {
+      await writeTinyGguf(modelPath, {
+        ...(options.reply === null ? {} : { reply: options.reply ?? TINY_REPLY }),
+        // Mean pooling: an embedding is the mean of the tokens' states, so lexical overlap gives similarity.
+        ...(options.files ? { pooling: 'mean' as const } : {}),
+      });
+    }
     const sha256 = createHash('sha256')
       .update(await readFile(modelPath))
       .digest('hex');
@@ -203,12 +210,14 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
       ServiceProcess.start({
         app: 'inference-worker',
         port: workerPort,
+        // A real model takes longer to load than the tiny one, more so on a busy machine.
+        ...(options.chatModel ? { startTimeoutMs: 300_000 } : {}),
         env: {
           MODEL_ID,
           MODEL_SOURCE: modelPath,
           MODEL_SHA256: sha256,
           WORKER_GPU: 'cpu',
-          WORKER_THREADS: '1',
+          WORKER_THREADS: String(options.chatModel?.workerThreads ?? 1),
           WORKER_SLOTS: '4',
           WORKER_CONTEXT_SIZE: String(options.contextSize ?? 512),
           WORKER_BATCH_SIZE: '256',
@@ -232,7 +241,7 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
           statsIntervalMs: 200,
           statsTimeoutMs: 400,
           maxAttemptsPerModel: 2,
-          firstTokenTimeoutMs: 10_000,
+          firstTokenTimeoutMs: options.chatModel ? 120_000 : 10_000,
           breaker: { consecutiveFailures: 2, halfOpenAfterMs: 1_000 },
         },
         models: [
@@ -289,9 +298,13 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
       : {};
     const context = await ServiceProcess.start({
       app: 'context-service',
+      // It hashes and loads the chat model's vocabulary at start-up.
+      ...(options.chatModel ? { startTimeoutMs: 300_000 } : {}),
       env: {
         DATABASE_URL: db.url,
         MODEL_GATEWAY_ADDRESS: gateway.address,
+        // Token counts in process with the chat model's vocabulary, as npm start runs it.
+        TOKENIZER_MODEL_PATHS: modelPath,
         VECTOR_STORE_DIR: join(dir, 'vectors'),
         ...filesEnv,
         ...options.contextEnv,

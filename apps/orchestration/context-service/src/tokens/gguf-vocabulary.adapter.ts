@@ -1,0 +1,81 @@
+// Owns counting tokens in process with a model's own vocabulary: the GGUF is loaded vocabulary-only
+// (no weights, no context), and a message is rendered with the model's chat template exactly as the
+// inference worker's Tokenize renders it, so the counts are the worker's. The rendering below mirrors
+// the worker (apps/inference/inference-worker: generation/chat-messages.mapper.ts for the text of a
+// message, engine/request/chat-prompt.builder.ts for the template); test/token-count.spec.ts compares
+// both on the tiny model and the real default model and fails on any drift.
+import { commonV1 } from '@hearth/contracts';
+
+import { invalidArgument } from '../errors/context.errors';
+import type {
+  ChatHistoryItem,
+  ChatWrapper,
+  Llama,
+  LlamaModel,
+  NodeLlamaCppModule,
+} from './node-llama-cpp.loader';
+
+export class GgufVocabulary {
+  private constructor(
+    private readonly model: LlamaModel,
+    private readonly wrapper: ChatWrapper,
+    readonly path: string,
+  ) {}
+
+  static async load(llamaCpp: NodeLlamaCppModule, llama: Llama, path: string): Promise<GgufVocabulary> {
+    const model = await llama.loadModel({ modelPath: path, vocabOnly: true });
+    return new GgufVocabulary(model, llamaCpp.resolveChatWrapper(model), path);
+  }
+
+  /** The chat template in use (e.g. "Gemma"), for logs. */
+  get templateName(): string {
+    return this.wrapper.wrapperName;
+  }
+
+  /** Tokens of a one-message prompt: the template around the message and the opened answer turn. */
+  countMessage(message: commonV1.ChatMessage): number {
+    const history: ChatHistoryItem[] = [historyItem(message)];
+    if (message.role !== commonV1.Role.ROLE_ASSISTANT) history.push({ type: 'model', response: [] });
+    const { contextText } = this.wrapper.generateContextState({ chatHistory: history });
+    return contextText.tokenize(this.model.tokenizer).length;
+  }
+
+  /** Tokens of raw text, as the worker tokenizes a raw prompt (no template, no BOS). */
+  countText(text: string): number {
+    return this.model.tokenize(text, false).length;
+  }
+
+  dispose(): Promise<void> {
+    return this.model.dispose();
+  }
+}
+
+/** The worker's text of a message: tool calls after an assistant's content, tool results labelled. */
+function historyItem(message: commonV1.ChatMessage): ChatHistoryItem {
+  const texts = (message.content ?? []).map((part, j) => {
+    if (part.text != null) return part.text;
+    if (part.refusal != null) return part.refusal;
+    throw invalidArgument(`content[${j}]: only text parts are supported by this model`);
+  });
+  let content = texts.join('');
+  switch (message.role) {
+    case commonV1.Role.ROLE_ASSISTANT: {
+      const calls = message.toolCalls.map(
+        (call) => `[tool call ${call.id}: ${call.name}(${call.argumentsJson || '{}'})]`,
+      );
+      content = [content, ...calls].filter(Boolean).join('\n');
+      return { type: 'model', response: [content] };
+    }
+    case commonV1.Role.ROLE_TOOL:
+      if (!message.toolCallId) throw invalidArgument('tool_call_id is required for tool messages');
+      content = `[tool result for ${message.toolCallId}${message.name ? ` (${message.name})` : ''}]\n${content}`;
+      return { type: 'user', text: content };
+    case commonV1.Role.ROLE_USER:
+      return { type: 'user', text: content };
+    case commonV1.Role.ROLE_SYSTEM:
+    case commonV1.Role.ROLE_DEVELOPER:
+      return { type: 'system', text: content };
+    default:
+      throw invalidArgument('role must be system, developer, user, assistant or tool');
+  }
+}
