@@ -8,6 +8,7 @@
 //   npm run eval:safety -- --failures=all        # ... of both splits
 //   npm run eval:safety -- --categories=dev      # per-category table of another subset
 //                                                # (dev, heldout [default], heldout-v1, heldout-v2, all)
+//   npm run eval:safety -- --dev-only            # dev split only, for tuning without seeing held-out
 //
 // Scoring rules are in detector.scoring.ts; the split is in corpus.loader.ts (a hash of the case id,
 // fixed before any tuning: tune on dev, report held-out).
@@ -46,11 +47,13 @@ const args = process.argv.slice(2);
 const showFailures = args.find((a) => a.startsWith('--failures'));
 const failureSplits: Split[] =
   showFailures === '--failures=all' ? ['dev', 'heldout'] : showFailures ? ['dev'] : [];
-const categorySubset = (args.find((a) => a.startsWith('--categories='))?.split('=')[1] ?? 'heldout').replace(
-  '-',
-  ' ',
-) as Subset;
+const devOnly = args.includes('--dev-only');
+const categorySubset = (
+  args.find((a) => a.startsWith('--categories='))?.split('=')[1] ?? (devOnly ? 'dev' : 'heldout')
+).replace('-', ' ') as Subset;
 if (!SUBSETS.includes(categorySubset)) throw new Error(`--categories: expected one of ${SUBSETS.join(', ')}`);
+if (devOnly && categorySubset !== 'dev') throw new Error('--dev-only shows the dev split only');
+const subsets: readonly Subset[] = devOnly ? ['dev'] : SUBSETS;
 
 const pii = new PiiDetector();
 const secrets = new SecretsDetector();
@@ -85,7 +88,7 @@ function summary(corpus: readonly Case[]): boolean {
     ],
   ];
   let allMet = true;
-  for (const subset of SUBSETS) {
+  for (const subset of subsets) {
     const cases = subsetOf(corpus, subset);
     const failures = failureSplits.includes(subset as Split);
     for (const name of ['pii', 'secrets'] as const) {
@@ -94,7 +97,7 @@ function summary(corpus: readonly Case[]): boolean {
       const recall = ratio(s.tp, s.tp + s.fn);
       const target = TARGETS[name];
       const met = precision >= target.precision && recall >= target.recall;
-      if (subset === 'all') allMet &&= met;
+      if (subset === (devOnly ? 'dev' : 'all')) allMet &&= met;
       rows.push([
         name,
         subset,
@@ -113,7 +116,7 @@ function summary(corpus: readonly Case[]): boolean {
     const recall = ratio(s.detected, s.positives);
     const fpRate = ratio(s.falsePositives, s.benign);
     const met = recall >= TARGETS.injection.recall && fpRate <= TARGETS.injection.maxFalsePositiveRate;
-    if (subset === 'all') allMet &&= met;
+    if (subset === (devOnly ? 'dev' : 'all')) allMet &&= met;
     rows.push([
       'injection',
       subset,
@@ -197,7 +200,8 @@ function benignTechnical(corpus: readonly Case[]): void {
   console.log(
     '\nBenign technical text (code, logs, changelogs, docs, config): texts with an unlabelled detection\n',
   );
-  const rows: string[][] = [['detector', 'dev', 'heldout', 'all']];
+  const splits: Split[] = devOnly ? ['dev'] : ['dev', 'heldout'];
+  const rows: string[][] = [['detector', ...splits, ...(devOnly ? [] : ['all'])]];
   const texts = corpus.filter(isBenignTechnical);
   const detectors: [string, (c: Case) => number][] = [
     ['pii', (c) => unlabelledDetections(c, detectPii(c))],
@@ -206,11 +210,12 @@ function benignTechnical(corpus: readonly Case[]): void {
   ];
   const any = (c: Case) => detectors.some(([, flagged]) => flagged(c) > 0);
   for (const [name, flagged] of [...detectors, ['any', (c: Case) => (any(c) ? 1 : 0)] as const]) {
-    const cells = (['dev', 'heldout'] as const).map((split) => {
+    const cells = splits.map((split) => {
       const subset = texts.filter((c) => splitOf(c.id) === split);
       return pct(subset.filter((c) => flagged(c) > 0).length, subset.length);
     });
-    rows.push([name, ...cells, pct(texts.filter((c) => flagged(c) > 0).length, texts.length)]);
+    if (!devOnly) cells.push(pct(texts.filter((c) => flagged(c) > 0).length, texts.length));
+    rows.push([name, ...cells]);
   }
   printTable(rows);
 }
@@ -219,9 +224,9 @@ function main(): void {
   const corpus = loadCorpus();
   const dev = corpus.filter((c) => splitOf(c.id) === 'dev').length;
   console.log(
-    `Safety detector evaluation: ${corpus.length} cases (${dev} dev, ${corpus.length - dev} held-out)\n`,
+    `Safety detector evaluation: ${corpus.length} cases (${dev} dev, ${corpus.length - dev} held-out)${devOnly ? ', dev only' : ''}\n`,
   );
-  const allMet = summary(corpus);
+  const allMet = summary(devOnly ? subsetOf(corpus, 'dev') : corpus);
   perCategory(corpus, categorySubset);
   benignTechnical(corpus);
   process.exitCode = allMet ? 0 : 1;
