@@ -58,7 +58,9 @@ export class SafetyEngine {
         ...this.secrets.detect(item.text),
         ...this.injection.detect(item.text, { untrusted }),
       ];
-      const judged = detections.map((d) => judge(policy, 'input', d, untrusted));
+      // Third-party text inside the user's item (a poisoned document they pasted) is judged as the
+      // untrusted text it is: its instruction is neutralised, the user's request goes on.
+      const judged = detections.map((d) => judge(policy, 'input', d, untrusted || d.embedded === true));
       perItem.push({ item, judged });
       findings.push(...judged.map((d) => toFinding(d, item.itemId)));
     }

@@ -20,6 +20,12 @@ export interface Detection {
    * ways gets the same placeholder. Defaults to the matched text.
    */
   readonly canonical?: string;
+  /**
+   * The match is third-party text embedded in an item the user sent (a comment or hidden markup in
+   * a pasted document, a note addressed to the assistant about "the user"): policies judge it as
+   * untrusted text, so its instruction is neutralised rather than the user's turn refused.
+   */
+  readonly embedded?: boolean;
 }
 
 /** Drops detections that overlap an earlier-kept one; `rank` orders who wins (lower is stronger). */
