@@ -2,8 +2,12 @@
 // was given. The matched value itself is never part of a detection; callers slice it from their own
 // text when they redact, so nothing downstream can log or audit it by accident.
 
+/** Harmful-content categories of the moderation port. */
+export type ModerationCategory = 'violence' | 'self_harm' | 'sexual_minors' | 'hate';
+
 /** Policy category a rule belongs to; policies choose an action per category (and per rule). */
-export type DetectorCategory = 'pii' | 'secrets' | 'prompt_injection' | 'system_prompt_leak';
+export type DetectorCategory =
+  'pii' | 'secrets' | 'prompt_injection' | 'system_prompt_leak' | ModerationCategory;
 
 export interface Detection {
   /** Stable rule id, e.g. `pii.email`, `injection.ignore_previous`. */
