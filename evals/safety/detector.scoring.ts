@@ -123,3 +123,41 @@ export function addCase(score: CaseScore, c: Case, positive: boolean, firedRules
 }
 
 export const ratio = (a: number, b: number): number => (b === 0 ? 1 : a / b);
+
+export interface CategoryScore extends Counts {
+  misses: string[];
+  falseAlarms: string[];
+}
+
+/**
+ * Moderation per category over the cases labelled for moderation: a case labelled with a category
+ * is found when the moderator reports that category; a reported category the case is not
+ * labelled with is a false positive of that category.
+ */
+export function scoreModeration(
+  cases: readonly Case[],
+  categories: readonly string[],
+  moderate: (c: Case) => readonly string[],
+): Map<string, CategoryScore> {
+  const scores = new Map<string, CategoryScore>(
+    categories.map((category) => [category, { tp: 0, fn: 0, fp: 0, misses: [], falseAlarms: [] }]),
+  );
+  for (const c of cases) {
+    if (c.moderation === undefined) continue;
+    const found = new Set(moderate(c));
+    const excerpt = `${c.id} (${c.family ?? '-'}${c.lang && c.lang !== 'en' ? `, ${c.lang}` : ''}): ${JSON.stringify(c.text.slice(0, 100))}`;
+    for (const category of categories) {
+      const score = scores.get(category) as CategoryScore;
+      const labelled = c.moderation.includes(category);
+      if (labelled && found.has(category)) score.tp++;
+      else if (labelled) {
+        score.fn++;
+        score.misses.push(`${category} ${excerpt}`);
+      } else if (found.has(category)) {
+        score.fp++;
+        score.falseAlarms.push(`${category} ${excerpt}`);
+      }
+    }
+  }
+  return scores;
+}

@@ -13,6 +13,10 @@
 // Scoring rules are in detector.scoring.ts; the split is in corpus.loader.ts (a hash of the case id,
 // fixed before any tuning: tune on dev, report held-out).
 import { InjectionDetector } from '../../apps/orchestration/safety-service/src/detectors/injection/injection.detector';
+import {
+  MODERATION_CATEGORIES,
+  RuleModerator,
+} from '../../apps/orchestration/safety-service/src/detectors/moderation/moderation.rules';
 import { PiiDetector } from '../../apps/orchestration/safety-service/src/detectors/pii/pii.detector';
 import { SecretsDetector } from '../../apps/orchestration/safety-service/src/detectors/secrets/secrets.detector';
 import {
@@ -31,6 +35,7 @@ import {
   emptyCaseScore,
   ratio,
   scoreEntities,
+  scoreModeration,
   unlabelledDetections,
   type CaseScore,
   type Counts,
@@ -58,10 +63,12 @@ const subsets: readonly Subset[] = devOnly ? ['dev'] : SUBSETS;
 const pii = new PiiDetector();
 const secrets = new SecretsDetector();
 const injection = new InjectionDetector();
+const moderator = new RuleModerator();
 const detectPii = (c: Case) => pii.detect(c.text, { defaultPhoneRegion: 'US' });
 const detectSecrets = (c: Case) => secrets.detect(c.text);
 const injectionRules = (c: Case) =>
   injection.detect(c.text, { untrusted: c.trust === 'untrusted' }).map((d) => d.ruleId);
+const moderationCategories = (c: Case) => [...new Set(moderator.detect(c.text).map((d) => d.category))];
 
 const fmt = (x: number) => x.toFixed(3);
 const pct = (a: number, b: number) => `${a}/${b} (${(ratio(a, b) * 100).toFixed(1)}%)`;
@@ -144,10 +151,55 @@ function summary(corpus: readonly Case[]): boolean {
       ratio(other.falsePositives, other.benign) <= 0.05 ? 'yes' : 'NO',
     ]);
     if (failures) printFailures(`injection ${subset} (other files)`, [], other.falseAlarms);
+    const moderation = [...scoreModeration(cases, MODERATION_CATEGORIES, moderationCategories).values()];
+    const sum = (key: 'tp' | 'fn' | 'fp') => moderation.reduce((total, m) => total + m[key], 0);
+    const moderationBenign = cases.filter((c) => c.moderation?.length === 0).length;
+    rows.push([
+      'moderation',
+      subset,
+      `${sum('tp') + sum('fn')}+${moderationBenign}b`,
+      String(sum('tp')),
+      String(sum('fn')),
+      String(sum('fp')),
+      fmt(ratio(sum('tp'), sum('tp') + sum('fp'))),
+      fmt(ratio(sum('tp'), sum('tp') + sum('fn'))),
+      'report only',
+      '-',
+    ]);
+    if (failures)
+      printFailures(
+        `moderation ${subset}`,
+        moderation.flatMap((m) => m.misses),
+        moderation.flatMap((m) => m.falseAlarms),
+      );
+    // Every text outside the moderation corpus is benign for moderation (PII, secrets, injection
+    // and technical texts): any category reported on one is a false alarm.
+    const others = cases.filter((c) => c.moderation === undefined);
+    const othersFlagged = others.filter((c) => moderationCategories(c).length > 0);
+    rows.push([
+      'moderation',
+      `${subset} (other texts)`,
+      `0+${others.length}b`,
+      '-',
+      '-',
+      `${othersFlagged.length} (${(ratio(othersFlagged.length, others.length) * 100).toFixed(1)}%)`,
+      '-',
+      '-',
+      'report only',
+      '-',
+    ]);
+    if (failures)
+      printFailures(
+        `moderation ${subset} (other files)`,
+        [],
+        othersFlagged.map((c) => `${c.id}: ${JSON.stringify(c.text.slice(0, 100))}`),
+      );
   }
   printTable(rows);
   console.log(
-    '\ninjection "labelled" = attacks + benign texts; "false pos" for injection counts benign texts flagged.',
+    '\ninjection "labelled" = attacks + benign texts; "false pos" for injection counts benign texts flagged.\n' +
+      'moderation: rule-based adapter, micro-averaged over its four categories (per category below); "b" =\n' +
+      'texts labelled with no category, "false pos" = categories reported that a text is not labelled with.',
   );
   return allMet;
 }
@@ -193,6 +245,18 @@ function perCategory(corpus: readonly Case[], subset: Subset): void {
       fmt(ratio(s.detected, s.positives)),
     ]);
   }
+  for (const [category, m] of scoreModeration(cases, MODERATION_CATEGORIES, moderationCategories)) {
+    rows.push([
+      'moderation',
+      category,
+      String(m.tp + m.fn),
+      String(m.tp),
+      String(m.fn),
+      String(m.fp),
+      fmt(ratio(m.tp, m.tp + m.fp)),
+      fmt(ratio(m.tp, m.tp + m.fn)),
+    ]);
+  }
   printTable(rows);
 }
 
@@ -207,6 +271,7 @@ function benignTechnical(corpus: readonly Case[]): void {
     ['pii', (c) => unlabelledDetections(c, detectPii(c))],
     ['secrets', (c) => unlabelledDetections(c, detectSecrets(c))],
     ['injection', (c) => injectionRules(c).length],
+    ['moderation', (c) => moderationCategories(c).length],
   ];
   const any = (c: Case) => detectors.some(([, flagged]) => flagged(c) > 0);
   for (const [name, flagged] of [...detectors, ['any', (c: Case) => (any(c) ? 1 : 0)] as const]) {
