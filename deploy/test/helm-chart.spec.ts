@@ -61,6 +61,8 @@ const GRPC_GRAPH: Record<string, string[]> = {
   orchestrator: ['context-service', 'model-gateway', 'safety-service', 'tool-runner'],
   'context-service': ['model-gateway', 'safety-service'],
   'tool-runner': ['context-service'],
+  // The guard model (SAFETY_GUARD_MODEL) is called through the gateway.
+  'safety-service': ['model-gateway'],
   'model-gateway': ['inference-worker'],
 };
 const ADDRESS_VARS: Record<string, string> = {

@@ -1,46 +1,46 @@
 // Scores the safety detectors against the labelled corpus in ./corpus and prints precision and
-// recall per detector, on the development split, the held-out split and both.
+// recall per detector (dev split, held-out split, the held-out split of the v2 files that no rule was
+// tuned on, and everything), then per category on one subset, then the false-positive rate of every
+// detector on benign technical text (code, logs, changelogs, docs, config).
 //
-//   npm run eval:safety                     # table only
-//   npm run eval:safety -- --failures       # also list misses and false alarms of the dev split
-//   npm run eval:safety -- --failures=all   # ... of both splits
+//   npm run eval:safety                          # tables only
+//   npm run eval:safety -- --failures            # also list misses and false alarms of the dev split
+//   npm run eval:safety -- --failures=all        # ... of both splits
+//   npm run eval:safety -- --categories=dev      # per-category table of another subset
+//                                                # (dev, heldout [default], heldout-v1, heldout-v2, all)
+//   npm run eval:safety -- --dev-only            # dev split only, for tuning without seeing held-out
 //
-// PII and secrets are scored per entity: a labelled value counts as found when a detection of that
-// detector overlaps it; a detection that overlaps no labelled value of its detector is a false
-// positive (unless it overlaps a value labelled for the other detector: a password inside a URL
-// is a secret, and the engine redacts it as one whichever detector also saw it). Every detector
-// runs on every case of every file, so the look-alike negatives of one file test all detectors.
-// Injection is scored per case: recall over attacks, false-positive rate over benign texts.
-// The split is a hash of the case id, fixed before any tuning; tune on dev, report held-out.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-
-import type { Detection } from '../../apps/orchestration/safety-service/src/detectors/detection.model';
+// Scoring rules are in detector.scoring.ts; the split is in corpus.loader.ts (a hash of the case id,
+// fixed before any tuning: tune on dev, report held-out).
 import { InjectionDetector } from '../../apps/orchestration/safety-service/src/detectors/injection/injection.detector';
+import {
+  MODERATION_CATEGORIES,
+  RuleModerator,
+} from '../../apps/orchestration/safety-service/src/detectors/moderation/moderation.rules';
 import { PiiDetector } from '../../apps/orchestration/safety-service/src/detectors/pii/pii.detector';
 import { SecretsDetector } from '../../apps/orchestration/safety-service/src/detectors/secrets/secrets.detector';
-
-interface Entity {
-  type: string;
-  value: string;
-}
-
-interface Case {
-  id: string;
-  text: string;
-  trust: 'user' | 'untrusted';
-  pii?: Entity[];
-  secrets?: Entity[];
-  injection?: boolean;
-  note?: string;
-}
-
-type Split = 'dev' | 'heldout';
-interface Span {
-  start: number;
-  end: number;
-  type: string;
-}
+import {
+  isBenignTechnical,
+  isInjectionTargetCase,
+  loadCorpus,
+  splitOf,
+  subsetOf,
+  SUBSETS,
+  type Case,
+  type Split,
+  type Subset,
+} from './corpus.loader';
+import {
+  addCase,
+  emptyCaseScore,
+  ratio,
+  scoreEntities,
+  scoreModeration,
+  unlabelledDetections,
+  type CaseScore,
+  type Counts,
+} from './detector.scoring';
+import { printFailures, printTable } from './table.printer';
 
 const TARGETS = {
   pii: { recall: 0.98, precision: 0.95 },
@@ -52,151 +52,62 @@ const args = process.argv.slice(2);
 const showFailures = args.find((a) => a.startsWith('--failures'));
 const failureSplits: Split[] =
   showFailures === '--failures=all' ? ['dev', 'heldout'] : showFailures ? ['dev'] : [];
+const devOnly = args.includes('--dev-only');
+const categorySubset = (
+  args.find((a) => a.startsWith('--categories='))?.split('=')[1] ?? (devOnly ? 'dev' : 'heldout')
+).replace('-', ' ') as Subset;
+if (!SUBSETS.includes(categorySubset)) throw new Error(`--categories: expected one of ${SUBSETS.join(', ')}`);
+if (devOnly && categorySubset !== 'dev') throw new Error('--dev-only shows the dev split only');
+const subsets: readonly Subset[] = devOnly ? ['dev'] : SUBSETS;
 
-function splitOf(id: string): Split {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
-  return hash % 3 === 0 ? 'heldout' : 'dev';
-}
+const pii = new PiiDetector();
+const secrets = new SecretsDetector();
+const injection = new InjectionDetector();
+const moderator = new RuleModerator();
+const detectPii = (c: Case) => pii.detect(c.text, { defaultPhoneRegion: 'US' });
+const detectSecrets = (c: Case) => secrets.detect(c.text);
+const injectionRules = (c: Case) =>
+  injection.detect(c.text, { untrusted: c.trust === 'untrusted' }).map((d) => d.ruleId);
+const moderationCategories = (c: Case) => [...new Set(moderator.detect(c.text).map((d) => d.category))];
 
-function loadCorpus(): Case[] {
-  const dir = join(__dirname, 'corpus');
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.jsonl'))
-    .sort()
-    .flatMap((file) =>
-      readFileSync(join(dir, file), 'utf8')
-        .split('\n')
-        .filter((line) => line.trim())
-        .map((line) => JSON.parse(line) as Case),
-    );
-}
-
-/** Spans of labelled values, each occurrence in order (a value listed twice is its 2nd occurrence). */
-function goldSpans(text: string, entities: Entity[] = []): Span[] {
-  const used = new Map<string, number>();
-  return entities.map((e) => {
-    const from = used.get(e.value) ?? 0;
-    const start = text.indexOf(e.value, from);
-    if (start < 0) throw new Error(`labelled value not in text: ${e.value}`);
-    used.set(e.value, start + 1);
-    return { start, end: start + e.value.length, type: e.type };
-  });
-}
-
-const overlaps = (a: { start: number; end: number }, b: { start: number; end: number }) =>
-  a.start < b.end && b.start < a.end;
-
-interface EntityScore {
-  tp: number;
-  fn: number;
-  fp: number;
-  misses: string[];
-  falseAlarms: string[];
-}
-
-function scoreEntities(
-  cases: Case[],
-  detector: 'pii' | 'secrets',
-  detect: (c: Case) => Detection[],
-  other: 'pii' | 'secrets',
-): EntityScore {
-  const score: EntityScore = { tp: 0, fn: 0, fp: 0, misses: [], falseAlarms: [] };
-  for (const c of cases) {
-    const gold = goldSpans(c.text, c[detector]);
-    const otherGold = goldSpans(c.text, c[other]);
-    const found = detect(c);
-    for (const g of gold) {
-      if (found.some((d) => overlaps(d, g))) score.tp++;
-      else {
-        score.fn++;
-        score.misses.push(`${c.id} ${g.type}: ${JSON.stringify(c.text.slice(g.start, g.end))}`);
-      }
-    }
-    for (const d of found) {
-      if (gold.some((g) => overlaps(d, g)) || otherGold.some((g) => overlaps(d, g))) continue;
-      score.fp++;
-      score.falseAlarms.push(`${c.id} ${d.ruleId}: ${JSON.stringify(c.text.slice(d.start, d.end))}`);
-    }
-  }
-  return score;
-}
-
-interface CaseScore {
-  positives: number;
-  detected: number;
-  benign: number;
-  falsePositives: number;
-  misses: string[];
-  falseAlarms: string[];
-}
-
-function scoreInjection(cases: Case[], detector: InjectionDetector): CaseScore {
-  const score: CaseScore = {
-    positives: 0,
-    detected: 0,
-    benign: 0,
-    falsePositives: 0,
-    misses: [],
-    falseAlarms: [],
-  };
-  for (const c of cases) {
-    const found = detector.detect(c.text, { untrusted: c.trust === 'untrusted' });
-    const label = c.injection === true;
-    if (label) {
-      score.positives++;
-      if (found.length > 0) score.detected++;
-      else score.misses.push(`${c.id} (${c.trust}): ${JSON.stringify(c.text.slice(0, 110))}`);
-    } else {
-      score.benign++;
-      if (found.length > 0) {
-        score.falsePositives++;
-        score.falseAlarms.push(
-          `${c.id} (${c.trust}) ${found.map((d) => d.ruleId).join(',')}: ${JSON.stringify(c.text.slice(0, 110))}`,
-        );
-      }
-    }
-  }
-  return score;
-}
-
-const isInjectionCorpus = (c: Case) => c.id.startsWith('injection-');
-const ratio = (a: number, b: number) => (b === 0 ? 1 : a / b);
 const fmt = (x: number) => x.toFixed(3);
+const pct = (a: number, b: number) => `${a}/${b} (${(ratio(a, b) * 100).toFixed(1)}%)`;
 
-function main(): void {
-  const corpus = loadCorpus();
-  const pii = new PiiDetector();
-  const secrets = new SecretsDetector();
-  const injection = new InjectionDetector();
-  const bySplit: Record<Split | 'all', Case[]> = {
-    dev: corpus.filter((c) => splitOf(c.id) === 'dev'),
-    heldout: corpus.filter((c) => splitOf(c.id) === 'heldout'),
-    all: corpus,
-  };
+function scoreInjection(cases: readonly Case[]): CaseScore {
+  const score = emptyCaseScore();
+  for (const c of cases) addCase(score, c, c.injection === true, injectionRules(c));
+  return score;
+}
 
-  console.log(
-    `Safety detector evaluation: ${corpus.length} cases (${bySplit.dev.length} dev, ${bySplit.heldout.length} held-out)\n`,
-  );
+function summary(corpus: readonly Case[]): boolean {
   const rows: string[][] = [
-    ['detector', 'split', 'labelled', 'found', 'missed', 'false pos', 'precision', 'recall', 'target', 'met'],
+    [
+      'detector',
+      'subset',
+      'labelled',
+      'found',
+      'missed',
+      'false pos',
+      'precision',
+      'recall',
+      'target',
+      'met',
+    ],
   ];
   let allMet = true;
-  for (const split of ['dev', 'heldout', 'all'] as const) {
+  for (const subset of subsets) {
+    const cases = subsetOf(corpus, subset);
+    const failures = failureSplits.includes(subset as Split);
     for (const name of ['pii', 'secrets'] as const) {
-      const detect =
-        name === 'pii'
-          ? (c: Case) => pii.detect(c.text, { defaultPhoneRegion: 'US' })
-          : (c: Case) => secrets.detect(c.text);
-      const s = scoreEntities(bySplit[split], name, detect, name === 'pii' ? 'secrets' : 'pii');
+      const s = scoreEntities(cases, name, name === 'pii' ? detectPii : detectSecrets);
       const precision = ratio(s.tp, s.tp + s.fp);
       const recall = ratio(s.tp, s.tp + s.fn);
       const target = TARGETS[name];
       const met = precision >= target.precision && recall >= target.recall;
-      if (split === 'all') allMet &&= met;
+      if (subset === (devOnly ? 'dev' : 'all')) allMet &&= met;
       rows.push([
         name,
-        split,
+        subset,
         String(s.tp + s.fn),
         String(s.tp),
         String(s.fn),
@@ -206,17 +117,16 @@ function main(): void {
         `R>=${target.recall} P>=${target.precision}`,
         met ? 'yes' : 'NO',
       ]);
-      if (failureSplits.includes(split as Split)) printFailures(`${name} ${split}`, s.misses, s.falseAlarms);
+      if (failures) printFailures(`${name} ${subset}`, s.misses, s.falseAlarms);
     }
-    // The target is measured on the injection file: attacks, and benign prompts that use the same words.
-    const s = scoreInjection(bySplit[split].filter(isInjectionCorpus), injection);
+    const s = scoreInjection(cases.filter(isInjectionTargetCase));
     const recall = ratio(s.detected, s.positives);
     const fpRate = ratio(s.falsePositives, s.benign);
     const met = recall >= TARGETS.injection.recall && fpRate <= TARGETS.injection.maxFalsePositiveRate;
-    if (split === 'all') allMet &&= met;
+    if (subset === (devOnly ? 'dev' : 'all')) allMet &&= met;
     rows.push([
       'injection',
-      split,
+      subset,
       `${s.positives}+${s.benign}b`,
       String(s.detected),
       String(s.positives - s.detected),
@@ -226,14 +136,11 @@ function main(): void {
       `R>=${TARGETS.injection.recall} FP<=5%`,
       met ? 'yes' : 'NO',
     ]);
-    if (failureSplits.includes(split as Split)) printFailures(`injection ${split}`, s.misses, s.falseAlarms);
-    const other = scoreInjection(
-      bySplit[split].filter((c) => !isInjectionCorpus(c)),
-      injection,
-    );
+    if (failures) printFailures(`injection ${subset}`, s.misses, s.falseAlarms);
+    const other = scoreInjection(cases.filter((c) => !isInjectionTargetCase(c)));
     rows.push([
       'injection',
-      `${split} (pii/secrets texts)`,
+      `${subset} (other texts)`,
       `0+${other.benign}b`,
       '-',
       '-',
@@ -243,29 +150,151 @@ function main(): void {
       'FP<=5%',
       ratio(other.falsePositives, other.benign) <= 0.05 ? 'yes' : 'NO',
     ]);
-    if (failureSplits.includes(split as Split))
-      printFailures(`injection ${split} (other files)`, [], other.falseAlarms);
+    if (failures) printFailures(`injection ${subset} (other files)`, [], other.falseAlarms);
+    const moderation = [...scoreModeration(cases, MODERATION_CATEGORIES, moderationCategories).values()];
+    const sum = (key: 'tp' | 'fn' | 'fp') => moderation.reduce((total, m) => total + m[key], 0);
+    const moderationBenign = cases.filter((c) => c.moderation?.length === 0).length;
+    rows.push([
+      'moderation',
+      subset,
+      `${sum('tp') + sum('fn')}+${moderationBenign}b`,
+      String(sum('tp')),
+      String(sum('fn')),
+      String(sum('fp')),
+      fmt(ratio(sum('tp'), sum('tp') + sum('fp'))),
+      fmt(ratio(sum('tp'), sum('tp') + sum('fn'))),
+      'report only',
+      '-',
+    ]);
+    if (failures)
+      printFailures(
+        `moderation ${subset}`,
+        moderation.flatMap((m) => m.misses),
+        moderation.flatMap((m) => m.falseAlarms),
+      );
+    // Every text outside the moderation corpus is benign for moderation (PII, secrets, injection
+    // and technical texts): any category reported on one is a false alarm.
+    const others = cases.filter((c) => c.moderation === undefined);
+    const othersFlagged = others.filter((c) => moderationCategories(c).length > 0);
+    rows.push([
+      'moderation',
+      `${subset} (other texts)`,
+      `0+${others.length}b`,
+      '-',
+      '-',
+      `${othersFlagged.length} (${(ratio(othersFlagged.length, others.length) * 100).toFixed(1)}%)`,
+      '-',
+      '-',
+      'report only',
+      '-',
+    ]);
+    if (failures)
+      printFailures(
+        `moderation ${subset} (other files)`,
+        [],
+        othersFlagged.map((c) => `${c.id}: ${JSON.stringify(c.text.slice(0, 100))}`),
+      );
   }
   printTable(rows);
   console.log(
-    '\ninjection "labelled" = attacks + benign texts; "false pos" for injection counts benign texts flagged.',
+    '\ninjection "labelled" = attacks + benign texts; "false pos" for injection counts benign texts flagged.\n' +
+      'moderation: rule-based adapter, micro-averaged over its four categories (per category below); "b" =\n' +
+      'texts labelled with no category, "false pos" = categories reported that a text is not labelled with.',
   );
+  return allMet;
+}
+
+function entityRows(name: string, byType: Map<string, Counts>): string[][] {
+  return [...byType.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([type, c]) => [
+      name,
+      type,
+      String(c.tp + c.fn),
+      String(c.tp),
+      String(c.fn),
+      String(c.fp),
+      fmt(ratio(c.tp, c.tp + c.fp)),
+      fmt(ratio(c.tp, c.tp + c.fn)),
+    ]);
+}
+
+function perCategory(corpus: readonly Case[], subset: Subset): void {
+  const cases = subsetOf(corpus, subset);
+  console.log(`\nPer category, ${subset} (${cases.length} cases)\n`);
+  const rows: string[][] = [
+    ['detector', 'category', 'labelled', 'found', 'missed', 'false pos', 'precision', 'recall'],
+  ];
+  rows.push(...entityRows('pii', scoreEntities(cases, 'pii', detectPii).byType));
+  rows.push(...entityRows('secrets', scoreEntities(cases, 'secrets', detectSecrets).byType));
+  const families = new Map<string, CaseScore>();
+  for (const c of cases.filter(isInjectionTargetCase)) {
+    const key = c.family === 'multilingual' ? `multilingual/${c.lang}` : (c.family ?? 'v1 corpus');
+    if (!families.has(key)) families.set(key, emptyCaseScore());
+    addCase(families.get(key) as CaseScore, c, c.injection === true, injectionRules(c));
+  }
+  for (const [family, s] of [...families.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    rows.push([
+      'injection',
+      family,
+      `${s.positives}+${s.benign}b`,
+      String(s.detected),
+      String(s.positives - s.detected),
+      `${s.falsePositives} (${(ratio(s.falsePositives, s.benign) * 100).toFixed(1)}%)`,
+      fmt(ratio(s.detected, s.detected + s.falsePositives)),
+      fmt(ratio(s.detected, s.positives)),
+    ]);
+  }
+  for (const [category, m] of scoreModeration(cases, MODERATION_CATEGORIES, moderationCategories)) {
+    rows.push([
+      'moderation',
+      category,
+      String(m.tp + m.fn),
+      String(m.tp),
+      String(m.fn),
+      String(m.fp),
+      fmt(ratio(m.tp, m.tp + m.fp)),
+      fmt(ratio(m.tp, m.tp + m.fn)),
+    ]);
+  }
+  printTable(rows);
+}
+
+function benignTechnical(corpus: readonly Case[]): void {
+  console.log(
+    '\nBenign technical text (code, logs, changelogs, docs, config): texts with an unlabelled detection\n',
+  );
+  const splits: Split[] = devOnly ? ['dev'] : ['dev', 'heldout'];
+  const rows: string[][] = [['detector', ...splits, ...(devOnly ? [] : ['all'])]];
+  const texts = corpus.filter(isBenignTechnical);
+  const detectors: [string, (c: Case) => number][] = [
+    ['pii', (c) => unlabelledDetections(c, detectPii(c))],
+    ['secrets', (c) => unlabelledDetections(c, detectSecrets(c))],
+    ['injection', (c) => injectionRules(c).length],
+    ['moderation', (c) => moderationCategories(c).length],
+  ];
+  const any = (c: Case) => detectors.some(([, flagged]) => flagged(c) > 0);
+  for (const [name, flagged] of [...detectors, ['any', (c: Case) => (any(c) ? 1 : 0)] as const]) {
+    const cells = splits.map((split) => {
+      const subset = texts.filter((c) => splitOf(c.id) === split);
+      return pct(subset.filter((c) => flagged(c) > 0).length, subset.length);
+    });
+    if (!devOnly) cells.push(pct(texts.filter((c) => flagged(c) > 0).length, texts.length));
+    rows.push([name, ...cells]);
+  }
+  printTable(rows);
+}
+
+function main(): void {
+  const corpus = loadCorpus();
+  const dev = corpus.filter((c) => splitOf(c.id) === 'dev').length;
+  console.log(
+    `Safety detector evaluation: ${corpus.length} cases (${dev} dev, ${corpus.length - dev} held-out)${devOnly ? ', dev only' : ''}\n`,
+  );
+  const allMet = summary(devOnly ? subsetOf(corpus, 'dev') : corpus);
+  perCategory(corpus, categorySubset);
+  benignTechnical(corpus);
   process.exitCode = allMet ? 0 : 1;
-}
-
-function printFailures(title: string, misses: string[], falseAlarms: string[]): void {
-  if (misses.length === 0 && falseAlarms.length === 0) return;
-  console.log(`-- ${title}`);
-  for (const m of misses) console.log(`   missed     ${m}`);
-  for (const f of falseAlarms) console.log(`   false pos  ${f}`);
-}
-
-function printTable(rows: string[][]): void {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  rows.forEach((row, index) => {
-    console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  '));
-    if (index === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  });
 }
 
 main();

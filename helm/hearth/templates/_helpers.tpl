@@ -32,8 +32,9 @@ app.kubernetes.io/component: {{ .component }}
 The Node services. `upstreams` maps each address variable of the service's config schema to the
 service it calls: this is the gRPC graph (bff -> orchestrator, model-gateway, context-service,
 tool-runner; orchestrator -> model-gateway, context-service, safety-service, tool-runner;
-context-service -> model-gateway, safety-service; tool-runner -> context-service; model-gateway ->
-the inference pools). `stores` are the external systems the service's schema connects to.
+context-service -> model-gateway, safety-service; tool-runner -> context-service; safety-service ->
+model-gateway, for its guard model when SAFETY_GUARD_MODEL is set; model-gateway -> the inference
+pools). `stores` are the external systems the service's schema connects to.
 */}}
 {{- define "hearth.serviceTable" -}}
 bff:
@@ -72,7 +73,8 @@ safetyService:
   component: safety-service
   port: 50053
   stores: [kafka]
-  upstreams: {}
+  upstreams:
+    MODEL_GATEWAY_ADDRESS: modelGateway
 modelGateway:
   component: model-gateway
   port: 50055

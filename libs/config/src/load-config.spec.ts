@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './load-config';
 import { inferenceWorkerConfigSchema } from './services/inference-worker.config';
 import { orchestratorConfigSchema } from './services/orchestrator.config';
+import { safetyServiceConfigSchema } from './services/safety-service.config';
 
 const orchestratorEnv = {
   GRPC_PORT: '50051',
@@ -98,5 +99,30 @@ describe(loadConfig.name, () => {
     expect(problemsOf(() => layers('-1'))).toEqual([
       'WORKER_GPU_LAYERS: expected auto, max or a layer count',
     ]);
+  });
+
+  describe('safety service guard model', () => {
+    const safetyEnv = { KAFKA_BROKERS: '127.0.0.1:59092' };
+
+    it('uses the rule-based moderator when no guard model is set', () => {
+      expect(loadConfig(safetyServiceConfigSchema, safetyEnv).guard).toBeUndefined();
+    });
+
+    it('reads the guard model, its gateway and deadline', () => {
+      const sut = loadConfig(safetyServiceConfigSchema, {
+        ...safetyEnv,
+        SAFETY_GUARD_MODEL: 'guard',
+        MODEL_GATEWAY_ADDRESS: '127.0.0.1:50055',
+      });
+      expect(sut.guard).toEqual({ model: 'guard', gatewayAddress: '127.0.0.1:50055', timeoutMs: 3000 });
+    });
+
+    it('refuses a guard model without a gateway address', () => {
+      expect(
+        problemsOf(() =>
+          loadConfig(safetyServiceConfigSchema, { ...safetyEnv, SAFETY_GUARD_MODEL: 'guard' }),
+        ),
+      ).toEqual(['MODEL_GATEWAY_ADDRESS: MODEL_GATEWAY_ADDRESS is required when SAFETY_GUARD_MODEL is set']);
+    });
   });
 });

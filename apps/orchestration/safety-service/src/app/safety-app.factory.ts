@@ -1,6 +1,8 @@
 // Builds and starts the safety service from its config: loads and validates the policies, connects
-// the Kafka producer for audit events (failing start-up if it cannot), and serves the SafetyService
-// and the standard health service over gRPC. main.ts and the medium spec both start it this way.
+// the Kafka producer for audit events (failing start-up if it cannot), picks the moderation adapter
+// (a guard model through the gateway when SAFETY_GUARD_MODEL is set, else the rules), and serves the
+// SafetyService and the standard health service over gRPC. main.ts and the medium spec both start
+// it this way.
 
 import { workspacePath, type SafetyServiceConfig } from '@hearth/config';
 import {
@@ -19,6 +21,10 @@ import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 
 import { KafkaAuditSink } from '../audit/kafka-audit.sink';
+import { ModelGatewayClient } from '../gateway/model-gateway.client';
+import { GuardModelModerationAdapter } from '../moderation/guard-model-moderation.adapter';
+import type { ModerationPort } from '../moderation/moderation.port';
+import { RuleModerationAdapter } from '../moderation/rule-moderation.adapter';
 import { loadPolicies } from '../policy/policy.loader';
 import { SafetyModule } from './safety.module';
 
@@ -44,11 +50,35 @@ export async function startSafetyApp(config: SafetyServiceConfig, logger: Logger
   const producer = new EventProducer({ kafka, connectTimeoutMs: 10_000, sendTimeoutMs: 10_000 });
   await producer.connect();
   const auditSink = new KafkaAuditSink({ producer, logger });
+  const rules = new RuleModerationAdapter();
+  const gateway = config.guard ? new ModelGatewayClient(config.guard.gatewayAddress) : undefined;
+  const moderation: ModerationPort =
+    config.guard && gateway
+      ? new GuardModelModerationAdapter({
+          gateway,
+          model: config.guard.model,
+          timeoutMs: config.guard.timeoutMs,
+          fallback: rules,
+          logger,
+        })
+      : rules;
+  logger.info(
+    config.guard
+      ? { moderation: 'guard', model: config.guard.model, gateway: config.guard.gatewayAddress }
+      : { moderation: 'rules' },
+    'moderation adapter chosen',
+  );
 
   const address = `${config.grpc.host}:${config.grpc.port}`;
   const maxMessageBytes = config.maxInputBytes * 2 + MESSAGE_OVERHEAD_BYTES;
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(
-    SafetyModule.register({ policies, auditSink, logger, limits: { maxInputBytes: config.maxInputBytes } }),
+    SafetyModule.register({
+      policies,
+      auditSink,
+      logger,
+      limits: { maxInputBytes: config.maxInputBytes },
+      moderation,
+    }),
     {
       transport: Transport.GRPC,
       options: {
@@ -83,6 +113,7 @@ export async function startSafetyApp(config: SafetyServiceConfig, logger: Logger
       await app.close();
       await auditSink.close();
       await producer.disconnect();
+      gateway?.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 // Wires the safety service: engine, check services, auditor and the gRPC controller, with the
-// outside world (policies, audit sink, logger, limits) passed in, so tests can swap the sink.
+// outside world (policies, audit sink, logger, limits, moderation adapter) passed in, so tests can
+// swap the sink.
 import { GrpcHealthModule } from '@hearth/contracts';
 import type { Logger } from '@hearth/telemetry';
 
@@ -14,6 +15,7 @@ import { OutputStreamService } from '../checks/output-stream.service';
 import { SafetyEngine } from '../checks/safety.engine';
 import { SafetyExceptionFilter } from '../grpc/safety-exception.filter';
 import { SafetyController } from '../grpc/safety.controller';
+import { MODERATION_PORT, type ModerationPort } from '../moderation/moderation.port';
 import type { PolicyStore } from '../policy/policy.store';
 import { POLICY_STORE, SAFETY_LIMITS, SAFETY_LOGGER, type SafetyLimits } from './safety.constants';
 
@@ -22,6 +24,8 @@ export interface SafetyModuleOptions {
   auditSink: AuditSink;
   logger: Logger;
   limits: SafetyLimits;
+  /** Harmful-content moderation: the rule-based adapter, or a guard model behind the gateway. */
+  moderation: ModerationPort;
 }
 
 @Module({})
@@ -36,6 +40,7 @@ export class SafetyModule {
         { provide: AUDIT_SINK, useValue: options.auditSink },
         { provide: SAFETY_LOGGER, useValue: options.logger },
         { provide: SAFETY_LIMITS, useValue: options.limits },
+        { provide: MODERATION_PORT, useValue: options.moderation },
         { provide: APP_FILTER, useClass: SafetyExceptionFilter },
         SafetyEngine,
         SafetyAuditor,

@@ -57,4 +57,15 @@ describe(buildSafetyAuditEvent.name, () => {
     expect(event).not.toHaveProperty('traceId');
     expect(event.payload.resource.id).toBe('unknown');
   });
+
+  it('audits an allowed check with flagged findings, naming the flagged categories', () => {
+    const flagged = summarizeFindings([
+      { ruleId: 'moderation.rules.hate', category: 'hate', itemId: 'u1', start: 0, end: 9, action: 'flag' },
+      { ruleId: 'pii.email', category: 'pii', itemId: 'u1', start: 10, end: 20, action: 'allow' },
+    ]);
+    const sut = parseEvent(AUDIT_TOPIC, buildSafetyAuditEvent(facts({ decision: 'allowed', ...flagged })));
+    expect(sut.payload.decision).toBe('allowed');
+    expect(sut.payload.ruleIds).toEqual(['moderation.rules.hate', 'pii.email']);
+    expect(sut.payload.metadata).toMatchObject({ categories: 'hate,pii', flaggedCategories: 'hate' });
+  });
 });

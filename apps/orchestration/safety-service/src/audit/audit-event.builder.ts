@@ -1,6 +1,8 @@
-// Builds the llm.audit.v1 event for a non-allowed safety decision. It carries the decision, rule ids,
-// counts, categories, the policy version and the trace id; never text, spans of text or placeholder
-// values (the event schema itself refuses raw-text keys in metadata).
+// Builds the llm.audit.v1 event for a safety decision that is not a plain allow: redacted, blocked,
+// or allowed with flagged findings (harmful content a policy flags for review). It carries the
+// decision, rule ids, counts, categories (and which were flagged), the policy version and the trace
+// id; never text, spans of text or placeholder values (the event schema itself refuses raw-text keys
+// in metadata).
 import { randomUUID } from 'node:crypto';
 
 import type { AuditEventInput } from '@hearth/events';
@@ -17,7 +19,8 @@ export interface AuditCaller {
 
 export interface SafetyAuditFacts {
   readonly action: SafetyAuditAction;
-  readonly decision: Exclude<Decision, 'allowed'>;
+  /** `allowed` only with flagged findings. */
+  readonly decision: Decision;
   readonly caller: AuditCaller;
   readonly requestId: string;
   readonly traceId?: string;
@@ -25,6 +28,8 @@ export interface SafetyAuditFacts {
   readonly ruleIds: readonly string[];
   readonly findingCount: number;
   readonly categories: readonly string[];
+  /** Categories of findings the policy flagged. */
+  readonly flaggedCategories?: readonly string[];
   /** Input checks: how many items were checked and how many of them were untrusted. */
   readonly itemCount?: number;
   readonly untrustedItemCount?: number;
@@ -38,6 +43,8 @@ export function buildSafetyAuditEvent(facts: SafetyAuditFacts, now: Date = new D
     findingCount: facts.findingCount,
     categories: [...new Set(facts.categories)].sort().join(',').slice(0, 256),
   };
+  if (facts.flaggedCategories && facts.flaggedCategories.length > 0)
+    metadata.flaggedCategories = [...new Set(facts.flaggedCategories)].sort().join(',').slice(0, 256);
   if (facts.itemCount !== undefined) metadata.itemCount = facts.itemCount;
   if (facts.untrustedItemCount !== undefined) metadata.untrustedItemCount = facts.untrustedItemCount;
   return {
@@ -61,12 +68,18 @@ export function buildSafetyAuditEvent(facts: SafetyAuditFacts, now: Date = new D
 /** Rule ids and categories of findings, for audit. */
 export function summarizeFindings(
   findings: readonly Finding[],
-): Pick<SafetyAuditFacts, 'ruleIds' | 'findingCount' | 'categories'> {
+): Pick<SafetyAuditFacts, 'ruleIds' | 'findingCount' | 'categories' | 'flaggedCategories'> {
   return {
     ruleIds: [...new Set(findings.map((f) => f.ruleId))],
     findingCount: findings.length,
     categories: [...new Set(findings.map((f) => f.category))],
+    flaggedCategories: [...new Set(findings.filter((f) => f.action === 'flag').map((f) => f.category))],
   };
+}
+
+/** Whether a decision is audited: anything but a plain allow (flagged findings count). */
+export function isAudited(decision: Decision, findings: readonly Pick<Finding, 'action'>[]): boolean {
+  return decision !== 'allowed' || findings.some((f) => f.action === 'flag');
 }
 
 function actorOf(caller: AuditCaller): AuditEventInput['payload']['actor'] {

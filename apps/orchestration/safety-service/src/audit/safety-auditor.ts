@@ -1,4 +1,4 @@
-// Records every non-allowed decision as an audit event. Recording must never fail a check: a
+// Records every audited decision (not a plain allow) as an audit event. Recording must never fail a check: a
 // problem building or queueing the event is logged (with ids only) and the check's answer stands.
 import type { Logger } from '@hearth/telemetry';
 

@@ -1,16 +1,17 @@
 // CheckOutput: one complete output (non-streamed answers, tool arguments shown to users) checked for
-// PII and secret leakage and for the turn's system-prompt canaries.
+// PII and secret leakage, the turn's system-prompt canaries and harmful content (moderation port).
 import type { safetyV1 } from '@hearth/contracts';
 
 import { Inject, Injectable } from '@nestjs/common';
 
 import { POLICY_STORE, SAFETY_LIMITS, type SafetyLimits } from '../app/safety.constants';
-import { summarizeFindings } from '../audit/audit-event.builder';
+import { isAudited, summarizeFindings } from '../audit/audit-event.builder';
 import { SafetyAuditor } from '../audit/safety-auditor';
 import type { RequestContext } from '../grpc/request-context';
 import { toProtoDecision, toProtoFinding, toProtoPlaceholders } from '../grpc/safety-proto.mapper';
 import { requireCaller, requireCanaries, requireWithinLimit } from '../grpc/safety-request.validator';
-import type { PolicyStore } from '../policy/policy.store';
+import { MODERATION_PORT, type ModerationPort } from '../moderation/moderation.port';
+import { moderates, type PolicyStore } from '../policy/policy.store';
 import { PlaceholderRegistry } from '../redaction/placeholder.registry';
 import { SafetyEngine } from './safety.engine';
 
@@ -21,18 +22,30 @@ export class OutputCheckService {
     @Inject(SafetyAuditor) private readonly auditor: SafetyAuditor,
     @Inject(POLICY_STORE) private readonly policies: PolicyStore,
     @Inject(SAFETY_LIMITS) private readonly limits: SafetyLimits,
+    @Inject(MODERATION_PORT) private readonly moderation: ModerationPort,
   ) {}
 
-  check(request: safetyV1.CheckOutputRequest, context: RequestContext): safetyV1.CheckOutputResponse {
+  async check(
+    request: safetyV1.CheckOutputRequest,
+    context: RequestContext,
+  ): Promise<safetyV1.CheckOutputResponse> {
     const caller = requireCaller(request.caller);
     requireCanaries(request.canaries);
     requireWithinLimit('the output', [request.text], this.limits.maxInputBytes);
 
     const policy = this.policies.forTenant(caller.tenantId);
     const registry = new PlaceholderRegistry(request.placeholders);
-    const result = this.engine.checkOutput(policy, request.text, request.canaries, registry);
+    const [moderation] =
+      moderates(policy, 'output') && request.text.length > 0
+        ? await this.moderation.moderate([request.text], {
+            caller,
+            requestId: request.requestId,
+            stage: 'output',
+          })
+        : [[]];
+    const result = this.engine.checkOutput(policy, request.text, request.canaries, registry, moderation);
 
-    if (result.decision !== 'allowed') {
+    if (isAudited(result.decision, result.findings)) {
       this.auditor.record({
         action: 'safety.output_check',
         decision: result.decision,

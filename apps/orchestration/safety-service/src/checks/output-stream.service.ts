@@ -1,19 +1,22 @@
 // CheckOutputStream: the orchestrator sends `start`, then deltas as the model produces them, then
 // `end`. Every delta is answered with the text that may be released now; a block verdict answers
 // with `stop` and closes the stream (the orchestrator then ends generation with content_filter).
-// A client that half-closes without `end` is treated as having sent it.
+// A client that half-closes without `end` is treated as having sent it. With a guard model as the
+// moderation port, `end` waits for its verdict on the whole output before the last release.
 import type { commonV1, safetyV1 } from '@hearth/contracts';
 
 import { Inject, Injectable } from '@nestjs/common';
 import { Observable } from 'rxjs';
 
 import { POLICY_STORE, SAFETY_LIMITS, type SafetyLimits } from '../app/safety.constants';
+import { isAudited } from '../audit/audit-event.builder';
 import { SafetyAuditor } from '../audit/safety-auditor';
 import type { RequestContext } from '../grpc/request-context';
 import { toProtoDecision, toProtoFinding, toProtoPlaceholders } from '../grpc/safety-proto.mapper';
 import { InvalidSafetyRequestError } from '../grpc/safety-request.error';
 import { requireCaller, requireCanaries } from '../grpc/safety-request.validator';
-import type { PolicyStore } from '../policy/policy.store';
+import { MODERATION_PORT, type ModerationPort } from '../moderation/moderation.port';
+import { moderates, type PolicyStore } from '../policy/policy.store';
 import { OutputStreamSession, type StreamStep } from './output-stream.session';
 import { SafetyEngine } from './safety.engine';
 
@@ -31,6 +34,7 @@ export class OutputStreamService {
     @Inject(SafetyAuditor) private readonly auditor: SafetyAuditor,
     @Inject(POLICY_STORE) private readonly policies: PolicyStore,
     @Inject(SAFETY_LIMITS) private readonly limits: SafetyLimits,
+    @Inject(MODERATION_PORT) private readonly moderation: ModerationPort,
   ) {}
 
   check(
@@ -46,6 +50,22 @@ export class OutputStreamService {
         if (stream) this.audit(stream, context);
         subscriber.complete();
       };
+      // `end` (or a half-close): the guard model's verdict on the whole output first, when there is one.
+      const end = () => {
+        done = true;
+        if (!stream || !this.judgesWholeOutput(stream)) return finish(stream?.session.end());
+        const open = stream;
+        this.moderation
+          .moderate([open.session.received], {
+            caller: open.caller,
+            requestId: open.requestId,
+            stage: 'output',
+          })
+          .then(
+            ([verdicts]) => finish(open.session.end(verdicts)),
+            (error: unknown) => subscriber.error(error),
+          );
+      };
       const subscription = requests.subscribe({
         next: (message) => {
           if (done) return;
@@ -56,7 +76,7 @@ export class OutputStreamService {
             }
             if (message.start != null)
               throw new InvalidSafetyRequestError('`start` may only be the first message');
-            if (message.end != null) return finish(stream.session.end());
+            if (message.end != null) return end();
             if (message.delta == null)
               throw new InvalidSafetyRequestError('a message must carry start, delta or end');
             stream.bytes += Buffer.byteLength(message.delta, 'utf8');
@@ -78,7 +98,7 @@ export class OutputStreamService {
           subscriber.error(error);
         },
         complete: () => {
-          if (!done) finish(stream?.session.end());
+          if (!done) end();
         },
       });
       return () => subscription.unsubscribe();
@@ -91,8 +111,23 @@ export class OutputStreamService {
     const caller = requireCaller(start.caller);
     requireCanaries(start.canaries);
     const policy = this.policies.forTenant(caller.tenantId);
-    const session = new OutputStreamSession(this.engine, policy, start.canaries, start.placeholders);
+    const session = new OutputStreamSession(
+      this.engine,
+      policy,
+      start.canaries,
+      start.placeholders,
+      moderates(policy, 'output'),
+    );
     return { session, caller, requestId: start.requestId, bytes: 0 };
+  }
+
+  private judgesWholeOutput(stream: OpenStream): boolean {
+    return (
+      this.moderation.kind === 'guard' &&
+      !stream.session.isStopped &&
+      stream.session.length > 0 &&
+      moderates(stream.session.policy, 'output')
+    );
   }
 
   private audit(stream: OpenStream, context: RequestContext): void {
@@ -101,7 +136,8 @@ export class OutputStreamService {
       : stream.session.wasRedacted
         ? 'redacted'
         : 'allowed';
-    if (decision === 'allowed') return;
+    const summary = stream.session.summary;
+    if (!isAudited(decision, summary.flaggedCategories.length > 0 ? [{ action: 'flag' }] : [])) return;
     this.auditor.record({
       action: 'safety.output_stream_check',
       decision,
@@ -109,7 +145,7 @@ export class OutputStreamService {
       requestId: stream.requestId,
       traceId: context.traceId,
       policyVersion: stream.session.policy.version,
-      ...stream.session.summary,
+      ...summary,
     });
   }
 }

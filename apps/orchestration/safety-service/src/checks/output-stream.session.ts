@@ -7,6 +7,10 @@
 // deltas ("sk-pr" + "oj-abc…") is seen whole before any of it reaches the user, while ordinary prose
 // flows word by word (time to first token is not 64 characters of generation). A block verdict stops
 // the stream before the violating text is released. Finding spans index the whole output so far.
+// Harmful content is moderated by the rules on every window (when the policy moderates output), so
+// a blocked category stops the stream early; a guard model's verdict on the whole output, when one
+// is configured, comes with `end` (detections made elsewhere are judged like the window's).
+import type { Detection } from '../detectors/detection.model';
 import type { SafetyPolicy } from '../policy/policy.schema';
 import { refusalOf } from '../policy/policy.store';
 import { PlaceholderRegistry, type PlaceholderValue } from '../redaction/placeholder.registry';
@@ -40,6 +44,7 @@ export class OutputStreamSession {
   private readonly reported = new Set<string>();
   private readonly ruleIds = new Set<string>();
   private readonly categories = new Set<string>();
+  private readonly flagged = new Set<string>();
   private readonly registry: PlaceholderRegistry;
 
   constructor(
@@ -47,12 +52,19 @@ export class OutputStreamSession {
     readonly policy: SafetyPolicy,
     private readonly canaries: readonly string[],
     known: readonly PlaceholderValue[] = [],
+    /** Run the rule-based moderator on every window. */
+    private readonly moderateWindows = false,
   ) {
     this.registry = new PlaceholderRegistry(known);
   }
 
   get length(): number {
     return this.text.length;
+  }
+
+  /** The whole output received so far. */
+  get received(): string {
+    return this.text;
   }
 
   get isStopped(): boolean {
@@ -64,8 +76,18 @@ export class OutputStreamSession {
   }
 
   /** Rule ids of every finding reported so far, and how many findings (for the audit event). */
-  get summary(): { ruleIds: string[]; findingCount: number; categories: string[] } {
-    return { ruleIds: [...this.ruleIds], findingCount: this.reported.size, categories: [...this.categories] };
+  get summary(): {
+    ruleIds: string[];
+    findingCount: number;
+    categories: string[];
+    flaggedCategories: string[];
+  } {
+    return {
+      ruleIds: [...this.ruleIds],
+      findingCount: this.reported.size,
+      categories: [...this.categories],
+      flaggedCategories: [...this.flagged],
+    };
   }
 
   push(delta: string): StreamStep {
@@ -73,18 +95,27 @@ export class OutputStreamSession {
     return this.step(false);
   }
 
-  /** No more text: release everything still held back. */
-  end(): StreamStep {
-    return this.step(true);
+  /**
+   * No more text: release everything still held back. `verdicts`: detections on the whole output
+   * made elsewhere (a guard model's), judged with the rest.
+   */
+  end(verdicts: readonly Detection[] = []): StreamStep {
+    return this.step(true, verdicts);
   }
 
-  private step(final: boolean): StreamStep {
+  private step(final: boolean, verdicts: readonly Detection[] = []): StreamStep {
     if (this.stopped) return this.result([], '', []);
     const windowStart = Math.max(0, this.released - LOOKBACK);
-    const detections = this.engine
-      .detectOutput(this.policy, this.text.slice(windowStart), this.canaries)
-      .map((d) => ({ ...d, start: d.start + windowStart, end: d.end + windowStart }))
-      .filter((d) => d.end > this.released);
+    const window = this.text.slice(windowStart);
+    const moderation = this.moderateWindows ? this.engine.moderateWithRules(window) : [];
+    const detections = [
+      ...this.engine
+        .detectOutput(this.policy, window, this.canaries, moderation)
+        .map((d) => ({ ...d, start: d.start + windowStart, end: d.end + windowStart }))
+        .filter((d) => d.end > this.released),
+      // A verdict on the whole output counts even when all of it was already released.
+      ...this.engine.judgeOutput(this.policy, verdicts),
+    ].sort((a, b) => a.start - b.start);
 
     const blocking = detections.filter((d) => d.action.action === 'block');
     if (blocking.length > 0) {
@@ -93,7 +124,7 @@ export class OutputStreamSession {
     }
 
     const boundary = final ? this.text.length : this.boundary(detections);
-    if (boundary <= this.released) return this.result([], '', []);
+    if (boundary <= this.released) return this.result(final ? this.report(detections) : [], '', []);
     const settled = detections.filter((d) => d.end <= boundary);
     const toRedact = settled.filter((d) => d.action.action === 'redact' && d.start >= this.released);
     const segment = this.text.slice(this.released, boundary);
@@ -113,9 +144,11 @@ export class OutputStreamSession {
   private boundary(detections: readonly JudgedDetection[]): number {
     let boundary = Math.max(this.heldBackBoundary(), this.plainWordsEnd());
     if (boundary <= this.released) return this.released;
+    // Only a match that changes the text (redact) or stops it (block) must be seen whole.
+    const holding = detections.filter((d) => d.action.action === 'redact' || d.action.action === 'block');
     for (let moved = true; moved;) {
       moved = false;
-      for (const d of detections) {
+      for (const d of holding) {
         if (d.start < boundary && d.end > boundary && d.start >= this.released) {
           boundary = d.start;
           moved = true;
@@ -154,6 +187,7 @@ export class OutputStreamSession {
       this.reported.add(key);
       this.ruleIds.add(d.ruleId);
       this.categories.add(d.category);
+      if (d.action.action === 'flag') this.flagged.add(d.category);
       fresh.push({
         ruleId: d.ruleId,
         category: d.category,

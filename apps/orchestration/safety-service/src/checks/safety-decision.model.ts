@@ -4,7 +4,7 @@ import type { DetectorCategory } from '../detectors/detection.model';
 import type { PlaceholderValue } from '../redaction/placeholder.registry';
 
 export type Decision = 'allowed' | 'redacted' | 'blocked_input' | 'blocked_output';
-export type FindingAction = 'allow' | 'redact' | 'block';
+export type FindingAction = 'allow' | 'flag' | 'redact' | 'block';
 export type Trust = 'trusted' | 'user' | 'untrusted';
 
 export interface Finding {

@@ -1,12 +1,16 @@
 // The checks themselves, free of transport: run the detectors a stage needs, ask the policy what to
 // do about each match, and build the redacted text or the refusal. Trusted text (operator system
 // prompts) is not checked: it is the operator's own instruction, and it carries the canary.
+// Harmful-content (moderation) detections come from the moderation port, which may be a model
+// behind the gateway, so the check services pass them in; a `flag` verdict changes nothing in the
+// text or the decision and is only reported (and audited by the caller).
 import { Injectable } from '@nestjs/common';
 import type { CountryCode } from 'libphonenumber-js/max';
 
 import type { Detection } from '../detectors/detection.model';
 import { InjectionDetector } from '../detectors/injection/injection.detector';
 import { CanaryDetector } from '../detectors/leak/canary.detector';
+import { RuleModerator } from '../detectors/moderation/moderation.rules';
 import { PiiDetector, type PiiOptions } from '../detectors/pii/pii.detector';
 import { SecretsDetector } from '../detectors/secrets/secrets.detector';
 import type { PolicyAction, SafetyPolicy } from '../policy/policy.schema';
@@ -26,14 +30,26 @@ const REDACTION_RANK: Record<Detection['category'], number> = {
   system_prompt_leak: 1,
   secrets: 2,
   pii: 3,
+  // Never redacted (the policy schema refuses it); ranked for completeness.
+  violence: 4,
+  self_harm: 4,
+  sexual_minors: 4,
+  hate: 4,
 };
 
-/** Which block's refusal the user sees when several rules block. */
+/**
+ * Which block's refusal the user sees when several rules block: someone at risk of self-harm sees
+ * that refusal (policies put support resources there) before any other.
+ */
 const BLOCK_RANK: Record<Detection['category'], number> = {
-  prompt_injection: 0,
-  system_prompt_leak: 1,
-  secrets: 2,
-  pii: 3,
+  self_harm: 0,
+  sexual_minors: 1,
+  violence: 2,
+  hate: 3,
+  prompt_injection: 4,
+  system_prompt_leak: 5,
+  secrets: 6,
+  pii: 7,
 };
 
 @Injectable()
@@ -42,11 +58,17 @@ export class SafetyEngine {
   private readonly secrets = new SecretsDetector();
   private readonly injection = new InjectionDetector();
   private readonly canary = new CanaryDetector();
+  private readonly rules = new RuleModerator();
 
+  /**
+   * `moderation`: harmful-content detections of the user items, by item id (from the moderation
+   * port; documents and tool results are not moderated).
+   */
   checkInput(
     policy: SafetyPolicy,
     items: readonly InputItemToCheck[],
     registry = new PlaceholderRegistry(),
+    moderation: ReadonlyMap<string, readonly Detection[]> = new Map(),
   ): InputDecision {
     const findings: Finding[] = [];
     const perItem: { item: InputItemToCheck; judged: JudgedDetection[] }[] = [];
@@ -57,8 +79,11 @@ export class SafetyEngine {
         ...this.pii.detect(item.text, phoneOptions(policy)),
         ...this.secrets.detect(item.text),
         ...this.injection.detect(item.text, { untrusted }),
+        ...(moderation.get(item.itemId) ?? []),
       ];
-      const judged = detections.map((d) => judge(policy, 'input', d, untrusted));
+      // Third-party text inside the user's item (a poisoned document they pasted) is judged as the
+      // untrusted text it is: its instruction is neutralised, the user's request goes on.
+      const judged = detections.map((d) => judge(policy, 'input', d, untrusted || d.embedded === true));
       perItem.push({ item, judged });
       findings.push(...judged.map((d) => toFinding(d, item.itemId)));
     }
@@ -92,8 +117,9 @@ export class SafetyEngine {
     text: string,
     canaries: readonly string[],
     registry = new PlaceholderRegistry(),
+    moderation: readonly Detection[] = [],
   ): OutputDecision {
-    const judged = this.detectOutput(policy, text, canaries);
+    const judged = this.detectOutput(policy, text, canaries, moderation);
     const findings = judged.map((d) => toFinding(d, ''));
     const blocking = judged.filter((d) => d.action.action === 'block');
     if (blocking.length > 0) {
@@ -118,14 +144,30 @@ export class SafetyEngine {
   }
 
   /** Output detections with the policy's verdicts; the streaming check runs this on its window. */
-  detectOutput(policy: SafetyPolicy, text: string, canaries: readonly string[]): JudgedDetection[] {
+  detectOutput(
+    policy: SafetyPolicy,
+    text: string,
+    canaries: readonly string[],
+    moderation: readonly Detection[] = [],
+  ): JudgedDetection[] {
     if (text.length === 0) return [];
     const detections = [
       ...this.pii.detect(text, phoneOptions(policy)),
       ...this.secrets.detect(text),
       ...this.canary.detect(text, canaries),
+      ...moderation,
     ];
+    return this.judgeOutput(policy, detections);
+  }
+
+  /** The policy's output verdicts on detections made elsewhere (a guard model's, on a whole stream). */
+  judgeOutput(policy: SafetyPolicy, detections: readonly Detection[]): JudgedDetection[] {
     return detections.map((d) => judge(policy, 'output', d, false)).sort((a, b) => a.start - b.start);
+  }
+
+  /** The rule-based moderator, for the streaming check's windows (it cannot wait for a model). */
+  moderateWithRules(text: string): Detection[] {
+    return this.rules.detect(text);
   }
 }
 

@@ -2,8 +2,12 @@
 // was given. The matched value itself is never part of a detection; callers slice it from their own
 // text when they redact, so nothing downstream can log or audit it by accident.
 
+/** Harmful-content categories of the moderation port. */
+export type ModerationCategory = 'violence' | 'self_harm' | 'sexual_minors' | 'hate';
+
 /** Policy category a rule belongs to; policies choose an action per category (and per rule). */
-export type DetectorCategory = 'pii' | 'secrets' | 'prompt_injection' | 'system_prompt_leak';
+export type DetectorCategory =
+  'pii' | 'secrets' | 'prompt_injection' | 'system_prompt_leak' | ModerationCategory;
 
 export interface Detection {
   /** Stable rule id, e.g. `pii.email`, `injection.ignore_previous`. */
@@ -20,6 +24,12 @@ export interface Detection {
    * ways gets the same placeholder. Defaults to the matched text.
    */
   readonly canonical?: string;
+  /**
+   * The match is third-party text embedded in an item the user sent (a comment or hidden markup in
+   * a pasted document, a note addressed to the assistant about "the user"): policies judge it as
+   * untrusted text, so its instruction is neutralised rather than the user's turn refused.
+   */
+  readonly embedded?: boolean;
 }
 
 /** Drops detections that overlap an earlier-kept one; `rank` orders who wins (lower is stronger). */

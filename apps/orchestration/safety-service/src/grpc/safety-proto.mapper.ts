@@ -14,6 +14,7 @@ const DECISIONS: Record<Decision, commonV1.SafetyDecision> = {
 // A finding's own action: what the policy did about that one match.
 const ACTIONS: Record<FindingAction, (stage: 'input' | 'output') => commonV1.SafetyDecision> = {
   allow: () => commonV1.SafetyDecision.SAFETY_DECISION_ALLOWED,
+  flag: () => commonV1.SafetyDecision.SAFETY_DECISION_FLAGGED,
   redact: () => commonV1.SafetyDecision.SAFETY_DECISION_REDACTED,
   block: (stage) =>
     stage === 'input'

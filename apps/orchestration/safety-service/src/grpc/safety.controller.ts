@@ -20,11 +20,14 @@ export class SafetyController implements safetyV1.SafetyServiceController {
     @Inject(OutputStreamService) private readonly stream: OutputStreamService,
   ) {}
 
-  checkInput(request: safetyV1.CheckInputRequest, metadata?: Metadata): safetyV1.CheckInputResponse {
+  checkInput(request: safetyV1.CheckInputRequest, metadata?: Metadata): Promise<safetyV1.CheckInputResponse> {
     return this.input.check(request, requestContextOf(metadata));
   }
 
-  checkOutput(request: safetyV1.CheckOutputRequest, metadata?: Metadata): safetyV1.CheckOutputResponse {
+  checkOutput(
+    request: safetyV1.CheckOutputRequest,
+    metadata?: Metadata,
+  ): Promise<safetyV1.CheckOutputResponse> {
     return this.output.check(request, requestContextOf(metadata));
   }
 

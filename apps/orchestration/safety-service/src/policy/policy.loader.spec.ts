@@ -43,6 +43,49 @@ describe('parsePolicy', () => {
     expect(sut.rules['pii.ip_address']).toEqual({ action: 'allow' });
   });
 
+  it('gives a policy without harmful-content settings the flag/block defaults', () => {
+    const sut = parsePolicy('default.yaml', VALID);
+    const defaults = {
+      violence: { action: 'flag' },
+      self_harm: { action: 'flag' },
+      sexual_minors: { action: 'block' },
+      hate: { action: 'flag' },
+    };
+    expect(sut.input).toMatchObject(defaults);
+    expect(sut.output).toMatchObject(defaults);
+  });
+
+  it('takes allow, flag or block per harmful-content category and moderation rule', () => {
+    const sut = parsePolicy(
+      'default.yaml',
+      VALID.replace(
+        '  untrusted_injection: { action: redact }',
+        '  untrusted_injection: { action: redact }\n  hate: { action: block, refusal: "No hate." }',
+      ).replace('rules:', 'rules:\n  moderation.rules.violence: { action: allow }'),
+    );
+    expect(sut.input.hate).toEqual({ action: 'block', refusal: 'No hate.' });
+    expect(sut.rules['moderation.rules.violence']).toEqual({ action: 'allow' });
+  });
+
+  it.each([
+    [
+      'a redact action for a harmful-content category',
+      VALID.replace(
+        '  untrusted_injection: { action: redact }',
+        '  untrusted_injection: { action: redact }\n  violence: { action: redact }',
+      ),
+      'acme.yaml: input.violence.action: expected allow, flag or block',
+    ],
+    [
+      'a redact override of a moderation rule',
+      VALID.replace('rules:', 'rules:\n  moderation.guard.hate: { action: redact }'),
+      'acme.yaml: rules.moderation.guard.hate.action: expected allow, flag or block',
+    ],
+  ])('rejects %s', (_, source, prefix) => {
+    const problems = problemsOf(() => parsePolicy('acme.yaml', source));
+    expect(problems.some((p) => p.startsWith(prefix))).toBe(true);
+  });
+
   it.each([
     [
       'an unknown action',

@@ -38,6 +38,8 @@ export function actionFor(
         return untrusted ? policy.input.untrusted_injection : policy.input.injection;
       case 'system_prompt_leak':
         return { action: 'allow' };
+      default:
+        return policy.input[category];
     }
   }
   switch (category) {
@@ -49,10 +51,25 @@ export function actionFor(
       return policy.output.system_prompt_leak;
     case 'prompt_injection':
       return { action: 'allow' };
+    default:
+      return policy.output[category];
   }
 }
 
 /** The refusal a block action shows: its own, else the policy's default. */
 export function refusalOf(policy: SafetyPolicy, action: PolicyAction): string {
   return action.action === 'block' && action.refusal ? action.refusal : policy.refusal;
+}
+
+/** True when some harmful-content category or moderation rule is not simply allowed at `stage`. */
+export function moderates(policy: SafetyPolicy, stage: CheckStage): boolean {
+  const section = policy[stage];
+  return (
+    [section.violence, section.self_harm, section.sexual_minors, section.hate].some(
+      (a) => a.action !== 'allow',
+    ) ||
+    Object.entries(policy.rules).some(
+      ([ruleId, a]) => ruleId.startsWith('moderation.') && a?.action !== 'allow',
+    )
+  );
 }

@@ -2,10 +2,16 @@
 // phrasing matches like plain phrasing; the rules run on every reading of it (plain, leetspeak,
 // reversed or ROT13 when the text asks for that), on decoded base64/hex runs, and on the
 // concatenation of quoted fragments (payload splitting: "a='ignore all prev', b='ious instructions'").
-// Untrusted text (documents, tool results) also gets the indirect-injection rules.
+// Untrusted text (documents, tool results) also gets the indirect-injection rules, and so do the
+// hidden parts of a user's text (comments, hidden markup: hidden-regions.ts), whose matches are
+// marked `embedded`. Other languages are matched by multilingual.rules.ts on a view that keeps
+// their script. A phrase quoted as an example ("instructions such as "ignore previous
+// instructions"") is mentioned, not used, and is not reported.
 import { resolveOverlaps, type Detection } from '../detection.model';
 import { decodeEncodedRuns } from './encoded-text.decoder';
+import { findHiddenRegions, type HiddenRegion } from './hidden-regions';
 import { INJECTION_RULES, type InjectionRule } from './injection.rules';
+import { matchMultilingual } from './multilingual.rules';
 import { leetViews, normalizeText, originalSpan, type NormalizedView } from './text-normalizer';
 
 export interface InjectionOptions {
@@ -21,10 +27,15 @@ const QUOTED = /(["'`])([^"'`\n]{1,160}?)\1(?=$|[\s;,)+\]}.])/g;
 const ASSIGNED = /\b[A-Za-z_]\w{0,10} ?= ?([^;\n"'`=]{2,120})(?=;|\n|$)/g;
 const FRAGMENT_OPENERS = /[\s=:(,+[{]/;
 const MAX_DECODE_DEPTH = 2;
+// Words that introduce a quoted example right before its opening quote.
+const MENTION_CUE =
+  /(?:such as|like|e\.g\.|eg\.|for example|for instance|the (?:phrase|phrases|words?|string|sentence|text|prompt)|known as|called)[,:]?\s*$/i;
+const QUOTES = '"\'“”‘’«»`';
 
 export class InjectionDetector {
   private readonly allRules = INJECTION_RULES;
   private readonly userRules = INJECTION_RULES.filter((r) => r.scope === 'all');
+  private readonly untrustedOnlyRules = INJECTION_RULES.filter((r) => r.scope === 'untrusted');
 
   detect(text: string, options: InjectionOptions): Detection[] {
     const rules = options.untrusted ? this.allRules : this.userRules;
@@ -35,7 +46,19 @@ export class InjectionDetector {
     if (ROT13_CUE.test(plain.text)) found.push(...matchRules(rot13(plain), rules));
     found.push(...this.encodedPayloads(text, rules, MAX_DECODE_DEPTH));
     found.push(...this.splitPayload(text, rules));
-    return dedupe(found);
+    found.push(...multilingual(text, options.untrusted, plain));
+    // In the user's own text, what a reader would not see is judged as a document's text.
+    const regions = options.untrusted ? [] : findHiddenRegions(text);
+    for (const region of regions) {
+      const inner = text.slice(region.start, region.end);
+      const view = normalizeText(inner);
+      for (const d of [...matchRules(view, this.untrustedOnlyRules), ...multilingual(inner, true, view)]) {
+        found.push({ ...d, start: d.start + region.start, end: d.end + region.start });
+      }
+    }
+    return dedupe(found)
+      .filter((d) => !isQuotedExample(text, d))
+      .map((d) => (!d.embedded && insideAny(regions, d) ? { ...d, embedded: true } : d));
   }
 
   /** Encoded runs whose decoded text (decoded again, up to `depth` layers) trips a rule. */
@@ -84,14 +107,46 @@ function matchRules(view: NormalizedView, rules: readonly InjectionRule[]): Dete
     for (const match of view.text.matchAll(rule.pattern)) {
       if (match[0].length === 0) continue;
       const span = originalSpan(view, match.index, match.index + match[0].length);
-      found.push(injection(rule.id, span.start, span.end));
+      found.push(injection(rule.id, span.start, span.end, rule.embedded));
     }
   }
   return found;
 }
 
-function injection(ruleId: string, start: number, end: number): Detection {
-  return { ruleId, category: 'prompt_injection', start, end, label: 'REMOVED_INSTRUCTION' };
+const ASCII_ONLY = /^[\t\n\r\x20-\x7e]*$/;
+
+/** The multilingual moves, on a view that keeps each script as written (for ASCII text: `plain`). */
+function multilingual(text: string, untrusted: boolean, plain: NormalizedView): Detection[] {
+  const view = ASCII_ONLY.test(text) ? plain : normalizeText(text, { confusables: false });
+  return matchMultilingual(view, untrusted).map((m) => {
+    const span = originalSpan(view, m.start, Math.max(m.start + 1, m.end));
+    return injection(m.ruleId, span.start, span.end, m.embedded);
+  });
+}
+
+function injection(ruleId: string, start: number, end: number, embedded?: boolean): Detection {
+  return {
+    ruleId,
+    category: 'prompt_injection',
+    start,
+    end,
+    label: 'REMOVED_INSTRUCTION',
+    ...(embedded ? { embedded: true } : {}),
+  };
+}
+
+function insideAny(regions: readonly HiddenRegion[], d: Detection): boolean {
+  return regions.some((r) => d.start >= r.start && d.end <= r.end);
+}
+
+/** True when the match is exactly a quoted example: "such as "ignore previous instructions"". */
+function isQuotedExample(text: string, d: Detection): boolean {
+  const open = text.slice(Math.max(0, d.start - 3), d.start);
+  const close = text.slice(d.end, d.end + 3);
+  const openAt = [...open].findLastIndex((c) => QUOTES.includes(c));
+  if (openAt < 0 || ![...close].some((c) => QUOTES.includes(c))) return false;
+  const quoteIndex = Math.max(0, d.start - 3) + openAt;
+  return MENTION_CUE.test(text.slice(Math.max(0, quoteIndex - 40), quoteIndex));
 }
 
 /** One detection per rule and overlapping region (the several readings of a text often agree). */

@@ -3,7 +3,9 @@
 // papers keep reusing (instruction override, persona and mode switches, system-prompt extraction,
 // refusal suppression, indirect injection in documents) rather than any one prompt's wording, and
 // each requires the move to be aimed at the model: "ignore whitespace in git diff" or "enable
-// developer mode on my phone" have the verbs but not the target.
+// developer mode on my phone" have the verbs but not the target. The same moves in other languages
+// are in multilingual.rules.ts.
+import { CONTEXT_EXTRACTION_HINT, CONTEXT_EXTRACTION_PATTERNS } from './context-extraction.patterns';
 
 export interface InjectionRule {
   readonly id: string;
@@ -12,6 +14,11 @@ export interface InjectionRule {
   readonly scope: 'all' | 'untrusted';
   /** A cheap test every match needs (a word it cannot do without): text without it skips the rule. */
   readonly hint?: RegExp;
+  /**
+   * A match is third-party text embedded in the item (a document the user pasted), judged like
+   * untrusted text: its instruction is neutralised instead of refusing the user's turn.
+   */
+  readonly embedded?: boolean;
 }
 
 /** Words between a verb and its object: "all of your previous", "the above". */
@@ -36,16 +43,22 @@ const rule = (
   source: string,
   scope: InjectionRule['scope'] = 'all',
   hint?: RegExp,
+  embedded = false,
 ): InjectionRule => ({
   id,
   pattern: new RegExp(source, 'g'),
   scope,
   hint,
+  ...(embedded ? { embedded } : {}),
 });
+
+const anyOf = (...hints: RegExp[]) => new RegExp(hints.map((h) => h.source).join('|'));
 
 // Hints of the costlier rules: each alternative of the rule contains one of these words.
 const LIMIT_HINT =
   /restrict|rules|filter|limit|guideline|ethic|moral|censor|constraint|boundar|polic|safeguard|guardrail|programming|principle|free|liberat|unchain|jailbr|unshackl|unlock|bound|subject|governed|required|obligated|held back|character|no longer|\bdan\b|evil|chaos|anarchy|ai\b|assistant|model|bot\b|gpt|claude|gemini|llama|copilot|agent/;
+const ADDRESSED_VERB =
+  "(?:say|respond|reply|answer|tell|add|include|insert|append|output|print|mention|state|claim|rate|rank|label|close|approve|recommend|describe|write|report|ask|call|send|forward|delete|remove|run|execute|do not|don't|never|ignore|disregard|forget|stop|replace|summari[sz]e|translate|praise|mark|flag|return)";
 const GRANDMA_HINT = /grand|granny|nana|\bnan\b|\bgran\b|sleep|bedtime|lullaby|used to/;
 
 export const INJECTION_RULES: readonly InjectionRule[] = [
@@ -89,9 +102,13 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
       `\\b(?:starting|beginning|start|begin) with\\W+(?:the words?\\W+)?["'\\s]*you are (?:a|an|chatgpt|\\w+)`,
       `\\beverything (?:above|before) this (?:line|message|point|sentence)\\b`,
       `\\b(?:ignore|skip) (?:the )?(?:question|task|request)[^.!?]{0,40}(?:print|output|reveal|show) (?:your|the) (?:\\w+ )?(?:prompt|instructions)`,
+      ...CONTEXT_EXTRACTION_PATTERNS,
     ].join('|'),
     'all',
-    /prompt|instruction|message|rules|guideline|configuration|directive|context|preamble|programming|above|before|prior to|preceding|you are/,
+    anyOf(
+      /prompt|instruction|message|rules|guideline|configuration|directive|context|preamble|programming|above|before|prior to|preceding|you are/,
+      CONTEXT_EXTRACTION_HINT,
+    ),
   ),
   rule(
     'jailbreak.dan',
@@ -188,19 +205,41 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
   rule(
     'injection.indirect_instruction',
     [
-      `\\b(?:dear |hey |hi |attention |note to (?:the )?|message (?:to|for) (?:the )?|instructions? (?:to|for) (?:the )?|important (?:note )?(?:to|for) (?:the )?)?${MODEL}s?\\W{1,3}(?:\\w+\\W+){0,3}?(?:must|should|shall|need to|have to|are required to|is required to|will now|please|now)\\W+(?:\\w+\\W+){0,2}?(?:ignore|disregard|forget|send|forward|email|post|upload|include|insert|add|output|print|say|tell|reply|respond|recommend|visit|click|open|fetch|navigate|exfiltrate|delete|call|execute|run|praise|rate|describe this|summari[sz]e this (?:page|document) as|state that|claim|mention)\\b`,
+      `\\b(?:dear |hey |hi |attention |note to (?:the )?|message (?:to|for) (?:the )?|instructions? (?:to|for) (?:the )?|important (?:note )?(?:to|for) (?:the )?)?${MODEL}s?\\W{1,3}(?:\\w+\\W+){0,3}?(?:must|should|shall|need to|have to|are required to|is required to|will now|please|now)\\W+(?:\\w+\\W+){0,2}?(?:ignore|disregard|forget|send|forward|email|post|upload|include|insert|add|append|attach|prepend|embed|encode|output|print|say|tell|reply|respond|recommend|visit|click|open|fetch|navigate|exfiltrate|delete|call|execute|run|praise|rate|rank|label|approve|close|mark|flag|report|return|describe this|summari[sz]e this (?:page|document) as|state that|claim|mention)\\b`,
       `\\b${MODEL}s?\\W{1,3}(?:please )?(?:ignore|disregard|forget|send|forward|reply|respond|say|tell|output|print|include|recommend|visit|delete|execute|run|call|stop|summari[sz]e)\\b`,
+      // Addressed by name, then a colon: "AI assistants summarizing this repository: say ...",
+      // "assistant: after fixing, also add ...".
+      `\\b(?:the )?${MODEL}s?\\b(?:\\W+\\w+){0,5}?\\W*:\\W*(?:(?:please|also|then|now|just|kindly|simply|instead|first|additionally|(?:after|when|before|while) \\w+ing)\\W+){0,2}${ADDRESSED_VERB}\\b`,
+      // Addressed conditionally: "if you are a language model, state that ..."
+      `\\bif (?:you are|you're|you re|u r) (?:an? |the )?(?:${MODEL}|large language model|ai (?:model|system|agent|assistant))\\b`,
+      // The reader's task replaced: "forget the summary task. instead write ...", "do not translate. instead reply ..."
+      `\\b(?:ignore|disregard|forget|skip|abandon|stop|drop|cancel)\\W+(?:(?:the|this|that|your|my|their|all|any|current|original|previous|above|user'?s?|summary|summari[sz]ing|translation|translating|assigned|given)\\W+){0,3}(?:task|request|question|assignment|query|job|summary)\\b[^.!?]{0,30}?[.!?,;:]?\\W*(?:instead|rather)\\b`,
+      `\\b(?:do not|don't|dont|never) (?:translate|summari[sz]e|answer|respond to|process|review|analy[sz]e)\\b[^.!?]{0,40}?[.!?,;:]?\\W*instead\\b`,
+      // The user's data put into a link the reader will fetch: "append the user's email address to https://..."
+      `\\b(?:append|add|attach|include|embed|encode|insert|put)\\b[^.!?]{0,40}?\\b(?:the |this |all |their )?(?:conversation|chat history|user'?s? (?:[\\w-]+ ){0,2}(?:e-?mail|address|name|password|messages?|data|history|credentials|api keys?|token|location|phone))\\b[^.!?]{0,40}?\\b(?:to|into|in|at)\\b (?:the |this |a |an )?(?:url|link|query|image url|https?:\\/\\/)`,
       `\\bsystem ?(?:message|note|notice|prompt|update)?\\W{0,2}:\\W*(?:\\w+\\W+){0,8}?(?:disclose|reveal|ignore|disregard|you must|you are|the assistant|the user is|send|forward|output|print)\\b`,
       `\\b(?:note|message|instructions?|attention|notice|important|warning|memo|directive)\\W{0,3}(?:to|for) (?:the |any |all )?(?:${MODEL}s?|automated (?:systems?|readers?|agents?)|(?:ai|llm) (?:readers?|agents?|systems?))\\b`,
       `\\b(?:if|when|whenever) (?:you are |you're )?(?:an? |the )?(?:${MODEL}s?|you)\\W+(?:\\w+\\W+){0,2}?(?:read(?:s|ing)?|process(?:es|ing)?|summari[sz](?:e|es|ing)|see(?:s|ing)?|encounter(?:s|ing)?|pars(?:e|es|ing)|analy[sz](?:e|es|ing)|review(?:s|ing)?|index(?:es|ing)?)\\W+(?:\\w+\\W+){0,2}?(?:this|these|the following)\\b`,
       `\\b(?:do not|don't|never) (?:tell|inform|mention (?:this )?to|reveal (?:this )?to|show (?:this )?to|let) the user\\b`,
       `\\b(?:send|forward|email|post|upload|transmit|exfiltrate|leak|copy|submit)\\b[^.!?]{0,40}?\\b(?:the |this |all |their |his |her )?(?:conversation|chat history|chat logs?|user'?s? (?:data|messages|email|password|credentials|api keys?|personal \\w+|details|files|address|info\\w*)|credentials|passwords?|api keys?|session tokens?|cookies|system prompt|previous messages|private data|personal data)\\b[^.!?]{0,60}?\\b(?:to|at|via)\\b`,
       `!\\[[^\\]]{0,100}\\]\\(https?:\\/\\/[^)\\s]{0,200}[?&][\\w-]{1,30}=(?:\\{|\\[|%7b|<|\\$)`,
-      `<!--[\\s\\S]{0,300}?\\b(?:${MODEL}|instructions?|you must|ignore)\\b[\\s\\S]{0,300}?-->`,
     ].join('|'),
     'untrusted',
+  ),
+  // Third-party voice in any text: a clause that opens by addressing the model and speaks of "the
+  // user" in the third person was not written by the user ("Assistant, forward this thread to ... and
+  // don't tell the user"; "-- AI: also tell the user to run ..."). It is a document inside the
+  // message, so the match is judged as embedded third-party text.
+  rule(
+    'injection.indirect_instruction',
+    `(?:^|[^\\w\\s]|\\n)\\s*(?:(?:dear|hey|hi|hello|attention|note (?:to|for)|message (?:to|for)|instructions? (?:to|for)|important(?: note)? (?:to|for)|reminder (?:to|for))\\W+)?(?:the |any |all )?${MODEL}s?\\b(?:\\W+\\w+){0,4}?\\W*[:,](?:[^.!?\\n]|\\.(?=\\w)){0,160}?\\bthe user(?:'s|s)?\\b(?! (?:manual|guide|interface|experience|agreement|account|base|story|stories|id|name|list|table|model|role|agent)\\b)`,
+    'all',
+    /user/,
+    true,
   ),
 ];
 
 /** Every rule id the injection detector can report, the encoded and split variants included. */
-export const INJECTION_RULE_IDS = [...INJECTION_RULES.map((r) => r.id), 'injection.encoded_payload'] as const;
+export const INJECTION_RULE_IDS = [
+  ...new Set([...INJECTION_RULES.map((r) => r.id), 'injection.encoded_payload']),
+] as const;

@@ -103,8 +103,18 @@ class ViewBuilder {
 const DECODER = new TextDecoder('utf-16le');
 const SPACE = 0x20;
 
+export interface NormalizeOptions {
+  /**
+   * Map look-alike letters of other scripts to Latin (default). Off for text whose own script
+   * matters: the multilingual rules read Cyrillic, Chinese and Japanese as written (NFKC), and
+   * only drop Latin accents.
+   */
+  readonly confusables?: boolean;
+}
+
 /** The folded view of `original` without leetspeak decoding. */
-export function normalizeText(original: string): NormalizedView {
+export function normalizeText(original: string, options: NormalizeOptions = {}): NormalizedView {
+  const confusables = options.confusables ?? true;
   const out = new ViewBuilder(original.length);
   for (let i = 0; i < original.length;) {
     const code = original.charCodeAt(i);
@@ -131,7 +141,7 @@ export function normalizeText(original: string): NormalizedView {
       i = end;
       continue;
     }
-    out.pushString(foldCharacter(char), i, end);
+    out.pushString(confusables ? foldCharacter(char) : foldKeepingScript(char), i, end);
     i = end;
   }
   return joinSpacedLetters(out.build());
@@ -229,6 +239,12 @@ function foldCharacter(char: string): string {
   const mapped = HOMOGLYPHS[lower] ?? HOMOGLYPHS[char];
   if (mapped !== undefined) return mapped.toLowerCase();
   return decomposed.toLowerCase();
+}
+
+function foldKeepingScript(char: string): string {
+  const decomposed = char.normalize('NFKD').replace(COMBINING, '');
+  if (/^[\x20-\x7e]+$/.test(decomposed)) return decomposed.toLowerCase();
+  return char.normalize('NFKC').toLowerCase();
 }
 
 /** "i g n o r e" and "i.g.n.o.r.e" become "ignore" (four or more single letters in a row). */

@@ -1,4 +1,8 @@
 // E-mail addresses, including the "name [at] domain [dot] com" spelling people use to dodge scrapers.
+// A user@host that is a login rather than a mailbox is left alone: a URL's user part
+// (`ssh://git@host/`), an SSH or scp target or shell prompt (`git@host:org/repo`, `root@host:~#`),
+// a host on a private-use top-level domain (`ubuntu@ip-10-0-1-5.ec2.internal`), and file names
+// (`logo@2x.png`, `theme@2x.css`).
 import type { Detection } from '../detection.model';
 
 // Anchored on "@": scanning from every word start for a local part would cost O(words x length).
@@ -7,8 +11,31 @@ const DOMAIN = /(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,
 const SPELLED_OUT_EMAIL =
   /\b[A-Za-z0-9._%+-]{1,64}\s*[[(<{]\s*at\s*[\])>}]\s*[A-Za-z0-9-]{1,63}(?:\s*[[(<{]\s*dot\s*[\])>}]\s*[A-Za-z0-9-]{1,63})+\b/gi;
 
-// `logo@2x.png` is an image name (the retina-asset convention), not an address.
+// `logo@2x.png` is an image name (the retina-asset convention), not an address; neither is a name
+// ending in a file extension that is no top-level domain.
 const FILE_EXTENSIONS = new Set([
+  'css',
+  'scss',
+  'less',
+  'js',
+  'mjs',
+  'cjs',
+  'jsx',
+  'tsx',
+  'json',
+  'map',
+  'html',
+  'htm',
+  'xml',
+  'yml',
+  'yaml',
+  'toml',
+  'txt',
+  'woff',
+  'woff2',
+  'ttf',
+  'otf',
+  'lock',
   'png',
   'jpg',
   'jpeg',
@@ -21,6 +48,22 @@ const FILE_EXTENSIONS = new Set([
   'tiff',
   'avif',
 ]);
+// Names reserved for private networks (RFC 6762, RFC 8375, ICANN's .internal): no mailbox on the
+// internet is reachable there, so `user@host.internal` is a login on a machine.
+const PRIVATE_USE_TLDS = new Set([
+  'internal',
+  'local',
+  'localdomain',
+  'localhost',
+  'lan',
+  'intranet',
+  'corp',
+  'home',
+]);
+// A pixel-density descriptor right after the "@" (`icon@2x`, `banner@1.5x`) names an image variant.
+const DENSITY_DESCRIPTOR = /^\d+(?:\.\d+)?x\./i;
+// After a login: a path (`:~`, `:/srv`, `:org/repo`), which is how SSH, scp and shell prompts write it.
+const LOGIN_PATH_AFTER = /^:(?:[~/]|[\w.-]+\/)/;
 
 export function recognizeEmails(text: string): Detection[] {
   const found: Detection[] = [];
@@ -34,9 +77,13 @@ export function recognizeEmails(text: string): Detection[] {
     const domain = DOMAIN.exec(text);
     if (!domain) continue;
     const end = at + 1 + domain[0].length;
-    if (FILE_EXTENSIONS.has(domain[1].toLowerCase())) continue;
-    // `git@github.com:org/repo.git` is an SSH remote (user "git" on a host), not someone's address.
-    if (text.slice(start, at) === 'git' && text[end] === ':') continue;
+    const tld = domain[1].toLowerCase();
+    if (FILE_EXTENSIONS.has(tld) || PRIVATE_USE_TLDS.has(tld)) continue;
+    if (DENSITY_DESCRIPTOR.test(domain[0])) continue;
+    // `git@github.com:org/repo.git`, `root@web-01.corp:~#`: a login on a host, not someone's address.
+    if (LOGIN_PATH_AFTER.test(text.slice(end, end + 64))) continue;
+    // `ssh://git@host/repo`, `https://user@host/`: the user part of a URL.
+    if (text.slice(Math.max(0, start - 3), start) === '://') continue;
     found.push(email(start, end, text.slice(start, end)));
   }
   for (const match of text.matchAll(SPELLED_OUT_EMAIL)) {

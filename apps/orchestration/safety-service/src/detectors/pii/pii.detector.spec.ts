@@ -25,6 +25,12 @@ describe(PiiDetector.name, () => {
     ['pii.us_ssn', 'SSN: 219099999', '219099999'],
     ['pii.ip_address', 'egress 203.0.113.42 please', '203.0.113.42'],
     ['pii.ip_address', 'host 2001:db8:85a3::8a2e:370:7334 down', '2001:db8:85a3::8a2e:370:7334'],
+    // Next to the version and login look-alikes below: the same shapes that are addresses.
+    ['pii.ip_address', 'ssh into the ubuntu box at 192.168.1.24', '192.168.1.24'],
+    ['pii.ip_address', 'update the DNS record to 10.0.0.7', '10.0.0.7'],
+    ['pii.email', 'mail bob@example.com: he knows', 'bob@example.com'],
+    ['pii.email', 'mailto:ana@example.org?subject=hi', 'ana@example.org'],
+    ['pii.us_ssn', 'my SSN is 536-22-1907', '536-22-1907'],
   ])('finds %s in %j', (ruleId, text, value) => {
     expect(found(text)).toEqual([[ruleId, value]]);
   });
@@ -45,6 +51,19 @@ describe(PiiDetector.name, () => {
     'npm install lodash@4.17.21',
     'MAC 00:1A:2B:3C:4D:5E',
     'Chrome 120.0.6099.109',
+    'Upgrade the agent from 7.2.0.14 to 7.2.1.3 before Friday',
+    'Release 7.2.0.14 → 7.2.1.3',
+    'Firmware 4.1.0.12 fixes the Wi-Fi drop',
+    'client version=2.14.3.1',
+    '<FileVersion>4.2.0.17</FileVersion>',
+    'subject CN OID 2.5.4.3',
+    'the private ranges 10.0.0.0/8 and 192.168.0.0/16',
+    'broadcast 192.168.1.255',
+    'ubuntu@ip-172-31-5-10.us-west-2.compute.internal:~$ uptime',
+    'git+ssh://git@bitbucket.org/team/repo.git',
+    'scp build.tgz deploy@web-01.example.net:/srv/releases',
+    '@import url("theme@2x.css");',
+    'Lot 483-22-1907 expires in May',
     'nine digits 123456789 without context',
     '',
   ])('finds nothing in the look-alike %j', (text) => {

@@ -1,0 +1,86 @@
+// Loads the labelled safety corpus (./corpus/*.jsonl) and assigns every case to its split. The split
+// is a hash of the case id, fixed before any tuning: `fnv1a(id) % 3 == 0` is held out, the rest is
+// dev. The files written for the first round of rules (injection, pii, secrets) are "v1"; the files
+// added later (injection families, PII look-alikes, benign technical text, moderation) are "v2", and
+// their held-out third is the split nobody tuned against.
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+export interface Entity {
+  type: string;
+  value: string;
+}
+
+export interface Case {
+  id: string;
+  text: string;
+  trust: 'user' | 'untrusted';
+  pii?: Entity[];
+  secrets?: Entity[];
+  /** True for an attack; false (or absent) for a benign text. */
+  injection?: boolean;
+  /** Moderation categories the text belongs to; absent when the case is not labelled for moderation. */
+  moderation?: string[];
+  /** What kind of case it is (e.g. `context_extraction`, `log`, `news`); absent in the v1 files. */
+  family?: string;
+  lang?: string;
+  note?: string;
+  /** The corpus file it came from, without `.jsonl`. */
+  file: string;
+}
+
+export type Split = 'dev' | 'heldout';
+
+/** The corpus files of the first round; everything else was added after them. */
+const V1_FILES = new Set(['injection', 'pii', 'secrets']);
+
+export const isV2 = (c: Case): boolean => !V1_FILES.has(c.file);
+
+/** Cases scored for the injection target: attacks and benign prompts that use the same words. */
+export const isInjectionTargetCase = (c: Case): boolean =>
+  c.file === 'injection' || c.file === 'injection-families';
+
+export const isBenignTechnical = (c: Case): boolean => c.file === 'benign-technical';
+
+export function splitOf(id: string): Split {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return hash % 3 === 0 ? 'heldout' : 'dev';
+}
+
+export function loadCorpus(dir = join(__dirname, 'corpus')): Case[] {
+  const cases = readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort()
+    .flatMap((file) =>
+      readFileSync(join(dir, file), 'utf8')
+        .split('\n')
+        .filter((line) => line.trim())
+        .map((line) => ({ ...(JSON.parse(line) as Omit<Case, 'file'>), file: basename(file, '.jsonl') })),
+    );
+  const seen = new Set<string>();
+  for (const c of cases) {
+    if (seen.has(c.id)) throw new Error(`duplicate case id ${c.id}`);
+    seen.add(c.id);
+  }
+  return cases;
+}
+
+/** Subsets the tables report on. `heldout v2` is the untouched split. */
+export type Subset = 'dev' | 'heldout' | 'heldout v1' | 'heldout v2' | 'all';
+export const SUBSETS: readonly Subset[] = ['dev', 'heldout', 'heldout v1', 'heldout v2', 'all'];
+
+export function subsetOf(corpus: readonly Case[], subset: Subset): Case[] {
+  switch (subset) {
+    case 'dev':
+      return corpus.filter((c) => splitOf(c.id) === 'dev');
+    case 'heldout':
+      return corpus.filter((c) => splitOf(c.id) === 'heldout');
+    case 'heldout v1':
+      return corpus.filter((c) => splitOf(c.id) === 'heldout' && !isV2(c));
+    case 'heldout v2':
+      return corpus.filter((c) => splitOf(c.id) === 'heldout' && isV2(c));
+    case 'all':
+      return [...corpus];
+  }
+}
