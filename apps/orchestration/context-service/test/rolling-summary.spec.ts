@@ -2,7 +2,7 @@
 // tiny GGUF (whose scripted reply makes every summary the same text): a conversation longer than the
 // budget is assembled as summary + newest messages with provenance, the summary row records the seqs
 // it covers and is reused, deleting a covered message makes it be rewritten, eviction drops it.
-import { commonV1, contextV1 } from '@hearth/contracts';
+import { commonV1 } from '@hearth/contracts';
 
 import { SummaryService } from '../src/summary/summary.service';
 import {
@@ -48,8 +48,7 @@ describe(SummaryService.name, () => {
     ]);
 
   const assemble = (conversationId: string, tokenBudget = BUDGET) =>
-    sut.call<contextV1.AssembleContextResponse>(
-      'assembleContext',
+    sut.client.assembleContext(
       assembleRequest({
         caller: owner.caller,
         conversationId,
@@ -143,7 +142,7 @@ describe(SummaryService.name, () => {
     await assemble(conversationId);
     expect(await sut.prisma.conversationSummary.count({ where: { conversationId } })).toBe(1);
 
-    await sut.call('evictConversation', { caller: owner.caller, conversationId });
+    await sut.client.evictConversation({ caller: owner.caller, conversationId });
 
     expect(await sut.prisma.conversationSummary.count({ where: { conversationId } })).toBe(0);
     expect(await sut.redis.exists(`ctx:win:${conversationId}`)).toBe(0);

@@ -6,7 +6,7 @@
 //   history takes the rest plus whatever those layers did not use;
 // - which history survives: the newest messages that fit, never starting on a tool result (its call
 //   would be missing); when anything older is left out, a summary slot is reserved first.
-import { invalidArgument } from '../errors/context.errors';
+import { invalidArgument } from '@hearth/grpc';
 
 export interface BudgetShares {
   memoryPercent: number;

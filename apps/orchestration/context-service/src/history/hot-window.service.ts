@@ -2,8 +2,8 @@
 // cached), extended by AppendMessages (idempotent by seq), trimmed to the last N turns, evicted on
 // request. Every access is checked against the caller's tenant (and user, when the caller has one).
 import { commonV1, type contextV1 } from '@hearth/contracts';
+import { invalidArgument, notFound } from '@hearth/grpc';
 
-import { invalidArgument, notFound } from '../errors/context.errors';
 import type { HistoryRepository, WindowEntry } from './history.repository';
 import type { HotWindow, HotWindowStore } from './hot-window.store';
 
