@@ -80,7 +80,7 @@ describe('OrchestratorService.RunTurn', () => {
       messages: [userMessage('What fruit?')],
     });
     const turnId = second.started?.turnId as string;
-    const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+    const { trace } = await stack.getTurnTrace({
       caller: tenant.caller,
       turnId,
     });
@@ -114,7 +114,7 @@ describe('OrchestratorService.RunTurn', () => {
     );
     // Another tenant cannot see it.
     const other = await stack.newTenant();
-    await expect(stack.unary('getTurnTrace', { caller: other.caller, turnId })).rejects.toMatchObject({
+    await expect(stack.getTurnTrace({ caller: other.caller, turnId })).rejects.toMatchObject({
       code: status.NOT_FOUND,
     });
   });
@@ -136,7 +136,7 @@ describe('OrchestratorService.RunTurn', () => {
     });
     expect(outcome.failure).toBeUndefined();
     expect(outcome.finish?.finishReason).toBe(commonV1.FinishReason.FINISH_REASON_STOP);
-    const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+    const { trace } = await stack.getTurnTrace({
       caller: tenant.caller,
       turnId: outcome.started?.turnId,
     });
@@ -161,7 +161,7 @@ describe('OrchestratorService.RunTurn', () => {
       inputMessageIds: [],
     });
     expect(await stack.prisma.message.count()).toBe(before);
-    const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+    const { trace } = await stack.getTurnTrace({
       caller: tenant.caller,
       requestId: outcome.started?.requestId,
     });
@@ -226,7 +226,7 @@ describe('OrchestratorService.RunTurn', () => {
       where: { conversationId, role: 'assistant' },
     });
     expect(answer.status).toBe('blocked');
-    const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+    const { trace } = await stack.getTurnTrace({
       caller: tenant.caller,
       turnId: outcome.started?.turnId,
     });

@@ -1,34 +1,30 @@
-// Owns the wire to the context service: assembly of what the model sees and hot-window appends.
-import { contextV1, PROTO_PACKAGES } from '@hearth/contracts';
-
-import type * as grpc from '@grpc/grpc-js';
-
-import { callUnary, createRawClient, type UnaryMethod } from './grpc-client.factory';
-
-interface RawContextClient extends grpc.Client {
-  assembleContext: UnaryMethod<contextV1.AssembleContextRequest, contextV1.AssembleContextResponse>;
-  appendMessages: UnaryMethod<contextV1.AppendMessagesRequest, contextV1.AppendMessagesResponse>;
-}
+// Owns the wire to the context service: assembly of what the model sees and hot-window appends, over
+// the typed @hearth/grpc client (deadline, trace context, request id on every call).
+import { contextV1 } from '@hearth/contracts';
+import { createGrpcClient, type GrpcClient } from '@hearth/grpc';
 
 export class ContextAdapter {
-  private readonly client: RawContextClient;
+  private readonly client: GrpcClient<typeof contextV1.ContextServiceDefinition>;
 
   constructor(readonly address: string) {
-    this.client = createRawClient(PROTO_PACKAGES.contextV1, contextV1.CONTEXT_SERVICE_NAME, address);
+    this.client = createGrpcClient(contextV1.ContextServiceDefinition, {
+      address,
+      upstream: 'context service',
+    });
   }
 
   assemble(
     request: contextV1.AssembleContextRequest,
     deadline: number,
   ): Promise<contextV1.AssembleContextResponse> {
-    return callUnary(this.client, this.client.assembleContext, request, deadline);
+    return this.client.assembleContext(request, { deadline });
   }
 
   append(
     request: contextV1.AppendMessagesRequest,
     deadline: number,
   ): Promise<contextV1.AppendMessagesResponse> {
-    return callUnary(this.client, this.client.appendMessages, request, deadline);
+    return this.client.appendMessages(request, { deadline });
   }
 
   close(): void {

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { commonV1, contextV1, durationFromMs, orchestratorV1, safetyV1, toolsV1 } from '@hearth/contracts';
 import type { Prisma } from '@hearth/db';
+import { GrpcError } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
 import { status } from '@grpc/grpc-js';
@@ -868,12 +869,9 @@ export class TurnRun {
   }
 }
 
-/** The context service's NOT_FOUND for a requested file (its message), or undefined. */
+/** The context service's answer for a requested file the caller may not read (its message), or undefined. */
 function fileNotFound(error: unknown): string | undefined {
-  const { code, details } = error as { code?: number; details?: string };
-  return code === status.NOT_FOUND && typeof details === 'string' && details.startsWith('file ')
-    ? details
-    : undefined;
+  return error instanceof GrpcError && error.reason === 'FILE_NOT_FOUND' ? error.message : undefined;
 }
 
 function contextItem(
