@@ -9,10 +9,11 @@
 import { randomUUID } from 'node:crypto';
 
 import { commonV1, orchestratorV1, toolsV1 } from '@hearth/contracts';
+import { createGrpcClient } from '@hearth/grpc';
 
 import { status } from '@grpc/grpc-js';
 
-import { ToolRunnerAdapter } from '../src/clients/tool-runner.adapter';
+import type { ToolRunnerClient } from '../src/clients/upstream.clients';
 import {
   collect,
   startOrchestratorStack,
@@ -42,7 +43,7 @@ function progress(outcome: TurnOutcome): [string, orchestratorV1.ToolProgressSta
 describe('OrchestratorService.RunTurn with tools and response formats', () => {
   let stack: OrchestratorStack;
   let tenant: Tenant;
-  let tools: ToolRunnerAdapter;
+  let tools: ToolRunnerClient;
 
   beforeAll(async () => {
     stack = await startOrchestratorStack({
@@ -58,7 +59,9 @@ describe('OrchestratorService.RunTurn with tools and response formats', () => {
       },
     });
     tenant = await stack.newTenant();
-    tools = new ToolRunnerAdapter(stack.toolRunner?.address ?? '');
+    tools = createGrpcClient(toolsV1.ToolRunnerServiceDefinition, {
+      address: stack.toolRunner?.address ?? '',
+    });
   });
 
   afterAll(async () => {
@@ -204,7 +207,7 @@ describe('OrchestratorService.RunTurn with tools and response formats', () => {
         if (pending?.stage !== ToolProgressStage.TOOL_PROGRESS_STAGE_PENDING_CONFIRMATION) return;
         answered = tools.resolveConfirmation(
           { caller: confirmTenant.caller, callId: pending.toolCallId, decision, reason, deadline: null },
-          Date.now() + 10_000,
+          { timeoutMs: 10_000 },
         );
       });
       const outcome = await collect(call);

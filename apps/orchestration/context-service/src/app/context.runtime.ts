@@ -3,7 +3,9 @@
 // (channel lazy), the safety service (channel lazy), the blob store, the vector index, and the
 // ingestion loop (started last, stopped first). Any failure at start-up rejects, so main.ts exits instead of serving half a service.
 import type { ContextServiceConfig } from '@hearth/config';
+import { safetyV1 } from '@hearth/contracts';
 import { createPrismaClient, type PrismaClient } from '@hearth/db';
+import { createGrpcClient } from '@hearth/grpc';
 import { connectRedis, createRedisClient } from '@hearth/redis';
 import { createBlobStore, type BlobStore } from '@hearth/retrieval';
 import { ShutdownSteps, withDeadline, type Logger } from '@hearth/telemetry';
@@ -22,8 +24,8 @@ import { IngestionWorker } from '../ingestion/ingestion.worker';
 import { MemoryFactService } from '../memory/memory-fact.service';
 import { EmbedderService } from '../retrieval/embedder.service';
 import { RetrievalService } from '../retrieval/retrieval.service';
+import type { SafetyClient } from '../retrieval/untrusted-text';
 import { createVectorStore, VectorIndex } from '../retrieval/vector-index';
-import { SafetyAdapter } from '../safety/safety.adapter';
 import { SummaryRepository } from '../summary/summary.repository';
 import { SummaryService } from '../summary/summary.service';
 import { TokenCounterService } from '../tokens/token-counter.service';
@@ -61,7 +63,8 @@ export class ContextRuntime {
   readonly memory: MemoryFactService;
   readonly retrieval: RetrievalService;
   readonly assembly: ContextAssemblyService;
-  readonly safety: SafetyAdapter;
+  /** Asked about retrieved document text (untrusted) before it may enter a prompt. */
+  readonly safety: SafetyClient;
   readonly blobs: BlobStore;
   readonly index: VectorIndex;
   readonly fileRepository: FileRepository;
@@ -105,7 +108,11 @@ export class ContextRuntime {
       timeoutMs: config.summary.timeoutMs,
     });
     this.memory = new MemoryFactService(this.prisma);
-    this.safety = new SafetyAdapter(config.safety.address, config.safety.timeoutMs);
+    this.safety = createGrpcClient(safetyV1.SafetyServiceDefinition, {
+      address: config.safety.address,
+      upstream: 'safety service',
+      defaultTimeoutMs: config.safety.timeoutMs,
+    });
     this.blobs = createBlobStore(config.blobStore);
     this.index = new VectorIndex(createVectorStore(config.vectorStore));
     this.fileRepository = new FileRepository(this.prisma);

@@ -17,9 +17,8 @@ import { status } from '@grpc/grpc-js';
 import { toFileStatus } from '../files/file.mapper';
 import type { FileRepository } from '../files/file.repository';
 import { fileNotFound } from '../files/file.service';
-import type { SafetyAdapter } from '../safety/safety.adapter';
 import type { EmbedderService } from './embedder.service';
-import { checkUntrusted } from './untrusted-text';
+import { checkUntrusted, type SafetyClient } from './untrusted-text';
 import { userPrincipal, type VectorIndex } from './vector-index';
 
 export interface ChunkForContext {
@@ -31,7 +30,7 @@ export interface RetrievalServiceOptions {
   files: FileRepository;
   embedder: EmbedderService;
   index: VectorIndex;
-  safety: SafetyAdapter;
+  safety: SafetyClient;
   topK: number;
   tokenBudget: number;
 }

@@ -9,7 +9,7 @@ import { toGrpcError, type GrpcError } from '@hearth/grpc';
 import { status, type ClientDuplexStream, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 
 import type { ModelGatewayAdapter } from '../clients/model-gateway.adapter';
-import type { SafetyAdapter } from '../clients/safety.adapter';
+import type { SafetyClient } from '../clients/upstream.clients';
 
 const { FinishReason } = commonV1;
 
@@ -59,7 +59,7 @@ export class ModelCall {
 
   constructor(
     private readonly gateway: ModelGatewayAdapter,
-    private readonly safety: SafetyAdapter,
+    private readonly safety: SafetyClient,
   ) {}
 
   cancel(): void {
@@ -82,7 +82,7 @@ export class ModelCall {
     let failSafety: ((error: commonV1.ErrorDetail) => void) | undefined;
 
     if (options.outputCheck) {
-      const check = this.safety.openOutputStream(options.deadline);
+      const check = this.safety.checkOutputStream({ deadline: options.deadline });
       this.check = check;
       safetyDone = new Promise<void>((resolve) => {
         failSafety = (error) => {

@@ -114,7 +114,7 @@ export class TurnService {
     if (!this.deps.tools) throw failedPrecondition('server-side tools are not enabled on this deployment');
     const listed = await this.deps.tools.listTools(
       { caller: request.caller },
-      Date.now() + this.deps.limits.stepTimeoutMs,
+      { timeoutMs: this.deps.limits.stepTimeoutMs },
     );
     const allowed = new Map(
       listed.tools.filter((tool) => tool.definition).map((tool) => [tool.definition?.name, tool]),

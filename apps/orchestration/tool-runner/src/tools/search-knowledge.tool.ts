@@ -14,28 +14,11 @@ export interface SearchKnowledgeArgs {
   topK: number;
 }
 
-/** Retrieve over gRPC (typed client: deadline, trace context, cancellation); absent when no context service is configured. */
-export class RetrievalClient {
-  private readonly client: GrpcClient<typeof contextV1.ContextServiceDefinition>;
+/** The context service's typed client (Retrieve); absent when no context service is configured. */
+export type RetrievalClient = GrpcClient<typeof contextV1.ContextServiceDefinition>;
 
-  constructor(address: string) {
-    this.client = createGrpcClient(contextV1.ContextServiceDefinition, {
-      address,
-      upstream: 'context service',
-    });
-  }
-
-  retrieve(
-    request: contextV1.RetrieveRequest,
-    signal: AbortSignal,
-    deadlineMs: number,
-  ): Promise<contextV1.RetrieveResponse> {
-    return this.client.retrieve(request, { signal, timeoutMs: deadlineMs });
-  }
-
-  close(): void {
-    this.client.close();
-  }
+export function createRetrievalClient(address: string): RetrievalClient {
+  return createGrpcClient(contextV1.ContextServiceDefinition, { address, upstream: 'context service' });
 }
 
 const RETRYABLE = new Set([status.UNAVAILABLE, status.DEADLINE_EXCEEDED]);
@@ -74,8 +57,7 @@ export function searchKnowledgeTool(
             fileIds: [],
             minScore: 0,
           },
-          context.signal,
-          timeoutMs,
+          { signal: context.signal, timeoutMs },
         );
       } catch (error) {
         const code = error instanceof GrpcError ? error.code : status.UNKNOWN;
