@@ -1,4 +1,5 @@
-// Shared steps of `npm start` and `npm test`: install what is missing, generate code, start local infrastructure.
+// Shared steps of `npm start` and `npm test`: install what is missing, generate code, build, start local
+// infrastructure.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -43,10 +44,19 @@ export function ensureDependencies() {
   run('npm', ['install', '--no-audit', '--no-fund']);
 }
 
+const nx = (args) =>
+  run('npx', ['--no-install', 'nx', ...args], { env: { ...process.env, NX_DAEMON: 'false' } });
+
+/** The gRPC contracts (buf + ts-proto) and the Prisma client; Nx's cache skips unchanged inputs. */
 export function generateCode() {
   step('Generating gRPC contracts (buf + ts-proto) and the Prisma client');
-  run('bash', ['scripts/proto-gen.sh']);
-  run('npm', ['run', '--silent', 'db:generate'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  nx(['run-many', '-t', 'generate', '--output-style=static']);
+}
+
+/** Compiles every project into dist/ (SWC through Nx); only projects whose inputs changed recompile. */
+export function build() {
+  step('Building every project into dist/ (Nx cache: unchanged projects are restored, not recompiled)');
+  return nx(['run-many', '-t', 'build']);
 }
 
 /** Starts PostgreSQL, Redis, Kafka and the small model; returns the env they are reached by. */

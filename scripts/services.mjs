@@ -1,5 +1,5 @@
-// The platform's services as `npm start` runs them locally: one tsx process each, on loopback, started in
-// dependency order and health-checked (grpc.health.v1, or the BFF's GET /healthz) before the next one starts.
+// The platform's services as `npm start` runs them locally: one Node process each, running the compiled
+// output in dist/ (`npm run build`), on loopback, started in dependency order and health-checked (grpc.health.v1, or the BFF's GET /healthz) before the next one starts.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,8 +18,6 @@ export function serviceDefinitions(infra) {
         MODEL_ID: 'gemma-3-270m',
         WORKER_SLOTS: '4',
         METRICS_PORT: '9464',
-        // One libuv pool thread: node-llama-cpp's decodes and samplings run there (see the worker's README).
-        UV_THREADPOOL_SIZE: '1',
       },
     },
     { name: 'safety-service', plane: 'orchestration', port: 50053, env: {} },
@@ -41,7 +39,8 @@ export function serviceDefinitions(infra) {
       port: 50054,
       // isolated-vm (the run_javascript sandbox) needs V8's startup snapshot off on Node >= 20.
       nodeFlags: ['--no-node-snapshot'],
-      env: { CONTEXT_SERVICE_ADDRESS: '127.0.0.1:50052' },
+      // The local demo policy: run_javascript asks the user for approval (the web app's dialog).
+      env: { CONTEXT_SERVICE_ADDRESS: '127.0.0.1:50052', TOOL_POLICY_PATH: 'deploy/local/tool-policy.yaml' },
     },
     {
       name: 'orchestrator',
@@ -69,6 +68,13 @@ export function serviceDefinitions(infra) {
       },
     },
   ].filter((service) => existsSync(join(root, 'apps', service.plane, service.name, 'src', 'main.ts')));
+}
+
+/** The service's compiled entry point (relative to the repo root); throws when it was not built. */
+export function compiledEntry(service) {
+  const entry = join('dist', 'apps', service.plane, service.name, 'src', 'main.js');
+  if (!existsSync(join(root, entry))) throw new Error(`${entry} is missing: run \`npm run build\` first`);
+  return entry;
 }
 
 function waitForHealth(address, timeoutMs) {
@@ -114,28 +120,19 @@ async function waitForHttp(url, timeoutMs) {
 export async function startServices(infra) {
   const children = [];
   for (const service of serviceDefinitions(infra)) {
-    const child = spawn(
-      process.execPath,
-      [
-        ...(service.nodeFlags ?? []),
-        '--import',
-        'tsx',
-        join('apps', service.plane, service.name, 'src', 'main.ts'),
-      ],
-      {
-        cwd: root,
-        stdio: ['ignore', 'inherit', 'inherit'],
-        env: {
-          // Quiet by default so the banner stays readable; `LOG_LEVEL=info npm start` for more.
-          LOG_LEVEL: 'warn',
-          ...process.env,
-          ...infra,
-          GRPC_HOST: '127.0.0.1',
-          GRPC_PORT: String(service.port),
-          ...service.env,
-        },
+    const child = spawn(process.execPath, [...(service.nodeFlags ?? []), compiledEntry(service)], {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: {
+        // Quiet by default so the banner stays readable; `LOG_LEVEL=info npm start` for more.
+        LOG_LEVEL: 'warn',
+        ...process.env,
+        ...infra,
+        GRPC_HOST: '127.0.0.1',
+        GRPC_PORT: String(service.port),
+        ...service.env,
       },
-    );
+    });
     children.push({ ...service, child });
     const exited = new Promise((_, reject) =>
       child.once('exit', (code) =>

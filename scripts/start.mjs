@@ -1,17 +1,34 @@
-// `npm start`: installs what is missing, starts the local infrastructure, applies database migrations,
-// then runs every service of the platform in the foreground until Ctrl-C.
+// `npm start`: installs what is missing, builds every project into dist/, starts the local infrastructure,
+// applies database migrations, then runs every service's compiled output in the foreground until Ctrl-C.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { capture, ensureDependencies, generateCode, root, run, startInfrastructure, step } from './lib.mjs';
+import {
+  build,
+  capture,
+  ensureDependencies,
+  generateCode,
+  root,
+  run,
+  startInfrastructure,
+  step,
+} from './lib.mjs';
 import { startServices } from './services.mjs';
+
+const ADMIN_CLI = join('dist', 'apps', 'experience', 'bff', 'src', 'admin', 'admin.cli.js');
 
 ensureDependencies();
 generateCode();
+build();
 const env = startInfrastructure();
 
 step('Applying database migrations');
 run('npm', ['run', '--silent', 'db:migrate'], { env: { ...process.env, ...env } });
+
+step('Building the web app (served by the BFF at /)');
+run('npx', ['--no-install', 'nx', 'run', 'web:build', '--output-style=stream'], {
+  env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+});
 
 step('Starting the services');
 let services = [];
@@ -45,6 +62,7 @@ Infrastructure:
 Ctrl-C stops the services; \`npm run infra -- down\` stops the infrastructure.`);
 if (baseUrl && key) {
   console.log(`
+Web app: http://127.0.0.1:${bff.port}/  (open it in a browser and paste the demo key)
 OpenAI-compatible API: ${baseUrl}
 Demo API key (tenant "demo", kept in .local/demo-key): ${key}
 
@@ -82,10 +100,9 @@ async function demoKey(baseUrl, infra) {
     );
     if (probe?.ok) return kept;
   }
+  // The compiled CLI directly: `npm run admin` would build first, which this run already did.
   const admin = (...args) =>
-    capture('npm', ['run', '--silent', 'admin', '--', ...args, '--json'], {
-      env: { ...process.env, ...infra },
-    });
+    capture(process.execPath, [ADMIN_CLI, ...args, '--json'], { env: { ...process.env, ...infra } });
   const tenants = admin('keys', 'list', '--tenant', 'demo');
   if (tenants.status !== 0) admin('tenants', 'create', 'Demo', '--slug', 'demo');
   const created = admin('keys', 'create', '--tenant', 'demo', '--user', 'demo', '--name', 'npm-start');

@@ -1,11 +1,14 @@
-// `npm test`: dependencies, generated code, static checks, real infrastructure, then one Jest run over
-// every project. Prints Jest's summary and a final `N passed, N failed` line.
+// `npm test`: dependencies, generated code, static checks, the build, the unit tier (no infrastructure),
+// then the real infrastructure and the medium tier. `npm run test:unit` (`--unit`) runs the unit tier
+// alone and starts nothing. Jest prints each tier's summary; the last line, `jest: N passed, N failed`,
+// counts both tiers. Arguments after `--` go to both Jest runs (e.g. `npm test -- libs/events`).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
+  build,
   ensureDependencies,
   generateCode,
   infrastructureRunning,
@@ -15,74 +18,119 @@ import {
   step,
 } from './lib.mjs';
 
+const unitOnly = process.argv[2] === '--unit';
+const jestArgs = process.argv.slice(unitOnly ? 3 : 2);
 const started = Date.now();
 ensureDependencies();
 generateCode();
 
-step('Static checks: buf lint, buf breaking (against main), tsc, eslint, prettier');
-run('bash', ['scripts/buf.sh', 'lint']);
-run('bash', ['scripts/buf.sh', 'breaking']);
-run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json']);
-// The module-boundary rule reads Nx's cached project graph; build it first or the rule silently skips.
-run('npx', ['--no-install', 'nx', 'show', 'projects'], {
-  stdio: 'ignore',
-  env: { ...process.env, NX_DAEMON: 'false' },
-});
-run('npx', ['--no-install', 'eslint', '--max-warnings=0', '.'], {
-  env: { ...process.env, NX_DAEMON: 'false' },
-});
-run('npx', ['--no-install', 'prettier', '--check', '--log-level=warn', '.']);
+if (!unitOnly) {
+  step('Static checks: buf lint, buf breaking (against main), tsc, eslint, prettier');
+  run('bash', ['scripts/buf.sh', 'lint']);
+  run('bash', ['scripts/buf.sh', 'breaking']);
+  run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json']);
+  // The web app (DOM, JSX) and its browser suite have their own tsconfigs (the root one is Node's).
+  run('npx', ['--no-install', 'tsc', '-p', 'apps/experience/web/tsconfig.json']);
+  run('npx', ['--no-install', 'tsc', '-p', 'apps/experience/web/test/tsconfig.json']);
+  // The module-boundary rule reads Nx's cached project graph; build it first or the rule silently skips.
+  run('npx', ['--no-install', 'nx', 'show', 'projects'], {
+    stdio: 'ignore',
+    env: { ...process.env, NX_DAEMON: 'false' },
+  });
+  run('npx', ['--no-install', 'eslint', '--max-warnings=0', '.'], {
+    env: { ...process.env, NX_DAEMON: 'false' },
+  });
+  run('npx', ['--no-install', 'prettier', '--check', '--log-level=warn', '.']);
+  build();
 
-const wasRunning = infrastructureRunning();
-const infraEnv = startInfrastructure();
+  step("Chromium for the web app's browser suite (Debian's package; installed when missing)");
+  run('bash', ['scripts/ensure-chromium.sh']);
 
-step('Jest (real PostgreSQL, Redis, Kafka and llama.cpp)');
-const reportDir = mkdtempSync(join(tmpdir(), 'hearth-jest-'));
-const reportFile = join(reportDir, 'report.json');
-const jest = spawnSync(
-  'npx',
-  [
-    '--no-install',
-    'jest',
-    '--ci',
-    `--maxWorkers=${process.env.JEST_WORKERS ?? 2}`,
-    '--json',
-    `--outputFile=${reportFile}`,
-    ...process.argv.slice(2),
-  ],
-  {
-    cwd: root,
-    stdio: 'inherit',
-    env: {
-      ...process.env,
-      ...infraEnv,
-      NODE_OPTIONS: [
-        process.env.NODE_OPTIONS,
-        '--experimental-vm-modules',
-        '--no-node-snapshot',
-        '--no-warnings=ExperimentalWarning',
-      ]
-        .filter(Boolean)
-        .join(' '),
-    },
-  },
-);
-
-if (!wasRunning && process.env.HEARTH_KEEP_INFRA !== '1') {
-  step('Stopping the local infrastructure this run started (HEARTH_KEEP_INFRA=1 keeps it)');
-  spawnSync('bash', ['deploy/local/infra.sh', 'down'], { cwd: root, stdio: 'inherit' });
+  // The deploy project's specs (Dockerfile and Helm chart checks) shell out to these; installing them
+  // here keeps a first run's minutes of compiling out of Jest's timeouts and shows what happens.
+  step('Deployment check tools: helm, hadolint, kubernetes-validate, checkov (into .local/ on first use)');
+  run('bash', ['scripts/deploy-tools.sh', 'install']);
 }
 
-let summary = 'no report written';
-try {
-  const report = JSON.parse(readFileSync(reportFile, 'utf8'));
-  const skipped = report.numPendingTests + report.numTodoTests;
-  summary = `${report.numPassedTests} passed, ${report.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`;
-  if (report.numTotalTests === 0) summary = '0 passed, 0 failed (no test ran)';
-} catch {
-  // Jest crashed before writing its report; its own output above says why.
+const reportDir = mkdtempSync(join(tmpdir(), 'hearth-jest-'));
+const tiers = [];
+
+/** One Jest run over one tier's config; records its report for the final summary. */
+function jest(tier, config, env) {
+  const reportFile = join(reportDir, `${tier}.json`);
+  const result = spawnSync(
+    'npx',
+    [
+      '--no-install',
+      'jest',
+      '--config',
+      config,
+      '--ci',
+      '--passWithNoTests',
+      `--maxWorkers=${process.env.JEST_WORKERS ?? 2}`,
+      '--json',
+      `--outputFile=${reportFile}`,
+      ...jestArgs,
+    ],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: {
+        ...env,
+        NODE_OPTIONS: [
+          process.env.NODE_OPTIONS,
+          '--experimental-vm-modules',
+          '--no-node-snapshot',
+          '--no-warnings=ExperimentalWarning',
+        ]
+          .filter(Boolean)
+          .join(' '),
+      },
+    },
+  );
+  let report;
+  try {
+    report = JSON.parse(readFileSync(reportFile, 'utf8'));
+  } catch {
+    // Jest crashed before writing its report; its own output above says why.
+  }
+  tiers.push({ tier, status: result.status ?? 1, report });
+}
+
+// The unit tier sees no infrastructure settings, so a spec that needs them fails here, not by luck.
+const INFRA_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS', 'HEARTH_MODEL_PATH'];
+const withoutInfra = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !INFRA_VARIABLES.includes(name)),
+);
+step('Jest, unit tier (src/**/*.spec.ts, no infrastructure)');
+jest('unit', 'jest.unit.config.js', withoutInfra);
+
+if (!unitOnly) {
+  const wasRunning = infrastructureRunning();
+  const infraEnv = startInfrastructure();
+  step('Jest, medium tier (test/**/*.spec.ts: real PostgreSQL, Redis, Kafka and llama.cpp; apps from dist/)');
+  jest('medium', 'jest.medium.config.js', { ...process.env, ...infraEnv });
+  if (!wasRunning && process.env.HEARTH_KEEP_INFRA !== '1') {
+    step('Stopping the local infrastructure this run started (HEARTH_KEEP_INFRA=1 keeps it)');
+    spawnSync('bash', ['deploy/local/infra.sh', 'down'], { cwd: root, stdio: 'inherit' });
+  }
 }
 rmSync(reportDir, { recursive: true, force: true });
+
+const count = (key) => tiers.reduce((sum, { report }) => sum + (report?.[key] ?? 0), 0);
+const passed = count('numPassedTests');
+const failed = count('numFailedTests');
+const skipped = count('numPendingTests') + count('numTodoTests');
+for (const { tier, report } of tiers) {
+  console.log(
+    report
+      ? `${tier}: ${report.numPassedTests} passed, ${report.numFailedTests} failed (${report.numTotalTestSuites} files)`
+      : `${tier}: no report written`,
+  );
+}
+let summary = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
+if (tiers.some(({ report }) => !report)) summary += ' (a Jest run wrote no report)';
+else if (count('numTotalTests') === 0) summary = '0 passed, 0 failed (no test ran)';
 console.log(`\nnpm test finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 console.log(`jest: ${summary}`);
-process.exit(jest.status ?? 1);
+process.exit(tiers.every(({ status }) => status === 0) ? 0 : 1);

@@ -4,6 +4,7 @@
 // path, what it adds over the direct path, and the CPU time the hop process spends per request. Needs
 // the local infrastructure (Redis and Kafka, for quotas and metering):
 //
+//   npm run build   # the worker and the gateway run from their compiled output
 //   eval "$(bash deploy/local/infra.sh env)"
 //   npx tsx bench/gateway/gateway-overhead.bench.ts [requests-per-level-and-path=640]
 //
@@ -19,7 +20,7 @@ import { join, resolve } from 'node:path';
 
 import { commonV1, gatewayV1, inferenceV1 } from '@hearth/contracts';
 import { createGrpcClient, type GrpcClient } from '@hearth/grpc';
-import { freePort, infraEnv, writeTinyGguf } from '@hearth/testing';
+import { appEntry, freePort, infraEnv, writeTinyGguf } from '@hearth/testing';
 
 import type * as grpc from '@grpc/grpc-js';
 import { stringify } from 'yaml';
@@ -51,8 +52,10 @@ const gatewayClient = (address: string): GatewayClient =>
 const workerClient = (address: string) =>
   createGrpcClient(inferenceV1.InferenceWorkerServiceDefinition, { address });
 
-function startProcess(entry: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+/** `node <args>`: an app's compiled entry point (`appEntry`, after `npm run build`) or a script under tsx. */
+function startProcess(args: string[], env: Record<string, string>): ChildProcess {
+  const entry = args.at(-1);
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -182,7 +185,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     children.push(
-      startProcess(join(REPO_ROOT, 'apps', 'inference', 'inference-worker', 'src', 'main.ts'), {
+      startProcess([appEntry('inference-worker')], {
         LOG_LEVEL: 'error',
         GRPC_HOST: '127.0.0.1',
         GRPC_PORT: String(workerPort),
@@ -191,7 +194,6 @@ async function main(): Promise<void> {
         MODEL_SHA256: sha256,
         WORKER_GPU: 'cpu',
         WORKER_THREADS: '1',
-        UV_THREADPOOL_SIZE: '1',
         WORKER_SLOTS: '16',
         WORKER_CONTEXT_SIZE: '256',
         WORKER_QUEUE_MAX: '128',
@@ -199,23 +201,23 @@ async function main(): Promise<void> {
       }),
     );
     await waitForStats(workerAddress, 60_000);
-    const gatewayProcess = startProcess(
-      join(REPO_ROOT, 'apps', 'inference', 'model-gateway', 'src', 'main.ts'),
+    const gatewayProcess = startProcess([appEntry('model-gateway')], {
+      LOG_LEVEL: 'error',
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(gatewayPort),
+      REDIS_URL: infra.redisUrl,
+      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      MODEL_REGISTRY_PATH: registryPath,
+    });
+    children.push(gatewayProcess);
+    const bareProcess = startProcess(
+      ['--import', 'tsx', join(REPO_ROOT, 'bench', 'gateway', 'bare-grpc-proxy.ts')],
       {
-        LOG_LEVEL: 'error',
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: String(gatewayPort),
-        REDIS_URL: infra.redisUrl,
-        KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-        MODEL_REGISTRY_PATH: registryPath,
+        GRPC_PORT: String(barePort),
+        WORKER_ADDRESS: workerAddress,
+        MODEL_ID: 'tiny',
       },
     );
-    children.push(gatewayProcess);
-    const bareProcess = startProcess(join(REPO_ROOT, 'bench', 'gateway', 'bare-grpc-proxy.ts'), {
-      GRPC_PORT: String(barePort),
-      WORKER_ADDRESS: workerAddress,
-      MODEL_ID: 'tiny',
-    });
     children.push(bareProcess);
     const gateway = gatewayClient(`127.0.0.1:${gatewayPort}`);
     const bare = gatewayClient(`127.0.0.1:${barePort}`);

@@ -1,6 +1,7 @@
 // Side-by-side benchmark: our inference worker (gRPC) against llama.cpp's llama-server (OpenAI HTTP),
 // same GGUF, same threads, same slots, one run. Prints a table with ratios.
 //
+//   npm run build   # the worker runs from its compiled output
 //   LLAMA_SERVER_BIN=/path/to/llama-server npx tsx bench/inference/compare.ts [model.gguf]
 //
 // Build llama-server from the llama.cpp source node-llama-cpp ships (its `llama/gitRelease.bundle`), outside
@@ -8,6 +9,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+
+import { appEntry } from '@hearth/testing';
 
 import { runLoad, type LoadSummary } from './load.driver';
 import { OpenAiHttpTarget } from './openai-http.target';
@@ -139,14 +142,13 @@ async function main(): Promise<void> {
   const targets: StreamTarget[] = [];
 
   const workerPort = await freePort();
-  startProcess(process.execPath, ['--import', 'tsx', 'apps/inference/inference-worker/src/main.ts'], {
+  startProcess(process.execPath, [appEntry('inference-worker')], {
     MODEL_SOURCE: model,
     MODEL_ID: 'default',
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: String(workerPort),
     METRICS_PORT: String(await freePort()),
     WORKER_THREADS: String(threads),
-    UV_THREADPOOL_SIZE: '1',
     WORKER_SLOTS: String(slots),
     WORKER_CONTEXT_SIZE: String(contextPerSlot),
     WORKER_GPU: process.env.WORKER_GPU ?? 'auto',

@@ -17,4 +17,5 @@ module.exports = {
   displayName: 'tool-runner',
   rootDir: __dirname,
   globalSetup: '<rootDir>/../../../libs/contracts/jest.global-setup.js',
+  setupFilesAfterEnv: ['<rootDir>/test/jest.timeout.setup.ts'],
 };

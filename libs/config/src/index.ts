@@ -8,3 +8,4 @@ export * from './services/orchestrator.config';
 export * from './services/safety-service.config';
 export * from './services/tool-runner.config';
 export * from './services/blob-store.env';
+export * from './workspace-root';

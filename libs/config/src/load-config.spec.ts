@@ -84,4 +84,19 @@ describe(loadConfig.name, () => {
     expect(sut.runtime.gpu).toBe('auto');
     expect(sut.model.source).toBe('model.gguf');
   });
+
+  it('takes auto, max or a count of GPU layers and refuses anything else', () => {
+    const layers = (value?: string) =>
+      loadConfig(inferenceWorkerConfigSchema, { MODEL_SOURCE: 'm.gguf', WORKER_GPU_LAYERS: value }).runtime
+        .gpuLayers;
+    expect(layers()).toBe('auto');
+    expect(layers('max')).toBe('max');
+    expect(layers('24')).toBe(24);
+    expect(problemsOf(() => layers('most'))).toEqual([
+      'WORKER_GPU_LAYERS: expected auto, max or a layer count',
+    ]);
+    expect(problemsOf(() => layers('-1'))).toEqual([
+      'WORKER_GPU_LAYERS: expected auto, max or a layer count',
+    ]);
+  });
 });

@@ -3,10 +3,12 @@
 // below make the decoded objects match the ts-proto types generated into ./gen (see proto/buf.gen.yaml).
 import * as path from 'node:path';
 
+import { workspacePath } from '@hearth/config';
+
 import type { GrpcOptions } from '@nestjs/microservices';
 
 /** Root folder of the proto tree (import paths such as `hearth/common/v1/chat.proto` resolve against it). */
-export const PROTO_ROOT = path.resolve(__dirname, '..', '..', '..', 'proto');
+export const PROTO_ROOT = workspacePath('proto');
 
 /** Proto package names, one per versioned package. */
 export const PROTO_PACKAGES = {

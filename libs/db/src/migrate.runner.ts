@@ -6,8 +6,10 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** libs/db, resolved from this file so it works from any working directory. */
-export const DB_LIB_DIR = path.resolve(__dirname, '..');
+import { workspacePath } from '@hearth/config';
+
+/** libs/db (its prisma.config.ts and migrations), found from any working directory and from dist/. */
+export const DB_LIB_DIR = workspacePath('libs', 'db');
 export const PRISMA_CONFIG_PATH = path.join(DB_LIB_DIR, 'prisma.config.ts');
 export const MIGRATIONS_DIR = path.join(DB_LIB_DIR, 'prisma', 'migrations');
 

@@ -1,10 +1,9 @@
-// The BFF as it is deployed: apps/experience/bff/src/main.ts as its own process (tsx, no decorator metadata),
+// The BFF as it is deployed: its compiled main (dist/apps/experience/bff/src/main.js) as its own process,
 // configured only through its environment. It serves /healthz and answers auth failures in OpenAI's
 // envelope; a bad configuration stops it at start-up with every problem named.
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 
-import { freePort, infraEnv, ServiceProcess } from '@hearth/testing';
+import { appEntry, freePort, infraEnv, ServiceProcess } from '@hearth/testing';
 
 describe('BFF process', () => {
   let sut: ServiceProcess;
@@ -41,7 +40,7 @@ describe('BFF process', () => {
   });
 
   it('refuses to start with a bad configuration, naming every bad variable', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'src', 'main.ts')], {
+    const result = spawnSync(process.execPath, [appEntry('bff')], {
       env: { PATH: process.env['PATH'], HTTP_PORT: 'eighty', REDIS_URL: 'http://nope' },
       encoding: 'utf8',
       timeout: 60_000,

@@ -2,9 +2,10 @@
 // streams (and how full each llama_decode batch was), and time to first token for a long prompt
 // cold versus with its prefix cached in a slot.
 // Usage: npx tsx apps/inference/inference-worker/scripts/engine-bench.ts [model.gguf] [threads]
-//   (defaults: $HEARTH_MODEL_PATH, 2 threads)
+//   (defaults: $HEARTH_MODEL_PATH, 2 threads; WORKER_GPU=cuda|vulkan|cpu|auto picks the backend, auto by
+//   default; BENCH_CONTEXT_SIZE, default 2048, for models whose tokenizer makes the prefix prompt longer)
 import { InferenceEngine } from '../src/engine/inference.engine';
-import { ModelLoaderAdapter } from '../src/engine/model/model-loader.adapter';
+import { GpuPreference, ModelLoaderAdapter } from '../src/engine/model/model-loader.adapter';
 
 const TOPICS = [
   'the sea',
@@ -25,16 +26,18 @@ async function main(): Promise<void> {
   const loaded = await new ModelLoaderAdapter().load({
     source,
     cacheDir: '.local/models',
-    gpu: 'auto',
+    gpu: (process.env.WORKER_GPU ?? 'auto') as GpuPreference,
     threads,
   });
   const engine = await InferenceEngine.create(loaded, {
     slots: 8,
-    contextSize: 2048,
+    contextSize: Number(process.env.BENCH_CONTEXT_SIZE ?? 2048),
     batchSize: 512,
     queueMax: 64,
   });
-  console.log(`model ${loaded.path} backend=${loaded.backend} threads=${threads}`);
+  console.log(
+    `model ${loaded.path} backend=${loaded.backend} gpuLayers=${loaded.model.gpuLayers} threads=${threads}`,
+  );
 
   // Warm-up: first decodes pay for allocations.
   await engine.complete({

@@ -3,6 +3,7 @@
 // SIGTERM/SIGINT drain: health goes NOT_SERVING, new calls get UNAVAILABLE, running generations
 // finish (cancelled after WORKER_DRAIN_TIMEOUT_MS), then the process exits 0. Any start-up failure
 // exits 1 instead of serving half a worker.
+import './lifecycle/libuv-pool.setup';
 import 'reflect-metadata';
 
 import { ConfigError, inferenceWorkerConfigSchema, loadConfig } from '@hearth/config';
@@ -14,11 +15,11 @@ async function main(): Promise<void> {
   const config = loadConfig(inferenceWorkerConfigSchema);
   const logger = createLogger({ service: config.service, level: config.logLevel });
   const stopTelemetry = startTelemetry({ serviceName: config.service, otlpEndpoint: config.otlpEndpoint });
-  // libuv reads it once, before this code runs, so it can only be set in the process's environment.
+  // libuv-pool.setup sets it when unset; an explicit other value is the operator's choice, but a slow one.
   if (process.env['UV_THREADPOOL_SIZE'] !== '1')
     logger.warn(
-      { UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] ?? '(unset: 4)' },
-      "set UV_THREADPOOL_SIZE=1 in the inference worker's environment: with more libuv pool threads, " +
+      { UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] },
+      'UV_THREADPOOL_SIZE is not 1 (the worker sets 1 when it is unset): with more libuv pool threads, ' +
         "node-llama-cpp's decodes and samplings overlap and slow llama.cpp down (see the worker's README)",
     );
   try {

@@ -8,13 +8,25 @@ import { TinyGgufOptions, writeTinyGguf } from '@hearth/testing';
 
 import { GenerationEvent, GenerationHandle } from '../src/engine/generation.types';
 import { InferenceEngine, InferenceEngineOptions } from '../src/engine/inference.engine';
-import { ModelLoaderAdapter } from '../src/engine/model/model-loader.adapter';
+import { ComputeBackend, ModelLoaderAdapter } from '../src/engine/model/model-loader.adapter';
+import { loadNodeLlamaCpp } from '../src/engine/model/node-llama-cpp.module';
 
 // One thread: with Jest running two workers on two cores, a second llama.cpp thread mostly spins at
 // the barrier waiting for a core (measured 5-10x slower than one thread on a busy machine).
 export const TEST_THREADS = Number(process.env.HEARTH_TEST_THREADS ?? 1);
 
 const defaults: InferenceEngineOptions = { slots: 4, contextSize: 512, batchSize: 256, queueMax: 8 };
+
+/**
+ * The backend `gpu: 'auto'` must pick on this machine: the first GPU type whose driver and libraries
+ * node-llama-cpp finds (CUDA before Vulkan), else the CPU. Specs compare against this instead of a
+ * literal 'cpu', so they hold on a GPU host too.
+ */
+export async function expectedAutoBackend(): Promise<ComputeBackend> {
+  const { getLlamaGpuTypes } = await loadNodeLlamaCpp();
+  const [first] = await getLlamaGpuTypes('supported');
+  return first === undefined || first === false ? 'cpu' : first;
+}
 
 export interface EngineFixture {
   readonly engine: InferenceEngine;

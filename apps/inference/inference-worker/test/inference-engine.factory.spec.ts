@@ -8,7 +8,7 @@ import { writeTinyGguf } from '@hearth/testing';
 
 import { ModelIntegrityError } from '../src/engine/engine.errors';
 import { startInferenceEngine } from '../src/engine/inference-engine.factory';
-import { TEST_THREADS } from './engine.fixtures';
+import { expectedAutoBackend, TEST_THREADS } from './engine.fixtures';
 
 describe(startInferenceEngine.name, () => {
   let dir: string;
@@ -35,8 +35,9 @@ describe(startInferenceEngine.name, () => {
       configFor({ WORKER_SLOTS: '2', WORKER_CONTEXT_SIZE: '256', WORKER_BATCH_SIZE: '64' }),
     );
     try {
+      // WORKER_GPU is unset, so `auto`: CUDA on a GPU host, the CPU elsewhere.
       expect(sut.info).toMatchObject({
-        backend: 'cpu',
+        backend: await expectedAutoBackend(),
         slots: 2,
         contextSize: 256,
         batchSize: 64,

@@ -8,6 +8,7 @@ import { writeTinyGguf } from '@hearth/testing';
 
 import { ModelIntegrityError, ModelLoadError } from '../src/engine/engine.errors';
 import { isModelUri, ModelLoaderAdapter } from '../src/engine/model/model-loader.adapter';
+import { expectedAutoBackend } from './engine.fixtures';
 
 describe(ModelLoaderAdapter.name, () => {
   let dir: string;
@@ -28,14 +29,23 @@ describe(ModelLoaderAdapter.name, () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('loads a GGUF path on the CPU backend with the pinned sha256 and explicit threads', async () => {
+  it('loads a GGUF path on the backend auto picks (CUDA on a GPU host, else CPU) with the pinned sha256 and explicit threads', async () => {
     const loaded = await sut.load({ source: modelPath, sha256, cacheDir: dir, gpu: 'auto', threads: 2 });
     try {
-      expect(loaded.backend).toBe('cpu');
+      expect(loaded.backend).toBe(await expectedAutoBackend());
       expect(loaded.sha256).toBe(sha256);
       expect(loaded.threads).toBe(2);
       expect(loaded.trainContextSize).toBe(2048);
       expect(loaded.model.tokenize('hello').length).toBeGreaterThan(0);
+    } finally {
+      await loaded.dispose();
+    }
+  });
+
+  it('stays on the CPU when asked to, GPU or not', async () => {
+    const loaded = await sut.load({ source: modelPath, cacheDir: dir, gpu: 'cpu', threads: 1 });
+    try {
+      expect(loaded.backend).toBe('cpu');
     } finally {
       await loaded.dispose();
     }

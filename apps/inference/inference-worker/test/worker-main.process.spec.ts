@@ -1,5 +1,5 @@
-// Medium: main.ts as the process the gateway and Kubernetes run (`node --import tsx
-// apps/inference/inference-worker/src/main.ts`), configured only through its environment: it refuses bad
+// Medium: the compiled main as the process the gateway and Kubernetes run (`node
+// dist/apps/inference/inference-worker/src/main.js`), configured only through its environment: it refuses bad
 // config and a missing model with exit code 1, serves once the model is loaded, and on SIGTERM drains
 // (running streams finish, new calls get UNAVAILABLE) before exiting 0.
 import { spawn } from 'node:child_process';
@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 
 import { healthV1, inferenceV1 } from '@hearth/contracts';
 import type { GrpcError } from '@hearth/grpc';
-import { freePort, writeTinyGguf } from '@hearth/testing';
+import { appEntry, freePort, writeTinyGguf } from '@hearth/testing';
 
 import * as grpc from '@grpc/grpc-js';
 
@@ -18,7 +18,7 @@ import { generate, openGenerate, TEST_THREADS, workerClients } from './worker-gr
 jest.setTimeout(60_000);
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
-const MAIN = resolve(__dirname, '..', 'src', 'main.ts');
+const MAIN = appEntry('inference-worker');
 
 interface Exited {
   readonly code: number | null;
@@ -27,7 +27,7 @@ interface Exited {
 
 function startMain(env: Record<string, string>) {
   // Only what the worker documents, so nothing from the developer's shell leaks into the case.
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, [MAIN], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

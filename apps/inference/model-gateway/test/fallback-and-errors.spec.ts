@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 
 import { commonV1 } from '@hearth/contracts';
 import { createLogger } from '@hearth/telemetry';
-import { freePort, infraEnv } from '@hearth/testing';
+import { appEntry, freePort, infraEnv } from '@hearth/testing';
 
 import { status } from '@grpc/grpc-js';
 
@@ -240,20 +240,16 @@ describe('Model gateway fallbacks and errors', () => {
 
   it('exits non-zero at start-up with every bad setting listed', () => {
     const env = infraEnv();
-    const result = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', resolve(__dirname, '..', 'src', 'main.ts')],
-      {
-        cwd: resolve(__dirname, '..', '..', '..', '..'),
-        env: {
-          PATH: process.env.PATH,
-          REDIS_URL: 'http://not-redis',
-          KAFKA_BROKERS: env.kafkaBrokers.join(','),
-        },
-        encoding: 'utf8',
-        timeout: 30_000,
+    const result = spawnSync(process.execPath, [appEntry('model-gateway')], {
+      cwd: resolve(__dirname, '..', '..', '..', '..'),
+      env: {
+        PATH: process.env.PATH,
+        REDIS_URL: 'http://not-redis',
+        KAFKA_BROKERS: env.kafkaBrokers.join(','),
       },
-    );
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
 
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('MODEL_REGISTRY_PATH: required but not set');

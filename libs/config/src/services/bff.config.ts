@@ -1,4 +1,6 @@
 // BFF: the public HTTP listener, its limits, default rate limits, and the gRPC services behind it.
+import { resolve } from 'node:path';
+
 import { z } from 'zod';
 
 import { addressList, baseEnv, databaseEnv, grpcAddress, positiveInt, redisEnv, toBase } from '../env-fields';
@@ -32,6 +34,8 @@ export const bffConfigSchema = z
     FILES_MAX_UPLOAD_BYTES: positiveInt()
       .max(512 * 1024 * 1024)
       .default(32 * 1024 * 1024),
+    /** The web app's build (index.html + assets/), served at `/`; relative paths are from the working directory. */
+    WEB_APP_DIR: z.string().min(1).default('dist/apps/experience/web'),
   })
   .refine(...blobStoreRefinement)
   .transform((env) => ({
@@ -51,6 +55,7 @@ export const bffConfigSchema = z
     rateLimits: { defaultRpm: env.RATE_LIMIT_DEFAULT_RPM, defaultTpm: env.RATE_LIMIT_DEFAULT_TPM },
     chatMaxDurationMs: env.CHAT_MAX_DURATION_MS,
     files: { blobStore: toBlobStore(env), maxUploadBytes: env.FILES_MAX_UPLOAD_BYTES },
+    web: { dir: resolve(env.WEB_APP_DIR) },
   }));
 
 export type BffConfig = z.output<typeof bffConfigSchema>;

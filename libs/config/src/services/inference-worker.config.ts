@@ -19,6 +19,15 @@ export const inferenceWorkerConfigSchema = z
       .optional(),
     MODEL_CACHE_DIR: z.string().min(1).default('.local/models'),
     WORKER_GPU: z.enum(['auto', 'cuda', 'vulkan', 'metal', 'cpu']).default('auto'),
+    /**
+     * Model layers offloaded to the GPU: `auto` (as many as fit next to the context), `max` (all; fails
+     * when they do not fit) or a count. Ignored on the CPU backend.
+     */
+    WORKER_GPU_LAYERS: z
+      .string()
+      .regex(/^(auto|max|\d{1,4})$/, 'expected auto, max or a layer count')
+      .default('auto')
+      .transform((v): 'auto' | 'max' | number => (v === 'auto' || v === 'max' ? v : Number(v))),
     // node-llama-cpp defaults to 4 threads, which on a 2-core machine ran 25x slower: always set it.
     WORKER_THREADS: positiveInt().default(availableParallelism()),
     WORKER_SLOTS: positiveInt().max(64).default(4),
@@ -43,6 +52,7 @@ export const inferenceWorkerConfigSchema = z
     },
     runtime: {
       gpu: env.WORKER_GPU,
+      gpuLayers: env.WORKER_GPU_LAYERS,
       threads: env.WORKER_THREADS,
       slots: env.WORKER_SLOTS,
       contextSize: env.WORKER_CONTEXT_SIZE,

@@ -22,6 +22,9 @@ const doc: GgufDocument = {
   ],
 };
 
+// Importing node-llama-cpp (ESM, linked in Jest's VM sandbox) takes seconds on a busy 2-core machine.
+jest.setTimeout(60_000);
+
 describe(serializeGguf.name, () => {
   it('writes a little-endian GGUF v3 header with the alignment key first', () => {
     const sut = serializeGguf(doc);

@@ -4,11 +4,13 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+
+import { workspaceRoot } from '@hearth/config';
 
 import { freePort } from './free-port.util';
 
-const REPO_ROOT = resolve(__dirname, '../../../..');
+const REPO_ROOT = workspaceRoot();
 const KAFKA_SCRIPT = join(REPO_ROOT, 'deploy', 'local', 'kafka.sh');
 
 export interface KafkaBrokerOptions {

@@ -1,25 +1,23 @@
-// Owns running one of the platform's apps as a real child process for a spec: `apps/<plane>/<app>/src/main.ts`
-// under tsx, configured only through its documented environment (the shared infrastructure's
+// Owns running one of the platform's apps as a real child process for a spec: its compiled entry point
+// (`dist/apps/<plane>/<app>/src/main.js`, what `npm start` and the images run), configured only through its documented environment (the shared infrastructure's
 // variables plus GRPC_HOST/GRPC_PORT and the spec's own), ready once grpc.health.v1 reports SERVING.
 // Specs kill (SIGKILL), stop and restart them to break things for real.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { workspaceRoot } from '@hearth/config';
 
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
 import { freePort } from '../infra/free-port.util';
 
-const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
+const REPO_ROOT = workspaceRoot();
 
 /** Node flags an app needs: isolated-vm (the tool runner's sandbox) requires no startup snapshot on Node ≥ 20. */
-const NODE_FLAGS: Partial<Record<AppName, string[]>> = { 'tool-runner': ['--no-node-snapshot'] };
-/**
- * Environment an app needs before its process starts. The worker wants one libuv pool thread: libuv
- * reads UV_THREADPOOL_SIZE once, when its pool starts, which the tsx loader does before main.ts runs.
- */
-const PROCESS_ENV: Partial<Record<AppName, Record<string, string>>> = {
-  'inference-worker': { UV_THREADPOOL_SIZE: '1' },
+export const APP_NODE_FLAGS: Partial<Record<AppName, readonly string[]>> = {
+  'tool-runner': ['--no-node-snapshot'],
 };
 
 /** Each app's plane: its folder is apps/<plane>/<app>. */
@@ -38,6 +36,19 @@ export type AppName = keyof typeof APP_PLANES;
 /** The app's folder, absolute. */
 export function appDir(app: AppName): string {
   return join(REPO_ROOT, 'apps', APP_PLANES[app], app);
+}
+
+/**
+ * The app's compiled entry point, absolute; throws when it has not been built. Jest's medium tier builds
+ * every project before the first spec (Nx skips what is up to date), so this only fires when a spec
+ * is run outside it, e.g. with a config whose global setup does not build.
+ */
+export function appEntry(app: AppName): string {
+  const entry = join(REPO_ROOT, 'dist', 'apps', APP_PLANES[app], app, 'src', 'main.js');
+  if (!existsSync(entry)) {
+    throw new Error(`${entry} is missing: build it first (npm run build, or npx nx run ${app}:build)`);
+  }
+  return entry;
 }
 
 export interface ServiceProcessOptions {
@@ -67,6 +78,16 @@ type HealthClient = grpc.Client & {
 };
 let healthConstructor: grpc.ServiceClientConstructor | undefined;
 
+/**
+ * The readiness probe's channel reconnects at the polling pace. grpc-js's default backoff (1 s, then
+ * ×1.6 per failed connect) made a probe that began before the app listened see it ready only at the
+ * next reconnect, up to seconds after it was.
+ */
+const READINESS_CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 200,
+};
+
 function healthClient(address: string): HealthClient {
   if (!healthConstructor) {
     const definition = protoLoader.loadSync('grpc/health/v1/health.proto', {
@@ -77,7 +98,11 @@ function healthClient(address: string): HealthClient {
     };
     healthConstructor = pkg.grpc.health.v1.Health;
   }
-  return new healthConstructor(address, grpc.credentials.createInsecure()) as unknown as HealthClient;
+  return new healthConstructor(
+    address,
+    grpc.credentials.createInsecure(),
+    READINESS_CHANNEL_OPTIONS,
+  ) as unknown as HealthClient;
 }
 
 export class ServiceProcess {
@@ -127,27 +152,22 @@ export class ServiceProcess {
       });
     }
     this.output = '';
-    const entry = join(appDir(this.options.app), 'src', 'main.ts');
-    const child = spawn(
-      process.execPath,
-      [...(NODE_FLAGS[this.options.app] ?? []), '--import', 'tsx', entry],
-      {
-        cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          // Jest's flag makes node-llama-cpp's loader take another path; the apps run as plain Node.
-          NODE_OPTIONS: '',
-          LOG_LEVEL: 'warn',
-          GRPC_HOST: '127.0.0.1',
-          GRPC_PORT: String(this.port),
-          // Several services run at once: let the OS pick each one's metrics port.
-          METRICS_PORT: '0',
-          ...PROCESS_ENV[this.options.app],
-          ...this.options.env,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    const entry = appEntry(this.options.app);
+    const child = spawn(process.execPath, [...(APP_NODE_FLAGS[this.options.app] ?? []), entry], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        // Jest's flag makes node-llama-cpp's loader take another path; the apps run as plain Node.
+        NODE_OPTIONS: '',
+        LOG_LEVEL: 'warn',
+        GRPC_HOST: '127.0.0.1',
+        GRPC_PORT: String(this.port),
+        // Several services run at once: let the OS pick each one's metrics port.
+        METRICS_PORT: '0',
+        ...this.options.env,
       },
-    );
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     live.add(this);
     child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));

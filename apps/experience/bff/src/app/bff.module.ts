@@ -9,6 +9,7 @@ import { ConversationsController } from '../conversations/conversations.controll
 import { FilesModule } from '../files/files.module';
 import { MemoryController } from '../memory/memory.controller';
 import { ModelsController } from '../models/models.controller';
+import { WebAppModule } from '../web/web-app.module';
 import {
   AUTHENTICATOR,
   BFF_RUNTIME,
@@ -40,6 +41,7 @@ export class BffModule {
           authenticator: runtime.authenticator,
           limiter: runtime.limiter,
         }),
+        WebAppModule.register({ dir: runtime.config.web.dir }),
       ],
       controllers: [
         HealthController,

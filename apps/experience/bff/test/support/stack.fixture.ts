@@ -36,7 +36,7 @@ export interface StackOptions {
   workerSlots?: number;
   /** Worker admission queue bound (WORKER_QUEUE_MAX). */
   workerQueueMax?: number;
-  /** Run the BFF as its own process (apps/experience/bff/src/main.ts) instead of in this one (benchmarks, RSS). */
+  /** Run the BFF as its own process (its compiled main.js) instead of in this one (benchmarks, RSS). */
   bffProcess?: boolean;
   /** Also serve LONG_MODEL_ID: the tiny GGUF without a scripted reply, which rambles to max_tokens. */
   longModel?: boolean;

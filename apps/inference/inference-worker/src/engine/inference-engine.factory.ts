@@ -16,6 +16,7 @@ export async function startInferenceEngine(
     sha256: config.model.sha256,
     cacheDir: config.model.cacheDir,
     gpu: config.runtime.gpu,
+    gpuLayers: config.runtime.gpuLayers,
     threads: config.runtime.threads,
     signal,
   });

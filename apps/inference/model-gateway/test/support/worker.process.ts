@@ -1,5 +1,5 @@
-// Starts real inference workers for the gateway's medium specs: apps/inference/inference-worker's main.ts as
-// a child process (libs/testing's ServiceProcess) on the tiny GGUF, configured only through its
+// Starts real inference workers for the gateway's medium specs: apps/inference/inference-worker's compiled
+// main as a child process (libs/testing's ServiceProcess) on the tiny GGUF, configured only through its
 // documented environment. Specs kill (SIGKILL), freeze (SIGSTOP) and restart them to break things for real.
 import { ServiceProcess } from '@hearth/testing';
 

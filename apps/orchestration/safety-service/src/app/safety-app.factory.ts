@@ -1,9 +1,8 @@
 // Builds and starts the safety service from its config: loads and validates the policies, connects
 // the Kafka producer for audit events (failing start-up if it cannot), and serves the SafetyService
 // and the standard health service over gRPC. main.ts and the medium spec both start it this way.
-import * as path from 'node:path';
 
-import type { SafetyServiceConfig } from '@hearth/config';
+import { workspacePath, type SafetyServiceConfig } from '@hearth/config';
 import {
   GrpcHealthService,
   grpcTransportOptions,
@@ -24,7 +23,7 @@ import { loadPolicies } from '../policy/policy.loader';
 import { SafetyModule } from './safety.module';
 
 /** The policies shipped with the app, used when SAFETY_POLICY_DIR is not set. */
-export const BUNDLED_POLICY_DIR = path.resolve(__dirname, '..', '..', 'policies');
+export const BUNDLED_POLICY_DIR = workspacePath('apps', 'orchestration', 'safety-service', 'policies');
 
 /** gRPC headroom over the input limit, so oversized input reaches our clear INVALID_ARGUMENT check. */
 const MESSAGE_OVERHEAD_BYTES = 1024 * 1024;

@@ -1,9 +1,8 @@
 // Owns the tool runner's outside connections and background work, started in dependency order and
 // stopped in reverse: the tool registry and policy file (a bad file stops start-up), PostgreSQL
 // (one round trip), the Kafka producer and the outbox relay that publishes audit events.
-import * as path from 'node:path';
 
-import type { ToolRunnerConfig } from '@hearth/config';
+import { workspacePath, type ToolRunnerConfig } from '@hearth/config';
 import { createPrismaClient, type PrismaClient } from '@hearth/db';
 import { createKafkaClient, EventProducer } from '@hearth/events';
 import { ShutdownSteps, type Logger } from '@hearth/telemetry';
@@ -29,7 +28,13 @@ import {
 import { sendWebhookTool } from '../tools/send-webhook.tool';
 
 /** The policy shipped with the app, used when TOOL_POLICY_PATH is not set. */
-export const BUNDLED_POLICY_PATH = path.resolve(__dirname, '..', '..', 'config', 'tool-policy.yaml');
+export const BUNDLED_POLICY_PATH = workspacePath(
+  'apps',
+  'orchestration',
+  'tool-runner',
+  'config',
+  'tool-policy.yaml',
+);
 
 const CONNECT_TIMEOUT_MS = 10_000;
 

@@ -21,6 +21,8 @@ export interface ModelLoadOptions {
   /** Where model URIs are downloaded to and looked up in. */
   readonly cacheDir: string;
   readonly gpu: GpuPreference;
+  /** Layers offloaded to the GPU (node-llama-cpp's `gpuLayers`); default `auto`. Unused on the CPU. */
+  readonly gpuLayers?: 'auto' | 'max' | number;
   /**
    * CPU threads for llama.cpp. Always explicit: node-llama-cpp's default of 4 threads on a 2-core
    * machine oversubscribed the cores and ran 25x slower.
@@ -64,10 +66,15 @@ export class ModelLoaderAdapter {
     let model: LlamaModel;
     try {
       const started = Date.now();
-      model = await llama.loadModel({ modelPath: path, loadSignal: options.signal });
+      model = await llama.loadModel({
+        modelPath: path,
+        gpuLayers: options.gpuLayers ?? 'auto',
+        loadSignal: options.signal,
+      });
       this.logger.info(
         {
           backend,
+          gpuLayers: model.gpuLayers,
           threads: options.threads,
           path,
           loadMs: Date.now() - started,
