@@ -156,23 +156,18 @@ export function createGrpcClient<D extends GrpcServiceDefinition>(
         return retry(deadline, () => once(request, callOptions, deadline));
       };
     } else if (!method.requestStream) {
-      calls[key] = (request: unknown, callOptions: GrpcCallOptions = {}) => {
-        const call = channel.makeServerStreamRequest(
-          path,
-          serialize,
-          deserialize,
-          request,
-          outgoingMetadata(callOptions),
-          {
-            deadline: resolveDeadline(callOptions, defaultTimeoutMs),
-          },
+      calls[key] = (request: unknown, callOptions: GrpcCallOptions = {}) =>
+        cancelOnAbort(
+          channel.makeServerStreamRequest(
+            path,
+            serialize,
+            deserialize,
+            request,
+            outgoingMetadata(callOptions),
+            { deadline: resolveDeadline(callOptions, defaultTimeoutMs) },
+          ),
+          callOptions.signal,
         );
-        call.once(
-          'status',
-          whenAborted(callOptions.signal, () => call.cancel()),
-        );
-        return call;
-      };
     } else if (!method.responseStream) {
       calls[key] = (callOptions: GrpcCallOptions = {}) => {
         let settle: (error: grpc.ServiceError | null, response?: unknown) => void = () => undefined;
@@ -187,29 +182,16 @@ export function createGrpcClient<D extends GrpcServiceDefinition>(
           { deadline: resolveDeadline(callOptions, defaultTimeoutMs) },
           (error, value) => settle(error, value),
         );
-        call.once(
-          'status',
-          whenAborted(callOptions.signal, () => call.cancel()),
-        );
-        return { call, response };
+        return { call: cancelOnAbort(call, callOptions.signal), response };
       };
     } else {
-      calls[key] = (callOptions: GrpcCallOptions = {}) => {
-        const call = channel.makeBidiStreamRequest(
-          path,
-          serialize,
-          deserialize,
-          outgoingMetadata(callOptions),
-          {
+      calls[key] = (callOptions: GrpcCallOptions = {}) =>
+        cancelOnAbort(
+          channel.makeBidiStreamRequest(path, serialize, deserialize, outgoingMetadata(callOptions), {
             deadline: resolveDeadline(callOptions, defaultTimeoutMs),
-          },
+          }),
+          callOptions.signal,
         );
-        call.once(
-          'status',
-          whenAborted(callOptions.signal, () => call.cancel()),
-        );
-        return call;
-      };
     }
   }
   return Object.assign(calls as GrpcMethods<D>, {
@@ -217,6 +199,15 @@ export function createGrpcClient<D extends GrpcServiceDefinition>(
     upstream,
     close: () => channel.close(),
   });
+}
+
+/** A streaming call, cancelled when `signal` aborts; the abort listener goes when the call ends. */
+function cancelOnAbort<C extends grpc.Call>(call: C, signal: AbortSignal | undefined): C {
+  call.once(
+    'status',
+    whenAborted(signal, () => call.cancel()),
+  );
+  return call;
 }
 
 /** What grpc-js reports for a call cancelled on the client, for a signal that aborted before the call. */
