@@ -15,10 +15,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-import { commonV1, inferenceV1, orchestratorV1, PROTO_PACKAGES } from '@hearth/contracts';
+import { commonV1, inferenceV1, orchestratorV1 } from '@hearth/contracts';
+import { createGrpcClient, type GrpcClient } from '@hearth/grpc';
 
 import type { CreatedKey } from '../../apps/experience/bff/src/admin/admin.service';
-import { GrpcUpstream } from '../../apps/experience/bff/src/upstream/grpc-client.factory';
 import { MODEL_ID, startStack, type Stack } from '../../apps/experience/bff/test/support/stack.fixture';
 
 const { values: args } = parseArgs({
@@ -44,12 +44,14 @@ function percentile(values: number[], p: number): number {
 }
 
 /** TTFT of one direct worker Generate stream (ms). */
-function workerTtft(worker: GrpcUpstream, i: number): Promise<number> {
+type WorkerClient = GrpcClient<typeof inferenceV1.InferenceWorkerServiceDefinition>;
+type OrchestratorClient = GrpcClient<typeof orchestratorV1.OrchestratorServiceDefinition>;
+
+function workerTtft(worker: WorkerClient, i: number): Promise<number> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     let first: number | undefined;
-    const call = worker.serverStream<inferenceV1.GenerateRequest, inferenceV1.GenerateResponse>(
-      'generate',
+    const call = worker.generate(
       {
         requestId: `bench-direct-${i}-${Math.random()}`,
         modelId: MODEL_ID,
@@ -71,7 +73,7 @@ function workerTtft(worker: GrpcUpstream, i: number): Promise<number> {
         cacheSalt: 'bench',
         deadline: null,
       },
-      60_000,
+      { timeoutMs: 60_000 },
     );
     call.on('data', (m: inferenceV1.GenerateResponse) => {
       if (first === undefined && m.text) first = performance.now() - started;
@@ -82,12 +84,11 @@ function workerTtft(worker: GrpcUpstream, i: number): Promise<number> {
 }
 
 /** TTFT of one stateless turn on the orchestrator's RunTurn, read to its end (ms). */
-function orchestratorTtft(orchestrator: GrpcUpstream, key: CreatedKey, i: number): Promise<number> {
+function orchestratorTtft(orchestrator: OrchestratorClient, key: CreatedKey, i: number): Promise<number> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     let first: number | undefined;
-    const call = orchestrator.serverStream<orchestratorV1.RunTurnRequest, orchestratorV1.RunTurnResponse>(
-      'runTurn',
+    const call = orchestrator.runTurn(
       {
         caller: { tenantId: key.tenantId, userId: key.userId, apiKeyId: key.id },
         requestId: `bench-orch-${i}-${Math.random()}`,
@@ -111,7 +112,7 @@ function orchestratorTtft(orchestrator: GrpcUpstream, key: CreatedKey, i: number
         streamOptions: { includeUsage: true },
         maxToolRounds: 0,
       },
-      60_000,
+      { timeoutMs: 60_000 },
     );
     call.on('data', (event: orchestratorV1.RunTurnResponse) => {
       if (first === undefined && event.content?.text) first = performance.now() - started;
@@ -170,18 +171,14 @@ function rssMiB(pid: number | undefined): number {
 }
 
 async function ttftTable(stack: Stack, key: CreatedKey): Promise<void> {
-  const worker = new GrpcUpstream(
-    PROTO_PACKAGES.inferenceV1,
-    inferenceV1.INFERENCE_WORKER_SERVICE_NAME,
-    stack.worker.address,
-    60_000,
-  );
-  const orchestrator = new GrpcUpstream(
-    PROTO_PACKAGES.orchestratorV1,
-    orchestratorV1.ORCHESTRATOR_SERVICE_NAME,
-    stack.orchestrator?.address ?? '',
-    60_000,
-  );
+  const worker = createGrpcClient(inferenceV1.InferenceWorkerServiceDefinition, {
+    address: stack.worker.address,
+    defaultTimeoutMs: 60_000,
+  });
+  const orchestrator = createGrpcClient(orchestratorV1.OrchestratorServiceDefinition, {
+    address: stack.orchestrator?.address ?? '',
+    defaultTimeoutMs: 60_000,
+  });
   await level(4, (i) => workerTtft(worker, i));
   await level(4, (i) => orchestratorTtft(orchestrator, key, i));
   await level(4, () => bffTtft(stack, key.secret));

@@ -87,10 +87,14 @@ async function conversation(
         sampling: { temperature: 0, stop: [], maxTokens: 8 },
       }),
     );
-    const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
-      caller: tenant.caller,
-      turnId,
-    });
+    // This checkout's fixture has typed clients; the peer checkout's fixture calls by method name.
+    const traceRequest = { caller: tenant.caller, turnId };
+    const legacy = stack as unknown as {
+      unary?: (method: string, request: unknown) => Promise<orchestratorV1.GetTurnTraceResponse>;
+    };
+    const { trace } = legacy.unary
+      ? await legacy.unary('getTurnTrace', traceRequest)
+      : await stack.getTurnTrace(traceRequest);
     const stored = await stack.prisma.turnTrace.findUniqueOrThrow({ where: { id: turnId } });
     // A checkout from before summary versions has no `summary` on the trace: name the SUMMARY item.
     const ref = (trace as { summary?: commonV1.SummaryRef | null } | undefined)?.summary;

@@ -2,6 +2,7 @@
 // ModelGatewayService.Generate by piping the worker's Generate stream through, with none of the
 // gateway's work (no Nest, registry, routing, quota, cache, metering or tracing). What the gateway adds
 // over this is the price of its features; what this adds over calling the worker is the price of a hop.
+// It calls the worker with the same typed client the gateway uses, so the two differ only in the hop.
 //
 //   GRPC_PORT=... WORKER_ADDRESS=host:port MODEL_ID=tiny node --import tsx bench/gateway/bare-grpc-proxy.ts
 import {
@@ -12,39 +13,27 @@ import {
   PROTO_PACKAGES,
   protoFilesOf,
 } from '@hearth/contracts';
+import { createGrpcClient } from '@hearth/grpc';
 
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
-type Loaded = Record<string, Record<string, Record<string, Record<string, grpc.ServiceClientConstructor>>>>;
-
-function serviceOf(
-  pkg: typeof PROTO_PACKAGES.gatewayV1 | typeof PROTO_PACKAGES.inferenceV1,
-  name: string,
-): grpc.ServiceClientConstructor {
-  const definition = protoLoader.loadSync(protoFilesOf([pkg]), {
+/** The bare server side: grpc-js serving the gateway's service straight from proto-loader's definition. */
+function gatewayServiceDefinition(): grpc.ServiceDefinition {
+  const definition = protoLoader.loadSync(protoFilesOf([PROTO_PACKAGES.gatewayV1]), {
     ...GRPC_LOADER_OPTIONS,
     includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs],
   });
-  const [root, group, version] = pkg.split('.');
-  return (grpc.loadPackageDefinition(definition) as unknown as Loaded)[root][group][version][name];
+  return definition[gatewayV1.ModelGatewayServiceDefinition.fullName] as grpc.ServiceDefinition;
 }
 
-const Worker = serviceOf(PROTO_PACKAGES.inferenceV1, inferenceV1.INFERENCE_WORKER_SERVICE_NAME);
-const worker = new Worker(
-  String(process.env.WORKER_ADDRESS),
-  grpc.credentials.createInsecure(),
-) as unknown as grpc.Client & {
-  generate(
-    request: inferenceV1.GenerateRequest,
-    metadata: grpc.Metadata,
-    options: grpc.CallOptions,
-  ): grpc.ClientReadableStream<inferenceV1.GenerateResponse>;
-};
+const worker = createGrpcClient(inferenceV1.InferenceWorkerServiceDefinition, {
+  address: String(process.env.WORKER_ADDRESS),
+});
 const modelId = process.env.MODEL_ID ?? 'tiny';
 
 const server = new grpc.Server();
-server.addService(serviceOf(PROTO_PACKAGES.gatewayV1, gatewayV1.MODEL_GATEWAY_SERVICE_NAME).service, {
+server.addService(gatewayServiceDefinition(), {
   generate(call: grpc.ServerWritableStream<gatewayV1.GenerateRequest, gatewayV1.GenerateResponse>) {
     const request = call.request;
     const upstream = worker.generate(
@@ -59,7 +48,6 @@ server.addService(serviceOf(PROTO_PACKAGES.gatewayV1, gatewayV1.MODEL_GATEWAY_SE
         cacheSalt: request.caller?.tenantId ?? '',
         deadline: request.deadline,
       },
-      new grpc.Metadata(),
       { deadline: request.deadline ?? Date.now() + 60_000 },
     );
     upstream.on('data', (message: inferenceV1.GenerateResponse) => call.write({ ...message, cached: false }));

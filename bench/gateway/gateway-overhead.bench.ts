@@ -18,18 +18,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import {
-  commonV1,
-  gatewayV1,
-  GRPC_LOADER_OPTIONS,
-  inferenceV1,
-  PROTO_PACKAGES,
-  protoFilesOf,
-} from '@hearth/contracts';
+import { commonV1, gatewayV1, inferenceV1 } from '@hearth/contracts';
+import { createGrpcClient, type GrpcClient } from '@hearth/grpc';
 import { appEntry, freePort, infraEnv, writeTinyGguf } from '@hearth/testing';
 
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as grpc from '@grpc/grpc-js';
 import { stringify } from 'yaml';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -43,32 +36,21 @@ const API_KEY = '7a2e3d4c-5b6a-4f79-8e8d-1c2b3a4f5e6d';
 const CLOCK_TICKS = 100;
 
 type StreamCall = (
-  request: unknown,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
+  request: never,
+  options: { deadline: number },
 ) => grpc.ClientReadableStream<{ text: string; tokenIds: number[] }>;
+
+type GatewayClient = GrpcClient<typeof gatewayV1.ModelGatewayServiceDefinition>;
 
 interface Sample {
   ttftMs: number;
   totalMs: number;
 }
 
-function clientFor(
-  pkg: typeof PROTO_PACKAGES.gatewayV1 | typeof PROTO_PACKAGES.inferenceV1,
-  service: string,
-  address: string,
-): grpc.Client {
-  const definition = protoLoader.loadSync(protoFilesOf([pkg]), {
-    ...GRPC_LOADER_OPTIONS,
-    includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs],
-  });
-  const loaded = [...pkg.split('.'), service].reduce<unknown>(
-    (node, key) => (node as Record<string, unknown>)[key],
-    grpc.loadPackageDefinition(definition),
-  );
-  const Client = loaded as grpc.ServiceClientConstructor;
-  return new Client(address, grpc.credentials.createInsecure());
-}
+const gatewayClient = (address: string): GatewayClient =>
+  createGrpcClient(gatewayV1.ModelGatewayServiceDefinition, { address });
+const workerClient = (address: string) =>
+  createGrpcClient(inferenceV1.InferenceWorkerServiceDefinition, { address });
 
 /** `node <args>`: an app's compiled entry point (`appEntry`, after `npm run build`) or a script under tsx. */
 function startProcess(args: string[], env: Record<string, string>): ChildProcess {
@@ -87,11 +69,11 @@ function startProcess(args: string[], env: Record<string, string>): ChildProcess
 }
 
 /** One request; resolves with its TTFT (first message carrying a token) and total time. */
-function timeOne(call: StreamCall, request: unknown): Promise<Sample> {
+function timeOne<Req>(call: StreamCall, request: Req): Promise<Sample> {
   return new Promise((resolvePromise, reject) => {
     const start = performance.now();
     let ttft = -1;
-    const stream = call(request, new grpc.Metadata(), { deadline: Date.now() + 60_000 });
+    const stream = call(request as never, { deadline: Date.now() + 60_000 });
     stream.on('data', (message) => {
       if (ttft < 0 && (message.tokenIds.length > 0 || message.text !== '')) ttft = performance.now() - start;
     });
@@ -136,14 +118,13 @@ function percentile(values: number[], p: number): number {
 }
 
 async function waitForStats(address: string, timeoutMs: number): Promise<void> {
-  const client = clientFor(PROTO_PACKAGES.inferenceV1, inferenceV1.INFERENCE_WORKER_SERVICE_NAME, address);
+  const client = workerClient(address);
   const until = Date.now() + timeoutMs;
   try {
     for (;;) {
-      const ok = await new Promise<boolean>((resolvePromise) =>
-        (
-          client as unknown as { stats: (r: unknown, o: grpc.CallOptions, cb: (e: unknown) => void) => void }
-        ).stats({}, { deadline: Date.now() + 500 }, (error) => resolvePromise(!error)),
+      const ok = await client.stats({}, { timeoutMs: 500 }).then(
+        () => true,
+        () => false,
       );
       if (ok) return;
       if (Date.now() > until) throw new Error(`worker at ${address} did not start`);
@@ -155,30 +136,18 @@ async function waitForStats(address: string, timeoutMs: number): Promise<void> {
 }
 
 async function waitForServing(
-  client: grpc.Client,
+  client: GatewayClient,
   timeoutMs: number,
   requireAvailableModel: boolean,
 ): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const available = await new Promise<boolean>((resolvePromise) =>
-      (
-        client as unknown as {
-          listModels: (
-            r: unknown,
-            o: grpc.CallOptions,
-            cb: (e: unknown, r?: gatewayV1.ListModelsResponse) => void,
-          ) => void;
-        }
-      ).listModels(
-        { caller: { tenantId: TENANT, apiKeyId: API_KEY, userId: '' } },
-        { deadline: Date.now() + 500 },
-        (error, response) =>
-          resolvePromise(
-            !error && (!requireAvailableModel || response?.models.some((m) => m.available) === true),
-          ),
-      ),
-    );
+    const available = await client
+      .listModels({ caller: { tenantId: TENANT, apiKeyId: API_KEY, userId: '' } }, { timeoutMs: 500 })
+      .then(
+        (response) => !requireAvailableModel || response.models.some((m) => m.available),
+        () => false,
+      );
     if (available) return;
     if (Date.now() > until) throw new Error('the hop in front of the worker did not start');
     await new Promise((r) => setTimeout(r, 200));
@@ -250,21 +219,9 @@ async function main(): Promise<void> {
       },
     );
     children.push(bareProcess);
-    const gateway = clientFor(
-      PROTO_PACKAGES.gatewayV1,
-      gatewayV1.MODEL_GATEWAY_SERVICE_NAME,
-      `127.0.0.1:${gatewayPort}`,
-    );
-    const bare = clientFor(
-      PROTO_PACKAGES.gatewayV1,
-      gatewayV1.MODEL_GATEWAY_SERVICE_NAME,
-      `127.0.0.1:${barePort}`,
-    );
-    const worker = clientFor(
-      PROTO_PACKAGES.inferenceV1,
-      inferenceV1.INFERENCE_WORKER_SERVICE_NAME,
-      workerAddress,
-    );
+    const gateway = gatewayClient(`127.0.0.1:${gatewayPort}`);
+    const bare = gatewayClient(`127.0.0.1:${barePort}`);
+    const worker = workerClient(workerAddress);
     await waitForServing(gateway, 60_000, true);
     await waitForServing(bare, 60_000, false);
 
@@ -304,9 +261,9 @@ async function main(): Promise<void> {
       // The cache would answer every repeat without a worker; the point is the routed path.
       bypassCache: true,
     });
-    const workerCall = (worker as unknown as { generate: StreamCall }).generate.bind(worker);
-    const gatewayCall = (gateway as unknown as { generate: StreamCall }).generate.bind(gateway);
-    const bareCall = (bare as unknown as { generate: StreamCall }).generate.bind(bare);
+    const workerCall: StreamCall = worker.generate;
+    const gatewayCall: StreamCall = gateway.generate;
+    const bareCall: StreamCall = bare.generate;
 
     await runLevel(workerCall, direct, 8, WARMUP_REQUESTS / 8);
     await runLevel(gatewayCall, viaGateway, 8, WARMUP_REQUESTS / 8);

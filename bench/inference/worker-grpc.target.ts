@@ -1,42 +1,24 @@
-// Drives the inference worker's gRPC `Generate` directly, and reads batch occupancy from its `Stats`.
-import { GRPC_LOADER_OPTIONS, PROTO_PACKAGES, protoFilesOf } from '@hearth/contracts';
-
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+// Drives the inference worker's gRPC `Generate` directly (the typed client the gateway uses), and reads
+// batch occupancy from its `Stats`.
+import { commonV1, inferenceV1 } from '@hearth/contracts';
+import { createGrpcClient, type GrpcClient } from '@hearth/grpc';
 
 import type { StreamRequest, StreamResult, StreamTarget } from './stream-target';
 
-const ROLES = { system: 'ROLE_SYSTEM', user: 'ROLE_USER', assistant: 'ROLE_ASSISTANT' } as const;
-
-interface GenerateResponse {
-  text: string;
-  usage?: { promptTokens: number; completionTokens: number; cachedPromptTokens: number } | null;
-}
-interface StatsResponse {
-  batchOccupancy: number;
-}
-type WorkerClient = grpc.Client & {
-  Generate(request: unknown, options: grpc.CallOptions): grpc.ClientReadableStream<GenerateResponse>;
-  Stats(
-    request: unknown,
-    options: grpc.CallOptions,
-    callback: (error: grpc.ServiceError | null, response?: StatsResponse) => void,
-  ): void;
-};
+const ROLES = {
+  system: commonV1.Role.ROLE_SYSTEM,
+  user: commonV1.Role.ROLE_USER,
+  assistant: commonV1.Role.ROLE_ASSISTANT,
+} as const;
 
 export class WorkerGrpcTarget implements StreamTarget {
-  private readonly client: WorkerClient;
+  private readonly client: GrpcClient<typeof inferenceV1.InferenceWorkerServiceDefinition>;
 
   constructor(
     readonly name: string,
     address: string,
   ) {
-    const definition = protoLoader.loadSync(protoFilesOf([PROTO_PACKAGES.inferenceV1]), GRPC_LOADER_OPTIONS);
-    const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-      hearth: { inference: { v1: { InferenceWorkerService: grpc.ServiceClientConstructor } } };
-    };
-    const Client = loaded.hearth.inference.v1.InferenceWorkerService;
-    this.client = new Client(address, grpc.credentials.createInsecure()) as unknown as WorkerClient;
+    this.client = createGrpcClient(inferenceV1.InferenceWorkerServiceDefinition, { address });
   }
 
   stream(request: StreamRequest): Promise<StreamResult> {
@@ -46,18 +28,28 @@ export class WorkerGrpcTarget implements StreamTarget {
     const interTokenMs: number[] = [];
     let text = '';
     let chunks = 0;
-    let usage: GenerateResponse['usage'];
-    const call = this.client.Generate(
+    let usage: inferenceV1.GenerateResponse['usage'];
+    const call = this.client.generate(
       {
         requestId: `bench-${Math.random().toString(36).slice(2)}`,
-        messages: request.messages.map((m) => ({ role: ROLES[m.role], content: [{ text: m.content }] })),
-        sampling: { temperature: 0, maxTokens: request.maxTokens },
+        modelId: '',
+        messages: request.messages.map((m) => ({
+          role: ROLES[m.role],
+          content: [{ text: m.content }],
+          name: '',
+          toolCalls: [],
+          toolCallId: '',
+        })),
+        prompt: '',
+        sampling: { temperature: 0, maxTokens: request.maxTokens, stop: [] },
+        tools: [],
+        priority: commonV1.PriorityTier.PRIORITY_TIER_UNSPECIFIED,
         cacheSalt: request.cacheKey ?? '',
       },
-      { deadline: Date.now() + 600_000 },
+      { timeoutMs: 600_000 },
     );
     return new Promise((resolve, reject) => {
-      call.on('data', (message: GenerateResponse) => {
+      call.on('data', (message: inferenceV1.GenerateResponse) => {
         if (message.text) {
           const now = performance.now();
           if (first === 0) first = now;
@@ -84,10 +76,9 @@ export class WorkerGrpcTarget implements StreamTarget {
   }
 
   occupancy(): Promise<number | undefined> {
-    return new Promise((resolve) =>
-      this.client.Stats({}, { deadline: Date.now() + 5_000 }, (error, response) =>
-        resolve(error ? undefined : response?.batchOccupancy),
-      ),
+    return this.client.stats({}, { timeoutMs: 5_000 }).then(
+      (response) => response.batchOccupancy,
+      () => undefined,
     );
   }
 

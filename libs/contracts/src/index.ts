@@ -1,6 +1,7 @@
 // Public surface of @hearth/contracts: the generated types, NestJS controller/client interfaces,
-// `XServiceControllerMethods` decorators and service-name constants of every versioned proto package,
-// each under its own namespace, plus the proto paths and loader options the gRPC transport needs.
+// `XServiceControllerMethods` decorators, service-name constants and `XServiceDefinition`s (from which
+// @hearth/grpc builds typed clients) of every versioned proto package, each under its own namespace,
+// plus the proto paths and loader options the gRPC transport needs.
 export * as commonV1 from './common-v1';
 export * as contextV1 from './gen/hearth/context/v1/context_service';
 export * as gatewayV1 from './gen/hearth/gateway/v1/model_gateway';
@@ -12,6 +13,5 @@ export * as toolsV1 from './gen/hearth/tools/v1/tool_runner';
 export * from './health/grpc-health.controller';
 export * from './health/grpc-health.module';
 export * from './health/grpc-health.service';
-export * from './grpc-client.factory';
 export * from './proto-paths';
 export * from './well-known';

@@ -3,6 +3,7 @@
 // with a retry hint, seeded sampling and the drain. The tiny model here has no scripted reply, so
 // raw prompts keep generating until max_tokens.
 import { commonV1, healthV1, inferenceV1 } from '@hearth/contracts';
+import { GrpcError } from '@hearth/grpc';
 
 import { ClientReadableStream, Metadata, ServiceError, status } from '@grpc/grpc-js';
 
@@ -15,7 +16,6 @@ import {
   scrapeMetrics,
   startTinyWorker,
   textOf,
-  unary,
   WorkerFixture,
 } from './worker-grpc.fixtures';
 
@@ -71,7 +71,7 @@ function decodesWith(body: string, sequences: number): number {
 describe(GenerationService.name, () => {
   let fixture: WorkerFixture;
   let sut: WorkerFixture['client'];
-  const stats = () => unary<inferenceV1.StatsRequest, inferenceV1.StatsResponse>(sut, 'stats', {});
+  const stats = () => sut.stats({});
 
   beforeAll(async () => {
     fixture = await startTinyWorker({ WORKER_CONTEXT_SIZE: '2048', WORKER_QUEUE_MAX: '2' });
@@ -126,13 +126,15 @@ describe(GenerationService.name, () => {
 
     const refused = await generate(sut, ramble(8)).then(
       () => undefined,
-      (error: ServiceError) => error,
+      (error: GrpcError) => error,
     );
     for (const r of running) r.call.cancel();
     const queuedEnds = await Promise.all(queued.map((q) => q.ended));
 
     expect(refused?.code).toBe(status.RESOURCE_EXHAUSTED);
-    expect(Number(refused?.metadata.get('retry-after-ms')[0])).toBeGreaterThan(0);
+    expect(refused?.reason).toBe('QUEUE_FULL');
+    expect(Number(refused?.trailers['retry-after-ms'])).toBeGreaterThan(0);
+    expect(refused?.retryAfterMs).toBe(Number(refused?.trailers['retry-after-ms']));
     // The queued calls still ran once the slots freed.
     expect(queuedEnds.map((e) => e.code)).toEqual([status.OK, status.OK]);
   });
@@ -163,16 +165,12 @@ describe(GenerationService.name, () => {
     await Promise.all([short.first, long.first]);
 
     const drained = fixture.worker.app.get(WorkerLifecycleService).drain(1_000);
-    const health = await unary<healthV1.HealthCheckRequest, healthV1.HealthCheckResponse>(
-      fixture.health,
-      'check',
-      {
-        service: 'hearth.inference.v1.InferenceWorkerService',
-      },
-    );
+    const health = await fixture.health.check({
+      service: 'hearth.inference.v1.InferenceWorkerService',
+    });
     const refused = await generate(sut, ramble(4)).then(
       () => undefined,
-      (error: ServiceError) => error,
+      (error: GrpcError) => error,
     );
     const draining = (await stats()).draining;
     const [shortEnd, longEnd] = await Promise.all([short.ended, long.ended]);

@@ -1,32 +1,40 @@
 // Starts a whole worker (config → engine → NestJS gRPC + /metrics) in the spec's process on free
-// loopback ports, with the tiny generated GGUF, and calls it through a raw @grpc/grpc-js client built
-// from the same .proto files, as the gateway does.
+// loopback ports, with the tiny generated GGUF, and calls it through the typed @hearth/grpc client,
+// as the gateway does.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { inferenceWorkerConfigSchema, loadConfig } from '@hearth/config';
-import {
-  GRPC_LOADER_OPTIONS,
-  inferenceV1,
-  PROTO_PACKAGES,
-  protoFilesOf,
-  ProtoPackage,
-} from '@hearth/contracts';
+import { healthV1, inferenceV1 } from '@hearth/contracts';
+import { createGrpcClient, toGrpcError, type GrpcClient } from '@hearth/grpc';
 import { createLogger } from '@hearth/telemetry';
 import { freePort, TinyGgufOptions, writeTinyGguf } from '@hearth/testing';
 
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as grpc from '@grpc/grpc-js';
 
 import { createWorkerApp, WorkerApp } from '../src/app/worker-app.factory';
 
 export const TEST_THREADS = process.env.HEARTH_TEST_THREADS ?? '1';
 
+export type WorkerClient = GrpcClient<typeof inferenceV1.InferenceWorkerServiceDefinition>;
+export type HealthClient = GrpcClient<typeof healthV1.HealthDefinition>;
+
+/** Typed clients of a worker's own service and of its health service. */
+export function workerClients(address: string): { client: WorkerClient; health: HealthClient } {
+  return {
+    client: createGrpcClient(inferenceV1.InferenceWorkerServiceDefinition, {
+      address,
+      defaultTimeoutMs: 10_000,
+    }),
+    health: createGrpcClient(healthV1.HealthDefinition, { address, defaultTimeoutMs: 10_000 }),
+  };
+}
+
 export interface WorkerFixture {
   readonly worker: WorkerApp;
-  readonly client: grpc.Client;
-  readonly health: grpc.Client;
+  readonly client: WorkerClient;
+  readonly health: HealthClient;
   close(): Promise<void>;
 }
 
@@ -72,14 +80,7 @@ async function startWorker(env: Record<string, string>): Promise<WorkerFixture> 
   const worker = await createWorkerApp(config, {
     logger: createLogger({ service: 'test', level: 'silent' }),
   });
-  const client = new (serviceClient(PROTO_PACKAGES.inferenceV1, inferenceV1.INFERENCE_WORKER_SERVICE_NAME))(
-    worker.address,
-    grpc.credentials.createInsecure(),
-  );
-  const health = new (serviceClient(PROTO_PACKAGES.healthV1, 'Health'))(
-    worker.address,
-    grpc.credentials.createInsecure(),
-  );
+  const { client, health } = workerClients(worker.address);
   return {
     worker,
     client,
@@ -92,38 +93,9 @@ async function startWorker(env: Record<string, string>): Promise<WorkerFixture> 
   };
 }
 
-export function serviceClient(pkg: ProtoPackage, service: string): grpc.ServiceClientConstructor {
-  const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(protoFilesOf([pkg]), GRPC_LOADER_OPTIONS));
-  const found = [...pkg.split('.'), service].reduce<unknown>(
-    (node, key) => (node as Record<string, unknown> | undefined)?.[key],
-    loaded,
-  );
-  return found as grpc.ServiceClientConstructor;
-}
-
-type Unary<Req, Res> = (
-  request: Req,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response?: Res) => void,
-) => grpc.ClientUnaryCall;
-
-export function unary<Req, Res>(
-  client: grpc.Client,
-  method: string,
-  request: Req,
-  deadlineMs = 10_000,
-): Promise<Res> {
-  const call = (client as unknown as Record<string, Unary<Req, Res>>)[method].bind(client);
-  return new Promise((resolve, reject) =>
-    call(request, { deadline: Date.now() + deadlineMs }, (error, response) =>
-      error ? reject(error) : resolve(response as Res),
-    ),
-  );
-}
-
 /** Opens a Generate stream (not yet read); the model id defaults to the tiny model's. */
 export function openGenerate(
-  client: grpc.Client,
+  client: WorkerClient,
   request: Partial<inferenceV1.GenerateRequest>,
   deadlineMs = 30_000,
 ): grpc.ClientReadableStream<inferenceV1.GenerateResponse> {
@@ -137,15 +109,12 @@ export function openGenerate(
     cacheSalt: '',
     ...request,
   };
-  const method = (client as unknown as Record<string, (r: unknown, o: grpc.CallOptions) => unknown>).generate;
-  return method.call(client, full, {
-    deadline: Date.now() + deadlineMs,
-  }) as grpc.ClientReadableStream<inferenceV1.GenerateResponse>;
+  return client.generate(full, { timeoutMs: deadlineMs });
 }
 
-/** Reads a Generate stream to its end; rejects with the ServiceError (status, details, trailers). */
+/** Reads a Generate stream to its end; rejects with the GrpcError (status, reason, message, trailers). */
 export function generate(
-  client: grpc.Client,
+  client: WorkerClient,
   request: Partial<inferenceV1.GenerateRequest>,
   deadlineMs?: number,
 ): Promise<inferenceV1.GenerateResponse[]> {
@@ -153,7 +122,7 @@ export function generate(
   return new Promise((resolve, reject) => {
     const messages: inferenceV1.GenerateResponse[] = [];
     stream.on('data', (message: inferenceV1.GenerateResponse) => messages.push(message));
-    stream.on('error', reject);
+    stream.on('error', (error: grpc.ServiceError) => reject(toGrpcError(error, client.upstream)));
     stream.on('end', () => resolve(messages));
   });
 }

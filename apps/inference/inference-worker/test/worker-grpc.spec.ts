@@ -1,12 +1,13 @@
 // Medium: the whole worker (config, engine on real llama.cpp, NestJS gRPC, /metrics) started once on
-// the tiny generated model, whose greedy chat reply is "Hello big world", and called through a raw
-// grpc-js client as the gateway calls it.
+// the tiny generated model, whose greedy chat reply is "Hello big world", and called through the typed
+// gRPC client as the gateway calls it.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 
 import { commonV1, healthV1, inferenceV1 } from '@hearth/contracts';
+import { GrpcError } from '@hearth/grpc';
 
-import { Metadata, ServiceError, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import Ajv from 'ajv';
 
 import { InferenceWorkerController } from '../src/grpc/inference-worker.controller';
@@ -17,7 +18,6 @@ import {
   scrapeMetrics,
   startTinyWorker,
   textOf,
-  unary,
   userMessage,
   WorkerFixture,
 } from './worker-grpc.fixtures';
@@ -48,16 +48,15 @@ const tool = (name: string, parameters: unknown): commonV1.ToolDefinition => ({
   strict: true,
 });
 
-async function rejection(promise: Promise<unknown>): Promise<ServiceError> {
+async function rejection(promise: Promise<unknown>): Promise<GrpcError> {
   try {
     await promise;
   } catch (error) {
-    return error as ServiceError;
+    if (error instanceof GrpcError) return error;
+    throw error;
   }
   throw new Error('expected the call to fail');
 }
-
-const trailer = (metadata: Metadata, key: string): string => String(metadata.get(key)[0] ?? '');
 
 describe(InferenceWorkerController.name, () => {
   let fixture: WorkerFixture;
@@ -213,7 +212,7 @@ describe(InferenceWorkerController.name, () => {
     it('offers tools through the chat template with tool_choice auto, and answers in text when none is called', async () => {
       const tools = [tool('get_weather', weatherParameters)];
       const tokenize = (withTools: commonV1.ToolDefinition[]) =>
-        unary<inferenceV1.TokenizeRequest, inferenceV1.TokenizeResponse>(sut, 'tokenize', {
+        sut.tokenize({
           modelId: 'tiny',
           text: '',
           messages: [userMessage('hi')],
@@ -257,9 +256,9 @@ describe(InferenceWorkerController.name, () => {
       );
 
       expect(unknownTool).toMatchObject({ code: status.INVALID_ARGUMENT });
-      expect(unknownTool.details).toContain('tool_choice.name');
+      expect(unknownTool.message).toContain('tool_choice.name');
       expect(badParameters).toMatchObject({ code: status.INVALID_ARGUMENT });
-      expect(trailer(badParameters.metadata, 'invalid-fields')).toBe('tools[0].parameters');
+      expect(badParameters.trailers['invalid-fields']).toBe('tools[0].parameters');
     });
 
     it.each([
@@ -286,8 +285,8 @@ describe(InferenceWorkerController.name, () => {
       );
 
       expect(error.code).toBe(status.INVALID_ARGUMENT);
-      expect(error.details).toContain(field.split(',')[0]);
-      expect(trailer(error.metadata, 'invalid-fields')).toBe(field);
+      expect(error.message).toContain(field.split(',')[0]);
+      expect(error.trailers['invalid-fields']).toBe(field);
     });
 
     it('answers an unknown model with NOT_FOUND, and an empty model_id as the loaded model', async () => {
@@ -295,7 +294,7 @@ describe(InferenceWorkerController.name, () => {
       const unnamed = await generate(sut, { modelId: '', messages: [userMessage('hi')], sampling: greedy });
 
       expect(error).toMatchObject({ code: status.NOT_FOUND });
-      expect(error.details).toContain('gpt-9');
+      expect(error.message).toContain('gpt-9');
       expect(textOf(unnamed)).toBe('Hello big world');
     });
 
@@ -311,19 +310,15 @@ describe(InferenceWorkerController.name, () => {
   describe('Tokenize, Embed and Stats', () => {
     it('counts chat messages exactly as Generate bills them, and raw text verbatim', async () => {
       const messages = [userMessage('count these words please')];
-      const counted = await unary<inferenceV1.TokenizeRequest, inferenceV1.TokenizeResponse>(
-        sut,
-        'tokenize',
-        {
-          modelId: 'tiny',
-          text: '',
-          messages,
-          tools: [],
-          returnTokenIds: false,
-        },
-      );
+      const counted = await sut.tokenize({
+        modelId: 'tiny',
+        text: '',
+        messages,
+        tools: [],
+        returnTokenIds: false,
+      });
       const generated = await generate(sut, { messages, sampling: greedy });
-      const raw = await unary<inferenceV1.TokenizeRequest, inferenceV1.TokenizeResponse>(sut, 'tokenize', {
+      const raw = await sut.tokenize({
         modelId: 'tiny',
         text: 'hello world',
         messages: [],
@@ -339,14 +334,14 @@ describe(InferenceWorkerController.name, () => {
 
     it('refuses Tokenize with neither text nor messages', async () => {
       const error = await rejection(
-        unary(sut, 'tokenize', { modelId: 'tiny', text: '', messages: [], tools: [], returnTokenIds: false }),
+        sut.tokenize({ modelId: 'tiny', text: '', messages: [], tools: [], returnTokenIds: false }),
       );
 
       expect(error.code).toBe(status.INVALID_ARGUMENT);
     });
 
     it('embeds each input into a unit vector with its token count', async () => {
-      const response = await unary<inferenceV1.EmbedRequest, inferenceV1.EmbedResponse>(sut, 'embed', {
+      const response = await sut.embed({
         requestId: 'embed-1',
         modelId: 'tiny',
         inputs: ['the cat sat', 'a different sentence', 'the cat sat'],
@@ -362,11 +357,9 @@ describe(InferenceWorkerController.name, () => {
     });
 
     it('names the bad embedding input', async () => {
-      const empty = await rejection(
-        unary(sut, 'embed', { requestId: 'e', modelId: 'tiny', inputs: ['ok', ''] }),
-      );
+      const empty = await rejection(sut.embed({ requestId: 'e', modelId: 'tiny', inputs: ['ok', ''] }));
       const tooMany = await rejection(
-        unary(sut, 'embed', {
+        sut.embed({
           requestId: 'e',
           modelId: 'tiny',
           inputs: Array.from({ length: 257 }, () => 'x'),
@@ -374,12 +367,12 @@ describe(InferenceWorkerController.name, () => {
       );
 
       expect(empty).toMatchObject({ code: status.INVALID_ARGUMENT });
-      expect(trailer(empty.metadata, 'invalid-fields')).toBe('inputs[1]');
-      expect(trailer(tooMany.metadata, 'invalid-fields')).toBe('inputs');
+      expect(empty.trailers['invalid-fields']).toBe('inputs[1]');
+      expect(tooMany.trailers['invalid-fields']).toBe('inputs');
     });
 
     it('reports identity, capacity and load in Stats', async () => {
-      const stats = await unary<inferenceV1.StatsRequest, inferenceV1.StatsResponse>(sut, 'stats', {});
+      const stats = await sut.stats({});
       const sha256 = createHash('sha256')
         .update(await readFile(fixture.worker.engine.info.modelPath))
         .digest('hex');
@@ -405,11 +398,7 @@ describe(InferenceWorkerController.name, () => {
   describe('health and metrics', () => {
     it('reports SERVING for the server and for InferenceWorkerService', async () => {
       for (const service of ['', 'hearth.inference.v1.InferenceWorkerService']) {
-        const response = await unary<healthV1.HealthCheckRequest, healthV1.HealthCheckResponse>(
-          fixture.health,
-          'check',
-          { service },
-        );
+        const response = await fixture.health.check({ service });
         expect(response.status).toBe(healthV1.HealthCheckResponse_ServingStatus.SERVING);
       }
     });

@@ -7,12 +7,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { healthV1, inferenceV1, PROTO_PACKAGES } from '@hearth/contracts';
+import { healthV1, inferenceV1 } from '@hearth/contracts';
+import type { GrpcError } from '@hearth/grpc';
 import { appEntry, freePort, writeTinyGguf } from '@hearth/testing';
 
 import * as grpc from '@grpc/grpc-js';
 
-import { generate, openGenerate, serviceClient, TEST_THREADS, unary } from './worker-grpc.fixtures';
+import { generate, openGenerate, TEST_THREADS, workerClients } from './worker-grpc.fixtures';
 
 jest.setTimeout(60_000);
 
@@ -91,27 +92,18 @@ describe('inference worker main', () => {
       WORKER_DRAIN_TIMEOUT_MS: '20000',
     });
     const address = `127.0.0.1:${port}`;
-    const health = new (serviceClient(PROTO_PACKAGES.healthV1, 'Health'))(
-      address,
-      grpc.credentials.createInsecure(),
-    );
-    const client = new (serviceClient(PROTO_PACKAGES.inferenceV1, inferenceV1.INFERENCE_WORKER_SERVICE_NAME))(
-      address,
-      grpc.credentials.createInsecure(),
-    );
+    const { client, health } = workerClients(address);
     try {
       const serving = healthV1.HealthCheckResponse_ServingStatus.SERVING;
       for (let started = Date.now(); ;) {
-        const status = await unary<healthV1.HealthCheckRequest, healthV1.HealthCheckResponse>(
-          health,
-          'check',
-          {
+        const status = await health
+          .check({
             service: 'hearth.inference.v1.InferenceWorkerService',
-          },
-        ).then(
-          (r) => r.status,
-          () => undefined,
-        );
+          })
+          .then(
+            (r) => r.status,
+            () => undefined,
+          );
         if (status === serving) break;
         if (Date.now() - started > 30_000) throw new Error(`worker not serving:\n${worker.output()}`);
         await new Promise((r) => setTimeout(r, 100));
@@ -136,7 +128,7 @@ describe('inference worker main', () => {
       for (let tries = 0; tries < 50 && refused === undefined; tries++) {
         refused = await generate(client, { prompt: 'x', sampling: { maxTokens: 2, stop: [] } }).then(
           () => undefined,
-          (e: grpc.ServiceError) => e.code,
+          (e: GrpcError) => e.code,
         );
       }
       const { code } = await worker.exited;

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 
-import { commonV1, gatewayV1 } from '@hearth/contracts';
+import { commonV1 } from '@hearth/contracts';
 import { createLogger } from '@hearth/telemetry';
 import { appEntry, freePort, infraEnv } from '@hearth/testing';
 
@@ -82,7 +82,7 @@ describe('Model gateway fallbacks and errors', () => {
   });
 
   it('counts tokens with the resolved model tokenizer', async () => {
-    const counted = await fixture.unary<gatewayV1.TokenizeResponse>('tokenize', {
+    const counted = await fixture.client.tokenize({
       caller: generateRequest().caller,
       model: 'capable',
       text: 'Hello there friend',
@@ -97,7 +97,7 @@ describe('Model gateway fallbacks and errors', () => {
   });
 
   it('lists the models with their availability', async () => {
-    const listed = await fixture.unary<gatewayV1.ListModelsResponse>('listModels', {
+    const listed = await fixture.client.listModels({
       caller: generateRequest().caller,
     });
 
@@ -120,7 +120,7 @@ describe('Model gateway fallbacks and errors', () => {
 
     expect(outcome.error).toMatchObject({
       code: status.UNAVAILABLE,
-      details: 'no healthy worker serves lonely',
+      message: 'no healthy worker serves lonely',
     });
   });
 
@@ -128,7 +128,12 @@ describe('Model gateway fallbacks and errors', () => {
     const outcome = await fixture.generate(generateRequest({ model: 'gpt-17' }));
 
     expect(outcome.messages).toEqual([]);
-    expect(outcome.error).toMatchObject({ code: status.NOT_FOUND, details: 'unknown model "gpt-17"' });
+    expect(outcome.error).toMatchObject({
+      code: status.NOT_FOUND,
+      reason: 'MODEL_NOT_FOUND',
+      message: 'unknown model "gpt-17"',
+      metadata: { model: 'gpt-17' },
+    });
   });
 
   it('answers INVALID_ARGUMENT, not a crash, for a malformed request', async () => {
@@ -136,7 +141,7 @@ describe('Model gateway fallbacks and errors', () => {
 
     expect(outcome.error).toMatchObject({
       code: status.INVALID_ARGUMENT,
-      details: 'exactly one of messages or prompt must be set',
+      message: 'exactly one of messages or prompt must be set',
     });
   });
 
@@ -147,7 +152,7 @@ describe('Model gateway fallbacks and errors', () => {
 
     expect(outcome.error).toMatchObject({
       code: status.DEADLINE_EXCEEDED,
-      details: 'the request deadline has already passed',
+      message: 'the request deadline has already passed',
     });
   });
 
@@ -167,7 +172,7 @@ describe('Model gateway fallbacks and errors', () => {
 
       expect(outcome.error).toMatchObject({
         code: status.DEADLINE_EXCEEDED,
-        details: 'no worker answered model "backup" before the deadline',
+        message: 'no worker answered model "backup" before the deadline',
       });
       expect(Date.now() - startedAt).toBeGreaterThanOrEqual(290);
       expect(Date.now() - startedAt).toBeLessThan(1_500);

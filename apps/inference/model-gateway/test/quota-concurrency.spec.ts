@@ -76,13 +76,15 @@ describe('Model gateway token quotas', () => {
     expect(total).toBeLessThanOrEqual(TENANT_LIMIT + Math.max(...used));
     for (const outcome of refused) {
       expect(outcome.error?.code).toBe(status.RESOURCE_EXHAUSTED);
-      expect(outcome.error?.details).toMatch(
+      expect(outcome.error?.reason).toBe('QUOTA_EXCEEDED');
+      expect(outcome.error?.metadata).toEqual({ scope: 'tenant', window: 'minute', limit: '600' });
+      expect(outcome.error?.message).toMatch(
         /^tenant token quota of 600 tokens per minute exhausted \(\d+ used, \d+ requested\); resets at \d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$/,
       );
-      const retryAfter = Number(outcome.error?.metadata.get('retry-after-ms')[0]);
+      const retryAfter = Number(outcome.error?.trailers['retry-after-ms']);
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(60_000);
-      expect(outcome.error?.metadata.get('quota-reset-at')[0]).toMatch(/:00\.000Z$/);
+      expect(outcome.error?.trailers['quota-reset-at']).toMatch(/:00\.000Z$/);
     }
     // Reservations settle to what the worker reported, so the counter ends at the real total.
     await waitFor(
@@ -106,7 +108,7 @@ describe('Model gateway token quotas', () => {
     const allowed = await fixture.generate(keyed('key-free', randomUUID()));
 
     expect(refused.error).toMatchObject({ code: status.RESOURCE_EXHAUSTED });
-    expect(refused.error?.details).toMatch(
+    expect(refused.error?.message).toMatch(
       /^request needs up to 41 tokens \(prompt \+ max_tokens\), more than the API key token quota of 30 tokens per minute/,
     );
     expect(allowed.error).toBeUndefined();

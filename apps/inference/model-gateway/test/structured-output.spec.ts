@@ -105,7 +105,7 @@ describe('Model gateway structured output guard', () => {
     );
 
     expect(outcome.error?.code).toBe(status.INVALID_ARGUMENT);
-    expect(outcome.error?.details).toMatch(
+    expect(outcome.error?.message).toMatch(
       /^response_format\.json_schema\.schema is not a valid JSON Schema/,
     );
   });

@@ -2,13 +2,13 @@
 // reset time of a refusal and both scopes (tenant, API key).
 import { randomUUID } from 'node:crypto';
 
+import { GrpcError } from '@hearth/grpc';
 import { createLogger } from '@hearth/telemetry';
 import { infraEnv } from '@hearth/testing';
 
 import { status } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 
-import { GatewayError } from '../src/errors/gateway.errors';
 import { GatewayMetrics } from '../src/metrics/gateway.metrics';
 import { TokenQuotaService } from '../src/quota/token-quota.service';
 
@@ -45,7 +45,7 @@ describe(TokenQuotaService.name, () => {
     const who = caller();
     const limits = { tenant: { tokensPerMinute: 100 }, apiKey: { tokensPerDay: 100 } };
     const reservation = await sut.reserve(who, limits, 100);
-    await expect(sut.reserve(who, limits, 1)).rejects.toThrow(GatewayError);
+    await expect(sut.reserve(who, limits, 1)).rejects.toThrow(GrpcError);
 
     await sut.settle(reservation, 30);
 
@@ -61,12 +61,15 @@ describe(TokenQuotaService.name, () => {
 
     const error = await sut.reserve(who, limits, 20, now).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(GatewayError);
+    expect(error).toBeInstanceOf(GrpcError);
     expect(error).toMatchObject({
       code: status.RESOURCE_EXHAUSTED,
       message:
         'API key token quota of 50 tokens per minute exhausted (40 used, 20 requested); resets at 2030-01-01T12:31:00.000Z',
-      details: { retryAfterMs: 45_000, resetAt: new Date('2030-01-01T12:31:00.000Z') },
+      reason: 'QUOTA_EXCEEDED',
+      metadata: { scope: 'api_key', window: 'minute', limit: '50' },
+      retryAfterMs: 45_000,
+      trailers: { 'quota-reset-at': '2030-01-01T12:31:00.000Z' },
     });
   });
 
@@ -75,7 +78,8 @@ describe(TokenQuotaService.name, () => {
       .reserve(caller(), { tenant: { tokensPerDay: 10 }, apiKey: {} }, 11)
       .catch((e: unknown) => e);
 
-    expect((error as GatewayError).message).toMatch(
+    expect((error as GrpcError).reason).toBe('REQUEST_EXCEEDS_QUOTA');
+    expect((error as GrpcError).message).toMatch(
       /^request needs up to 11 tokens \(prompt \+ max_tokens\), more than the tenant token quota of 10 tokens per day/,
     );
   });

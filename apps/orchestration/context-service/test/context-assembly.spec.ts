@@ -17,7 +17,6 @@ import {
   seedUser,
   startContextService,
   startModelStack,
-  unary,
   type ContextFixture,
   type ModelStack,
   type Seeded,
@@ -45,10 +44,7 @@ describe(ContextAssemblyService.name, () => {
   });
 
   const assemble = (overrides: Partial<contextV1.AssembleContextRequest>) =>
-    sut.call<contextV1.AssembleContextResponse>(
-      'assembleContext',
-      assembleRequest({ caller: owner.caller, ...overrides }),
-    );
+    sut.client.assembleContext(assembleRequest({ caller: owner.caller, ...overrides }));
 
   it('assembles a stateless turn: instructions first, earlier messages as history, the new user message last', async () => {
     const response = await assemble({
@@ -180,7 +176,7 @@ describe(ContextAssemblyService.name, () => {
     const { conversationId } = seeded;
     await assemble({ conversationId, newMessages: [chat(Role.ROLE_USER, 'q2')] });
     const append = (messages: contextV1.StoredMessage[]) =>
-      sut.call<contextV1.AppendMessagesResponse>('appendMessages', {
+      sut.client.appendMessages({
         caller: owner.caller,
         conversationId,
         messages,
@@ -238,7 +234,7 @@ describe(ContextAssemblyService.name, () => {
     await assemble({ conversationId, newMessages: [chat(Role.ROLE_USER, 'again')] });
     expect(await sut.redis.exists(`ctx:win:${conversationId}`)).toBe(1);
 
-    await sut.call('evictConversation', { caller: owner.caller, conversationId });
+    await sut.client.evictConversation({ caller: owner.caller, conversationId });
 
     expect(await sut.redis.exists(`ctx:win:${conversationId}`)).toBe(0);
     expect(
@@ -285,7 +281,7 @@ describe(ContextAssemblyService.name, () => {
       status.NOT_FOUND,
       status.NOT_FOUND,
     ]);
-    expect(model.details).toMatch(/unknown model "no-such-model"/);
+    expect(model.message).toMatch(/unknown model "no-such-model"/);
   });
 
   it('answers INVALID_ARGUMENT for missing ids, malformed ids, no input and a budget too small', async () => {
@@ -305,7 +301,7 @@ describe(ContextAssemblyService.name, () => {
         assembleRequest({ caller: owner.caller, ...overrides }),
       );
       expect({ name, code: error.code }).toEqual({ name, code: status.INVALID_ARGUMENT });
-      expect(error.details).toMatch(message);
+      expect(error.message).toMatch(message);
     }
     const append = await sut.failure('appendMessages', {
       caller: owner.caller,
@@ -326,9 +322,7 @@ describe(ContextAssemblyService.name, () => {
     });
     const client = contextClient(process.address);
     try {
-      const response = await unary<contextV1.AssembleContextResponse>(
-        client,
-        'assembleContext',
+      const response = await client.assembleContext(
         assembleRequest({ caller: owner.caller, newMessages: [chat(Role.ROLE_USER, 'Hello')] }),
       );
       expect(outline(response).map((o) => o.text)).toEqual(['Hello']);

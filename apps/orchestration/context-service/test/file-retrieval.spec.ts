@@ -62,7 +62,7 @@ describe(RetrievalService.name, () => {
   });
 
   it('ingests a Markdown file (type sniffed, not declared) and retrieves the right chunk with a valid citation', async () => {
-    const { file } = await sut.call<contextV1.GetFileResponse>('getFile', {
+    const { file } = await sut.client.getFile({
       caller: owner.caller,
       fileId: guideId,
     });
@@ -173,8 +173,7 @@ describe(RetrievalService.name, () => {
     expect(poisoned?.safetyRuleIds.some((id) => id.startsWith('injection.'))).toBe(true);
     expect(report?.neutralisedChunks).toBeGreaterThanOrEqual(1);
 
-    const assembled = await sut.call<contextV1.AssembleContextResponse>(
-      'assembleContext',
+    const assembled = await sut.client.assembleContext(
       assembleRequest({
         caller: owner.caller,
         newMessages: [chat(commonV1.Role.ROLE_USER, 'What is the shipping policy?')],
@@ -233,7 +232,7 @@ describe(RetrievalService.name, () => {
     const before = await runtime.index.store.count(collection, owner.tenantId);
     expect((await sut.retrieve(owner.caller, 'zebras savanna', { topK: 1 })).chunks[0]?.fileId).toBe(fileId);
 
-    const deleted = await sut.call<contextV1.DeleteFileResponse>('deleteFile', {
+    const deleted = await sut.client.deleteFile({
       caller: owner.caller,
       fileId,
     });
@@ -257,8 +256,7 @@ describe(RetrievalService.name, () => {
     const fileId = file?.fileId ?? '';
     expect(file?.status).toBe(FileStatus.FILE_STATUS_UPLOADED);
 
-    const assembled = await sut.call<contextV1.AssembleContextResponse>(
-      'assembleContext',
+    const assembled = await sut.client.assembleContext(
       assembleRequest({
         caller: owner.caller,
         newMessages: [chat(commonV1.Role.ROLE_USER, 'What carves valleys?')],

@@ -36,19 +36,18 @@ describe(MemoryFactService.name, () => {
   });
 
   const create = (caller: commonV1.Caller, text: string) =>
-    sut.call<contextV1.CreateMemoryFactResponse>('createMemoryFact', {
+    sut.client.createMemoryFact({
       caller,
       text,
       source: contextV1.MemoryFactSource.MEMORY_FACT_SOURCE_USER,
       sourceMessageId: '',
     });
   const list = (caller: commonV1.Caller, pageSize = 0, pageToken = '') =>
-    sut.call<contextV1.ListMemoryFactsResponse>('listMemoryFacts', { caller, pageSize, pageToken });
+    sut.client.listMemoryFacts({ caller, pageSize, pageToken });
   const setOptIn = (caller: commonV1.Caller, optedIn: boolean) =>
-    sut.call<contextV1.SetMemoryOptInResponse>('setMemoryOptIn', { caller, optedIn });
+    sut.client.setMemoryOptIn({ caller, optedIn });
   const memoryIn = async (caller: commonV1.Caller, excludeMemory = false) => {
-    const response = await sut.call<contextV1.AssembleContextResponse>(
-      'assembleContext',
+    const response = await sut.client.assembleContext(
       assembleRequest({ caller, excludeMemory, newMessages: [chat(Role.ROLE_USER, 'What should I cook?')] }),
     );
     return response.messages
@@ -127,7 +126,7 @@ describe(MemoryFactService.name, () => {
     const factId = fact?.factId ?? '';
 
     const foreign = await sut.failure('deleteMemoryFact', { caller: other.caller, factId });
-    await sut.call('deleteMemoryFact', { caller: owner.caller, factId });
+    await sut.client.deleteMemoryFact({ caller: owner.caller, factId });
     const again = await sut.failure('deleteMemoryFact', { caller: owner.caller, factId });
 
     expect([foreign.code, again.code]).toEqual([status.NOT_FOUND, status.NOT_FOUND]);
@@ -175,6 +174,6 @@ describe(MemoryFactService.name, () => {
     });
     // This stack's tiny model has no `embeddings` capability (file-retrieval.spec.ts covers one that has).
     expect(error.code).toBe(status.INVALID_ARGUMENT);
-    expect(error.details).toMatch(/does not produce embeddings/);
+    expect(error.message).toMatch(/does not produce embeddings/);
   });
 });

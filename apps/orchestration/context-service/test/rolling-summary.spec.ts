@@ -61,8 +61,7 @@ describe(SummaryService.name, () => {
   });
 
   const assemble = (conversationId: string, text: string, historyBeforeSeq = 0, tokenBudget = 0) =>
-    sut.call<contextV1.AssembleContextResponse>(
-      'assembleContext',
+    sut.client.assembleContext(
       assembleRequest({
         caller: owner.caller,
         conversationId,
@@ -82,7 +81,7 @@ describe(SummaryService.name, () => {
       role: 'assistant',
       content: `Answer number ${n} about your cat`,
     });
-    await sut.call('appendMessages', {
+    await sut.client.appendMessages({
       caller: owner.caller,
       conversationId,
       messages: [stored(user), stored(answer)],
@@ -172,7 +171,7 @@ describe(SummaryService.name, () => {
         content: 'Answer number 4 about your cat',
       });
       // The answer is appended: now the summary is due, and written in the background.
-      await sut.call('appendMessages', {
+      await sut.client.appendMessages({
         caller: owner.caller,
         conversationId,
         messages: [stored(user), stored(answer)],
@@ -285,7 +284,7 @@ describe(SummaryService.name, () => {
     await summaries().idle(conversationId);
     expect(await rows(conversationId)).toHaveLength(1);
 
-    await sut.call('evictConversation', { caller: owner.caller, conversationId });
+    await sut.client.evictConversation({ caller: owner.caller, conversationId });
 
     expect(await rows(conversationId)).toHaveLength(0);
     expect(await sut.redis.exists(`ctx:win:${conversationId}`)).toBe(0);

@@ -7,13 +7,13 @@
 import { randomUUID } from 'node:crypto';
 
 import { commonV1 } from '@hearth/contracts';
+import { GrpcError } from '@hearth/grpc';
 import { createLogger } from '@hearth/telemetry';
 import { infraEnv } from '@hearth/testing';
 
 import { status } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 
-import { ContextError } from '../src/errors/context.errors';
 import { ModelGatewayAdapter } from '../src/gateway/model-gateway.adapter';
 import { LocalVocabularies } from '../src/tokens/local-vocabularies';
 import { TokenCounterService } from '../src/tokens/token-counter.service';
@@ -198,8 +198,8 @@ describe(TokenCounterService.name, () => {
     const local = await sut.countMessages(caller, model, [image]).catch((error: unknown) => error);
     const remote = await workerCount(one, image).catch((error: unknown) => error);
 
-    expect(local).toBeInstanceOf(ContextError);
-    expect((local as ContextError).code).toBe(status.INVALID_ARGUMENT);
+    expect(local).toBeInstanceOf(GrpcError);
+    expect((local as GrpcError).code).toBe(status.INVALID_ARGUMENT);
     expect((remote as { code?: number }).code).toBe(status.INVALID_ARGUMENT);
   });
 });

@@ -58,7 +58,7 @@ describe(TurnRun.name, () => {
 
   /** File ids of the first round's retrieved chunks, in the order the prompt numbers them. */
   async function retrievedFiles(outcome: TurnOutcome): Promise<(string | undefined)[]> {
-    const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+    const { trace } = await stack.getTurnTrace({
       caller: tenant.caller,
       turnId: outcome.started?.turnId,
     });

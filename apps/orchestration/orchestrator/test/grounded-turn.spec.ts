@@ -102,7 +102,7 @@ describe(TurnRun.name, () => {
     expect(citations.citations).toHaveLength(1);
     const cited = citations.citations[0] as orchestratorV1.SourceCitation;
     // [1] is the first retrieved chunk of the prompt the model actually saw, labelled "Source [1]".
-    const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+    const { trace } = await stack.getTurnTrace({
       caller: owner.caller,
       turnId: outcome.started?.turnId,
     });
@@ -224,7 +224,7 @@ describe(TurnRun.name, () => {
     const citations = citationsOf(outcome) as orchestratorV1.TurnCitations;
     expect(citations.status).toBe(GroundingStatus.GROUNDING_STATUS_GROUNDED);
     expect(citations.citations.map((c) => c.fileId)).toEqual([ownId]);
-    const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+    const { trace } = await stack.getTurnTrace({
       caller: other.caller,
       turnId: outcome.started?.turnId,
     });
@@ -251,7 +251,7 @@ describe(TurnRun.name, () => {
       retrieval: { enabled: true, fileIds: ['not-a-uuid'], topK: 3, query: '' },
     });
     expect(badId.error?.code).toBe(status.INVALID_ARGUMENT);
-    expect(badId.error?.details).toContain('retrieval.file_ids[0]');
+    expect(badId.error?.message).toContain('retrieval.file_ids[0]');
 
     const badTopK = await stack.runTurn({
       caller: owner.caller,

@@ -81,7 +81,7 @@ describe('OrchestratorService.RunTurn', () => {
       messages: [userMessage('What fruit?')],
     });
     const turnId = second.started?.turnId as string;
-    const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+    const { trace } = await stack.getTurnTrace({
       caller: tenant.caller,
       turnId,
     });
@@ -115,7 +115,7 @@ describe('OrchestratorService.RunTurn', () => {
     );
     // Another tenant cannot see it.
     const other = await stack.newTenant();
-    await expect(stack.unary('getTurnTrace', { caller: other.caller, turnId })).rejects.toMatchObject({
+    await expect(stack.getTurnTrace({ caller: other.caller, turnId })).rejects.toMatchObject({
       code: status.NOT_FOUND,
     });
   });
@@ -132,7 +132,7 @@ describe('OrchestratorService.RunTurn', () => {
     }
     const traceOf = async (outcome: { started?: orchestratorV1.TurnStarted }) =>
       (
-        await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+        await stack.getTurnTrace({
           caller: tenant.caller,
           turnId: outcome.started?.turnId,
         })
@@ -199,7 +199,7 @@ describe('OrchestratorService.RunTurn', () => {
     }
 
     const adopting = await ask('q13');
-    const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+    const { trace } = await stack.getTurnTrace({
       caller: tenant.caller,
       turnId: adopting.started?.turnId,
     });
@@ -224,7 +224,7 @@ describe('OrchestratorService.RunTurn', () => {
       inputMessageIds: [],
     });
     expect(await stack.prisma.message.count()).toBe(before);
-    const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+    const { trace } = await stack.getTurnTrace({
       caller: tenant.caller,
       requestId: outcome.started?.requestId,
     });
@@ -289,7 +289,7 @@ describe('OrchestratorService.RunTurn', () => {
       where: { conversationId, role: 'assistant' },
     });
     expect(answer.status).toBe('blocked');
-    const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+    const { trace } = await stack.getTurnTrace({
       caller: tenant.caller,
       turnId: outcome.started?.turnId,
     });

@@ -9,10 +9,11 @@
 import { randomUUID } from 'node:crypto';
 
 import { commonV1, orchestratorV1, toolsV1 } from '@hearth/contracts';
+import { createGrpcClient } from '@hearth/grpc';
 
 import { status } from '@grpc/grpc-js';
 
-import { ToolRunnerAdapter } from '../src/clients/tool-runner.adapter';
+import type { ToolRunnerClient } from '../src/clients/upstream.clients';
 import {
   collect,
   startOrchestratorStack,
@@ -42,7 +43,7 @@ function progress(outcome: TurnOutcome): [string, orchestratorV1.ToolProgressSta
 describe('OrchestratorService.RunTurn with tools and response formats', () => {
   let stack: OrchestratorStack;
   let tenant: Tenant;
-  let tools: ToolRunnerAdapter;
+  let tools: ToolRunnerClient;
 
   beforeAll(async () => {
     stack = await startOrchestratorStack({
@@ -58,7 +59,9 @@ describe('OrchestratorService.RunTurn with tools and response formats', () => {
       },
     });
     tenant = await stack.newTenant();
-    tools = new ToolRunnerAdapter(stack.toolRunner?.address ?? '');
+    tools = createGrpcClient(toolsV1.ToolRunnerServiceDefinition, {
+      address: stack.toolRunner?.address ?? '',
+    });
   });
 
   afterAll(async () => {
@@ -96,7 +99,7 @@ describe('OrchestratorService.RunTurn with tools and response formats', () => {
       ]);
       expect(outcome.events.some((event) => event.toolCall)).toBe(false); // server calls are not the client's
       expect(outcome.finish?.finishReason).toBe(commonV1.FinishReason.FINISH_REASON_STOP);
-      const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+      const { trace } = await stack.getTurnTrace({
         caller: tenant.caller,
         requestId: request.requestId,
       });
@@ -143,7 +146,7 @@ describe('OrchestratorService.RunTurn with tools and response formats', () => {
       ]);
       expect(outcome.finish?.finishReason).toBe(commonV1.FinishReason.FINISH_REASON_STOP);
       expect(outcome.text).not.toBe('');
-      const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+      const { trace } = await stack.getTurnTrace({
         caller: tenant.caller,
         requestId: request.requestId,
       });
@@ -175,9 +178,9 @@ describe('OrchestratorService.RunTurn with tools and response formats', () => {
       ]);
 
       expect(deniedOutcome.error?.code).toBe(status.PERMISSION_DENIED);
-      expect(deniedOutcome.error?.details).toContain('calculator');
+      expect(deniedOutcome.error?.message).toContain('calculator');
       expect(invalidOutcome.error?.code).toBe(status.INVALID_ARGUMENT);
-      expect(invalidOutcome.error?.details).toContain('server_tool_names[1]');
+      expect(invalidOutcome.error?.message).toContain('server_tool_names[1]');
       expect(await stack.prisma.turnTrace.count({ where: { requestId: denied.requestId } })).toBe(0);
       expect(await stack.prisma.message.count({ where: { conversationId } })).toBe(0);
     });
@@ -204,7 +207,7 @@ describe('OrchestratorService.RunTurn with tools and response formats', () => {
         if (pending?.stage !== ToolProgressStage.TOOL_PROGRESS_STAGE_PENDING_CONFIRMATION) return;
         answered = tools.resolveConfirmation(
           { caller: confirmTenant.caller, callId: pending.toolCallId, decision, reason, deadline: null },
-          Date.now() + 10_000,
+          { timeoutMs: 10_000 },
         );
       });
       const outcome = await collect(call);
@@ -228,7 +231,7 @@ describe('OrchestratorService.RunTurn with tools and response formats', () => {
       );
       expect(pending?.toolProgress?.message).not.toBe('');
       expect(outcome.finish?.finishReason).toBe(commonV1.FinishReason.FINISH_REASON_STOP);
-      const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+      const { trace } = await stack.getTurnTrace({
         caller: confirmTenant.caller,
         requestId,
       });
@@ -249,7 +252,7 @@ describe('OrchestratorService.RunTurn with tools and response formats', () => {
         ToolProgressStage.TOOL_PROGRESS_STAGE_REJECTED,
       ]);
       expect(outcome.finish?.finishReason).toBe(commonV1.FinishReason.FINISH_REASON_STOP);
-      const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+      const { trace } = await stack.getTurnTrace({
         caller: confirmTenant.caller,
         requestId,
       });
@@ -316,7 +319,7 @@ describe('OrchestratorService.RunTurn with tools and response formats', () => {
 
       expect(second.failure).toBeUndefined();
       expect(second.finish?.finishReason).toBe(commonV1.FinishReason.FINISH_REASON_STOP);
-      const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+      const { trace } = await stack.getTurnTrace({
         caller: tenant.caller,
         turnId: second.started?.turnId,
       });
@@ -347,7 +350,7 @@ describe('OrchestratorService.RunTurn with tools and response formats', () => {
       });
 
       expect(outcome.error?.code).toBe(status.INVALID_ARGUMENT);
-      expect(outcome.error?.details).toContain('tool_call_id');
+      expect(outcome.error?.message).toContain('tool_call_id');
     });
   });
 
@@ -403,7 +406,7 @@ describe('OrchestratorService.RunTurn with tools and response formats', () => {
       expect(outcome.finish).toBeUndefined();
       expect(outcome.failure).toMatchObject({ reason: 'STRUCTURED_OUTPUT_INVALID', partial: false });
       expect(outcome.failure?.message).toContain('/expression must match pattern');
-      const { trace } = await stack.unary<orchestratorV1.GetTurnTraceResponse>('getTurnTrace', {
+      const { trace } = await stack.getTurnTrace({
         caller: tenant.caller,
         turnId: outcome.started?.turnId,
       });

@@ -133,7 +133,7 @@ describe('OrchestratorService turn reliability', () => {
     const started = await new Promise<orchestratorV1.TurnStarted>((resolve) =>
       call.on('data', (event: orchestratorV1.RunTurnResponse) => event.started && resolve(event.started)),
     );
-    const response = await stack.unary<orchestratorV1.CancelTurnResponse>('cancelTurn', {
+    const response = await stack.client.cancelTurn({
       caller: tenant.caller,
       turnId: started.turnId,
     });
@@ -148,7 +148,7 @@ describe('OrchestratorService turn reliability', () => {
     // Finished turns are not cancelled again; others' turns and unknown ids are NOT_FOUND.
     expect(
       (
-        await stack.unary<orchestratorV1.CancelTurnResponse>('cancelTurn', {
+        await stack.client.cancelTurn({
           caller: tenant.caller,
           turnId: started.turnId,
         })
@@ -156,9 +156,9 @@ describe('OrchestratorService turn reliability', () => {
     ).toBe(false);
     const other = await stack.newTenant();
     await expect(
-      stack.unary('cancelTurn', { caller: other.caller, turnId: started.turnId }),
+      stack.client.cancelTurn({ caller: other.caller, turnId: started.turnId }),
     ).rejects.toMatchObject({ code: status.NOT_FOUND });
-    await expect(stack.unary('cancelTurn', { caller: tenant.caller, turnId: 'x' })).rejects.toMatchObject({
+    await expect(stack.client.cancelTurn({ caller: tenant.caller, turnId: 'x' })).rejects.toMatchObject({
       code: status.INVALID_ARGUMENT,
     });
   });

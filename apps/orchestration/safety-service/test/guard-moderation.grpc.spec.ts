@@ -17,7 +17,7 @@ import { freePort, infraEnv, ServiceProcess, writeTinyGguf } from '@hearth/testi
 import { stringify } from 'yaml';
 
 import { startSafetyApp, type RunningSafetyApp } from '../src/app/safety-app.factory';
-import { createSafetyClient, streamCall, unaryCall, type SafetyClient } from './safety-grpc.client';
+import { createSafetyClient, streamCall, type SafetyClient } from './safety-grpc.client';
 
 const { SafetyDecision } = commonV1;
 /** The scripted guard's answer to everything. */
@@ -134,15 +134,11 @@ describe('Moderation through a guard model behind the gateway', () => {
   });
 
   it("reports the guard model's category for a user message, under the guard's rule id and the policy's action", async () => {
-    const response = await unaryCall<safetyV1.CheckInputRequest, safetyV1.CheckInputResponse>(
-      sut,
-      'checkInput',
-      {
-        caller: caller(),
-        requestId: `guard-in-${randomUUID()}`,
-        items: [userItem('What is the capital of France?')],
-      },
-    );
+    const response = await sut.checkInput({
+      caller: caller(),
+      requestId: `guard-in-${randomUUID()}`,
+      items: [userItem('What is the capital of France?')],
+    });
 
     expect(response.decision).toBe(SafetyDecision.SAFETY_DECISION_ALLOWED);
     expect(response.findings).toEqual([
@@ -158,11 +154,13 @@ describe('Moderation through a guard model behind the gateway', () => {
 
   it('judges a complete output with the guard model', async () => {
     const text = 'Paris is the capital of France.';
-    const response = await unaryCall<safetyV1.CheckOutputRequest, safetyV1.CheckOutputResponse>(
-      sut,
-      'checkOutput',
-      { caller: caller(), requestId: `guard-out-${randomUUID()}`, text, canaries: [], placeholders: [] },
-    );
+    const response = await sut.checkOutput({
+      caller: caller(),
+      requestId: `guard-out-${randomUUID()}`,
+      text,
+      canaries: [],
+      placeholders: [],
+    });
 
     expect(response.decision).toBe(SafetyDecision.SAFETY_DECISION_ALLOWED);
     expect(response.findings.map((f) => [f.ruleId, f.action])).toEqual([
@@ -194,7 +192,7 @@ describe('Moderation through a guard model behind the gateway', () => {
 
   it('moderates by the rules when the gateway cannot serve the guard model', async () => {
     const check = (text: string) =>
-      unaryCall<safetyV1.CheckInputRequest, safetyV1.CheckInputResponse>(fallbackClient, 'checkInput', {
+      fallbackClient.checkInput({
         caller: caller(),
         requestId: `guard-fallback-${randomUUID()}`,
         items: [userItem(text)],

@@ -1,45 +1,20 @@
-// A raw @grpc/grpc-js client of hearth.safety.v1.SafetyService for the medium spec, loaded from the
-// same .proto files and loader options as the server, with promise wrappers for its three methods.
-import { GRPC_LOADER_OPTIONS, PROTO_PACKAGES, protoFilesOf, safetyV1 } from '@hearth/contracts';
+// The medium spec's client of hearth.safety.v1.SafetyService (the typed client every service uses),
+// plus trace metadata and a helper that drives the streaming output check the way the orchestrator does.
+import { safetyV1 } from '@hearth/contracts';
+import { createGrpcClient, toGrpcError, type GrpcClient } from '@hearth/grpc';
 
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 
-export type SafetyClient = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
-
-export function safetyServiceDefinition(): grpc.ServiceDefinition {
-  const definition = protoLoader.loadSync(protoFilesOf([PROTO_PACKAGES.safetyV1]), GRPC_LOADER_OPTIONS);
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    hearth: { safety: { v1: Record<string, grpc.ServiceClientConstructor> } };
-  };
-  return loaded.hearth.safety.v1[safetyV1.SAFETY_SERVICE_NAME].service;
-}
+export type SafetyClient = GrpcClient<typeof safetyV1.SafetyServiceDefinition>;
 
 export function createSafetyClient(address: string): SafetyClient {
-  const Client = grpc.makeGenericClientConstructor(safetyServiceDefinition(), safetyV1.SAFETY_SERVICE_NAME);
-  return new Client(address, grpc.credentials.createInsecure()) as SafetyClient;
+  return createGrpcClient(safetyV1.SafetyServiceDefinition, { address, defaultTimeoutMs: 10_000 });
 }
 
 export function traceMetadata(traceId: string): grpc.Metadata {
   const metadata = new grpc.Metadata();
   metadata.set('traceparent', `00-${traceId}-${'1'.repeat(16)}-01`);
   return metadata;
-}
-
-export function unaryCall<Req, Res>(
-  client: SafetyClient,
-  method: string,
-  request: Req,
-  metadata = new grpc.Metadata(),
-): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    client[method](
-      request,
-      metadata,
-      { deadline: Date.now() + 10_000 },
-      (error: grpc.ServiceError | null, response: Res) => (error ? reject(error) : resolve(response)),
-    );
-  });
 }
 
 /**
@@ -51,9 +26,7 @@ export function streamCall(
   requests: safetyV1.CheckOutputStreamRequest[],
   metadata = new grpc.Metadata(),
 ): Promise<{ responses: safetyV1.CheckOutputStreamResponse[]; sent: number }> {
-  const call = client.checkOutputStream(metadata, {
-    deadline: Date.now() + 10_000,
-  }) as grpc.ClientDuplexStream<safetyV1.CheckOutputStreamRequest, safetyV1.CheckOutputStreamResponse>;
+  const call = client.checkOutputStream({ metadata });
   const responses: safetyV1.CheckOutputStreamResponse[] = [];
   let sent = 0;
   let ended = false;
@@ -71,7 +44,7 @@ export function streamCall(
       responses.push(response);
       sendNext();
     });
-    call.on('error', reject);
+    call.on('error', (error: grpc.ServiceError) => reject(toGrpcError(error, client.upstream)));
     call.on('end', () => resolve({ responses, sent }));
     // `start` gets no answer of its own: send it and the first delta together.
     sendNext();

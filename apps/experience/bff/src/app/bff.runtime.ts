@@ -3,7 +3,6 @@
 // deadlines), the blob store uploads go to, and, when KAFKA_BROKERS is set, the outbox relay for the BFF's own audit events.
 // A failure at start-up rejects, so main.ts exits instead of serving half an API.
 import type { BffConfig } from '@hearth/config';
-import { contextV1, gatewayV1, orchestratorV1, PROTO_PACKAGES, toolsV1 } from '@hearth/contracts';
 import { createPrismaClient, type PrismaClient } from '@hearth/db';
 import { createKafkaClient, EventProducer } from '@hearth/events';
 import { connectRedis, createRedisClient } from '@hearth/redis';
@@ -20,7 +19,13 @@ import { FilesService } from '../files/files.service';
 import { MemoryService } from '../memory/memory.service';
 import { ModelsService } from '../models/models.service';
 import { RateLimiterService } from '../ratelimit/rate-limiter.service';
-import { GrpcUpstream } from '../upstream/grpc-client.factory';
+import {
+  createUpstreamClients,
+  type ContextClient,
+  type GatewayClient,
+  type OrchestratorClient,
+  type ToolRunnerClient,
+} from '../upstream/upstream.clients';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 const REDIS_COMMAND_TIMEOUT_MS = 1_000;
@@ -32,10 +37,10 @@ export interface BffRuntimeOptions {
 export class BffRuntime {
   readonly prisma: PrismaClient;
   readonly redis: Redis;
-  readonly gateway: GrpcUpstream;
-  readonly orchestrator: GrpcUpstream;
-  readonly context?: GrpcUpstream;
-  readonly toolRunner?: GrpcUpstream;
+  readonly gateway: GatewayClient;
+  readonly orchestrator: OrchestratorClient;
+  readonly context?: ContextClient;
+  readonly toolRunner?: ToolRunnerClient;
   readonly authenticator: ApiKeyAuthenticator;
   readonly limiter: RateLimiterService;
   readonly models: ModelsService;
@@ -51,40 +56,16 @@ export class BffRuntime {
     private readonly options: BffRuntimeOptions,
   ) {
     const { logger } = options;
-    const timeout = config.upstreams.timeoutMs;
     this.prisma = createPrismaClient(config.databaseUrl, { maxConnections: 10 });
     this.redis = createRedisClient(config.redisUrl, {
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
     });
-    this.gateway = new GrpcUpstream(
-      PROTO_PACKAGES.gatewayV1,
-      gatewayV1.MODEL_GATEWAY_SERVICE_NAME,
-      config.upstreams.modelGateway,
-      timeout,
-    );
-    this.orchestrator = new GrpcUpstream(
-      PROTO_PACKAGES.orchestratorV1,
-      orchestratorV1.ORCHESTRATOR_SERVICE_NAME,
-      config.upstreams.orchestrator,
-      timeout,
-    );
-    if (config.upstreams.contextService) {
-      this.context = new GrpcUpstream(
-        PROTO_PACKAGES.contextV1,
-        contextV1.CONTEXT_SERVICE_NAME,
-        config.upstreams.contextService,
-        timeout,
-      );
-    }
-    if (config.upstreams.toolRunner) {
-      this.toolRunner = new GrpcUpstream(
-        PROTO_PACKAGES.toolsV1,
-        toolsV1.TOOL_RUNNER_SERVICE_NAME,
-        config.upstreams.toolRunner,
-        timeout,
-      );
-    }
+    const upstreams = createUpstreamClients(config.upstreams);
+    this.gateway = upstreams.gateway;
+    this.orchestrator = upstreams.orchestrator;
+    this.context = upstreams.context;
+    this.toolRunner = upstreams.toolRunner;
     this.authenticator = new ApiKeyAuthenticator({
       prisma: this.prisma,
       logger,

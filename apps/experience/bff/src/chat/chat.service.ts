@@ -5,6 +5,7 @@
 // stream while the socket's buffer is full) and cancellation of the turn when the client goes away.
 // Rate-limit token estimates are settled against the turn's real usage; a replayed turn costs nothing.
 import type { commonV1, orchestratorV1 } from '@hearth/contracts';
+import { toGrpcError } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
 import { status as grpcStatus, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
@@ -15,14 +16,14 @@ import { ApiError } from '../errors/api.error';
 import { apiErrorFromGrpc } from '../errors/grpc-status.mapper';
 import type { BffRequest } from '../http/bff-request';
 import type { RateLimiterService } from '../ratelimit/rate-limiter.service';
-import type { GrpcUpstream } from '../upstream/grpc-client.factory';
+import type { OrchestratorClient } from '../upstream/upstream.clients';
 import { ChatCompletionBuilder, type ChatCompletion } from './chat-completion.builder';
 import { toRunTurnRequest } from './chat-request.mapper';
 import type { ChatCompletionRequest } from './chat.schemas';
 import { SseWriter } from './sse.writer';
 
 export interface ChatServiceOptions {
-  orchestrator: GrpcUpstream;
+  orchestrator: OrchestratorClient;
   limiter: RateLimiterService;
   logger: Logger;
   maxDurationMs: number;
@@ -48,12 +49,10 @@ export class ChatService {
       requestId: req.requestId,
       idempotencyKey,
     });
-    const call = this.options.orchestrator.serverStream<
-      orchestratorV1.RunTurnRequest,
-      orchestratorV1.RunTurnResponse
-    >('runTurn', request, this.options.maxDurationMs, {
-      'x-request-id': req.requestId,
-      ...(idempotencyKey && { 'idempotency-key': idempotencyKey }),
+    const call = this.options.orchestrator.runTurn(request, {
+      timeoutMs: this.options.maxDurationMs,
+      requestId: req.requestId,
+      idempotencyKey: idempotencyKey || undefined,
     });
     this.active.add(call);
     const builder = new ChatCompletionBuilder({
@@ -108,7 +107,9 @@ export class ChatService {
           }
         }
       });
-      call.on('error', (error: ServiceError) => fail(apiErrorFromGrpc(error, 'orchestrator')));
+      call.on('error', (error: ServiceError) =>
+        fail(apiErrorFromGrpc(toGrpcError(error, 'orchestrator'), 'orchestrator')),
+      );
       call.on('end', () =>
         fail(
           new ApiError(503, 'The turn ended without a result.', {
@@ -191,7 +192,7 @@ export class ChatService {
       });
       call.on('error', (error: ServiceError) => {
         if (done || error.code === grpcStatus.CANCELLED) return finish();
-        const mapped = apiErrorFromGrpc(error, 'orchestrator');
+        const mapped = apiErrorFromGrpc(toGrpcError(error, 'orchestrator'), 'orchestrator');
         if (sse.isOpen) failAfterStart(mapped);
         else failBeforeStart(mapped);
       });

@@ -3,7 +3,7 @@
 // 404), deletion as a tombstone after the context service dropped its hot state, turn traces from the
 // orchestrator (owner or a tenant admin), message feedback stored with its audit event in one
 // transaction (outbox), and approval/rejection of tool calls waiting for the user (tool runner).
-import { toolsV1, type contextV1, type orchestratorV1 } from '@hearth/contracts';
+import { toolsV1 } from '@hearth/contracts';
 import {
   createConversation,
   InvalidCursorError,
@@ -19,7 +19,7 @@ import { enqueue } from '@hearth/transactional-events';
 
 import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-caller';
 import { ApiError } from '../errors/api.error';
-import type { GrpcUpstream } from '../upstream/grpc-client.factory';
+import type { ContextClient, OrchestratorClient, ToolRunnerClient } from '../upstream/upstream.clients';
 import type {
   ConversationMessageObject,
   ConversationObject,
@@ -32,9 +32,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ConversationsServiceOptions {
   prisma: PrismaClient;
-  orchestrator: GrpcUpstream;
-  context?: GrpcUpstream;
-  toolRunner?: GrpcUpstream;
+  orchestrator: OrchestratorClient;
+  context?: ContextClient;
+  toolRunner?: ToolRunnerClient;
   logger: Logger;
 }
 
@@ -96,10 +96,7 @@ export class ConversationsService {
     // Evict first: if the context service is down the request fails (503) and can be retried,
     // instead of leaving a tombstoned conversation whose hot window still lives in Redis.
     if (this.options.context) {
-      await this.options.context.unary<
-        contextV1.EvictConversationRequest,
-        contextV1.EvictConversationResponse
-      >('evictConversation', { caller: toGrpcCaller(caller), conversationId: id });
+      await this.options.context.evictConversation({ caller: toGrpcCaller(caller), conversationId: id });
     }
     if (!(await softDeleteConversation(this.options.prisma, caller.tenantId, id))) {
       throw ApiError.notFound('conversation', id);
@@ -136,10 +133,11 @@ export class ConversationsService {
     const admin = caller.scopes.has('admin');
     const message = await this.message(caller, conversationId, messageId, admin);
     if (!message.requestId) throw ApiError.notFound('trace of message', messageId);
-    const response = await this.options.orchestrator.unary<
-      orchestratorV1.GetTurnTraceRequest,
-      orchestratorV1.GetTurnTraceResponse
-    >('getTurnTrace', { caller: toGrpcCaller(caller), turnId: '', requestId: message.requestId });
+    const response = await this.options.orchestrator.getTurnTrace({
+      caller: toGrpcCaller(caller),
+      turnId: '',
+      requestId: message.requestId,
+    });
     return { object: 'turn.trace', message_id: messageId, ...(snakeCase(response.trace) as object) };
   }
 
@@ -218,10 +216,7 @@ export class ConversationsService {
         headers: { 'retry-after': '60' },
       });
     }
-    const response = await this.options.toolRunner.unary<
-      toolsV1.ResolveConfirmationRequest,
-      toolsV1.ResolveConfirmationResponse
-    >('resolveConfirmation', {
+    const response = await this.options.toolRunner.resolveConfirmation({
       caller: toGrpcCaller(caller),
       callId,
       decision: approve

@@ -1,16 +1,20 @@
 // Owns the translation of upstream gRPC statuses into HTTP errors: the one place that decides which
 // status a client sees for INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED (429 + retry-after),
 // UNAVAILABLE (503 + retry-after), and which upstream messages are safe to pass on (4xx ones, which
-// describe the client's request) versus hidden (5xx ones, which describe our internals).
-import { status, type ServiceError } from '@grpc/grpc-js';
+// describe the client's request) versus hidden (5xx ones, which describe our internals). Upstream
+// errors arrive as @hearth/grpc GrpcErrors (code, reason, message, retry hint from RetryInfo or the
+// retry-after-ms trailer).
+import type { GrpcError } from '@hearth/grpc';
+
+import { status } from '@grpc/grpc-js';
 
 import { ApiError } from './api.error';
 
 /** Retry-after for UNAVAILABLE when the upstream gave none. */
 const DEFAULT_RETRY_AFTER_S = 1;
 
-export function apiErrorFromGrpc(error: ServiceError, what = 'upstream'): ApiError {
-  const message = error.details || error.message;
+export function apiErrorFromGrpc(error: GrpcError, what = 'upstream'): ApiError {
+  const { message } = error;
   switch (error.code) {
     case status.INVALID_ARGUMENT:
     case status.OUT_OF_RANGE:
@@ -47,8 +51,7 @@ export function apiErrorFromGrpc(error: ServiceError, what = 'upstream'): ApiErr
   }
 }
 
-function retryAfterSeconds(error: ServiceError): number | undefined {
-  const value = error.metadata?.get('retry-after-ms')[0];
-  const ms = Number(typeof value === 'string' ? value : value?.toString());
-  return Number.isFinite(ms) && ms > 0 ? Math.max(1, Math.ceil(ms / 1000)) : undefined;
+function retryAfterSeconds(error: GrpcError): number | undefined {
+  const ms = error.retryAfterMs;
+  return ms !== undefined && Number.isFinite(ms) && ms > 0 ? Math.max(1, Math.ceil(ms / 1000)) : undefined;
 }

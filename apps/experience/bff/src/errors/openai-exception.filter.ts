@@ -1,13 +1,14 @@
 // Owns how every failure leaves the BFF: OpenAI's error envelope with the right status and headers.
 // ApiErrors pass through; Nest's HttpExceptions (unknown route, wrong method) keep their status; gRPC
-// errors are mapped; anything else is a 500 whose body carries only the request id the logs share.
+// errors (GrpcErrors from the upstream clients) are mapped; anything else is a 500 whose body
+// carries only the request id the logs share.
+import { GrpcError } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 
 import type { BffRequest } from '../http/bff-request';
-import { isServiceError } from '../upstream/grpc-client.factory';
 import { ApiError } from './api.error';
 import { apiErrorFromGrpc } from './grpc-status.mapper';
 
@@ -25,7 +26,7 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
 
   private toApiError(exception: unknown, req: BffRequest): ApiError {
     if (exception instanceof ApiError) return exception;
-    if (isServiceError(exception)) {
+    if (exception instanceof GrpcError) {
       const mapped = apiErrorFromGrpc(exception);
       if (mapped.status >= 500) {
         this.logger.error(

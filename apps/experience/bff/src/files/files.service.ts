@@ -4,6 +4,7 @@
 // file rpcs. Answers are OpenAI's file object with `status` in OpenAI's enum (uploaded / processed /
 // error) plus `processing_status`, the finer ingestion state.
 import { contextV1 } from '@hearth/contracts';
+import { GrpcError } from '@hearth/grpc';
 import type { BlobStore } from '@hearth/retrieval';
 
 import { status } from '@grpc/grpc-js';
@@ -13,8 +14,7 @@ import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-ca
 import { ApiError } from '../errors/api.error';
 import { apiErrorFromGrpc } from '../errors/grpc-status.mapper';
 import { toUnixSeconds } from '../http/timestamps';
-import type { GrpcUpstream } from '../upstream/grpc-client.factory';
-import { isServiceError } from '../upstream/grpc-client.factory';
+import type { ContextClient } from '../upstream/upstream.clients';
 import type { fileObjectSchema, ListFilesQuery, UploadFields } from './files.schemas';
 
 export interface UploadedFile {
@@ -28,7 +28,7 @@ export type FileObject = z.output<typeof fileObjectSchema>;
 
 export interface FilesServiceOptions {
   /** Context service upstream; undefined when it is not configured (503). */
-  context: GrpcUpstream | undefined;
+  context: ContextClient | undefined;
   blobs: BlobStore;
   maxUploadBytes: number;
 }
@@ -86,7 +86,7 @@ export class FilesService {
     const context = this.upstream();
     const blob = await this.options.blobs.put(caller.tenantId, file.buffer);
     const response = await this.call(() =>
-      context.unary<contextV1.IngestFileRequest, contextV1.IngestFileResponse>('ingestFile', {
+      context.ingestFile({
         caller: toGrpcCaller(caller),
         storageKey: blob.key,
         name: decodeFilename(file.originalname),
@@ -101,7 +101,7 @@ export class FilesService {
   async list(caller: AuthenticatedCaller, query: ListFilesQuery) {
     const context = this.upstream();
     const response = await this.call(() =>
-      context.unary<contextV1.ListFilesRequest, contextV1.ListFilesResponse>('listFiles', {
+      context.listFiles({
         caller: toGrpcCaller(caller),
         pageSize: query.limit,
         pageToken: query.after ?? '',
@@ -122,7 +122,7 @@ export class FilesService {
     const context = this.upstream();
     const response = await this.call(
       () =>
-        context.unary<contextV1.GetFileRequest, contextV1.GetFileResponse>('getFile', {
+        context.getFile({
           caller: toGrpcCaller(caller),
           fileId: id,
         }),
@@ -135,7 +135,7 @@ export class FilesService {
     const context = this.upstream();
     await this.call(
       () =>
-        context.unary<contextV1.DeleteFileRequest, contextV1.DeleteFileResponse>('deleteFile', {
+        context.deleteFile({
           caller: toGrpcCaller(caller),
           fileId: id,
         }),
@@ -148,14 +148,14 @@ export class FilesService {
     try {
       return await run();
     } catch (error) {
-      if (!isServiceError(error)) throw error;
+      if (!(error instanceof GrpcError)) throw error;
       // OpenAI's wording for an unknown file id, whatever the context service said.
       if (fileId !== undefined && error.code === status.NOT_FOUND) throw ApiError.notFound('file', fileId);
       throw apiErrorFromGrpc(error, 'file service');
     }
   }
 
-  private upstream(): GrpcUpstream {
+  private upstream(): ContextClient {
     if (!this.options.context) {
       throw new ApiError(503, 'Files are not available on this server.', {
         code: 'service_unavailable',

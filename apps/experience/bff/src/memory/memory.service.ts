@@ -5,7 +5,7 @@ import type { contextV1 } from '@hearth/contracts';
 import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-caller';
 import { ApiError } from '../errors/api.error';
 import { toUnixSeconds } from '../http/timestamps';
-import type { GrpcUpstream } from '../upstream/grpc-client.factory';
+import type { ContextClient } from '../upstream/upstream.clients';
 
 const SOURCES: Record<number, string> = { 1: 'user', 2: 'assistant' };
 const EXPORT_MAX_PAGES = 100;
@@ -20,13 +20,14 @@ export interface MemoryFactObject {
 }
 
 export class MemoryService {
-  constructor(private readonly context: GrpcUpstream | undefined) {}
+  constructor(private readonly context: ContextClient | undefined) {}
 
   async list(caller: AuthenticatedCaller, limit: number, after?: string) {
-    const response = await this.upstream().unary<
-      contextV1.ListMemoryFactsRequest,
-      contextV1.ListMemoryFactsResponse
-    >('listMemoryFacts', { caller: toGrpcCaller(caller), pageSize: limit, pageToken: after ?? '' });
+    const response = await this.upstream().listMemoryFacts({
+      caller: toGrpcCaller(caller),
+      pageSize: limit,
+      pageToken: after ?? '',
+    });
     return {
       object: 'list' as const,
       data: response.facts.map(toFact),
@@ -37,10 +38,7 @@ export class MemoryService {
   }
 
   async delete(caller: AuthenticatedCaller, id: string) {
-    await this.upstream().unary<contextV1.DeleteMemoryFactRequest, contextV1.DeleteMemoryFactResponse>(
-      'deleteMemoryFact',
-      { caller: toGrpcCaller(caller), factId: id },
-    );
+    await this.upstream().deleteMemoryFact({ caller: toGrpcCaller(caller), factId: id });
     return { id, object: 'memory.fact.deleted' as const, deleted: true as const };
   }
 
@@ -50,10 +48,11 @@ export class MemoryService {
     let token = '';
     let optIn = false;
     for (let page = 0; page < EXPORT_MAX_PAGES; page++) {
-      const response = await this.upstream().unary<
-        contextV1.ListMemoryFactsRequest,
-        contextV1.ListMemoryFactsResponse
-      >('listMemoryFacts', { caller: toGrpcCaller(caller), pageSize: 200, pageToken: token });
+      const response = await this.upstream().listMemoryFacts({
+        caller: toGrpcCaller(caller),
+        pageSize: 200,
+        pageToken: token,
+      });
       facts.push(...response.facts.map(toFact));
       optIn = response.optedIn;
       token = response.nextPageToken;
@@ -68,14 +67,11 @@ export class MemoryService {
   }
 
   async setOptIn(caller: AuthenticatedCaller, optIn: boolean) {
-    const response = await this.upstream().unary<
-      contextV1.SetMemoryOptInRequest,
-      contextV1.SetMemoryOptInResponse
-    >('setMemoryOptIn', { caller: toGrpcCaller(caller), optedIn: optIn });
+    const response = await this.upstream().setMemoryOptIn({ caller: toGrpcCaller(caller), optedIn: optIn });
     return { object: 'memory.settings' as const, opt_in: response.optedIn };
   }
 
-  private upstream(): GrpcUpstream {
+  private upstream(): ContextClient {
     if (!this.context) {
       throw new ApiError(503, 'Memory is not available on this server.', {
         code: 'service_unavailable',

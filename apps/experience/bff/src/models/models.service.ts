@@ -4,7 +4,7 @@
 import { gatewayV1, type commonV1 } from '@hearth/contracts';
 
 import { ApiError } from '../errors/api.error';
-import type { GrpcUpstream } from '../upstream/grpc-client.factory';
+import type { GatewayClient } from '../upstream/upstream.clients';
 import type { EmbeddingRequest, EmbeddingResponse, ModelObject } from './models.schemas';
 
 const CAPABILITY_NAMES: Record<number, string> = {
@@ -19,21 +19,15 @@ export class ModelsService {
   /** Models carry no creation date in the registry; the BFF reports when it started. */
   private readonly created = Math.floor(Date.now() / 1000);
 
-  constructor(private readonly gateway: GrpcUpstream) {}
+  constructor(private readonly gateway: GatewayClient) {}
 
   async list(caller: commonV1.Caller): Promise<ModelObject[]> {
-    const response = await this.gateway.unary<gatewayV1.ListModelsRequest, gatewayV1.ListModelsResponse>(
-      'listModels',
-      { caller },
-    );
+    const response = await this.gateway.listModels({ caller });
     return response.models.map((m) => this.toModel(m));
   }
 
   async get(caller: commonV1.Caller, id: string): Promise<ModelObject> {
-    const response = await this.gateway.unary<gatewayV1.ListModelsRequest, gatewayV1.ListModelsResponse>(
-      'listModels',
-      { caller },
-    );
+    const response = await this.gateway.listModels({ caller });
     const found =
       response.models.find((m) => m.id === id) ?? response.models.find((m) => m.aliases.includes(id));
     if (!found) throw ApiError.notFound('model', id, 'model_not_found');
@@ -60,7 +54,7 @@ export class ModelsService {
         typeof body.input === 'string' ? 'input' : `input[${empty}]`,
       );
     }
-    const response = await this.gateway.unary<gatewayV1.EmbedRequest, gatewayV1.EmbedResponse>('embed', {
+    const response = await this.gateway.embed({
       caller,
       requestId,
       model: body.model,

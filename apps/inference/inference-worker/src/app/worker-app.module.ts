@@ -1,17 +1,16 @@
 // Root module of the inference worker. The config, the started engine, the model's identity and the
-// logger come in as values (they exist before Nest starts); everything else is wired here, with one
-// global exception filter mapping domain errors to gRPC statuses.
+// logger come in as values (they exist before Nest starts); everything else is wired here, behind the
+// shared gRPC edge (its exception filter turns the domain's GrpcErrors into statuses).
 import type { InferenceWorkerConfig } from '@hearth/config';
 import { GrpcHealthModule } from '@hearth/contracts';
+import { grpcServerProviders } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
 
 import { EmbedService } from '../embedding/embed.service';
 import type { InferenceEngine } from '../engine/inference.engine';
 import { GenerationService } from '../generation/generation.service';
-import { GrpcErrorFilter } from '../grpc/grpc-error.filter';
 import { InferenceWorkerController } from '../grpc/inference-worker.controller';
 import { WorkerLifecycleService } from '../lifecycle/worker-lifecycle.service';
 import { WorkerMetricsService } from '../metrics/worker-metrics.service';
@@ -45,7 +44,10 @@ export class WorkerAppModule {
         { provide: INFERENCE_ENGINE, useValue: deps.engine },
         { provide: MODEL_IDENTITY, useValue: deps.model },
         { provide: WORKER_LOGGER, useValue: deps.logger },
-        { provide: APP_FILTER, useClass: GrpcErrorFilter },
+        ...grpcServerProviders({
+          useFactory: (logger: Logger) => ({ logger, domain: deps.config.service }),
+          inject: [WORKER_LOGGER],
+        }),
         WorkerLifecycleService,
         LoadWindowService,
         WorkerMetricsService,

@@ -1,7 +1,14 @@
-// Owns the engine's typed failures. The gRPC layer maps each class to one status code
-// (InvalidRequest → INVALID_ARGUMENT, QueueFull → RESOURCE_EXHAUSTED with a retry hint,
-// DeadlineExceeded → DEADLINE_EXCEEDED, ModelIntegrity/ModelLoad → FAILED_PRECONDITION at start-up,
-// EngineClosed → UNAVAILABLE), so callers never have to parse messages.
+// Owns the engine's typed failures. Those a request can meet are GrpcErrors (@hearth/grpc), each
+// with one status code and reason, so callers never have to parse messages: InvalidRequest →
+// INVALID_ARGUMENT (the bad fields also in the `invalid-fields` trailer), QueueFull →
+// RESOURCE_EXHAUSTED with a retry hint, DeadlineExceeded → DEADLINE_EXCEEDED, EngineClosed →
+// UNAVAILABLE. ModelIntegrity and ModelLoad stop the worker at start-up and never reach a caller.
+import { GrpcError } from '@hearth/grpc';
+
+import { status } from '@grpc/grpc-js';
+
+/** Trailer listing the bad request fields of an INVALID_ARGUMENT call, comma-separated (documented contract). */
+export const INVALID_FIELDS_KEY = 'invalid-fields';
 
 /** One bad request field, named as the public API names it (snake_case, dotted for nesting). */
 export interface FieldProblem {
@@ -9,10 +16,16 @@ export interface FieldProblem {
   readonly message: string;
 }
 
-export class InvalidRequestError extends Error {
+export class InvalidRequestError extends GrpcError {
   override readonly name = 'InvalidRequestError';
   constructor(readonly problems: readonly FieldProblem[]) {
-    super(problems.map((p) => `${p.field}: ${p.message}`).join('; '));
+    const fields = problems.map((p) => p.field).join(',');
+    super(
+      status.INVALID_ARGUMENT,
+      'INVALID_REQUEST',
+      problems.map((p) => `${p.field}: ${p.message}`).join('; '),
+      { metadata: { fields }, trailers: { [INVALID_FIELDS_KEY]: fields } },
+    );
   }
 
   /** The first bad field, for error envelopes that carry a single `param`. */
@@ -25,34 +38,40 @@ export class InvalidRequestError extends Error {
   }
 }
 
-export class QueueFullError extends Error {
+export class QueueFullError extends GrpcError {
   override readonly name = 'QueueFullError';
   constructor(
     readonly queueDepth: number,
     /** When a retry is likely to be admitted, estimated from recent service times. */
-    readonly retryAfterMs: number,
+    retryAfterMs: number,
   ) {
     super(
+      status.RESOURCE_EXHAUSTED,
+      'QUEUE_FULL',
       `the inference queue is full (${queueDepth} waiting); retry in about ${Math.ceil(retryAfterMs / 1000)} s`,
+      { metadata: { queueDepth: String(queueDepth) }, retryAfterMs: Math.max(1, Math.ceil(retryAfterMs)) },
     );
   }
 }
 
-export class DeadlineExceededError extends Error {
+export class DeadlineExceededError extends GrpcError {
   override readonly name = 'DeadlineExceededError';
   constructor(readonly stage: 'queued' | 'running') {
     super(
+      status.DEADLINE_EXCEEDED,
+      'DEADLINE_EXCEEDED',
       stage === 'queued'
         ? 'the deadline passed while the request waited in the queue'
         : 'the deadline passed during generation',
+      { metadata: { stage } },
     );
   }
 }
 
-export class EngineClosedError extends Error {
+export class EngineClosedError extends GrpcError {
   override readonly name = 'EngineClosedError';
   constructor() {
-    super('the inference engine is shutting down');
+    super(status.UNAVAILABLE, 'ENGINE_CLOSED', 'the inference engine is shutting down');
   }
 }
 

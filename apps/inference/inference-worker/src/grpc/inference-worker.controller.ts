@@ -1,7 +1,8 @@
 // The InferenceWorkerService gRPC edge: implements the generated controller interface (so the
 // compiler catches drift from proto/), one line per RPC into its service. Errors leave through
-// GrpcErrorFilter.
+// @hearth/grpc's exception filter.
 import { inferenceV1 } from '@hearth/contracts';
+import { deadlineOf } from '@hearth/grpc';
 
 import type { Metadata, ServerWritableStream } from '@grpc/grpc-js';
 import { Controller, Inject } from '@nestjs/common';
@@ -30,7 +31,7 @@ export class InferenceWorkerController implements inferenceV1.InferenceWorkerSer
     _metadata?: Metadata,
     call?: GenerateCall,
   ): Observable<inferenceV1.GenerateResponse> {
-    return this.generation.generate(request, deadlineMs(call));
+    return this.generation.generate(request, deadlineOf(call));
   }
 
   tokenize(request: inferenceV1.TokenizeRequest): inferenceV1.TokenizeResponse {
@@ -44,10 +45,4 @@ export class InferenceWorkerController implements inferenceV1.InferenceWorkerSer
   stats(): inferenceV1.StatsResponse {
     return this.statistics.stats();
   }
-}
-
-function deadlineMs(call: GenerateCall | undefined): number | undefined {
-  const deadline = call?.getDeadline();
-  if (deadline === undefined) return undefined;
-  return deadline instanceof Date ? deadline.getTime() : deadline;
 }

@@ -1,8 +1,10 @@
 // Owns building a running gateway from its config: the runtime first (every outside connection
-// checked), then the Nest gRPC microservice serving ModelGatewayService and grpc.health.v1 on it.
+// checked), then the Nest gRPC microservice serving ModelGatewayService and grpc.health.v1 on it,
+// behind the shared gRPC edge (exception filter, server hooks).
 // main.ts and the medium specs both start the gateway through here.
 import type { ModelGatewayConfig } from '@hearth/config';
 import { grpcTransportOptions, PROTO_PACKAGES } from '@hearth/contracts';
+import { useGrpcServerEdge } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
 import type { INestMicroservice, LoggerService } from '@nestjs/common';
@@ -10,7 +12,6 @@ import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 
 import type { DnsLookup } from '../workers/worker-endpoint.resolver';
-import { GatewayExceptionFilter } from './gateway-exception.filter';
 import { GatewayModule } from './gateway.module';
 import { GatewayRuntime } from './gateway.runtime';
 
@@ -43,7 +44,7 @@ export async function createGatewayApp(
       options: grpcTransportOptions([PROTO_PACKAGES.gatewayV1, PROTO_PACKAGES.healthV1], address),
       logger: options.nestLogger ?? false,
     });
-    app.useGlobalFilters(new GatewayExceptionFilter(options.logger));
+    useGrpcServerEdge(app, { logger: options.logger, domain: config.service });
     await app.listen();
   } catch (error) {
     await runtime.stop();

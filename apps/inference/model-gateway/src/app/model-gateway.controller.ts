@@ -1,6 +1,7 @@
 // The gRPC edge of the gateway: implements the generated ModelGatewayService controller, one line per
 // method; the call's own gRPC deadline is handed on so no work outlives the caller's patience.
 import { gatewayV1 } from '@hearth/contracts';
+import { deadlineOf } from '@hearth/grpc';
 
 import type { Metadata, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import { Controller, Inject } from '@nestjs/common';
@@ -11,13 +12,6 @@ import { ModelCatalogService } from '../models/model-catalog.service';
 import { GENERATION_SERVICE, MODEL_CATALOG_SERVICE } from './gateway.constants';
 
 type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
-
-/** The call's deadline in epoch ms, or undefined when the caller set none. */
-function deadlineOf(call: AnyCall | undefined): number | undefined {
-  const deadline = call?.getDeadline();
-  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
-  return ms !== undefined && Number.isFinite(ms) ? ms : undefined;
-}
 
 @Controller()
 @gatewayV1.ModelGatewayServiceControllerMethods()

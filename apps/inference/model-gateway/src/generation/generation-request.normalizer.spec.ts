@@ -1,4 +1,5 @@
 import { commonV1 } from '@hearth/contracts';
+import { GrpcError } from '@hearth/grpc';
 
 import { status } from '@grpc/grpc-js';
 
@@ -11,7 +12,6 @@ import {
   TENANT_B,
   userMessage,
 } from '../../test/support/gateway-requests.fixture';
-import { GatewayError } from '../errors/gateway.errors';
 import { StructuredOutputGuard } from '../guard/structured-output.guard';
 import { GatewayMetrics } from '../metrics/gateway.metrics';
 import { normalizeGeneration, promptTokenUpperBound, toWorkerRequest } from './generation-request.normalizer';
@@ -47,10 +47,10 @@ function rejection(fn: () => unknown): { code: status; message: string } {
   try {
     fn();
   } catch (error) {
-    if (error instanceof GatewayError) return { code: error.code, message: error.message };
+    if (error instanceof GrpcError) return { code: error.code, message: error.message };
     throw error;
   }
-  throw new Error('expected a GatewayError');
+  throw new Error('expected a GrpcError');
 }
 
 describe(normalizeGeneration.name, () => {
@@ -139,7 +139,7 @@ describe(normalizeGeneration.name, () => {
   });
 
   it.each([
-    ['no caller', { caller: null }, 'caller is required'],
+    ['no caller', { caller: null }, 'caller.tenant_id is required'],
     [
       'a tenant id that is not a UUID',
       { caller: { tenantId: 'acme', apiKeyId: KEY_A, userId: '' } },

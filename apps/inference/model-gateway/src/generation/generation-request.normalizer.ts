@@ -3,14 +3,10 @@
 // absolute deadline, the worst-case token count quotas reserve, whether the response is cacheable, the
 // output check, and the worker request for each candidate model.
 import { commonV1, gatewayV1, inferenceV1 } from '@hearth/contracts';
+import { deadlineExceeded, invalidArgument, notFound, validateCaller } from '@hearth/grpc';
 
-import { z } from 'zod';
-
-import { deadlineExceeded, invalidArgument, notFound } from '../errors/gateway.errors';
 import type { OutputCheck, StructuredOutputGuard } from '../guard/structured-output.guard';
 import type { ModelRegistry, RegisteredModel } from '../registry/model-registry';
-
-const uuid = z.uuid();
 
 export interface Caller {
   tenantId: string;
@@ -45,13 +41,10 @@ export interface NormalizeOptions {
   now?: number;
 }
 
-export function validateCaller(caller: commonV1.Caller | null | undefined): Caller {
-  if (!caller) throw invalidArgument('caller is required');
-  if (!uuid.safeParse(caller.tenantId).success) throw invalidArgument('caller.tenant_id must be a UUID');
-  if (!uuid.safeParse(caller.apiKeyId).success) throw invalidArgument('caller.api_key_id must be a UUID');
-  if (caller.userId !== '' && !uuid.safeParse(caller.userId).success)
-    throw invalidArgument('caller.user_id must be empty or a UUID');
-  return { tenantId: caller.tenantId, apiKeyId: caller.apiKeyId, userId: caller.userId || undefined };
+/** The caller every gateway rpc needs: a tenant and the API key quotas and usage are charged to. */
+export function gatewayCaller(caller: commonV1.Caller | null | undefined): Caller {
+  const valid = validateCaller(caller, { apiKey: true });
+  return { tenantId: valid.tenantId, apiKeyId: valid.apiKeyId, userId: valid.userId || undefined };
 }
 
 export function validateRequestId(requestId: string): string {
@@ -64,7 +57,7 @@ export function validateRequestId(requestId: string): string {
 export function resolveModel(registry: ModelRegistry, name: string, tenantId: string): RegisteredModel {
   if (name === '') throw invalidArgument('model is required');
   const model = registry.resolve(name, tenantId);
-  if (!model) throw notFound(`unknown model "${name}"`);
+  if (!model) throw notFound('MODEL_NOT_FOUND', `unknown model "${name}"`, { model: name });
   return model;
 }
 
@@ -73,7 +66,7 @@ export function normalizeGeneration(
   options: NormalizeOptions,
 ): NormalizedGeneration {
   const now = options.now ?? Date.now();
-  const caller = validateCaller(request.caller);
+  const caller = gatewayCaller(request.caller);
   const requestId = validateRequestId(request.requestId);
   const model = resolveModel(options.registry, request.model, caller.tenantId);
   if (!model.capabilities.includes('chat'))

@@ -4,6 +4,7 @@
 // retried: a later failure ends the stream with an error finish marked partial. Every admitted request
 // settles its quota and is metered exactly once, whatever its outcome.
 import { commonV1, gatewayV1 } from '@hearth/contracts';
+import { cancelled, deadlineExceeded, GrpcError, resourceExhausted, unavailable } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
 import { status } from '@grpc/grpc-js';
@@ -15,7 +16,6 @@ import {
   type CachedResponse,
   type ResponseCacheService,
 } from '../cache/response-cache.service';
-import { deadlineExceeded, GatewayError, resourceExhausted, unavailable } from '../errors/gateway.errors';
 import type { StructuredOutputGuard } from '../guard/structured-output.guard';
 import type { UsageMeterService } from '../metering/usage-meter.service';
 import type { GatewayMetrics } from '../metrics/gateway.metrics';
@@ -99,7 +99,7 @@ export class GenerationRun {
       outcome = await this.route(generation, cacheKey !== undefined);
       this.out.complete();
     } catch (error) {
-      if (error instanceof GatewayError && error.code === status.CANCELLED)
+      if (error instanceof GrpcError && error.code === status.CANCELLED)
         outcome = { ...outcome, status: 'cancelled' };
       this.out.error(error);
     } finally {
@@ -113,7 +113,7 @@ export class GenerationRun {
     let lastError: WorkerCallError | undefined;
     for (const [index, model] of generation.candidates.entries()) {
       for (let attempt = 0; attempt < routing.maxAttemptsPerModel; attempt++) {
-        if (this.cancelled) throw new GatewayError(status.CANCELLED, 'cancelled by the caller');
+        if (this.cancelled) throw cancelled('cancelled by the caller');
         if (Date.now() >= generation.deadline)
           throw deadlineExceeded(`no worker answered model "${generation.model.id}" before the deadline`);
         const worker = this.deps.pools.pick(model, tried);
@@ -131,7 +131,7 @@ export class GenerationRun {
             this.deps.metrics.attempts.inc({ worker: worker.address, result: 'partial' });
             return this.endPartial(model, error, fallback);
           }
-          if (this.cancelled) throw new GatewayError(status.CANCELLED, 'cancelled by the caller');
+          if (this.cancelled) throw cancelled('cancelled by the caller');
           lastError = error.error;
           this.deps.metrics.attempts.inc({ worker: worker.address, result: 'retried' });
           this.deps.logger.warn(
@@ -144,8 +144,7 @@ export class GenerationRun {
             },
             'attempt failed before the first token',
           );
-          if (!isRetryableBeforeFirstToken(lastError.code))
-            throw new GatewayError(lastError.code, lastError.message);
+          if (!isRetryableBeforeFirstToken(lastError.code)) throw lastError.passOn();
         }
       }
     }
@@ -233,13 +232,18 @@ export class GenerationRun {
     return { status: cancelled ? 'cancelled' : 'failed', model, result: failure.partial, fallback };
   }
 
-  private exhausted(generation: NormalizedGeneration, lastError: WorkerCallError | undefined): GatewayError {
+  private exhausted(generation: NormalizedGeneration, lastError: WorkerCallError | undefined): GrpcError {
     const models = generation.candidates.map((model) => model.id).join(', ');
     if (Date.now() >= generation.deadline || lastError?.code === status.DEADLINE_EXCEEDED) {
       return deadlineExceeded(`no worker of ${models} produced a first token before the deadline`);
     }
     if (lastError?.code === status.RESOURCE_EXHAUSTED) {
-      return resourceExhausted(`every worker of ${models} is at capacity`, lastError.retryAfterMs ?? 1_000);
+      return resourceExhausted(
+        'CAPACITY_EXHAUSTED',
+        `every worker of ${models} is at capacity`,
+        {},
+        { retryAfterMs: lastError.retryAfterMs ?? 1_000 },
+      );
     }
     return unavailable(
       lastError

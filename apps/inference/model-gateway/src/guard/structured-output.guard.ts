@@ -4,10 +4,10 @@
 // means a truncated answer or a schema feature the grammar could not enforce; they are counted per
 // model because a rising count is a model or grammar regression.
 import { commonV1 } from '@hearth/contracts';
+import { invalidArgument } from '@hearth/grpc';
 
 import Ajv, { type ValidateFunction } from 'ajv';
 
-import { invalidArgument } from '../errors/gateway.errors';
 import type { GatewayMetrics } from '../metrics/gateway.metrics';
 
 /** Validates one complete output; returns whether it is valid. */

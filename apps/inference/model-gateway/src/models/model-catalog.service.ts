@@ -2,12 +2,12 @@
 // Tokenize passed through to a worker of the resolved model (not metered), and Embed, which is routed,
 // quota-checked and metered like generation but has no stream, so it simply retries on another worker.
 import { gatewayV1 } from '@hearth/contracts';
+import { deadlineExceeded, invalidArgument, unavailable } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
 import { status } from '@grpc/grpc-js';
 
-import { GatewayError, invalidArgument, unavailable } from '../errors/gateway.errors';
-import { resolveModel, validateCaller, validateRequestId } from '../generation/generation-request.normalizer';
+import { gatewayCaller, resolveModel, validateRequestId } from '../generation/generation-request.normalizer';
 import type { UsageMeterService } from '../metering/usage-meter.service';
 import type { TokenQuotaService } from '../quota/token-quota.service';
 import type { RegisteredModel } from '../registry/model-registry';
@@ -44,7 +44,7 @@ export class ModelCatalogService {
   constructor(private readonly deps: ModelCatalogDeps) {}
 
   listModels(request: gatewayV1.ListModelsRequest): gatewayV1.ListModelsResponse {
-    const tenantId = validateCaller(request.caller).tenantId;
+    const tenantId = gatewayCaller(request.caller).tenantId;
     return {
       models: this.deps.registry
         .current()
@@ -68,7 +68,7 @@ export class ModelCatalogService {
     request: gatewayV1.TokenizeRequest,
     callDeadline?: number,
   ): Promise<gatewayV1.TokenizeResponse> {
-    const caller = validateCaller(request.caller);
+    const caller = gatewayCaller(request.caller);
     const model = resolveModel(this.deps.registry.current(), request.model, caller.tenantId);
     if ((request.text !== '') === request.messages.length > 0)
       throw invalidArgument('exactly one of text or messages must be set');
@@ -89,7 +89,7 @@ export class ModelCatalogService {
 
   async embed(request: gatewayV1.EmbedRequest, callDeadline?: number): Promise<gatewayV1.EmbedResponse> {
     const receivedAt = Date.now();
-    const caller = validateCaller(request.caller);
+    const caller = gatewayCaller(request.caller);
     const requestId = validateRequestId(request.requestId);
     const registry = this.deps.registry.current();
     const model = resolveModel(registry, request.model, caller.tenantId);
@@ -176,10 +176,9 @@ export class ModelCatalogService {
         release();
       }
     }
-    if (lastError && !isRetryableBeforeFirstToken(lastError.code))
-      throw new GatewayError(lastError.code, lastError.message);
+    if (lastError && !isRetryableBeforeFirstToken(lastError.code)) throw lastError.passOn();
     if (lastError?.code === status.DEADLINE_EXCEEDED)
-      throw new GatewayError(status.DEADLINE_EXCEEDED, `model "${model.id}" did not answer in time`);
+      throw deadlineExceeded(`model "${model.id}" did not answer in time`);
     throw unavailable(`no healthy worker serves model "${model.id}"`);
   }
 }

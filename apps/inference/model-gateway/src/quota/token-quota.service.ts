@@ -3,11 +3,11 @@
 // checks every limit and then increments every counter, so concurrent requests can never jointly pass
 // a limit; when the request ends, settle() gives back what it did not use. All four counters of a
 // caller share one hash tag, so the script also runs on Redis Cluster.
+import { resourceExhausted } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
 import type { Redis } from 'ioredis';
 
-import { resourceExhausted } from '../errors/gateway.errors';
 import type { GatewayMetrics } from '../metrics/gateway.metrics';
 import type { CallerLimits } from '../registry/model-registry';
 import type { TokenLimits } from '../registry/model-registry.schema';
@@ -123,18 +123,26 @@ export class TokenQuotaService {
     const who = blocking.scope === 'tenant' ? 'tenant' : 'API key';
     const resetAt = new Date(blocking.resetAt);
     const what = `${who} token quota of ${blocking.limit} tokens per ${blocking.window}`;
+    const metadata = { scope: blocking.scope, window: blocking.window, limit: String(blocking.limit) };
+    const retry = {
+      retryAfterMs: Math.max(0, blocking.resetAt - now),
+      // Documented by the gateway contract next to retry-after-ms.
+      trailers: { 'quota-reset-at': resetAt.toISOString() },
+    };
     if (amount > blocking.limit) {
       // Waiting does not help: the request alone is larger than the limit.
       throw resourceExhausted(
+        'REQUEST_EXCEEDS_QUOTA',
         `request needs up to ${amount} tokens (prompt + max_tokens), more than the ${what}; lower max_tokens`,
-        blocking.resetAt - now,
-        resetAt,
+        metadata,
+        retry,
       );
     }
     throw resourceExhausted(
+      'QUOTA_EXCEEDED',
       `${what} exhausted (${used ?? 0} used, ${amount} requested); resets at ${resetAt.toISOString()}`,
-      blocking.resetAt - now,
-      resetAt,
+      metadata,
+      retry,
     );
   }
 

@@ -1,3 +1,5 @@
+import { GrpcError } from '@hearth/grpc';
+
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 
 import {
@@ -35,6 +37,23 @@ describe(toWorkerCallError.name, () => {
       code: status.RESOURCE_EXHAUSTED,
       message: 'queue full',
       retryAfterMs: 750,
+    });
+  });
+
+  it('keeps the worker reason and metadata for the gateway to pass on', () => {
+    const mapped = toWorkerCallError(
+      new GrpcError(status.INVALID_ARGUMENT, 'INVALID_REQUEST', 'temperature: bad', {
+        metadata: { fields: 'temperature' },
+        upstream: 'inference worker',
+      }),
+    );
+
+    expect(mapped.passOn()).toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      reason: 'INVALID_REQUEST',
+      message: 'temperature: bad',
+      metadata: { fields: 'temperature' },
+      upstream: undefined,
     });
   });
 

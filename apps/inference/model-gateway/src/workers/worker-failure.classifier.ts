@@ -1,9 +1,9 @@
 // Owns what a failed worker call means: whether it says the worker is broken (counts towards its
 // circuit breaker), whether the same request may be retried on another worker before the first token,
 // and the errors that carry those decisions through cockatiel's policies.
-import { status } from '@grpc/grpc-js';
+import { defaultReason, GrpcError, toGrpcError } from '@hearth/grpc';
 
-import { isServiceError } from './worker-client.adapter';
+import { status } from '@grpc/grpc-js';
 
 /** A worker call failed; `fault` marks failures of the worker itself (not of the request). */
 export class WorkerCallError extends Error {
@@ -14,8 +14,16 @@ export class WorkerCallError extends Error {
     message: string,
     readonly fault: boolean,
     readonly retryAfterMs?: number,
+    /** The worker's reason and ErrorInfo metadata, passed on when its answer is the gateway's. */
+    readonly reason: string = defaultReason(code),
+    readonly metadata: Readonly<Record<string, string>> = {},
   ) {
     super(message);
+  }
+
+  /** The worker's answer as the gateway's own error (its code, reason, message and metadata). */
+  passOn(): GrpcError {
+    return new GrpcError(this.code, this.reason, this.message, { metadata: this.metadata });
   }
 }
 
@@ -52,16 +60,18 @@ export function isRetryableBeforeFirstToken(code: status): boolean {
 /** Maps anything a worker call threw to a WorkerCallError. */
 export function toWorkerCallError(error: unknown): WorkerCallError {
   if (error instanceof WorkerCallError) return error;
-  if (isServiceError(error)) {
-    const retryAfter = Number(error.metadata?.get('retry-after-ms')[0]);
-    return new WorkerCallError(
-      error.code,
-      error.details || error.message,
-      FAULT_CODES.has(error.code),
-      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
-    );
-  }
-  return new WorkerCallError(status.UNKNOWN, error instanceof Error ? error.message : String(error), true);
+  // Anything that is not a status (a bug in the call path) reads as UNKNOWN: a fault of the worker.
+  const failure = toGrpcError(error, 'inference worker');
+  const retryAfterMs =
+    failure.retryAfterMs !== undefined && failure.retryAfterMs > 0 ? failure.retryAfterMs : undefined;
+  return new WorkerCallError(
+    failure.code,
+    failure.message,
+    FAULT_CODES.has(failure.code),
+    retryAfterMs,
+    failure.reason,
+    failure.metadata,
+  );
 }
 
 /** Every failed Stats poll counts: a worker that cannot answer Stats in time cannot serve either. */

@@ -1,16 +1,16 @@
 // Starts a real gateway in the test process (real Redis, real Kafka, a registry file on disk) and
-// calls it over gRPC with a raw @grpc/grpc-js client built from the same protos.
+// calls it over gRPC with the typed @hearth/grpc client, as the orchestrator does.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { loadConfig, modelGatewayConfigSchema } from '@hearth/config';
-import { gatewayV1, GRPC_LOADER_OPTIONS, PROTO_PACKAGES, protoFilesOf } from '@hearth/contracts';
+import { gatewayV1 } from '@hearth/contracts';
+import { createGrpcClient, toGrpcError, type GrpcClient, type GrpcError } from '@hearth/grpc';
 import { createLogger, type Logger } from '@hearth/telemetry';
 import { freePort, infraEnv } from '@hearth/testing';
 
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as grpc from '@grpc/grpc-js';
 import { stringify } from 'yaml';
 
 import { createGatewayApp, type GatewayApp } from '../../src/app/gateway-app.factory';
@@ -25,9 +25,11 @@ export const TEST_ROUTING = {
   breaker: { consecutiveFailures: 2, halfOpenAfterMs: 1_000 },
 };
 
+export type GatewayClient = GrpcClient<typeof gatewayV1.ModelGatewayServiceDefinition>;
+
 export interface GatewayFixture {
   gateway: GatewayApp;
-  client: grpc.Client;
+  client: GatewayClient;
   registryPath: string;
   dir: string;
   generate(request: gatewayV1.GenerateRequest, options?: CallOptions): Promise<GenerateOutcome>;
@@ -35,7 +37,6 @@ export interface GatewayFixture {
     request: gatewayV1.GenerateRequest,
     options?: CallOptions,
   ): grpc.ClientReadableStream<gatewayV1.GenerateResponse>;
-  unary<Res>(method: 'listModels' | 'tokenize' | 'embed', request: unknown): Promise<Res>;
   writeRegistry(registry: unknown): Promise<void>;
   close(): Promise<void>;
 }
@@ -47,25 +48,13 @@ export interface CallOptions {
 
 export interface GenerateOutcome {
   messages: gatewayV1.GenerateResponse[];
-  error?: grpc.ServiceError;
+  error?: GrpcError;
   text: string;
   last?: gatewayV1.GenerateResponse;
 }
 
-let clientConstructor: grpc.ServiceClientConstructor | undefined;
-
-export function gatewayClient(address: string): grpc.Client {
-  if (!clientConstructor) {
-    const definition = protoLoader.loadSync(protoFilesOf([PROTO_PACKAGES.gatewayV1]), {
-      ...GRPC_LOADER_OPTIONS,
-      includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs],
-    });
-    const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-      hearth: { gateway: { v1: Record<string, grpc.ServiceClientConstructor> } };
-    };
-    clientConstructor = pkg.hearth.gateway.v1[gatewayV1.MODEL_GATEWAY_SERVICE_NAME];
-  }
-  return new clientConstructor(address, grpc.credentials.createInsecure());
+export function gatewayClient(address: string): GatewayClient {
+  return createGrpcClient(gatewayV1.ModelGatewayServiceDefinition, { address, defaultTimeoutMs: 10_000 });
 }
 
 export async function startGateway(
@@ -97,18 +86,7 @@ export async function startGateway(
   const client = gatewayClient(gateway.address);
 
   const stream = (request: gatewayV1.GenerateRequest, call: CallOptions = {}) =>
-    (
-      client as unknown as Record<
-        string,
-        (
-          r: unknown,
-          m: grpc.Metadata,
-          o: grpc.CallOptions,
-        ) => grpc.ClientReadableStream<gatewayV1.GenerateResponse>
-      >
-    ).generate(request, call.metadata ?? new grpc.Metadata(), {
-      deadline: Date.now() + (call.deadlineMs ?? 30_000),
-    });
+    client.generate(request, { metadata: call.metadata, timeoutMs: call.deadlineMs ?? 30_000 });
 
   return {
     gateway,
@@ -122,7 +100,7 @@ export async function startGateway(
         const done = (error?: grpc.ServiceError) =>
           resolve({
             messages,
-            error,
+            error: error && toGrpcError(error, client.upstream),
             text: messages.map((m) => m.text).join(''),
             last: messages[messages.length - 1],
           });
@@ -130,18 +108,6 @@ export async function startGateway(
         call$.on('data', (message: gatewayV1.GenerateResponse) => messages.push(message));
         call$.on('error', (error: grpc.ServiceError) => done(error));
         call$.on('end', () => done());
-      }),
-    unary: <Res>(method: string, request: unknown) =>
-      new Promise<Res>((resolve, reject) => {
-        const fn = (
-          client as unknown as Record<
-            string,
-            (r: unknown, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: Res) => void) => void
-          >
-        )[method];
-        fn.call(client, request, { deadline: Date.now() + 10_000 }, (error, response) =>
-          error ? reject(error) : resolve(response as Res),
-        );
       }),
     writeRegistry: (next) => writeFile(registryPath, stringify(next)),
     close: async () => {

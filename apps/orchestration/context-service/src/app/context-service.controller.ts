@@ -2,10 +2,11 @@
 // per method calling the runtime's services (AppendMessages also warms the token counts of what it
 // added and starts the conversation's summary work in the background when a summary is due).
 import { contextV1 } from '@hearth/contracts';
+import { validateCaller } from '@hearth/grpc';
 
 import { Controller, Inject } from '@nestjs/common';
 
-import { requireCaller, requireConversationId } from '../assembly/request.validation';
+import { requireConversationId } from '../assembly/request.validation';
 import { CONTEXT_RUNTIME } from './context.constants';
 import type { ContextRuntime } from './context.runtime';
 
@@ -19,7 +20,7 @@ export class ContextServiceController implements contextV1.ContextServiceControl
   }
 
   async appendMessages(request: contextV1.AppendMessagesRequest): Promise<contextV1.AppendMessagesResponse> {
-    const caller = requireCaller(request.caller);
+    const caller = validateCaller(request.caller);
     const conversationId = requireConversationId(request.conversationId);
     const hotWindowSize = await this.runtime.window.append(caller, conversationId, request.messages);
     this.runtime.assembly.warmAppended(caller, conversationId, request.messages);
@@ -30,7 +31,7 @@ export class ContextServiceController implements contextV1.ContextServiceControl
   async evictConversation(
     request: contextV1.EvictConversationRequest,
   ): Promise<contextV1.EvictConversationResponse> {
-    const caller = requireCaller(request.caller);
+    const caller = validateCaller(request.caller);
     const conversationId = requireConversationId(request.conversationId);
     await this.runtime.window.evict(caller, conversationId);
     await this.runtime.summaryRepository.deleteAll(conversationId);

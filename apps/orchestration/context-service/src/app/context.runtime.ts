@@ -5,7 +5,9 @@
 // before the gateway closes) and the ingestion loop (started last, stopped first). Any failure at
 // start-up rejects, so main.ts exits instead of serving half a service.
 import type { ContextServiceConfig } from '@hearth/config';
+import { safetyV1 } from '@hearth/contracts';
 import { createPrismaClient, type PrismaClient } from '@hearth/db';
+import { createGrpcClient } from '@hearth/grpc';
 import { connectRedis, createRedisClient } from '@hearth/redis';
 import { createBlobStore, type BlobStore } from '@hearth/retrieval';
 import { ShutdownSteps, withDeadline, type Logger } from '@hearth/telemetry';
@@ -24,8 +26,8 @@ import { IngestionWorker } from '../ingestion/ingestion.worker';
 import { MemoryFactService } from '../memory/memory-fact.service';
 import { EmbedderService } from '../retrieval/embedder.service';
 import { RetrievalService } from '../retrieval/retrieval.service';
+import type { SafetyClient } from '../retrieval/untrusted-text';
 import { createVectorStore, VectorIndex } from '../retrieval/vector-index';
-import { SafetyAdapter } from '../safety/safety.adapter';
 import { PrefixPrimer } from '../summary/prefix-primer';
 import { SummaryLease } from '../summary/summary-lease';
 import { SummaryRepository } from '../summary/summary.repository';
@@ -69,7 +71,8 @@ export class ContextRuntime {
   readonly memory: MemoryFactService;
   readonly retrieval: RetrievalService;
   readonly assembly: ContextAssemblyService;
-  readonly safety: SafetyAdapter;
+  /** Asked about retrieved document text (untrusted) before it may enter a prompt. */
+  readonly safety: SafetyClient;
   readonly blobs: BlobStore;
   readonly index: VectorIndex;
   readonly fileRepository: FileRepository;
@@ -128,7 +131,11 @@ export class ContextRuntime {
       blockTurns: config.summary.blockTurns,
     });
     this.memory = new MemoryFactService(this.prisma);
-    this.safety = new SafetyAdapter(config.safety.address, config.safety.timeoutMs);
+    this.safety = createGrpcClient(safetyV1.SafetyServiceDefinition, {
+      address: config.safety.address,
+      upstream: 'safety service',
+      defaultTimeoutMs: config.safety.timeoutMs,
+    });
     this.blobs = createBlobStore(config.blobStore);
     this.index = new VectorIndex(createVectorStore(config.vectorStore));
     this.fileRepository = new FileRepository(this.prisma);

@@ -8,6 +8,7 @@
 // left out, and the response says so). Without a conversation the request's messages are the whole
 // history: everything before the last user message is history that may be dropped.
 import { commonV1, type contextV1 } from '@hearth/contracts';
+import { invalidArgument, validateCaller } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
 import { LRUCache } from 'lru-cache';
@@ -19,7 +20,6 @@ import {
   splitBudget,
   type BudgetShares,
 } from '../budget/context-budget';
-import { invalidArgument } from '../errors/context.errors';
 import type { WindowEntry } from '../history/history.repository';
 import type { HotWindowService } from '../history/hot-window.service';
 import { textOf } from '../history/stored-message.mapper';
@@ -39,7 +39,7 @@ import {
   summaryRef,
   type ContextItem,
 } from './context-items';
-import { isUuid, requireCaller, requireConversationId, requireRoles } from './request.validation';
+import { requireConversationId, requireRoles } from './request.validation';
 
 const { ContextLayer, Role } = commonV1;
 
@@ -103,9 +103,8 @@ export class ContextAssemblyService {
   }
 
   async assemble(request: contextV1.AssembleContextRequest): Promise<contextV1.AssembleContextResponse> {
-    const caller = requireCaller(request.caller);
     // Token counts and summaries are model calls on the caller's behalf: the gateway meters by key.
-    if (!isUuid(caller.apiKeyId)) throw invalidArgument('caller.api_key_id must be a uuid');
+    const caller = validateCaller(request.caller, { apiKey: true });
     if (!request.model) throw invalidArgument('model is required');
     requireRoles(request.newMessages, 'new_messages');
     const conversationId = request.conversationId ? requireConversationId(request.conversationId) : '';

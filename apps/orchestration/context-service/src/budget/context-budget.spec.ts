@@ -1,9 +1,10 @@
 // The token arithmetic of an assembly: the budget in force, the mandatory part, the split between
 // layers, and which history survives (the ready summary when it fits its share, then the newest
 // messages, never starting on a tool result).
+import { GrpcError } from '@hearth/grpc';
+
 import { status } from '@grpc/grpc-js';
 
-import { ContextError } from '../errors/context.errors';
 import { effectiveBudget, fitInOrder, planHistory, splitBudget } from './context-budget';
 
 const shares = { memoryPercent: 10, summaryPercent: 20, retrievalPercent: 30 };
@@ -12,7 +13,7 @@ function codeOf(run: () => unknown): status | undefined {
   try {
     run();
   } catch (error) {
-    return error instanceof ContextError ? error.code : undefined;
+    return error instanceof GrpcError ? error.code : undefined;
   }
   return undefined;
 }

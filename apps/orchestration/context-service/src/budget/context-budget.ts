@@ -7,7 +7,7 @@
 // - which history survives: the ready summary (when there is one and it fits its share, or
 //   everything fits anyway), then the newest messages after it that fit, never starting on a tool
 //   result (its call would be missing). Nothing here waits for a summary: what is not ready is not used.
-import { invalidArgument } from '../errors/context.errors';
+import { invalidArgument } from '@hearth/grpc';
 
 export interface BudgetShares {
   memoryPercent: number;

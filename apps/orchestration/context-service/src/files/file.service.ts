@@ -3,6 +3,7 @@
 // points leave the vector index under the row lock, then the row and chunks, then the blob when no
 // other file of the tenant shares it).
 import { contextV1 } from '@hearth/contracts';
+import { invalidArgument, isUuid, notFound, validateCaller, type GrpcError } from '@hearth/grpc';
 import {
   BlobNotFoundError,
   parseBlobKey,
@@ -14,8 +15,6 @@ import type { Logger } from '@hearth/telemetry';
 
 import { status } from '@grpc/grpc-js';
 
-import { isUuid, requireCaller } from '../assembly/request.validation';
-import { invalidArgument, notFound } from '../errors/context.errors';
 import type { VectorIndex } from '../retrieval/vector-index';
 import { toStoredFile } from './file.mapper';
 import type { FileRepository } from './file.repository';
@@ -33,13 +32,15 @@ const MAX_NAME_LENGTH = 512;
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
 
-function requireUser(caller: ReturnType<typeof requireCaller>): string {
-  if (!caller.userId) throw invalidArgument('caller.user_id is required: files belong to a user');
-  return caller.userId;
+const FILES_BELONG_TO_A_USER = 'files belong to a user';
+
+/** A file the caller may not read, whatever the cause; callers switch on its reason, FILE_NOT_FOUND. */
+export function fileNotFound(fileId: string): GrpcError {
+  return notFound('FILE_NOT_FOUND', `file "${fileId}" not found`, { fileId });
 }
 
 function requireFileId(fileId: string): string {
-  if (!isUuid(fileId)) throw notFound(`file "${fileId}" not found`);
+  if (!isUuid(fileId)) throw fileNotFound(fileId);
   return fileId;
 }
 
@@ -47,10 +48,11 @@ export class FileService {
   constructor(private readonly options: FileServiceOptions) {}
 
   async ingest(request: contextV1.IngestFileRequest): Promise<contextV1.IngestFileResponse> {
-    const caller = requireCaller(request.caller);
-    const ownerId = requireUser(caller);
-    if (!isUuid(caller.apiKeyId))
-      throw invalidArgument('caller.api_key_id must be a uuid (embeddings are metered to it)');
+    const caller = validateCaller(request.caller, {
+      user: FILES_BELONG_TO_A_USER,
+      apiKey: 'embeddings are metered to it',
+    });
+    const ownerId = caller.userId;
     const name = request.name.trim();
     if (!name || name.length > MAX_NAME_LENGTH)
       throw invalidArgument(`name is required (at most ${MAX_NAME_LENGTH} characters)`);
@@ -89,16 +91,16 @@ export class FileService {
   }
 
   async get(request: contextV1.GetFileRequest): Promise<contextV1.GetFileResponse> {
-    const caller = requireCaller(request.caller);
+    const caller = validateCaller(request.caller);
     const fileId = requireFileId(request.fileId);
     const row = await this.options.files.findVisible(caller.tenantId, caller.userId, fileId);
-    if (!row) throw notFound(`file "${fileId}" not found`);
+    if (!row) throw fileNotFound(fileId);
     const counts = await this.options.files.chunkCounts([row.id]);
     return { file: toStoredFile(row, counts.get(row.id)) };
   }
 
   async list(request: contextV1.ListFilesRequest): Promise<contextV1.ListFilesResponse> {
-    const caller = requireCaller(request.caller);
+    const caller = validateCaller(request.caller);
     const limit = Math.min(request.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     if (request.pageToken && !isUuid(request.pageToken)) throw invalidArgument('page_token is malformed');
     const rows = await this.options.files.listVisible(caller.tenantId, caller.userId, {
@@ -115,8 +117,8 @@ export class FileService {
   }
 
   async delete(request: contextV1.DeleteFileRequest): Promise<contextV1.DeleteFileResponse> {
-    const caller = requireCaller(request.caller);
-    const ownerId = requireUser(caller);
+    const caller = validateCaller(request.caller, { user: FILES_BELONG_TO_A_USER });
+    const ownerId = caller.userId;
     const fileId = requireFileId(request.fileId);
     const { index } = this.options;
     const deleted = await this.options.files.deleteOwned(
@@ -137,7 +139,7 @@ export class FileService {
         }
       },
     );
-    if (!deleted) throw notFound(`file "${fileId}" not found`);
+    if (!deleted) throw fileNotFound(fileId);
     if (!(await this.options.files.blobInUse(deleted.row.storageKey))) {
       await this.options.blobs
         .delete(deleted.row.storageKey)

@@ -1,25 +1,13 @@
-// Owns the wire to the model gateway: a raw @grpc/grpc-js client built from the shared protos, a
-// deadline on every call and the trace context in metadata. The context service uses four rpcs:
-// ListModels (context length and tokenizer identity of a model), Tokenize (exact counts with the
-// served model's tokenizer, for models without a vocabulary in process), Generate (background
-// summaries, collected into one text) and Embed (retrieval).
-import { createGrpcClient, gatewayV1, PROTO_PACKAGES, type GrpcUnaryMethod } from '@hearth/contracts';
-import { injectIntoGrpcMetadata } from '@hearth/telemetry';
+// Owns the wire to the model gateway: a typed @hearth/grpc client with a deadline on every call and
+// the trace context and request id in metadata. The context service uses four rpcs: ListModels
+// (context length and tokenizer identity of a model), Tokenize (exact counts with the served model's
+// tokenizer, for models without a vocabulary in process), Generate (background summaries, collected
+// into one text) and Embed (retrieval). ListModels and Tokenize read only, so they are retried when
+// the gateway is briefly unreachable.
+import { gatewayV1 } from '@hearth/contracts';
+import { createGrpcClient, toGrpcError, type GrpcClient } from '@hearth/grpc';
 
-import * as grpc from '@grpc/grpc-js';
-
-type Unary<Req, Res> = GrpcUnaryMethod<Req, Res>;
-
-interface RawGatewayClient extends grpc.Client {
-  generate(
-    request: gatewayV1.GenerateRequest,
-    metadata: grpc.Metadata,
-    options: grpc.CallOptions,
-  ): grpc.ClientReadableStream<gatewayV1.GenerateResponse>;
-  listModels: Unary<gatewayV1.ListModelsRequest, gatewayV1.ListModelsResponse>;
-  tokenize: Unary<gatewayV1.TokenizeRequest, gatewayV1.TokenizeResponse>;
-  embed: Unary<gatewayV1.EmbedRequest, gatewayV1.EmbedResponse>;
-}
+import type { ServiceError } from '@grpc/grpc-js';
 
 export interface GeneratedText {
   text: string;
@@ -28,26 +16,26 @@ export interface GeneratedText {
 }
 
 export class ModelGatewayAdapter {
-  private readonly client: RawGatewayClient;
+  private readonly client: GrpcClient<typeof gatewayV1.ModelGatewayServiceDefinition>;
 
   constructor(readonly address: string) {
-    this.client = createGrpcClient<RawGatewayClient>(
-      PROTO_PACKAGES.gatewayV1,
-      gatewayV1.MODEL_GATEWAY_SERVICE_NAME,
+    this.client = createGrpcClient(gatewayV1.ModelGatewayServiceDefinition, {
       address,
-    );
+      upstream: 'model gateway',
+      retry: { methods: ['listModels', 'tokenize'] },
+    });
   }
 
   listModels(request: gatewayV1.ListModelsRequest, deadline: number): Promise<gatewayV1.ListModelsResponse> {
-    return this.unary(this.client.listModels, request, deadline);
+    return this.client.listModels(request, { deadline });
   }
 
   tokenize(request: gatewayV1.TokenizeRequest, deadline: number): Promise<gatewayV1.TokenizeResponse> {
-    return this.unary(this.client.tokenize, request, deadline);
+    return this.client.tokenize(request, { deadline });
   }
 
   embed(request: gatewayV1.EmbedRequest, deadline: number): Promise<gatewayV1.EmbedResponse> {
-    return this.unary(this.client.embed, request, deadline);
+    return this.client.embed(request, { deadline });
   }
 
   /**
@@ -64,7 +52,7 @@ export class ModelGatewayAdapter {
         reject(signal.reason);
         return;
       }
-      const call = this.client.generate(request, injectIntoGrpcMetadata(new grpc.Metadata()), { deadline });
+      const call = this.client.generate(request, { deadline });
       const onAbort = () => {
         call.cancel();
         reject(signal?.reason);
@@ -77,7 +65,7 @@ export class ModelGatewayAdapter {
         text += message.text;
         last = message;
       });
-      call.on('error', reject);
+      call.on('error', (error: ServiceError) => reject(toGrpcError(error, this.client.upstream)));
       call.on('end', () => {
         if (last?.error) {
           reject(new Error(`generation failed after partial output: ${last.error.message}`));
@@ -95,25 +83,4 @@ export class ModelGatewayAdapter {
   close(): void {
     this.client.close();
   }
-
-  private unary<Req, Res>(method: Unary<Req, Res>, request: Req, deadline: number): Promise<Res> {
-    return new Promise((resolve, reject) => {
-      method.call(
-        this.client,
-        request,
-        injectIntoGrpcMetadata(new grpc.Metadata()),
-        { deadline },
-        (error, response) => (error ? reject(error) : resolve(response as Res)),
-      );
-    });
-  }
-}
-
-/** A gRPC error as @grpc/grpc-js reports it to clients. */
-export function isServiceError(error: unknown): error is grpc.ServiceError {
-  return (
-    error instanceof Error &&
-    typeof (error as Partial<grpc.ServiceError>).code === 'number' &&
-    'metadata' in error
-  );
 }

@@ -3,8 +3,8 @@
 // the verbatim part at its high mark and one block more), evicted on request. Every access is
 // checked against the caller's tenant (and user, when the caller has one).
 import { commonV1, type contextV1 } from '@hearth/contracts';
+import { invalidArgument, notFound } from '@hearth/grpc';
 
-import { invalidArgument, notFound } from '../errors/context.errors';
 import type { HistoryRepository, WindowEntry } from './history.repository';
 import type { HotWindow, HotWindowStore } from './hot-window.store';
 

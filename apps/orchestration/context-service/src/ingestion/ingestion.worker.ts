@@ -4,12 +4,12 @@
 // failed with a reason (bad content, or the last attempt), or back in the queue after a backoff.
 import { EventEmitter } from 'node:events';
 
+import { GrpcError } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
 import { status } from '@grpc/grpc-js';
 
 import type { FileRepository, FileRow } from '../files/file.repository';
-import { isServiceError } from '../gateway/model-gateway.adapter';
 import { PermanentIngestionError, type IngestionOutcome, type IngestionService } from './ingestion.service';
 
 export interface IngestionWorkerOptions {
@@ -120,7 +120,7 @@ export class IngestionWorker extends EventEmitter<IngestionEvents> {
     } catch (error) {
       const permanent =
         error instanceof PermanentIngestionError ||
-        (isServiceError(error) && PERMANENT_GATEWAY_CODES.has(error.code));
+        (isUpstreamError(error) && PERMANENT_GATEWAY_CODES.has(error.code));
       const failed = permanent || file.attempts >= maxAttempts;
       try {
         if (failed) await files.markFailed(file.id, file.attempts, reasonOf(error));
@@ -139,6 +139,11 @@ export class IngestionWorker extends EventEmitter<IngestionEvents> {
 
 function reasonOf(error: unknown): string {
   if (error instanceof PermanentIngestionError) return error.message;
-  if (isServiceError(error)) return `embedding model: ${error.details || status[error.code]}`;
+  if (isUpstreamError(error)) return `embedding model: ${error.message || error.codeName}`;
   return 'ingestion failed';
+}
+
+/** A status the gateway answered with (our own errors are not upstream ones). */
+function isUpstreamError(error: unknown): error is GrpcError {
+  return error instanceof GrpcError && error.upstream !== undefined;
 }

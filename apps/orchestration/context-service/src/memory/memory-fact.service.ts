@@ -4,9 +4,7 @@
 // switching memory on or off, and the facts an assembly may use: none unless the user opted in.
 import { contextV1, type commonV1 } from '@hearth/contracts';
 import type { PrismaClient } from '@hearth/db';
-
-import { isUuid } from '../assembly/request.validation';
-import { failedPrecondition, invalidArgument, notFound } from '../errors/context.errors';
+import { failedPrecondition, invalidArgument, isUuid, notFound, validateCaller } from '@hearth/grpc';
 
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 200;
@@ -135,12 +133,7 @@ export class MemoryFactService {
 }
 
 function requireUser(caller: commonV1.Caller | undefined | null): commonV1.Caller {
-  if (!caller?.tenantId) throw invalidArgument('caller.tenant_id is required');
-  if (!caller.userId) throw invalidArgument('caller.user_id is required: memory belongs to a user');
-  if (!isUuid(caller.tenantId) || !isUuid(caller.userId)) {
-    throw invalidArgument('caller.tenant_id and caller.user_id must be uuids');
-  }
-  return caller;
+  return validateCaller(caller, { user: 'memory belongs to a user' });
 }
 
 function toFact(row: FactRow): contextV1.MemoryFact {

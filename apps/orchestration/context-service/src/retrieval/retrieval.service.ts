@@ -9,17 +9,16 @@ import { randomUUID } from 'node:crypto';
 
 import { commonV1, contextV1 } from '@hearth/contracts';
 import type { PrismaClient } from '@hearth/db';
+import { invalidArgument, isUuid, validateCaller } from '@hearth/grpc';
 import { reciprocalRankFusion, VectorStoreError, type ScoredPoint } from '@hearth/retrieval';
 
 import { status } from '@grpc/grpc-js';
 
-import { isUuid, requireCaller } from '../assembly/request.validation';
-import { invalidArgument, notFound } from '../errors/context.errors';
 import { toFileStatus } from '../files/file.mapper';
 import type { FileRepository } from '../files/file.repository';
-import type { SafetyAdapter } from '../safety/safety.adapter';
+import { fileNotFound } from '../files/file.service';
 import type { EmbedderService } from './embedder.service';
-import { checkUntrusted } from './untrusted-text';
+import { checkUntrusted, type SafetyClient } from './untrusted-text';
 import { userPrincipal, type VectorIndex } from './vector-index';
 
 export interface ChunkForContext {
@@ -31,7 +30,7 @@ export interface RetrievalServiceOptions {
   files: FileRepository;
   embedder: EmbedderService;
   index: VectorIndex;
-  safety: SafetyAdapter;
+  safety: SafetyClient;
   topK: number;
   tokenBudget: number;
 }
@@ -77,7 +76,7 @@ export class RetrievalService {
   }
 
   async retrieve(request: contextV1.RetrieveRequest): Promise<contextV1.RetrieveResponse> {
-    const caller = requireCaller(request.caller);
+    const caller = validateCaller(request.caller);
     const query = request.query.trim();
     if (!query) throw invalidArgument('query is required');
     if (!Number.isFinite(request.minScore) || request.minScore < -1 || request.minScore > 1) {
@@ -99,13 +98,12 @@ export class RetrievalService {
   }
 
   private fileIdsOf(fileIds: readonly string[]): string[] {
-    for (const id of fileIds) if (!isUuid(id)) throw notFound(`file "${id}" not found`);
+    for (const id of fileIds) if (!isUuid(id)) throw fileNotFound(id);
     return [...new Set(fileIds)];
   }
 
   private async search(caller: commonV1.Caller, request: SearchRequest): Promise<RetrievalResult> {
-    if (!isUuid(caller.apiKeyId))
-      throw invalidArgument('caller.api_key_id must be a uuid (query embeddings are metered to it)');
+    validateCaller(caller, { apiKey: 'query embeddings are metered to it' });
     const report: contextV1.RetrievalReport = {
       status: contextV1.RetrievalStatus.RETRIEVAL_STATUS_OK,
       files: [],
@@ -118,7 +116,7 @@ export class RetrievalService {
       const rows = await this.options.files.findVisibleMany(caller.tenantId, caller.userId, request.fileIds);
       const found = new Set(rows.map((r) => r.id));
       const unknown = request.fileIds.find((id) => !found.has(id));
-      if (unknown) throw notFound(`file "${unknown}" not found`);
+      if (unknown) throw fileNotFound(unknown);
       const unready = rows.filter((r) => r.status !== 'ready');
       report.files = unready.map((r) => ({
         fileId: r.id,

@@ -6,8 +6,7 @@
 // other findings (PII in the user's own document) keeps its text: the orchestrator's input check of
 // the whole assembled context redacts those with the turn's placeholders.
 import { commonV1, safetyV1 } from '@hearth/contracts';
-
-import type { SafetyAdapter } from '../safety/safety.adapter';
+import type { GrpcClient } from '@hearth/grpc';
 
 export const REMOVED_INSTRUCTION = '[REMOVED_INSTRUCTION]';
 const INJECTION_CATEGORY = 'prompt_injection';
@@ -19,6 +18,9 @@ export interface CheckedText {
   dropped: boolean;
 }
 
+/** The safety service's typed client (CheckInput with the client's default deadline). */
+export type SafetyClient = GrpcClient<typeof safetyV1.SafetyServiceDefinition>;
+
 export interface UntrustedItem {
   id: string;
   text: string;
@@ -26,7 +28,7 @@ export interface UntrustedItem {
 }
 
 export async function checkUntrusted(
-  safety: SafetyAdapter,
+  safety: SafetyClient,
   caller: commonV1.Caller,
   requestId: string,
   items: readonly UntrustedItem[],

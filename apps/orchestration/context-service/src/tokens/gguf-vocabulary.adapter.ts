@@ -5,8 +5,8 @@
 // message, engine/request/chat-prompt.builder.ts for the template); test/token-count.spec.ts compares
 // both on the tiny model and the real default model and fails on any drift.
 import { commonV1 } from '@hearth/contracts';
+import { invalidArgument } from '@hearth/grpc';
 
-import { invalidArgument } from '../errors/context.errors';
 import type {
   ChatHistoryItem,
   ChatWrapper,

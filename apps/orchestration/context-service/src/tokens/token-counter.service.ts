@@ -8,11 +8,11 @@
 import { createHash } from 'node:crypto';
 
 import type { commonV1 } from '@hearth/contracts';
+import { notFound } from '@hearth/grpc';
 
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 
-import { notFound } from '../errors/context.errors';
 import type { ModelGatewayAdapter } from '../gateway/model-gateway.adapter';
 import type { LocalVocabularies } from './local-vocabularies';
 

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { contextServiceConfigSchema, loadConfig } from '@hearth/config';
-import { commonV1, contextV1, GRPC_LOADER_OPTIONS, PROTO_PACKAGES, protoFilesOf } from '@hearth/contracts';
+import { commonV1, contextV1 } from '@hearth/contracts';
 import { appendMessage, createConversation, type MessageRole, type PrismaClient } from '@hearth/db';
+import { createGrpcClient, GrpcError, type GrpcClient } from '@hearth/grpc';
 import { createLogger } from '@hearth/telemetry';
 import {
   createTestDatabase,
@@ -20,8 +21,6 @@ import {
   type TestDatabase,
 } from '@hearth/testing';
 
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 
@@ -142,37 +141,12 @@ export async function startModelStack(options: ModelStackOptions = {}): Promise<
   };
 }
 
-type UnaryMethod = (
-  request: unknown,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response?: unknown) => void,
-) => void;
+export type ContextClient = GrpcClient<typeof contextV1.ContextServiceDefinition>;
+type ContextRpc = keyof typeof contextV1.ContextServiceDefinition.methods;
 
-let clientConstructor: grpc.ServiceClientConstructor | undefined;
-
-export function contextClient(address: string): grpc.Client {
-  if (!clientConstructor) {
-    const definition = protoLoader.loadSync(protoFilesOf([PROTO_PACKAGES.contextV1]), {
-      ...GRPC_LOADER_OPTIONS,
-      includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs],
-    });
-    const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-      hearth: { context: { v1: Record<string, grpc.ServiceClientConstructor> } };
-    };
-    clientConstructor = pkg.hearth.context.v1[contextV1.CONTEXT_SERVICE_NAME];
-  }
-  return new clientConstructor(address, grpc.credentials.createInsecure());
-}
-
-/** One unary call on a raw client, with a deadline. */
-export function unary<Res>(client: grpc.Client, method: string, request: unknown): Promise<Res> {
-  return new Promise<Res>((resolve, reject) => {
-    const fn = (client as unknown as Record<string, UnaryMethod>)[method] as UnaryMethod;
-    fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (error, response) =>
-      error ? reject(error) : resolve(response as Res),
-    );
-  });
+/** The typed client the orchestrator and the BFF use, with a spec-sized default deadline. */
+export function contextClient(address: string): ContextClient {
+  return createGrpcClient(contextV1.ContextServiceDefinition, { address, defaultTimeoutMs: 30_000 });
 }
 
 export interface ContextFixture {
@@ -180,9 +154,9 @@ export interface ContextFixture {
   db: TestDatabase;
   prisma: PrismaClient;
   redis: Redis;
-  call<Res>(method: keyof contextV1.ContextServiceController, request: unknown): Promise<Res>;
+  client: ContextClient;
   /** The gRPC error a call fails with (throws if it succeeds). */
-  failure(method: keyof contextV1.ContextServiceController, request: unknown): Promise<grpc.ServiceError>;
+  failure<K extends ContextRpc>(method: K, request: Parameters<ContextClient[K]>[0]): Promise<GrpcError>;
   close(): Promise<void>;
 }
 
@@ -211,18 +185,18 @@ export async function startContextService(
   });
   const client = contextClient(service.address);
   const redis = new Redis(infra.redisUrl);
-  const call = <Res>(method: string, request: unknown) => unary<Res>(client, method, request);
   return {
     service,
     db,
     prisma: db.prisma,
     redis,
-    call,
+    client,
     failure: async (method, request) => {
       try {
-        await call(method, request);
+        await (client[method] as (request: unknown) => Promise<unknown>)(request);
       } catch (error) {
-        return error as grpc.ServiceError;
+        if (error instanceof GrpcError) return error;
+        throw error;
       }
       throw new Error(`${method} succeeded but was expected to fail`);
     },

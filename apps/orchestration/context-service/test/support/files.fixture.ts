@@ -67,7 +67,7 @@ export async function startFilesService(
     upload: async (caller, name, content, options = {}) => {
       const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
       const blob = await blobs.put(caller.tenantId, bytes);
-      return context.call<contextV1.IngestFileResponse>('ingestFile', {
+      return context.client.ingestFile({
         caller,
         storageKey: blob.key,
         name,
@@ -80,7 +80,7 @@ export async function startFilesService(
     waitFor: async (caller, fileId, status) => {
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const { file } = await context.call<contextV1.GetFileResponse>('getFile', { caller, fileId });
+        const { file } = await context.client.getFile({ caller, fileId });
         if (file?.status === status) return file;
         if (Date.now() > deadline)
           throw new Error(`file ${fileId} is ${file?.status} (${file?.statusDetails}), not ${status}`);
@@ -88,7 +88,7 @@ export async function startFilesService(
       }
     },
     retrieve: (caller, query, overrides = {}) =>
-      context.call<contextV1.RetrieveResponse>('retrieve', {
+      context.client.retrieve({
         caller,
         query,
         topK: 3,

@@ -1,15 +1,18 @@
 // Owns building a running orchestrator from its config: the runtime first (every outside connection
-// checked), then the Nest gRPC microservice serving OrchestratorService and grpc.health.v1 on it.
+// checked), then the Nest gRPC microservice serving OrchestratorService and grpc.health.v1 on it,
+// behind the shared gRPC edge (exception filter, server hooks; @hearth/db's missing conversation is
+// NOT_FOUND).
 // main.ts, the medium specs and the benchmark start the orchestrator through here.
 import type { OrchestratorConfig } from '@hearth/config';
 import { grpcTransportOptions, PROTO_PACKAGES } from '@hearth/contracts';
+import { ConversationNotFoundError } from '@hearth/db';
+import { notFound, useGrpcServerEdge } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
 import type { INestMicroservice, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 
-import { OrchestratorExceptionFilter } from './orchestrator-exception.filter';
 import { OrchestratorModule } from './orchestrator.module';
 import { OrchestratorRuntime } from './orchestrator.runtime';
 
@@ -41,7 +44,14 @@ export async function createOrchestratorApp(
       options: grpcTransportOptions([PROTO_PACKAGES.orchestratorV1, PROTO_PACKAGES.healthV1], address),
       logger: options.nestLogger ?? false,
     });
-    app.useGlobalFilters(new OrchestratorExceptionFilter(options.logger));
+    useGrpcServerEdge(app, {
+      logger: options.logger,
+      domain: config.service,
+      translate: (exception) =>
+        exception instanceof ConversationNotFoundError
+          ? notFound('CONVERSATION_NOT_FOUND', 'conversation not found')
+          : undefined,
+    });
     await app.listen();
   } catch (error) {
     await runtime.stop();

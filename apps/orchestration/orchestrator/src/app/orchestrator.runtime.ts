@@ -4,17 +4,17 @@
 // clients of the gateway, context, safety and tool services. Any failure at start-up rejects, so
 // main.ts exits instead of serving half an orchestrator.
 import type { OrchestratorConfig } from '@hearth/config';
+import { contextV1, safetyV1, toolsV1 } from '@hearth/contracts';
 import { createPrismaClient, type PrismaClient } from '@hearth/db';
 import { createKafkaClient, EventProducer } from '@hearth/events';
+import { createGrpcClient } from '@hearth/grpc';
 import { ShutdownSteps, withDeadline, type Logger } from '@hearth/telemetry';
 import { OutboxRelay } from '@hearth/transactional-events';
 
 import { Redis } from 'ioredis';
 
-import { ContextAdapter } from '../clients/context.adapter';
 import { ModelGatewayAdapter } from '../clients/model-gateway.adapter';
-import { SafetyAdapter } from '../clients/safety.adapter';
-import { ToolRunnerAdapter } from '../clients/tool-runner.adapter';
+import type { ContextClient, SafetyClient, ToolRunnerClient } from '../clients/upstream.clients';
 import { TurnRegistry } from '../turns/turn-registry.service';
 import { TurnService } from '../turns/turn.service';
 import { TurnStore } from '../turns/turn.store';
@@ -40,9 +40,9 @@ export class OrchestratorRuntime {
   readonly producer: EventProducer;
   readonly relay: OutboxRelay;
   readonly gateway: ModelGatewayAdapter;
-  readonly context: ContextAdapter;
-  readonly safety: SafetyAdapter;
-  readonly tools?: ToolRunnerAdapter;
+  readonly context: ContextClient;
+  readonly safety: SafetyClient;
+  readonly tools?: ToolRunnerClient;
   readonly registry: TurnRegistry;
   readonly turns: TurnService;
   private readonly stops = new ShutdownSteps();
@@ -77,9 +77,22 @@ export class OrchestratorRuntime {
       pollIntervalMs: 200,
     });
     this.gateway = new ModelGatewayAdapter(config.upstreams.modelGateway);
-    this.context = new ContextAdapter(config.upstreams.contextService);
-    this.safety = new SafetyAdapter(config.upstreams.safetyService);
-    this.tools = config.upstreams.toolRunner ? new ToolRunnerAdapter(config.upstreams.toolRunner) : undefined;
+    this.context = createGrpcClient(contextV1.ContextServiceDefinition, {
+      address: config.upstreams.contextService,
+      upstream: 'context service',
+    });
+    this.safety = createGrpcClient(safetyV1.SafetyServiceDefinition, {
+      address: config.upstreams.safetyService,
+      upstream: 'safety service',
+    });
+    // ListTools only reads, so it is retried while the tool runner is briefly unreachable.
+    this.tools = config.upstreams.toolRunner
+      ? createGrpcClient(toolsV1.ToolRunnerServiceDefinition, {
+          address: config.upstreams.toolRunner,
+          upstream: 'tool runner',
+          retry: { methods: ['listTools'] },
+        })
+      : undefined;
     this.registry = new TurnRegistry(this.redis, this.subscriber, logger);
     this.turns = new TurnService({
       store: new TurnStore(this.prisma),

@@ -1,38 +1,37 @@
 // Owns the wire to the model gateway for turns: one server-streaming Generate per model call. The
 // caller cancels the returned stream to stop generation (the gateway then cancels the worker, which
-// frees its slot).
-import { gatewayV1, PROTO_PACKAGES, type commonV1 } from '@hearth/contracts';
+// frees its slot). Calls go through the typed @hearth/grpc client; ListModels reads only and is
+// retried when the gateway is briefly unreachable.
+import { gatewayV1, type commonV1 } from '@hearth/contracts';
+import { createGrpcClient, type GrpcClient } from '@hearth/grpc';
 
 import type * as grpc from '@grpc/grpc-js';
-
-import { callUnary, createRawClient, tracedMetadata, type UnaryMethod } from './grpc-client.factory';
 
 // Model ids per tenant change only with the registry file: a short cache keeps ListModels off the
 // turn's path while a registry edit still shows within seconds.
 const MODEL_CACHE_TTL_MS = 10_000;
 
-interface RawGatewayClient extends grpc.Client {
-  listModels: UnaryMethod<gatewayV1.ListModelsRequest, gatewayV1.ListModelsResponse>;
-  generate(
-    request: gatewayV1.GenerateRequest,
-    metadata: grpc.Metadata,
-    options: grpc.CallOptions,
-  ): grpc.ClientReadableStream<gatewayV1.GenerateResponse>;
-}
-
 export class ModelGatewayAdapter {
-  private readonly client: RawGatewayClient;
+  private readonly client: GrpcClient<typeof gatewayV1.ModelGatewayServiceDefinition>;
   private readonly models = new Map<string, { expires: number; models: gatewayV1.ModelInfo[] }>();
 
   constructor(readonly address: string) {
-    this.client = createRawClient(PROTO_PACKAGES.gatewayV1, gatewayV1.MODEL_GATEWAY_SERVICE_NAME, address);
+    this.client = createGrpcClient(gatewayV1.ModelGatewayServiceDefinition, {
+      address,
+      upstream: 'model gateway',
+      retry: { methods: ['listModels'] },
+    });
+  }
+
+  get upstream(): string {
+    return this.client.upstream;
   }
 
   generate(
     request: gatewayV1.GenerateRequest,
     deadline: number,
   ): grpc.ClientReadableStream<gatewayV1.GenerateResponse> {
-    return this.client.generate(request, tracedMetadata(), { deadline });
+    return this.client.generate(request, { deadline });
   }
 
   /**
@@ -43,7 +42,7 @@ export class ModelGatewayAdapter {
     const key = caller.tenantId;
     let entry = this.models.get(key);
     if (!entry || entry.expires < Date.now()) {
-      const listed = await callUnary(this.client, this.client.listModels, { caller }, deadline);
+      const listed = await this.client.listModels({ caller }, { deadline });
       entry = { expires: Date.now() + MODEL_CACHE_TTL_MS, models: listed.models };
       this.models.set(key, entry);
     }

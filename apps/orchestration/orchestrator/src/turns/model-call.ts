@@ -4,11 +4,12 @@
 // Cancelling the call cancels both streams, which reaches the gateway and then the worker, so the
 // worker's slot frees at once.
 import { commonV1, gatewayV1, safetyV1 } from '@hearth/contracts';
+import { toGrpcError, type GrpcError } from '@hearth/grpc';
 
 import { status, type ClientDuplexStream, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 
 import type { ModelGatewayAdapter } from '../clients/model-gateway.adapter';
-import type { SafetyAdapter } from '../clients/safety.adapter';
+import type { SafetyClient } from '../clients/upstream.clients';
 
 const { FinishReason } = commonV1;
 
@@ -58,7 +59,7 @@ export class ModelCall {
 
   constructor(
     private readonly gateway: ModelGatewayAdapter,
-    private readonly safety: SafetyAdapter,
+    private readonly safety: SafetyClient,
   ) {}
 
   cancel(): void {
@@ -81,7 +82,7 @@ export class ModelCall {
     let failSafety: ((error: commonV1.ErrorDetail) => void) | undefined;
 
     if (options.outputCheck) {
-      const check = this.safety.openOutputStream(options.deadline);
+      const check = this.safety.checkOutputStream({ deadline: options.deadline });
       this.check = check;
       safetyDone = new Promise<void>((resolve) => {
         failSafety = (error) => {
@@ -103,7 +104,7 @@ export class ModelCall {
         check.on('error', (error: ServiceError) => {
           if (result.blocked || this.cancelled) return resolve();
           failSafety?.({
-            code: error.code ?? status.UNAVAILABLE,
+            code: toGrpcError(error, this.safety.upstream).code,
             reason: 'SAFETY_UNAVAILABLE',
             message: 'the output safety check failed',
             partial: result.text !== '',
@@ -166,13 +167,14 @@ export class ModelCall {
       generation.on('error', (error: ServiceError) => {
         end(() => {
           if (this.cancelled || result.blocked) return;
+          const failure = toGrpcError(error, this.gateway.upstream);
           result.error = {
-            code: error.code ?? status.UNKNOWN,
-            reason: reasonOf(error.code),
-            message: messageOf(error),
+            code: failure.code,
+            reason: reasonOf(failure.code),
+            message: messageOf(failure),
             partial: result.text !== '' || calls.size > 0,
             retryable: [status.UNAVAILABLE, status.RESOURCE_EXHAUSTED, status.DEADLINE_EXCEEDED].includes(
-              error.code,
+              failure.code,
             ),
           };
         });
@@ -198,6 +200,6 @@ function reasonOf(code: status | undefined): string {
 }
 
 /** Gateway statuses are written for callers (never internal details), so their text is passed on. */
-function messageOf(error: ServiceError): string {
-  return error.details || 'the model could not be reached';
+function messageOf(error: GrpcError): string {
+  return error.message || 'the model could not be reached';
 }

@@ -2,10 +2,9 @@
 // draft-07 and 2019-09 keywords as ajv supports them). Schemas are compiled once per distinct text:
 // clients send the same schema on every request.
 import { commonV1 } from '@hearth/contracts';
+import { invalidArgument } from '@hearth/grpc';
 
 import Ajv, { type ValidateFunction } from 'ajv';
-
-import { invalidArgument } from '../errors/orchestrator.errors';
 
 export type OutputValidation = { valid: true } | { valid: false; problem: string };
 

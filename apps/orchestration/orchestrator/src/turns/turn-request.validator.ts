@@ -1,13 +1,10 @@
 // Owns validating a RunTurnRequest before anything is stored: every problem is INVALID_ARGUMENT with a
 // message that names the field, so the BFF can turn it into OpenAI's 400 error shape.
 import { commonV1, orchestratorV1 } from '@hearth/contracts';
+import { invalidArgument, isUuid, validateCaller } from '@hearth/grpc';
 
-import { z } from 'zod';
-
-import { invalidArgument } from '../errors/orchestrator.errors';
 import { outputValidatorFor, type OutputValidator } from './structured-output.validator';
 
-const uuid = z.uuid();
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 /** The request id gets a `:r<round>` suffix per model call; the gateway accepts up to 200. */
 const MAX_REQUEST_ID = 180;
@@ -29,24 +26,20 @@ export interface ValidatedTurn {
   outputValidator?: OutputValidator;
 }
 
-export function validateCaller(caller: commonV1.Caller | null | undefined): TurnCaller {
-  if (!caller) throw invalidArgument('caller is required');
-  if (!uuid.safeParse(caller.tenantId).success) throw invalidArgument('caller.tenant_id must be a UUID');
-  if (!uuid.safeParse(caller.apiKeyId).success) throw invalidArgument('caller.api_key_id must be a UUID');
-  if (caller.userId !== '' && !uuid.safeParse(caller.userId).success)
-    throw invalidArgument('caller.user_id must be empty or a UUID');
-  return { tenantId: caller.tenantId, apiKeyId: caller.apiKeyId, userId: caller.userId || undefined };
+/** The caller of every orchestrator rpc: a tenant and the API key the turn's model calls are metered to. */
+export function turnCaller(caller: commonV1.Caller | null | undefined): TurnCaller {
+  const valid = validateCaller(caller, { apiKey: true });
+  return { tenantId: valid.tenantId, apiKeyId: valid.apiKeyId, userId: valid.userId || undefined };
 }
 
 export function validateTurnRequest(request: orchestratorV1.RunTurnRequest): ValidatedTurn {
-  const caller = validateCaller(request.caller);
+  const caller = turnCaller(request.caller);
   if (request.requestId.length === 0 || request.requestId.length > MAX_REQUEST_ID)
     throw invalidArgument(`request_id is required (1-${MAX_REQUEST_ID} characters)`);
   if (request.idempotencyKey.length > 255)
     throw invalidArgument('idempotency_key is longer than 255 characters');
   if (request.conversationId !== '') {
-    if (!uuid.safeParse(request.conversationId).success)
-      throw invalidArgument('conversation_id must be a UUID');
+    if (!isUuid(request.conversationId)) throw invalidArgument('conversation_id must be a UUID');
     if (!caller.userId) throw invalidArgument('caller.user_id is required to continue a conversation');
   }
   if (request.model === '') throw invalidArgument('model is required');
@@ -94,7 +87,7 @@ export function validateTurnRequest(request: orchestratorV1.RunTurnRequest): Val
     if (retrieval.fileIds.length > MAX_RETRIEVAL_FILES)
       throw invalidArgument(`retrieval.file_ids holds at most ${MAX_RETRIEVAL_FILES} files`);
     retrieval.fileIds.forEach((id, index) => {
-      if (!uuid.safeParse(id).success) throw invalidArgument(`retrieval.file_ids[${index}] must be a UUID`);
+      if (!isUuid(id)) throw invalidArgument(`retrieval.file_ids[${index}] must be a UUID`);
     });
     if (retrieval.topK > MAX_RETRIEVAL_TOP_K)
       throw invalidArgument(`retrieval.top_k must be within 0..${MAX_RETRIEVAL_TOP_K}`);

@@ -8,14 +8,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { commonV1, contextV1, durationFromMs, orchestratorV1, safetyV1, toolsV1 } from '@hearth/contracts';
 import type { Prisma } from '@hearth/db';
+import { GrpcError } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
 import { status } from '@grpc/grpc-js';
 
-import type { ContextAdapter } from '../clients/context.adapter';
 import type { ModelGatewayAdapter } from '../clients/model-gateway.adapter';
-import type { SafetyAdapter } from '../clients/safety.adapter';
-import type { ToolRunnerAdapter } from '../clients/tool-runner.adapter';
+import type { ContextClient, SafetyClient, ToolRunnerClient } from '../clients/upstream.clients';
 import {
   citationsFor,
   DEFAULT_TOP_K,
@@ -56,9 +55,9 @@ const TOOLS_EXHAUSTED_INSTRUCTION =
 export interface TurnDeps {
   store: TurnStore;
   gateway: ModelGatewayAdapter;
-  context: ContextAdapter;
-  safety: SafetyAdapter;
-  tools?: ToolRunnerAdapter;
+  context: ContextClient;
+  safety: SafetyClient;
+  tools?: ToolRunnerClient;
   logger: Logger;
   limits: TurnLimits;
   /**
@@ -201,7 +200,7 @@ export class TurnRun {
     const assembled = await this.trace.time('context', async () => {
       // The previous turn's messages must be in the hot window before this one reads it.
       if (this.turn.conversationId) await this.deps.pendingAppends?.get(this.turn.conversationId);
-      return this.deps.context.assemble(
+      return this.deps.context.assembleContext(
         {
           caller,
           conversationId: this.turn.conversationId ?? '',
@@ -218,7 +217,7 @@ export class TurnRun {
             : null,
           historyBeforeSeq: this.begun.inputMessages[0]?.seq ?? 0,
         },
-        this.stepDeadline(),
+        { deadline: this.stepDeadline() },
       );
     });
     this.summary = assembled.summary;
@@ -513,7 +512,7 @@ export class TurnRun {
     if (items.length === 0) return { prompt, placeholders: [] };
     const response = await this.deps.safety.checkInput(
       { caller: request.caller, requestId: request.requestId, items },
-      this.stepDeadline(),
+      { deadline: this.stepDeadline() },
     );
     this.recordSafety(
       SafetyStage.SAFETY_STAGE_INPUT,
@@ -556,7 +555,7 @@ export class TurnRun {
   ): Promise<{ text: string; blocked?: Outcome }> {
     const request = this.turn.request;
     const response = await new Promise<safetyV1.CheckOutputStreamResponse[]>((resolve, reject) => {
-      const stream = this.deps.safety.openOutputStream(this.stepDeadline());
+      const stream = this.deps.safety.checkOutputStream({ deadline: this.stepDeadline() });
       const responses: safetyV1.CheckOutputStreamResponse[] = [];
       stream.on('data', (r: safetyV1.CheckOutputStreamResponse) => responses.push(r));
       stream.on('error', reject);
@@ -659,7 +658,7 @@ export class TurnRun {
   private async executeTool(call: commonV1.ToolCall): Promise<toolsV1.ToolExecution | undefined> {
     const request = this.turn.request;
     const deadline = Math.min(this.deadline, Date.now() + this.deps.limits.stepTimeoutMs * 10);
-    const { execution } = await (this.deps.tools as ToolRunnerAdapter).execute(
+    const { execution } = await (this.deps.tools as ToolRunnerClient).executeTool(
       {
         caller: request.caller,
         requestId: request.requestId,
@@ -670,7 +669,7 @@ export class TurnRun {
         argumentsJson: call.argumentsJson,
         deadline: new Date(deadline),
       },
-      deadline,
+      { deadline },
     );
     return execution ?? undefined;
   }
@@ -698,7 +697,7 @@ export class TurnRun {
       if (execution.status === toolsV1.ToolCallStatus.TOOL_CALL_STATUS_RUNNING) continue; // approved
       if (!this.cancelled && Date.now() < until) continue;
       try {
-        const rejected = await (this.deps.tools as ToolRunnerAdapter).resolveConfirmation(
+        const rejected = await (this.deps.tools as ToolRunnerClient).resolveConfirmation(
           {
             caller: this.turn.request.caller,
             callId: call.id,
@@ -708,7 +707,7 @@ export class TurnRun {
               : `not confirmed within ${Math.round(waitMs / 1000)} s`,
             deadline: null,
           },
-          Date.now() + this.deps.limits.stepTimeoutMs,
+          { timeoutMs: this.deps.limits.stepTimeoutMs },
         );
         return rejected.execution ?? undefined;
       } catch (error) {
@@ -866,19 +865,16 @@ export class TurnRun {
       tokenCount: this.trace.rounds[this.trace.rounds.length - 1]?.usage.completionTokens ?? 0,
       createdAt: new Date(),
     });
-    await this.deps.context.append(
+    await this.deps.context.appendMessages(
       { caller: this.turn.request.caller, conversationId: this.turn.conversationId, messages: stored },
-      Date.now() + this.deps.limits.stepTimeoutMs,
+      { timeoutMs: this.deps.limits.stepTimeoutMs },
     );
   }
 }
 
-/** The context service's NOT_FOUND for a requested file (its message), or undefined. */
+/** The context service's answer for a requested file the caller may not read (its message), or undefined. */
 function fileNotFound(error: unknown): string | undefined {
-  const { code, details } = error as { code?: number; details?: string };
-  return code === status.NOT_FOUND && typeof details === 'string' && details.startsWith('file ')
-    ? details
-    : undefined;
+  return error instanceof GrpcError && error.reason === 'FILE_NOT_FOUND' ? error.message : undefined;
 }
 
 function contextItem(

@@ -4,25 +4,17 @@
 // one is followed through its event log (even when another process runs it).
 import { commonV1, durationFromMs, orchestratorV1, type toolsV1 } from '@hearth/contracts';
 import type { TurnTrace } from '@hearth/db';
+import { failedPrecondition, invalidArgument, isUuid, notFound, permissionDenied } from '@hearth/grpc';
 import { activeTraceId } from '@hearth/telemetry';
 
 import { status } from '@grpc/grpc-js';
 import { Observable, type Subscriber } from 'rxjs';
-import { z } from 'zod';
 
-import {
-  failedPrecondition,
-  invalidArgument,
-  notFound,
-  permissionDenied,
-} from '../errors/orchestrator.errors';
 import { toChatMessageText } from './replay.mapper';
 import { errorOf, finishReasonOf, toWireTrace } from './trace.mapper';
 import type { TurnRegistry } from './turn-registry.service';
-import { validateCaller, validateTurnRequest } from './turn-request.validator';
+import { turnCaller, validateTurnRequest } from './turn-request.validator';
 import { TurnRun, type TurnDeps } from './turn.run';
-
-const uuid = z.uuid();
 
 export interface TurnServiceDeps extends TurnDeps {
   registry: TurnRegistry;
@@ -122,7 +114,7 @@ export class TurnService {
     if (!this.deps.tools) throw failedPrecondition('server-side tools are not enabled on this deployment');
     const listed = await this.deps.tools.listTools(
       { caller: request.caller },
-      Date.now() + this.deps.limits.stepTimeoutMs,
+      { timeoutMs: this.deps.limits.stepTimeoutMs },
     );
     const allowed = new Map(
       listed.tools.filter((tool) => tool.definition).map((tool) => [tool.definition?.name, tool]),
@@ -198,11 +190,10 @@ export class TurnService {
   async getTurnTrace(
     request: orchestratorV1.GetTurnTraceRequest,
   ): Promise<orchestratorV1.GetTurnTraceResponse> {
-    const caller = validateCaller(request.caller);
+    const caller = turnCaller(request.caller);
     if ((request.turnId === '') === (request.requestId === ''))
       throw invalidArgument('exactly one of turn_id or request_id is required');
-    if (request.turnId !== '' && !uuid.safeParse(request.turnId).success)
-      throw invalidArgument('turn_id must be a UUID');
+    if (request.turnId !== '' && !isUuid(request.turnId)) throw invalidArgument('turn_id must be a UUID');
     const row = await this.deps.store.findTrace(caller.tenantId, {
       turnId: request.turnId || undefined,
       requestId: request.requestId || undefined,
@@ -212,8 +203,8 @@ export class TurnService {
   }
 
   async cancelTurn(request: orchestratorV1.CancelTurnRequest): Promise<orchestratorV1.CancelTurnResponse> {
-    const caller = validateCaller(request.caller);
-    if (!uuid.safeParse(request.turnId).success) throw invalidArgument('turn_id must be a UUID');
+    const caller = turnCaller(request.caller);
+    if (!isUuid(request.turnId)) throw invalidArgument('turn_id must be a UUID');
     const row = await this.deps.store.findTrace(caller.tenantId, { turnId: request.turnId });
     if (!row) throw notFound('turn not found');
     if (row.finishedAt !== null) return { cancelled: false };

@@ -13,8 +13,8 @@ import { randomUUID } from 'node:crypto';
 import { commonV1 } from '@hearth/contracts';
 import { Prisma, type Message, type PrismaClient, type TurnTrace } from '@hearth/db';
 import { AUDIT_TOPIC, parseEvent, toRecord, withActiveTraceId, type AuditEventInput } from '@hearth/events';
+import { alreadyExists, notFound, unavailable } from '@hearth/grpc';
 
-import { alreadyExists, notFound, unavailable } from '../errors/orchestrator.errors';
 import { contentJson, dbRoleOf } from './message.mapper';
 
 export type AuditPayload = AuditEventInput['payload'];

@@ -11,15 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { loadConfig, orchestratorConfigSchema } from '@hearth/config';
-import {
-  commonV1,
-  contextV1,
-  GRPC_LOADER_OPTIONS,
-  orchestratorV1,
-  PROTO_PACKAGES,
-  protoFilesOf,
-} from '@hearth/contracts';
+import { commonV1, contextV1, orchestratorV1 } from '@hearth/contracts';
 import type { PrismaClient } from '@hearth/db';
+import { createGrpcClient, toGrpcError, type GrpcClient, type GrpcError } from '@hearth/grpc';
 import { LocalBlobStore } from '@hearth/retrieval';
 import { createLogger } from '@hearth/telemetry';
 import {
@@ -31,12 +25,10 @@ import {
   type TestDatabase,
 } from '@hearth/testing';
 
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as grpc from '@grpc/grpc-js';
 import { stringify } from 'yaml';
 
 import { createOrchestratorApp, type OrchestratorApp } from '../../src/app/orchestrator-app.factory';
-import { callUnary, createRawClient, type UnaryMethod } from '../../src/clients/grpc-client.factory';
 
 /** What the tiny model answers to anything (greedy decoding). */
 export const TINY_REPLY = 'Hello there friend';
@@ -88,7 +80,7 @@ export interface Tenant {
 
 export interface TurnOutcome {
   events: orchestratorV1.RunTurnResponse[];
-  error?: grpc.ServiceError;
+  error?: GrpcError;
   text: string;
   started?: orchestratorV1.TurnStarted;
   finish?: orchestratorV1.TurnFinished;
@@ -107,7 +99,7 @@ export interface OrchestratorStack {
   /** Set with `files`. */
   files?: FilesClient;
   orchestrator: OrchestratorApp;
-  client: grpc.Client;
+  client: OrchestratorClient;
   /** A tenant row (with the given id, e.g. one a tool policy names) and a user. */
   newTenant(id?: string): Promise<Tenant>;
   newConversation(tenant: Tenant): Promise<string>;
@@ -118,25 +110,22 @@ export interface OrchestratorStack {
   stream(
     request: Partial<orchestratorV1.RunTurnRequest>,
   ): grpc.ClientReadableStream<orchestratorV1.RunTurnResponse>;
-  unary<Res>(method: 'getTurnTrace' | 'cancelTurn', request: unknown): Promise<Res>;
+  /** GetTurnTrace with the unset ids empty. */
+  getTurnTrace(
+    request: Partial<orchestratorV1.GetTurnTraceRequest>,
+  ): Promise<orchestratorV1.GetTurnTraceResponse>;
   gatewayRequests(): Promise<number>;
   stop(): Promise<void>;
 }
 
-let clientConstructor: grpc.ServiceClientConstructor | undefined;
+export type OrchestratorClient = GrpcClient<typeof orchestratorV1.OrchestratorServiceDefinition>;
 
-export function orchestratorClient(address: string): grpc.Client {
-  if (!clientConstructor) {
-    const definition = protoLoader.loadSync(protoFilesOf([PROTO_PACKAGES.orchestratorV1]), {
-      ...GRPC_LOADER_OPTIONS,
-      includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs],
-    });
-    const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-      hearth: { orchestrator: { v1: Record<string, grpc.ServiceClientConstructor> } };
-    };
-    clientConstructor = pkg.hearth.orchestrator.v1[orchestratorV1.ORCHESTRATOR_SERVICE_NAME];
-  }
-  return new clientConstructor(address, grpc.credentials.createInsecure());
+/** The typed client the BFF uses. */
+export function orchestratorClient(address: string): OrchestratorClient {
+  return createGrpcClient(orchestratorV1.OrchestratorServiceDefinition, {
+    address,
+    defaultTimeoutMs: 10_000,
+  });
 }
 
 export function userMessage(text: string): commonV1.ChatMessage {
@@ -172,7 +161,7 @@ export function collect(
     const done = (error?: grpc.ServiceError) =>
       resolve({
         events,
-        error,
+        error: error && toGrpcError(error, 'orchestrator'),
         text: events.map((event) => event.content?.text ?? '').join(''),
         started: events.find((event) => event.started)?.started ?? undefined,
         finish: events.find((event) => event.finish)?.finish ?? undefined,
@@ -347,16 +336,7 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
     cleanups.push(async () => client.close());
 
     const stream = (request: Partial<orchestratorV1.RunTurnRequest>, deadlineMs = 60_000) =>
-      (
-        client as unknown as Record<
-          string,
-          (
-            r: unknown,
-            m: grpc.Metadata,
-            o: grpc.CallOptions,
-          ) => grpc.ClientReadableStream<orchestratorV1.RunTurnResponse>
-        >
-      ).runTurn(turnRequest(request), new grpc.Metadata(), { deadline: Date.now() + deadlineMs });
+      client.runTurn(turnRequest(request), { timeoutMs: deadlineMs });
 
     return {
       db,
@@ -372,18 +352,7 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
       client,
       stream: (request) => stream(request),
       runTurn: (request, call) => collect(stream(request, call?.deadlineMs)),
-      unary: <Res>(method: string, request: unknown) =>
-        new Promise<Res>((resolve, reject) => {
-          const fn = (
-            client as unknown as Record<
-              string,
-              (r: unknown, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: Res) => void) => void
-            >
-          )[method];
-          fn.call(client, request, { deadline: Date.now() + 10_000 }, (error, response) =>
-            error ? reject(error) : resolve(response as Res),
-          );
-        }),
+      getTurnTrace: (request) => client.getTurnTrace({ caller: null, turnId: '', requestId: '', ...request }),
       newTenant: async (id) => {
         const tenant = await db.prisma.tenant.create({
           data: { ...(id ? { id } : {}), name: 'Test', slug: `t-${randomUUID()}` },
@@ -439,40 +408,26 @@ async function startEmbeddingWorker(model: { path: string; contextSize?: number 
   return { worker, sha256, contextSize };
 }
 
-interface RawContextClient extends grpc.Client {
-  ingestFile: UnaryMethod<contextV1.IngestFileRequest, contextV1.IngestFileResponse>;
-  getFile: UnaryMethod<contextV1.GetFileRequest, contextV1.GetFileResponse>;
-}
-
 function filesClient(address: string, blobs: LocalBlobStore): FilesClient & { close(): void } {
-  const client = createRawClient<RawContextClient>(
-    PROTO_PACKAGES.contextV1,
-    contextV1.CONTEXT_SERVICE_NAME,
-    address,
-  );
+  const client = createGrpcClient(contextV1.ContextServiceDefinition, { address, defaultTimeoutMs: 10_000 });
   return {
     upload: async (caller, name, content) => {
       const blob = await blobs.put(caller.tenantId, new TextEncoder().encode(content));
-      const { file } = await callUnary(
-        client,
-        client.ingestFile,
-        {
-          caller,
-          storageKey: blob.key,
-          name,
-          purpose: 'assistants',
-          declaredType: 'text/plain',
-          tenantWide: false,
-        },
-        Date.now() + 10_000,
-      );
+      const { file } = await client.ingestFile({
+        caller,
+        storageKey: blob.key,
+        name,
+        purpose: 'assistants',
+        declaredType: 'text/plain',
+        tenantWide: false,
+      });
       if (!file) throw new Error('IngestFile returned no file');
       return file;
     },
     waitFor: async (caller, fileId, status) => {
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const { file } = await callUnary(client, client.getFile, { caller, fileId }, Date.now() + 10_000);
+        const { file } = await client.getFile({ caller, fileId });
         if (file?.status === status) return file;
         if (Date.now() > deadline)
           throw new Error(`file ${fileId} is ${file?.status} (${file?.statusDetails}), not ${status}`);

@@ -1,11 +1,11 @@
-// Wires the safety service: engine, check services, auditor and the gRPC controller, with the
-// outside world (policies, audit sink, logger, limits, moderation adapter) passed in, so tests can
-// swap the sink.
+// Wires the safety service: engine, check services, auditor and the gRPC controller behind the shared
+// gRPC edge (exception filter, server hooks), with the outside world (policies, audit sink, logger,
+// limits, moderation adapter) passed in, so tests can swap the sink.
 import { GrpcHealthModule } from '@hearth/contracts';
+import { grpcServerProviders } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
 
 import { AUDIT_SINK, type AuditSink } from '../audit/audit.sink';
 import { SafetyAuditor } from '../audit/safety-auditor';
@@ -13,7 +13,6 @@ import { InputCheckService } from '../checks/input-check.service';
 import { OutputCheckService } from '../checks/output-check.service';
 import { OutputStreamService } from '../checks/output-stream.service';
 import { SafetyEngine } from '../checks/safety.engine';
-import { SafetyExceptionFilter } from '../grpc/safety-exception.filter';
 import { SafetyController } from '../grpc/safety.controller';
 import { MODERATION_PORT, type ModerationPort } from '../moderation/moderation.port';
 import type { PolicyStore } from '../policy/policy.store';
@@ -41,7 +40,10 @@ export class SafetyModule {
         { provide: SAFETY_LOGGER, useValue: options.logger },
         { provide: SAFETY_LIMITS, useValue: options.limits },
         { provide: MODERATION_PORT, useValue: options.moderation },
-        { provide: APP_FILTER, useClass: SafetyExceptionFilter },
+        ...grpcServerProviders({
+          useFactory: (logger: Logger) => ({ logger, domain: 'safety-service' }),
+          inject: [SAFETY_LOGGER],
+        }),
         SafetyEngine,
         SafetyAuditor,
         InputCheckService,

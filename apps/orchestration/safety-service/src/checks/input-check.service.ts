@@ -3,6 +3,7 @@
 // decision that is not a plain allow and answers with the decision, findings, redacted items and
 // their placeholder mapping, and a fresh canary for the turn's system prompt.
 import type { safetyV1 } from '@hearth/contracts';
+import { validateCaller } from '@hearth/grpc';
 
 import { Inject, Injectable } from '@nestjs/common';
 
@@ -12,7 +13,7 @@ import { SafetyAuditor } from '../audit/safety-auditor';
 import { generateCanary } from '../detectors/leak/canary.detector';
 import type { RequestContext } from '../grpc/request-context';
 import { toProtoDecision, toProtoFinding, toProtoPlaceholders, trustOf } from '../grpc/safety-proto.mapper';
-import { requireCaller, requireItemIds, requireWithinLimit } from '../grpc/safety-request.validator';
+import { requireItemIds, requireWithinLimit } from '../grpc/safety-request.validator';
 import { MODERATION_PORT, type ModerationPort } from '../moderation/moderation.port';
 import { moderates, type PolicyStore } from '../policy/policy.store';
 import { SafetyEngine } from './safety.engine';
@@ -31,7 +32,7 @@ export class InputCheckService {
     request: safetyV1.CheckInputRequest,
     context: RequestContext,
   ): Promise<safetyV1.CheckInputResponse> {
-    const caller = requireCaller(request.caller);
+    const caller = validateCaller(request.caller);
     requireItemIds(request.items.map((item) => item.itemId));
     requireWithinLimit(
       'the input',

@@ -1,6 +1,7 @@
 // CheckOutput: one complete output (non-streamed answers, tool arguments shown to users) checked for
 // PII and secret leakage, the turn's system-prompt canaries and harmful content (moderation port).
 import type { safetyV1 } from '@hearth/contracts';
+import { validateCaller } from '@hearth/grpc';
 
 import { Inject, Injectable } from '@nestjs/common';
 
@@ -9,7 +10,7 @@ import { isAudited, summarizeFindings } from '../audit/audit-event.builder';
 import { SafetyAuditor } from '../audit/safety-auditor';
 import type { RequestContext } from '../grpc/request-context';
 import { toProtoDecision, toProtoFinding, toProtoPlaceholders } from '../grpc/safety-proto.mapper';
-import { requireCaller, requireCanaries, requireWithinLimit } from '../grpc/safety-request.validator';
+import { requireCanaries, requireWithinLimit } from '../grpc/safety-request.validator';
 import { MODERATION_PORT, type ModerationPort } from '../moderation/moderation.port';
 import { moderates, type PolicyStore } from '../policy/policy.store';
 import { PlaceholderRegistry } from '../redaction/placeholder.registry';
@@ -29,7 +30,7 @@ export class OutputCheckService {
     request: safetyV1.CheckOutputRequest,
     context: RequestContext,
   ): Promise<safetyV1.CheckOutputResponse> {
-    const caller = requireCaller(request.caller);
+    const caller = validateCaller(request.caller);
     requireCanaries(request.canaries);
     requireWithinLimit('the output', [request.text], this.limits.maxInputBytes);
 

@@ -4,6 +4,7 @@
 // A client that half-closes without `end` is treated as having sent it. With a guard model as the
 // moderation port, `end` waits for its verdict on the whole output before the last release.
 import type { commonV1, safetyV1 } from '@hearth/contracts';
+import { invalidArgument, validateCaller } from '@hearth/grpc';
 
 import { Inject, Injectable } from '@nestjs/common';
 import { Observable } from 'rxjs';
@@ -13,8 +14,7 @@ import { isAudited } from '../audit/audit-event.builder';
 import { SafetyAuditor } from '../audit/safety-auditor';
 import type { RequestContext } from '../grpc/request-context';
 import { toProtoDecision, toProtoFinding, toProtoPlaceholders } from '../grpc/safety-proto.mapper';
-import { InvalidSafetyRequestError } from '../grpc/safety-request.error';
-import { requireCaller, requireCanaries } from '../grpc/safety-request.validator';
+import { requireCanaries } from '../grpc/safety-request.validator';
 import { MODERATION_PORT, type ModerationPort } from '../moderation/moderation.port';
 import { moderates, type PolicyStore } from '../policy/policy.store';
 import { OutputStreamSession, type StreamStep } from './output-stream.session';
@@ -74,14 +74,12 @@ export class OutputStreamService {
               stream = this.open(message);
               return;
             }
-            if (message.start != null)
-              throw new InvalidSafetyRequestError('`start` may only be the first message');
+            if (message.start != null) throw invalidArgument('`start` may only be the first message');
             if (message.end != null) return end();
-            if (message.delta == null)
-              throw new InvalidSafetyRequestError('a message must carry start, delta or end');
+            if (message.delta == null) throw invalidArgument('a message must carry start, delta or end');
             stream.bytes += Buffer.byteLength(message.delta, 'utf8');
             if (stream.bytes > this.limits.maxInputBytes) {
-              throw new InvalidSafetyRequestError(
+              throw invalidArgument(
                 `the streamed output is over the ${this.limits.maxInputBytes}-byte limit of this service (SAFETY_MAX_INPUT_BYTES)`,
               );
             }
@@ -107,8 +105,8 @@ export class OutputStreamService {
 
   private open(message: safetyV1.CheckOutputStreamRequest): OpenStream {
     const start = message.start;
-    if (start == null) throw new InvalidSafetyRequestError('the first message must be `start`');
-    const caller = requireCaller(start.caller);
+    if (start == null) throw invalidArgument('the first message must be `start`');
+    const caller = validateCaller(start.caller);
     requireCanaries(start.canaries);
     const policy = this.policies.forTenant(caller.tenantId);
     const session = new OutputStreamSession(

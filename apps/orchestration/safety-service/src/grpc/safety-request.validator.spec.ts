@@ -1,20 +1,17 @@
-import { InvalidSafetyRequestError } from './safety-request.error';
-import {
-  requireCaller,
-  requireCanaries,
-  requireItemIds,
-  requireWithinLimit,
-} from './safety-request.validator';
+import { GrpcError } from '@hearth/grpc';
 
-const TENANT = '6f1c2a4e-8d3b-4c5f-9a7e-2b1d0c9e8f71';
+import { status } from '@grpc/grpc-js';
+
+import { requireCanaries, requireItemIds, requireWithinLimit } from './safety-request.validator';
 
 describe('safety request validation', () => {
-  it('accepts a caller with a UUID tenant and rejects a missing or malformed one', () => {
-    expect(requireCaller({ tenantId: TENANT, userId: '', apiKeyId: '' }).tenantId).toBe(TENANT);
-    expect(() => requireCaller(null)).toThrow(new InvalidSafetyRequestError('caller.tenant_id is required'));
-    expect(() => requireCaller({ tenantId: 'acme', userId: '', apiKeyId: '' })).toThrow(
-      'caller.tenant_id must be a UUID',
-    );
+  it('refuses with INVALID_ARGUMENT', () => {
+    expect(() => requireItemIds([''])).toThrow(GrpcError);
+    try {
+      requireItemIds(['']);
+    } catch (error) {
+      expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT' });
+    }
   });
 
   it('accepts unique item ids and names the first empty or repeated one', () => {

@@ -1,14 +1,15 @@
 // Owns building a running tool runner from its config: the runtime first (policy validated, every
 // outside connection checked), then the Nest gRPC microservice serving ToolRunnerService and
-// grpc.health.v1 on it. main.ts and the medium specs both start the tool runner through here.
+// grpc.health.v1 on it, behind the shared gRPC edge (exception filter, server hooks). main.ts and the
+// medium specs both start the tool runner through here.
 import type { ToolRunnerConfig } from '@hearth/config';
 import { grpcTransportOptions, PROTO_PACKAGES } from '@hearth/contracts';
+import { useGrpcServerEdge } from '@hearth/grpc';
 
 import type { INestMicroservice, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 
-import { ToolRunnerExceptionFilter } from './tool-runner-exception.filter';
 import { ToolRunnerModule } from './tool-runner.module';
 import { ToolRunnerRuntime, type ToolRunnerRuntimeOptions } from './tool-runner.runtime';
 
@@ -40,7 +41,7 @@ export async function createToolRunnerApp(
       logger: options.nestLogger ?? false,
       abortOnError: false,
     });
-    app.useGlobalFilters(new ToolRunnerExceptionFilter(options.logger));
+    useGrpcServerEdge(app, { logger: options.logger, domain: config.service });
     await app.listen();
   } catch (error) {
     await runtime.stop();

@@ -1,19 +1,13 @@
 // The gRPC edge of the tool runner: implements the generated ToolRunnerService controller, one line
 // per method; the call's own gRPC deadline is handed on so no tool outlives the caller's patience.
 import { toolsV1 } from '@hearth/contracts';
+import { deadlineOf } from '@hearth/grpc';
 
 import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
 import { Controller, Inject } from '@nestjs/common';
 
 import { ToolCallService } from '../execution/tool-call.service';
 import { TOOL_CALL_SERVICE } from './tool-runner.constants';
-
-/** The call's deadline in epoch ms, or undefined when the caller set none. */
-function deadlineOf(call: ServerUnaryCall<unknown, unknown> | undefined): number | undefined {
-  const deadline = call?.getDeadline();
-  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
-  return ms !== undefined && Number.isFinite(ms) ? ms : undefined;
-}
 
 @Controller()
 @toolsV1.ToolRunnerServiceControllerMethods()

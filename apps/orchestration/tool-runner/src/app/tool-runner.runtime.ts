@@ -20,7 +20,11 @@ import { JsSandbox } from '../sandbox/js.sandbox';
 import { calculatorTool } from '../tools/calculator.tool';
 import { httpFetchTool } from '../tools/http-fetch.tool';
 import { runJavascriptTool } from '../tools/run-javascript.tool';
-import { RetrievalClient, searchKnowledgeTool } from '../tools/search-knowledge.tool';
+import {
+  createRetrievalClient,
+  searchKnowledgeTool,
+  type RetrievalClient,
+} from '../tools/search-knowledge.tool';
 import { sendWebhookTool } from '../tools/send-webhook.tool';
 
 /** The policy shipped with the app, used when TOOL_POLICY_PATH is not set. */
@@ -59,7 +63,7 @@ export class ToolRunnerRuntime {
     this.sandbox = new JsSandbox(config.sandbox);
     const http = new GuardedHttpClient({ allowLoopback: config.http.allowLoopback });
     this.retrieval = config.contextServiceAddress
-      ? new RetrievalClient(config.contextServiceAddress)
+      ? createRetrievalClient(config.contextServiceAddress)
       : undefined;
     const tools: AnyToolDeclaration[] = [
       calculatorTool,

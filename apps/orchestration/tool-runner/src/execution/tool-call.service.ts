@@ -6,17 +6,19 @@ import { randomUUID } from 'node:crypto';
 
 import { toolsV1, type commonV1 } from '@hearth/contracts';
 import { Prisma, type ToolCall } from '@hearth/db';
+import {
+  failedPrecondition,
+  invalidArgument,
+  isUuid,
+  notFound,
+  permissionDenied,
+  validateCaller,
+} from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
 import { status } from '@grpc/grpc-js';
 
 import { argumentsHash } from '../audit/tool-audit.builder';
-import {
-  failedPrecondition,
-  invalidArgument,
-  notFound,
-  permissionDenied,
-} from '../errors/tool-runner.errors';
 import type { ToolPolicyService } from '../policy/tool-policy.service';
 import type { AnyToolDeclaration, ToolCaller } from '../registry/tool.model';
 import type { ToolRegistry } from '../registry/tool.registry';
@@ -36,7 +38,6 @@ export interface ToolCallServiceOptions {
   confirmationTtlSeconds: number;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_KEY_LENGTH = 200;
 
 export class ToolCallService {
@@ -76,7 +77,7 @@ export class ToolCallService {
     if (!request.name) throw invalidArgument('name is required');
     if (request.idempotencyKey.length > MAX_KEY_LENGTH)
       throw invalidArgument(`idempotency_key is longer than ${MAX_KEY_LENGTH}`);
-    if (request.conversationId && !UUID.test(request.conversationId))
+    if (request.conversationId && !isUuid(request.conversationId))
       throw invalidArgument('conversation_id must be a UUID');
     const tool = registry.get(request.name);
     if (!tool) throw notFound(`unknown tool "${request.name}"`);
@@ -343,7 +344,6 @@ export class ToolCallService {
 }
 
 function requireCaller(caller: commonV1.Caller | null | undefined): ToolCaller {
-  if (!caller?.tenantId) throw invalidArgument('caller.tenant_id is required');
-  if (!UUID.test(caller.tenantId)) throw invalidArgument('caller.tenant_id must be a UUID');
-  return { tenantId: caller.tenantId, userId: caller.userId ?? '', apiKeyId: caller.apiKeyId ?? '' };
+  const valid = validateCaller(caller);
+  return { tenantId: valid.tenantId, userId: valid.userId ?? '', apiKeyId: valid.apiKeyId ?? '' };
 }

@@ -2,9 +2,10 @@
 // as the caller (tenant, user and key), so retrieval's tenant and ACL filters apply to the tool
 // exactly as to the chat turn. Until a context service is configured and answering, the tool
 // returns a clear "retrieval is not available" failure the model can tell the user about.
-import { contextV1, createGrpcClient, PROTO_PACKAGES } from '@hearth/contracts';
+import { contextV1 } from '@hearth/contracts';
+import { createGrpcClient, GrpcError, type GrpcClient } from '@hearth/grpc';
 
-import * as grpc from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 
 import { ToolFailure, type ToolCaller, type ToolDeclaration } from '../registry/tool.model';
 
@@ -13,43 +14,14 @@ export interface SearchKnowledgeArgs {
   topK: number;
 }
 
-type RetrieveFn = (
-  request: contextV1.RetrieveRequest,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response?: contextV1.RetrieveResponse) => void,
-) => void;
+/** The context service's typed client (Retrieve); absent when no context service is configured. */
+export type RetrievalClient = GrpcClient<typeof contextV1.ContextServiceDefinition>;
 
-/** Retrieve over gRPC; absent when no context service is configured. */
-export class RetrievalClient {
-  private readonly client: grpc.Client & { Retrieve: RetrieveFn };
-
-  constructor(address: string) {
-    this.client = createGrpcClient<grpc.Client & { Retrieve: RetrieveFn }>(
-      PROTO_PACKAGES.contextV1,
-      contextV1.CONTEXT_SERVICE_NAME,
-      address,
-    );
-  }
-
-  retrieve(
-    request: contextV1.RetrieveRequest,
-    signal: AbortSignal,
-    deadlineMs: number,
-  ): Promise<contextV1.RetrieveResponse> {
-    return new Promise((resolve, reject) => {
-      const call = this.client.Retrieve(request, { deadline: Date.now() + deadlineMs }, (error, response) =>
-        error ? reject(error) : resolve(response as contextV1.RetrieveResponse),
-      ) as unknown as grpc.ClientUnaryCall | undefined;
-      signal.addEventListener('abort', () => call?.cancel(), { once: true });
-    });
-  }
-
-  close(): void {
-    this.client.close();
-  }
+export function createRetrievalClient(address: string): RetrievalClient {
+  return createGrpcClient(contextV1.ContextServiceDefinition, { address, upstream: 'context service' });
 }
 
-const UNAVAILABLE = new Set([grpc.status.UNIMPLEMENTED, grpc.status.UNAVAILABLE]);
+const RETRYABLE = new Set([status.UNAVAILABLE, status.DEADLINE_EXCEEDED]);
 
 export function searchKnowledgeTool(
   retrieval: RetrievalClient | undefined,
@@ -85,14 +57,13 @@ export function searchKnowledgeTool(
             fileIds: [],
             minScore: 0,
           },
-          context.signal,
-          timeoutMs,
+          { signal: context.signal, timeoutMs },
         );
       } catch (error) {
-        const code = (error as grpc.ServiceError).code;
-        if (code === grpc.status.UNIMPLEMENTED) throw notAvailable();
+        const code = error instanceof GrpcError ? error.code : status.UNKNOWN;
+        if (code === status.UNIMPLEMENTED) throw notAvailable();
         throw new ToolFailure('RETRIEVAL_FAILED', 'the document search failed', {
-          retryable: UNAVAILABLE.has(code) || code === grpc.status.DEADLINE_EXCEEDED,
+          retryable: RETRYABLE.has(code),
           cause: error,
         });
       }

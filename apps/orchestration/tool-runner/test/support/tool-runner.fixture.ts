@@ -1,18 +1,18 @@
 // Starts a real tool runner in the test process (its own migrated PostgreSQL database, the shared
-// Kafka broker, a policy file on disk) and calls it over gRPC with a raw @grpc/grpc-js client built
-// from the same protos. Tenants are real rows, since tool calls reference them.
+// Kafka broker, a policy file on disk) and calls it over gRPC with the typed client the orchestrator
+// uses. Tenants are real rows, since tool calls reference them.
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { loadConfig, toolRunnerConfigSchema } from '@hearth/config';
-import { GRPC_LOADER_OPTIONS, PROTO_PACKAGES, protoFilesOf, toolsV1 } from '@hearth/contracts';
+import { commonV1, toolsV1 } from '@hearth/contracts';
+import { createGrpcClient, GrpcError } from '@hearth/grpc';
 import { createLogger } from '@hearth/telemetry';
 import { createTestDatabase, freePort, infraEnv, type TestDatabase } from '@hearth/testing';
 
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as grpc from '@grpc/grpc-js';
 import { stringify } from 'yaml';
 
 import { createToolRunnerApp, type ToolRunnerApp } from '../../src/app/tool-runner-app.factory';
@@ -39,28 +39,8 @@ export interface Caller {
   apiKeyId?: string;
 }
 
-type Unary = (
-  request: unknown,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response?: unknown) => void,
-) => void;
-
-let clientConstructor: grpc.ServiceClientConstructor | undefined;
-
-function toolRunnerClient(
-  address: string,
-): grpc.Client & Record<'ListTools' | 'ExecuteTool' | 'ResolveConfirmation', Unary> {
-  if (!clientConstructor) {
-    const definition = protoLoader.loadSync(protoFilesOf([PROTO_PACKAGES.toolsV1]), {
-      ...GRPC_LOADER_OPTIONS,
-      includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs],
-    });
-    const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-      hearth: { tools: { v1: Record<string, grpc.ServiceClientConstructor> } };
-    };
-    clientConstructor = pkg.hearth.tools.v1[toolsV1.TOOL_RUNNER_SERVICE_NAME];
-  }
-  return new clientConstructor(address, grpc.credentials.createInsecure()) as never;
+function protoCaller(caller: Caller): commonV1.Caller {
+  return { tenantId: caller.tenantId, userId: caller.userId ?? '', apiKeyId: caller.apiKeyId ?? '' };
 }
 
 export async function startToolRunner(
@@ -90,17 +70,10 @@ export async function startToolRunner(
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
-  const client = toolRunnerClient(runner.address);
-  const call = <T>(
-    method: 'ListTools' | 'ExecuteTool' | 'ResolveConfirmation',
-    request: unknown,
-    deadlineMs = 30_000,
-  ) =>
-    new Promise<T>((resolve, reject) =>
-      client[method](request, { deadline: Date.now() + deadlineMs }, (error, response) =>
-        error ? reject(error) : resolve(response as T),
-      ),
-    );
+  const client = createGrpcClient(toolsV1.ToolRunnerServiceDefinition, {
+    address: runner.address,
+    defaultTimeoutMs: 30_000,
+  });
 
   return {
     runner,
@@ -109,20 +82,31 @@ export async function startToolRunner(
       const tenant = await db.prisma.tenant.create({ data: { id, name: 'spec', slug: `spec-${id}` } });
       return tenant.id;
     },
-    listTools: (caller) => call('ListTools', { caller }),
+    listTools: (caller) => client.listTools({ caller: protoCaller(caller) }),
     execute: async (request, deadlineMs) =>
       (
-        await call<toolsV1.ExecuteToolResponse>(
-          'ExecuteTool',
-          { callId: `call_${randomUUID()}`, argumentsJson: '{}', ...request },
-          deadlineMs,
+        await client.executeTool(
+          {
+            requestId: '',
+            conversationId: '',
+            callId: `call_${randomUUID()}`,
+            idempotencyKey: '',
+            argumentsJson: '{}',
+            deadline: null,
+            ...request,
+            caller: protoCaller(request.caller),
+          },
+          { timeoutMs: deadlineMs },
         )
       ).execution as toolsV1.ToolExecution,
     resolve: async (request) =>
       (
-        await call<toolsV1.ResolveConfirmationResponse>('ResolveConfirmation', {
+        await client.resolveConfirmation({
           decision: toolsV1.ConfirmationDecision.CONFIRMATION_DECISION_APPROVE,
+          reason: '',
+          deadline: null,
           ...request,
+          caller: protoCaller(request.caller),
         })
       ).execution as toolsV1.ToolExecution,
     close: async () => {
@@ -140,6 +124,7 @@ export async function grpcCode(promise: Promise<unknown>): Promise<grpc.status |
     await promise;
     return 'resolved';
   } catch (error) {
-    return (error as grpc.ServiceError).code;
+    if (error instanceof GrpcError) return error.code;
+    throw error;
   }
 }

@@ -1,0 +1,49 @@
+// Wraps every rpc of a service: opens the request scope (the incoming request id, which outgoing calls
+// then carry) and runs the server hooks at the call's start and end with the status it ended with.
+import { status, type Metadata } from '@grpc/grpc-js';
+import {
+  Inject,
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { finalize, tap, type Observable } from 'rxjs';
+
+import { requestIdOf, runInRequestScope } from '../context/request-scope';
+import { resolveError } from './grpc-error.resolver';
+import type { GrpcServerCallOutcome } from './grpc-server.hook';
+import { GRPC_SERVER_OPTIONS, type GrpcServerOptions } from './grpc-server.options';
+
+@Injectable()
+export class GrpcServerInterceptor implements NestInterceptor {
+  constructor(@Inject(GRPC_SERVER_OPTIONS) private readonly options: GrpcServerOptions) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'rpc') return next.handle();
+    const metadata = context.switchToRpc().getContext<Metadata | undefined>();
+    const call = context.getArgByIndex<{ getPath?(): string } | undefined>(2);
+    const requestId = requestIdOf(metadata);
+    const path = call?.getPath?.() ?? `/${context.getClass().name}/${context.getHandler().name}`;
+    const ends = (this.options.hooks ?? [])
+      .map((hook) => hook.onCall({ path, metadata: metadata as Metadata, requestId }))
+      .filter((end): end is (outcome: GrpcServerCallOutcome) => void => typeof end === 'function');
+    let ended = false;
+    const end = (outcome: GrpcServerCallOutcome) => {
+      if (ended) return;
+      ended = true;
+      for (const hook of ends) hook(outcome);
+    };
+    // next.handle() binds the handler to the async context it is called in: the scope reaches it.
+    return runInRequestScope({ requestId }, () => next.handle()).pipe(
+      tap({
+        complete: () => end({ code: status.OK }),
+        error: (error: unknown) => {
+          const resolved = resolveError(error, this.options);
+          end({ code: resolved.kind === 'unexpected' ? status.INTERNAL : resolved.error.code, error });
+        },
+      }),
+      finalize(() => end({ code: status.CANCELLED })),
+    );
+  }
+}
