@@ -8,7 +8,8 @@
 const { existsSync, readdirSync } = require('node:fs');
 const { join } = require('node:path');
 
-// Projects live in libs/<name> and apps/<plane>/<name>; deploy/ holds the image and chart checks.
+// Projects live in libs/<name>, apps/<plane>/<name> and evals/<name>; deploy/ holds the image and
+// chart checks.
 const projectFolders = (folder, depth) =>
   !existsSync(join(__dirname, folder))
     ? []
@@ -36,7 +37,12 @@ function tierOf(folder, tier) {
   ];
 }
 
-const folders = [...projectFolders('libs', 1), ...projectFolders('apps', 2), ...projectFolders('deploy', 0)];
+const folders = [
+  ...projectFolders('libs', 1),
+  ...projectFolders('apps', 2),
+  ...projectFolders('evals', 1),
+  ...projectFolders('deploy', 0),
+];
 
 module.exports = {
   projects: [...folders.flatMap((f) => tierOf(f, 'unit')), ...folders.flatMap((f) => tierOf(f, 'medium'))],

@@ -6,18 +6,36 @@ import { join } from 'node:path';
 
 import { root } from './lib.mjs';
 
-/** Each service: its entry point, its env beyond the infrastructure's, and its gRPC port. */
+/**
+ * Each service: its app (entry point; defaults to the name), its env beyond the infrastructure's, and
+ * its gRPC port. Two inference workers serve the two models of deploy/local/model-registry.yaml: SmolLM2
+ * (the chat model behind default/fast/capable) and Gemma 270M (embeddings, chat fallback).
+ */
 export function serviceDefinitions(infra) {
+  // One libuv pool thread: node-llama-cpp's decodes and samplings run there (see the worker's README).
+  const worker = { WORKER_SLOTS: '4', UV_THREADPOOL_SIZE: '1' };
   return [
     {
       name: 'inference-worker',
       plane: 'inference',
       port: 50056,
       env: {
+        ...worker,
+        MODEL_SOURCE: infra.HEARTH_CHAT_MODEL_PATH,
+        MODEL_ID: 'smollm2-135m-instruct',
+        METRICS_PORT: '9464',
+      },
+    },
+    {
+      name: 'inference-worker-gemma',
+      app: 'inference-worker',
+      plane: 'inference',
+      port: 50057,
+      env: {
+        ...worker,
         MODEL_SOURCE: infra.HEARTH_MODEL_PATH,
         MODEL_ID: 'gemma-3-270m',
-        WORKER_SLOTS: '4',
-        METRICS_PORT: '9464',
+        METRICS_PORT: '9466',
       },
     },
     { name: 'safety-service', plane: 'orchestration', port: 50053, env: {} },
@@ -31,8 +49,12 @@ export function serviceDefinitions(infra) {
       name: 'context-service',
       plane: 'orchestration',
       port: 50052,
-      // The served model's vocabulary, so token counts never leave the process (no Tokenize round trip).
-      env: { MODEL_GATEWAY_ADDRESS: '127.0.0.1:50055', TOKENIZER_MODEL_PATHS: infra.HEARTH_MODEL_PATH },
+      // The served models' vocabularies, so token counts never leave the process (no Tokenize round trip).
+      env: {
+        MODEL_GATEWAY_ADDRESS: '127.0.0.1:50055',
+        EMBEDDING_MODEL: 'embeddings',
+        TOKENIZER_MODEL_PATHS: `${infra.HEARTH_CHAT_MODEL_PATH},${infra.HEARTH_MODEL_PATH}`,
+      },
     },
     {
       name: 'tool-runner',
@@ -68,12 +90,14 @@ export function serviceDefinitions(infra) {
         TOOL_RUNNER_ADDRESS: '127.0.0.1:50054',
       },
     },
-  ].filter((service) => existsSync(join(root, 'apps', service.plane, service.name, 'src', 'main.ts')));
+  ]
+    .map((service) => ({ app: service.name, ...service }))
+    .filter((service) => existsSync(join(root, 'apps', service.plane, service.app, 'src', 'main.ts')));
 }
 
 /** The service's compiled entry point (relative to the repo root); throws when it was not built. */
 export function compiledEntry(service) {
-  const entry = join('dist', 'apps', service.plane, service.name, 'src', 'main.js');
+  const entry = join('dist', 'apps', service.plane, service.app, 'src', 'main.js');
   if (!existsSync(join(root, entry))) throw new Error(`${entry} is missing: run \`npm run build\` first`);
   return entry;
 }

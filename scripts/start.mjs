@@ -58,6 +58,7 @@ Infrastructure:
   DATABASE_URL=${env.DATABASE_URL}
   REDIS_URL=${env.REDIS_URL}
   KAFKA_BROKERS=${env.KAFKA_BROKERS}
+  HEARTH_CHAT_MODEL_PATH=${env.HEARTH_CHAT_MODEL_PATH}
   HEARTH_MODEL_PATH=${env.HEARTH_MODEL_PATH}
 Ctrl-C stops the services; \`npm run infra -- down\` stops the infrastructure.`);
 if (baseUrl && key) {

@@ -71,6 +71,7 @@ function workerTtft(worker: WorkerClient, i: number): Promise<number> {
         toolChoice: null,
         priority: commonV1.PriorityTier.PRIORITY_TIER_NORMAL,
         cacheSalt: 'bench',
+        chatTemplate: '',
         deadline: null,
       },
       { timeoutMs: 60_000 },

@@ -46,6 +46,7 @@ server.addService(gatewayServiceDefinition(), {
         tools: [],
         priority: commonV1.PriorityTier.PRIORITY_TIER_NORMAL,
         cacheSalt: request.caller?.tenantId ?? '',
+        chatTemplate: '',
         deadline: request.deadline,
       },
       { deadline: request.deadline ?? Date.now() + 60_000 },

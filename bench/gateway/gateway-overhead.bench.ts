@@ -244,6 +244,7 @@ async function main(): Promise<void> {
       tools: [],
       priority: commonV1.PriorityTier.PRIORITY_TIER_NORMAL,
       cacheSalt: TENANT,
+      chatTemplate: '',
       deadline: new Date(Date.now() + 60_000),
     });
     const runId = Date.now();

@@ -45,6 +45,7 @@ export class WorkerGrpcTarget implements StreamTarget {
         tools: [],
         priority: commonV1.PriorityTier.PRIORITY_TIER_UNSPECIFIED,
         cacheSalt: request.cacheKey ?? '',
+        chatTemplate: '',
       },
       { timeoutMs: 600_000 },
     );

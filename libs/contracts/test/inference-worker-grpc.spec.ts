@@ -77,6 +77,7 @@ class ScriptedInferenceWorkerController implements inferenceV1.InferenceWorkerSe
       prefixCacheHitRatio: 0.5,
       tokensPerSecond: 41.5,
       draining: false,
+      hasChatTemplate: true,
     };
   }
 }
@@ -120,6 +121,7 @@ describe(inferenceV1.INFERENCE_WORKER_SERVICE_NAME, () => {
     tools: [],
     priority: commonV1.PriorityTier.PRIORITY_TIER_HIGH,
     cacheSalt: 'tenant-1',
+    chatTemplate: '',
     deadline: new Date(Date.now() + 60_000),
   });
 
@@ -204,6 +206,7 @@ describe(inferenceV1.INFERENCE_WORKER_SERVICE_NAME, () => {
           messages: [],
           tools: [],
           returnTokenIds: true,
+          chatTemplate: '',
         }),
       );
       const embedded = firstValueFrom(client.embed({ requestId: 'r', modelId: MODEL_ID, inputs: ['abc'] }));

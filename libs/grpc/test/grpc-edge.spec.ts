@@ -353,6 +353,7 @@ describe('gRPC edge over loopback', () => {
         tools: [],
         priority: commonV1.PriorityTier.PRIORITY_TIER_UNSPECIFIED,
         cacheSalt: '',
+        chatTemplate: '',
       };
 
       const call = worker.generate(request, { timeoutMs: 10_000 });

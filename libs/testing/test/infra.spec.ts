@@ -121,8 +121,11 @@ describe('local infrastructure', () => {
     KAFKA_TEST_TIMEOUT_MS,
   );
 
-  it('HEARTH_MODEL_PATH is a GGUF file', async () => {
-    const file = await open(env.modelPath);
+  it.each([
+    ['HEARTH_MODEL_PATH', () => env.modelPath],
+    ['HEARTH_CHAT_MODEL_PATH', () => env.chatModelPath],
+  ])('%s is a GGUF file', async (_name, path) => {
+    const file = await open(path());
     try {
       const { buffer } = await file.read(Buffer.alloc(4), 0, 4, 0);
       expect(buffer.toString('ascii')).toBe('GGUF');
@@ -139,12 +142,14 @@ describe(infraEnv.name, () => {
       REDIS_URL: 'redis://127.0.0.1:56379',
       KAFKA_BROKERS: '127.0.0.1:59092, 127.0.0.1:59094',
       HEARTH_MODEL_PATH: __filename,
+      HEARTH_CHAT_MODEL_PATH: __filename,
     });
     expect(sut).toEqual({
       databaseUrl: 'postgresql://hearth:hearth@127.0.0.1:55432/hearth',
       redisUrl: 'redis://127.0.0.1:56379',
       kafkaBrokers: ['127.0.0.1:59092', '127.0.0.1:59094'],
       modelPath: __filename,
+      chatModelPath: __filename,
     });
   });
 
@@ -152,7 +157,7 @@ describe(infraEnv.name, () => {
     const read = () => infraEnv({ DATABASE_URL: 'mysql://x', HEARTH_MODEL_PATH: '/nonexistent/model.gguf' });
     expect(read).toThrow(InfraEnvError);
     expect(read).toThrow(
-      /DATABASE_URL: expected a postgresql:\/\/ URL\n\s*REDIS_URL: not set\n\s*KAFKA_BROKERS: not set\n\s*HEARTH_MODEL_PATH: no file/,
+      /DATABASE_URL: expected a postgresql:\/\/ URL\n\s*REDIS_URL: not set\n\s*KAFKA_BROKERS: not set\n\s*HEARTH_MODEL_PATH: no file at this path\n\s*HEARTH_CHAT_MODEL_PATH: not set/,
     );
     expect(read).toThrow(/npm test/);
   });

@@ -42,7 +42,7 @@ describe(startInferenceEngine.name, () => {
         contextSize: 256,
         batchSize: 64,
         threads: TEST_THREADS,
-        chatTemplate: 'ChatML',
+        chatTemplate: 'gguf',
       });
       await expect(
         sut.complete({

@@ -1,6 +1,9 @@
 // Medium: the engine on the small real model (Gemma 3 270M from the local infrastructure,
 // HEARTH_MODEL_PATH): constrained JSON, seeds, batching and prefix reuse past Gemma's 512-token
-// sliding window, with short generations so each case takes seconds.
+// sliding window, with short generations so each case takes seconds. The GGUF has no chat template of
+// its own; prompts use the one the local registry gives it.
+import { localChatTemplate } from '@hearth/testing';
+
 import Ajv from 'ajv';
 
 import { GenerationRequest } from '../src/engine/generation.types';
@@ -9,9 +12,11 @@ import { EngineFixture, expectedAutoBackend, startRealEngine } from './engine.fi
 
 jest.setTimeout(60_000);
 
+const GEMMA_TEMPLATE = localChatTemplate('gemma-3-270m');
+
 const ask = (content: string, extra: Partial<GenerationRequest> = {}): GenerationRequest => ({
   requestId: `real-${Math.random().toString(36).slice(2)}`,
-  input: { messages: [{ role: 'user', content }] },
+  input: { messages: [{ role: 'user', content }], chatTemplate: GEMMA_TEMPLATE },
   ...extra,
 });
 
@@ -29,7 +34,7 @@ describe(`${InferenceEngine.name} on the real model`, () => {
   it('reports the model it serves', async () => {
     expect(sut.info).toMatchObject({
       backend: await expectedAutoBackend(),
-      chatTemplate: 'Gemma',
+      chatTemplate: 'none',
       slots: 4,
       contextSize: 1024,
     });

@@ -104,6 +104,7 @@ export function openGenerate(
     modelId: 'tiny',
     messages: [],
     prompt: '',
+    chatTemplate: '',
     tools: [],
     priority: 0,
     cacheSalt: '',

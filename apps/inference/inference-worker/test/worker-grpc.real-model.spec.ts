@@ -1,7 +1,9 @@
 // Medium: forced tool choice on the small real model (Gemma 3 270M, HEARTH_MODEL_PATH), where what
 // matters is not only that the arguments parse (the grammar guarantees that, see worker-grpc.spec.ts)
-// but that the model fills them from the conversation.
+// but that the model fills them from the conversation. The GGUF has no chat template of its own, so
+// requests carry the one the local registry gives it, as the gateway would.
 import { commonV1 } from '@hearth/contracts';
+import { localChatTemplate } from '@hearth/testing';
 
 import { GenerationService } from '../src/generation/generation.service';
 import { generate, startRealModelWorker, userMessage, WorkerFixture } from './worker-grpc.fixtures';
@@ -21,6 +23,7 @@ describe(`${GenerationService.name} on the real model`, () => {
     const messages = await generate(fixture.client, {
       modelId: 'gemma-3-270m-it',
       messages: [userMessage('What is the weather in Paris right now?')],
+      chatTemplate: localChatTemplate('gemma-3-270m'),
       tools: [
         {
           name: 'get_weather',

@@ -218,6 +218,7 @@ describe(InferenceWorkerController.name, () => {
           messages: [userMessage('hi')],
           tools: withTools,
           returnTokenIds: false,
+          chatTemplate: '',
         });
 
       const messages = await generate(sut, {
@@ -316,6 +317,7 @@ describe(InferenceWorkerController.name, () => {
         messages,
         tools: [],
         returnTokenIds: false,
+        chatTemplate: '',
       });
       const generated = await generate(sut, { messages, sampling: greedy });
       const raw = await sut.tokenize({
@@ -324,6 +326,7 @@ describe(InferenceWorkerController.name, () => {
         messages: [],
         tools: [],
         returnTokenIds: true,
+        chatTemplate: '',
       });
 
       expect(counted.tokenCount).toBe(generated[generated.length - 1].usage?.promptTokens);
@@ -334,7 +337,14 @@ describe(InferenceWorkerController.name, () => {
 
     it('refuses Tokenize with neither text nor messages', async () => {
       const error = await rejection(
-        sut.tokenize({ modelId: 'tiny', text: '', messages: [], tools: [], returnTokenIds: false }),
+        sut.tokenize({
+          modelId: 'tiny',
+          text: '',
+          messages: [],
+          tools: [],
+          returnTokenIds: false,
+          chatTemplate: '',
+        }),
       );
 
       expect(error.code).toBe(status.INVALID_ARGUMENT);

@@ -18,7 +18,7 @@ import { gguf, GgufTensor, GgufValue, serializeGguf } from './gguf.serializer';
 import { SeededRandom } from './seeded-random.util';
 import { buildTinyVocab, byteTokenId, SPM_SPACE, TinyVocab } from './tiny-vocab.builder';
 
-/** The standard ChatML template; node-llama-cpp recognises it and uses its ChatML wrapper. */
+/** The standard ChatML template (the worker renders it as written, with node-llama-cpp's Jinja engine). */
 export const CHATML_TEMPLATE =
   "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
 
@@ -51,8 +51,8 @@ export interface TinyGgufOptions {
   readonly reply?: string;
   /** Writes llama.pooling_type, for embedding contexts. Omitted by default. */
   readonly pooling?: TinyGgufPooling;
-  /** tokenizer.chat_template. Default {@link CHATML_TEMPLATE}. */
-  readonly chatTemplate?: string;
+  /** tokenizer.chat_template. Default {@link CHATML_TEMPLATE}; null writes none (a base model's file). */
+  readonly chatTemplate?: string | null;
 }
 
 export interface TinyGgufInfo {
@@ -182,7 +182,9 @@ export function buildTinyGguf(options: TinyGgufOptions = {}): TinyGguf {
     ['tokenizer.ggml.padding_token_id', gguf.u32(vocab.special.pad)],
     ['tokenizer.ggml.add_bos_token', gguf.bool(true)],
     ['tokenizer.ggml.add_eos_token', gguf.bool(false)],
-    ['tokenizer.chat_template', gguf.str(options.chatTemplate ?? CHATML_TEMPLATE)],
+    ...(options.chatTemplate === null
+      ? []
+      : [['tokenizer.chat_template', gguf.str(options.chatTemplate ?? CHATML_TEMPLATE)] as const]),
   ];
 
   const bytes = serializeGguf({ metadata, tensors, alignment: 32 });

@@ -2,3 +2,4 @@
 export * from './free-port.util';
 export * from './infra-env.loader';
 export * from './kafka-broker.fixture';
+export * from './local-registry.loader';

@@ -1,4 +1,4 @@
-// Owns how a test finds the shared local infrastructure: the four variables `npm test` exports
+// Owns how a test finds the shared local infrastructure: the five variables `npm test` exports
 // after `deploy/local/infra.sh up`, validated once with an error that says how to get them.
 import { existsSync } from 'node:fs';
 
@@ -11,8 +11,10 @@ export interface InfraEnv {
   redisUrl: string;
   /** Bootstrap servers of the shared broker, e.g. ['127.0.0.1:59092']. */
   kafkaBrokers: string[];
-  /** Absolute path of the small real GGUF model (Gemma 3 270M Q4_K_M). */
+  /** Absolute path of the small real GGUF base model (Gemma 3 270M Q4_K_M; no chat template of its own). */
   modelPath: string;
+  /** Absolute path of the small real chat model (SmolLM2 135M Instruct Q4_1; ChatML template in the GGUF). */
+  chatModelPath: string;
 }
 
 const hostPort = z.string().regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, 'expected host:port');
@@ -31,6 +33,10 @@ const infraEnvSchema = z.object({
     .pipe(z.array(hostPort).min(1, 'expected at least one host:port')),
   HEARTH_MODEL_PATH: z
     .string({ error: 'expected the path of the .gguf model' })
+    .min(1)
+    .refine((path) => existsSync(path), 'no file at this path'),
+  HEARTH_CHAT_MODEL_PATH: z
+    .string({ error: 'expected the path of the .gguf chat model' })
     .min(1)
     .refine((path) => existsSync(path), 'no file at this path'),
 });
@@ -60,5 +66,6 @@ export function infraEnv(env: NodeJS.ProcessEnv = process.env): InfraEnv {
     redisUrl: parsed.data.REDIS_URL,
     kafkaBrokers: parsed.data.KAFKA_BROKERS,
     modelPath: parsed.data.HEARTH_MODEL_PATH,
+    chatModelPath: parsed.data.HEARTH_CHAT_MODEL_PATH,
   };
 }

@@ -1,8 +1,8 @@
 // Owns the engine's typed failures. Those a request can meet are GrpcErrors (@hearth/grpc), each
 // with one status code and reason, so callers never have to parse messages: InvalidRequest →
 // INVALID_ARGUMENT (the bad fields also in the `invalid-fields` trailer), QueueFull →
-// RESOURCE_EXHAUSTED with a retry hint, DeadlineExceeded → DEADLINE_EXCEEDED, EngineClosed →
-// UNAVAILABLE. ModelIntegrity and ModelLoad stop the worker at start-up and never reach a caller.
+// RESOURCE_EXHAUSTED with a retry hint, DeadlineExceeded → DEADLINE_EXCEEDED, ChatTemplate →
+// FAILED_PRECONDITION, EngineClosed → UNAVAILABLE. ModelIntegrity and ModelLoad stop the worker at start-up and never reach a caller.
 import { GrpcError } from '@hearth/grpc';
 
 import { status } from '@grpc/grpc-js';
@@ -65,6 +65,18 @@ export class DeadlineExceededError extends GrpcError {
         : 'the deadline passed during generation',
       { metadata: { stage } },
     );
+  }
+}
+
+/**
+ * No usable chat template for a chat request: the GGUF has none and the request names none, the
+ * request names one although the GGUF has its own, or the named one does not render. A deployment
+ * problem (the registry and the model file disagree), not a bad request.
+ */
+export class ChatTemplateError extends GrpcError {
+  override readonly name = 'ChatTemplateError';
+  constructor(message: string) {
+    super(status.FAILED_PRECONDITION, 'CHAT_TEMPLATE_UNUSABLE', message);
   }
 }
 

@@ -28,7 +28,12 @@ export interface FunctionCallSyntax {
  * template has a plain-text function syntax), or a raw prompt (BOS is still added).
  */
 export type PromptInput =
-  | { readonly messages: readonly ChatMessage[]; readonly functions?: readonly ChatFunction[] }
+  | {
+      readonly messages: readonly ChatMessage[];
+      readonly functions?: readonly ChatFunction[];
+      /** The registry's Jinja template, for a model file without its own; unset: the file's own. */
+      readonly chatTemplate?: string;
+    }
   | { readonly prompt: string };
 
 /** Admission tiers: `high` is served first and is the last to be shed when the queue is full. */

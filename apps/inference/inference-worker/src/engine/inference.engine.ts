@@ -48,8 +48,9 @@ export interface EngineInfo {
   readonly contextSize: number;
   readonly batchSize: number;
   readonly trainContextSize: number;
-  readonly chatTemplate: string;
-  /** How the chat template writes function calls as text; undefined when it cannot be parsed back. */
+  /** "gguf": the file's own chat template; "none": chat requests bring the registry's. */
+  readonly chatTemplate: 'gguf' | 'none';
+  /** How the file's own template writes function calls as text; undefined without one or when it cannot be parsed back. */
   readonly functionCallSyntax: FunctionCallSyntax | undefined;
   /** GPU device names llama.cpp reports; empty on CPU. */
   readonly gpuDeviceNames: readonly string[];
@@ -106,7 +107,7 @@ export class InferenceEngine {
       batchSize: options.batchSize,
       trainContextSize: loaded.trainContextSize,
       chatTemplate: prompts.templateName,
-      functionCallSyntax: prompts.functionCallSyntax,
+      functionCallSyntax: prompts.functionCallSyntax(undefined),
       gpuDeviceNames: loaded.backend === 'cpu' ? [] : await loaded.llama.getGpuDeviceNames(),
     };
     logger.info({ ...info }, 'inference engine ready');
@@ -176,6 +177,11 @@ export class InferenceEngine {
 
   detokenize(tokens: readonly Token[]): string {
     return this.loaded.model.detokenize(tokens);
+  }
+
+  /** How the template a request renders with writes function calls as text (see EngineInfo). */
+  functionCallSyntax(chatTemplate: string | undefined): FunctionCallSyntax | undefined {
+    return this.prompts.functionCallSyntax(chatTemplate);
   }
 
   /** Prompt tokens a request would use, template included (for context budgeting). */

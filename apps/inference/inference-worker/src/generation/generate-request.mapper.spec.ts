@@ -18,6 +18,7 @@ const wire = (overrides: Partial<inferenceV1.GenerateRequest> = {}): inferenceV1
   tools: [],
   priority: commonV1.PriorityTier.PRIORITY_TIER_UNSPECIFIED,
   cacheSalt: '',
+  chatTemplate: '',
   ...overrides,
 });
 

@@ -77,7 +77,8 @@ export function effectiveToolPlan(
 }
 
 export function toPromptInput(
-  wire: Pick<inferenceV1.GenerateRequest, 'messages' | 'prompt'>,
+  wire: Pick<inferenceV1.GenerateRequest, 'messages' | 'prompt'> &
+    Partial<Pick<inferenceV1.GenerateRequest, 'chatTemplate'>>,
   toolPlan: ToolPlan = { kind: 'text' },
 ): PromptInput {
   const hasMessages = (wire.messages?.length ?? 0) > 0;
@@ -95,17 +96,20 @@ export function toPromptInput(
     return { prompt: wire.prompt };
   }
   const messages = toEngineMessages(wire.messages);
-  if (toolPlan.kind === 'text') return { messages };
+  // Empty on the wire means "the model file's own template".
+  const chatTemplate = wire.chatTemplate || undefined;
+  if (toolPlan.kind === 'text') return { messages, chatTemplate };
   if (toolPlan.kind === 'auto')
     return {
       messages,
+      chatTemplate,
       functions: toolPlan.tools.map((t) => ({
         name: t.name,
         description: t.description || undefined,
         parameters: t.parameters,
       })),
     };
-  return { messages: [toolInstruction(toolPlan), ...messages] };
+  return { messages: [toolInstruction(toolPlan), ...messages], chatTemplate };
 }
 
 function toSampling(wire: commonV1.SamplingParams | null | undefined): SamplingOptions | undefined {

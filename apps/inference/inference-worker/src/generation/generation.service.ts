@@ -74,13 +74,10 @@ export class GenerationService {
     let outcome = 'error';
     try {
       const signal = AbortSignal.any([cancelled, drainCut]);
-      const { request, toolPlan } = toGenerationRequest(wire, {
-        callDeadline,
-        signal,
-        functionCallSyntax: this.engine.info.functionCallSyntax,
-      });
+      const functionCallSyntax = this.engine.functionCallSyntax(wire.chatTemplate || undefined);
+      const { request, toolPlan } = toGenerationRequest(wire, { callDeadline, signal, functionCallSyntax });
       const handle = await this.start(request, toolPlan);
-      const writer = new GenerateResponseWriter(toolPlan, receivedAt, this.engine.info.functionCallSyntax);
+      const writer = new GenerateResponseWriter(toolPlan, receivedAt, functionCallSyntax);
       let lastDeltaAt: number | undefined;
       for await (const event of handle) {
         if (event.type === 'delta') {

@@ -1,6 +1,6 @@
 // Owns the Stats answer: what the gateway routes on (free slots, queue depth, draining) and what
 // dashboards and autoscaling read (KV cache use, last-minute batch occupancy, prefix-cache hit ratio
-// and throughput), plus the identity of the loaded weights.
+// and throughput), plus the identity of the loaded weights and whether they carry a chat template.
 import { hostname } from 'node:os';
 
 import type { InferenceWorkerConfig } from '@hearth/config';
@@ -57,6 +57,7 @@ export class StatsService {
       prefixCacheHitRatio: figures.prefixCacheHitRatio,
       tokensPerSecond: figures.tokensPerSecond,
       draining: this.lifecycle.draining,
+      hasChatTemplate: info.chatTemplate === 'gguf',
     };
   }
 }

@@ -33,9 +33,14 @@ export class TokenizeService {
       // Tools count the way tool_choice auto renders them (the default when tools are offered).
       const toolPlan = effectiveToolPlan(
         { tools: request.tools, toolChoice: null, messages: request.messages },
-        this.engine.info.functionCallSyntax,
+        this.engine.functionCallSyntax(request.chatTemplate || undefined),
       );
-      tokens = this.engine.promptTokens(toPromptInput({ messages: request.messages, prompt: '' }, toolPlan));
+      tokens = this.engine.promptTokens(
+        toPromptInput(
+          { messages: request.messages, prompt: '', chatTemplate: request.chatTemplate },
+          toolPlan,
+        ),
+      );
     } else {
       tokens = this.engine.tokenize(request.text);
     }

@@ -1,6 +1,7 @@
 // Owns the gateway's outside connections and background work, started in dependency order and
 // stopped in reverse: the registry (a bad file stops start-up), Redis (pinged), the Kafka producer
-// (connected), the worker pools (one Stats round), the usage spool drain and the metrics endpoint.
+// (connected), the worker pools (one Stats round, then every chat model must have exactly one chat
+// template: its GGUF's or the registry's), the usage spool drain and the metrics endpoint.
 // Any failure at start-up rejects, so main.ts exits instead of serving half a gateway.
 import { createServer, type Server } from 'node:http';
 
@@ -18,6 +19,7 @@ import { UsageMeterService } from '../metering/usage-meter.service';
 import { GatewayMetrics } from '../metrics/gateway.metrics';
 import { ModelCatalogService } from '../models/model-catalog.service';
 import { TokenQuotaService } from '../quota/token-quota.service';
+import { chatTemplateMismatches } from '../registry/chat-template.audit';
 import { ModelRegistryService } from '../registry/model-registry.service';
 import type { DnsLookup } from '../workers/worker-endpoint.resolver';
 import { WorkerPoolService } from '../workers/worker-pool.service';
@@ -68,6 +70,7 @@ export class GatewayRuntime {
       path: config.registryPath,
       pollMs: config.registryPollMs,
       logger,
+      validate: (next) => chatTemplateMismatches(next, (model) => this.pools.reports(model)),
     });
     // Commands issued in the same tick (quota, cache, markers of concurrent requests) share one write.
     this.redis = createRedisClient(config.redisUrl, {
@@ -134,6 +137,11 @@ export class GatewayRuntime {
 
       await this.pools.start();
       this.stops.push(() => this.pools.stop());
+      const mismatches = chatTemplateMismatches(this.registry.current(), (model) =>
+        this.pools.reports(model),
+      );
+      if (mismatches.length > 0)
+        throw new Error(`chat templates of ${this.config.registryPath}:\n  - ${mismatches.join('\n  - ')}`);
 
       this.meter.start();
       this.stops.push(() => this.meter.stop());

@@ -120,6 +120,8 @@ export function toWorkerRequest(
     modelId: model.workerModelId,
     messages: request.messages,
     prompt: request.prompt,
+    // Only chat messages are templated; a raw prompt goes to the model verbatim.
+    chatTemplate: request.messages.length > 0 ? (model.chatTemplate ?? '') : '',
     sampling: {
       temperature: sampling?.temperature ?? model.defaults.temperature,
       topP: sampling?.topP ?? model.defaults.topP,

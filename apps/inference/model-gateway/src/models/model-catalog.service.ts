@@ -80,6 +80,7 @@ export class ModelCatalogService {
           messages: request.messages,
           tools: request.tools,
           returnTokenIds: request.returnTokenIds,
+          chatTemplate: request.messages.length > 0 ? (model.chatTemplate ?? '') : '',
         },
         deadline,
       ),

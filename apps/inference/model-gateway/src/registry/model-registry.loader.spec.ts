@@ -169,6 +169,39 @@ describe(parseRegistry.name, () => {
     expect(problemsOf('version: 1\n')).toEqual(['models: required but missing']);
   });
 
+  it('refuses a chat template that does not parse, drops messages or opens no assistant turn', () => {
+    const withTemplate = (template: string) =>
+      yaml(
+        small.replace('tier: cpu-small', `tier: cpu-small\n    chatTemplate: ${JSON.stringify(template)}`) +
+          large,
+      );
+
+    expect(problemsOf(withTemplate('{% for message in messages %}'))).toEqual([
+      expect.stringMatching(/^models\.0\.chatTemplate: is not a valid Jinja template: /),
+    ]);
+    expect(problemsOf(withTemplate('{% for m in messages %}{{ m.role }}{% endfor %}'))).toEqual([
+      'models.0.chatTemplate: drops message text (user, assistant, user) from the rendered prompt',
+      'models.0.chatTemplate: opens no assistant turn when add_generation_prompt is true',
+    ]);
+    expect(
+      parseRegistry(
+        withTemplate(
+          '{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}',
+        ),
+        'registry.yaml',
+      ).resolve('fast', TENANT)?.chatTemplate,
+    ).toMatch(/^\{% for m in messages/);
+  });
+
+  it('accepts the local registry npm start uses', async () => {
+    const local = await loadRegistryFile(
+      join(__dirname, '..', '..', '..', '..', '..', 'deploy', 'local', 'model-registry.yaml'),
+    );
+
+    expect(local.resolve('default', TENANT)?.id).toBe('smollm2-135m-instruct');
+    expect(local.resolve('embeddings', TENANT)?.chatTemplate).toContain('<start_of_turn>');
+  });
+
   it('accepts the example registry shipped with the app', async () => {
     const example = await loadRegistryFile(
       join(__dirname, '..', '..', 'config', 'model-registry.example.yaml'),

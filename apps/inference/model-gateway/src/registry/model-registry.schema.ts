@@ -1,8 +1,10 @@
 // Owns the shape of the model registry file (YAML or JSON): the models with their aliases, tier,
 // worker pool, pinned weights, context length, prices and fallback chain, plus the routing and quota
-// policy. Cross-field rules (unique names, fallbacks that exist) are checked here too, so a file that
-// parses is a registry the gateway can serve.
+// policy. Cross-field rules (unique names, fallbacks that exist, chat templates that render) are
+// checked here too, so a file that parses is a registry the gateway can serve.
 import { z } from 'zod';
+
+import { chatTemplateProblems } from './chat-template.validator';
 
 const modelId = z
   .string()
@@ -53,6 +55,19 @@ export const modelSchema = z.strictObject({
   maxOutputTokens: positiveInt.optional(),
   /** Tenants allowed to use the model; absent means every tenant. */
   tenants: z.array(z.uuid()).optional(),
+  /**
+   * Jinja chat template for a model whose GGUF carries none (tokenizer.chat_template), sent to its
+   * workers with every chat request. A GGUF's own template always wins: setting one here for such a
+   * model is refused when its workers report their own (see chat-template.audit.ts).
+   */
+  chatTemplate: z
+    .string()
+    .min(1)
+    .superRefine((template, ctx) => {
+      for (const problem of chatTemplateProblems(template))
+        ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
 });
 
 export const routingSchema = z

@@ -1,7 +1,8 @@
 // Owns the live registry: loaded once at start-up (a bad file stops the process), then reloaded when
 // the file changes. The folder is watched rather than the file because Kubernetes ConfigMaps and
 // editors replace files by renaming; a slow poll backs the watcher up on volumes without events. A
-// bad reload keeps serving the last good registry and logs which file failed and why.
+// bad reload (a bad file, or one the `validate` hook refuses) keeps serving the last good registry and
+// logs which file failed and why.
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 
@@ -18,6 +19,11 @@ export interface ModelRegistryServiceOptions {
   logger: Logger;
   /** Delay that folds the burst of events one save produces into one reload. */
   debounceMs?: number;
+  /**
+   * Checks a reloaded registry against what only the running gateway knows (its workers' reports);
+   * problems reject the reload like a bad file.
+   */
+  validate?: (next: ModelRegistry) => readonly string[];
 }
 
 export class ModelRegistryService {
@@ -87,6 +93,8 @@ export class ModelRegistryService {
     let next: ModelRegistry;
     try {
       next = await loadRegistryFile(this.path);
+      const problems = this.options.validate?.(next) ?? [];
+      if (problems.length > 0) throw new RegistryLoadError(this.path, problems);
     } catch (error) {
       const problems = error instanceof RegistryLoadError ? error.problems : [String(error)];
       const key = problems.join('\n');

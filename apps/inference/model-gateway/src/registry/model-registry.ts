@@ -27,6 +27,8 @@ export interface RegisteredModel {
   readonly workers: WorkerPoolDefinition;
   readonly defaults: ModelDefinition['defaults'];
   readonly tenants?: ReadonlySet<string>;
+  /** The registry's Jinja chat template (models whose GGUF has none); undefined: the GGUF's own. */
+  readonly chatTemplate?: string;
 }
 
 export interface CallerLimits {
@@ -109,5 +111,6 @@ function toRegisteredModel(model: ModelDefinition): RegisteredModel {
     workers: model.workers,
     defaults: model.defaults,
     tenants: model.tenants ? new Set(model.tenants) : undefined,
+    chatTemplate: model.chatTemplate,
   };
 }

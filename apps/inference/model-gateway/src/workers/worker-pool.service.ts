@@ -4,6 +4,7 @@
 import type { Logger } from '@hearth/telemetry';
 
 import type { GatewayMetrics } from '../metrics/gateway.metrics';
+import type { WorkerTemplateReport } from '../registry/chat-template.audit';
 import type { ModelRegistry, RegisteredModel } from '../registry/model-registry';
 import type { ModelRegistryService } from '../registry/model-registry.service';
 import { LeastLoadedSelector } from './least-loaded.selector';
@@ -74,6 +75,16 @@ export class WorkerPoolService {
       .filter((handle) => !exclude.has(handle.address))
       .map((handle) => ({ item: handle, load: handle.load() }));
     return this.selector.pick(candidates);
+  }
+
+  /** The last Stats of each worker in a model's pool (those that answered at least once). */
+  reports(model: RegisteredModel): WorkerTemplateReport[] {
+    const reports: WorkerTemplateReport[] = [];
+    for (const address of this.pools.get(model.id)?.addresses ?? []) {
+      const stats = this.handles.get(address)?.stats;
+      if (stats) reports.push({ address, ...stats });
+    }
+    return reports;
   }
 
   isAvailable(model: RegisteredModel): boolean {

@@ -44,7 +44,7 @@ export class WorkerHandle {
   private statsAt = 0;
   private inflight = 0;
   private inflightAtStats = 0;
-  private polling = false;
+  private polling?: Promise<void>;
 
   constructor(
     readonly address: string,
@@ -71,10 +71,18 @@ export class WorkerHandle {
     return this.inflight;
   }
 
-  /** Polls Stats through the breaker; never throws (a failure is recorded by the breaker). */
-  async pollStats(timeoutMs: number): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
+  /**
+   * Polls Stats through the breaker; never throws (a failure is recorded by the breaker). A call while
+   * a poll is running joins it, so whoever waits for "one Stats round" gets that poll's answer.
+   */
+  pollStats(timeoutMs: number): Promise<void> {
+    this.polling ??= this.poll(timeoutMs).finally(() => {
+      this.polling = undefined;
+    });
+    return this.polling;
+  }
+
+  private async poll(timeoutMs: number): Promise<void> {
     try {
       const stats = await this.breaker.execute(async () => {
         try {
@@ -88,8 +96,6 @@ export class WorkerHandle {
       this.inflightAtStats = this.inflight;
     } catch {
       // Open breaker (BrokenCircuitError) or a failed poll: the breaker already counted it.
-    } finally {
-      this.polling = false;
     }
   }
 

@@ -1,7 +1,15 @@
-// Owns turning a request's messages into prompt tokens with the model's own chat template (resolved
-// by node-llama-cpp from the GGUF's tokenizer.chat_template and architecture), and the template's
-// end-of-turn markers into stop conditions. Message text is tokenized as plain text, so a user
-// cannot smuggle control tokens such as <end_of_turn> into the prompt.
+// Owns turning a request's messages into prompt tokens with a chat template, and the template's
+// end-of-turn markers into stop conditions. The template is the GGUF's own tokenizer.chat_template,
+// rendered as written by node-llama-cpp's Jinja engine: resolveChatWrapper would swap a template it
+// deems equivalent for a built-in wrapper (SmolLM2's ChatML template then loses its default system
+// prompt and gains a BOS the template never writes), so it is not used. A GGUF without a template
+// takes the one the gateway's registry names for it, per request; without either, chat requests fail
+// (FAILED_PRECONDITION) rather than fall back to a guessed format: a base model prompted in a format it
+// never saw answers with the question itself. Message text is tokenized as plain text, so a user
+// cannot smuggle control tokens such as <|im_end|> into the prompt.
+import { LRUCache } from 'lru-cache';
+
+import { ChatTemplateError } from '../engine.errors';
 import { ChatFunction, ChatMessage, FunctionCallSyntax, PromptInput } from '../generation.types';
 import {
   loadNodeLlamaCpp,
@@ -20,68 +28,73 @@ export interface RenderedPrompt {
   readonly stopTokens: ReadonlySet<Token>;
 }
 
-type Triggers = { readonly strings: readonly string[]; readonly tokens: ReadonlySet<Token> };
+/** One template made ready to render: its wrapper, stop triggers and plain-text call syntax. */
+interface TemplateProfile {
+  readonly wrapper: ChatWrapper;
+  readonly stopStrings: readonly string[];
+  readonly stopTokens: ReadonlySet<Token>;
+  /** undefined when the template's call syntax involves control tokens (not parseable from text). */
+  readonly functionCallSyntax: FunctionCallSyntax | undefined;
+}
+
+/** Registry templates kept compiled; a registry names one per model, so a handful is plenty. */
+const REQUEST_TEMPLATES_KEPT = 8;
 
 export class ChatPromptBuilder {
+  private readonly requestTemplates = new LRUCache<string, TemplateProfile>({ max: REQUEST_TEMPLATES_KEPT });
+
   private constructor(
     private readonly llamaCpp: NodeLlamaCpp,
     private readonly model: LlamaModel,
-    private readonly wrapper: ChatWrapper,
-    private readonly triggers: Triggers,
-    /** undefined when the template's call syntax involves control tokens (not parseable from text). */
-    readonly functionCallSyntax: FunctionCallSyntax | undefined,
+    /** The GGUF's own template; undefined when the file carries none. */
+    private readonly own: TemplateProfile | undefined,
   ) {}
 
   static async create(model: LlamaModel): Promise<ChatPromptBuilder> {
     const llamaCpp = await loadNodeLlamaCpp();
-    const wrapper = llamaCpp.resolveChatWrapper(model);
-    const probe = wrapper.generateContextState({
-      chatHistory: [
-        { type: 'user', text: '' },
-        { type: 'model', response: [] },
-      ],
-    });
-    const strings: string[] = [];
-    const tokens = new Set<Token>();
-    for (const trigger of probe.stopGenerationTriggers) {
-      const values = trigger.values;
-      if (values.every((v) => typeof v === 'string')) {
-        const text = values.join('');
-        if (text.length > 0) strings.push(text);
-        continue;
-      }
-      const first = values[0];
-      if (first instanceof llamaCpp.SpecialToken || first instanceof llamaCpp.SpecialTokensText) {
-        const token = trigger.tokenize(model.tokenizer)[0];
-        if (token !== undefined && !model.isEogToken(token)) tokens.add(token);
-      }
-    }
-    return new ChatPromptBuilder(
-      llamaCpp,
-      model,
-      wrapper,
-      { strings, tokens },
-      plainCallSyntax(llamaCpp, wrapper),
-    );
+    const template = model.fileInfo.metadata.tokenizer?.chat_template;
+    const own =
+      typeof template === 'string' && template.trim() !== ''
+        ? compileProfile(llamaCpp, model, template, 'the GGUF')
+        : undefined;
+    return new ChatPromptBuilder(llamaCpp, model, own);
   }
 
-  /** The chat template in use, e.g. "Gemma", "ChatML" or "JinjaTemplate". */
-  get templateName(): string {
-    return this.wrapper.wrapperName;
+  /** Whether the GGUF carries its own chat template (reported in Stats for the gateway's check). */
+  get hasOwnTemplate(): boolean {
+    return this.own !== undefined;
+  }
+
+  /** "gguf" (the file's own template) or "none" (requests must bring the registry's). */
+  get templateName(): 'gguf' | 'none' {
+    return this.own ? 'gguf' : 'none';
+  }
+
+  /**
+   * The call syntax of the template a request renders with, or undefined (tool_choice auto then
+   * generates plain text); a template problem is left for render() to report.
+   */
+  functionCallSyntax(chatTemplate: string | undefined): FunctionCallSyntax | undefined {
+    try {
+      return this.profileFor(chatTemplate).functionCallSyntax;
+    } catch {
+      return undefined;
+    }
   }
 
   render(input: PromptInput): RenderedPrompt {
     if ('messages' in input) {
-      const functions = this.functionCallSyntax && input.functions?.length ? input.functions : undefined;
-      const { contextText } = this.wrapper.generateContextState({
+      const profile = this.profileFor(input.chatTemplate);
+      const functions = profile.functionCallSyntax && input.functions?.length ? input.functions : undefined;
+      const { contextText } = profile.wrapper.generateContextState({
         chatHistory: toChatHistory(input.messages),
         availableFunctions: functions && toAvailableFunctions(functions),
         documentFunctionParams: functions !== undefined,
       });
       return {
         tokens: contextText.tokenize(this.model.tokenizer),
-        stopStrings: this.triggers.strings,
-        stopTokens: this.triggers.tokens,
+        stopStrings: profile.stopStrings,
+        stopTokens: profile.stopTokens,
       };
     }
     const { LlamaText, SpecialToken } = this.llamaCpp;
@@ -90,6 +103,67 @@ export class ChatPromptBuilder {
       : LlamaText(input.prompt);
     return { tokens: text.tokenize(this.model.tokenizer), stopStrings: [], stopTokens: new Set() };
   }
+
+  private profileFor(chatTemplate: string | undefined): TemplateProfile {
+    const requested = chatTemplate?.trim() ? chatTemplate : undefined;
+    if (this.own) {
+      if (requested !== undefined)
+        throw new ChatTemplateError(
+          'the request names a chat template, but the model file carries its own and that one is used: ' +
+            "remove the model's chatTemplate from the gateway's registry",
+        );
+      return this.own;
+    }
+    if (requested === undefined)
+      throw new ChatTemplateError(
+        'the model file has no chat template (tokenizer.chat_template) and the request names none: ' +
+          "give the model a chatTemplate in the gateway's registry",
+      );
+    let profile = this.requestTemplates.get(requested);
+    if (!profile) {
+      profile = compileProfile(this.llamaCpp, this.model, requested, 'the registry');
+      this.requestTemplates.set(requested, profile);
+    }
+    return profile;
+  }
+}
+
+function compileProfile(
+  llamaCpp: NodeLlamaCpp,
+  model: LlamaModel,
+  template: string,
+  source: string,
+): TemplateProfile {
+  let wrapper: ChatWrapper;
+  try {
+    wrapper = new llamaCpp.JinjaTemplateChatWrapper({ template, tokenizer: model.tokenizer });
+  } catch (error) {
+    throw new ChatTemplateError(
+      `the chat template from ${source} cannot be rendered: ${(error as Error).message}`,
+    );
+  }
+  const probe = wrapper.generateContextState({
+    chatHistory: [
+      { type: 'user', text: '' },
+      { type: 'model', response: [] },
+    ],
+  });
+  const stopStrings: string[] = [];
+  const stopTokens = new Set<Token>();
+  for (const trigger of probe.stopGenerationTriggers) {
+    const values = trigger.values;
+    if (values.every((v) => typeof v === 'string')) {
+      const text = values.join('');
+      if (text.length > 0) stopStrings.push(text);
+      continue;
+    }
+    const first = values[0];
+    if (first instanceof llamaCpp.SpecialToken || first instanceof llamaCpp.SpecialTokensText) {
+      const token = trigger.tokenize(model.tokenizer)[0];
+      if (token !== undefined && !model.isEogToken(token)) stopTokens.add(token);
+    }
+  }
+  return { wrapper, stopStrings, stopTokens, functionCallSyntax: plainCallSyntax(llamaCpp, wrapper) };
 }
 
 /** A trailing assistant message is continued (prefilled), otherwise a new model turn is opened. */
