@@ -1,15 +1,17 @@
 // Token counts in process against the inference worker's own: for the tiny test GGUF and the real
-// default model (Gemma 3 270M at HEARTH_MODEL_PATH), each served by a real worker behind a gateway,
+// default chat model (SmolLM2 135M Instruct at HEARTH_CHAT_MODEL_PATH), each served by a real worker
+// behind a gateway,
 // every kind of message the context service counts (roles, tool calls and results, refusals, text
 // that looks like template control tokens, Unicode, empty and long text) gets the same count from
 // the vocabulary loaded in process as from the gateway's Tokenize; a model without a local
-// vocabulary is counted through the gateway; a part the model cannot take is INVALID_ARGUMENT.
+// vocabulary, or whose GGUF has no chat template (Gemma 3 270M, templated by the registry), is counted
+// through the gateway; a part the model cannot take is INVALID_ARGUMENT.
 import { randomUUID } from 'node:crypto';
 
 import { commonV1 } from '@hearth/contracts';
 import { GrpcError } from '@hearth/grpc';
 import { createLogger } from '@hearth/telemetry';
-import { infraEnv } from '@hearth/testing';
+import { infraEnv, localChatTemplate } from '@hearth/testing';
 
 import { status } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
@@ -90,12 +92,24 @@ async function serve(stack: ModelStack): Promise<Served> {
 
 describe(TokenCounterService.name, () => {
   const redis = new Redis(infraEnv().redisUrl);
-  const served: Partial<Record<'tiny' | 'real', Served>> = {};
+  const served: Partial<Record<'tiny' | 'real' | 'base', Served>> = {};
 
   beforeAll(async () => {
     served.tiny = await serve(await startModelStack());
     served.real = await serve(
-      await startModelStack({ model: { path: infraEnv().modelPath, id: 'gemma-3-270m', contextSize: 1024 } }),
+      await startModelStack({
+        model: { path: infraEnv().chatModelPath, id: 'smollm2-135m-instruct', contextSize: 1024 },
+      }),
+    );
+    served.base = await serve(
+      await startModelStack({
+        model: {
+          path: infraEnv().modelPath,
+          id: 'gemma-3-270m',
+          contextSize: 1024,
+          chatTemplate: localChatTemplate('gemma-3-270m'),
+        },
+      }),
     );
   });
 
@@ -177,6 +191,23 @@ describe(TokenCounterService.name, () => {
       MESSAGES.map(([, m]) => m),
     );
     expect(remote).toEqual(local);
+  });
+
+  it("counts a base model through the gateway with the registry's template: its GGUF has none to load", async () => {
+    const one = served.base as Served;
+    expect(one.vocabularies.size).toBe(0);
+    const sut = counter(one, one.vocabularies);
+    const model = await sut.resolveModel(caller, one.stack.modelId);
+    expect(sut.countsLocally(model)).toBe(false);
+
+    const counts = await sut.countMessages(
+      caller,
+      model,
+      MESSAGES.map(([, m]) => m),
+    );
+    const worker = await Promise.all(MESSAGES.map(([, m]) => workerCount(one, m)));
+    expect(counts).toEqual(worker);
+    expect(worker.every((count) => count > 0)).toBe(true);
   });
 
   it('refuses a part the model cannot take (an image) with INVALID_ARGUMENT, as the worker does', async () => {

@@ -13,6 +13,7 @@ import {
   createTestDatabase,
   freePort,
   infraEnv,
+  localChatTemplate,
   ServiceProcess,
   writeTinyGguf,
   type TestDatabase,
@@ -118,6 +119,8 @@ export async function startWebStack(): Promise<WebStack> {
                   contextLength: 2048,
                   price,
                   capabilities: ['chat', 'tools', 'json_schema'],
+                  // Gemma 270M's GGUF has no chat template: the one `npm start` gives it.
+                  chatTemplate: localChatTemplate(REAL_MODEL),
                   workers: { endpoints: [real.address] },
                 },
               ]

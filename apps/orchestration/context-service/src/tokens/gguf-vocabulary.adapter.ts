@@ -1,9 +1,11 @@
 // Owns counting tokens in process with a model's own vocabulary: the GGUF is loaded vocabulary-only
-// (no weights, no context), and a message is rendered with the model's chat template exactly as the
-// inference worker's Tokenize renders it, so the counts are the worker's. The rendering below mirrors
-// the worker (apps/inference/inference-worker: generation/chat-messages.mapper.ts for the text of a
-// message, engine/request/chat-prompt.builder.ts for the template); test/token-count.spec.ts compares
-// both on the tiny model and the real default model and fails on any drift.
+// (no weights, no context), and a message is rendered with the GGUF's own Jinja chat template exactly
+// as the inference worker's Tokenize renders it, so the counts are the worker's. The rendering below
+// mirrors the worker (apps/inference/inference-worker: generation/chat-messages.mapper.ts for the text
+// of a message, engine/request/chat-prompt.builder.ts for the template); test/token-count.spec.ts
+// compares both on the tiny model and the real default chat model and fails on any drift. A GGUF
+// without a template (a base model: the gateway's registry names its template) is not loaded here:
+// its counts go through the gateway, which sends the registry's template along.
 import { commonV1 } from '@hearth/contracts';
 import { invalidArgument } from '@hearth/grpc';
 
@@ -22,14 +24,22 @@ export class GgufVocabulary {
     readonly path: string,
   ) {}
 
-  static async load(llamaCpp: NodeLlamaCppModule, llama: Llama, path: string): Promise<GgufVocabulary> {
+  /** The file's vocabulary with its own chat template; undefined when the file carries none. */
+  static async load(
+    llamaCpp: NodeLlamaCppModule,
+    llama: Llama,
+    path: string,
+  ): Promise<GgufVocabulary | undefined> {
     const model = await llama.loadModel({ modelPath: path, vocabOnly: true });
-    return new GgufVocabulary(model, llamaCpp.resolveChatWrapper(model), path);
-  }
-
-  /** The chat template in use (e.g. "Gemma"), for logs. */
-  get templateName(): string {
-    return this.wrapper.wrapperName;
+    const template = model.fileInfo.metadata.tokenizer?.chat_template;
+    if (typeof template !== 'string' || template.trim() === '') {
+      await model.dispose();
+      return undefined;
+    }
+    // As the worker renders: the template as written (resolveChatWrapper would swap in a built-in
+    // look-alike that adds or drops tokens the template does not write).
+    const wrapper = new llamaCpp.JinjaTemplateChatWrapper({ template, tokenizer: model.tokenizer });
+    return new GgufVocabulary(model, wrapper, path);
   }
 
   /** Tokens of a one-message prompt: the template around the message and the opened answer turn. */

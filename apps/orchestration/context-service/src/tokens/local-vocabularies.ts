@@ -1,7 +1,9 @@
 // Owns the model vocabularies this process counts tokens with: the configured GGUF files (or every
 // .gguf in a configured folder) are hashed and loaded vocabulary-only at start-up, and found by the
 // weights' sha256 that the gateway's ListModels reports for a model, so a count can never come from
-// another model's tokenizer. A configured file that is missing or unloadable stops the start-up.
+// another model's tokenizer. A configured file that is missing or unloadable stops the start-up; one
+// without a chat template of its own is skipped (its template lives in the gateway's registry, so its
+// counts go through the gateway).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
@@ -45,9 +47,16 @@ export class LocalVocabularies {
           sha256File(file),
           GgufVocabulary.load(llamaCpp, llama, file),
         ]);
+        if (!vocabulary) {
+          this.logger.info(
+            { path: file, sha256 },
+            'model file has no chat template: its token counts go through the gateway',
+          );
+          continue;
+        }
         this.bySha256.set(sha256, vocabulary);
         this.logger.info(
-          { path: file, sha256, template: vocabulary.templateName, loadMs: Date.now() - started },
+          { path: file, sha256, loadMs: Date.now() - started },
           'model vocabulary loaded for in-process token counts',
         );
       }

@@ -52,9 +52,10 @@ export interface ModelStackOptions {
   embeddings?: boolean;
   /**
    * Serve this GGUF (e.g. the real default model at HEARTH_MODEL_PATH) instead of the tiny one, as
-   * `modelId` with the same aliases, with `contextSize` tokens per slot (default 512).
+   * `modelId` with the same aliases, with `contextSize` tokens per slot (default 512), and the
+   * registry's `chatTemplate` when its GGUF has none (the gateway refuses a chat model without one).
    */
-  model?: { path: string; id: string; contextSize?: number };
+  model?: { path: string; id: string; contextSize?: number; chatTemplate?: string };
 }
 
 /** A worker on the tiny GGUF and a gateway serving it as `tiny` (aliases `fast`, `default`). */
@@ -103,6 +104,7 @@ export async function startModelStack(options: ModelStackOptions = {}): Promise<
           contextLength: contextSize,
           price: { inputUsdPerMillionTokens: 0.5, outputUsdPerMillionTokens: 1.5 },
           ...(options.embeddings ? { capabilities: ['chat', 'embeddings'] } : {}),
+          ...(options.model?.chatTemplate !== undefined && { chatTemplate: options.model.chatTemplate }),
           workers: { endpoints: [worker.address] },
         },
       ],
