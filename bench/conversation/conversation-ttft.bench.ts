@@ -1,4 +1,4 @@
-// Time to first token over a long conversation, with the real default model (HEARTH_MODEL_PATH),
+// Time to first token over a long conversation, with the real default chat model (HEARTH_CHAT_MODEL_PATH),
 // before and after rolling summaries moved off the turn's path. Runs conversation.driver.ts once per
 // side, one after the other, each in a process of its own on its own checkout's code and stack: the
 // peer is BENCH_BEFORE_ROOT (a checkout of the commit before the change; see README.md for

@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   )) as Fixture;
   const stack = await fixture.startOrchestratorStack({
     chatModel: {
-      path: infraEnv().modelPath,
+      path: infraEnv().chatModelPath,
       workerThreads: Number(process.env['BENCH_WORKER_THREADS'] ?? 1),
     },
     contextSize: 4096,
