@@ -31,6 +31,23 @@ describe(choosePrefixSlot.name, () => {
     expect(choosePrefixSlot(free, prompt, undefined)).toEqual({ index: 1, sharedPrefix: 0 });
   });
 
+  it("keeps a long conversation's cache from a request that shares only its first tokens", () => {
+    const conversation = [1, 2, ...Array.from({ length: 98 }, (_, i) => 100 + i)];
+    const free = [slot(0, conversation, undefined, 50), slot(1, [9, 9, 9], undefined, 10)];
+    // A background request with the same system prompt (tokens 1, 2) goes to the other slot...
+    expect(choosePrefixSlot(free, prompt, undefined)).toEqual({ index: 1, sharedPrefix: 0 });
+    // ...and the conversation's next turn, which continues all of it, gets its own slot back.
+    expect(choosePrefixSlot(free, t([...conversation, 7, 8]), undefined)).toEqual({
+      index: 0,
+      sharedPrefix: 100,
+    });
+  });
+
+  it('keeps what a least recently used slot shares when no slot is similar enough', () => {
+    const free = [slot(0, [1, 2, 50, 51, 52, 53], undefined, 10), slot(1, [8, 8, 8], undefined, 20)];
+    expect(choosePrefixSlot(free, prompt, undefined)).toEqual({ index: 0, sharedPrefix: 2 });
+  });
+
   it('returns undefined when no slot is free', () => {
     expect(choosePrefixSlot([], prompt, undefined)).toBeUndefined();
   });

@@ -1,6 +1,10 @@
 // Owns slot affinity: of the free slots, take the one whose cached tokens share the longest prefix
 // with the new prompt, counting only slots filled under the same cache salt (prefix sharing across
-// tenants is opt-in). Ties go to the least recently used slot, which keeps the other caches warm.
+// tenants is opt-in) and only where the prompt continues most of what the slot holds (at least
+// MIN_SIMILARITY of its cached tokens, llama-server's slot similarity rule): a request that shares
+// only a system prompt with a slot holding a long conversation must not overwrite that
+// conversation's cache to save a few tokens. Without such a slot, and for ties, the least recently
+// used slot is taken, which keeps the other caches warm.
 import type { Token } from '../model/node-llama-cpp.module';
 
 export interface SlotCandidate {
@@ -25,23 +29,23 @@ export function commonPrefixLength(a: readonly Token[], b: readonly Token[]): nu
   return i;
 }
 
+/** Share of a slot's cached tokens the prompt must continue for the slot to be chosen for it. */
+export const MIN_SIMILARITY = 0.5;
+
 export function choosePrefixSlot(
   free: readonly SlotCandidate[],
   prompt: readonly Token[],
   salt: string | undefined,
 ): SlotChoice | undefined {
-  let best: SlotChoice | undefined;
-  let bestUsedAt = Infinity;
+  let best: { choice: SlotChoice; rank: number; usedAt: number } | undefined;
   for (const slot of free) {
     const shared = slot.salt === salt ? commonPrefixLength(slot.cachedTokens, prompt) : 0;
-    if (
-      best === undefined ||
-      shared > best.sharedPrefix ||
-      (shared === best.sharedPrefix && slot.lastUsedAt < bestUsedAt)
-    ) {
-      best = { index: slot.index, sharedPrefix: shared };
-      bestUsedAt = slot.lastUsedAt;
+    // The prefix ranks only where it is most of the slot's cache; a slot taken anyway (least
+    // recently used) still keeps whatever prefix it shares.
+    const rank = shared > 0 && shared >= MIN_SIMILARITY * slot.cachedTokens.length ? shared : 0;
+    if (best === undefined || rank > best.rank || (rank === best.rank && slot.lastUsedAt < best.usedAt)) {
+      best = { choice: { index: slot.index, sharedPrefix: shared }, rank, usedAt: slot.lastUsedAt };
     }
   }
-  return best;
+  return best?.choice;
 }
