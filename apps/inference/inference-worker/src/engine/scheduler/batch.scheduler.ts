@@ -4,7 +4,8 @@
 // prefill, so a long prompt does not stall the other streams) or the next token — and awaits them
 // together, so node-llama-cpp dispatches them as ONE llama_decode batch. Independent per-sequence
 // generator loops do not batch: sampling resolves at different times and each sequence's next
-// decode is dispatched alone (measured: 126 of 127 decodes held one sequence).
+// decode is dispatched alone (measured: 126 of 127 decodes held one sequence). Low-priority work
+// sits out the steps in which an interactive prompt is prefilled (step-participants.ts).
 import { DeadlineExceededError, EngineClosedError, QueueFullError } from '../engine.errors';
 import { EngineLogger } from '../engine.logger';
 import { GenerationStream } from '../generation.stream';
@@ -23,6 +24,7 @@ import { EngineMetrics } from './engine.metrics';
 import { choosePrefixSlot } from './prefix-slot.selector';
 import { slotOrderedBatch } from './slot-ordered-batch';
 import { SlotRun } from './slot-run';
+import { stepParticipants } from './step-participants';
 
 /** A request after validation, templating and tokenization: everything the step loop needs. */
 export interface PreparedJob {
@@ -258,12 +260,17 @@ export class BatchScheduler {
     wakeUp?.();
   }
 
-  private async step(actives: Active[]): Promise<void> {
+  private async step(running: Active[]): Promise<void> {
+    const actives = stepParticipants(
+      running.map((a) => ({ active: a, priority: a.job.priority, decoding: a.run.decoding })),
+    ).map((p) => p.active);
     const decoding = actives.filter((a) => a.run.decoding).length;
     const prefilling = actives.length - decoding;
     // Nobody is waiting on a token: the whole batch goes to prompts. Otherwise prompts get a bounded
-    // share, so running streams keep their inter-token latency while a long prompt is prefilled.
-    const budget = decoding === 0 ? this.options.batchSize : this.options.prefillChunkTokens;
+    // share, so running streams keep their inter-token latency while a long prompt is prefilled; so
+    // does background work alone, so a request arriving meanwhile waits one short step, not a long one.
+    const background = actives.every((a) => a.job.priority === 'low');
+    const budget = decoding === 0 && !background ? this.options.batchSize : this.options.prefillChunkTokens;
     const chunk = prefilling === 0 ? 0 : Math.max(MIN_CHUNK, Math.floor(budget / prefilling));
 
     // All work is issued before anything is awaited: that is what puts it in one llama_decode.
