@@ -39,6 +39,8 @@ export function serviceDefinitions(infra) {
       },
     },
     { name: 'safety-service', plane: 'orchestration', port: 50053, env: {} },
+    // Consumes usage and audit events into PostgreSQL; its gRPC port serves only grpc.health.v1.
+    { name: 'ledger', plane: 'orchestration', port: 50058, env: { METRICS_PORT: '9467' } },
     {
       name: 'model-gateway',
       plane: 'inference',
