@@ -59,6 +59,13 @@ export interface EventConsumerOptions<T extends EventTopic> {
   maxAttempts?: number;
   /** Pause before the second attempt, doubled before each further one. */
   attemptBackoffMs?: number;
+  /**
+   * With maxAttempts: whether a handler error can be the event's fault (true, the default: it counts
+   * as an attempt). An error that cannot (the database unreachable, a timed-out transaction) is
+   * thrown instead, so kafkajs redelivers and the partition waits, rather than dead-lettering valid
+   * events during an outage.
+   */
+  isPoison?: (error: unknown) => boolean;
   /** Called once per message with what became of it (metrics). */
   onOutcome?: (outcome: EventOutcome) => void;
   /** Called when kafkajs gives up on the consumer (restart false: it stays stopped). */
@@ -212,6 +219,7 @@ export class EventConsumer<T extends EventTopic> {
       try {
         return { ok: true, applied: await this.applyOnce(event, handlerContext), attempts: attempt };
       } catch (error) {
+        if (this.options.isPoison && !this.options.isPoison(error)) throw error;
         const reason = `handler failed ${attempt} time(s): ${errorText(error)}`;
         if (attempt >= maxAttempts) return { ok: false, reason };
         this.options.logger.warn(

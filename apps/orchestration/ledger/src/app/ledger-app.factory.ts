@@ -21,6 +21,7 @@ import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { Kafka } from 'kafkajs';
 
+import { isPoisonWrite } from '../ledger/ledger-write.error';
 import { LedgerWriter } from '../ledger/ledger.writer';
 import { ConsumerLagProbe } from '../metrics/consumer-lag.probe';
 import { LedgerMetrics } from '../metrics/ledger.metrics';
@@ -161,6 +162,8 @@ function consumerFor<T extends EventTopic>(
     transactionTimeoutMs: config.writeTimeoutMs,
     maxAttempts: config.maxAttempts,
     attemptBackoffMs: config.retryBackoffMs,
+    // The database being down is never the event's fault: those failures wait, they are not counted.
+    isPoison: isPoisonWrite,
     onOutcome: (outcome) => metrics.recordOutcome(outcome),
     onCrash: onCrash(topic.name),
   });
