@@ -1,36 +1,24 @@
 // Builds and starts the ledger from its config: PostgreSQL and Kafka checked at start-up (either one
-// down stops the process), one deduplicating consumer per topic (usage, audit) writing through the
-// LedgerWriter, the metrics endpoint, then grpc.health.v1, which reports SERVING only once both
-// consumers run. main.ts and the medium spec both start it this way.
+// down stops the process), the metrics endpoint, then the Nest app, whose LedgerConsumers start
+// before grpc.health.v1 listens (so SERVING means both consumers run). main.ts and the medium specs
+// start it this way; close() stops the consumers first, so their offsets are committed.
 import type { LedgerConfig } from '@hearth/config';
-import { GrpcHealthService, grpcTransportOptions, healthV1, PROTO_PACKAGES } from '@hearth/contracts';
-import { createPrismaClient, type PrismaClient } from '@hearth/db';
-import {
-  AUDIT_TOPIC,
-  createKafkaClient,
-  EventProducer,
-  USAGE_TOPIC,
-  type EventOf,
-  type EventTopic,
-} from '@hearth/events';
+import { grpcTransportOptions, PROTO_PACKAGES } from '@hearth/contracts';
+import { createPrismaClient } from '@hearth/db';
+import { createKafkaClient, EventProducer } from '@hearth/events';
 import { withDeadline, type Logger } from '@hearth/telemetry';
-import { EventConsumer, type EventHandler } from '@hearth/transactional-events';
 
 import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import type { Kafka } from 'kafkajs';
 
-import { isPoisonWrite } from '../ledger/ledger-write.error';
-import { LedgerWriter } from '../ledger/ledger.writer';
 import { ConsumerLagProbe } from '../metrics/consumer-lag.probe';
 import { LedgerMetrics } from '../metrics/ledger.metrics';
 import { startMetricsServer, type MetricsHttpServer } from '../metrics/metrics-http.server';
+import { LedgerConsumers } from './ledger-consumers.service';
 import { LedgerModule } from './ledger.module';
 
 const CONNECT_TIMEOUT_MS = 15_000;
-/** The overall status ('' in grpc.health.v1): the ledger has no named gRPC service. */
-const OVERALL = '';
 
 export interface RunningLedgerApp {
   readonly app: INestMicroservice;
@@ -55,69 +43,41 @@ export async function startLedgerApp(
   const kafka = createKafkaClient({ clientId: config.service, brokers: [...config.kafkaBrokers], logger });
   const deadLetters = new EventProducer({ kafka, connectTimeoutMs: CONNECT_TIMEOUT_MS });
   const probe = new ConsumerLagProbe(kafka);
-  const consumers: RunningConsumer[] = [];
   let app: INestMicroservice | undefined;
   let metricsServer: MetricsHttpServer | undefined;
 
   const closeAll = async () => {
     await app?.close();
-    // Stopping a consumer commits the offsets of what it has written.
-    await Promise.allSettled(consumers.map((consumer) => consumer.stop()));
     await Promise.allSettled([deadLetters.disconnect(), probe.close(), metricsServer?.close()]);
     await prisma.$disconnect();
   };
 
+  const address = `${config.grpc.host}:${config.grpc.port}`;
   try {
     await withDeadline(CONNECT_TIMEOUT_MS, 'PostgreSQL connect', () => prisma.$queryRaw`SELECT 1`);
     await deadLetters.connect();
     await probe.connect();
-
     const metrics = new LedgerMetrics(probe, logger);
-    app = await NestFactory.createMicroservice<MicroserviceOptions>(LedgerModule, {
-      transport: Transport.GRPC,
-      options: {
-        ...grpcTransportOptions([PROTO_PACKAGES.healthV1], `${config.grpc.host}:${config.grpc.port}`),
-        gracefulShutdown: true,
-      },
-      logger: false,
-      abortOnError: false,
-    });
-    const health = app.get(GrpcHealthService);
-    const writer = app.get(LedgerWriter);
-
-    const onCrash = (topic: string) => (error: Error, restart: boolean) => {
-      if (restart) {
-        logger.warn({ err: error, topic }, 'ledger consumer crashed, kafkajs restarts it');
-        return;
-      }
-      health.setStatus(OVERALL, healthV1.HealthCheckResponse_ServingStatus.NOT_SERVING);
-      hooks.onFatal(error);
-    };
-    const usage: EventHandler<EventOf<typeof USAGE_TOPIC>> = async (event, { tx }) => {
-      if ((await writer.writeUsage(tx, event)) === 'inserted') metrics.recordUsage(event.payload);
-    };
-    const audit: EventHandler<EventOf<typeof AUDIT_TOPIC>> = async (event, { tx }) => {
-      await writer.writeAudit(tx, event);
-    };
-    consumers.push(
-      consumerFor(kafka, prisma, deadLetters, config, logger, metrics, USAGE_TOPIC, 'usage', usage, onCrash),
-      consumerFor(kafka, prisma, deadLetters, config, logger, metrics, AUDIT_TOPIC, 'audit', audit, onCrash),
-    );
-    for (const consumer of consumers) {
-      await consumer.start();
-      metrics.watchLag(consumer.subscription);
-    }
     metricsServer = await startMetricsServer(metrics.registry, config.metrics);
 
+    app = await NestFactory.createMicroservice<MicroserviceOptions>(
+      LedgerModule.register({ config, logger, prisma, kafka, deadLetters, metrics, onFatal: hooks.onFatal }),
+      {
+        transport: Transport.GRPC,
+        options: { ...grpcTransportOptions([PROTO_PACKAGES.healthV1], address), gracefulShutdown: true },
+        logger: false,
+        // Throw start-up errors to the caller (logged and exit 1 in main.ts) instead of exiting silently.
+        abortOnError: false,
+      },
+    );
     app.enableShutdownHooks();
     await app.listen();
   } catch (error) {
     await closeAll().catch(() => undefined);
     throw error;
   }
-  const address = `${config.grpc.host}:${config.grpc.port}`;
   logger.info(
-    { address, metricsPort: metricsServer.port, groups: consumers.map((c) => c.subscription.groupId) },
+    { address, metricsPort: metricsServer.port, groups: app.get(LedgerConsumers).groups },
     'ledger consuming',
   );
 
@@ -132,39 +92,4 @@ export async function startLedgerApp(
       await closeAll();
     },
   };
-}
-
-/** What the app needs of a consumer, whatever its topic. */
-type RunningConsumer = Pick<EventConsumer<EventTopic>, 'start' | 'stop' | 'subscription'>;
-
-function consumerFor<T extends EventTopic>(
-  kafka: Kafka,
-  prisma: PrismaClient,
-  deadLetterProducer: EventProducer,
-  config: LedgerConfig,
-  logger: Logger,
-  metrics: LedgerMetrics,
-  topic: T,
-  name: string,
-  handler: EventHandler<EventOf<T>>,
-  onCrash: (topic: string) => (error: Error, restart: boolean) => void,
-): EventConsumer<T> {
-  return new EventConsumer({
-    kafka,
-    prisma,
-    topic,
-    // One group per topic: their dedupe records and offsets never mix.
-    groupId: `${config.consumerGroup}.${name}`,
-    handler,
-    logger,
-    deadLetterProducer,
-    fromBeginning: config.fromBeginning,
-    transactionTimeoutMs: config.writeTimeoutMs,
-    maxAttempts: config.maxAttempts,
-    attemptBackoffMs: config.retryBackoffMs,
-    // The database being down is never the event's fault: those failures wait, they are not counted.
-    isPoison: isPoisonWrite,
-    onOutcome: (outcome) => metrics.recordOutcome(outcome),
-    onCrash: onCrash(topic.name),
-  });
 }
