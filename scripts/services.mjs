@@ -39,6 +39,15 @@ export function serviceDefinitions(infra) {
       },
     },
     { name: 'safety-service', plane: 'orchestration', port: 50053, env: {} },
+    // Consumes usage and audit events into PostgreSQL; its gRPC port serves only grpc.health.v1. On
+    // its first start it begins at the topics' ends: the local broker also carries the test runs'
+    // events, which have no business in the development database (later starts resume where it was).
+    {
+      name: 'ledger',
+      plane: 'orchestration',
+      port: 50058,
+      env: { METRICS_PORT: '9467', LEDGER_START_FROM: 'latest' },
+    },
     {
       name: 'model-gateway',
       plane: 'inference',

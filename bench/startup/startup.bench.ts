@@ -256,6 +256,7 @@ async function main(): Promise<void> {
       'context-service': () => contextEnv,
       'tool-runner': () => toolEnv,
       orchestrator: () => orchestratorEnv,
+      ledger: () => ({ DATABASE_URL: db.url }),
       bff: (port) => ({
         HTTP_HOST: '127.0.0.1',
         HTTP_PORT: String(port),

@@ -2,7 +2,7 @@
 # Entry point of Hearth's images (under tini): the first argument picks what runs, so one services
 # image serves every Node service and the Kubernetes manifests only say which. `exec` keeps node as
 # tini's direct child, so SIGTERM reaches the service's own drain.
-#   hearth.sh bff | orchestrator | context-service | tool-runner | safety-service | model-gateway
+#   hearth.sh bff | orchestrator | context-service | tool-runner | safety-service | ledger | model-gateway
 #   hearth.sh inference-worker      (worker images)
 #   hearth.sh migrate               prisma migrate deploy of the committed migrations (DATABASE_URL)
 #   hearth.sh admin ARGS...         the tenant and API-key CLI
@@ -15,7 +15,7 @@ service="${1:-}"
 
 case "$service" in
   bff) exec node "$APP/dist/apps/experience/bff/src/main.js" "$@" ;;
-  orchestrator | context-service | safety-service)
+  orchestrator | context-service | safety-service | ledger)
     exec node "$APP/dist/apps/orchestration/$service/src/main.js" "$@" ;;
   # isolated-vm (the run_javascript sandbox) needs V8's startup snapshot off on Node >= 20.
   tool-runner) exec node --no-node-snapshot "$APP/dist/apps/orchestration/tool-runner/src/main.js" "$@" ;;
@@ -26,6 +26,6 @@ case "$service" in
   admin) exec node "$APP/dist/apps/experience/bff/src/admin/admin.cli.js" "$@" ;;
   model-fetch) exec node "$APP/deploy/docker/model-fetch.mjs" "$@" ;;
   *)
-    echo "usage: hearth.sh bff|orchestrator|context-service|tool-runner|safety-service|model-gateway|inference-worker|migrate|admin|model-fetch" >&2
+    echo "usage: hearth.sh bff|orchestrator|context-service|tool-runner|safety-service|ledger|model-gateway|inference-worker|migrate|admin|model-fetch" >&2
     exit 64 ;;
 esac

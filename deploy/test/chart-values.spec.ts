@@ -8,6 +8,7 @@ import {
   bffConfigSchema,
   contextServiceConfigSchema,
   inferenceWorkerConfigSchema,
+  ledgerConfigSchema,
   modelGatewayConfigSchema,
   orchestratorConfigSchema,
   safetyServiceConfigSchema,
@@ -48,6 +49,7 @@ const CONFIG_BLOCKS: Array<[string, z.ZodType, JsonSchema]> = [
   ['toolRunner', toolRunnerConfigSchema, valuesSchema.properties['toolRunner']!],
   ['safetyService', safetyServiceConfigSchema, valuesSchema.properties['safetyService']!],
   ['modelGateway', modelGatewayConfigSchema, valuesSchema.properties['modelGateway']!],
+  ['ledger', ledgerConfigSchema, valuesSchema.properties['ledger']!],
   [
     'inference.pools[]',
     inferenceWorkerConfigSchema,

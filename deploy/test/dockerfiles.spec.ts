@@ -85,6 +85,7 @@ describe('deploy/docker/Dockerfile', () => {
       'context-service',
       'tool-runner',
       'safety-service',
+      'ledger',
       'model-gateway',
       'inference-worker',
       'migrate',

@@ -8,6 +8,7 @@ import {
   bffConfigSchema,
   contextServiceConfigSchema,
   inferenceWorkerConfigSchema,
+  ledgerConfigSchema,
   modelGatewayConfigSchema,
   orchestratorConfigSchema,
   safetyServiceConfigSchema,
@@ -45,6 +46,7 @@ const CONFIG_SCHEMAS: Record<string, Set<string>> = {
   'tool-runner': schemaKeys(toolRunnerConfigSchema),
   'safety-service': schemaKeys(safetyServiceConfigSchema),
   'model-gateway': schemaKeys(modelGatewayConfigSchema),
+  ledger: schemaKeys(ledgerConfigSchema),
   'inference-worker': schemaKeys(inferenceWorkerConfigSchema),
 };
 
@@ -438,7 +440,11 @@ describe('helm/hearth', () => {
   it('renders monitors only where the Prometheus Operator CRDs exist', () => {
     expect(ofKind('cpu-minimal', 'ServiceMonitor')).toEqual([]);
     expect(ofKind('cpu-minimal', 'PodMonitor')).toEqual([]);
-    expect(ofKind('production-ha', 'ServiceMonitor')).toHaveLength(1);
+    // One per service with /metrics (a metricsPort in the service table).
+    expect(ofKind('production-ha', 'ServiceMonitor').map(component).sort()).toEqual([
+      'ledger',
+      'model-gateway',
+    ]);
     expect(ofKind('production-ha', 'PodMonitor')).toHaveLength(1);
   });
 

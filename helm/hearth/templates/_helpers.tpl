@@ -81,6 +81,12 @@ modelGateway:
   metricsPort: 9465
   stores: [redis, kafka]
   upstreams: {}
+ledger:
+  component: ledger
+  port: 50058
+  metricsPort: 9467
+  stores: [postgresql, kafka]
+  upstreams: {}
 {{- end -}}
 
 {{/* The inference pools with poolDefaults laid under each: (include ... | fromYaml).pools */}}

@@ -3,6 +3,7 @@ export * from './env-fields';
 export * from './services/bff.config';
 export * from './services/context-service.config';
 export * from './services/inference-worker.config';
+export * from './services/ledger.config';
 export * from './services/model-gateway.config';
 export * from './services/orchestrator.config';
 export * from './services/safety-service.config';

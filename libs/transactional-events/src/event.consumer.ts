@@ -3,6 +3,11 @@
 // valid one runs the handler inside a Postgres transaction that first records
 // ProcessedEvent(consumerGroup, eventId), so a redelivered event (relay resend, rebalance, crash
 // before the offset commit) has no second effect. The producer's trace continues in the handler.
+// A handler that keeps failing either makes kafkajs redeliver (the default: the partition waits) or,
+// with maxAttempts, dead-letters the event after that many tries so one poison event cannot block
+// the events behind it.
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import type { Prisma, PrismaClient } from '@hearth/db';
 import {
   DEAD_LETTER_HEADERS,
@@ -47,7 +52,30 @@ export interface EventConsumerOptions<T extends EventTopic> {
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   retry?: RetryOptions;
+  /**
+   * Handler attempts (each in its own transaction) before a valid event is dead-lettered with the
+   * last error as its reason. Unset: a failed handler throws and kafkajs redelivers the message.
+   */
+  maxAttempts?: number;
+  /** Pause before the second attempt, doubled before each further one. */
+  attemptBackoffMs?: number;
+  /**
+   * With maxAttempts: whether a handler error can be the event's fault (true, the default: it counts
+   * as an attempt). An error that cannot (the database unreachable, a timed-out transaction) is
+   * thrown instead, so kafkajs redelivers and the partition waits, rather than dead-lettering valid
+   * events during an outage.
+   */
+  isPoison?: (error: unknown) => boolean;
+  /** Called once per message with what became of it (metrics). */
+  onOutcome?: (outcome: EventOutcome) => void;
+  /** Called when kafkajs gives up on the consumer (restart false: it stays stopped). */
+  onCrash?: (error: Error, restart: boolean) => void;
 }
+
+export type EventOutcome =
+  | { kind: 'applied'; topic: string; eventId: string; attempts: number }
+  | { kind: 'duplicate'; topic: string; eventId: string }
+  | { kind: 'dead_lettered'; topic: string; cause: 'invalid' | 'failed'; reason: string };
 
 type Decoded<TEvent> = { ok: true; event: TEvent } | { ok: false; reason: string };
 
@@ -69,6 +97,10 @@ export class EventConsumer<T extends EventTopic> {
       allowAutoTopicCreation: true,
       retry: options.retry ?? { initialRetryTime: 200, maxRetryTime: 5_000, retries: 5 },
     });
+    if (options.onCrash) {
+      const onCrash = options.onCrash;
+      this.consumer.on(this.consumer.events.CRASH, ({ payload }) => onCrash(payload.error, payload.restart));
+    }
     this.ownsDeadLetterProducer = !options.deadLetterProducer;
     this.deadLetters = options.deadLetterProducer ?? new EventProducer({ kafka: options.kafka });
   }
@@ -81,6 +113,11 @@ export class EventConsumer<T extends EventTopic> {
       await this.consumer.subscribe({ topic: topic.name, fromBeginning });
       await this.consumer.run({ eachMessage: (payload) => this.handleMessage(payload) });
     });
+  }
+
+  /** The kafkajs consumer's group id and topic, for lag probes. */
+  get subscription(): { groupId: string; topic: string } {
+    return { groupId: this.options.groupId, topic: this.options.topic.name };
   }
 
   async stop(): Promise<void> {
@@ -101,20 +138,37 @@ export class EventConsumer<T extends EventTopic> {
         if (!decoded.ok) {
           span.setAttribute('hearth.event.dead_lettered', true);
           await this.deadLetter(topic, partition, message, decoded.reason);
+          this.options.onOutcome?.({
+            kind: 'dead_lettered',
+            topic,
+            cause: 'invalid',
+            reason: decoded.reason,
+          });
           return;
         }
-        span.setAttribute('messaging.message.id', decoded.event.id);
-        const applied = await this.applyOnce(decoded.event, {
+        const eventId = decoded.event.id;
+        span.setAttribute('messaging.message.id', eventId);
+        const handlerContext = {
           span,
           traceContext: context.active(),
           message: { topic, partition, offset: message.offset, headers },
-        });
-        span.setAttribute('hearth.event.duplicate', !applied);
-        if (!applied) {
+        };
+        const attempt = await this.applyWithAttempts(decoded.event, handlerContext);
+        if (!attempt.ok) {
+          span.setAttribute('hearth.event.dead_lettered', true);
+          await this.deadLetter(topic, partition, message, attempt.reason);
+          this.options.onOutcome?.({ kind: 'dead_lettered', topic, cause: 'failed', reason: attempt.reason });
+          return;
+        }
+        span.setAttribute('hearth.event.duplicate', !attempt.applied);
+        if (!attempt.applied) {
           this.options.logger.debug(
-            { eventId: decoded.event.id, topic, groupId: this.options.groupId },
+            { eventId, topic, groupId: this.options.groupId },
             'duplicate event skipped',
           );
+          this.options.onOutcome?.({ kind: 'duplicate', topic, eventId });
+        } else {
+          this.options.onOutcome?.({ kind: 'applied', topic, eventId, attempts: attempt.attempts });
         }
       },
       {
@@ -148,6 +202,36 @@ export class EventConsumer<T extends EventTopic> {
     }
   }
 
+  /**
+   * applyOnce, tried up to maxAttempts times with backoff. Without maxAttempts the first failure is
+   * thrown (kafkajs redelivers); with it, the last failure becomes the dead-letter reason.
+   */
+  private async applyWithAttempts(
+    event: EventOf<T>,
+    handlerContext: Omit<EventHandlerContext, 'tx'>,
+  ): Promise<{ ok: true; applied: boolean; attempts: number } | { ok: false; reason: string }> {
+    const maxAttempts = this.options.maxAttempts;
+    if (maxAttempts === undefined) {
+      return { ok: true, applied: await this.applyOnce(event, handlerContext), attempts: 1 };
+    }
+    let delayMs = this.options.attemptBackoffMs ?? 100;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { ok: true, applied: await this.applyOnce(event, handlerContext), attempts: attempt };
+      } catch (error) {
+        if (this.options.isPoison && !this.options.isPoison(error)) throw error;
+        const reason = `handler failed ${attempt} time(s): ${errorText(error)}`;
+        if (attempt >= maxAttempts) return { ok: false, reason };
+        this.options.logger.warn(
+          { eventId: event.id, topic: this.options.topic.name, attempt, err: error },
+          'event handler failed, retrying',
+        );
+        await sleep(delayMs);
+        delayMs *= 2;
+      }
+    }
+  }
+
   /** Records the event as processed and runs the handler in one transaction; false if it was already processed. */
   private async applyOnce(
     event: EventOf<T>,
@@ -177,7 +261,7 @@ export class EventConsumer<T extends EventTopic> {
   ): Promise<void> {
     this.options.logger.warn(
       { topic, partition, offset: message.offset, deadLetterTopic: this.options.topic.deadLetter, reason },
-      'malformed event dead-lettered',
+      'event dead-lettered',
     );
     // Throws if the dead-letter topic is unreachable: kafkajs then redelivers, so nothing is lost.
     await this.deadLetters.publishRecords([
@@ -197,4 +281,10 @@ export class EventConsumer<T extends EventTopic> {
       },
     ]);
   }
+}
+
+function errorText(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  // Kafka headers are not a log: keep the reason short enough to read and to store.
+  return text.length > 1_000 ? `${text.slice(0, 1_000)}…` : text;
 }

@@ -28,6 +28,7 @@ export const APP_PLANES = {
   'context-service': 'orchestration',
   orchestrator: 'orchestration',
   'tool-runner': 'orchestration',
+  ledger: 'orchestration',
   bff: 'experience',
 } as const;
 

@@ -6,3 +6,4 @@ export const MODELS_SERVICE = Symbol('MODELS_SERVICE');
 export const CHAT_SERVICE = Symbol('CHAT_SERVICE');
 export const CONVERSATIONS_SERVICE = Symbol('CONVERSATIONS_SERVICE');
 export const MEMORY_SERVICE = Symbol('MEMORY_SERVICE');
+export const USAGE_SERVICE = Symbol('USAGE_SERVICE');

@@ -9,6 +9,7 @@ import { ConversationsController } from '../conversations/conversations.controll
 import { FilesModule } from '../files/files.module';
 import { MemoryController } from '../memory/memory.controller';
 import { ModelsController } from '../models/models.controller';
+import { UsageController } from '../usage/usage.controller';
 import { WebAppModule } from '../web/web-app.module';
 import {
   AUTHENTICATOR,
@@ -18,6 +19,7 @@ import {
   MEMORY_SERVICE,
   MODELS_SERVICE,
   RATE_LIMITER,
+  USAGE_SERVICE,
 } from './bff.constants';
 import type { BffRuntime } from './bff.runtime';
 import { HealthController } from './health.controller';
@@ -49,6 +51,7 @@ export class BffModule {
         ChatController,
         ConversationsController,
         MemoryController,
+        UsageController,
       ],
       providers: [
         ApiKeyGuard,
@@ -59,6 +62,7 @@ export class BffModule {
         { provide: CHAT_SERVICE, useValue: runtime.chat },
         { provide: CONVERSATIONS_SERVICE, useValue: runtime.conversations },
         { provide: MEMORY_SERVICE, useValue: runtime.memory },
+        { provide: USAGE_SERVICE, useValue: runtime.usage },
         { provide: RuntimeShutdown, useFactory: () => new RuntimeShutdown(runtime) },
       ],
     };

@@ -26,6 +26,7 @@ import {
   type OrchestratorClient,
   type ToolRunnerClient,
 } from '../upstream/upstream.clients';
+import { UsageService } from '../usage/usage.service';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 const REDIS_COMMAND_TIMEOUT_MS = 1_000;
@@ -48,6 +49,7 @@ export class BffRuntime {
   readonly conversations: ConversationsService;
   readonly memory: MemoryService;
   readonly files: FilesService;
+  readonly usage: UsageService;
   private relay?: OutboxRelay;
   private readonly stops = new ShutdownSteps();
 
@@ -89,6 +91,7 @@ export class BffRuntime {
       logger,
     });
     this.memory = new MemoryService(this.context);
+    this.usage = new UsageService(this.prisma);
     this.files = new FilesService({
       context: this.context,
       blobs: createBlobStore(config.files.blobStore),

@@ -21,6 +21,7 @@ import {
   modelListSchema,
   modelSchema,
 } from '../models/models.schemas';
+import { BUCKET_LIMITS, GROUP_BY_FIELDS, usagePageSchema } from '../usage/usage.schemas';
 
 const errorSchema = z.object({
   error: z.object({
@@ -47,6 +48,7 @@ const SCHEMAS: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> = {
   CreateFileRequest: { schema: uploadFileRequestSchema, io: 'input' },
   OpenAIFile: { schema: fileObjectSchema, io: 'output' },
   ListFilesResponse: { schema: fileListSchema, io: 'output' },
+  UsageCompletionsPage: { schema: usagePageSchema, io: 'output' },
   ErrorResponse: { schema: errorSchema, io: 'output' },
 };
 
@@ -200,6 +202,55 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           parameters: [idParam('id'), idParam('call_id')],
           requestBody: { required: false, ...json('ToolCallDecisionRequest') },
         }),
+      },
+      '/v1/organization/usage/completions': {
+        get: op(
+          'Completions usage of the tenant in time buckets (scope admin)',
+          json('UsageCompletionsPage'),
+          {
+            parameters: [
+              {
+                name: 'start_time',
+                in: 'query',
+                required: true,
+                schema: { type: 'integer', minimum: 0 },
+                description: 'unix seconds, inclusive; the first bucket starts here',
+              },
+              {
+                name: 'end_time',
+                in: 'query',
+                schema: { type: 'integer' },
+                description: 'unix seconds, exclusive; default: now',
+              },
+              {
+                name: 'bucket_width',
+                in: 'query',
+                schema: { type: 'string', enum: ['1m', '1h', '1d'], default: '1d' },
+              },
+              {
+                name: 'group_by',
+                in: 'query',
+                schema: { type: 'array', items: { type: 'string', enum: [...GROUP_BY_FIELDS] } },
+                style: 'form',
+                explode: true,
+              },
+              {
+                name: 'limit',
+                in: 'query',
+                schema: { type: 'integer', minimum: 1 },
+                description: `buckets per page: default/max ${Object.entries(BUCKET_LIMITS)
+                  .map(([w, l]) => `${w} ${l.default}/${l.max}`)
+                  .join(', ')}`,
+              },
+              {
+                name: 'page',
+                in: 'query',
+                schema: { type: 'string' },
+                description: 'next_page of the previous page',
+              },
+            ],
+          },
+        ),
       },
       '/v1/memory/facts': {
         get: op('List memory facts', freeJson('A page of memory facts and the opt-in state'), {

@@ -1,0 +1,294 @@
+// GET /v1/organization/usage/completions end to end: usage events published to llm.usage.v1 the way
+// the gateway publishes them, stored by the real ledger process, read through the in-process BFF. The
+// expected buckets are computed here from the raw events, independently of the SQL that serves them.
+// Tenant A's admin never sees tenant B's usage: the same window answers empty buckets, never data.
+import { randomUUID } from 'node:crypto';
+
+import { bffConfigSchema, loadConfig } from '@hearth/config';
+import { createKafkaClient, EventProducer, USAGE_TOPIC, type UsageEventInput } from '@hearth/events';
+import { createLogger } from '@hearth/telemetry';
+import { createTestDatabase, freePort, infraEnv, ServiceProcess, type TestDatabase } from '@hearth/testing';
+
+import type { Kafka } from 'kafkajs';
+
+import { AdminService, type CreatedKey } from '../src/admin/admin.service';
+import { createBffApp, type BffApp } from '../src/app/bff-app.factory';
+
+const HOUR = 3_600;
+const DAY = 86_400;
+// A fixed window in the past, so "now" never cuts a bucket: 2026-11-02T00:00:00Z, 3 days.
+const START = Date.UTC(2026, 10, 2) / 1000;
+const END = START + 3 * DAY;
+const MODELS = ['smollm2-135m-instruct', 'gemma-3-270m'];
+
+type Row = { input: number; output: number; cached: number; requests: number };
+
+/** What the API must answer, from the raw events: bucket start → group key → sums. */
+function expectedBuckets(
+  events: UsageEventInput[],
+  width: number,
+  groupBy: Array<'model' | 'api_key_id' | 'user_id'>,
+): Map<number, Map<string, Row>> {
+  const buckets = new Map<number, Map<string, Row>>();
+  for (const event of events) {
+    const at = Date.parse(event.occurredAt) / 1000;
+    if (at < START || at >= END) continue;
+    const bucket = START + Math.floor((at - START) / width) * width;
+    const p = event.payload;
+    const key = JSON.stringify([
+      groupBy.includes('model') ? p.model : null,
+      groupBy.includes('api_key_id') ? p.apiKeyId : null,
+      groupBy.includes('user_id') ? (p.userId ?? null) : null,
+    ]);
+    const groups = buckets.get(bucket) ?? new Map<string, Row>();
+    const row = groups.get(key) ?? { input: 0, output: 0, cached: 0, requests: 0 };
+    row.input += p.inputTokens;
+    row.output += p.outputTokens;
+    row.cached += p.cachedTokens;
+    row.requests += 1;
+    groups.set(key, row);
+    buckets.set(bucket, groups);
+  }
+  return buckets;
+}
+
+interface ApiResult {
+  input_tokens: number;
+  output_tokens: number;
+  input_cached_tokens: number;
+  num_model_requests: number;
+  model: string | null;
+  api_key_id: string | null;
+  user_id: string | null;
+}
+interface ApiPage {
+  object: string;
+  data: Array<{ object: string; start_time: number; end_time: number; results: ApiResult[] }>;
+  has_more: boolean;
+  next_page: string | null;
+}
+
+function answered(pages: ApiPage[]): Map<number, Map<string, Row>> {
+  const buckets = new Map<number, Map<string, Row>>();
+  for (const bucket of pages.flatMap((page) => page.data)) {
+    if (bucket.results.length === 0) continue;
+    const groups = new Map<string, Row>();
+    for (const r of bucket.results) {
+      groups.set(JSON.stringify([r.model, r.api_key_id, r.user_id]), {
+        input: r.input_tokens,
+        output: r.output_tokens,
+        cached: r.input_cached_tokens,
+        requests: r.num_model_requests,
+      });
+    }
+    buckets.set(bucket.start_time, groups);
+  }
+  return buckets;
+}
+
+describe('GET /v1/organization/usage/completions', () => {
+  const logger = createLogger({ service: 'usage-spec', level: 'error' });
+  let db: TestDatabase;
+  let kafka: Kafka;
+  let producer: EventProducer;
+  let ledger: ServiceProcess;
+  let bff: BffApp;
+  let adminA: CreatedKey;
+  let adminB: CreatedKey;
+  let adminC: CreatedKey;
+  let chatOnlyA: CreatedKey;
+  const events: UsageEventInput[] = [];
+
+  async function get(key: CreatedKey, query: string): Promise<{ status: number; body: unknown }> {
+    const response = await fetch(`${bff.url}/v1/organization/usage/completions?${query}`, {
+      headers: { authorization: `Bearer ${key.secret}` },
+    });
+    return { status: response.status, body: await response.json() };
+  }
+
+  async function allPages(key: CreatedKey, query: string): Promise<ApiPage[]> {
+    const pages: ApiPage[] = [];
+    let page: string | null = null;
+    do {
+      const { status, body } = await get(key, page ? `${query}&page=${page}` : query);
+      expect(status).toBe(200);
+      pages.push(body as ApiPage);
+      page = (body as ApiPage).next_page;
+    } while (page && pages.length < 100);
+    return pages;
+  }
+
+  beforeAll(async () => {
+    const infra = infraEnv();
+    db = await createTestDatabase();
+    kafka = createKafkaClient({ clientId: 'usage-spec', brokers: infra.kafkaBrokers, logger });
+    // The ledger's consumer group starts at the topic's current end: it stores this spec's events only.
+    const group = `usage-spec-${randomUUID().slice(0, 8)}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: USAGE_TOPIC.name }] });
+    const ends = await admin.fetchTopicOffsets(USAGE_TOPIC.name);
+    await admin.setOffsets({
+      groupId: `${group}.usage`,
+      topic: USAGE_TOPIC.name,
+      partitions: ends.map(({ partition, high }) => ({ partition, offset: high })),
+    });
+    await admin.disconnect();
+    ledger = await ServiceProcess.start({
+      app: 'ledger',
+      env: { DATABASE_URL: db.url, LEDGER_CONSUMER_GROUP: group, METRICS_PORT: String(await freePort()) },
+    });
+    producer = new EventProducer({ kafka });
+    await producer.connect();
+
+    const config = loadConfig(bffConfigSchema, {
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: db.url,
+      REDIS_URL: infra.redisUrl,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+      ORCHESTRATOR_ADDRESS: `127.0.0.1:${await freePort()}`,
+      MODEL_GATEWAY_ADDRESS: `127.0.0.1:${await freePort()}`,
+    });
+    bff = await createBffApp(config, { logger });
+
+    const accounts = new AdminService(db.prisma);
+    const tenantA = await accounts.createTenant(`usage-a-${randomUUID().slice(0, 6)}`);
+    const tenantB = await accounts.createTenant(`usage-b-${randomUUID().slice(0, 6)}`);
+    adminA = await accounts.createKey({ tenant: tenantA.id, user: 'admin', scopes: ['admin'] });
+    adminB = await accounts.createKey({ tenant: tenantB.id, user: 'admin', scopes: ['admin'] });
+    const tenantC = await accounts.createTenant(`usage-c-${randomUUID().slice(0, 6)}`);
+    adminC = await accounts.createKey({ tenant: tenantC.id, user: 'admin', scopes: ['admin'] });
+    chatOnlyA = await accounts.createKey({ tenant: tenantA.id, user: 'alice', scopes: ['chat'] });
+    const aliceKey = await accounts.createKey({ tenant: tenantA.id, user: 'alice' });
+    const bobKey = await accounts.createKey({ tenant: tenantA.id, user: 'bob' });
+
+    // Tenant A: 120 requests over the window (and a few just outside it), two models, two keys/users.
+    let seed = 7;
+    const next = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n;
+    for (let i = 0; i < 126; i++) {
+      const key = i % 3 === 0 ? bobKey : aliceKey;
+      const at = i < 120 ? START + next(3 * DAY) : i % 2 ? START - 1 - next(HOUR) : END + next(HOUR);
+      events.push({
+        id: randomUUID(),
+        type: 'llm.usage',
+        version: 1,
+        occurredAt: new Date(at * 1000 + next(1000)).toISOString(),
+        tenantId: tenantA.id,
+        payload: {
+          requestId: `req-${randomUUID()}`,
+          apiKeyId: key.id,
+          userId: key.userId,
+          model: MODELS[next(2)]!,
+          inputTokens: 1 + next(500),
+          cachedTokens: next(50),
+          outputTokens: next(300),
+          costMicros: next(10_000),
+          latencyMs: 100 + next(900),
+          status: 'completed',
+          cached: false,
+        },
+      });
+    }
+    await producer.publish(USAGE_TOPIC, events);
+    // Tenant B has usage in the same window: it must never show up in A's answers, nor A's in B's.
+    const bEvent: UsageEventInput = {
+      ...events[0]!,
+      id: randomUUID(),
+      tenantId: tenantB.id,
+      payload: { ...events[0]!.payload, requestId: `req-${randomUUID()}`, apiKeyId: adminB.id },
+    };
+    await producer.publish(USAGE_TOPIC, [...events.slice(0, 10), bEvent]); // redelivered A events too
+    const stored = async () =>
+      (await db.prisma.usageEvent.count({ where: { tenantId: { in: [tenantA.id, tenantB.id] } } })) ===
+      events.length + 1;
+    for (const deadline = Date.now() + 60_000; !(await stored());) {
+      if (Date.now() > deadline) throw new Error(`the ledger did not store the events:\n${ledger.log}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await bff?.close();
+    await producer?.disconnect();
+    await ledger?.stop();
+    await db?.drop();
+  }, 30_000);
+
+  it.each([
+    ['1d', [], DAY],
+    ['1h', [], HOUR],
+    ['1d', ['model'], DAY],
+    ['1h', ['model', 'api_key_id'], HOUR],
+    ['1d', ['user_id', 'model'], DAY],
+  ] as const)(
+    'answers %s buckets grouped by %j with the sums of the raw events',
+    async (width, groupBy, seconds) => {
+      const groups = groupBy.map((field) => `&group_by=${field}`).join('');
+      const pages = await allPages(
+        adminA,
+        `start_time=${START}&end_time=${END}&bucket_width=${width}${groups}`,
+      );
+
+      const buckets = pages.flatMap((page) => page.data);
+      expect(buckets.map((b) => b.start_time)).toEqual(
+        Array.from({ length: (END - START) / seconds }, (_, i) => START + i * seconds),
+      );
+      expect(buckets.every((b) => b.end_time === b.start_time + seconds && b.object === 'bucket')).toBe(true);
+      expect(answered(pages)).toEqual(expectedBuckets(events, seconds, [...groupBy]));
+      expect(pages.at(-1)!.has_more).toBe(false);
+    },
+  );
+
+  it('pages minute buckets with the requested limit', async () => {
+    const query = `start_time=${START}&end_time=${START + 3 * HOUR}&bucket_width=1m&limit=50`;
+    const pages = await allPages(adminA, query);
+
+    expect(pages.map((page) => page.data.length)).toEqual([50, 50, 50, 30]);
+    expect(pages.slice(0, -1).every((page) => page.has_more && page.next_page)).toBe(true);
+    const inRange = events.filter((e) => Date.parse(e.occurredAt) / 1000 < START + 3 * HOUR);
+    expect(answered(pages)).toEqual(expectedBuckets(inRange, 60, []));
+  });
+
+  it("answers tenant B's admin with B's usage only over the window of A's, and A's admin never with B's", async () => {
+    const query = `start_time=${START}&end_time=${END}&bucket_width=1d&group_by=api_key_id`;
+    const b = await allPages(adminB, query);
+    const bResults = b.flatMap((page) => page.data.flatMap((bucket) => bucket.results));
+    expect(bResults.map((r) => r.api_key_id)).toEqual([adminB.id]);
+    expect(bResults[0]!.num_model_requests).toBe(1);
+
+    const a = await allPages(adminA, query);
+    const keys = new Set(
+      a.flatMap((page) => page.data.flatMap((bucket) => bucket.results.map((r) => r.api_key_id))),
+    );
+    expect(keys.has(adminB.id)).toBe(false);
+  });
+
+  it('answers a tenant without usage with every bucket empty', async () => {
+    const pages = await allPages(
+      adminC,
+      `start_time=${START}&end_time=${END}&bucket_width=1h&group_by=model`,
+    );
+    const buckets = pages.flatMap((page) => page.data);
+    expect(buckets).toHaveLength(72);
+    expect(buckets.every((bucket) => bucket.results.length === 0)).toBe(true);
+  });
+
+  it('refuses a key without the admin scope with 403', async () => {
+    const { status, body } = await get(chatOnlyA, `start_time=${START}`);
+    expect(status).toBe(403);
+    expect(body).toMatchObject({ error: { code: 'insufficient_scope' } });
+  });
+
+  it.each([
+    ['no start_time', 'bucket_width=1d', 'start_time'],
+    ['an unknown bucket width', `start_time=${START}&bucket_width=1w`, 'bucket_width'],
+    ['a grouping the ledger does not have', `start_time=${START}&group_by=project_id`, 'group_by[0]'],
+    ['a page of another query', `start_time=${START}&end_time=${END}&page=page_bm9wZQ`, 'page'],
+    ['too many daily buckets per page', `start_time=${START}&limit=32`, 'limit'],
+  ])('answers %s with a 400 in OpenAI’s envelope naming the parameter', async (_, query, param) => {
+    const { status, body } = await get(adminA, query);
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ error: { type: 'invalid_request_error', param } });
+  });
+});
