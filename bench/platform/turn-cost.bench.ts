@@ -234,10 +234,12 @@ async function runPhase(
   const redisBefore = await redisCommandStats(measure.redis);
   const before = snapshot(measure.groups);
   const started = performance.now();
+  // Every prompt is new: the gateway's response cache would answer a repeated one without the model.
+  const nonce = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const ttftMs = await drive(phase.clients, turns, (client, i) => {
     const k = turnsOfClient[client]++;
     const conversation = conversations[client]?.[Math.floor(k / TURNS_PER_CONVERSATION)];
-    return bffTurn(stack, key, phase.maxTokens, `${PROMPT} (${i})`, conversation);
+    return bffTurn(stack, key, phase.maxTokens, `${PROMPT} (${nonce} ${i})`, conversation);
   });
   const wallMs = performance.now() - started;
   const cpuMs = cpuBetween(before, snapshot(measure.groups));
