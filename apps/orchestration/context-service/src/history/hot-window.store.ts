@@ -1,7 +1,12 @@
 // Owns the hot window in Redis: one JSON document per conversation (its pinned system messages and
 // the messages of its last turns), expiring after an idle TTL that every read renews. Writers never
 // build a window from a partial view: a rebuild from PostgreSQL is written only if no window exists
-// (SET NX), an append is a WATCHed read-modify-write, so concurrent turns never lose a message.
+// (SET NX), an append is a compare-and-set read-modify-write (a Lua script writes the new window only
+// if the stored one is still the one the change read), so concurrent turns never lose a message. The
+// compare-and-set runs on the service's one shared connection: WATCH would need a connection per
+// append (a connect, a handshake and a disconnect on every turn).
+import { createHash } from 'node:crypto';
+
 import type { Redis } from 'ioredis';
 
 import type { WindowEntry } from './history.repository';
@@ -16,6 +21,18 @@ export interface HotWindow {
 }
 
 const MAX_APPEND_ATTEMPTS = 5;
+
+/**
+ * KEYS[1]: the window; ARGV: SHA-1 of the document the change read ('' for none), the new document,
+ * the TTL in seconds. Writes and answers 1 only if the stored document is still that one.
+ */
+const COMPARE_AND_SET = `
+local current = redis.call('GET', KEYS[1])
+local read = current and redis.sha1hex(current) or ''
+if read ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1`;
+const COMPARE_AND_SET_SHA = createHash('sha1').update(COMPARE_AND_SET).digest('hex');
 
 export class HotWindowStore {
   constructor(
@@ -48,26 +65,30 @@ export class HotWindowStore {
   ): Promise<HotWindow | undefined> {
     const key = this.key(conversationId);
     for (let attempt = 1; ; attempt++) {
-      // WATCH needs a connection of its own: commands of other requests must not run inside it.
-      const connection = this.redis.duplicate();
-      try {
-        await connection.watch(key);
-        const raw = await connection.get(key);
-        const next = await change(raw ? parse(raw) : undefined);
-        if (!next) return undefined;
-        const result = await connection.multi().set(key, JSON.stringify(next), 'EX', this.ttlSeconds).exec();
-        if (result !== null) return next;
-        if (attempt >= MAX_APPEND_ATTEMPTS) {
-          throw new Error(`hot window of ${conversationId} kept changing during ${attempt} append attempts`);
-        }
-      } finally {
-        connection.disconnect();
+      const raw = await this.redis.get(key);
+      const next = await change(raw ? parse(raw) : undefined);
+      if (!next) return undefined;
+      const read = raw === null ? '' : createHash('sha1').update(raw).digest('hex');
+      if (await this.compareAndSet(key, read, JSON.stringify(next))) return next;
+      if (attempt >= MAX_APPEND_ATTEMPTS) {
+        throw new Error(`hot window of ${conversationId} kept changing during ${attempt} append attempts`);
       }
     }
   }
 
   async delete(conversationId: string): Promise<void> {
     await this.redis.del(this.key(conversationId));
+  }
+
+  /** The script by its SHA-1 (loaded by the first EVAL after a server restart or flush). */
+  private async compareAndSet(key: string, read: string, next: string): Promise<boolean> {
+    const args = [key, read, next, String(this.ttlSeconds)];
+    try {
+      return (await this.redis.evalsha(COMPARE_AND_SET_SHA, 1, ...args)) === 1;
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return (await this.redis.eval(COMPARE_AND_SET, 1, ...args)) === 1;
+    }
   }
 }
 

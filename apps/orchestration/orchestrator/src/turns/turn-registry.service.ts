@@ -1,6 +1,9 @@
 // Owns the cross-process view of running turns in Redis:
 // - an event log per turn (a Redis stream), so a repeated request re-attaches to a turn another
-//   process is running and sees every event from the first one;
+//   process is running and sees every event from the first one. Events are written in batches: one
+//   stream entry holds the events recorded within a few ms (field `e` repeated, in order), so a
+//   streamed answer costs Redis a handful of XADDs rather than one per token; a turn's last event
+//   (finish or error) is written at once;
 // - a lease per running turn, refreshed while it runs, so a follower can tell a live turn from one
 //   whose process died;
 // - cancellation: CancelTurn sets a flag and publishes the turn id; every orchestrator subscribes
@@ -15,6 +18,8 @@ const CANCEL_CHANNEL = 'orch:cancel';
 const LEASE_TTL_MS = 15_000;
 const LOG_TTL_SECONDS = 600;
 const FOLLOW_BLOCK_MS = 1_000;
+/** How long recorded events wait to share one stream entry (the log only serves re-attaching followers). */
+const RECORD_BATCH_MS = 5;
 
 const eventsKey = (turnId: string) => `orch:turn:{${turnId}}:events`;
 const leaseKey = (turnId: string) => `orch:turn:{${turnId}}:lease`;
@@ -25,6 +30,9 @@ export type Follow = AsyncGenerator<orchestratorV1.RunTurnResponse, 'ended' | 'l
 export class TurnRegistry {
   private readonly local = new Map<string, () => void>();
   private leaseTimer?: NodeJS.Timeout;
+  /** Serialized events not yet written, per turn, in order. */
+  private readonly unwritten = new Map<string, string[]>();
+  private flushTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly redis: Redis,
@@ -44,6 +52,7 @@ export class TurnRegistry {
   stop(): void {
     clearInterval(this.leaseTimer);
     for (const cancel of this.local.values()) cancel();
+    this.flushAll();
   }
 
   /** Registers a turn this process runs; `onCancel` fires on CancelTurn from any process. */
@@ -56,16 +65,25 @@ export class TurnRegistry {
     if (cancelled) onCancel();
   }
 
-  /** Appends an event to the turn's log (fire and forget: the log only serves re-attaching followers). */
+  /**
+   * Appends an event to the turn's log (fire and forget: the log only serves re-attaching followers).
+   * Events are held for up to RECORD_BATCH_MS and written together; the turn's last one flushes.
+   */
   record(turnId: string, event: orchestratorV1.RunTurnResponse): void {
-    this.redis.xadd(eventsKey(turnId), '*', 'e', JSON.stringify(event)).catch((error: unknown) => {
-      this.logger.warn({ err: error, turnId }, 'turn event log write failed');
-    });
+    const batch = this.unwritten.get(turnId);
+    if (batch) batch.push(JSON.stringify(event));
+    else this.unwritten.set(turnId, [JSON.stringify(event)]);
+    if (event.finish || event.error) this.flush(turnId);
+    else this.flushTimer ??= setTimeout(() => this.flushAll(), RECORD_BATCH_MS);
   }
 
-  /** The turn ended: its log expires after a while, the lease goes at once. */
+  /**
+   * The turn ended: its log expires after a while, the lease goes at once. Any events still held are
+   * written first (one connection keeps commands in order, so EXPIRE never precedes the log's XADD).
+   */
   async unregister(turnId: string): Promise<void> {
     this.local.delete(turnId);
+    this.flush(turnId);
     await Promise.all([
       this.redis.expire(eventsKey(turnId), LOG_TTL_SECONDS),
       this.redis.del(leaseKey(turnId)),
@@ -100,18 +118,20 @@ export class TurnRegistry {
         const entries = result?.[0]?.[1] ?? [];
         for (const [id, fields] of entries) {
           cursor = id;
-          const event = JSON.parse(fields[1] ?? 'null') as orchestratorV1.RunTurnResponse;
-          yield event;
-          if (event.finish || event.error) return 'ended';
+          for (const event of eventsOf(fields)) {
+            yield event;
+            if (event.finish || event.error) return 'ended';
+          }
         }
         if (entries.length === 0 && !(await this.redis.exists(leaseKey(turnId)))) {
           // One more read: the last events may have landed between the read and the lease check.
           const tail = (await reader.xread('COUNT', 100, 'STREAMS', eventsKey(turnId), cursor)) as
             [string, [string, string[]][]][] | null;
           for (const [, fields] of tail?.[0]?.[1] ?? []) {
-            const event = JSON.parse(fields[1] ?? 'null') as orchestratorV1.RunTurnResponse;
-            yield event;
-            if (event.finish || event.error) return 'ended';
+            for (const event of eventsOf(fields)) {
+              yield event;
+              if (event.finish || event.error) return 'ended';
+            }
           }
           return 'lost';
         }
@@ -122,10 +142,34 @@ export class TurnRegistry {
     }
   }
 
+  /** Writes the turn's held events as one stream entry. */
+  private flush(turnId: string): void {
+    const batch = this.unwritten.get(turnId);
+    if (!batch) return;
+    this.unwritten.delete(turnId);
+    this.redis
+      .xadd(eventsKey(turnId), '*', ...batch.flatMap((event) => ['e', event]))
+      .catch((error: unknown) => this.logger.warn({ err: error, turnId }, 'turn event log write failed'));
+  }
+
+  private flushAll(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    for (const turnId of [...this.unwritten.keys()]) this.flush(turnId);
+  }
+
   private async renewLeases(): Promise<void> {
     if (this.local.size === 0) return;
     const pipeline = this.redis.pipeline();
     for (const turnId of this.local.keys()) pipeline.pexpire(leaseKey(turnId), LEASE_TTL_MS);
     await pipeline.exec().catch((error: unknown) => this.logger.warn({ err: error }, 'lease renewal failed'));
   }
+}
+
+/** The events of one stream entry, in order (each `e` field holds one). */
+function eventsOf(fields: string[]): orchestratorV1.RunTurnResponse[] {
+  const events: orchestratorV1.RunTurnResponse[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2)
+    if (fields[i] === 'e') events.push(JSON.parse(fields[i + 1] as string) as orchestratorV1.RunTurnResponse);
+  return events;
 }

@@ -1,0 +1,80 @@
+// Concurrent appends to one conversation's hot window on real Redis: the compare-and-set retries a
+// change that read a window another append replaced, so neither append's message is lost.
+import { randomUUID } from 'node:crypto';
+
+import { infraEnv } from '@hearth/testing';
+
+import { Redis } from 'ioredis';
+
+import { HotWindowStore, type HotWindow } from '../src/history/hot-window.store';
+
+const entry = (seq: number) => ({
+  id: randomUUID(),
+  seq,
+  message: { role: 1, content: [{ text: `m${seq}` }], name: '', toolCalls: [], toolCallId: '' },
+});
+
+describe(HotWindowStore.name, () => {
+  let redis: Redis;
+  let sut: HotWindowStore;
+
+  beforeAll(async () => {
+    redis = new Redis(infraEnv().redisUrl, { lazyConnect: true, enableAutoPipelining: true });
+    await redis.connect();
+    sut = new HotWindowStore(redis, 60);
+  });
+
+  afterAll(() => redis.disconnect());
+
+  it('keeps every message when appends to one window race', async () => {
+    const conversationId = randomUUID();
+    const empty: HotWindow = { v: 1, tenantId: 't', userId: 'u', pinned: [], messages: [], hasOlder: false };
+    await sut.writeIfAbsent(conversationId, empty);
+    let attempts = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        sut.update(conversationId, async (current) => {
+          attempts++;
+          // Every change waits, so the others read the same window before any of them writes.
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          const base = current ?? empty;
+          return { ...base, messages: [...base.messages, entry(i + 1)] };
+        }),
+      ),
+    );
+    const stored = await sut.read(conversationId);
+    expect(stored?.messages.map((m) => m.seq).sort()).toEqual([1, 2, 3, 4]);
+    expect(attempts).toBeGreaterThan(4);
+    await sut.delete(conversationId);
+  });
+
+  it('retries a change that read a miss when a window appeared meanwhile', async () => {
+    const conversationId = randomUUID();
+    const seen: (string | undefined)[] = [];
+    await sut.update(conversationId, async (current) => {
+      seen.push(current?.tenantId);
+      if (seen.length === 1) {
+        const other: HotWindow = {
+          v: 1,
+          tenantId: 'other',
+          userId: 'u',
+          pinned: [],
+          messages: [],
+          hasOlder: false,
+        };
+        await redis.set(sut.key(conversationId), JSON.stringify(other));
+      }
+      return {
+        v: 1,
+        tenantId: current?.tenantId ?? 't',
+        userId: 'u',
+        pinned: [],
+        messages: [entry(1)],
+        hasOlder: false,
+      };
+    });
+    expect(seen).toEqual([undefined, 'other']);
+    expect((await sut.read(conversationId))?.tenantId).toBe('other');
+    await sut.delete(conversationId);
+  });
+});

@@ -1,0 +1,300 @@
+// CPU cost of a turn, per service. Starts the whole platform from its compiled output (dist/) against
+// the running PostgreSQL, Redis and Kafka: the inference worker on the tiny generated GGUF (plus a
+// second one whose model rambles to max_tokens), the gateway, safety, context service, tool runner,
+// orchestrator and the BFF, each its own process, on a fresh migrated database reached through a
+// statement-counting proxy. Then:
+//
+// 1. an idle window: each process's CPU while nothing is asked of it (background work: timers,
+//    polls, heartbeats), reported as % of one core and subtracted from every phase below;
+// 2. phases of N turns through the BFF's OpenAI-compatible API (streamed chat completions):
+//    stateless and conversation turns (each client on its own conversations of a few turns),
+//    max_tokens 1 and 32, one client and 4 concurrent clients. Per phase and per process: CPU ms per
+//    turn (from /proc/<pid>/stat before and after), SQL statements per turn (the proxy's count of
+//    Query and Execute messages) and Redis commands per turn (INFO commandstats);
+// 3. the peer: the worker's Generate called directly with the same prompt, at 1 and 4 streams, so
+//    the TTFT the platform adds (BFF TTFT minus the worker's alone, p50/p99) is printed beside it.
+//
+// Redis, Kafka and the PostgreSQL server are shared with whatever else runs on the machine; their
+// columns are only ours when nothing else uses them during the run.
+//
+//   npm run build && eval "$(bash deploy/local/infra.sh env)" && npm run bench:turn-cost
+//   BENCH_TURNS=200 BENCH_IDLE_SECONDS=20 npm run bench:turn-cost
+import { loadavg } from 'node:os';
+
+import { commonV1, inferenceV1 } from '@hearth/contracts';
+import { createGrpcClient, type GrpcClient } from '@hearth/grpc';
+import { infraEnv } from '@hearth/testing';
+
+import { Redis } from 'ioredis';
+
+import type { CreatedKey } from '../../apps/experience/bff/src/admin/admin.service';
+import {
+  LONG_MODEL_ID,
+  MODEL_ID,
+  startStack,
+  type Stack,
+} from '../../apps/experience/bff/test/support/stack.fixture';
+import { PgStatementProxy } from './pg-statement.proxy';
+import { cpuBetween, pidsMatching, snapshot, type CpuGroup } from './process-cpu';
+import { fmt, PHASES, printTables, type Phase, type PhaseResult } from './turn-cost.report';
+
+const TURNS = Number(process.env['BENCH_TURNS'] ?? 100);
+const IDLE_SECONDS = Number(process.env['BENCH_IDLE_SECONDS'] ?? 20);
+const TURNS_PER_CONVERSATION = Number(process.env['BENCH_TURNS_PER_CONVERSATION'] ?? 8);
+const WARM_UP_TURNS = 12;
+const PROMPT = 'Tell me something about the sea';
+
+function cpuGroups(stack: Stack, databaseName: string, redisPort: string): CpuGroup[] {
+  const services: CpuGroup[] = stack.services.map((service) => ({
+    name:
+      service === stack.worker
+        ? 'inference-worker'
+        : service === stack.longWorker
+          ? 'inference-worker (long)'
+          : service.app,
+    pids: () => (service.pid ? [service.pid] : []),
+  }));
+  return [
+    ...services,
+    {
+      name: 'postgres (bench db)',
+      pids: () => pidsMatching((line) => line.startsWith('postgres: ') && line.includes(` ${databaseName} `)),
+    },
+    {
+      name: 'postgres (server)',
+      pids: () => pidsMatching((line) => line.startsWith('postgres') || /\/postgres -D /.test(line)),
+    },
+    {
+      name: 'redis',
+      pids: () => pidsMatching((line) => line.startsWith('redis-server') && line.includes(`:${redisPort}`)),
+    },
+    { name: 'kafka', pids: () => pidsMatching((line) => line.includes('kafka.Kafka')) },
+  ];
+}
+
+async function redisCommandStats(redis: Redis): Promise<Map<string, number>> {
+  const info = await redis.info('commandstats');
+  const out = new Map<string, number>();
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
+    out.set(match[1] as string, Number(match[2]));
+  return out;
+}
+
+/** One streamed chat completion through the BFF: time to the first content chunk (ms). */
+async function bffTurn(
+  stack: Stack,
+  key: CreatedKey,
+  maxTokens: number,
+  content: string,
+  conversationId?: string,
+): Promise<number> {
+  const started = performance.now();
+  const res = await fetch(`${stack.baseURL}/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model: maxTokens > 1 ? LONG_MODEL_ID : MODEL_ID,
+      messages: [{ role: 'user', content }],
+      temperature: 0,
+      max_completion_tokens: maxTokens,
+      stream: true,
+      ...(conversationId && { conversation_id: conversationId }),
+    }),
+  });
+  if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let wire = '';
+  let first: number | undefined;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    wire += decoder.decode(value, { stream: true });
+    if (first === undefined && /"content":"[^"]/.test(wire)) first = performance.now() - started;
+  }
+  if (!wire.endsWith('data: [DONE]\n\n')) throw new Error(`stream did not finish: ${wire.slice(-300)}`);
+  if (first === undefined) throw new Error(`no content: ${wire.slice(-300)}`);
+  return first;
+}
+
+async function createConversation(stack: Stack, key: CreatedKey): Promise<string> {
+  const res = await fetch(`${stack.baseURL}/conversations`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'turn cost' }),
+  });
+  if (res.status !== 200 && res.status !== 201) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
+}
+
+type WorkerClient = GrpcClient<typeof inferenceV1.InferenceWorkerServiceDefinition>;
+
+/** TTFT of the worker's Generate called directly with the prompt the BFF turns carry (ms). */
+function workerTtft(worker: WorkerClient, i: number): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    let first: number | undefined;
+    const call = worker.generate(
+      {
+        requestId: `bench-direct-${i}-${Math.random()}`,
+        modelId: MODEL_ID,
+        messages: [
+          {
+            role: commonV1.Role.ROLE_USER,
+            content: [{ text: PROMPT }],
+            name: '',
+            toolCalls: [],
+            toolCallId: '',
+          },
+        ],
+        prompt: '',
+        sampling: { temperature: 0, stop: [], maxTokens: 1 },
+        responseFormat: null,
+        tools: [],
+        toolChoice: null,
+        priority: commonV1.PriorityTier.PRIORITY_TIER_NORMAL,
+        cacheSalt: '',
+        chatTemplate: '',
+        deadline: null,
+      },
+      { timeoutMs: 60_000 },
+    );
+    call.on('data', (m: inferenceV1.GenerateResponse) => {
+      if (first === undefined && m.text) first = performance.now() - started;
+    });
+    call.on('error', reject);
+    call.on('end', () => (first === undefined ? reject(new Error('no token')) : resolve(first)));
+  });
+}
+
+/** `clients` loops sharing `turns` turns; each turn's TTFT. */
+async function drive(clients: number, turns: number, turn: (client: number, i: number) => Promise<number>) {
+  const ttft: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, client) => {
+      for (let i = next++; i < turns; i = next++) ttft.push(await turn(client, i));
+    }),
+  );
+  return ttft;
+}
+
+/** Conversations for a phase: client c's k-th turn goes to conversation (c, k / TURNS_PER_CONVERSATION). */
+async function conversationsFor(stack: Stack, key: CreatedKey, phase: Phase, turns: number) {
+  const perClient = Math.ceil(turns / phase.clients / TURNS_PER_CONVERSATION) + 1;
+  const ids: string[][] = [];
+  for (let c = 0; c < phase.clients; c++) {
+    const own: string[] = [];
+    for (let k = 0; k < perClient; k++) own.push(await createConversation(stack, key));
+    ids.push(own);
+  }
+  return ids;
+}
+
+async function runPhase(
+  stack: Stack,
+  key: CreatedKey,
+  phase: Phase,
+  turns: number,
+  measure: { groups: CpuGroup[]; proxy: PgStatementProxy; redis: Redis },
+): Promise<PhaseResult> {
+  const conversations = phase.kind === 'conversation' ? await conversationsFor(stack, key, phase, turns) : [];
+  const turnsOfClient = new Array<number>(phase.clients).fill(0);
+  const statementsBefore = measure.proxy.total;
+  const redisBefore = await redisCommandStats(measure.redis);
+  const before = snapshot(measure.groups);
+  const started = performance.now();
+  // Every prompt is new: the gateway's response cache would answer a repeated one without the model.
+  const nonce = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const ttftMs = await drive(phase.clients, turns, (client, i) => {
+    const k = turnsOfClient[client]++;
+    const conversation = conversations[client]?.[Math.floor(k / TURNS_PER_CONVERSATION)];
+    return bffTurn(stack, key, phase.maxTokens, `${PROMPT} (${nonce} ${i})`, conversation);
+  });
+  const wallMs = performance.now() - started;
+  const cpuMs = cpuBetween(before, snapshot(measure.groups));
+  const statements = measure.proxy.total - statementsBefore;
+  const redisAfter = await redisCommandStats(measure.redis);
+  const redisCommands = new Map<string, number>();
+  for (const [command, calls] of redisAfter) {
+    const delta = calls - (redisBefore.get(command) ?? 0);
+    // INFO itself is the bench's own.
+    if (delta > 0 && command !== 'info') redisCommands.set(command, delta);
+  }
+  return { phase, turns, wallMs, cpuMs, statements, redisCommands, ttftMs };
+}
+
+async function main(): Promise<void> {
+  const infra = infraEnv();
+  const server = new URL(infra.databaseUrl);
+  const proxy = await PgStatementProxy.start({ host: server.hostname, port: Number(server.port || 5432) });
+  // Every service (and the test database's creation) reaches PostgreSQL through the counting proxy.
+  server.hostname = '127.0.0.1';
+  server.port = String(proxy.port);
+  process.env['DATABASE_URL'] = server.toString();
+  const redis = new Redis(infra.redisUrl, { lazyConnect: true });
+  await redis.connect();
+  const stack = await startStack({ orchestration: true, bffProcess: true, longModel: true, workerSlots: 4 });
+  const worker = createGrpcClient(inferenceV1.InferenceWorkerServiceDefinition, {
+    address: stack.worker.address,
+    defaultTimeoutMs: 60_000,
+  });
+  try {
+    const key = await stack.tenant('turn-cost', { rpm: 10_000_000, tpm: 2_000_000_000 });
+    const groups = cpuGroups(stack, stack.db.name, new URL(infra.redisUrl).port || '6379');
+    const measure = { groups, proxy, redis };
+    console.log(
+      `load average at start: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+    // Warm-up: every path once per phase shape (JIT, connection pools, prepared statements, caches).
+    for (const phase of PHASES) await runPhase(stack, key, phase, WARM_UP_TURNS, measure);
+    await drive(4, 16, (_, i) => workerTtft(worker, i));
+
+    const idleBefore = snapshot(groups);
+    const idleStarted = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+    const idleWallMs = performance.now() - idleStarted;
+    const idleMs = cpuBetween(idleBefore, snapshot(groups));
+
+    const results: PhaseResult[] = [];
+    for (const phase of PHASES) {
+      results.push(await runPhase(stack, key, phase, TURNS, measure));
+      const last = results[results.length - 1] as PhaseResult;
+      console.log(
+        `${phase.kind} max_tokens ${phase.maxTokens} × ${phase.clients}: ${TURNS} turns in ${fmt(last.wallMs / 1000, 1)} s`,
+      );
+    }
+    const peer: { streams: number; worker: number[]; bff: number[] }[] = [];
+    for (const streams of [1, 4]) {
+      const direct = await drive(streams, TURNS, (_, i) => workerTtft(worker, i));
+      const viaBff = results.find(
+        (r) => r.phase.kind === 'stateless' && r.phase.maxTokens === 1 && r.phase.clients === streams,
+      );
+      peer.push({ streams, worker: direct, bff: viaBff?.ttftMs ?? [] });
+    }
+    console.log(
+      `load average at end: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+    printTables(
+      idleMs,
+      idleWallMs,
+      results,
+      peer,
+      groups.map((g) => g.name),
+    );
+  } finally {
+    worker.close();
+    await stack.close();
+    redis.disconnect();
+    await proxy.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
