@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { root } from './lib.mjs';
 
 /**
- * Each service: its app (entry point; defaults to the name), its env beyond the infrastructure's, and
- * its gRPC port. Two inference workers serve the two models of deploy/local/model-registry.yaml: SmolLM2
+ * Each service: its app (entry point; defaults to the name), its env beyond the infrastructure's (each
+ * serves Prometheus /metrics on its METRICS_PORT, 9464-9472), and its gRPC port. Two inference workers serve the two models of deploy/local/model-registry.yaml: SmolLM2
  * (the chat model behind default/fast/capable) and Gemma 270M (embeddings, chat fallback).
  */
 export function serviceDefinitions(infra) {
@@ -38,7 +38,7 @@ export function serviceDefinitions(infra) {
         METRICS_PORT: '9466',
       },
     },
-    { name: 'safety-service', plane: 'orchestration', port: 50053, env: {} },
+    { name: 'safety-service', plane: 'orchestration', port: 50053, env: { METRICS_PORT: '9471' } },
     // Consumes usage and audit events into PostgreSQL; its gRPC port serves only grpc.health.v1. On
     // its first start it begins at the topics' ends: the local broker also carries the test runs'
     // events, which have no business in the development database (later starts resume where it was).
@@ -63,6 +63,7 @@ export function serviceDefinitions(infra) {
         MODEL_GATEWAY_ADDRESS: '127.0.0.1:50055',
         EMBEDDING_MODEL: 'embeddings',
         TOKENIZER_MODEL_PATHS: `${infra.HEARTH_CHAT_MODEL_PATH},${infra.HEARTH_MODEL_PATH}`,
+        METRICS_PORT: '9470',
       },
     },
     {
@@ -72,7 +73,11 @@ export function serviceDefinitions(infra) {
       // isolated-vm (the run_javascript sandbox) needs V8's startup snapshot off on Node >= 20.
       nodeFlags: ['--no-node-snapshot'],
       // The local demo policy: run_javascript asks the user for approval (the web app's dialog).
-      env: { CONTEXT_SERVICE_ADDRESS: '127.0.0.1:50052', TOOL_POLICY_PATH: 'deploy/local/tool-policy.yaml' },
+      env: {
+        CONTEXT_SERVICE_ADDRESS: '127.0.0.1:50052',
+        TOOL_POLICY_PATH: 'deploy/local/tool-policy.yaml',
+        METRICS_PORT: '9472',
+      },
     },
     {
       name: 'orchestrator',
@@ -83,6 +88,7 @@ export function serviceDefinitions(infra) {
         CONTEXT_SERVICE_ADDRESS: '127.0.0.1:50052',
         SAFETY_SERVICE_ADDRESS: '127.0.0.1:50053',
         TOOL_RUNNER_ADDRESS: '127.0.0.1:50054',
+        METRICS_PORT: '9469',
       },
     },
     {
@@ -97,6 +103,7 @@ export function serviceDefinitions(infra) {
         MODEL_GATEWAY_ADDRESS: '127.0.0.1:50055',
         CONTEXT_SERVICE_ADDRESS: '127.0.0.1:50052',
         TOOL_RUNNER_ADDRESS: '127.0.0.1:50054',
+        METRICS_PORT: '9468',
       },
     },
   ]

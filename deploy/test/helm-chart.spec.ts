@@ -440,12 +440,30 @@ describe('helm/hearth', () => {
   it('renders monitors only where the Prometheus Operator CRDs exist', () => {
     expect(ofKind('cpu-minimal', 'ServiceMonitor')).toEqual([]);
     expect(ofKind('cpu-minimal', 'PodMonitor')).toEqual([]);
-    // One per service with /metrics (a metricsPort in the service table).
+    // Every gRPC service through its Service; the BFF (public Service) and the workers per pod.
     expect(ofKind('production-ha', 'ServiceMonitor').map(component).sort()).toEqual([
+      'context-service',
       'ledger',
       'model-gateway',
+      'orchestrator',
+      'safety-service',
+      'tool-runner',
     ]);
-    expect(ofKind('production-ha', 'PodMonitor')).toHaveLength(1);
+    expect(ofKind('production-ha', 'PodMonitor').map(component).sort()).toEqual(['bff', 'inference-worker']);
+  });
+
+  it('serves /metrics from every service on a named metrics port that METRICS_PORT matches', () => {
+    for (const deployment of ofKind('production-ha', 'Deployment')) {
+      const container = deployment.spec!.template!.spec.containers[0]!;
+      const metrics = (container.ports ?? []).find((p) => p.name === 'metrics');
+      expect({ component: component(deployment), port: metrics?.containerPort }).toEqual({
+        component: component(deployment),
+        port: Number(env(container)['METRICS_PORT']),
+      });
+    }
+    const bff = ofKind('production-ha', 'Service').find((s) => component(s) === 'bff')!;
+    const bffPorts = (bff.spec as { ports: Array<{ name: string }> }).ports.map((p) => p.name);
+    expect(bffPorts).not.toContain('metrics');
   });
 
   it('keeps server-sent events flowing through the Ingress and the HTTPRoute (no buffering, long timeouts)', () => {

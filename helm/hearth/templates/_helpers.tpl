@@ -40,6 +40,7 @@ pools). `stores` are the external systems the service's schema connects to.
 bff:
   component: bff
   port: 8080
+  metricsPort: 9468
   http: true
   stores: [postgresql, redis, kafka, blobs]
   upstreams:
@@ -50,6 +51,7 @@ bff:
 orchestrator:
   component: orchestrator
   port: 50051
+  metricsPort: 9469
   stores: [postgresql, redis, kafka]
   upstreams:
     MODEL_GATEWAY_ADDRESS: modelGateway
@@ -59,6 +61,7 @@ orchestrator:
 contextService:
   component: context-service
   port: 50052
+  metricsPort: 9470
   stores: [postgresql, redis, qdrant, blobs, vectors]
   upstreams:
     MODEL_GATEWAY_ADDRESS: modelGateway
@@ -66,12 +69,14 @@ contextService:
 toolRunner:
   component: tool-runner
   port: 50054
+  metricsPort: 9472
   stores: [postgresql, kafka]
   upstreams:
     CONTEXT_SERVICE_ADDRESS: contextService
 safetyService:
   component: safety-service
   port: 50053
+  metricsPort: 9471
   stores: [kafka]
   upstreams:
     MODEL_GATEWAY_ADDRESS: modelGateway

@@ -36,6 +36,9 @@ export const grpcServerEnv = {
   GRPC_PORT: port(),
 };
 
+/** Unset: no /metrics listener (tests); 0 lets the OS pick a port. */
+export const metricsEnv = { METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional() };
+
 export const databaseEnv = { DATABASE_URL: postgresUrl() };
 export const redisEnv = { REDIS_URL: redisUrl() };
 export const kafkaEnv = { KAFKA_BROKERS: addressList() };

@@ -19,3 +19,5 @@ export type * from './server/grpc-server.hook';
 export * from './server/grpc-server.interceptor';
 export * from './server/grpc-server.options';
 export * from './server/grpc-server.setup';
+export * from './metrics/grpc.metrics';
+export * from './metrics/grpc-metrics.hooks';

@@ -7,3 +7,5 @@ export * from './span.helper';
 export * from './telemetry-sdk.setup';
 export * from './pino-nest.logger';
 export * from './shutdown-steps';
+export * from './metrics/metrics.registry';
+export * from './metrics/metrics-http.server';

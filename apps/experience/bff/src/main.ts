@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 
 import { bffConfigSchema, loadConfig } from '@hearth/config';
-import { createLogger, PinoNestLogger, startTelemetry } from '@hearth/telemetry';
+import { createLogger, PinoNestLogger, serveMetrics, startTelemetry } from '@hearth/telemetry';
 
 import { createBffApp } from './app/bff-app.factory';
 
@@ -13,6 +13,8 @@ async function main(): Promise<void> {
   const stopTelemetry = startTelemetry({ serviceName: config.service, otlpEndpoint: config.otlpEndpoint });
   try {
     const bff = await createBffApp(config, { logger, nestLogger: new PinoNestLogger(logger) });
+    // Prometheus /metrics on its own port (gRPC and Node process metrics; unset METRICS_PORT: none).
+    await serveMetrics({ host: config.http.host, port: config.metricsPort, logger });
     // On SIGTERM/SIGINT Nest closes the listener, then the runtime cancels running turns and closes
     // its connections.
     bff.app.enableShutdownHooks(['SIGTERM', 'SIGINT']);

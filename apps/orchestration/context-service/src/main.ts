@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 
 import { contextServiceConfigSchema, loadConfig } from '@hearth/config';
-import { createLogger, PinoNestLogger, startTelemetry } from '@hearth/telemetry';
+import { createLogger, PinoNestLogger, serveMetrics, startTelemetry } from '@hearth/telemetry';
 
 import { createContextApp } from './app/context-app.factory';
 
@@ -13,6 +13,8 @@ async function main(): Promise<void> {
   const stopTelemetry = startTelemetry({ serviceName: config.service, otlpEndpoint: config.otlpEndpoint });
   try {
     const context = await createContextApp(config, { logger, nestLogger: new PinoNestLogger(logger) });
+    // Prometheus /metrics on its own port (gRPC and Node process metrics; unset METRICS_PORT: none).
+    await serveMetrics({ host: config.grpc.host, port: config.metricsPort, logger });
     // Nest runs the shutdown hooks on these signals: health NOT_SERVING, the server closes, then the
     // runtime stops (database and Redis connections closed) and the process exits.
     context.app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });

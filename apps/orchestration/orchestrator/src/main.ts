@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 
 import { loadConfig, orchestratorConfigSchema } from '@hearth/config';
-import { createLogger, PinoNestLogger, startTelemetry } from '@hearth/telemetry';
+import { createLogger, PinoNestLogger, serveMetrics, startTelemetry } from '@hearth/telemetry';
 
 import { createOrchestratorApp } from './app/orchestrator-app.factory';
 
@@ -16,6 +16,8 @@ async function main(): Promise<void> {
       logger,
       nestLogger: new PinoNestLogger(logger),
     });
+    // Prometheus /metrics on its own port (gRPC and Node process metrics; unset METRICS_PORT: none).
+    await serveMetrics({ host: config.grpc.host, port: config.metricsPort, logger });
     // Nest runs the shutdown hooks on these signals: health NOT_SERVING, the server closes, then the
     // runtime stops (running turns are cancelled and keep their partial answers) and the process exits.
     orchestrator.app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });

@@ -1,7 +1,7 @@
 // Entry point of the safety service: typed config (fail fast listing every bad variable), tracing,
 // policies and Kafka checked at start-up, then the gRPC server until SIGTERM/SIGINT.
 import { loadConfig, safetyServiceConfigSchema } from '@hearth/config';
-import { createLogger, startTelemetry } from '@hearth/telemetry';
+import { createLogger, serveMetrics, startTelemetry } from '@hearth/telemetry';
 
 import { startSafetyApp } from './app/safety-app.factory';
 
@@ -14,6 +14,8 @@ async function main(): Promise<void> {
     await stopTelemetry();
     throw error;
   });
+  // Prometheus /metrics on its own port (gRPC and Node process metrics; unset METRICS_PORT: none).
+  await serveMetrics({ host: config.grpc.host, port: config.metricsPort, logger });
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await running.close();

@@ -4,7 +4,7 @@
 import 'reflect-metadata';
 
 import { loadConfig, toolRunnerConfigSchema } from '@hearth/config';
-import { createLogger, PinoNestLogger, startTelemetry } from '@hearth/telemetry';
+import { createLogger, PinoNestLogger, serveMetrics, startTelemetry } from '@hearth/telemetry';
 
 import { createToolRunnerApp } from './app/tool-runner-app.factory';
 
@@ -14,6 +14,8 @@ async function main(): Promise<void> {
   const stopTelemetry = startTelemetry({ serviceName: config.service, otlpEndpoint: config.otlpEndpoint });
   try {
     const runner = await createToolRunnerApp(config, { logger, nestLogger: new PinoNestLogger(logger) });
+    // Prometheus /metrics on its own port (gRPC and Node process metrics; unset METRICS_PORT: none).
+    await serveMetrics({ host: config.grpc.host, port: config.metricsPort, logger });
     // Nest runs the shutdown hooks on these signals: the server closes, then the runtime stops (the
     // outbox relay finishes its batch) and the process exits.
     runner.app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });

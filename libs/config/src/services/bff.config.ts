@@ -3,12 +3,22 @@ import { resolve } from 'node:path';
 
 import { z } from 'zod';
 
-import { addressList, baseEnv, databaseEnv, grpcAddress, positiveInt, redisEnv, toBase } from '../env-fields';
+import {
+  addressList,
+  baseEnv,
+  databaseEnv,
+  grpcAddress,
+  metricsEnv,
+  positiveInt,
+  redisEnv,
+  toBase,
+} from '../env-fields';
 import { blobStoreEnv, blobStoreRefinement, toBlobStore } from './blob-store.env';
 
 export const bffConfigSchema = z
   .object({
     ...baseEnv,
+    ...metricsEnv,
     ...databaseEnv,
     ...redisEnv,
     HTTP_HOST: z.string().min(1).default('0.0.0.0'),
@@ -40,6 +50,7 @@ export const bffConfigSchema = z
   .refine(...blobStoreRefinement)
   .transform((env) => ({
     ...toBase(env, 'bff'),
+    metricsPort: env.METRICS_PORT,
     http: { host: env.HTTP_HOST, port: env.HTTP_PORT, bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES },
     sseHeartbeatMs: env.SSE_HEARTBEAT_MS,
     databaseUrl: env.DATABASE_URL,

@@ -9,6 +9,7 @@ import {
   flag,
   grpcAddress,
   grpcServerEnv,
+  metricsEnv,
   positiveInt,
   redisEnv,
   toBase,
@@ -21,6 +22,7 @@ const percent = () => z.coerce.number().int().min(0).max(100);
 export const contextServiceConfigSchema = z
   .object({
     ...baseEnv,
+    ...metricsEnv,
     ...grpcServerEnv,
     ...databaseEnv,
     ...redisEnv,
@@ -129,6 +131,7 @@ export const contextServiceConfigSchema = z
   )
   .transform((env) => ({
     ...toBase(env, 'context-service'),
+    metricsPort: env.METRICS_PORT,
     grpc: toGrpcServer(env),
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,

@@ -7,6 +7,7 @@ import {
   grpcAddress,
   grpcServerEnv,
   kafkaEnv,
+  metricsEnv,
   positiveInt,
   redisEnv,
   toBase,
@@ -16,6 +17,7 @@ import {
 export const orchestratorConfigSchema = z
   .object({
     ...baseEnv,
+    ...metricsEnv,
     ...grpcServerEnv,
     ...databaseEnv,
     ...redisEnv,
@@ -44,6 +46,7 @@ export const orchestratorConfigSchema = z
   })
   .transform((env) => ({
     ...toBase(env, 'orchestrator'),
+    metricsPort: env.METRICS_PORT,
     grpc: toGrpcServer(env),
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,

@@ -8,6 +8,7 @@ import {
   grpcAddress,
   grpcServerEnv,
   kafkaEnv,
+  metricsEnv,
   positiveInt,
   toBase,
   toGrpcServer,
@@ -16,6 +17,7 @@ import {
 export const safetyServiceConfigSchema = z
   .object({
     ...baseEnv,
+    ...metricsEnv,
     ...grpcServerEnv,
     ...kafkaEnv,
     GRPC_PORT: grpcServerEnv.GRPC_PORT.default(50053),
@@ -34,6 +36,7 @@ export const safetyServiceConfigSchema = z
   })
   .transform((env) => ({
     ...toBase(env, 'safety-service'),
+    metricsPort: env.METRICS_PORT,
     grpc: toGrpcServer(env),
     kafkaBrokers: env.KAFKA_BROKERS,
     policyDir: env.SAFETY_POLICY_DIR,

@@ -9,6 +9,7 @@ import {
   grpcAddress,
   grpcServerEnv,
   kafkaEnv,
+  metricsEnv,
   positiveInt,
   toBase,
   toGrpcServer,
@@ -28,6 +29,7 @@ const list = () =>
 export const toolRunnerConfigSchema = z
   .object({
     ...baseEnv,
+    ...metricsEnv,
     ...grpcServerEnv,
     ...databaseEnv,
     ...kafkaEnv,
@@ -56,6 +58,7 @@ export const toolRunnerConfigSchema = z
   })
   .transform((env) => ({
     ...toBase(env, 'tool-runner'),
+    metricsPort: env.METRICS_PORT,
     grpc: toGrpcServer(env),
     databaseUrl: env.DATABASE_URL,
     kafkaBrokers: env.KAFKA_BROKERS,

@@ -2,13 +2,16 @@
 // definition, (de)serialized by @grpc/proto-loader from the shared protos with the loader options the
 // generated types match (so responses decode exactly as NestJS's server side and every earlier client
 // decoded them), over one channel with a short reconnect backoff. Every call gets a deadline, the
-// trace context, the request id and cancellation; unary errors reject as GrpcErrors.
+// trace context, the request id and cancellation; unary errors reject as GrpcErrors; every call is
+// counted and timed (RED metrics by upstream, method and status code).
 import { GRPC_LOADER_OPTIONS, PROTO_PACKAGES, protoFilesOf, type ProtoPackage } from '@hearth/contracts';
 
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
 import { fromServiceError } from '../errors/grpc-status.codec';
+import { grpcClientMetricsInterceptor } from '../metrics/grpc-metrics.hooks';
+import { sharedGrpcMetrics, type GrpcMetrics } from '../metrics/grpc.metrics';
 import { outgoingMetadata, resolveDeadline, whenAborted } from './call-options';
 import type {
   GrpcCallOptions,
@@ -51,6 +54,8 @@ export interface GrpcClientOptions<D extends GrpcServiceDefinition> {
   readonly interceptors?: readonly grpc.Interceptor[];
   /** Channel options over RESILIENT_CHANNEL_OPTIONS. */
   readonly channelOptions?: grpc.ChannelOptions;
+  /** Where the per-rpc RED metrics go (labelled with `upstream`): the process's shared registry by default. */
+  readonly metrics?: GrpcMetrics;
   /** Insecure (in-cluster) by default. */
   readonly credentials?: grpc.ChannelCredentials;
 }
@@ -118,7 +123,11 @@ export function createGrpcClient<D extends GrpcServiceDefinition>(
   const channel = new grpc.Client(options.address, options.credentials ?? grpc.credentials.createInsecure(), {
     ...RESILIENT_CHANNEL_OPTIONS,
     ...options.channelOptions,
-    interceptors: [requestIdInterceptor, ...(options.interceptors ?? [])],
+    interceptors: [
+      grpcClientMetricsInterceptor(options.metrics ?? sharedGrpcMetrics(), upstream),
+      requestIdInterceptor,
+      ...(options.interceptors ?? []),
+    ],
   });
   const retried = new Set<unknown>(options.retry?.methods ?? []);
   const retry = options.retry ? unaryRetryPolicy(options.retry) : undefined;

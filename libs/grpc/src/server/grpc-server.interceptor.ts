@@ -1,5 +1,6 @@
 // Wraps every rpc of a service: opens the request scope (the incoming request id, which outgoing calls
-// then carry) and runs the server hooks at the call's start and end with the status it ended with.
+// then carry) and runs the server hooks at the call's start and end with the status it ended with;
+// the RED metrics hook always runs first.
 import { status, type Metadata } from '@grpc/grpc-js';
 import {
   Inject,
@@ -11,13 +12,19 @@ import {
 import { finalize, tap, type Observable } from 'rxjs';
 
 import { requestIdOf, runInRequestScope } from '../context/request-scope';
+import { grpcServerMetricsHook } from '../metrics/grpc-metrics.hooks';
+import { sharedGrpcMetrics } from '../metrics/grpc.metrics';
 import { resolveError } from './grpc-error.resolver';
-import type { GrpcServerCallOutcome } from './grpc-server.hook';
+import type { GrpcServerCallOutcome, GrpcServerHook } from './grpc-server.hook';
 import { GRPC_SERVER_OPTIONS, type GrpcServerOptions } from './grpc-server.options';
 
 @Injectable()
 export class GrpcServerInterceptor implements NestInterceptor {
-  constructor(@Inject(GRPC_SERVER_OPTIONS) private readonly options: GrpcServerOptions) {}
+  private readonly hooks: readonly GrpcServerHook[];
+
+  constructor(@Inject(GRPC_SERVER_OPTIONS) private readonly options: GrpcServerOptions) {
+    this.hooks = [grpcServerMetricsHook(options.metrics ?? sharedGrpcMetrics()), ...(options.hooks ?? [])];
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'rpc') return next.handle();
@@ -25,7 +32,7 @@ export class GrpcServerInterceptor implements NestInterceptor {
     const call = context.getArgByIndex<{ getPath?(): string } | undefined>(2);
     const requestId = requestIdOf(metadata);
     const path = call?.getPath?.() ?? `/${context.getClass().name}/${context.getHandler().name}`;
-    const ends = (this.options.hooks ?? [])
+    const ends = this.hooks
       .map((hook) => hook.onCall({ path, metadata: metadata as Metadata, requestId }))
       .filter((end): end is (outcome: GrpcServerCallOutcome) => void => typeof end === 'function');
     let ended = false;

@@ -6,6 +6,7 @@ import type { Logger } from '@hearth/telemetry';
 import type { status } from '@grpc/grpc-js';
 
 import type { GrpcError } from '../errors/grpc-error';
+import type { GrpcMetrics } from '../metrics/grpc.metrics';
 import type { GrpcServerHook } from './grpc-server.hook';
 
 /** Injection token of the GrpcServerOptions the filter and interceptor read. */
@@ -30,4 +31,6 @@ export interface GrpcServerOptions {
   readonly upstreamErrors?: UpstreamErrorPolicy;
   /** Called around every call: where server spans and RED metrics hang. */
   readonly hooks?: readonly GrpcServerHook[];
+  /** Where the per-rpc RED metrics go: the process's shared registry by default. */
+  readonly metrics?: GrpcMetrics;
 }

@@ -1,6 +1,6 @@
 // Owns building a running BFF from its config: the runtime first (database and Redis checked), then
 // the Nest HTTP app on Express with our own JSON body parser (size limit → 413, malformed → 400),
-// request ids, OpenAI's error envelope for every failure, and the listener. main.ts, the medium
+// per-route RED metrics, request ids, OpenAI's error envelope for every failure, and the listener. main.ts, the medium
 // specs and the benchmark all start the BFF through here.
 import type { AddressInfo } from 'node:net';
 
@@ -12,6 +12,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { OpenAiExceptionFilter } from '../errors/openai-exception.filter';
+import { httpMetricsMiddleware, sharedHttpMetrics } from '../http/http-metrics.middleware';
 import { jsonBodyMiddleware } from '../http/json-body.middleware';
 import { requestIdMiddleware } from '../http/request-id.middleware';
 import { BffModule } from './bff.module';
@@ -42,6 +43,7 @@ export async function createBffApp(config: BffConfig, options: CreateBffOptions)
     });
     app.disable('x-powered-by');
     app.set('etag', false);
+    app.use(httpMetricsMiddleware(sharedHttpMetrics()));
     app.use(requestIdMiddleware);
     app.use(jsonBodyMiddleware(config.http.bodyLimitBytes));
     app.useGlobalFilters(new OpenAiExceptionFilter(options.logger));

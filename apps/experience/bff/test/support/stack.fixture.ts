@@ -48,6 +48,8 @@ export interface StackOptions {
   toolPolicy?: object;
   /** Small chunks, a fast ingestion loop and a large retrieval share of the prompt (file specs). */
   retrieval?: boolean;
+  /** Give every service a known METRICS_PORT (Stack.metricsPorts) instead of one the OS picks. */
+  metrics?: boolean;
 }
 
 export interface Stack {
@@ -67,6 +69,8 @@ export interface Stack {
   worker: ServiceProcess;
   longWorker?: ServiceProcess;
   orchestrator?: ServiceProcess;
+  /** /metrics port of each service by app name (with the metrics option; the BFF's with bffProcess). */
+  metricsPorts: Record<string, number>;
   tenant(name?: string, key?: Partial<Parameters<AdminService['createKey']>[0]>): Promise<CreatedKey>;
   close(): Promise<void>;
 }
@@ -76,6 +80,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'bff-spec-'));
   const db = await createTestDatabase();
   const services: ServiceProcess[] = [];
+  const metricsPorts: Record<string, number> = {};
+  /** METRICS_PORT for `app` with the metrics option (the gateway always gets one: it refuses 0). */
+  const metricsEnv = async (app: string, always = false): Promise<Record<string, string>> => {
+    if (!options.metrics && !always) return {};
+    metricsPorts[app] = await freePort();
+    return { METRICS_PORT: String(metricsPorts[app]) };
+  };
   let bff: BffApp | undefined;
   const close = async () => {
     await bff?.close();
@@ -102,6 +113,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...(options.workerQueueMax && { WORKER_QUEUE_MAX: String(options.workerQueueMax) }),
         WORKER_CONTEXT_SIZE: String(contextSize),
         WORKER_GPU: 'cpu',
+        ...(await metricsEnv('inference-worker')),
       },
     });
     services.push(worker);
@@ -166,7 +178,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       env: {
         MODEL_REGISTRY_PATH: registryPath,
         DATABASE_URL: db.url,
-        METRICS_PORT: String(await freePort()),
+        ...(await metricsEnv('model-gateway', true)),
       },
     });
     services.push(gateway);
@@ -176,7 +188,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     let toolRunnerAddress: string | undefined;
     if (options.orchestration) {
       const common = { DATABASE_URL: db.url, MODEL_GATEWAY_ADDRESS: gateway.address };
-      const safety = await ServiceProcess.start({ app: 'safety-service', env: common });
+      const safety = await ServiceProcess.start({
+        app: 'safety-service',
+        env: { ...common, ...(await metricsEnv('safety-service')) },
+      });
       services.push(safety);
       const context = await ServiceProcess.start({
         app: 'context-service',
@@ -186,6 +201,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           SAFETY_SERVICE_ADDRESS: safety.address,
           SUMMARY_MODEL: MODEL_ID,
           BLOB_STORE_DIR: blobDir,
+          ...(await metricsEnv('context-service')),
           VECTOR_STORE_DIR: join(dir, 'vectors'),
           ...(options.retrieval && {
             EMBEDDING_MODEL: MODEL_ID,
@@ -206,7 +222,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
       const toolRunner = await ServiceProcess.start({
         app: 'tool-runner',
-        env: { ...common, CONTEXT_SERVICE_ADDRESS: context.address, ...policyEnv },
+        env: {
+          ...common,
+          CONTEXT_SERVICE_ADDRESS: context.address,
+          ...policyEnv,
+          ...(await metricsEnv('tool-runner')),
+        },
       });
       services.push(toolRunner);
       toolRunnerAddress = toolRunner.address;
@@ -217,6 +238,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           CONTEXT_SERVICE_ADDRESS: context.address,
           SAFETY_SERVICE_ADDRESS: safety.address,
           TOOL_RUNNER_ADDRESS: toolRunner.address,
+          ...(await metricsEnv('orchestrator')),
         },
       });
       services.push(orchestrator);
@@ -242,7 +264,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       bffProcess = await ServiceProcess.start({
         app: 'bff',
         port,
-        env: { ...bffEnv, HTTP_PORT: String(port) },
+        env: { ...bffEnv, HTTP_PORT: String(port), ...(await metricsEnv('bff')) },
         readiness: { httpUrl: (p) => `http://127.0.0.1:${p}/healthz` },
       });
       services.push(bffProcess);
@@ -266,6 +288,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       worker,
       longWorker,
       orchestrator,
+      metricsPorts,
       async tenant(name, key = {}) {
         const tenant = await admin.createTenant(name ?? `tenant-${++tenants}-${Date.now()}`);
         return admin.createKey({ tenant: tenant.id, ...key });

@@ -4,7 +4,12 @@
 // main.ts and the medium specs both start workers through here.
 import type { InferenceWorkerConfig } from '@hearth/config';
 import { grpcTransportOptions, PROTO_PACKAGES } from '@hearth/contracts';
-import type { Logger } from '@hearth/telemetry';
+import {
+  sharedMetricsRegistry,
+  startMetricsServer,
+  type Logger,
+  type MetricsHttpServer,
+} from '@hearth/telemetry';
 
 import type { INestMicroservice, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -14,7 +19,6 @@ import { startInferenceEngine } from '../engine/inference-engine.factory';
 import type { InferenceEngine } from '../engine/inference.engine';
 import { sha256File } from '../engine/model/file-sha256.util';
 import { WorkerLifecycleService } from '../lifecycle/worker-lifecycle.service';
-import { MetricsHttpServer, startMetricsServer } from '../metrics/metrics-http.server';
 import { WorkerMetricsService } from '../metrics/worker-metrics.service';
 import { WorkerAppModule } from './worker-app.module';
 import { ModelIdentity } from './worker.constants';
@@ -78,7 +82,10 @@ export async function createWorkerApp(
       },
     );
     await app.listen();
-    metrics = await startMetricsServer(app.get(WorkerMetricsService).registry, config.metrics);
+    metrics = await startMetricsServer(
+      [app.get(WorkerMetricsService).registry, sharedMetricsRegistry()],
+      config.metrics,
+    );
     logger.info({ address, metricsPort: metrics.port }, 'inference worker serving');
     const started = app;
     const metricsServer = metrics;

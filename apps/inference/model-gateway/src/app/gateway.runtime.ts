@@ -3,12 +3,11 @@
 // (connected), the worker pools (one Stats round, then every chat model must have exactly one chat
 // template: its GGUF's or the registry's), the usage spool drain and the metrics endpoint.
 // Any failure at start-up rejects, so main.ts exits instead of serving half a gateway.
-import { createServer, type Server } from 'node:http';
 
 import type { ModelGatewayConfig } from '@hearth/config';
 import { createKafkaClient, EventProducer } from '@hearth/events';
 import { connectRedis, createRedisClient } from '@hearth/redis';
-import { ShutdownSteps, type Logger } from '@hearth/telemetry';
+import { sharedMetricsRegistry, ShutdownSteps, startMetricsServer, type Logger } from '@hearth/telemetry';
 
 import { Redis } from 'ioredis';
 
@@ -58,7 +57,6 @@ export class GatewayRuntime {
   readonly guard: StructuredOutputGuard;
   readonly generation: GenerationService;
   readonly catalog: ModelCatalogService;
-  private metricsServer?: Server;
   private readonly stops = new ShutdownSteps();
 
   constructor(
@@ -159,25 +157,14 @@ export class GatewayRuntime {
   }
 
   private async serveMetrics(port: number): Promise<void> {
-    const server = createServer((req, res) => {
-      if (req.url !== '/metrics') {
-        res.writeHead(404).end();
-        return;
-      }
-      this.metrics.observeWorkers(this.pools.snapshot());
-      this.metrics.registry
-        .metrics()
-        .then((body) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(body))
-        .catch(() => res.writeHead(500).end());
+    // Same interface as the gRPC server: loopback in development, all interfaces in a pod.
+    const server = await startMetricsServer([this.metrics.registry, sharedMetricsRegistry()], {
+      host: this.config.grpc.host,
+      port,
+      beforeScrape: () => this.metrics.observeWorkers(this.pools.snapshot()),
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      // Same interface as the gRPC server: loopback in development, all interfaces in a pod.
-      server.listen(port, this.config.grpc.host, resolve);
-    });
-    this.metricsServer = server;
-    this.stops.push(() => new Promise<void>((resolve) => this.metricsServer?.close(() => resolve())));
-    this.options.logger.info({ port }, 'metrics served at /metrics');
+    this.stops.push(() => server.close());
+    this.options.logger.info({ port: server.port }, 'metrics served at /metrics');
   }
 }
 

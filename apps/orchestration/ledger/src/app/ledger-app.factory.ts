@@ -6,7 +6,13 @@ import type { LedgerConfig } from '@hearth/config';
 import { grpcTransportOptions, PROTO_PACKAGES } from '@hearth/contracts';
 import { createPrismaClient } from '@hearth/db';
 import { createKafkaClient, EventProducer } from '@hearth/events';
-import { withDeadline, type Logger } from '@hearth/telemetry';
+import {
+  sharedMetricsRegistry,
+  startMetricsServer,
+  withDeadline,
+  type Logger,
+  type MetricsHttpServer,
+} from '@hearth/telemetry';
 
 import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -14,7 +20,6 @@ import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 
 import { ConsumerLagProbe } from '../metrics/consumer-lag.probe';
 import { LedgerMetrics } from '../metrics/ledger.metrics';
-import { startMetricsServer, type MetricsHttpServer } from '../metrics/metrics-http.server';
 import { LedgerConsumers } from './ledger-consumers.service';
 import { LedgerModule } from './ledger.module';
 
@@ -58,7 +63,7 @@ export async function startLedgerApp(
     await deadLetters.connect();
     await probe.connect();
     const metrics = new LedgerMetrics(probe, logger);
-    metricsServer = await startMetricsServer(metrics.registry, config.metrics);
+    metricsServer = await startMetricsServer([metrics.registry, sharedMetricsRegistry()], config.metrics);
 
     app = await NestFactory.createMicroservice<MicroserviceOptions>(
       LedgerModule.register({ config, logger, prisma, kafka, deadLetters, metrics, onFatal: hooks.onFatal }),
