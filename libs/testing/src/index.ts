@@ -4,3 +4,4 @@ export * from './llama';
 export * from './infra';
 export * from './db';
 export * from './services';
+export * from './wait';

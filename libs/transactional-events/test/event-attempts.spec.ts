@@ -12,7 +12,7 @@ import {
   usageEventSchema,
 } from '@hearth/events';
 import { createLogger } from '@hearth/telemetry';
-import { createTestDatabase, type TestDatabase } from '@hearth/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@hearth/testing';
 
 import type { Kafka } from 'kafkajs';
 
@@ -26,7 +26,6 @@ import {
   usageEvent,
   type CollectedMessage,
 } from './support/event.fixtures';
-import { waitFor } from './support/wait-for.util';
 
 class DatabaseDownError extends Error {}
 

@@ -11,7 +11,7 @@ import {
   type UsageEvent,
 } from '@hearth/events';
 import { createLogger, startTelemetry, withSpan, type TelemetryShutdown } from '@hearth/telemetry';
-import { createTestDatabase, type TestDatabase } from '@hearth/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@hearth/testing';
 
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
@@ -27,7 +27,6 @@ import {
   usageEvent,
   type CollectedMessage,
 } from './support/event.fixtures';
-import { waitFor } from './support/wait-for.util';
 
 interface Received {
   event: UsageEvent;

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { createKafkaClient, defineTopic, EventProducer, usageEventSchema } from '@hearth/events';
 import { createLogger } from '@hearth/telemetry';
-import { createTestDatabase, type TestDatabase } from '@hearth/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@hearth/testing';
 
 import type { Kafka } from 'kafkajs';
 
@@ -15,7 +15,6 @@ import {
   uniqueSuffix,
   usageEvent,
 } from './support/event.fixtures';
-import { waitFor } from './support/wait-for.util';
 
 describe(`${OutboxRelay.name} concurrency`, () => {
   const logger = createLogger({ service: 'outbox-concurrency-spec', level: 'error' });

@@ -4,13 +4,12 @@ import { join } from 'node:path';
 
 import { createKafkaClient, EventProducer, USAGE_TOPIC, type UsageEvent } from '@hearth/events';
 import { createLogger } from '@hearth/telemetry';
-import { createTestDatabase, KafkaBroker, type TestDatabase } from '@hearth/testing';
+import { createTestDatabase, KafkaBroker, settleWithin, waitFor, type TestDatabase } from '@hearth/testing';
 
 import type { Kafka } from 'kafkajs';
 
 import { enqueue, EventConsumer, OutboxRelay } from '../src';
 import { createTopics, topicMessageCount, usageEvent } from './support/event.fixtures';
-import { settleWithin, waitFor } from './support/wait-for.util';
 
 const EVENTS = 100;
 const PER_TRANSACTION = 5;

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { AUDIT_TOPIC, DEAD_LETTER_HEADERS, USAGE_TOPIC } from '@hearth/events';
+import { waitFor } from '@hearth/testing';
 
 import {
   auditEvent,
@@ -15,7 +16,6 @@ import {
   type DeadLetter,
   type LedgerStack,
 } from './support/ledger.fixture';
-import { waitFor } from './support/wait-for.util';
 
 describe('ledger: dead letters', () => {
   let stack: LedgerStack;
@@ -35,6 +35,15 @@ describe('ledger: dead letters', () => {
     await stack?.close();
   }, 30_000);
 
+  // Ledgers of other specs running beside this one consume the same topics under their own groups and
+  // dead-letter the same poison: only this ledger's letters count.
+  const ours = (letters: { letters: DeadLetter[] }, topic: 'usage' | 'audit', text: string) =>
+    letters.letters.find(
+      (l) =>
+        l.message.value?.toString().includes(text) &&
+        l.header(DEAD_LETTER_HEADERS.consumerGroup) === `${stack.groupPrefix}.${topic}`,
+    );
+
   const stored = async (id: string) => (await stack.db.prisma.usageEvent.count({ where: { id } })) === 1;
 
   it('dead-letters a schema-invalid event with the failing fields, and stores the next one', async () => {
@@ -47,9 +56,7 @@ describe('ledger: dead letters', () => {
     await stack.producer.publish(USAGE_TOPIC, next);
 
     await waitFor('the event after the poison to be stored', () => stored(next.id), { timeoutMs: 60_000 });
-    const letter = await waitFor('the dead letter', () =>
-      usageLetters.letters.find((l) => l.message.value?.toString().includes(invalid.id)),
-    );
+    const letter = await waitFor('the dead letter', () => ours(usageLetters, 'usage', invalid.id));
     expect(letter.header(DEAD_LETTER_HEADERS.error)).toMatch(
       /^Invalid llm\.usage\.v1 event: payload\.inputTokens: Too small/,
     );
@@ -69,9 +76,7 @@ describe('ledger: dead letters', () => {
     await stack.producer.publish(USAGE_TOPIC, next);
 
     await waitFor('the event after the garbage to be stored', () => stored(next.id), { timeoutMs: 60_000 });
-    const letter = await waitFor('the dead letter', () =>
-      usageLetters.letters.find((l) => l.message.value?.toString().includes(marker)),
-    );
+    const letter = await waitFor('the dead letter', () => ours(usageLetters, 'usage', marker));
     expect(letter.header(DEAD_LETTER_HEADERS.error)).toMatch(/^value is not JSON: /);
   }, 90_000);
 
@@ -85,9 +90,7 @@ describe('ledger: dead letters', () => {
     await stack.producer.publish(USAGE_TOPIC, [poison, next]);
 
     await waitFor('the event after the poison to be stored', () => stored(next.id), { timeoutMs: 60_000 });
-    const letter = await waitFor('the dead letter', () =>
-      usageLetters.letters.find((l) => l.message.value?.toString().includes(poison.id)),
-    );
+    const letter = await waitFor('the dead letter', () => ours(usageLetters, 'usage', poison.id));
     expect(letter.header(DEAD_LETTER_HEADERS.error)).toBe(
       'handler failed 3 time(s): LedgerWriteError: P2020: value "3000000000" is out of range for type integer',
     );
@@ -117,9 +120,7 @@ describe('ledger: dead letters', () => {
       async () => (await stack.db.prisma.auditLog.count({ where: { eventId: next.id } })) === 1,
       { timeoutMs: 60_000 },
     );
-    const letter = await waitFor('the dead letter', () =>
-      auditLetters.letters.find((l) => l.message.value?.toString().includes(leaking.id)),
-    );
+    const letter = await waitFor('the dead letter', () => ours(auditLetters, 'audit', leaking.id));
     expect(letter.header(DEAD_LETTER_HEADERS.error)).toMatch(/payload\.metadata\.prompt/);
     expect(await stack.db.prisma.auditLog.count({ where: { eventId: leaking.id } })).toBe(0);
   }, 90_000);

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { AUDIT_TOPIC, USAGE_TOPIC, type UsageEventInput } from '@hearth/events';
+import { waitFor } from '@hearth/testing';
 
 import {
   auditEvent,
@@ -12,7 +13,6 @@ import {
   usageEvent,
   type LedgerStack,
 } from './support/ledger.fixture';
-import { waitFor } from './support/wait-for.util';
 
 const EVENTS = 60;
 

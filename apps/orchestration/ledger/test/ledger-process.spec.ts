@@ -5,10 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 
 import { USAGE_TOPIC } from '@hearth/events';
-import { appEntry, freePort, infraEnv } from '@hearth/testing';
+import { appEntry, freePort, infraEnv, waitFor } from '@hearth/testing';
 
 import { startLedgerStack, usageEvent, type LedgerStack } from './support/ledger.fixture';
-import { waitFor } from './support/wait-for.util';
 
 function runLedger(env: Record<string, string>) {
   return spawnSync(process.execPath, [appEntry('ledger')], {

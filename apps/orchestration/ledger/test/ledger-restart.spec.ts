@@ -4,9 +4,9 @@
 import { randomUUID } from 'node:crypto';
 
 import { USAGE_TOPIC, type UsageEventInput } from '@hearth/events';
+import { waitFor } from '@hearth/testing';
 
 import { startLedgerStack, usageEvent, type LedgerStack } from './support/ledger.fixture';
-import { waitFor } from './support/wait-for.util';
 
 const EVENTS = 300;
 const BATCH = 10;

@@ -1,0 +1,1 @@
+export { settleWithin, waitFor } from './wait-for';
