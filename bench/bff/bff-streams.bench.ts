@@ -20,6 +20,7 @@ import { createGrpcClient, type GrpcClient } from '@hearth/grpc';
 
 import type { CreatedKey } from '../../apps/experience/bff/src/admin/admin.service';
 import { MODEL_ID, startStack, type Stack } from '../../apps/experience/bff/test/support/stack.fixture';
+import { workerTtft } from '../support/worker-ttft';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,6 +37,14 @@ const LEVELS = args.levels.split(',').map(Number);
 const PER_CLIENT = Number(args['per-client']);
 const MAX_TOKENS = Number(args['max-tokens']);
 const PROMPT = 'Tell me something about the sea';
+/** The peer: the same prompt on the worker's Generate. */
+const DIRECT = {
+  modelId: MODEL_ID,
+  prompt: PROMPT,
+  temperature: 0.7,
+  maxTokens: MAX_TOKENS,
+  cacheSalt: 'bench',
+};
 
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;
@@ -43,46 +52,7 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
-/** TTFT of one direct worker Generate stream (ms). */
-type WorkerClient = GrpcClient<typeof inferenceV1.InferenceWorkerServiceDefinition>;
 type OrchestratorClient = GrpcClient<typeof orchestratorV1.OrchestratorServiceDefinition>;
-
-function workerTtft(worker: WorkerClient, i: number): Promise<number> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    let first: number | undefined;
-    const call = worker.generate(
-      {
-        requestId: `bench-direct-${i}-${Math.random()}`,
-        modelId: MODEL_ID,
-        messages: [
-          {
-            role: commonV1.Role.ROLE_USER,
-            content: [{ text: PROMPT }],
-            name: '',
-            toolCalls: [],
-            toolCallId: '',
-          },
-        ],
-        prompt: '',
-        sampling: { temperature: 0.7, stop: [], maxTokens: MAX_TOKENS },
-        responseFormat: null,
-        tools: [],
-        toolChoice: null,
-        priority: commonV1.PriorityTier.PRIORITY_TIER_NORMAL,
-        cacheSalt: 'bench',
-        chatTemplate: '',
-        deadline: null,
-      },
-      { timeoutMs: 60_000 },
-    );
-    call.on('data', (m: inferenceV1.GenerateResponse) => {
-      if (first === undefined && m.text) first = performance.now() - started;
-    });
-    call.on('error', reject);
-    call.on('end', () => (first === undefined ? reject(new Error('no token')) : resolve(first)));
-  });
-}
 
 /** TTFT of one stateless turn on the orchestrator's RunTurn, read to its end (ms). */
 function orchestratorTtft(orchestrator: OrchestratorClient, key: CreatedKey, i: number): Promise<number> {
@@ -180,7 +150,7 @@ async function ttftTable(stack: Stack, key: CreatedKey): Promise<void> {
     address: stack.orchestrator?.address ?? '',
     defaultTimeoutMs: 60_000,
   });
-  await level(4, (i) => workerTtft(worker, i));
+  await level(4, (i) => workerTtft(worker, i, DIRECT));
   await level(4, (i) => orchestratorTtft(orchestrator, key, i));
   await level(4, () => bffTtft(stack, key.secret));
   const f = (values: number[]) =>
@@ -192,7 +162,7 @@ async function ttftTable(stack: Stack, key: CreatedKey): Promise<void> {
   );
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const clients of LEVELS) {
-    const direct = await level(clients, (i) => workerTtft(worker, i));
+    const direct = await level(clients, (i) => workerTtft(worker, i, DIRECT));
     const turn = await level(clients, (i) => orchestratorTtft(orchestrator, key, i));
     const viaBff = await level(clients, () => bffTtft(stack, key.secret));
     console.log(

@@ -21,8 +21,8 @@
 //   BENCH_TURNS=200 BENCH_IDLE_SECONDS=20 npm run bench:turn-cost
 import { loadavg } from 'node:os';
 
-import { commonV1, inferenceV1 } from '@hearth/contracts';
-import { createGrpcClient, type GrpcClient } from '@hearth/grpc';
+import { inferenceV1 } from '@hearth/contracts';
+import { createGrpcClient } from '@hearth/grpc';
 import { infraEnv } from '@hearth/testing';
 
 import { Redis } from 'ioredis';
@@ -34,6 +34,7 @@ import {
   startStack,
   type Stack,
 } from '../../apps/experience/bff/test/support/stack.fixture';
+import { workerTtft } from '../support/worker-ttft';
 import { PgStatementProxy } from './pg-statement.proxy';
 import { cpuBetween, pidsMatching, snapshot, type CpuGroup } from './process-cpu';
 import { fmt, PHASES, printTables, type Phase, type PhaseResult } from './turn-cost.report';
@@ -43,6 +44,8 @@ const IDLE_SECONDS = Number(process.env['BENCH_IDLE_SECONDS'] ?? 20);
 const TURNS_PER_CONVERSATION = Number(process.env['BENCH_TURNS_PER_CONVERSATION'] ?? 8);
 const WARM_UP_TURNS = 12;
 const PROMPT = 'Tell me something about the sea';
+/** The peer: the same prompt on the worker's Generate, to its first token. */
+const DIRECT = { modelId: MODEL_ID, prompt: PROMPT, temperature: 0, maxTokens: 1, cacheSalt: '' };
 
 function cpuGroups(stack: Stack, databaseName: string, redisPort: string): CpuGroup[] {
   const services: CpuGroup[] = stack.services.map((service) => ({
@@ -125,46 +128,6 @@ async function createConversation(stack: Stack, key: CreatedKey): Promise<string
   });
   if (res.status !== 200 && res.status !== 201) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { id: string }).id;
-}
-
-type WorkerClient = GrpcClient<typeof inferenceV1.InferenceWorkerServiceDefinition>;
-
-/** TTFT of the worker's Generate called directly with the prompt the BFF turns carry (ms). */
-function workerTtft(worker: WorkerClient, i: number): Promise<number> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    let first: number | undefined;
-    const call = worker.generate(
-      {
-        requestId: `bench-direct-${i}-${Math.random()}`,
-        modelId: MODEL_ID,
-        messages: [
-          {
-            role: commonV1.Role.ROLE_USER,
-            content: [{ text: PROMPT }],
-            name: '',
-            toolCalls: [],
-            toolCallId: '',
-          },
-        ],
-        prompt: '',
-        sampling: { temperature: 0, stop: [], maxTokens: 1 },
-        responseFormat: null,
-        tools: [],
-        toolChoice: null,
-        priority: commonV1.PriorityTier.PRIORITY_TIER_NORMAL,
-        cacheSalt: '',
-        chatTemplate: '',
-        deadline: null,
-      },
-      { timeoutMs: 60_000 },
-    );
-    call.on('data', (m: inferenceV1.GenerateResponse) => {
-      if (first === undefined && m.text) first = performance.now() - started;
-    });
-    call.on('error', reject);
-    call.on('end', () => (first === undefined ? reject(new Error('no token')) : resolve(first)));
-  });
 }
 
 /** `clients` loops sharing `turns` turns; each turn's TTFT. */
@@ -250,7 +213,7 @@ async function main(): Promise<void> {
     );
     // Warm-up: every path once per phase shape (JIT, connection pools, prepared statements, caches).
     for (const phase of PHASES) await runPhase(stack, key, phase, WARM_UP_TURNS, measure);
-    await drive(4, 16, (_, i) => workerTtft(worker, i));
+    await drive(4, 16, (_, i) => workerTtft(worker, i, DIRECT));
 
     const idleBefore = snapshot(groups);
     const idleStarted = performance.now();
@@ -268,7 +231,7 @@ async function main(): Promise<void> {
     }
     const peer: { streams: number; worker: number[]; bff: number[] }[] = [];
     for (const streams of [1, 4]) {
-      const direct = await drive(streams, TURNS, (_, i) => workerTtft(worker, i));
+      const direct = await drive(streams, TURNS, (_, i) => workerTtft(worker, i, DIRECT));
       const viaBff = results.find(
         (r) => r.phase.kind === 'stateless' && r.phase.maxTokens === 1 && r.phase.clients === streams,
       );
