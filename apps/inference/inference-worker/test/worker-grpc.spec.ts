@@ -74,7 +74,7 @@ describe(InferenceWorkerController.name, () => {
   afterAll(() => fixture?.close());
 
   describe('Generate', () => {
-    it('streams the reply as ordered text deltas with token ids, then finish reason, usage and timings', async () => {
+    it('streams the reply as ordered text deltas with token ids (the first with the prompt usage), then finish reason, usage and timings', async () => {
       const messages = await generate(sut, { messages: [userMessage('hi')], sampling: greedy });
 
       expect(messages.map((m) => m.text)).toEqual(['Hello', ' big', ' world', '']);
@@ -88,6 +88,14 @@ describe(InferenceWorkerController.name, () => {
       expect(last.usage?.totalTokens).toBe((last.usage?.promptTokens ?? 0) + 3);
       expect(last.timings?.timeToFirstToken).toBeTruthy();
       expect(last.timings?.total).toBeTruthy();
+      // The prompt's usage comes first, so a stream cut before its end is still billed for its prompt.
+      expect(messages[0].usage).toEqual({
+        promptTokens: last.usage?.promptTokens,
+        completionTokens: 0,
+        totalTokens: last.usage?.promptTokens,
+        cachedPromptTokens: last.usage?.cachedPromptTokens,
+      });
+      expect(messages.slice(1, 3).every((m) => m.usage == null)).toBe(true);
     });
 
     it('stops before a stop sequence and never sends it; stops at max_tokens with LENGTH', async () => {

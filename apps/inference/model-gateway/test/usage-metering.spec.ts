@@ -178,6 +178,12 @@ describe('Model gateway usage metering', () => {
     expect(eventsFor('cancelled-1')[0].payload).toMatchObject({ status: 'cancelled', model: 'tiny' });
     expect(eventsFor('cancelled-1')[0].payload.outputTokens).toBeGreaterThanOrEqual(cancelled);
     expect(eventsFor('cancelled-1')[0].payload.outputTokens).toBeLessThan(400);
+    // Its prompt was prefilled, so it is billed too: as the worker's first message reported it.
+    const cut = eventsFor('cancelled-1')[0].payload;
+    expect(cut.inputTokens).toBeGreaterThan(0);
+    expect(cut.costMicros).toBe(
+      Math.round((cut.inputTokens * 500_000 + cut.outputTokens * 1_500_000) / 1_000_000),
+    );
   });
 
   it('gives a request that slipped past the dedupe marker the same event id, so consumers drop it', async () => {

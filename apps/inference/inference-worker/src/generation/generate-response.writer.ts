@@ -2,7 +2,9 @@
 // token ids; when a tool call was forced, the same output as tool-call argument fragments (index 0, a
 // generated call id and the name on the first one); with tool_choice auto, text with any call written
 // in the template's syntax lifted out into a complete tool-call delta; and the last message with the
-// finish reason (TOOL_CALLS when a tool was called), usage and timings.
+// finish reason (TOOL_CALLS when a tool was called), usage and timings. The first message also
+// carries the prompt's usage (prompt and cached tokens, no completion yet), so a caller whose stream
+// is cut before the last message still knows what the prompt cost.
 import { randomBytes } from 'node:crypto';
 
 import { commonV1, durationFromMs, inferenceV1 } from '@hearth/contracts';
@@ -11,6 +13,7 @@ import { FinishReason, FunctionCallSyntax, GenerationEvent } from '../engine/gen
 import { ToolCallTextParser } from './tool-call-text.parser';
 import { ToolPlan } from './tool-choice.planner';
 
+type StartedEvent = Extract<GenerationEvent, { type: 'started' }>;
 type DeltaEvent = Extract<GenerationEvent, { type: 'delta' }>;
 type DoneEvent = Extract<GenerationEvent, { type: 'done' }>;
 
@@ -36,6 +39,8 @@ export class GenerateResponseWriter {
   private calls = 0;
   private firstDeltaAt: number | undefined;
   private lastDeltaAt: number | undefined;
+  /** The prompt's usage, until the first message has carried it. */
+  private promptUsage: commonV1.Usage | undefined;
 
   constructor(
     private readonly plan: ToolPlan,
@@ -52,8 +57,27 @@ export class GenerateResponseWriter {
     return this.calls > 0;
   }
 
+  /** Records the prompt's usage once the engine has admitted the request (sent with the first message). */
+  started(event: StartedEvent): void {
+    this.promptUsage = {
+      promptTokens: event.promptTokens,
+      completionTokens: 0,
+      totalTokens: event.promptTokens,
+      cachedPromptTokens: event.cachedPromptTokens,
+    };
+  }
+
   /** The message for a delta, or undefined when it is held back (a call whose name is not known yet). */
   delta(event: DeltaEvent, now = performance.now()): inferenceV1.GenerateResponse | undefined {
+    const shaped = this.shapeDelta(event, now);
+    if (shaped && this.promptUsage) {
+      shaped.usage = this.promptUsage;
+      this.promptUsage = undefined;
+    }
+    return shaped;
+  }
+
+  private shapeDelta(event: DeltaEvent, now: number): inferenceV1.GenerateResponse | undefined {
     this.firstDeltaAt ??= now;
     this.lastDeltaAt = now;
     const tokenIds = [...(event.tokenIds ?? [])];
@@ -74,6 +98,7 @@ export class GenerateResponseWriter {
   }
 
   final(event: DoneEvent, now = performance.now()): inferenceV1.GenerateResponse {
+    this.promptUsage = undefined;
     const toolCallDeltas: commonV1.ToolCallDelta[] = [];
     const text = this.parser && !this.toolCalled ? this.parser.flush() : '';
     if (this.plan.kind === 'any') toolCallDeltas.push(this.parsedCall());

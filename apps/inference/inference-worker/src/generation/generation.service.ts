@@ -80,7 +80,8 @@ export class GenerationService {
       const writer = new GenerateResponseWriter(toolPlan, receivedAt, functionCallSyntax);
       let lastDeltaAt: number | undefined;
       for await (const event of handle) {
-        if (event.type === 'delta') {
+        if (event.type === 'started') writer.started(event);
+        else if (event.type === 'delta') {
           const now = performance.now();
           const tokens = Math.max(1, event.tokenIds?.length ?? 1);
           if (lastDeltaAt === undefined) this.metrics.observeTimeToFirstToken((now - receivedAt) / 1000);

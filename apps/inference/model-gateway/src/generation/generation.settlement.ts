@@ -53,7 +53,9 @@ export function settleGeneration(
   traceId: string | undefined,
 ): void {
   const usage = outcome.result?.usage;
-  const inputTokens = usage?.promptTokens ?? 0;
+  // A stream cut before the worker's last message is billed for its prompt as the first one reported.
+  const prompt = usage ?? outcome.result?.promptUsage;
+  const inputTokens = prompt?.promptTokens ?? 0;
   // Without the worker's final usage (a partial stream), what reached the caller is what counts.
   const outputTokens = usage?.completionTokens ?? outcome.result?.outputTokens ?? 0;
   deps.quota
@@ -68,7 +70,7 @@ export function settleGeneration(
   meterGeneration(deps, generation, traceId, {
     model: outcome.model,
     inputTokens,
-    cachedTokens: usage?.cachedPromptTokens ?? 0,
+    cachedTokens: prompt?.cachedPromptTokens ?? 0,
     outputTokens,
     status: outcome.status,
   });

@@ -29,6 +29,8 @@ export interface AttemptOptions {
 export interface AttemptResult {
   finishReason: commonV1.FinishReason;
   usage?: commonV1.Usage | null;
+  /** The prompt's usage from the worker's first message: what a stream cut before its end is billed for. */
+  promptUsage?: commonV1.Usage | null;
   text: string;
   chunks: CachedChunk[];
   /** Tokens forwarded to the caller (the count that stands when the worker reported no usage). */
@@ -122,6 +124,8 @@ export class WorkerStreamAttempt {
       call.on('data', (message: inferenceV1.GenerateResponse) => {
         // After the first-token timeout cancelled the call, late messages must not commit it.
         if (settled || timedOut) return;
+        if (message.usage && message.finishReason === commonV1.FinishReason.FINISH_REASON_UNSPECIFIED)
+          result.promptUsage = message.usage;
         if (message.finishReason !== commonV1.FinishReason.FINISH_REASON_UNSPECIFIED) {
           // Held until the status arrives: a finish followed by an error status becomes one error finish.
           result.finishReason = message.finishReason;
