@@ -20,6 +20,7 @@ import { createGrpcClient, type GrpcClient } from '@hearth/grpc';
 
 import type { CreatedKey } from '../../apps/experience/bff/src/admin/admin.service';
 import { MODEL_ID, startStack, type Stack } from '../../apps/experience/bff/test/support/stack.fixture';
+import { streamTtft } from '../support/sse-ttft';
 import { workerTtft } from '../support/worker-ttft';
 
 const { values: args } = parseArgs({
@@ -107,20 +108,7 @@ async function bffTtft(stack: Stack, secret: string): Promise<number> {
       stream: true,
     }),
   });
-  if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let wire = '';
-  let first: number | undefined;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    wire += decoder.decode(value, { stream: true });
-    if (first === undefined && /"content":"[^"]/.test(wire)) first = performance.now() - started;
-  }
-  if (!wire.endsWith('data: [DONE]\n\n')) throw new Error(`stream did not finish: ${wire.slice(-300)}`);
-  if (first === undefined) throw new Error('no content');
-  return first;
+  return streamTtft(res, started);
 }
 
 async function level(clients: number, run: (i: number) => Promise<number>): Promise<number[]> {

@@ -34,6 +34,7 @@ import {
   startStack,
   type Stack,
 } from '../../apps/experience/bff/test/support/stack.fixture';
+import { streamTtft } from '../support/sse-ttft';
 import { workerTtft } from '../support/worker-ttft';
 import { PgStatementProxy } from './pg-statement.proxy';
 import { cpuBetween, pidsMatching, snapshot, type CpuGroup } from './process-cpu';
@@ -104,20 +105,7 @@ async function bffTurn(
       ...(conversationId && { conversation_id: conversationId }),
     }),
   });
-  if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let wire = '';
-  let first: number | undefined;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    wire += decoder.decode(value, { stream: true });
-    if (first === undefined && /"content":"[^"]/.test(wire)) first = performance.now() - started;
-  }
-  if (!wire.endsWith('data: [DONE]\n\n')) throw new Error(`stream did not finish: ${wire.slice(-300)}`);
-  if (first === undefined) throw new Error(`no content: ${wire.slice(-300)}`);
-  return first;
+  return streamTtft(res, started);
 }
 
 async function createConversation(stack: Stack, key: CreatedKey): Promise<string> {
