@@ -2,7 +2,8 @@
 // per-suite PostgreSQL database, inference workers (the tiny deterministic GGUF with a scripted reply,
 // and the real small model when HEARTH_MODEL_PATH is set), the model gateway, safety service, context
 // service (files and retrieval), tool runner (a policy where the calculator needs confirmation),
-// orchestrator, and the BFF serving the built web app. Keys come from the admin CLI, as a person's would.
+// orchestrator, and the BFF serving the built web app. Keys come from the compiled admin CLI, as a
+// person's would.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -23,6 +24,7 @@ import { stringify } from 'yaml';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..', '..');
 export const WEB_BUILD_DIR = join(REPO_ROOT, 'dist', 'apps', 'experience', 'web');
+const ADMIN_CLI = join(REPO_ROOT, 'dist', 'apps', 'experience', 'bff', 'src', 'admin', 'admin.cli.js');
 
 /**
  * The tiny model's scripted answer. It starts with `6*7"}` so a forced calculator call's JSON
@@ -209,7 +211,9 @@ export async function startWebStack(): Promise<WebStack> {
     services.push(bff);
 
     const admin = (...args: string[]) => {
-      const result = spawnSync('npm', ['run', '--silent', 'admin', '--', ...args, '--json'], {
+      // The compiled CLI the medium tier's global setup built; `npm run admin` would rebuild the BFF
+      // and its libraries into dist/ while the suites beside this one run services from there.
+      const result = spawnSync(process.execPath, [ADMIN_CLI, ...args, '--json'], {
         cwd: REPO_ROOT,
         env: { ...process.env, DATABASE_URL: db.url },
         encoding: 'utf8',
