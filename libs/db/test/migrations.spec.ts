@@ -33,6 +33,7 @@ describe(migrateDeploy.name, () => {
         'messages',
         'outbox_events',
         'processed_events',
+        'responses',
         'tenants',
         'tool_calls',
         'turn_traces',

@@ -17,6 +17,9 @@ const ROOTS = [
   'OpenAIFile',
   'ListFilesResponse',
   'DeleteFileResponse',
+  'Response',
+  'ResponseStreamEvent',
+  'ResponseItemList',
 ];
 const FIXTURES = resolve(__dirname, '..', 'test', 'fixtures');
 

@@ -7,3 +7,4 @@ export const CHAT_SERVICE = Symbol('CHAT_SERVICE');
 export const CONVERSATIONS_SERVICE = Symbol('CONVERSATIONS_SERVICE');
 export const MEMORY_SERVICE = Symbol('MEMORY_SERVICE');
 export const USAGE_SERVICE = Symbol('USAGE_SERVICE');
+export const RESPONSES_SERVICE = Symbol('RESPONSES_SERVICE');

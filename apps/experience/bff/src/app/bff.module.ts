@@ -9,6 +9,7 @@ import { ConversationsController } from '../conversations/conversations.controll
 import { FilesModule } from '../files/files.module';
 import { MemoryController } from '../memory/memory.controller';
 import { ModelsController } from '../models/models.controller';
+import { ResponsesController } from '../responses/responses.controller';
 import { UsageController } from '../usage/usage.controller';
 import { WebAppModule } from '../web/web-app.module';
 import {
@@ -19,6 +20,7 @@ import {
   MEMORY_SERVICE,
   MODELS_SERVICE,
   RATE_LIMITER,
+  RESPONSES_SERVICE,
   USAGE_SERVICE,
 } from './bff.constants';
 import type { BffRuntime } from './bff.runtime';
@@ -49,6 +51,7 @@ export class BffModule {
         HealthController,
         ModelsController,
         ChatController,
+        ResponsesController,
         ConversationsController,
         MemoryController,
         UsageController,
@@ -60,6 +63,7 @@ export class BffModule {
         { provide: RATE_LIMITER, useValue: runtime.limiter },
         { provide: MODELS_SERVICE, useValue: runtime.models },
         { provide: CHAT_SERVICE, useValue: runtime.chat },
+        { provide: RESPONSES_SERVICE, useValue: runtime.responses },
         { provide: CONVERSATIONS_SERVICE, useValue: runtime.conversations },
         { provide: MEMORY_SERVICE, useValue: runtime.memory },
         { provide: USAGE_SERVICE, useValue: runtime.usage },

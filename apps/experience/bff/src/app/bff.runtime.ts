@@ -19,6 +19,8 @@ import { FilesService } from '../files/files.service';
 import { MemoryService } from '../memory/memory.service';
 import { ModelsService } from '../models/models.service';
 import { RateLimiterService } from '../ratelimit/rate-limiter.service';
+import { ResponseStore } from '../responses/response.store';
+import { ResponsesService } from '../responses/responses.service';
 import {
   createUpstreamClients,
   type ContextClient,
@@ -46,6 +48,7 @@ export class BffRuntime {
   readonly limiter: RateLimiterService;
   readonly models: ModelsService;
   readonly chat: ChatService;
+  readonly responses: ResponsesService;
   readonly conversations: ConversationsService;
   readonly memory: MemoryService;
   readonly files: FilesService;
@@ -78,6 +81,14 @@ export class BffRuntime {
     this.models = new ModelsService(this.gateway);
     this.chat = new ChatService({
       orchestrator: this.orchestrator,
+      limiter: this.limiter,
+      logger,
+      maxDurationMs: config.chatMaxDurationMs,
+      heartbeatMs: config.sseHeartbeatMs,
+    });
+    this.responses = new ResponsesService({
+      orchestrator: this.orchestrator,
+      store: new ResponseStore(this.prisma),
       limiter: this.limiter,
       logger,
       maxDurationMs: config.chatMaxDurationMs,
@@ -139,6 +150,7 @@ export class BffRuntime {
 
   async stop(): Promise<void> {
     this.chat.closeAll();
+    this.responses.closeAll();
     await this.stops.runAll(this.options.logger, 'bff shutdown step failed');
   }
 }

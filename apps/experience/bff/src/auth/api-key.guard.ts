@@ -58,7 +58,13 @@ function estimateTokens(req: BffRequest): number {
   if (req.method !== 'POST' || typeof req.body !== 'object' || req.body === null) return 0;
   const body = req.body as Record<string, unknown>;
   const prompt = Math.ceil(JSON.stringify(body).length / 4);
-  if (!req.path.endsWith('/chat/completions')) return prompt;
-  const max = body['max_completion_tokens'] ?? body['max_tokens'];
+  // A generating request also reserves its completion budget (chat's max tokens, a response's output).
+  const completionFields = req.path.endsWith('/chat/completions')
+    ? ['max_completion_tokens', 'max_tokens']
+    : req.path.endsWith('/responses')
+      ? ['max_output_tokens']
+      : undefined;
+  if (!completionFields) return prompt;
+  const max = completionFields.map((field) => body[field]).find((value) => value != null);
   return prompt + (typeof max === 'number' && max > 0 ? max : DEFAULT_COMPLETION_ESTIMATE);
 }

@@ -210,7 +210,7 @@ export class ChatService {
 }
 
 /** An error event of a turn that already started, as the HTTP error it would have been. */
-function apiErrorFromDetail(detail: commonV1.ErrorDetail): ApiError {
+export function apiErrorFromDetail(detail: commonV1.ErrorDetail): ApiError {
   const message = detail.message || 'The turn failed.';
   const code = detail.reason ? detail.reason.toLowerCase() : 'server_error';
   switch (detail.code) {

@@ -1,6 +1,6 @@
-// Owns the wire side of one Server-Sent Events response: the SSE headers, `data: …` events, `: ping`
-// heartbeats, backpressure (the upstream is paused while the socket's buffer is full and resumed on
-// 'drain') and the end of the stream. Nothing is written after the response ended or the client left;
+// Owns the wire side of one Server-Sent Events response: the SSE headers, `data: …` events (named ones
+// too), `: ping` heartbeats, backpressure (the upstream is paused while the socket's buffer is full and
+// resumed on 'drain') and the end of the stream. Nothing is written after the response ended or the client left;
 // a client that leaves is reported once, so the caller can cancel the work that feeds the stream.
 import type { ServerResponse } from 'node:http';
 
@@ -81,6 +81,11 @@ export class SseWriter {
   /** One event carrying `value` as JSON; false when it was not written (closed) or the socket is full. */
   send(value: unknown): boolean {
     return this.event(JSON.stringify(value));
+  }
+
+  /** One event named `name` (an `event:` line, as the Responses API streams) carrying `value` as JSON. */
+  sendNamed(name: string, value: unknown): boolean {
+    return this.write(`event: ${name}\ndata: ${JSON.stringify(value)}\n\n`);
   }
 
   /** One event with a raw data line (e.g. `[DONE]`); `data` must not contain a newline. */

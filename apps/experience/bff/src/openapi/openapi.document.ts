@@ -21,6 +21,7 @@ import {
   modelListSchema,
   modelSchema,
 } from '../models/models.schemas';
+import { createResponseRequestSchema } from '../responses/responses.schemas';
 import { BUCKET_LIMITS, GROUP_BY_FIELDS, usagePageSchema } from '../usage/usage.schemas';
 
 const errorSchema = z.object({
@@ -34,6 +35,7 @@ const errorSchema = z.object({
 
 const SCHEMAS: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> = {
   CreateChatCompletionRequest: { schema: chatCompletionRequestSchema, io: 'input' },
+  CreateResponseRequest: { schema: createResponseRequestSchema, io: 'input' },
   CreateEmbeddingRequest: { schema: embeddingRequestSchema, io: 'input' },
   CreateEmbeddingResponse: { schema: embeddingResponseSchema, io: 'output' },
   Model: { schema: modelSchema, io: 'output' },
@@ -131,6 +133,62 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             requestBody: { required: true, ...json('CreateChatCompletionRequest') },
           },
         ),
+      },
+      '/v1/responses': {
+        post: op(
+          'Create a model response (OpenAI Responses API)',
+          {
+            description:
+              'A response object, or with stream=true an SSE stream of named events (`event: <type>` and ' +
+              '`data: {...}` with sequence_number): response.created, response.in_progress, ' +
+              'response.output_item.added, response.content_part.added, response.output_text.delta, ' +
+              'response.function_call_arguments.delta, their .done events, and last response.completed, ' +
+              'response.incomplete or response.failed. With store (the default) the response can be read back ' +
+              'and continued with previous_response_id. background and conversation are not supported yet (400). ' +
+              'Extension: with retrieval the output text carries file_citation annotations and the response ' +
+              '`citations`.',
+            content: {
+              'application/json': { schema: { type: 'object' } },
+              'text/event-stream': { schema: { type: 'string' } },
+            },
+          },
+          {
+            parameters: [
+              { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 255 } },
+              { name: 'X-Request-Id', in: 'header', schema: { type: 'string', maxLength: 128 } },
+            ],
+            requestBody: { required: true, ...json('CreateResponseRequest') },
+          },
+        ),
+      },
+      '/v1/responses/{id}': {
+        get: op('Retrieve a stored response', freeJson('A response object'), { parameters: [idParam('id')] }),
+        delete: op('Delete a stored response', freeJson('{ id, object: "response", deleted }'), {
+          parameters: [idParam('id')],
+        }),
+      },
+      '/v1/responses/{id}/input_items': {
+        get: op('List the input items of a stored response', freeJson('A list of input items'), {
+          parameters: [
+            idParam('id'),
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+            },
+            {
+              name: 'order',
+              in: 'query',
+              schema: { type: 'string', enum: ['asc', 'desc'], default: 'desc' },
+            },
+            {
+              name: 'after',
+              in: 'query',
+              schema: { type: 'string' },
+              description: 'last_id of the previous page',
+            },
+          ],
+        }),
       },
       '/v1/files': {
         post: op('Upload a file (indexed for retrieval in the background)', json('OpenAIFile'), {

@@ -43,7 +43,10 @@ export type OpenAiSchemaName =
   | 'ErrorResponse'
   | 'OpenAIFile'
   | 'ListFilesResponse'
-  | 'DeleteFileResponse';
+  | 'DeleteFileResponse'
+  | 'Response'
+  | 'ResponseStreamEvent'
+  | 'ResponseItemList';
 
 /** Throws with ajv's messages when `value` does not match OpenAI's schema `name`. */
 export function expectOpenAiShape(name: OpenAiSchemaName, value: unknown): void {

@@ -1,0 +1,96 @@
+// Owns the `responses` table (the BFF writes it; nobody else reads it): a stored response's body,
+// its own input items and the transcript a later previous_response_id continues. Every read and write
+// is scoped to the caller's tenant and user; another caller's response id is a 404, the same as an
+// unknown one, so ids reveal nothing.
+import type { Prisma, PrismaClient } from '@hearth/db';
+
+import type { AuthenticatedCaller } from '../auth/authenticated-caller';
+import type { ChatMessageInput } from '../chat/chat.schemas';
+import { ApiError } from '../errors/api.error';
+import type { ResponseObject } from './response.builder';
+import type { StoredInputItem } from './responses-request.mapper';
+import type { ListInputItemsQuery } from './responses.schemas';
+
+export interface StoredResponseRecord {
+  response: ResponseObject;
+  inputItems: StoredInputItem[];
+  transcript: ChatMessageInput[];
+}
+
+export interface InputItemPage {
+  object: 'list';
+  data: StoredInputItem[];
+  first_id: string | null;
+  last_id: string | null;
+  has_more: boolean;
+}
+
+export class ResponseStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /** Inserts or replaces the caller's response (a replayed turn writes the same id again). */
+  async save(caller: AuthenticatedCaller, record: StoredResponseRecord): Promise<void> {
+    const data = {
+      status: record.response.status,
+      body: record.response as unknown as Prisma.InputJsonValue,
+      inputItems: record.inputItems as unknown as Prisma.InputJsonValue,
+      transcript: record.transcript as unknown as Prisma.InputJsonValue,
+    };
+    await this.prisma.storedResponse.upsert({
+      where: { id: record.response.id },
+      create: {
+        id: record.response.id,
+        tenantId: caller.tenantId,
+        userId: caller.userId,
+        previousResponseId: record.response.previous_response_id,
+        ...data,
+      },
+      update: data,
+    });
+  }
+
+  async get(caller: AuthenticatedCaller, id: string, param = 'response_id'): Promise<StoredResponseRecord> {
+    const row = await this.prisma.storedResponse.findFirst({
+      where: { id, tenantId: caller.tenantId, userId: caller.userId },
+    });
+    if (!row) throw notFound(id, param);
+    return {
+      response: row.body as unknown as ResponseObject,
+      inputItems: row.inputItems as unknown as StoredInputItem[],
+      transcript: row.transcript as unknown as ChatMessageInput[],
+    };
+  }
+
+  async delete(caller: AuthenticatedCaller, id: string): Promise<void> {
+    const { count } = await this.prisma.storedResponse.deleteMany({
+      where: { id, tenantId: caller.tenantId, userId: caller.userId },
+    });
+    if (count === 0) throw notFound(id, 'response_id');
+  }
+
+  /** A page of the response's own input items, newest first unless order=asc, after the cursor `after`. */
+  async inputItems(
+    caller: AuthenticatedCaller,
+    id: string,
+    query: ListInputItemsQuery,
+  ): Promise<InputItemPage> {
+    const { inputItems } = await this.get(caller, id);
+    const ordered = query.order === 'asc' ? inputItems : [...inputItems].reverse();
+    const start = query.after === undefined ? 0 : ordered.findIndex((item) => item.id === query.after) + 1;
+    if (query.after !== undefined && start === 0) {
+      throw ApiError.badRequest(`No input item '${query.after}' in response '${id}'.`, 'after');
+    }
+    const data = ordered.slice(start, start + query.limit);
+    return {
+      object: 'list',
+      data,
+      first_id: data[0]?.id ?? null,
+      last_id: data[data.length - 1]?.id ?? null,
+      has_more: start + data.length < ordered.length,
+    };
+  }
+}
+
+function notFound(id: string, param: string): ApiError {
+  return new ApiError(404, `No response found with id '${id}'.`, { code: 'not_found', param });
+}

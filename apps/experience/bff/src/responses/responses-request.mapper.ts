@@ -1,0 +1,200 @@
+// Owns the translation of a Responses API request into the chat turn the orchestrator already runs:
+// `instructions` become a developer message (never carried over a chain, as OpenAI specifies), the
+// stored transcript of `previous_response_id` comes next, then this request's input items as chat
+// messages (function_call items fold into one assistant message with tool_calls, function_call_output
+// items become tool messages). The result goes through the chat mapper, so every check chat
+// completions make (tool_choice names an offered tool, a schema is present, …) applies here too.
+// It also gives every input item the id OpenAI's input_items listing shows.
+import { randomBytes } from 'node:crypto';
+
+import type { ChatCompletionRequest, ChatMessageInput } from '../chat/chat.schemas';
+import { ApiError } from '../errors/api.error';
+import type { CreateResponseRequest, InputContentPart, InputItem } from './responses.schemas';
+
+/** An input item as stored and listed: OpenAI's item shape with its id and type always set. */
+export type StoredInputItem = Record<string, unknown> & { id: string; type: string };
+
+type UserPart = Exclude<Extract<ChatMessageInput, { role: 'user' }>['content'], string>[number];
+
+export function itemId(prefix: 'msg' | 'fc' | 'fco'): string {
+  return `${prefix}_${randomBytes(16).toString('hex')}`;
+}
+
+/** This request's input as items with ids (a string input is one user message). */
+export function toStoredInputItems(input: CreateResponseRequest['input']): StoredInputItem[] {
+  const items: InputItem[] = typeof input === 'string' ? [{ role: 'user', content: input }] : input;
+  return items.map((item): StoredInputItem => {
+    if (item.type === 'function_call') return { ...item, id: item.id ?? itemId('fc'), status: 'completed' };
+    if (item.type === 'function_call_output') {
+      return { ...item, id: item.id ?? itemId('fco'), status: 'completed' };
+    }
+    const content: InputContentPart[] =
+      typeof item.content === 'string'
+        ? [
+            item.role === 'assistant'
+              ? { type: 'output_text', text: item.content }
+              : { type: 'input_text', text: item.content },
+          ]
+        : item.content;
+    return {
+      type: 'message',
+      id: item.id ?? itemId('msg'),
+      status: 'completed',
+      role: item.role,
+      content: item.role === 'assistant' ? content.map(withOutputTextFields) : content,
+    };
+  });
+}
+
+/** Chat messages of this request's input items, appended to `transcript` (the chain so far). */
+export function toTranscript(transcript: ChatMessageInput[], items: InputItem[]): ChatMessageInput[] {
+  const out = [...transcript];
+  items.forEach((item, index) => {
+    if (item.type === 'function_call') {
+      const call = {
+        id: item.call_id,
+        type: 'function' as const,
+        function: { name: item.name, arguments: item.arguments },
+      };
+      const last = out[out.length - 1];
+      if (last?.role === 'assistant') last.tool_calls = [...(last.tool_calls ?? []), call];
+      else out.push({ role: 'assistant', content: null, tool_calls: [call] });
+      return;
+    }
+    if (item.type === 'function_call_output') {
+      const text =
+        typeof item.output === 'string'
+          ? item.output
+          : item.output
+              .filter((part) => part.type === 'input_text')
+              .map((part) => part.text)
+              .join('');
+      out.push({ role: 'tool', tool_call_id: item.call_id, content: text });
+      return;
+    }
+    out.push(toChatMessage(item, index));
+  });
+  return out;
+}
+
+/** The chat completion request that runs this response's turn. */
+export function toChatRequest(
+  body: CreateResponseRequest,
+  messages: ChatMessageInput[],
+): ChatCompletionRequest {
+  checkSemantics(body);
+  const format = body.text?.format;
+  return {
+    model: body.model,
+    messages: body.instructions ? [{ role: 'developer', content: body.instructions }, ...messages] : messages,
+    temperature: body.temperature,
+    top_p: body.top_p,
+    max_completion_tokens: body.max_output_tokens,
+    stream: body.stream,
+    tools: body.tools?.map((tool) => ({
+      type: 'function' as const,
+      function: {
+        name: tool.name,
+        ...(tool.description != null && { description: tool.description }),
+        ...(tool.parameters != null && { parameters: tool.parameters }),
+        strict: tool.strict,
+      },
+    })),
+    tool_choice:
+      typeof body.tool_choice === 'object'
+        ? { type: 'function', function: { name: body.tool_choice.name } }
+        : body.tool_choice,
+    parallel_tool_calls: body.parallel_tool_calls ?? undefined,
+    response_format:
+      format?.type === 'json_schema'
+        ? {
+            type: 'json_schema',
+            json_schema: {
+              name: format.name,
+              schema: format.schema,
+              strict: format.strict,
+              ...(format.description !== undefined && { description: format.description }),
+            },
+          }
+        : format,
+    user: body.user,
+    retrieval: body.retrieval,
+  };
+}
+
+function checkSemantics(body: CreateResponseRequest): void {
+  if (body.background === true) {
+    throw ApiError.badRequest(
+      'background responses are not supported by this server yet; send background: false or leave it out.',
+      'background',
+      'unsupported_value',
+    );
+  }
+  if (body.conversation !== undefined && body.conversation !== null) {
+    throw ApiError.badRequest(
+      'The conversation parameter is not supported by this server yet; chain responses with previous_response_id.',
+      'conversation',
+      'unsupported_parameter',
+    );
+  }
+}
+
+function toChatMessage(item: Extract<InputItem, { role: string }>, index: number): ChatMessageInput {
+  const param = `input[${index}].content`;
+  if (typeof item.content === 'string') return { role: item.role, content: item.content } as ChatMessageInput;
+  if (item.role === 'assistant') {
+    const text = item.content.map((part, p) => textOf(part, `${param}[${p}]`)).join('');
+    return { role: 'assistant', content: text };
+  }
+  if (item.role === 'user') {
+    return { role: 'user', content: item.content.map((part, p) => toUserPart(part, `${param}[${p}]`)) };
+  }
+  return {
+    role: item.role,
+    content: item.content.map((part, p) => ({ type: 'text' as const, text: textOf(part, `${param}[${p}]`) })),
+  };
+}
+
+function textOf(part: InputContentPart, param: string): string {
+  if (part.type === 'input_text' || part.type === 'output_text') return part.text;
+  if (part.type === 'refusal') return part.refusal;
+  throw ApiError.badRequest(`Only text content is allowed here, not ${part.type}.`, param);
+}
+
+function toUserPart(part: InputContentPart, param: string): UserPart {
+  switch (part.type) {
+    case 'input_text':
+    case 'output_text':
+      return { type: 'text', text: part.text };
+    case 'refusal':
+      return { type: 'text', text: part.refusal };
+    case 'input_image':
+      if (!part.image_url) {
+        throw ApiError.badRequest(
+          'An input_image needs image_url (file_id images are not supported).',
+          param,
+        );
+      }
+      return {
+        type: 'image_url',
+        image_url: { url: part.image_url, ...(part.detail && { detail: part.detail }) },
+      };
+    case 'input_file':
+      if (!part.file_id) {
+        throw ApiError.badRequest(
+          'Only uploaded files are supported: upload the file and pass its file_id.',
+          `${param}.file_id`,
+        );
+      }
+      return {
+        type: 'file',
+        file: { file_id: part.file_id, ...(part.filename && { filename: part.filename }) },
+      };
+  }
+}
+
+function withOutputTextFields(part: InputContentPart): InputContentPart {
+  return part.type === 'output_text'
+    ? { ...part, annotations: part.annotations ?? [], logprobs: part.logprobs ?? [] }
+    : part;
+}

@@ -1,0 +1,68 @@
+// OpenAI's Responses API: POST /v1/responses (streaming and not; the handler writes the response
+// itself), GET and DELETE /v1/responses/{id} and GET /v1/responses/{id}/input_items. Thin: each
+// handler is one call into ResponsesService.
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import type { Response } from 'express';
+
+import { RESPONSES_SERVICE } from '../app/bff.constants';
+import { ApiKeyGuard, RequireScope } from '../auth/api-key.guard';
+import type { AuthenticatedCaller } from '../auth/authenticated-caller';
+import { CurrentCaller } from '../auth/current-caller.decorator';
+import type { BffRequest } from '../http/bff-request';
+import { ZodValidationPipe } from '../http/zod-validation.pipe';
+import {
+  createResponseRequestSchema,
+  listInputItemsQuerySchema,
+  type CreateResponseRequest,
+  type ListInputItemsQuery,
+} from './responses.schemas';
+import type { ResponsesService } from './responses.service';
+
+@Controller('v1/responses')
+@UseGuards(ApiKeyGuard)
+@RequireScope('chat')
+export class ResponsesController {
+  constructor(@Inject(RESPONSES_SERVICE) private readonly responses: ResponsesService) {}
+
+  @Post()
+  @HttpCode(200)
+  create(
+    @Req() req: BffRequest,
+    @Res() res: Response,
+    @Body(new ZodValidationPipe(createResponseRequestSchema)) body: CreateResponseRequest,
+  ): Promise<void> {
+    return this.responses.create(req, res, body);
+  }
+
+  @Get(':id')
+  get(@CurrentCaller() caller: AuthenticatedCaller, @Param('id') id: string) {
+    return this.responses.get(caller, id);
+  }
+
+  @Delete(':id')
+  delete(@CurrentCaller() caller: AuthenticatedCaller, @Param('id') id: string) {
+    return this.responses.delete(caller, id);
+  }
+
+  @Get(':id/input_items')
+  inputItems(
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Param('id') id: string,
+    @Query(new ZodValidationPipe(listInputItemsQuerySchema, 'query')) query: ListInputItemsQuery,
+  ) {
+    return this.responses.inputItems(caller, id, query);
+  }
+}
