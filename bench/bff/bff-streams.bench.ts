@@ -65,6 +65,7 @@ function orchestratorTtft(orchestrator: OrchestratorClient, key: CreatedKey, i: 
         caller: { tenantId: key.tenantId, userId: key.userId, apiKeyId: key.id },
         requestId: `bench-orch-${i}-${Math.random()}`,
         idempotencyKey: '',
+        detached: false,
         conversationId: '',
         messages: [
           {

@@ -9,6 +9,9 @@ import type { CreatedKey } from '../src/admin/admin.service';
 import { expectOpenAiShape } from './support/openai-schemas';
 import { LONG_MODEL_ID, MODEL_ID, startStack, TINY_REPLY, type Stack } from './support/stack.fixture';
 
+/** A driver lease this short lets a replica take over a dead one's response within seconds. */
+const DRIVER_LEASE_MS = '1500';
+
 const WEATHER_TOOL = {
   type: 'function' as const,
   name: 'get_weather',
@@ -30,7 +33,12 @@ describe('/v1/responses', () => {
 
   beforeAll(async () => {
     // A tool's schema and a function call's round trip need more than the default 512-token context.
-    stack = await startStack({ orchestration: true, longModel: true, contextSize: 2048 });
+    stack = await startStack({
+      orchestration: true,
+      longModel: true,
+      contextSize: 2048,
+      bffEnv: { RESPONSES_DRIVER_LEASE_MS: DRIVER_LEASE_MS },
+    });
     key = await stack.tenant('responses');
     sut = new OpenAI({ apiKey: key.secret, baseURL: stack.baseURL, maxRetries: 0 });
   });
@@ -236,7 +244,7 @@ describe('/v1/responses', () => {
   });
 
   it.each([
-    ['background', { background: true }, 'background'],
+    ['background without store', { background: true, store: false }, 'store'],
     ['conversation', { conversation: 'conv_1' }, 'conversation'],
     ['an unknown field', { frobnicate: 1 }, 'frobnicate'],
     ['an empty input list', { input: [] }, 'input'],

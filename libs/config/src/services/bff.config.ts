@@ -36,6 +36,7 @@ export const bffConfigSchema = z
     RATE_LIMIT_DEFAULT_TPM: positiveInt().default(1_000_000),
     /** Upper bound of one chat turn (the RunTurn deadline). */
     CHAT_MAX_DURATION_MS: positiveInt().default(300_000),
+    RESPONSES_DRIVER_LEASE_MS: positiveInt().default(15_000),
     /** Deadline of unary upstream calls (models, embeddings, conversations extension). */
     UPSTREAM_TIMEOUT_MS: positiveInt().default(10_000),
     /** Where uploaded files go (the context service reads them from the same store). */
@@ -65,6 +66,7 @@ export const bffConfigSchema = z
     },
     rateLimits: { defaultRpm: env.RATE_LIMIT_DEFAULT_RPM, defaultTpm: env.RATE_LIMIT_DEFAULT_TPM },
     chatMaxDurationMs: env.CHAT_MAX_DURATION_MS,
+    responsesDriverLeaseMs: env.RESPONSES_DRIVER_LEASE_MS,
     files: { blobStore: toBlobStore(env), maxUploadBytes: env.FILES_MAX_UPLOAD_BYTES },
     web: { dir: resolve(env.WEB_APP_DIR) },
   }));

@@ -19,6 +19,8 @@ import { FilesService } from '../files/files.service';
 import { MemoryService } from '../memory/memory.service';
 import { ModelsService } from '../models/models.service';
 import { RateLimiterService } from '../ratelimit/rate-limiter.service';
+import { BackgroundResponseDriver } from '../responses/background-response.driver';
+import { ResponseEventLog } from '../responses/response-event.log';
 import { ResponseStore } from '../responses/response.store';
 import { ResponsesService } from '../responses/responses.service';
 import {
@@ -86,9 +88,19 @@ export class BffRuntime {
       maxDurationMs: config.chatMaxDurationMs,
       heartbeatMs: config.sseHeartbeatMs,
     });
+    const responseStore = new ResponseStore(this.prisma);
+    const responseLog = new ResponseEventLog(this.redis, { driverLeaseMs: config.responsesDriverLeaseMs });
     this.responses = new ResponsesService({
       orchestrator: this.orchestrator,
-      store: new ResponseStore(this.prisma),
+      store: responseStore,
+      log: responseLog,
+      driver: new BackgroundResponseDriver({
+        orchestrator: this.orchestrator,
+        store: responseStore,
+        log: responseLog,
+        logger,
+        maxDurationMs: config.chatMaxDurationMs,
+      }),
       limiter: this.limiter,
       logger,
       maxDurationMs: config.chatMaxDurationMs,

@@ -38,6 +38,7 @@ export function toRunTurnRequest(
     caller: identity.caller,
     requestId: identity.requestId,
     idempotencyKey: identity.idempotencyKey,
+    detached: false,
     conversationId: body.conversation_id ?? '',
     messages: body.messages.map((m, i) => toChatMessage(m, i)),
     model: body.model,

@@ -83,9 +83,13 @@ export class SseWriter {
     return this.event(JSON.stringify(value));
   }
 
-  /** One event named `name` (an `event:` line, as the Responses API streams) carrying `value` as JSON. */
-  sendNamed(name: string, value: unknown): boolean {
-    return this.write(`event: ${name}\ndata: ${JSON.stringify(value)}\n\n`);
+  /**
+   * One event named `name` (an `event:` line, as the Responses API streams) carrying `value` as JSON,
+   * with an `id:` line when given (what a reconnecting client sends back as Last-Event-ID).
+   */
+  sendNamed(name: string, value: unknown, id?: number): boolean {
+    const idLine = id === undefined ? '' : `id: ${id}\n`;
+    return this.write(`${idLine}event: ${name}\ndata: ${JSON.stringify(value)}\n\n`);
   }
 
   /** One event with a raw data line (e.g. `[DONE]`); `data` must not contain a newline. */

@@ -5,12 +5,13 @@
 // a function call .function_call_arguments.delta…, .done; .output_item.done; and last
 // response.completed, .incomplete (max_output_tokens, content_filter) or .failed. Citations of a
 // grounded turn become file_citation annotations on the output text.
+import { createHash } from 'node:crypto';
+
 import { commonV1, type orchestratorV1 } from '@hearth/contracts';
 
 import { toCitations, toUsage, type Citation } from '../chat/chat-completion.builder';
 import type { ChatMessageInput } from '../chat/chat.schemas';
 import { toUnixSeconds } from '../http/timestamps';
-import { itemId } from './responses-request.mapper';
 import type { CreateResponseRequest } from './responses.schemas';
 
 export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed' | 'cancelled';
@@ -47,7 +48,7 @@ export interface ResponseObject {
   created_at: number;
   completed_at: number | null;
   status: ResponseStatus;
-  background: false;
+  background: boolean;
   error: { code: string; message: string } | null;
   incomplete_details: { reason: 'max_output_tokens' | 'content_filter' } | null;
   instructions: string | null;
@@ -103,7 +104,7 @@ export class ResponseBuilder {
       created_at: Math.floor(Date.now() / 1000),
       completed_at: null,
       status: 'in_progress',
-      background: false,
+      background: request.background ?? false,
       error: null,
       incomplete_details: null,
       instructions: request.instructions ?? null,
@@ -132,6 +133,17 @@ export class ResponseBuilder {
     };
   }
 
+  /** Applies one RunTurn event other than `error`; returns the stream events it produced. */
+  apply(event: orchestratorV1.RunTurnResponse): ResponseEvent[] {
+    if (event.started) return this.start(event.started);
+    if (event.content) return this.content(event.content.text);
+    if (event.toolCall) return this.toolCall(event.toolCall);
+    if (event.citations) this.citationsOf(event.citations);
+    else if (event.usage) this.usage(event.usage);
+    else if (event.finish) return this.finish(event.finish.finishReason);
+    return [];
+  }
+
   /** The turn started: the response gets its id (from the turn's, so a replayed turn keeps it). */
   start(started: orchestratorV1.TurnStarted): ResponseEvent[] {
     this.started = started;
@@ -150,7 +162,7 @@ export class ResponseBuilder {
     if (!this.message) {
       const item: OutputMessage = {
         type: 'message',
-        id: itemId('msg'),
+        id: this.itemId('msg'),
         status: 'in_progress',
         role: 'assistant',
         content: [],
@@ -194,7 +206,7 @@ export class ResponseBuilder {
     if (!call) {
       const item: FunctionCallItem = {
         type: 'function_call',
-        id: itemId('fc'),
+        id: this.itemId('fc'),
         call_id: delta.id,
         name: delta.name,
         arguments: '',
@@ -240,8 +252,12 @@ export class ResponseBuilder {
     };
   }
 
-  /** The turn finished: closes every open item and ends with completed or incomplete. */
+  /**
+   * The turn finished: closes every open item and ends with completed or incomplete; a turn cancelled
+   * by CancelTurn (POST …/cancel) ends cancelled, with no terminal event (OpenAI has none for it).
+   */
   finish(reason: commonV1.FinishReason): ResponseEvent[] {
+    if (reason === commonV1.FinishReason.FINISH_REASON_CANCELLED) return this.cancel();
     const incomplete =
       reason === commonV1.FinishReason.FINISH_REASON_LENGTH
         ? ('max_output_tokens' as const)
@@ -270,10 +286,16 @@ export class ResponseBuilder {
     return events;
   }
 
-  /** The client left a streamed, non-background response: its turn was cancelled. */
-  cancel(): void {
-    this.closeItems('incomplete');
+  /** The turn was cancelled (or, foreground, its client left): open items close as incomplete. */
+  cancel(): ResponseEvent[] {
+    const events = this.closeItems('incomplete');
     this.response.status = 'cancelled';
+    return events;
+  }
+
+  /** True once the response reached its final status. */
+  get ended(): boolean {
+    return this.response.status !== 'in_progress';
   }
 
   /** The output as chat messages, for the transcript a later previous_response_id continues. */
@@ -344,6 +366,15 @@ export class ResponseBuilder {
         index: at >= 0 ? at : text.length,
       };
     });
+  }
+
+  /**
+   * The id of the next output item, derived from the response id and its position, so a replica that
+   * rebuilds the response from the turn's events (re-attaching to it) names every item the same.
+   */
+  private itemId(prefix: 'msg' | 'fc'): string {
+    const digest = createHash('sha256').update(`${this.response.id}:${this.response.output.length}`);
+    return `${prefix}_${digest.digest('hex').slice(0, 32)}`;
   }
 
   private event(type: string, fields: Record<string, unknown>): ResponseEvent {

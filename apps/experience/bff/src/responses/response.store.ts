@@ -2,6 +2,7 @@
 // its own input items and the transcript a later previous_response_id continues. Every read and write
 // is scoped to the caller's tenant and user; another caller's response id is a 404, the same as an
 // unknown one, so ids reveal nothing.
+import type { orchestratorV1 } from '@hearth/contracts';
 import type { Prisma, PrismaClient } from '@hearth/db';
 
 import type { AuthenticatedCaller } from '../auth/authenticated-caller';
@@ -9,12 +10,25 @@ import type { ChatMessageInput } from '../chat/chat.schemas';
 import { ApiError } from '../errors/api.error';
 import type { ResponseObject } from './response.builder';
 import type { StoredInputItem } from './responses-request.mapper';
-import type { ListInputItemsQuery } from './responses.schemas';
+import type { CreateResponseRequest, ListInputItemsQuery } from './responses.schemas';
+
+/** What a replica needs to re-attach to a background response's turn and rebuild the response. */
+export interface StoredTurn {
+  /** The request as the client sent it (the builder's parameters). */
+  body: CreateResponseRequest;
+  /** The RunTurn request, idempotency key included; sent again, it re-attaches to the turn. */
+  request: orchestratorV1.RunTurnRequest;
+  /** The chat messages the turn was given (the transcript before its output). */
+  context: ChatMessageInput[];
+  turnId: string;
+}
 
 export interface StoredResponseRecord {
   response: ResponseObject;
   inputItems: StoredInputItem[];
   transcript: ChatMessageInput[];
+  /** Background responses only. */
+  turn?: StoredTurn;
 }
 
 export interface InputItemPage {
@@ -35,6 +49,7 @@ export class ResponseStore {
       body: record.response as unknown as Prisma.InputJsonValue,
       inputItems: record.inputItems as unknown as Prisma.InputJsonValue,
       transcript: record.transcript as unknown as Prisma.InputJsonValue,
+      ...(record.turn && { turn: record.turn as unknown as Prisma.InputJsonValue }),
     };
     await this.prisma.storedResponse.upsert({
       where: { id: record.response.id },
@@ -58,6 +73,7 @@ export class ResponseStore {
       response: row.body as unknown as ResponseObject,
       inputItems: row.inputItems as unknown as StoredInputItem[],
       transcript: row.transcript as unknown as ChatMessageInput[],
+      ...(row.turn !== null && { turn: row.turn as unknown as StoredTurn }),
     };
   }
 

@@ -84,9 +84,9 @@ describe('responses request mapping', () => {
   });
 
   it.each([
-    ['background', { background: true }],
+    ['store', { background: true, store: false }],
     ['conversation', { conversation: 'conv_1' }],
-  ])('refuses %s (not supported yet) with a 400 naming it', (param, extra) => {
+  ])('refuses a request it cannot honour with a 400 naming %s', (param, extra) => {
     const call = () => toChatRequest(request(extra), []);
 
     expect(call).toThrow(ApiError);

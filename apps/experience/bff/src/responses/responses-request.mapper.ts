@@ -16,7 +16,7 @@ export type StoredInputItem = Record<string, unknown> & { id: string; type: stri
 
 type UserPart = Exclude<Extract<ChatMessageInput, { role: 'user' }>['content'], string>[number];
 
-export function itemId(prefix: 'msg' | 'fc' | 'fco'): string {
+function itemId(prefix: 'msg' | 'fc' | 'fco'): string {
   return `${prefix}_${randomBytes(16).toString('hex')}`;
 }
 
@@ -123,12 +123,8 @@ export function toChatRequest(
 }
 
 function checkSemantics(body: CreateResponseRequest): void {
-  if (body.background === true) {
-    throw ApiError.badRequest(
-      'background responses are not supported by this server yet; send background: false or leave it out.',
-      'background',
-      'unsupported_value',
-    );
+  if (body.background === true && body.store === false) {
+    throw ApiError.badRequest('A background response must be stored: leave store on.', 'store');
   }
   if (body.conversation !== undefined && body.conversation !== null) {
     throw ApiError.badRequest(

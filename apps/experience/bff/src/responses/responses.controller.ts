@@ -1,6 +1,7 @@
-// OpenAI's Responses API: POST /v1/responses (streaming and not; the handler writes the response
-// itself), GET and DELETE /v1/responses/{id} and GET /v1/responses/{id}/input_items. Thin: each
-// handler is one call into ResponsesService.
+// OpenAI's Responses API: POST /v1/responses (streaming and not), GET /v1/responses/{id} (with
+// stream=true a background response's events again; both handlers write the response themselves),
+// POST /v1/responses/{id}/cancel, DELETE /v1/responses/{id} and GET /v1/responses/{id}/input_items.
+// Thin: each handler is one call into ResponsesService.
 import {
   Body,
   Controller,
@@ -26,8 +27,10 @@ import { ZodValidationPipe } from '../http/zod-validation.pipe';
 import {
   createResponseRequestSchema,
   listInputItemsQuerySchema,
+  retrieveResponseQuerySchema,
   type CreateResponseRequest,
   type ListInputItemsQuery,
+  type RetrieveResponseQuery,
 } from './responses.schemas';
 import type { ResponsesService } from './responses.service';
 
@@ -48,8 +51,19 @@ export class ResponsesController {
   }
 
   @Get(':id')
-  get(@CurrentCaller() caller: AuthenticatedCaller, @Param('id') id: string) {
-    return this.responses.get(caller, id);
+  retrieve(
+    @Req() req: BffRequest,
+    @Res() res: Response,
+    @Param('id') id: string,
+    @Query(new ZodValidationPipe(retrieveResponseQuerySchema, 'query')) query: RetrieveResponseQuery,
+  ): Promise<void> {
+    return this.responses.retrieve(req, res, id, query);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  cancel(@CurrentCaller() caller: AuthenticatedCaller, @Param('id') id: string) {
+    return this.responses.cancel(caller, id);
   }
 
   @Delete(':id')

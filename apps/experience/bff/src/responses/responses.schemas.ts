@@ -1,8 +1,8 @@
 // The request body of POST /v1/responses, after OpenAI's CreateResponse: text or item input (messages,
 // function calls and their outputs), instructions, previous_response_id, store, function tools,
 // tool_choice, text.format (JSON schema), sampling, max_output_tokens, metadata. Strict: an unknown
-// field is a 400 naming it. `background` and `conversation` are accepted only with their neutral value
-// (false / absent) until background turns and the Conversations API land; the service says so in words.
+// field is a 400 naming it. `conversation` is accepted only absent until the Conversations API lands;
+// the mapper says so in words.
 import { z } from 'zod';
 
 import { retrievalSchema } from '../chat/chat.schemas';
@@ -132,3 +132,13 @@ export const listInputItemsQuerySchema = z.strictObject({
   after: z.string().min(1).optional(),
 });
 export type ListInputItemsQuery = z.infer<typeof listInputItemsQuerySchema>;
+
+export const retrieveResponseQuerySchema = z.strictObject({
+  stream: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional(),
+  starting_after: z.coerce.number().int().min(0).optional(),
+  include_obfuscation: z.enum(['true', 'false']).optional(),
+});
+export type RetrieveResponseQuery = z.infer<typeof retrieveResponseQuerySchema>;

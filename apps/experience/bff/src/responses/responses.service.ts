@@ -1,10 +1,15 @@
-// Owns POST /v1/responses end to end on the BFF side and the stored responses behind GET, DELETE and
-// input_items. A response runs as the chat turn the orchestrator already runs (stateless: the context
-// is the stored transcript of previous_response_id plus this input), so safety, tools, structured
-// output, grounding and metering are the chat path's. The turn is folded into OpenAI's Response and
-// stream events by ResponseBuilder; with `store` on (the default) the response is written when its
-// turn started and again when it ended, so a GET sees it in progress. A client that leaves a streamed
-// response cancels its turn (background responses, which outlive the connection, are not here yet).
+// Owns the Responses API on the BFF side. A response runs as the chat turn the orchestrator already runs
+// (stateless: the context is the stored transcript of previous_response_id plus this input), so safety,
+// tools, structured output, grounding and metering are the chat path's; ResponseBuilder folds the turn
+// into OpenAI's Response and stream events.
+// - Foreground (the default): the turn lives as long as the HTTP request; a client that leaves cancels
+//   it (stored as `cancelled`). With `store` on the response is written when its turn started and when
+//   it ended.
+// - Background (`background: true`): BackgroundResponseDriver runs the turn detached; the POST answers
+//   at once (or streams from the response's event log), and any replica can stream it again from
+//   `starting_after` (or Last-Event-ID), take it over when its driver died, or cancel it.
+import { randomUUID } from 'node:crypto';
+
 import type { orchestratorV1 } from '@hearth/contracts';
 import { toGrpcError } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
@@ -15,12 +20,14 @@ import type { Response } from 'express';
 import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-caller';
 import { toRunTurnRequest } from '../chat/chat-request.mapper';
 import { apiErrorFromDetail } from '../chat/chat.service';
-import { SseWriter } from '../chat/sse.writer';
+import { SseWriter, type PausableUpstream } from '../chat/sse.writer';
 import { ApiError } from '../errors/api.error';
 import { apiErrorFromGrpc } from '../errors/grpc-status.mapper';
 import type { BffRequest } from '../http/bff-request';
 import type { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import type { OrchestratorClient } from '../upstream/upstream.clients';
+import type { BackgroundResponseDriver } from './background-response.driver';
+import type { ResponseEventLog } from './response-event.log';
 import { ResponseBuilder, type ResponseEvent, type ResponseObject } from './response.builder';
 import type { InputItemPage, ResponseStore } from './response.store';
 import {
@@ -29,11 +36,21 @@ import {
   toTranscript,
   type StoredInputItem,
 } from './responses-request.mapper';
-import type { CreateResponseRequest, InputItem, ListInputItemsQuery } from './responses.schemas';
+import type {
+  CreateResponseRequest,
+  InputItem,
+  ListInputItemsQuery,
+  RetrieveResponseQuery,
+} from './responses.schemas';
+
+/** How long POST …/cancel waits for the cancelled turn's end to be recorded. */
+const CANCEL_WAIT_MS = 10_000;
 
 export interface ResponsesServiceOptions {
   orchestrator: OrchestratorClient;
   store: ResponseStore;
+  log: ResponseEventLog;
+  driver: BackgroundResponseDriver;
   limiter: RateLimiterService;
   logger: Logger;
   maxDurationMs: number;
@@ -42,7 +59,7 @@ export interface ResponsesServiceOptions {
 
 type TurnCall = ClientReadableStream<orchestratorV1.RunTurnResponse>;
 
-/** What one turn's events are folded into: the builder plus where its events go. */
+/** One foreground response: its turn call and what it is folded into. */
 interface Run {
   call: TurnCall;
   builder: ResponseBuilder;
@@ -58,7 +75,7 @@ export class ResponsesService {
 
   constructor(private readonly options: ResponsesServiceOptions) {}
 
-  /** Handles the request; resolves once the response is complete (or the client left). */
+  /** Handles POST /v1/responses; resolves once the answer (or the stream) is written. */
   async create(req: BffRequest, res: Response, body: CreateResponseRequest): Promise<void> {
     const caller = req.caller as AuthenticatedCaller;
     const idempotencyKey = req.header('idempotency-key') ?? '';
@@ -71,40 +88,71 @@ export class ResponsesService {
     const items: InputItem[] =
       typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : body.input;
     const context = toTranscript(previous?.transcript ?? [], items);
+    const background = body.background === true;
     const request = toRunTurnRequest(toChatRequest(body, context), {
       caller: toGrpcCaller(caller),
       requestId: req.requestId,
-      idempotencyKey,
+      // A background turn always has a key: it is how a replica re-attaches to it.
+      idempotencyKey: background ? idempotencyKey || `response-${randomUUID()}` : idempotencyKey,
     });
-    const call = this.options.orchestrator.runTurn(request, {
-      timeoutMs: this.options.maxDurationMs,
-      requestId: req.requestId,
-      idempotencyKey: idempotencyKey || undefined,
-    });
-    this.active.add(call);
-    const run: Run = {
-      call,
-      builder: new ResponseBuilder(body),
-      caller,
-      inputItems: toStoredInputItems(body.input),
-      context,
-      saving: Promise.resolve(),
-    };
-    try {
-      if (body.stream === true) await this.stream(run, req, res);
-      else res.json(await this.collect(run, res));
-    } finally {
-      this.active.delete(call);
-      const { builder } = run;
-      const used = builder.started?.replayed ? 0 : builder.response.usage?.total_tokens;
-      if (used !== undefined) void this.options.limiter.settle(caller, req.reservedTokens ?? 0, used);
-      if (builder.response.status === 'in_progress' && builder.started) builder.cancel();
-      await this.save(run);
+    const inputItems = toStoredInputItems(body.input);
+    if (background) {
+      const response = await this.options.driver.begin(
+        caller,
+        { body, request: { ...request, detached: true }, context },
+        inputItems,
+      );
+      // The estimate taken at admission stands: the turn's usage arrives after this request ended.
+      if (body.stream === true) await this.tail(req, res, caller, response.id, -1);
+      else res.json(response);
+      return;
     }
+    await this.foreground(req, res, body, request, { caller, inputItems, context });
   }
 
-  get(caller: AuthenticatedCaller, id: string): Promise<ResponseObject> {
-    return this.options.store.get(caller, id).then((stored) => stored.response);
+  /** GET /v1/responses/{id}: the stored response, or with stream=true its events from starting_after. */
+  async retrieve(req: BffRequest, res: Response, id: string, query: RetrieveResponseQuery): Promise<void> {
+    const caller = req.caller as AuthenticatedCaller;
+    const stored = await this.options.store.get(caller, id);
+    if (query.stream === true) {
+      if (!stored.turn) {
+        throw ApiError.badRequest(
+          'Only a response created with background: true can be streamed again.',
+          'stream',
+        );
+      }
+      return this.tail(req, res, caller, id, query.starting_after ?? lastEventId(req) ?? -1);
+    }
+    if (stored.turn && stored.response.status === 'in_progress') {
+      void this.options.driver.takeOverIfOrphaned(caller, id);
+    }
+    res.json(stored.response);
+  }
+
+  /** POST /v1/responses/{id}/cancel: cancels a background response's turn; answers the final response. */
+  async cancel(caller: AuthenticatedCaller, id: string): Promise<ResponseObject> {
+    const stored = await this.options.store.get(caller, id);
+    if (!stored.turn) {
+      throw ApiError.badRequest(
+        'Only a response created with background: true can be cancelled.',
+        'response_id',
+      );
+    }
+    if (stored.response.status !== 'in_progress') return stored.response;
+    await this.options.orchestrator
+      .cancelTurn({ caller: toGrpcCaller(caller), turnId: stored.turn.turnId }, { timeoutMs: 10_000 })
+      .catch((error: ServiceError) => {
+        throw apiErrorFromGrpc(toGrpcError(error, 'orchestrator'), 'orchestrator');
+      });
+    // The driver records the end (the response stored, then the log's end marker): wait for it.
+    const events = this.options.log.read(
+      id,
+      Number.MAX_SAFE_INTEGER,
+      AbortSignal.timeout(CANCEL_WAIT_MS),
+      () => this.options.driver.takeOverIfOrphaned(caller, id).then(() => false),
+    );
+    for await (const event of events) void event;
+    return (await this.options.store.get(caller, id)).response;
   }
 
   async delete(
@@ -112,6 +160,7 @@ export class ResponsesService {
     id: string,
   ): Promise<{ id: string; object: 'response'; deleted: true }> {
     await this.options.store.delete(caller, id);
+    await this.options.log.remove(id);
     return { id, object: 'response', deleted: true };
   }
 
@@ -119,9 +168,76 @@ export class ResponsesService {
     return this.options.store.inputItems(caller, id, query);
   }
 
-  /** Cancels every running turn (shutdown). */
+  /** Shutdown: cancels foreground turns; background ones run on for another replica to take over. */
   closeAll(): void {
     for (const call of this.active) call.cancel();
+    this.options.driver.closeAll();
+  }
+
+  /** A foreground response: the turn lives as long as this request. */
+  private async foreground(
+    req: BffRequest,
+    res: Response,
+    body: CreateResponseRequest,
+    request: orchestratorV1.RunTurnRequest,
+    parts: Pick<Run, 'caller' | 'inputItems' | 'context'>,
+  ): Promise<void> {
+    const call = this.options.orchestrator.runTurn(request, {
+      timeoutMs: this.options.maxDurationMs,
+      requestId: req.requestId,
+      idempotencyKey: request.idempotencyKey || undefined,
+    });
+    this.active.add(call);
+    const run: Run = { ...parts, call, builder: new ResponseBuilder(body), saving: Promise.resolve() };
+    try {
+      if (body.stream === true) await this.stream(run, req, res);
+      else res.json(await this.collect(run, res));
+    } finally {
+      this.active.delete(call);
+      const { builder } = run;
+      const used = builder.started?.replayed ? 0 : builder.response.usage?.total_tokens;
+      if (used !== undefined) void this.options.limiter.settle(run.caller, req.reservedTokens ?? 0, used);
+      if (!builder.ended && builder.started) builder.cancel();
+      await this.save(run);
+    }
+  }
+
+  /** Streams a background response's logged events after `startingAfter` until its end. */
+  private async tail(
+    req: BffRequest,
+    res: Response,
+    caller: AuthenticatedCaller,
+    id: string,
+    startingAfter: number,
+  ): Promise<void> {
+    const reading = new AbortController();
+    const flow = new ReadFlow();
+    const sse = new SseWriter(res, flow, {
+      heartbeatMs: this.options.heartbeatMs,
+      onDisconnect: () => {
+        this.options.logger.debug({ requestId: req.requestId, responseId: id }, 'stream reader left');
+        reading.abort();
+        flow.resume();
+      },
+    });
+    sse.open();
+    // Idle: take the response over if its driver died; stop when it ended and its log expired.
+    const onIdle = async () => {
+      await this.options.driver.takeOverIfOrphaned(caller, id);
+      const [stored, position] = await Promise.all([
+        this.options.store.get(caller, id),
+        this.options.log.position(id),
+      ]);
+      return stored.response.status !== 'in_progress' && position.lastSequence === -1;
+    };
+    try {
+      for await (const event of this.options.log.read(id, startingAfter, reading.signal, onIdle)) {
+        sse.sendNamed(event.type, event, event.sequence_number);
+        await flow.drained();
+      }
+    } finally {
+      sse.end();
+    }
   }
 
   /**
@@ -147,20 +263,10 @@ export class ResponsesService {
     return run.saving;
   }
 
-  /** Applies one RunTurn event; returns the stream events it produced. */
   private apply(run: Run, event: orchestratorV1.RunTurnResponse): ResponseEvent[] {
-    const { builder } = run;
-    if (event.started) {
-      const events = builder.start(event.started);
-      void this.save(run);
-      return events;
-    }
-    if (event.content) return builder.content(event.content.text);
-    if (event.toolCall) return builder.toolCall(event.toolCall);
-    if (event.citations) builder.citationsOf(event.citations);
-    else if (event.usage) builder.usage(event.usage);
-    else if (event.finish) return builder.finish(event.finish.finishReason);
-    return [];
+    const events = run.builder.apply(event);
+    if (event.started) void this.save(run);
+    return events;
   }
 
   private collect(run: Run, res: Response): Promise<ResponseObject> {
@@ -258,6 +364,36 @@ export class ResponsesService {
       });
     });
   }
+}
+
+/** Backpressure for a log reader: the SSE writer pauses it while the socket is full. */
+class ReadFlow implements PausableUpstream {
+  private paused = false;
+  private waiting: (() => void) | undefined;
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.waiting?.();
+    this.waiting = undefined;
+  }
+
+  isPaused(): boolean {
+    return this.paused;
+  }
+
+  drained(): Promise<void> {
+    return this.paused ? new Promise((resolve) => (this.waiting = resolve)) : Promise.resolve();
+  }
+}
+
+/** The SSE Last-Event-ID a reconnecting client sends (our ids are sequence numbers). */
+function lastEventId(req: BffRequest): number | undefined {
+  const value = req.header('last-event-id');
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }
 
 function endedWithoutResult(): ApiError {

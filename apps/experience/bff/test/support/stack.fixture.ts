@@ -62,6 +62,8 @@ export interface Stack {
   bffProcess?: ServiceProcess;
   /** http://127.0.0.1:port of the BFF. */
   url: string;
+  /** The BFF's environment (for a spec that starts another replica as a process). */
+  bffEnv: Record<string, string>;
   admin: AdminService;
   /** Base URL for the OpenAI SDK: `${bff.url}/v1`. */
   baseURL: string;
@@ -282,6 +284,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       bff,
       bffProcess,
       url,
+      bffEnv,
       admin,
       baseURL: `${url}/v1`,
       services,

@@ -38,6 +38,8 @@ export function validateTurnRequest(request: orchestratorV1.RunTurnRequest): Val
     throw invalidArgument(`request_id is required (1-${MAX_REQUEST_ID} characters)`);
   if (request.idempotencyKey.length > 255)
     throw invalidArgument('idempotency_key is longer than 255 characters');
+  if (request.detached && request.idempotencyKey === '')
+    throw invalidArgument('a detached turn needs an idempotency_key (to re-attach to it)');
   if (request.conversationId !== '') {
     if (!isUuid(request.conversationId)) throw invalidArgument('conversation_id must be a UUID');
     if (!caller.userId) throw invalidArgument('caller.user_id is required to continue a conversation');

@@ -34,7 +34,8 @@ export class TurnService {
         .then(() => subscriber.complete())
         .catch((error: unknown) => subscriber.error(error));
       return () => {
-        run?.cancel();
+        // A detached turn runs on when its caller goes; only CancelTurn stops it.
+        if (!request.detached) run?.cancel();
         follow.abort();
       };
     });

@@ -139,6 +139,7 @@ export function turnRequest(
     caller: null,
     requestId: randomUUID(),
     idempotencyKey: '',
+    detached: false,
     conversationId: '',
     messages: [userMessage('Hi')],
     model: 'fast',

@@ -9,6 +9,7 @@ CREATE TABLE "responses" (
     "body" JSONB NOT NULL,
     "input_items" JSONB NOT NULL,
     "transcript" JSONB NOT NULL,
+    "turn" JSONB,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updated_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
