@@ -47,26 +47,40 @@ export class SpooledEventPublisher implements DurableEventPublisher {
 
   /**
    * Validates every event first (an EventValidationError is never spooled), then publishes them to
-   * Kafka or, failing that, appends them to the spool. Rejects with EventSpoolFullError or
-   * EventSpoolUnavailableError when neither accepted them.
+   * Kafka or, failing that, appends them to the spool. While this process has a backlog the spool
+   * comes first (new events queue behind old ones) and Kafka is the fallback. Rejects with the
+   * spool's EventSpoolFullError or EventSpoolUnavailableError when neither accepted them.
    */
   async publish<T extends EventTopic>(topic: T, events: EventInputOf<T>[]): Promise<PublishOutcome> {
     const parsed = events.map((event) => parseEvent(topic, withActiveTraceId(event)));
     if (parsed.length === 0) return 'published';
-    if (!this.backlog) {
+    const { producer, spool, logger } = this.options;
+    const toSpool = async (): Promise<PublishOutcome> => {
+      await spool.append(parsed.map((event) => toRecord(topic.name, event)));
+      this.backlog = true;
+      return 'spooled';
+    };
+    if (this.backlog) {
       try {
-        await this.options.producer.publish(topic, events);
-        return 'published';
-      } catch (error) {
-        this.options.logger.warn(
-          { err: error, topic: topic.name, count: parsed.length, spool: this.options.spool.key },
-          'events not published; spooled until Kafka takes them',
+        return await toSpool();
+      } catch (spoolError) {
+        // The spool is full or out of reach: Kafka directly beats refusing, at the cost of order.
+        return await producer.publish(topic, events).then(
+          () => 'published' as const,
+          () => Promise.reject(spoolError),
         );
       }
     }
-    await this.options.spool.append(parsed.map((event) => toRecord(topic.name, event)));
-    this.backlog = true;
-    return 'spooled';
+    try {
+      await producer.publish(topic, events);
+      return 'published';
+    } catch (error) {
+      logger.warn(
+        { err: error, topic: topic.name, count: parsed.length, spool: spool.key },
+        'events not published; spooled until Kafka takes them',
+      );
+      return toSpool();
+    }
   }
 
   /** One drain pass (the background timer runs these); concurrent calls share the pass in progress. */
