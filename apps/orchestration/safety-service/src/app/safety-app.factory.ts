@@ -1,8 +1,8 @@
 // Builds and starts the safety service from its config: loads and validates the policies, connects
-// Redis (the audit spool) and the Kafka producer for audit events (failing start-up if it cannot), picks the moderation adapter
-// (a guard model through the gateway when SAFETY_GUARD_MODEL is set, else the rules), and serves the
-// SafetyService and the standard health service over gRPC. main.ts and the medium spec both start
-// it this way.
+// Redis (the audit spool) and the Kafka producer for audit events (failing start-up if either is
+// unreachable), picks the moderation adapter (a guard model through the gateway when
+// SAFETY_GUARD_MODEL is set, else the rules), and serves the SafetyService and the standard health
+// service over gRPC. main.ts and the medium spec both start it this way.
 
 import { workspacePath, type SafetyServiceConfig } from '@hearth/config';
 import {
