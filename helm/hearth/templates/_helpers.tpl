@@ -77,7 +77,7 @@ safetyService:
   component: safety-service
   port: 50053
   metricsPort: 9471
-  stores: [kafka]
+  stores: [redis, kafka]
   upstreams:
     MODEL_GATEWAY_ADDRESS: modelGateway
 modelGateway:

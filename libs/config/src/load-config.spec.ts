@@ -102,7 +102,7 @@ describe(loadConfig.name, () => {
   });
 
   describe('safety service guard model', () => {
-    const safetyEnv = { KAFKA_BROKERS: '127.0.0.1:59092' };
+    const safetyEnv = { KAFKA_BROKERS: '127.0.0.1:59092', REDIS_URL: 'redis://127.0.0.1:56379' };
 
     it('uses the rule-based moderator when no guard model is set', () => {
       expect(loadConfig(safetyServiceConfigSchema, safetyEnv).guard).toBeUndefined();

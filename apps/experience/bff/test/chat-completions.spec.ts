@@ -2,6 +2,8 @@
 // context service and tool runner) → model gateway → inference worker on the tiny GGUF, real
 // PostgreSQL, Redis and Kafka. Responses and every stream chunk are validated against OpenAI's
 // published schemas; the raw SSE wire format is checked byte by byte.
+import { waitFor } from '@hearth/testing';
+
 import OpenAI from 'openai';
 
 import type { CreatedKey } from '../src/admin/admin.service';
@@ -10,20 +12,6 @@ import { LONG_MODEL_ID, MODEL_ID, startStack, TINY_REPLY, type Stack } from './s
 import { collectUsageEvents, type UsageEvents } from './support/usage-events.fixture';
 
 const user = (content: string) => ({ role: 'user' as const, content });
-
-async function until<T>(
-  probe: () => Promise<T | undefined | null | false>,
-  what: string,
-  ms = 15_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('POST /v1/chat/completions', () => {
   let stack: Stack;
@@ -216,7 +204,7 @@ describe('POST /v1/chat/completions', () => {
     expect(retry.choices[0]?.message.content).toBe(first.choices[0]?.message.content);
     const rows = await stack.db.prisma.message.findMany({ where: { conversationId: conversation.id } });
     expect(rows.map((r) => r.role).sort()).toEqual(['assistant', 'user']);
-    await until(async () => usage.forTenant(own.tenantId).length > 0, 'the usage event');
+    await waitFor('the usage event', () => usage.forTenant(own.tenantId).length > 0);
     // Late duplicates would arrive within the producer's batching window; give them time to show.
     await new Promise((r) => setTimeout(r, 1_500));
     expect(usage.forTenant(own.tenantId)).toHaveLength(1);
@@ -252,12 +240,10 @@ describe('POST /v1/chat/completions', () => {
       }
     })().catch((error: unknown) => expect(error).toBeInstanceOf(OpenAI.APIUserAbortError));
     expect(received).toBe(3);
-    const answer = await until(
-      () =>
-        stack.db.prisma.message.findFirst({
-          where: { conversationId: conversation.id, role: 'assistant', status: { not: 'streaming' } },
-        }),
-      'the cancelled answer to be stored',
+    const answer = await waitFor('the cancelled answer to be stored', () =>
+      stack.db.prisma.message.findFirst({
+        where: { conversationId: conversation.id, role: 'assistant', status: { not: 'streaming' } },
+      }),
     );
     expect(answer.status).toBe('incomplete');
     expect(answer.finishReason).not.toBe('length');

@@ -19,7 +19,8 @@ const ramble = (maxTokens: number, extra: Partial<GenerationRequest> = {}): Gene
   ...extra,
 });
 
-async function waitFor(
+/** Reads a generation until it produced `deltas` deltas; returns the iterator to read on from there. */
+async function afterDeltas(
   handle: AsyncIterable<GenerationEvent>,
   deltas: number,
 ): Promise<AsyncIterator<GenerationEvent>> {
@@ -118,7 +119,7 @@ describe(InferenceEngine.name, () => {
     it('prefills a long prompt in chunks while running streams keep decoding', async () => {
       const sut = rambling.engine;
       const runner = await sut.generate(ramble(1000, { cacheSalt: 'runner' }));
-      await waitFor(runner, 1);
+      await afterDeltas(runner, 1);
       const longPrompt = 'alpha beta gamma delta '.repeat(100);
       const promptTokens = sut.countPromptTokens({ prompt: longPrompt });
       const joiner = await sut.generate({
@@ -268,7 +269,7 @@ describe(`${InferenceEngine.name} admission`, () => {
   it('cancelling a running request frees its slot within one step', async () => {
     const running = await sut.generate(ramble(2000));
     const waiting = await sut.generate(ramble(3));
-    const iterator = await waitFor(running, 3);
+    const iterator = await afterDeltas(running, 3);
     const stepsAtCancel = sut.metrics().steps;
     running.cancel();
     const result = await running.result;
@@ -288,7 +289,7 @@ describe(`${InferenceEngine.name} admission`, () => {
     const waitingAbort = new AbortController();
     const running = await sut.generate(ramble(2000, { signal: runningAbort.signal }));
     const waiting = await sut.generate(ramble(2000, { signal: waitingAbort.signal }));
-    await waitFor(running, 1);
+    await afterDeltas(running, 1);
     waitingAbort.abort();
     await expect(waiting.result).resolves.toMatchObject({
       finishReason: 'cancelled',
@@ -300,7 +301,7 @@ describe(`${InferenceEngine.name} admission`, () => {
 
   it('refuses with QueueFullError and a retry hint when every slot and queue place is taken', async () => {
     const running = await sut.generate(ramble(2000));
-    await waitFor(running, 1);
+    await afterDeltas(running, 1);
     const queued = await sut.generate(ramble(2000));
     const error = await sut.generate(ramble(5)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QueueFullError);

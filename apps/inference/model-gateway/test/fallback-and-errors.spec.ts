@@ -6,19 +6,13 @@ import { resolve } from 'node:path';
 
 import { commonV1 } from '@hearth/contracts';
 import { createLogger } from '@hearth/telemetry';
-import { appEntry, freePort, infraEnv } from '@hearth/testing';
+import { appEntry, freePort, infraEnv, waitFor } from '@hearth/testing';
 
 import { status } from '@grpc/grpc-js';
 
 import { RegistryLoadError } from '../src/registry/model-registry.loader';
 import { generateRequest } from './support/gateway-requests.fixture';
-import {
-  registryModel,
-  startGateway,
-  TEST_ROUTING,
-  waitFor,
-  type GatewayFixture,
-} from './support/gateway.fixture';
+import { registryModel, startGateway, TEST_ROUTING, type GatewayFixture } from './support/gateway.fixture';
 import { TINY_REPLY, writeTinyModel, type TinyModel } from './support/tiny-model.fixture';
 import { WorkerProcess } from './support/worker.process';
 
@@ -181,12 +175,12 @@ describe('Model gateway fallbacks and errors', () => {
     }
     const workers = () => fixture.gateway.runtime.pools.snapshot().find((w) => w.address === worker.address);
     await waitFor(
+      'the worker to serve again',
       () =>
         workers()?.breaker === 'closed' &&
         fixture.gateway.runtime.pools.isAvailable(
           fixture.gateway.runtime.registry.current().resolve('backup', generateRequest().caller!.tenantId)!,
         ),
-      'the worker to serve again',
     );
   });
 
@@ -208,9 +202,8 @@ describe('Model gateway fallbacks and errors', () => {
       ...registry,
       models: [models[0], { ...models[1], aliases: ['capable', 'sturdy'] }, ...models.slice(2)],
     });
-    await waitFor(
-      () => fixture.gateway.runtime.registry.current().resolve('sturdy', generateRequest().caller!.tenantId),
-      'the reloaded alias',
+    await waitFor('the reloaded alias', () =>
+      fixture.gateway.runtime.registry.current().resolve('sturdy', generateRequest().caller!.tenantId),
     );
 
     const outcome = await fixture.generate(generateRequest({ requestId: 'new-alias', model: 'sturdy' }));

@@ -4,17 +4,12 @@
 import { randomUUID } from 'node:crypto';
 
 import { commonV1 } from '@hearth/contracts';
+import { waitFor } from '@hearth/testing';
 
 import { status } from '@grpc/grpc-js';
 
 import { generateRequest } from './support/gateway-requests.fixture';
-import {
-  registryModel,
-  startGateway,
-  TEST_ROUTING,
-  waitFor,
-  type GatewayFixture,
-} from './support/gateway.fixture';
+import { registryModel, startGateway, TEST_ROUTING, type GatewayFixture } from './support/gateway.fixture';
 import { writeTinyModel, type TinyModel } from './support/tiny-model.fixture';
 import { WorkerProcess } from './support/worker.process';
 
@@ -88,9 +83,9 @@ describe('Model gateway token quotas', () => {
     }
     // Reservations settle to what the worker reported, so the counter ends at the real total.
     await waitFor(
+      'settled counters',
       async () =>
         (await fixture.gateway.runtime.quota.usage({ tenantId: TENANT, apiKeyId })).keyMinute === total,
-      'settled counters',
     );
   });
 

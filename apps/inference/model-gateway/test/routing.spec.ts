@@ -2,15 +2,10 @@
 // mid-run loses only its own streams (ended as partial), new requests go to the survivor, its breaker
 // opens, and once the worker is back the breaker closes and it serves again.
 import { commonV1 } from '@hearth/contracts';
+import { waitFor } from '@hearth/testing';
 
 import { generateRequest, userMessage } from './support/gateway-requests.fixture';
-import {
-  registryModel,
-  startGateway,
-  TEST_ROUTING,
-  waitFor,
-  type GatewayFixture,
-} from './support/gateway.fixture';
+import { registryModel, startGateway, TEST_ROUTING, type GatewayFixture } from './support/gateway.fixture';
 import { writeTinyModel, type TinyModel } from './support/tiny-model.fixture';
 import { WorkerProcess } from './support/worker.process';
 
@@ -25,10 +20,8 @@ describe('Model gateway routing', () => {
 
   const workerIdOf = async (worker: WorkerProcess) =>
     (
-      await waitFor(
-        () =>
-          fixture.gateway.runtime.pools.snapshot().find((w) => w.address === worker.address && w.workerId),
-        `stats of ${worker.address}`,
+      await waitFor(`stats of ${worker.address}`, () =>
+        fixture.gateway.runtime.pools.snapshot().find((w) => w.address === worker.address && w.workerId),
       )
     ).workerId;
 
@@ -82,8 +75,8 @@ describe('Model gateway routing', () => {
     await runtime.pools.pollAll();
     const streams = [0, 1, 2, 3].map((i) => fixture.generate(longRequest(`kill-${i}`, 480)));
     await waitFor(
-      () => runtime.pools.snapshot().reduce((sum, w) => sum + w.inflight, 0) === 4,
       'four streams in flight',
+      () => runtime.pools.snapshot().reduce((sum, w) => sum + w.inflight, 0) === 4,
     );
     await new Promise((resolve) => setTimeout(resolve, 50));
 
@@ -118,20 +111,20 @@ describe('Model gateway routing', () => {
     expect(afterKill.every((o) => o.messages[0].servedBy?.workerId === smallId)).toBe(true);
 
     await waitFor(
-      () => runtime.pools.snapshot().find((w) => w.address === big.address)?.breaker === 'open',
       'the breaker of the killed worker to open',
+      () => runtime.pools.snapshot().find((w) => w.address === big.address)?.breaker === 'open',
     );
 
     await big.launch();
     await waitFor(
-      () => runtime.pools.snapshot().find((w) => w.address === big.address)?.breaker === 'closed',
       'the breaker to close again',
-      20_000,
+      () => runtime.pools.snapshot().find((w) => w.address === big.address)?.breaker === 'closed',
+      { timeoutMs: 20_000 },
     );
-    const newBigId = await waitFor(async () => {
+    const newBigId = await waitFor('stats of the restarted worker', async () => {
       const id = await workerIdOf(big);
       return id !== bigId ? id : undefined;
-    }, 'stats of the restarted worker');
+    });
     const healed = await fixture.generate(longRequest('healed', 8));
     expect(healed.messages[0].servedBy?.workerId).toBe(newBigId);
   });

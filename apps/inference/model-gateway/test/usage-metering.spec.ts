@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { gatewayV1 } from '@hearth/contracts';
 import { createKafkaClient, USAGE_TOPIC, type UsageEvent } from '@hearth/events';
 import { createLogger, startTelemetry, type TelemetryShutdown } from '@hearth/telemetry';
-import { freePort, infraEnv } from '@hearth/testing';
+import { freePort, infraEnv, waitFor } from '@hearth/testing';
 
 import { Metadata } from '@grpc/grpc-js';
 import type { Consumer } from 'kafkajs';
@@ -17,7 +17,6 @@ import {
   registryModel,
   startGateway,
   TEST_ROUTING,
-  waitFor,
   type GatewayFixture,
   type GenerateOutcome,
 } from './support/gateway.fixture';
@@ -130,11 +129,9 @@ describe('Model gateway usage metering', () => {
     expect(cancelled).toBeGreaterThan(0);
 
     const ids = ['done-1', 'done-2', 'cached-1', 'failed-1', 'cancelled-1'];
-    await waitFor(
-      () => ids.every((id) => eventsFor(id).length > 0),
-      'a usage event for every request',
-      20_000,
-    );
+    await waitFor('a usage event for every request', () => ids.every((id) => eventsFor(id).length > 0), {
+      timeoutMs: 20_000,
+    });
     await new Promise((resolve) => setTimeout(resolve, 1_500)); // room for a duplicate to show up
     for (const id of ids) expect(eventsFor(id)).toHaveLength(1);
 
@@ -188,12 +185,12 @@ describe('Model gateway usage metering', () => {
 
   it('gives a request that slipped past the dedupe marker the same event id, so consumers drop it', async () => {
     await fixture.generate(request('marker-lost', { bypassCache: true }));
-    await waitFor(() => eventsFor('marker-lost').length === 1, 'the first event');
+    await waitFor('the first event', () => eventsFor('marker-lost').length === 1);
     await fixture.gateway.runtime.redis.del(`gw:usage:{${TENANT}}:marker-lost`);
 
     await fixture.generate(request('marker-lost', { bypassCache: true }));
 
-    await waitFor(() => eventsFor('marker-lost').length === 2, 'the duplicate event');
+    await waitFor('the duplicate event', () => eventsFor('marker-lost').length === 2);
     expect(new Set(eventsFor('marker-lost').map((e) => e.id))).toEqual(
       new Set([usageEventId(TENANT, 'marker-lost')]),
     );

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { commonV1, orchestratorV1 } from '@hearth/contracts';
+import { waitFor } from '@hearth/testing';
 
 import { status } from '@grpc/grpc-js';
 
@@ -15,7 +16,7 @@ import {
   type OrchestratorStack,
   type Tenant,
 } from './support/orchestrator.fixture';
-import { consumeUsage, waitFor, type UsageEvents } from './support/usage-events.fixture';
+import { consumeUsage, type UsageEvents } from './support/usage-events.fixture';
 
 jest.setTimeout(180_000);
 
@@ -96,9 +97,8 @@ describe('OrchestratorService turn reliability', () => {
     }
     const messages = await stack.prisma.message.findMany({ where: { conversationId } });
     expect(messages.map((m) => m.role).sort()).toEqual(['assistant', 'user']);
-    await waitFor(
-      () => usage.events.some((e) => e.payload.requestId.startsWith(requestId)),
-      'the usage event',
+    await waitFor('the usage event', () =>
+      usage.events.some((e) => e.payload.requestId.startsWith(requestId)),
     );
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(

@@ -63,6 +63,7 @@ describe('Moderation through a guard model behind the gateway', () => {
       GRPC_HOST: '127.0.0.1',
       GRPC_PORT: String(await freePort()),
       KAFKA_BROKERS: infraEnv().kafkaBrokers.join(','),
+      REDIS_URL: infraEnv().redisUrl,
       SAFETY_POLICY_DIR: path.join(__dirname, 'fixtures', 'policies'),
       SAFETY_GUARD_MODEL: guardModel,
       MODEL_GATEWAY_ADDRESS: gateway.address,

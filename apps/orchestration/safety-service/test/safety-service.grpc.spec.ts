@@ -59,6 +59,7 @@ describe('SafetyService over gRPC', () => {
       GRPC_HOST: '127.0.0.1',
       GRPC_PORT: String(await freePort()),
       KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      REDIS_URL: infra.redisUrl,
       SAFETY_POLICY_DIR: path.join(__dirname, 'fixtures', 'policies'),
       SAFETY_MAX_INPUT_BYTES: String(MAX_INPUT_BYTES),
       LOG_LEVEL: 'silent',

@@ -1,6 +1,6 @@
 // Safety service: where tenant policies live (unset: the policies shipped with the app), how large
-// an input it accepts, and the guard model that moderates harmful content (unset: the rule-based
-// moderator).
+// an input it accepts, the guard model that moderates harmful content (unset: the rule-based
+// moderator), and the Redis that spools audit events while Kafka is down.
 import { z } from 'zod';
 
 import {
@@ -10,6 +10,7 @@ import {
   kafkaEnv,
   metricsEnv,
   positiveInt,
+  redisEnv,
   toBase,
   toGrpcServer,
 } from '../env-fields';
@@ -20,6 +21,7 @@ export const safetyServiceConfigSchema = z
     ...metricsEnv,
     ...grpcServerEnv,
     ...kafkaEnv,
+    ...redisEnv,
     GRPC_PORT: grpcServerEnv.GRPC_PORT.default(50053),
     SAFETY_POLICY_DIR: z.string().min(1).optional(),
     SAFETY_MAX_INPUT_BYTES: positiveInt().default(1_000_000),
@@ -39,6 +41,7 @@ export const safetyServiceConfigSchema = z
     metricsPort: env.METRICS_PORT,
     grpc: toGrpcServer(env),
     kafkaBrokers: env.KAFKA_BROKERS,
+    redisUrl: env.REDIS_URL,
     policyDir: env.SAFETY_POLICY_DIR,
     maxInputBytes: env.SAFETY_MAX_INPUT_BYTES,
     guard:

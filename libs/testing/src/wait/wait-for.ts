@@ -1,9 +1,10 @@
-// Bounded polling for medium tests: every wait has a deadline and says what it was waiting for.
+// Bounded polling for tests: every wait has a deadline and says what it was waiting for.
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** Polls `probe` until it returns a value other than undefined, null or false (a thrown error is retried). */
 export async function waitFor<T>(
   what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
   { timeoutMs = 15_000, intervalMs = 100 }: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -11,7 +12,7 @@ export async function waitFor<T>(
   for (;;) {
     try {
       const value = await probe();
-      if (value !== undefined && value !== false) return value;
+      if (value !== undefined && value !== null && value !== false) return value;
     } catch (error) {
       last = error;
     }

@@ -8,6 +8,8 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 
+import { waitFor } from '@hearth/testing';
+
 import { SseWriter, type SseWriterOptions } from './sse.writer';
 
 interface TurnEvent {
@@ -220,14 +222,8 @@ async function settle(turns = 20): Promise<void> {
   for (let i = 0; i < turns; i += 1) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Polls `condition` on every event-loop turn, failing after a generous cap. */
-async function eventually(condition: () => boolean, what: string, capMs = 30_000): Promise<void> {
-  const deadline = Date.now() + capMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
+/** Checked on every timer turn, with a generous cap: filling the buffers takes what it takes. */
+const STALL_WAIT = { timeoutMs: 30_000, intervalMs: 0 };
 
 describe(SseWriter.name, () => {
   const textBytes = 1_000;
@@ -263,7 +259,7 @@ describe(SseWriter.name, () => {
     // and stop pulling; each read by the client must resume it.
     const cycles = 3;
     for (let cycle = 0; cycle < cycles; cycle += 1) {
-      await eventually(() => stalled(client, exchange), 'the stream to stall');
+      await waitFor('the stream to stall', () => stalled(client, exchange), STALL_WAIT);
       expect(sut.waitingForDrain).toBe(true);
       expect(res.listenerCount('drain')).toBe(1);
 
@@ -311,7 +307,7 @@ describe(SseWriter.name, () => {
     client.socket.pause();
     const exchange = await server.nextExchange();
     const { sut, res, source } = exchange;
-    await eventually(() => stalled(client, exchange), 'the stream to stall');
+    await waitFor('the stream to stall', () => stalled(client, exchange), STALL_WAIT);
 
     // Writes that do not come from the upstream (heartbeats, a finish burst) also meet a full socket.
     for (let i = 0; i < 200; i += 1) expect(sut.send({ extra: i })).toBe(false);
@@ -330,7 +326,7 @@ describe(SseWriter.name, () => {
     client.socket.pause();
     const exchange = await server.nextExchange();
     const { sut, res, source } = exchange;
-    await eventually(() => stalled(client, exchange), 'the stream to stall');
+    await waitFor('the stream to stall', () => stalled(client, exchange), STALL_WAIT);
 
     let writesAfterClose = 0;
     const errors: Error[] = [];

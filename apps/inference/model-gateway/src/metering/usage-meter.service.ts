@@ -1,11 +1,16 @@
 // Owns metering: one usage event on llm.usage.v1 per request id. A Redis marker (SET NX, per tenant
 // and request id) keeps a retried request from being published twice; the event id is derived from
 // the same pair, so a duplicate that slips through (marker expired, two gateways racing) is dropped by
-// the consumers' dedupe. Publishing never delays the caller's stream and is batched; events Kafka
-// refuses go to a Redis spool that is drained in the background, so a Kafka outage loses no charge.
-import { randomUUID } from 'node:crypto';
-
-import { USAGE_TOPIC, type EventInputOf, type EventProducer } from '@hearth/events';
+// the consumers' dedupe. Publishing never delays the caller's stream and is batched; it goes through
+// @hearth/events' spooled publisher, so events Kafka refuses wait in the gateway's Redis spool and a
+// Kafka outage loses no charge.
+import {
+  EventSpool,
+  SpooledEventPublisher,
+  USAGE_TOPIC,
+  type EventInputOf,
+  type EventProducer,
+} from '@hearth/events';
 import type { Logger } from '@hearth/telemetry';
 
 import type { Redis } from 'ioredis';
@@ -15,9 +20,8 @@ import { buildUsageEvent, type UsageRecord } from './usage-event.builder';
 
 type UsageEventInput = EventInputOf<typeof USAGE_TOPIC>;
 
-export const USAGE_SPOOL_KEY = 'gw:usage:spool';
-const SPOOL_BATCH = 100;
-const SPOOL_LOCK_MS = 60_000;
+/** The gateway's spool (one per service, shared by its replicas). */
+export const USAGE_SPOOL_NAME = 'model-gateway';
 
 export interface UsageMeterOptions {
   redis: Redis;
@@ -40,19 +44,24 @@ export class UsageMeterService {
   private buffer: Pending[] = [];
   private lingerTimer?: NodeJS.Timeout;
   private readonly flushes = new Set<Promise<void>>();
-  private drainTimer?: NodeJS.Timeout;
-  private draining = false;
+  private readonly publisher: SpooledEventPublisher;
 
-  constructor(private readonly options: UsageMeterOptions) {}
+  constructor(private readonly options: UsageMeterOptions) {
+    this.publisher = new SpooledEventPublisher({
+      producer: options.producer,
+      spool: new EventSpool({ redis: options.redis, name: USAGE_SPOOL_NAME }),
+      logger: options.logger,
+      drainIntervalMs: options.spoolDrainMs,
+    });
+  }
 
   start(): void {
-    this.drainTimer = setInterval(() => void this.drainSpool(), this.options.spoolDrainMs ?? 5_000);
-    this.drainTimer.unref();
+    this.publisher.start();
   }
 
   /** Publishes what is buffered and waits for every publish in flight (graceful shutdown). */
   async stop(): Promise<void> {
-    clearInterval(this.drainTimer);
+    await this.publisher.stop();
     this.flush();
     await Promise.allSettled([...this.flushes]);
   }
@@ -124,56 +133,16 @@ export class UsageMeterService {
 
   private async publishOrSpool(events: UsageEventInput[]): Promise<void> {
     try {
-      await this.options.producer.publish(USAGE_TOPIC, events);
+      const outcome = await this.publisher.publish(USAGE_TOPIC, events);
+      if (outcome === 'spooled') this.options.metrics.usagePublishFailures.inc(events.length);
     } catch (error) {
+      // Neither Kafka nor the spool took them (spool full, or Redis down too): the caller is a stream
+      // that has already ended, so the charge is surfaced here, in full, for reconciliation.
       this.options.metrics.usagePublishFailures.inc(events.length);
-      this.options.logger.warn(
-        { err: error, count: events.length },
-        'usage events not published; spooled for retry',
+      this.options.logger.error(
+        { err: error, usageEvents: events },
+        'usage events not stored: neither Kafka nor the spool accepted them',
       );
-      try {
-        await this.options.redis.rpush(USAGE_SPOOL_KEY, ...events.map((event) => JSON.stringify(event)));
-      } catch (spoolError) {
-        // Both stores down: the events are in this log line and nowhere else.
-        this.options.logger.error(
-          { err: spoolError, usageEvents: events },
-          'usage events lost: neither Kafka nor Redis accepted them',
-        );
-      }
-    }
-  }
-
-  /**
-   * Republishes spooled events, oldest first; stops at the first failure and keeps the rest. A lock
-   * makes one gateway drain at a time (two would trim each other's unpublished events); a crash while
-   * holding it only delays the drain until the lock expires, and a batch published twice is absorbed
-   * by the consumers' dedupe.
-   */
-  async drainSpool(): Promise<void> {
-    if (this.draining) return;
-    this.draining = true;
-    const { redis, producer, logger } = this.options;
-    const lockKey = `${USAGE_SPOOL_KEY}:lock`;
-    const owner = randomUUID();
-    try {
-      if ((await redis.set(lockKey, owner, 'PX', SPOOL_LOCK_MS, 'NX')) === null) return;
-      try {
-        for (;;) {
-          const batch = await redis.lrange(USAGE_SPOOL_KEY, 0, SPOOL_BATCH - 1);
-          if (batch.length === 0) return;
-          const events = batch.map((raw) => JSON.parse(raw) as UsageEventInput);
-          await producer.publish(USAGE_TOPIC, events);
-          await redis.ltrim(USAGE_SPOOL_KEY, batch.length, -1);
-          logger.info({ count: batch.length }, 'spooled usage events published');
-        }
-      } finally {
-        // Only our own lock: it may have expired and been taken by another gateway meanwhile.
-        if ((await redis.get(lockKey)) === owner) await redis.del(lockKey);
-      }
-    } catch (error) {
-      logger.debug({ err: error }, 'usage spool not drained yet');
-    } finally {
-      this.draining = false;
     }
   }
 }

@@ -59,7 +59,7 @@ export class GatewayMetrics {
 
   readonly usagePublishFailures = new Counter({
     name: 'gateway_usage_publish_failures_total',
-    help: 'Usage events that could not be published at once and were spooled for a retry.',
+    help: 'Usage events Kafka did not take at once: spooled for a retry, or refused by a full or unreachable spool.',
     registers: [this.registry],
   });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createLogger } from '@hearth/telemetry';
+import { waitFor } from '@hearth/testing';
 
 import { RegistryLoadError } from './model-registry.loader';
 import { ModelRegistryService } from './model-registry.service';
@@ -25,14 +26,6 @@ const TENANT = '0b7c2f4e-8f0a-4c1e-9d55-3b0f1d2a4c6e';
 async function replaceFile(path: string, text: string): Promise<void> {
   await writeFile(`${path}.tmp`, text);
   await rename(`${path}.tmp`, path);
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe(ModelRegistryService.name, () => {
@@ -80,7 +73,7 @@ describe(ModelRegistryService.name, () => {
     );
 
     await replaceFile(path, registryText('quick'));
-    await waitFor(() => changes.length > 0);
+    await waitFor('the change to reach the listener', () => changes.length > 0, { timeoutMs: 5_000 });
 
     expect(changes).toEqual(['fast->quick']);
     expect(sut.current().resolve('quick', TENANT)?.id).toBe('tiny');
@@ -92,8 +85,10 @@ describe(ModelRegistryService.name, () => {
     const before = sut.current();
 
     await replaceFile(path, registryText('fast', -5).replace('version: 1', 'version: 2'));
-    await waitFor(() =>
-      lines.some((line) => line.msg === 'model registry reload failed; keeping the last good registry'),
+    await waitFor(
+      'the failed reload to be logged',
+      () => lines.some((line) => line.msg === 'model registry reload failed; keeping the last good registry'),
+      { timeoutMs: 5_000 },
     );
 
     const failure = lines.find((line) => line.level === 'error');

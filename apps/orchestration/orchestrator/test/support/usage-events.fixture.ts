@@ -44,17 +44,3 @@ export async function consumeUsage(tenantIds: () => Set<string>): Promise<UsageE
     consumer.seek({ topic: USAGE_TOPIC.name, partition, offset });
   return { events, stop: () => consumer.disconnect() };
 }
-
-export async function waitFor<T>(
-  probe: () => T | Promise<T>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<NonNullable<T>> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -1,8 +1,8 @@
 // Builds and starts the safety service from its config: loads and validates the policies, connects
-// the Kafka producer for audit events (failing start-up if it cannot), picks the moderation adapter
-// (a guard model through the gateway when SAFETY_GUARD_MODEL is set, else the rules), and serves the
-// SafetyService and the standard health service over gRPC. main.ts and the medium spec both start
-// it this way.
+// Redis (the audit spool) and the Kafka producer for audit events (failing start-up if either is
+// unreachable), picks the moderation adapter (a guard model through the gateway when
+// SAFETY_GUARD_MODEL is set, else the rules), and serves the SafetyService and the standard health
+// service over gRPC. main.ts and the medium spec both start it this way.
 
 import { workspacePath, type SafetyServiceConfig } from '@hearth/config';
 import {
@@ -13,14 +13,15 @@ import {
   qualifiedServiceName,
   safetyV1,
 } from '@hearth/contracts';
-import { createKafkaClient, EventProducer } from '@hearth/events';
+import { createKafkaClient, EventProducer, EventSpool, SpooledEventPublisher } from '@hearth/events';
+import { connectRedis, createRedisClient } from '@hearth/redis';
 import type { Logger } from '@hearth/telemetry';
 
 import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 
-import { KafkaAuditSink } from '../audit/kafka-audit.sink';
+import { SpooledAuditSink } from '../audit/spooled-audit.sink';
 import { ModelGatewayClient } from '../gateway/model-gateway.client';
 import { GuardModelModerationAdapter } from '../moderation/guard-model-moderation.adapter';
 import type { ModerationPort } from '../moderation/moderation.port';
@@ -31,13 +32,15 @@ import { SafetyModule } from './safety.module';
 /** The policies shipped with the app, used when SAFETY_POLICY_DIR is not set. */
 export const BUNDLED_POLICY_DIR = workspacePath('apps', 'orchestration', 'safety-service', 'policies');
 
+const REDIS_TIMEOUT_MS = 5_000;
+
 /** gRPC headroom over the input limit, so oversized input reaches our clear INVALID_ARGUMENT check. */
 const MESSAGE_OVERHEAD_BYTES = 1024 * 1024;
 
 export interface RunningSafetyApp {
   readonly app: INestMicroservice;
   readonly address: string;
-  readonly auditSink: KafkaAuditSink;
+  readonly auditSink: SpooledAuditSink;
   close(): Promise<void>;
 }
 
@@ -46,10 +49,22 @@ export async function startSafetyApp(config: SafetyServiceConfig, logger: Logger
   const policies = loadPolicies(policyDir);
   logger.info({ policyDir, tenants: policies.size }, 'safety policies loaded');
 
+  const redisStops: (() => void)[] = [];
+  const redis = createRedisClient(config.redisUrl, {
+    connectTimeoutMs: REDIS_TIMEOUT_MS,
+    commandTimeoutMs: REDIS_TIMEOUT_MS,
+  });
+  await connectRedis(redis, { name: 'Redis', timeoutMs: REDIS_TIMEOUT_MS, logger, stops: redisStops });
   const kafka = createKafkaClient({ clientId: config.service, brokers: [...config.kafkaBrokers], logger });
   const producer = new EventProducer({ kafka, connectTimeoutMs: 10_000, sendTimeoutMs: 10_000 });
   await producer.connect();
-  const auditSink = new KafkaAuditSink({ producer, logger });
+  const publisher = new SpooledEventPublisher({
+    producer,
+    spool: new EventSpool({ redis, name: config.service }),
+    logger,
+  });
+  publisher.start();
+  const auditSink = new SpooledAuditSink({ publisher, logger });
   const rules = new RuleModerationAdapter();
   const gateway = config.guard ? new ModelGatewayClient(config.guard.gatewayAddress) : undefined;
   const moderation: ModerationPort =
@@ -112,7 +127,9 @@ export async function startSafetyApp(config: SafetyServiceConfig, logger: Logger
       closed = true;
       await app.close();
       await auditSink.close();
+      await publisher.stop();
       await producer.disconnect();
+      for (const stop of redisStops) stop();
       gateway?.close();
     },
   };

@@ -46,8 +46,14 @@ export class OutputStreamService {
       let done = false;
       const finish = (step: StreamStep | undefined) => {
         done = true;
+        try {
+          // Audited before the last answer goes out: a refused audit record fails the stream instead.
+          if (stream) this.audit(stream, context);
+        } catch (error) {
+          subscriber.error(error);
+          return;
+        }
         if (step) subscriber.next(toResponse(stream as OpenStream, step));
-        if (stream) this.audit(stream, context);
         subscriber.complete();
       };
       // `end` (or a half-close): the guard model's verdict on the whole output first, when there is one.

@@ -1,23 +1,27 @@
-// Publishes audit events to llm.audit.v1 through libs/events' EventProducer, in the background: a
-// check never waits for Kafka. Events queue in memory (bounded) and go out in batches; a failed
-// batch is retried with backoff, and shutdown flushes what is left under a deadline. This service
-// has no database, so there is no outbox; when the queue overflows during a long Kafka outage the
-// oldest events are dropped with an error log counting them (decisions, not text, are lost).
-import { AUDIT_TOPIC, parseEvent, type AuditEventInput, type EventProducer } from '@hearth/events';
+// Publishes audit events to llm.audit.v1 in the background through @hearth/events' spooled
+// publisher: a check never waits for Kafka. Events queue in memory briefly and go out in batches to
+// Kafka or, while Kafka is down, to the service's Redis spool, which is drained once it is back. A
+// batch neither took stays queued and is retried with backoff. The queue is bounded and never drops:
+// when it is full (Kafka and the spool both refusing for a long while) record() throws an
+// AuditBacklogFullError, which the check surfaces as UNAVAILABLE: a decision is refused rather than
+// made without its audit record. Shutdown flushes what is left under a deadline.
+import { AUDIT_TOPIC, parseEvent, type AuditEventInput, type DurableEventPublisher } from '@hearth/events';
 import type { Logger } from '@hearth/telemetry';
 
+import { AuditBacklogFullError } from './audit-backlog-full.error';
 import type { AuditSink } from './audit.sink';
 
-export interface KafkaAuditSinkOptions {
-  producer: EventProducer;
+export interface SpooledAuditSinkOptions {
+  publisher: DurableEventPublisher;
   logger: Logger;
+  /** Audit events held in memory at most; record() refuses the next one past it. */
   maxQueued?: number;
   batchSize?: number;
   retryDelayMs?: number;
   shutdownDeadlineMs?: number;
 }
 
-export class KafkaAuditSink implements AuditSink {
+export class SpooledAuditSink implements AuditSink {
   private readonly queue: AuditEventInput[] = [];
   private flushing?: Promise<void>;
   private retryTimer?: NodeJS.Timeout;
@@ -28,28 +32,25 @@ export class KafkaAuditSink implements AuditSink {
   private readonly retryDelayMs: number;
   private readonly shutdownDeadlineMs: number;
 
-  constructor(private readonly options: KafkaAuditSinkOptions) {
+  constructor(private readonly options: SpooledAuditSinkOptions) {
     this.maxQueued = options.maxQueued ?? 10_000;
     this.batchSize = options.batchSize ?? 200;
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
     this.shutdownDeadlineMs = options.shutdownDeadlineMs ?? 5_000;
   }
 
+  /** Queues one event; throws an EventValidationError for a bad event, an AuditBacklogFullError when full. */
   record(event: AuditEventInput): void {
     // Validate now, so a bad event is reported by the check that made it, not lost in a batch.
     parseEvent(AUDIT_TOPIC, event);
-    this.queue.push(event);
-    if (this.queue.length > this.maxQueued) {
-      const dropped = this.queue.splice(0, this.queue.length - this.maxQueued).length;
-      this.options.logger.error(
-        { dropped, topic: AUDIT_TOPIC.name },
-        'audit queue full; oldest events dropped',
-      );
+    if (this.queue.length >= this.maxQueued) {
+      throw new AuditBacklogFullError(this.maxQueued, this.retryDelayMs);
     }
+    this.queue.push(event);
     if (!this.retryTimer) void this.flush();
   }
 
-  /** Publishes everything queued; resolves when the queue is empty or a publish failed. */
+  /** Hands everything queued to the publisher; resolves when the queue is empty or a batch failed. */
   flush(): Promise<void> {
     this.flushing ??= this.drain().finally(() => {
       this.flushing = undefined;
@@ -57,15 +58,21 @@ export class KafkaAuditSink implements AuditSink {
     return this.flushing;
   }
 
-  /** Stops accepting retries and flushes what is queued, within the shutdown deadline. */
+  /** Stops retrying and flushes what is queued, within the shutdown deadline. */
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    const deadline = new Promise<void>((resolve) => setTimeout(resolve, this.shutdownDeadlineMs).unref());
-    await Promise.race([this.flush(), deadline]);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.shutdownDeadlineMs);
+    });
+    await Promise.race([this.flush(), deadline]).finally(() => clearTimeout(timer));
     if (this.queue.length > 0) {
-      this.options.logger.error({ pending: this.queue.length }, 'audit events not published before shutdown');
+      this.options.logger.error(
+        { pending: this.queue.length, auditEvents: this.queue },
+        'audit events neither published nor spooled before shutdown',
+      );
     }
   }
 
@@ -77,14 +84,14 @@ export class KafkaAuditSink implements AuditSink {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, this.batchSize);
       try {
-        await this.options.producer.publish(AUDIT_TOPIC, batch);
+        await this.options.publisher.publish(AUDIT_TOPIC, batch);
         this.queue.splice(0, batch.length);
         this.failures = 0;
       } catch (error) {
         this.failures++;
         this.options.logger.error(
           { err: error, pending: this.queue.length, attempt: this.failures },
-          'publishing audit events failed; will retry',
+          'audit events neither published nor spooled; will retry',
         );
         this.scheduleRetry();
         return;
