@@ -57,6 +57,8 @@ export interface ResponseObject {
   output: OutputItem[];
   parallel_tool_calls: boolean;
   previous_response_id: string | null;
+  /** The stored conversation the response was added to (with `conversation`). */
+  conversation: { id: string } | null;
   store: boolean;
   temperature: number | null;
   top_p: number | null;
@@ -113,6 +115,10 @@ export class ResponseBuilder {
       output: [],
       parallel_tool_calls: request.parallel_tool_calls ?? true,
       previous_response_id: request.previous_response_id ?? null,
+      conversation:
+        request.conversation == null
+          ? null
+          : { id: typeof request.conversation === 'string' ? request.conversation : request.conversation.id },
       store: request.store ?? true,
       temperature: request.temperature ?? null,
       top_p: request.top_p ?? null,

@@ -1,6 +1,7 @@
 // Owns the translation of a Responses API request into the chat turn the orchestrator already runs:
 // `instructions` become a developer message (never carried over a chain, as OpenAI specifies), the
-// stored transcript of `previous_response_id` comes next, then this request's input items as chat
+// stored transcript of `previous_response_id` comes next (or, with `conversation`, the server's own
+// history of that conversation, as chat's conversation_id), then this request's input items as chat
 // messages (function_call items fold into one assistant message with tool_calls, function_call_output
 // items become tool messages). The result goes through the chat mapper, so every check chat
 // completions make (tool_choice names an offered tool, a schema is present, …) applies here too.
@@ -87,6 +88,7 @@ export function toChatRequest(
   return {
     model: body.model,
     messages: body.instructions ? [{ role: 'developer', content: body.instructions }, ...messages] : messages,
+    conversation_id: conversationIdOf(body),
     temperature: body.temperature,
     top_p: body.top_p,
     max_completion_tokens: body.max_output_tokens,
@@ -122,16 +124,27 @@ export function toChatRequest(
   };
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The stored conversation a response continues (its history comes from the server), if any. */
+export function conversationIdOf(body: CreateResponseRequest): string | undefined {
+  if (body.conversation == null) return undefined;
+  const id = typeof body.conversation === 'string' ? body.conversation : body.conversation.id;
+  if (!UUID.test(id)) {
+    throw new ApiError(404, `No conversation found with id '${id}'.`, {
+      code: 'not_found',
+      param: 'conversation',
+    });
+  }
+  return id;
+}
+
 function checkSemantics(body: CreateResponseRequest): void {
   if (body.background === true && body.store === false) {
     throw ApiError.badRequest('A background response must be stored: leave store on.', 'store');
   }
-  if (body.conversation !== undefined && body.conversation !== null) {
-    throw ApiError.badRequest(
-      'The conversation parameter is not supported by this server yet; chain responses with previous_response_id.',
-      'conversation',
-      'unsupported_parameter',
-    );
+  if (body.conversation != null && body.previous_response_id != null) {
+    throw ApiError.badRequest('Use conversation or previous_response_id, not both.', 'previous_response_id');
   }
 }
 

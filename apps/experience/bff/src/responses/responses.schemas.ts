@@ -1,8 +1,8 @@
 // The request body of POST /v1/responses, after OpenAI's CreateResponse: text or item input (messages,
-// function calls and their outputs), instructions, previous_response_id, store, function tools,
+// function calls and their outputs), instructions, previous_response_id or conversation, store,
+// background, function tools,
 // tool_choice, text.format (JSON schema), sampling, max_output_tokens, metadata. Strict: an unknown
-// field is a 400 naming it. `conversation` is accepted only absent until the Conversations API lands;
-// the mapper says so in words.
+// field is a 400 naming it.
 import { z } from 'zod';
 
 import { retrievalSchema } from '../chat/chat.schemas';
@@ -105,7 +105,7 @@ export const createResponseRequestSchema = z.strictObject({
   stream: z.boolean().nullish(),
   stream_options: z.strictObject({ include_obfuscation: z.boolean().optional() }).nullish(),
   background: z.boolean().nullish(),
-  conversation: z.unknown().optional(),
+  conversation: z.union([z.string().min(1), z.strictObject({ id: z.string().min(1) })]).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().gt(0).max(1).nullish(),
   max_output_tokens: z.number().int().positive().nullish(),
