@@ -14,7 +14,8 @@ import { toChatMessageText } from './replay.mapper';
 import { errorOf, finishReasonOf, toWireTrace } from './trace.mapper';
 import type { TurnRegistry } from './turn-registry.service';
 import { turnCaller, validateTurnRequest } from './turn-request.validator';
-import { TurnRun, type TurnDeps } from './turn.run';
+import { TurnRunFactory, type TurnDeps } from './turn-run.factory';
+import type { TurnRun } from './turn.run';
 
 export interface TurnServiceDeps extends TurnDeps {
   registry: TurnRegistry;
@@ -24,7 +25,11 @@ export class TurnService {
   /** Turns running in this process (for shutdown). */
   readonly running = new Set<TurnRun>();
 
-  constructor(private readonly deps: TurnServiceDeps) {}
+  private readonly runs: TurnRunFactory;
+
+  constructor(private readonly deps: TurnServiceDeps) {
+    this.runs = new TurnRunFactory(deps);
+  }
 
   runTurn(request: orchestratorV1.RunTurnRequest): Observable<orchestratorV1.RunTurnResponse> {
     return new Observable<orchestratorV1.RunTurnResponse>((subscriber) => {
@@ -91,7 +96,7 @@ export class TurnService {
         replayed: false,
       },
     });
-    const run = new TurnRun(this.deps, turn, begun, emit, persistMs, serverTools);
+    const run = this.runs.create(turn, begun, emit, persistMs, serverTools);
     onRun(run);
     this.running.add(run);
     // The lease and the cancel-flag check travel to Redis while the turn already runs (a CancelTurn that
