@@ -10,6 +10,7 @@ import type { ContextClient, SafetyClient, ToolRunnerClient } from '../clients/u
 import { GatewayModelRound } from './model.round';
 import { ServerToolRound } from './server-tool.round';
 import { StructuredOutputRetry } from './structured-output.retry';
+import type { ToolCallChanges } from './tool-call.changes';
 import { ToolConfirmationWaiter } from './tool-confirmation.waiter';
 import { ToolRunnerCalls } from './tool-runner.calls';
 import { SafetyInputGuard } from './turn-input.guard';
@@ -35,6 +36,8 @@ export interface TurnDeps {
   context: ContextClient;
   safety: SafetyClient;
   tools?: ToolRunnerClient;
+  /** Status changes of tool calls (a confirmation waits on them). */
+  toolCallChanges: ToolCallChanges;
   logger: Logger;
   limits: TurnRunLimits;
   /**
@@ -72,7 +75,12 @@ export class TurnRunFactory {
       tools: new ServerToolRound(
         scope,
         calls,
-        new ToolConfirmationWaiter(scope, calls, limits.confirmationWaitMs ?? DEFAULT_CONFIRMATION_WAIT_MS),
+        new ToolConfirmationWaiter(
+          scope,
+          calls,
+          deps.toolCallChanges,
+          limits.confirmationWaitMs ?? DEFAULT_CONFIRMATION_WAIT_MS,
+        ),
         deps.logger,
       ),
       finalizer: new StoredTurnFinalizer(scope, safetyLog, {
