@@ -2,7 +2,7 @@
 // latency, params) and the audit events, stored in one statement; the hot-window append (a cache the
 // context service can rebuild, so the client never waits for it); then the turn's last events: its
 // citations and usage, and exactly one `finish` or `error`. A failed store is logged and the client
-// still gets its answer's end.
+// still gets its answer's end; the draft, no longer renewed, is ended by the sweeper (draft.sweeper.ts).
 import { commonV1, durationFromMs, type contextV1, type orchestratorV1 } from '@hearth/contracts';
 import type { Prisma } from '@hearth/db';
 import type { Logger } from '@hearth/telemetry';

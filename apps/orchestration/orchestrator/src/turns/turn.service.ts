@@ -10,6 +10,7 @@ import { activeTraceId } from '@hearth/telemetry';
 import { status } from '@grpc/grpc-js';
 import { Observable, type Subscriber } from 'rxjs';
 
+import type { DraftLeases } from './draft-lease.keeper';
 import { toChatMessageText } from './replay.mapper';
 import { errorOf, finishReasonOf, toWireTrace } from './trace.mapper';
 import type { TurnRegistry } from './turn-registry.service';
@@ -19,6 +20,8 @@ import type { TurnRun } from './turn.run';
 
 export interface TurnServiceDeps extends TurnDeps {
   registry: TurnRegistry;
+  /** Keeps the leases of this process's drafts alive while their turns run. */
+  drafts: DraftLeases;
 }
 
 export class TurnService {
@@ -105,9 +108,12 @@ export class TurnService {
     const registered = this.deps.registry
       .register(turnId, () => run.cancel())
       .catch((error: unknown) => this.deps.logger.warn({ err: error, turnId }, 'turn lease write failed'));
+    const draftId = begun.assistantMessageId;
+    if (draftId) this.deps.drafts.hold(draftId);
     try {
       await run.execute();
     } finally {
+      if (draftId) this.deps.drafts.release(draftId);
       this.running.delete(run);
       void registered.then(() => this.deps.registry.unregister(turnId));
     }
