@@ -39,6 +39,8 @@ export class ContextPromptAssembler implements PromptAssembler {
   constructor(
     private readonly scope: TurnScope,
     private readonly context: Pick<ContextClient, 'assembleContext'>,
+    /** Tokens the prompt leaves free for the answer (completion-reserve.ts). */
+    private readonly reservedCompletion: number,
     /** Hot-window appends still in flight, per conversation. */
     private readonly pendingAppends?: Map<string, Promise<void>>,
   ) {}
@@ -47,7 +49,6 @@ export class ContextPromptAssembler implements PromptAssembler {
     const { scope } = this;
     const request = scope.turn.request;
     const retrieval = request.retrieval?.enabled ? request.retrieval : undefined;
-    const maxTokens = request.sampling?.maxTokens ?? 256;
     const assembled = await scope.trace.time('context', async () => {
       // The previous turn's messages must be in the hot window before this one reads it.
       if (scope.turn.conversationId) await this.pendingAppends?.get(scope.turn.conversationId);
@@ -61,7 +62,8 @@ export class ContextPromptAssembler implements PromptAssembler {
           tokenBudget: 0,
           // Room for the "Source [n]:" labels added after the context service counted the chunks.
           reservedCompletionTokens:
-            maxTokens + (retrieval ? MARKER_TOKEN_SLACK * (retrieval.topK || DEFAULT_TOP_K) : 0),
+            this.reservedCompletion +
+            (retrieval ? MARKER_TOKEN_SLACK * (retrieval.topK || DEFAULT_TOP_K) : 0),
           excludeMemory: false,
           retrieval: retrieval
             ? { query: retrieval.query, topK: retrieval.topK, fileIds: retrieval.fileIds }

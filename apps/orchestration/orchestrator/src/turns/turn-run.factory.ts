@@ -2,11 +2,12 @@
 // input and output guards, the model round, the structured-output check, the server-tool round with
 // its confirmation wait, the finalizer), each wired to the shared clients it needs. TurnService asks
 // it for a TurnRun once the turn is registered.
-import type { toolsV1 } from '@hearth/contracts';
+import type { gatewayV1, toolsV1 } from '@hearth/contracts';
 import type { Logger } from '@hearth/telemetry';
 
 import type { ModelGatewayAdapter } from '../clients/model-gateway.adapter';
 import type { ContextClient, SafetyClient, ToolRunnerClient } from '../clients/upstream.clients';
+import { completionReserve } from './completion-reserve';
 import { GatewayModelRound } from './model.round';
 import { ServerToolRound } from './server-tool.round';
 import { StructuredOutputRetry } from './structured-output.retry';
@@ -56,6 +57,8 @@ export class TurnRunFactory {
     emit: Emit,
     persistMs: number,
     serverTools: toolsV1.ToolInfo[],
+    /** The requested model as the gateway lists it (undefined: not listed, or ListModels failed). */
+    model: gatewayV1.ModelInfo | undefined,
   ): TurnRun {
     const { deps } = this;
     const { limits } = deps;
@@ -63,7 +66,12 @@ export class TurnRunFactory {
     const safetyLog = new TurnSafetyLog(scope);
     const calls = new ToolRunnerCalls(scope, deps.tools);
     const parts = {
-      prompt: new ContextPromptAssembler(scope, deps.context, deps.pendingAppends),
+      prompt: new ContextPromptAssembler(
+        scope,
+        deps.context,
+        completionReserve(turn.request.sampling?.maxTokens ?? undefined, model),
+        deps.pendingAppends,
+      ),
       input: new SafetyInputGuard(scope, deps.safety, safetyLog),
       output: new SafetyOutputGuard(scope, deps.safety, safetyLog),
       model: new GatewayModelRound(scope, deps.gateway, deps.safety, safetyLog),

@@ -59,7 +59,7 @@ export class TurnService {
     // with PERMISSION_DENIED, like any other bad request, rather than silently dropped.
     const serverTools = await this.serverTools(request);
     const persistStart = performance.now();
-    const [outcome, model] = await Promise.all([
+    const [outcome, resolved] = await Promise.all([
       this.deps.store.begin({
         tenantId: turn.caller.tenantId,
         userId: turn.caller.userId,
@@ -72,13 +72,14 @@ export class TurnService {
         messages: request.messages,
       }),
       this.deps.gateway
-        .canonicalModel(
+        .resolveModel(
           request.caller as commonV1.Caller,
           request.model,
           Date.now() + this.deps.limits.stepTimeoutMs,
         )
-        .catch(() => request.model),
+        .catch(() => undefined),
     ]);
+    const model = resolved?.id ?? request.model;
     if ('duplicate' in outcome) return this.replay(outcome.duplicate, request, model, out, signal);
     const begun = outcome.begun;
     const persistMs = performance.now() - persistStart;
@@ -99,7 +100,7 @@ export class TurnService {
         replayed: false,
       },
     });
-    const run = this.runs.create(turn, begun, emit, persistMs, serverTools);
+    const run = this.runs.create(turn, begun, emit, persistMs, serverTools, resolved);
     onRun(run);
     this.running.add(run);
     // The lease and the cancel-flag check travel to Redis while the turn already runs (a CancelTurn that
