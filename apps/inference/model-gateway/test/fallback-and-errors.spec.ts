@@ -32,7 +32,12 @@ describe('Model gateway fallbacks and errors', () => {
       version: 1,
       routing: TEST_ROUTING,
       models: [
-        registryModel('primary', model.sha256, [deadAddress], { aliases: ['fast'], fallbacks: ['backup'] }),
+        registryModel('primary', model.sha256, [deadAddress], {
+          aliases: ['fast'],
+          fallbacks: ['backup'],
+          maxOutputTokens: 256,
+          defaults: { maxTokens: 64 },
+        }),
         registryModel('backup', model.sha256, [worker.address], { aliases: ['capable'] }),
         registryModel('lonely', model.sha256, [deadAddress]),
         // The same worker found through DNS, as a Kubernetes headless service is.
@@ -90,7 +95,7 @@ describe('Model gateway fallbacks and errors', () => {
     expect(counted.tokenIds).toHaveLength(counted.tokenCount);
   });
 
-  it('lists the models with their availability', async () => {
+  it('lists the models with their availability and completion limits', async () => {
     const listed = await fixture.client.listModels({
       caller: generateRequest().caller,
     });
@@ -106,6 +111,15 @@ describe('Model gateway fallbacks and errors', () => {
       fallbacks: ['backup'],
       inputMicroUsdPerMillionTokens: 500_000,
       sha256: model.sha256,
+      contextLength: 512,
+      maxOutputTokens: 256,
+      defaultMaxTokens: 64,
+    });
+    // No default and no cap: a request without max_tokens may fill the context.
+    expect(listed.models[0]).toMatchObject({
+      contextLength: 512,
+      maxOutputTokens: 512,
+      defaultMaxTokens: 512,
     });
   });
 

@@ -60,6 +60,8 @@ export class ModelCatalogService {
           fallbacks: [...model.fallbacks],
           capabilities: model.capabilities.map((capability) => CAPABILITIES[capability]),
           available: this.deps.pools.isAvailable(model),
+          maxOutputTokens: model.maxOutputTokens,
+          defaultMaxTokens: model.defaults.maxTokens ?? model.maxOutputTokens,
         })),
     };
   }

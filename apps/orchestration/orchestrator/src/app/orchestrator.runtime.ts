@@ -1,8 +1,10 @@
 // Owns the orchestrator's outside connections, started in dependency order and stopped in reverse:
-// PostgreSQL (a round trip), Redis (pinged; a second connection subscribes to cancellations), the
-// Kafka producer and the outbox relay that publishes the audit events turns commit, and the gRPC
-// clients of the gateway, context, safety and tool services. Any failure at start-up rejects, so
-// main.ts exits instead of serving half an orchestrator.
+// PostgreSQL (a round trip; the renewal of this process's draft leases and the sweeper of drafts whose
+// lease passed; a listening connection for tool-call status changes when server tools are on), Redis
+// (pinged; a second connection subscribes to cancellations), the Kafka producer and the outbox relay
+// that publishes the audit events turns commit, and the gRPC clients of the gateway, context, safety
+// and tool services. Any failure at start-up rejects, so main.ts exits instead of serving half an
+// orchestrator.
 import type { OrchestratorConfig } from '@hearth/config';
 import { contextV1, safetyV1, toolsV1 } from '@hearth/contracts';
 import { createPrismaClient, type PrismaClient } from '@hearth/db';
@@ -14,7 +16,11 @@ import { OutboxRelay } from '@hearth/transactional-events';
 import { Redis } from 'ioredis';
 
 import { ModelGatewayAdapter } from '../clients/model-gateway.adapter';
+import { ToolCallStatusListener } from '../clients/tool-call-status.listener';
 import type { ContextClient, SafetyClient, ToolRunnerClient } from '../clients/upstream.clients';
+import { DraftLeaseKeeper } from '../turns/draft-lease.keeper';
+import { DraftSweeper } from '../turns/draft.sweeper';
+import { ToolCallWatchers } from '../turns/tool-call.watchers';
 import { TurnRegistry } from '../turns/turn-registry.service';
 import { TurnService } from '../turns/turn.service';
 import { TurnStore } from '../turns/turn.store';
@@ -43,7 +49,10 @@ export class OrchestratorRuntime {
   readonly context: ContextClient;
   readonly safety: SafetyClient;
   readonly tools?: ToolRunnerClient;
+  readonly toolCallStatus?: ToolCallStatusListener;
   readonly registry: TurnRegistry;
+  readonly drafts: DraftLeaseKeeper;
+  readonly sweeper: DraftSweeper;
   readonly turns: TurnService;
   private readonly stops = new ShutdownSteps();
 
@@ -93,14 +102,22 @@ export class OrchestratorRuntime {
           retry: { methods: ['listTools'] },
         })
       : undefined;
+    const toolCallChanges = new ToolCallWatchers();
+    this.toolCallStatus = this.tools
+      ? new ToolCallStatusListener(config.databaseUrl, toolCallChanges, logger)
+      : undefined;
     this.registry = new TurnRegistry(this.redis, this.subscriber, logger);
+    this.drafts = new DraftLeaseKeeper(this.prisma, logger);
+    this.sweeper = new DraftSweeper(this.prisma, logger);
     this.turns = new TurnService({
-      store: new TurnStore(this.prisma),
+      store: new TurnStore(this.prisma, this.drafts.leaseMs),
       registry: this.registry,
+      drafts: this.drafts,
       gateway: this.gateway,
       context: this.context,
       safety: this.safety,
       tools: this.tools,
+      toolCallChanges,
       pendingAppends: new Map(),
       logger,
       limits: {
@@ -121,6 +138,15 @@ export class OrchestratorRuntime {
         await this.prisma.$connect();
         await this.prisma.$queryRaw`SELECT 1`;
       });
+      this.drafts.start();
+      this.stops.push(() => this.drafts.stop());
+      this.sweeper.start();
+      this.stops.push(() => this.sweeper.stop());
+      const listener = this.toolCallStatus;
+      if (listener) {
+        this.stops.push(() => listener.stop());
+        await withDeadline(CONNECT_TIMEOUT_MS, 'PostgreSQL LISTEN', () => listener.start());
+      }
 
       this.stops.push(() => void this.redis.quit().catch(() => this.redis.disconnect()));
       this.stops.push(() => void this.subscriber.quit().catch(() => this.subscriber.disconnect()));

@@ -35,10 +35,15 @@ export class ModelGatewayAdapter {
   }
 
   /**
-   * The canonical id a model name (id or alias) resolves to for the caller; the name itself when the
-   * gateway does not list it (the gateway's Generate then reports NOT_FOUND as the turn's error).
+   * The model a name (id or alias) resolves to for the caller, as the gateway lists it (canonical id,
+   * context length, completion limits); undefined when the gateway does not list it (its Generate then
+   * reports NOT_FOUND as the turn's error).
    */
-  async canonicalModel(caller: commonV1.Caller, name: string, deadline: number): Promise<string> {
+  async resolveModel(
+    caller: commonV1.Caller,
+    name: string,
+    deadline: number,
+  ): Promise<gatewayV1.ModelInfo | undefined> {
     const key = caller.tenantId;
     let entry = this.models.get(key);
     if (!entry || entry.expires < Date.now()) {
@@ -46,8 +51,7 @@ export class ModelGatewayAdapter {
       entry = { expires: Date.now() + MODEL_CACHE_TTL_MS, models: listed.models };
       this.models.set(key, entry);
     }
-    const found = entry.models.find((model) => model.id === name || model.aliases.includes(name));
-    return found?.id ?? name;
+    return entry.models.find((model) => model.id === name || model.aliases.includes(name));
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 // Owns the mapping between wire ChatMessages and the OpenAI-shaped JSON stored in messages.content
 // ({ content, tool_calls, tool_call_id, name }), which the context service reads back, and the text
-// views of a message the safety checks and the trace need.
+// views of a message the safety checks and the trace need, and the prompt items the turn adds itself.
 import { commonV1 } from '@hearth/contracts';
 import type { MessageRole, Prisma } from '@hearth/db';
 
@@ -90,4 +90,17 @@ export function textOf(message: commonV1.ChatMessage): string {
 export function withText(message: commonV1.ChatMessage, text: string): commonV1.ChatMessage {
   const others = message.content.filter((part) => part.text == null && part.refusal == null);
   return { ...message, content: [{ text }, ...others] };
+}
+
+/** A message the turn adds to the prompt itself (not from the context service), with its provenance. */
+export function contextItem(
+  message: commonV1.ChatMessage,
+  layer: commonV1.ContextLayer,
+  trust: commonV1.TrustLevel,
+): commonV1.ContextMessage {
+  return {
+    message,
+    provenance: { layer, trust, sourceId: message.toolCallId, seqStart: 0, seqEnd: 0, citation: null },
+    tokenCount: 0,
+  };
 }

@@ -10,21 +10,29 @@ import { activeTraceId } from '@hearth/telemetry';
 import { status } from '@grpc/grpc-js';
 import { Observable, type Subscriber } from 'rxjs';
 
+import type { DraftLeases } from './draft-lease.keeper';
 import { toChatMessageText } from './replay.mapper';
 import { errorOf, finishReasonOf, toWireTrace } from './trace.mapper';
 import type { TurnRegistry } from './turn-registry.service';
 import { turnCaller, validateTurnRequest } from './turn-request.validator';
-import { TurnRun, type TurnDeps } from './turn.run';
+import { TurnRunFactory, type TurnDeps } from './turn-run.factory';
+import type { TurnRun } from './turn.run';
 
 export interface TurnServiceDeps extends TurnDeps {
   registry: TurnRegistry;
+  /** Keeps the leases of this process's drafts alive while their turns run. */
+  drafts: DraftLeases;
 }
 
 export class TurnService {
   /** Turns running in this process (for shutdown). */
   readonly running = new Set<TurnRun>();
 
-  constructor(private readonly deps: TurnServiceDeps) {}
+  private readonly runs: TurnRunFactory;
+
+  constructor(private readonly deps: TurnServiceDeps) {
+    this.runs = new TurnRunFactory(deps);
+  }
 
   runTurn(request: orchestratorV1.RunTurnRequest): Observable<orchestratorV1.RunTurnResponse> {
     return new Observable<orchestratorV1.RunTurnResponse>((subscriber) => {
@@ -52,7 +60,7 @@ export class TurnService {
     // with PERMISSION_DENIED, like any other bad request, rather than silently dropped.
     const serverTools = await this.serverTools(request);
     const persistStart = performance.now();
-    const [outcome, model] = await Promise.all([
+    const [outcome, resolved] = await Promise.all([
       this.deps.store.begin({
         tenantId: turn.caller.tenantId,
         userId: turn.caller.userId,
@@ -65,13 +73,14 @@ export class TurnService {
         messages: request.messages,
       }),
       this.deps.gateway
-        .canonicalModel(
+        .resolveModel(
           request.caller as commonV1.Caller,
           request.model,
           Date.now() + this.deps.limits.stepTimeoutMs,
         )
-        .catch(() => request.model),
+        .catch(() => undefined),
     ]);
+    const model = resolved?.id ?? request.model;
     if ('duplicate' in outcome) return this.replay(outcome.duplicate, request, model, out, signal);
     const begun = outcome.begun;
     const persistMs = performance.now() - persistStart;
@@ -92,7 +101,7 @@ export class TurnService {
         replayed: false,
       },
     });
-    const run = new TurnRun(this.deps, turn, begun, emit, persistMs, serverTools);
+    const run = this.runs.create(turn, begun, emit, persistMs, serverTools, resolved);
     onRun(run);
     this.running.add(run);
     // The lease and the cancel-flag check travel to Redis while the turn already runs (a CancelTurn that
@@ -101,9 +110,12 @@ export class TurnService {
     const registered = this.deps.registry
       .register(turnId, () => run.cancel())
       .catch((error: unknown) => this.deps.logger.warn({ err: error, turnId }, 'turn lease write failed'));
+    const draftId = begun.assistantMessageId;
+    if (draftId) this.deps.drafts.hold(draftId);
     try {
       await run.execute();
     } finally {
+      if (draftId) this.deps.drafts.release(draftId);
       this.running.delete(run);
       void registered.then(() => this.deps.registry.unregister(turnId));
     }

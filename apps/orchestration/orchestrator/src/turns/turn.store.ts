@@ -89,7 +89,11 @@ function nextCreatedAt(): Date {
 }
 
 export class TurnStore {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    /** The lease the draft is stored with (renewed while its turn runs, see draft-lease.keeper.ts). */
+    private readonly draftLeaseMs: number,
+  ) {}
 
   /**
    * Registers the turn and stores its new messages plus the assistant draft, or returns the turn that
@@ -130,6 +134,7 @@ export class TurnStore {
         status: 'complete',
         answer_for: null,
         model: null,
+        lease_expires_at: null,
       })),
       {
         id: draftId,
@@ -139,8 +144,10 @@ export class TurnStore {
         status: 'streaming',
         answer_for: input.requestId,
         model: input.model,
+        lease_expires_at: new Date(createdAt.getTime() + this.draftLeaseMs).toISOString(),
       },
     ];
+    // The draft carries a lease: if this process dies before the turn ends, the sweeper ends the draft.
     // owner: the caller's conversation (tenant + user), else nothing is written (NOT_FOUND).
     // trace: the idempotency record; on a conflict nothing else is written (the repeat is replayed).
     // counter: reserves len(rows) seqs on the conversation row (its lock orders concurrent turns).
@@ -166,13 +173,14 @@ export class TurnStore {
         RETURNING next_seq - ${rows.length}::int AS first_seq
       ), inserted AS (
         INSERT INTO messages (id, conversation_id, seq, role, content, status, request_id, answer_for_request_id,
-                              model, created_at, updated_at)
+                              model, lease_expires_at, created_at, updated_at)
         SELECT m.id, ${input.conversationId}::uuid, counter.first_seq + m.ord, m.role::message_role, m.content,
-               m.status::message_status, ${common.requestId}, m.answer_for, m.model,
+               m.status::message_status, ${common.requestId}, m.answer_for, m.model, m.lease_expires_at,
                ${createdAt}::timestamptz, ${createdAt}::timestamptz
           FROM counter,
                jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-                 AS m(id uuid, ord int, role text, content jsonb, status text, answer_for text, model text)
+                 AS m(id uuid, ord int, role text, content jsonb, status text, answer_for text, model text,
+                      lease_expires_at timestamptz)
         RETURNING 1
       )
       SELECT EXISTS (SELECT 1 FROM owner) AS owned,
