@@ -203,6 +203,35 @@ describe('/v1/responses', () => {
     expect(next.status).toBe('completed');
   });
 
+  it('continues a stored conversation: the server keeps its history', async () => {
+    const res = await fetch(`${stack.baseURL}/conversations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'responses' }),
+    });
+    const conversation = (await res.json()) as { id: string };
+
+    const first = await sut.responses.create({
+      model: MODEL_ID,
+      input: 'Say hello',
+      conversation: conversation.id,
+    });
+    const second = await sut.responses.create({
+      model: MODEL_ID,
+      input: 'Again',
+      conversation: { id: conversation.id },
+    });
+
+    expectOpenAiShape('Response', second);
+    expect(second.conversation).toEqual({ id: conversation.id });
+    expect(second.usage?.input_tokens).toBeGreaterThan((first.usage?.input_tokens ?? 0) + 1);
+    const rows = await stack.db.prisma.message.findMany({
+      where: { conversationId: conversation.id },
+      orderBy: { seq: 'asc' },
+    });
+    expect(rows.map((row) => row.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+  });
+
   it('ends as incomplete with max_output_tokens when the budget runs out', async () => {
     const response = await sut.responses.create({
       model: LONG_MODEL_ID,
@@ -243,9 +272,19 @@ describe('/v1/responses', () => {
     );
   });
 
+  it('answers 404 for a conversation that is not there', async () => {
+    const res = await post({ model: MODEL_ID, input: 'Hi', conversation: 'conv_unknown' });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { param: string } }).error.param).toBe('conversation');
+  });
+
   it.each([
     ['background without store', { background: true, store: false }, 'store'],
-    ['conversation', { conversation: 'conv_1' }, 'conversation'],
+    [
+      'conversation with previous_response_id',
+      { conversation: 'a', previous_response_id: 'b' },
+      'previous_response_id',
+    ],
     ['an unknown field', { frobnicate: 1 }, 'frobnicate'],
     ['an empty input list', { input: [] }, 'input'],
     ['a tool_choice naming no tool', { tool_choice: { type: 'function', name: 'nope' } }, 'tool_choice'],

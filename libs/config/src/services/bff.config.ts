@@ -36,6 +36,7 @@ export const bffConfigSchema = z
     RATE_LIMIT_DEFAULT_TPM: positiveInt().default(1_000_000),
     /** Upper bound of one chat turn (the RunTurn deadline). */
     CHAT_MAX_DURATION_MS: positiveInt().default(300_000),
+    /** How long a background response's driver lease lives (a dead replica's responses are taken over after it). */
     RESPONSES_DRIVER_LEASE_MS: positiveInt().default(15_000),
     /** Deadline of unary upstream calls (models, embeddings, conversations extension). */
     UPSTREAM_TIMEOUT_MS: positiveInt().default(10_000),

@@ -144,7 +144,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               'response.output_item.added, response.content_part.added, response.output_text.delta, ' +
               'response.function_call_arguments.delta, their .done events, and last response.completed, ' +
               'response.incomplete or response.failed. With store (the default) the response can be read back ' +
-              'and continued with previous_response_id. background and conversation are not supported yet (400). ' +
+              'and continued with previous_response_id; conversation continues a stored conversation instead. ' +
+              'With background: true the turn outlives the request: GET /v1/responses/{id}?stream=true resumes its ' +
+              'stream from starting_after (or Last-Event-ID) on any replica, POST /v1/responses/{id}/cancel stops it. ' +
               'Extension: with retrieval the output text carries file_citation annotations and the response ' +
               '`citations`.',
             content: {
@@ -162,8 +164,35 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         ),
       },
       '/v1/responses/{id}': {
-        get: op('Retrieve a stored response', freeJson('A response object'), { parameters: [idParam('id')] }),
+        get: op(
+          'Retrieve a stored response; with stream=true a background response streams again',
+          {
+            description: 'A response object, or with stream=true the SSE events after starting_after.',
+            content: {
+              'application/json': { schema: { type: 'object' } },
+              'text/event-stream': { schema: { type: 'string' } },
+            },
+          },
+          {
+            parameters: [
+              idParam('id'),
+              { name: 'stream', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } },
+              { name: 'starting_after', in: 'query', schema: { type: 'integer', minimum: 0 } },
+              {
+                name: 'include_obfuscation',
+                in: 'query',
+                schema: { type: 'string', enum: ['true', 'false'] },
+              },
+              { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' } },
+            ],
+          },
+        ),
         delete: op('Delete a stored response', freeJson('{ id, object: "response", deleted }'), {
+          parameters: [idParam('id')],
+        }),
+      },
+      '/v1/responses/{id}/cancel': {
+        post: op('Cancel a background response', freeJson('The response, cancelled (or as it ended)'), {
           parameters: [idParam('id')],
         }),
       },

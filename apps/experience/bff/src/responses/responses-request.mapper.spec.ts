@@ -85,12 +85,18 @@ describe('responses request mapping', () => {
 
   it.each([
     ['store', { background: true, store: false }],
-    ['conversation', { conversation: 'conv_1' }],
+    ['previous_response_id', { conversation: 'conv_1', previous_response_id: 'resp_1' }],
   ])('refuses a request it cannot honour with a 400 naming %s', (param, extra) => {
     const call = () => toChatRequest(request(extra), []);
 
     expect(call).toThrow(ApiError);
     expect(call).toThrow(expect.objectContaining({ status: 400, param }));
+  });
+
+  it('answers 404 naming conversation for an id that cannot be a conversation', () => {
+    expect(() => toChatRequest(request({ conversation: 'conv_1' }), [])).toThrow(
+      expect.objectContaining({ status: 404, param: 'conversation' }),
+    );
   });
 
   it('refuses an image in a system message and an inline file, naming where', () => {

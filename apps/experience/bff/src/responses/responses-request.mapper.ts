@@ -139,7 +139,8 @@ export function conversationIdOf(body: CreateResponseRequest): string | undefine
   return id;
 }
 
-function checkSemantics(body: CreateResponseRequest): void {
+/** The checks beyond types (parameters that exclude each other), before anything is looked up. */
+export function checkSemantics(body: CreateResponseRequest): void {
   if (body.background === true && body.store === false) {
     throw ApiError.badRequest('A background response must be stored: leave store on.', 'store');
   }

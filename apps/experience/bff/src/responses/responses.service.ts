@@ -31,6 +31,7 @@ import type { ResponseEventLog } from './response-event.log';
 import { ResponseBuilder, type ResponseEvent, type ResponseObject } from './response.builder';
 import type { InputItemPage, ResponseStore } from './response.store';
 import {
+  checkSemantics,
   toChatRequest,
   toStoredInputItems,
   toTranscript,
@@ -82,6 +83,7 @@ export class ResponsesService {
     if (idempotencyKey.length > 255) {
       throw ApiError.badRequest('Idempotency-Key must be at most 255 characters.', 'Idempotency-Key');
     }
+    checkSemantics(body);
     const previous = body.previous_response_id
       ? await this.options.store.get(caller, body.previous_response_id, 'previous_response_id')
       : undefined;

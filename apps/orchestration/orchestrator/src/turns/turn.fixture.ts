@@ -30,6 +30,7 @@ export function turnRequest(
     caller: { tenantId: TENANT_ID, userId: '', apiKeyId: API_KEY_ID },
     requestId: 'req-1',
     idempotencyKey: '',
+    detached: false,
     conversationId: '',
     messages: [textMessage(Role.ROLE_USER, 'What is 2 + 2?')],
     model: 'tiny',
