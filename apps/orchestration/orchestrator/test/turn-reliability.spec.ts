@@ -1,7 +1,8 @@
 // What must hold when turns race, repeat and break: concurrent turns on one conversation get unique,
 // gap-free seqs; a repeated request id or idempotency key yields one answer and one charge (replayed
 // when finished, re-attached while running); a worker killed mid-stream leaves an incomplete message
-// with the partial text and an error event; CancelTurn from another connection stops the turn.
+// with the partial text and an error event; CancelTurn from another connection stops the turn; a
+// detached turn outlives its caller.
 import { randomUUID } from 'node:crypto';
 
 import { commonV1, orchestratorV1 } from '@hearth/contracts';
@@ -161,6 +162,43 @@ describe('OrchestratorService turn reliability', () => {
     await expect(stack.client.cancelTurn({ caller: tenant.caller, turnId: 'x' })).rejects.toMatchObject({
       code: status.INVALID_ARGUMENT,
     });
+  });
+
+  it('runs a detached turn to its end after its caller left; the same request re-attaches to it', async () => {
+    const conversationId = await stack.newConversation(tenant);
+    const request = {
+      caller: tenant.caller,
+      conversationId,
+      idempotencyKey: randomUUID(),
+      detached: true,
+      messages: [userMessage('Talk a lot')],
+      sampling: long(200),
+    };
+    const call = stack.stream(request);
+    const started = await new Promise<orchestratorV1.TurnStarted>((resolve) =>
+      call.on('data', (event: orchestratorV1.RunTurnResponse) => event.started && resolve(event.started)),
+    );
+    call.on('error', () => undefined);
+    call.cancel();
+
+    const again = await stack.runTurn(request);
+
+    expect(again.started).toMatchObject({ replayed: true, turnId: started.turnId });
+    expect(again.finish?.finishReason).toBe(commonV1.FinishReason.FINISH_REASON_LENGTH);
+    const answer = await stack.prisma.message.findUniqueOrThrow({
+      where: { id: started.assistantMessageId },
+    });
+    expect({ status: answer.status, finishReason: answer.finishReason }).toEqual({
+      status: 'complete',
+      finishReason: 'length',
+    });
+    expect(again.text.length).toBeGreaterThan(0);
+  });
+
+  it('refuses a detached turn without an idempotency key (nothing could re-attach to it)', async () => {
+    const outcome = await stack.runTurn({ caller: tenant.caller, detached: true });
+
+    expect(outcome.error?.code ?? outcome.failure?.code).toBe(status.INVALID_ARGUMENT);
   });
 
   it('keeps the partial text as an incomplete message and sends an error event when the worker dies mid-stream', async () => {
