@@ -7,6 +7,7 @@ import { commonV1 } from '@hearth/contracts';
 
 import { status } from '@grpc/grpc-js';
 
+import { TokenQuotaService } from '../src/quota/token-quota.service';
 import { generateRequest } from './support/gateway-requests.fixture';
 import {
   registryModel,
@@ -89,7 +90,8 @@ describe('Model gateway token quotas', () => {
     // Reservations settle to what the worker reported, so the counter ends at the real total.
     await waitFor(
       async () =>
-        (await fixture.gateway.runtime.quota.usage({ tenantId: TENANT, apiKeyId })).keyMinute === total,
+        (await fixture.gateway.app.get(TokenQuotaService).usage({ tenantId: TENANT, apiKeyId })).keyMinute ===
+        total,
       'settled counters',
     );
   });

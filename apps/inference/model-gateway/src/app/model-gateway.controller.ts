@@ -4,12 +4,11 @@ import { gatewayV1 } from '@hearth/contracts';
 import { deadlineOf } from '@hearth/grpc';
 
 import type { Metadata, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
-import { Controller, Inject } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 
 import { GenerationService } from '../generation/generation.service';
 import { ModelCatalogService } from '../models/model-catalog.service';
-import { GENERATION_SERVICE, MODEL_CATALOG_SERVICE } from './gateway.constants';
 
 type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
 
@@ -17,8 +16,8 @@ type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown,
 @gatewayV1.ModelGatewayServiceControllerMethods()
 export class ModelGatewayController implements gatewayV1.ModelGatewayServiceController {
   constructor(
-    @Inject(GENERATION_SERVICE) private readonly generation: GenerationService,
-    @Inject(MODEL_CATALOG_SERVICE) private readonly catalog: ModelCatalogService,
+    private readonly generation: GenerationService,
+    private readonly catalog: ModelCatalogService,
   ) {}
 
   generate(
