@@ -38,7 +38,7 @@ const EVENT_PRODUCER_OPTIONS = Symbol('hearth:event-producer-options');
 @Injectable()
 class EventProducerLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
-    private readonly producer: EventProducer,
+    @Inject(EventProducer) private readonly producer: EventProducer,
     @Inject(EVENT_PRODUCER_OPTIONS) private readonly options: EventProducerModuleOptions,
   ) {}
 

@@ -22,6 +22,8 @@ import { connectRedis, createRedisClient, type RedisClientOptions } from './redi
 export interface RedisModuleOptions extends RedisClientOptions {
   url: string;
   logger: Logger;
+  /** How errors name the server; "Redis at <url without password>" by default. */
+  name?: string;
 }
 
 export interface RedisModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -36,13 +38,13 @@ class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
   private readonly closeSteps: (() => void)[] = [];
 
   constructor(
-    private readonly redis: Redis,
+    @Inject(Redis) private readonly redis: Redis,
     @Inject(REDIS_OPTIONS) private readonly options: RedisModuleOptions,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await connectRedis(this.redis, {
-      name: `Redis at ${redactCredentials(this.options.url)}`,
+      name: this.options.name ?? `Redis at ${redactCredentials(this.options.url)}`,
       timeoutMs: this.options.connectTimeoutMs,
       logger: this.options.logger,
       stops: { push: (step) => this.closeSteps.push(step) },

@@ -7,6 +7,7 @@ import { EventProducer } from '@hearth/events';
 import type { Logger } from '@hearth/telemetry';
 
 import {
+  Inject,
   Injectable,
   Module,
   type DynamicModule,
@@ -32,7 +33,7 @@ const OUTBOX_RELAY_OPTIONS = Symbol('hearth:outbox-relay-options');
 
 @Injectable()
 class OutboxRelayLifecycle implements OnModuleInit, OnApplicationShutdown {
-  constructor(private readonly relay: OutboxRelay) {}
+  constructor(@Inject(OutboxRelay) private readonly relay: OutboxRelay) {}
 
   onModuleInit(): void {
     this.relay.start();

@@ -21,11 +21,11 @@ export class GatewayLifecycle implements OnModuleInit, OnApplicationShutdown {
   private readonly stops = new ShutdownSteps();
 
   constructor(
-    private readonly registry: ModelRegistryService,
-    private readonly pools: WorkerPoolService,
-    quota: TokenQuotaService,
-    private readonly meter: UsageMeterService,
-    private readonly metrics: GatewayMetrics,
+    @Inject(ModelRegistryService) private readonly registry: ModelRegistryService,
+    @Inject(WorkerPoolService) private readonly pools: WorkerPoolService,
+    @Inject(TokenQuotaService) quota: TokenQuotaService,
+    @Inject(UsageMeterService) private readonly meter: UsageMeterService,
+    @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
     @Inject(GATEWAY_CONFIG) private readonly config: ModelGatewayConfig,
     @Inject(GATEWAY_LOGGER) private readonly logger: Logger,
   ) {

@@ -4,7 +4,7 @@ import { gatewayV1 } from '@hearth/contracts';
 import { deadlineOf } from '@hearth/grpc';
 
 import type { Metadata, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 
 import { GenerationService } from '../generation/generation.service';
@@ -16,8 +16,8 @@ type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown,
 @gatewayV1.ModelGatewayServiceControllerMethods()
 export class ModelGatewayController implements gatewayV1.ModelGatewayServiceController {
   constructor(
-    private readonly generation: GenerationService,
-    private readonly catalog: ModelCatalogService,
+    @Inject(GenerationService) private readonly generation: GenerationService,
+    @Inject(ModelCatalogService) private readonly catalog: ModelCatalogService,
   ) {}
 
   generate(

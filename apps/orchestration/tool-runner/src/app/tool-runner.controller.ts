@@ -4,14 +4,14 @@ import { toolsV1 } from '@hearth/contracts';
 import { deadlineOf } from '@hearth/grpc';
 
 import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 
 import { ToolCallService } from '../execution/tool-call.service';
 
 @Controller()
 @toolsV1.ToolRunnerServiceControllerMethods()
 export class ToolRunnerController implements toolsV1.ToolRunnerServiceController {
-  constructor(private readonly toolCalls: ToolCallService) {}
+  constructor(@Inject(ToolCallService) private readonly toolCalls: ToolCallService) {}
 
   listTools(request: toolsV1.ListToolsRequest): toolsV1.ListToolsResponse {
     return this.toolCalls.listTools(request);

@@ -7,7 +7,7 @@ import { isUniqueViolation, PrismaClient, type Prisma, type ToolCall, type ToolC
 import { AUDIT_TOPIC } from '@hearth/events';
 import { enqueue } from '@hearth/transactional-events';
 
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
 import { buildToolAuditEvent, type ToolAuditFacts } from '../audit/tool-audit.builder';
 
@@ -29,7 +29,7 @@ export type Audit = Omit<ToolAuditFacts, 'resourceId'>;
 
 @Injectable()
 export class ToolCallRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
 
   /** Inserts the call, or returns the existing row with the same key (`claimed: false`). */
   async claim(call: NewToolCall, audit: Audit): Promise<{ claimed: boolean; row: ToolCall }> {

@@ -38,10 +38,10 @@ export class ToolCallService {
   private readonly confirmationTtlSeconds: number;
 
   constructor(
-    private readonly registry: ToolRegistry,
-    private readonly policy: ToolPolicyService,
-    private readonly repository: ToolCallRepository,
-    private readonly executor: ToolExecutor,
+    @Inject(ToolRegistry) private readonly registry: ToolRegistry,
+    @Inject(ToolPolicyService) private readonly policy: ToolPolicyService,
+    @Inject(ToolCallRepository) private readonly repository: ToolCallRepository,
+    @Inject(ToolExecutor) private readonly executor: ToolExecutor,
     @Inject(TOOL_RUNNER_CONFIG) config: ToolRunnerConfig,
   ) {
     this.confirmationTtlSeconds = config.limits.confirmationTtlSeconds;
