@@ -1,4 +1,5 @@
-// Nest module providing PrismaService; options come from the app's validated config.
+// Nest module providing PrismaService (also injectable as PrismaClient, the type repositories take);
+// options come from the app's validated config.
 import {
   Module,
   type DynamicModule,
@@ -8,7 +9,10 @@ import {
 } from '@nestjs/common';
 
 import { DB_OPTIONS } from './db.constants';
+import { PrismaClient } from './generated/prisma';
 import { PrismaService, type DbModuleOptions } from './prisma.service';
+
+const PRISMA_CLIENT_ALIAS = { provide: PrismaClient, useExisting: PrismaService };
 
 export interface DbModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   inject?: (InjectionToken | OptionalFactoryDependency)[];
@@ -21,8 +25,8 @@ export class DbModule {
     return {
       module: DbModule,
       global: true,
-      providers: [{ provide: DB_OPTIONS, useValue: options }, PrismaService],
-      exports: [PrismaService],
+      providers: [{ provide: DB_OPTIONS, useValue: options }, PrismaService, PRISMA_CLIENT_ALIAS],
+      exports: [PrismaService, PrismaClient],
     };
   }
 
@@ -38,8 +42,9 @@ export class DbModule {
           useFactory: options.useFactory as (...args: unknown[]) => unknown,
         },
         PrismaService,
+        PRISMA_CLIENT_ALIAS,
       ],
-      exports: [PrismaService],
+      exports: [PrismaService, PrismaClient],
     };
   }
 }

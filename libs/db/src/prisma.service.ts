@@ -1,7 +1,8 @@
 // The NestJS face of the database: a PrismaClient that connects during module init and refuses
 // to let the application start when PostgreSQL is unreachable (no log-and-carry-on), and
-// disconnects on shutdown (call app.enableShutdownHooks() so signals reach onModuleDestroy).
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+// disconnects at application shutdown: after the server has closed and every module that uses it
+// (DbModule is global, so Nest shuts it down last) has stopped.
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 
 import { DB_OPTIONS } from './db.constants';
 import { PrismaClient } from './generated/prisma';
@@ -12,7 +13,7 @@ export interface DbModuleOptions extends PrismaClientOptions {
 }
 
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
+export class PrismaService extends PrismaClient implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(PrismaService.name);
 
   constructor(@Inject(DB_OPTIONS) options: DbModuleOptions) {
@@ -35,7 +36,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
     await this.$queryRaw`SELECT 1`;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  async onApplicationShutdown(): Promise<void> {
     await this.$disconnect();
   }
 }

@@ -40,5 +40,6 @@ export {
   type StoredBlob,
 } from './blob-store/blob-store.port';
 export { createBlobStore } from './blob-store/blob-store.factory';
+export { BLOB_STORE, BlobStoreModule } from './blob-store/blob-store.module';
 export { LocalBlobStore } from './blob-store/local-blob-store.adapter';
 export { S3BlobStore, type S3BlobStoreOptions } from './blob-store/s3-blob-store.adapter';

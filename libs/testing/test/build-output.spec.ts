@@ -97,7 +97,15 @@ describe('build output', () => {
       'app',
       'safety-app.factory.js',
     );
-    const tools = join(DIST, 'apps', 'orchestration', 'tool-runner', 'src', 'app', 'tool-runner.runtime.js');
+    const tools = join(
+      DIST,
+      'apps',
+      'orchestration',
+      'tool-runner',
+      'src',
+      'app',
+      'tool-runner.providers.js',
+    );
 
     const paths = [
       inCompiled(`require(${JSON.stringify(contracts)}).PROTO_ROOT`),

@@ -15,8 +15,8 @@ async function main(): Promise<void> {
     const bff = await createBffApp(config, { logger, nestLogger: new PinoNestLogger(logger) });
     // Prometheus /metrics on its own port (gRPC and Node process metrics; unset METRICS_PORT: none).
     await serveMetrics({ host: config.http.host, port: config.metricsPort, logger });
-    // On SIGTERM/SIGINT Nest closes the listener, then the runtime cancels running turns and closes
-    // its connections.
+    // On SIGTERM/SIGINT Nest closes the listener, then running turns are cancelled and the
+    // connections close in reverse order.
     bff.app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
     process.once('exit', () => void stopTelemetry());
   } catch (error) {

@@ -14,7 +14,8 @@ async function main(): Promise<void> {
   try {
     const gateway = await createGatewayApp(config, { logger, nestLogger: new PinoNestLogger(logger) });
     // Nest runs the shutdown hooks on these signals: health NOT_SERVING, the server closes, then the
-    // runtime stops (pending quota settlements and usage events are flushed first) and the process exits.
+    // background work stops (pending quota settlements and usage events are flushed first), Kafka and
+    // Redis close and the process exits.
     gateway.app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
     process.once('exit', () => void stopTelemetry());
   } catch (error) {

@@ -6,6 +6,7 @@ import { createLogger } from '@hearth/telemetry';
 import { CHATML_TEMPLATE } from '@hearth/testing';
 
 import { chatTemplateMismatches } from '../src/registry/chat-template.audit';
+import { ModelRegistryService } from '../src/registry/model-registry.service';
 import { generateRequest } from './support/gateway-requests.fixture';
 import { registryModel, startGateway, TEST_ROUTING, type GatewayFixture } from './support/gateway.fixture';
 import { TINY_REPLY, writeTinyModel, type TinyModel } from './support/tiny-model.fixture';
@@ -79,13 +80,13 @@ describe(chatTemplateMismatches.name, () => {
   it('refuses a reload that takes the template away, and keeps serving with the last good registry', async () => {
     const gateway = fixture!;
     await gateway.writeRegistry(registry(undefined));
-    await gateway.gateway.runtime.registry.reload();
+    await gateway.gateway.app.get(ModelRegistryService).reload();
 
     const chat = await gateway.generate(
       generateRequest({ requestId: 'after-bad-reload', model: 'bare', bypassCache: true }),
     );
 
-    expect(gateway.gateway.runtime.registry.current().resolve('bare', '')?.chatTemplate).toBe(
+    expect(gateway.gateway.app.get(ModelRegistryService).current().resolve('bare', '')?.chatTemplate).toBe(
       CHATML_TEMPLATE,
     );
     expect(chat.error).toBeUndefined();

@@ -11,6 +11,8 @@ import { appEntry, freePort, infraEnv, waitFor } from '@hearth/testing';
 import { status } from '@grpc/grpc-js';
 
 import { RegistryLoadError } from '../src/registry/model-registry.loader';
+import { ModelRegistryService } from '../src/registry/model-registry.service';
+import { WorkerPoolService } from '../src/workers/worker-pool.service';
 import { generateRequest } from './support/gateway-requests.fixture';
 import { registryModel, startGateway, TEST_ROUTING, type GatewayFixture } from './support/gateway.fixture';
 import { TINY_REPLY, writeTinyModel, type TinyModel } from './support/tiny-model.fixture';
@@ -187,20 +189,20 @@ describe('Model gateway fallbacks and errors', () => {
     } finally {
       worker.thaw();
     }
-    const workers = () => fixture.gateway.runtime.pools.snapshot().find((w) => w.address === worker.address);
+    const pools = fixture.gateway.app.get(WorkerPoolService);
+    const registryService = fixture.gateway.app.get(ModelRegistryService);
+    const workers = () => pools.snapshot().find((w) => w.address === worker.address);
     await waitFor(
       'the worker to serve again',
       () =>
         workers()?.breaker === 'closed' &&
-        fixture.gateway.runtime.pools.isAvailable(
-          fixture.gateway.runtime.registry.current().resolve('backup', generateRequest().caller!.tenantId)!,
-        ),
+        pools.isAvailable(registryService.current().resolve('backup', generateRequest().caller!.tenantId)!),
     );
   });
 
   it('keeps serving the last good registry when a reload is malformed', async () => {
     await fixture.writeRegistry({ ...registry, models: [{ id: 'broken' }] });
-    await fixture.gateway.runtime.registry.reload();
+    await fixture.gateway.app.get(ModelRegistryService).reload();
 
     const outcome = await fixture.generate(
       generateRequest({ requestId: 'after-bad-reload', model: 'capable' }),
@@ -217,7 +219,10 @@ describe('Model gateway fallbacks and errors', () => {
       models: [models[0], { ...models[1], aliases: ['capable', 'sturdy'] }, ...models.slice(2)],
     });
     await waitFor('the reloaded alias', () =>
-      fixture.gateway.runtime.registry.current().resolve('sturdy', generateRequest().caller!.tenantId),
+      fixture.gateway.app
+        .get(ModelRegistryService)
+        .current()
+        .resolve('sturdy', generateRequest().caller!.tenantId),
     );
 
     const outcome = await fixture.generate(generateRequest({ requestId: 'new-alias', model: 'sturdy' }));

@@ -8,6 +8,7 @@ import { waitFor } from '@hearth/testing';
 
 import { status } from '@grpc/grpc-js';
 
+import { TokenQuotaService } from '../src/quota/token-quota.service';
 import { generateRequest } from './support/gateway-requests.fixture';
 import { registryModel, startGateway, TEST_ROUTING, type GatewayFixture } from './support/gateway.fixture';
 import { writeTinyModel, type TinyModel } from './support/tiny-model.fixture';
@@ -85,7 +86,8 @@ describe('Model gateway token quotas', () => {
     await waitFor(
       'settled counters',
       async () =>
-        (await fixture.gateway.runtime.quota.usage({ tenantId: TENANT, apiKeyId })).keyMinute === total,
+        (await fixture.gateway.app.get(TokenQuotaService).usage({ tenantId: TENANT, apiKeyId })).keyMinute ===
+        total,
     );
   });
 

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 
 import { commonV1 } from '@hearth/contracts';
 
+import { GatewayMetrics } from '../src/metrics/gateway.metrics';
 import { generateRequest, KEY_A } from './support/gateway-requests.fixture';
 import { registryModel, startGateway, TEST_ROUTING, type GatewayFixture } from './support/gateway.fixture';
 import { TINY_REPLY, writeTinyModel, type TinyModel } from './support/tiny-model.fixture';
@@ -18,7 +19,7 @@ describe('Model gateway response cache', () => {
   let fixture: GatewayFixture;
 
   const attemptsOnWorker = async () => {
-    const metric = await fixture.gateway.runtime.metrics.attempts.get();
+    const metric = await fixture.gateway.app.get(GatewayMetrics).attempts.get();
     return metric.values
       .filter((v) => v.labels.worker === worker.address)
       .reduce((sum, v) => sum + v.value, 0);

@@ -4,6 +4,8 @@
 import { commonV1 } from '@hearth/contracts';
 import { waitFor } from '@hearth/testing';
 
+import { ModelRegistryService } from '../src/registry/model-registry.service';
+import { WorkerPoolService } from '../src/workers/worker-pool.service';
 import { generateRequest, userMessage } from './support/gateway-requests.fixture';
 import { registryModel, startGateway, TEST_ROUTING, type GatewayFixture } from './support/gateway.fixture';
 import { writeTinyModel, type TinyModel } from './support/tiny-model.fixture';
@@ -21,7 +23,10 @@ describe('Model gateway routing', () => {
   const workerIdOf = async (worker: WorkerProcess) =>
     (
       await waitFor(`stats of ${worker.address}`, () =>
-        fixture.gateway.runtime.pools.snapshot().find((w) => w.address === worker.address && w.workerId),
+        fixture.gateway.app
+          .get(WorkerPoolService)
+          .snapshot()
+          .find((w) => w.address === worker.address && w.workerId),
       )
     ).workerId;
 
@@ -56,7 +61,7 @@ describe('Model gateway routing', () => {
 
   it('spreads a burst by free slots: three streams to the 3-slot worker, one to the 1-slot worker', async () => {
     const [bigId, smallId] = [await workerIdOf(big), await workerIdOf(small)];
-    await fixture.gateway.runtime.pools.pollAll();
+    await fixture.gateway.app.get(WorkerPoolService).pollAll();
 
     const outcomes = await Promise.all([0, 1, 2, 3].map((i) => fixture.generate(longRequest(`spread-${i}`))));
 
@@ -68,15 +73,15 @@ describe('Model gateway routing', () => {
   });
 
   it('ends the killed worker streams as partial, moves new requests to the survivor, and breaks and heals its circuit', async () => {
-    const runtime = fixture.gateway.runtime;
+    const pools = fixture.gateway.app.get(WorkerPoolService);
     const smallId = await workerIdOf(small);
     const bigId = await workerIdOf(big);
     // Four long streams: three land on the big worker, one on the small one.
-    await runtime.pools.pollAll();
+    await pools.pollAll();
     const streams = [0, 1, 2, 3].map((i) => fixture.generate(longRequest(`kill-${i}`, 480)));
     await waitFor(
       'four streams in flight',
-      () => runtime.pools.snapshot().reduce((sum, w) => sum + w.inflight, 0) === 4,
+      () => pools.snapshot().reduce((sum, w) => sum + w.inflight, 0) === 4,
     );
     await new Promise((resolve) => setTimeout(resolve, 50));
 
@@ -112,13 +117,13 @@ describe('Model gateway routing', () => {
 
     await waitFor(
       'the breaker of the killed worker to open',
-      () => runtime.pools.snapshot().find((w) => w.address === big.address)?.breaker === 'open',
+      () => pools.snapshot().find((w) => w.address === big.address)?.breaker === 'open',
     );
 
     await big.launch();
     await waitFor(
       'the breaker to close again',
-      () => runtime.pools.snapshot().find((w) => w.address === big.address)?.breaker === 'closed',
+      () => pools.snapshot().find((w) => w.address === big.address)?.breaker === 'closed',
       { timeoutMs: 20_000 },
     );
     const newBigId = await waitFor('stats of the restarted worker', async () => {
@@ -131,9 +136,9 @@ describe('Model gateway routing', () => {
 
   it('abandons a worker that produces no first token in time and retries on another', async () => {
     await fixture.writeRegistry({ ...registry, routing: { ...TEST_ROUTING, firstTokenTimeoutMs: 1_000 } });
-    await fixture.gateway.runtime.registry.reload();
+    await fixture.gateway.app.get(ModelRegistryService).reload();
     const smallId = await workerIdOf(small);
-    await fixture.gateway.runtime.pools.pollAll();
+    await fixture.gateway.app.get(WorkerPoolService).pollAll();
     big.freeze(); // the 3-slot worker is picked first, and hangs
     const startedAt = Date.now();
     try {

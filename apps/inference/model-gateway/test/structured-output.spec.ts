@@ -6,6 +6,7 @@ import { freePort } from '@hearth/testing';
 
 import { status } from '@grpc/grpc-js';
 
+import { GatewayMetrics } from '../src/metrics/gateway.metrics';
 import { generateRequest } from './support/gateway-requests.fixture';
 import { registryModel, startGateway, TEST_ROUTING, type GatewayFixture } from './support/gateway.fixture';
 import { writeTinyModel, type TinyModel } from './support/tiny-model.fixture';
@@ -33,7 +34,7 @@ describe('Model gateway structured output guard', () => {
   let metricsPort: number;
 
   const failuresOf = async (modelId: string) =>
-    (await fixture.gateway.runtime.metrics.structuredOutputFailures.get()).values.find(
+    (await fixture.gateway.app.get(GatewayMetrics).structuredOutputFailures.get()).values.find(
       (v) => v.labels.model === modelId,
     )?.value ?? 0;
 

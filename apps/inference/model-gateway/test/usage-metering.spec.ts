@@ -9,6 +9,7 @@ import { createLogger, startTelemetry, type TelemetryShutdown } from '@hearth/te
 import { freePort, infraEnv, waitFor } from '@hearth/testing';
 
 import { Metadata } from '@grpc/grpc-js';
+import { Redis } from 'ioredis';
 import type { Consumer } from 'kafkajs';
 
 import { usageEventId } from '../src/metering/usage-event.builder';
@@ -186,7 +187,7 @@ describe('Model gateway usage metering', () => {
   it('gives a request that slipped past the dedupe marker the same event id, so consumers drop it', async () => {
     await fixture.generate(request('marker-lost', { bypassCache: true }));
     await waitFor('the first event', () => eventsFor('marker-lost').length === 1);
-    await fixture.gateway.runtime.redis.del(`gw:usage:{${TENANT}}:marker-lost`);
+    await fixture.gateway.app.get(Redis).del(`gw:usage:{${TENANT}}:marker-lost`);
 
     await fixture.generate(request('marker-lost', { bypassCache: true }));
 

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     // Prometheus /metrics on its own port (gRPC and Node process metrics; unset METRICS_PORT: none).
     await serveMetrics({ host: config.grpc.host, port: config.metricsPort, logger });
     // Nest runs the shutdown hooks on these signals: health NOT_SERVING, the server closes, then the
-    // runtime stops (database and Redis connections closed) and the process exits.
+    // background work stops, the database and Redis connections close and the process exits.
     context.app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
     process.once('exit', () => void stopTelemetry());
   } catch (error) {

@@ -8,7 +8,10 @@ import { commonV1, contextV1 } from '@hearth/contracts';
 import { status } from '@grpc/grpc-js';
 
 import type { IngestionOutcome } from '../src/ingestion/ingestion.service';
+import { IngestionWorker } from '../src/ingestion/ingestion.worker';
+import { EmbedderService } from '../src/retrieval/embedder.service';
 import { RetrievalService } from '../src/retrieval/retrieval.service';
+import { VectorIndex } from '../src/retrieval/vector-index';
 import {
   assembleRequest,
   chat,
@@ -206,7 +209,7 @@ describe(RetrievalService.name, () => {
     expect(again).toMatchObject({ deduplicated: true, file: { fileId: guideId } });
 
     const settled = new Promise<IngestionOutcome>((resolve) =>
-      sut.service.runtime.ingestionWorker.on('settled', (event) => event.outcome && resolve(event.outcome)),
+      sut.service.app.get(IngestionWorker).on('settled', (event) => event.outcome && resolve(event.outcome)),
     );
     const edited = GUIDE.replace('Bakers knead the dough before baking.', 'Bakers fold the dough twice.');
     const { file } = await sut.upload(owner.caller, 'guide-v2.md', edited);
@@ -226,10 +229,10 @@ describe(RetrievalService.name, () => {
     );
     const fileId = file?.fileId ?? '';
     const ready = await sut.waitFor(owner.caller, fileId, FileStatus.FILE_STATUS_READY);
-    const { runtime } = sut.service;
-    const model = await runtime.embedder.model(owner.caller);
-    const collection = runtime.index.nameOf(model.key, 64);
-    const before = await runtime.index.store.count(collection, owner.tenantId);
+    const index = sut.service.app.get(VectorIndex);
+    const model = await sut.service.app.get(EmbedderService).model(owner.caller);
+    const collection = index.nameOf(model.key, 64);
+    const before = await index.store.count(collection, owner.tenantId);
     expect((await sut.retrieve(owner.caller, 'zebras savanna', { topK: 1 })).chunks[0]?.fileId).toBe(fileId);
 
     const deleted = await sut.client.deleteFile({
@@ -238,7 +241,7 @@ describe(RetrievalService.name, () => {
     });
 
     expect(deleted).toEqual({ fileId, removedChunks: ready.chunkCount });
-    expect(await runtime.index.store.count(collection, owner.tenantId)).toBe(before - ready.chunkCount);
+    expect(await index.store.count(collection, owner.tenantId)).toBe(before - ready.chunkCount);
     expect(await sut.prisma.chunk.count({ where: { fileId } })).toBe(0);
     const after = await sut.retrieve(owner.caller, 'zebras savanna', { topK: 50 });
     expect(after.chunks.map((c) => c.fileId)).not.toContain(fileId);
@@ -246,7 +249,7 @@ describe(RetrievalService.name, () => {
   });
 
   it('reports a requested file that is not ready instead of answering from nothing, and retries a claim left by a crash', async () => {
-    const worker = sut.service.runtime.ingestionWorker;
+    const worker = sut.service.app.get(IngestionWorker);
     await worker.stop();
     const { file } = await sut.upload(
       owner.caller,

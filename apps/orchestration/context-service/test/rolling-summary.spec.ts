@@ -51,7 +51,7 @@ describe(SummaryService.name, () => {
     await stack?.stop();
   });
 
-  const summaries = () => sut.service.runtime.summaries;
+  const summaries = () => sut.service.app.get(SummaryService);
   const stored = (row: Message): contextV1.StoredMessage => ({
     messageId: row.id,
     seq: row.seq,

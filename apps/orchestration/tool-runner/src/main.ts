@@ -16,8 +16,8 @@ async function main(): Promise<void> {
     const runner = await createToolRunnerApp(config, { logger, nestLogger: new PinoNestLogger(logger) });
     // Prometheus /metrics on its own port (gRPC and Node process metrics; unset METRICS_PORT: none).
     await serveMetrics({ host: config.grpc.host, port: config.metricsPort, logger });
-    // Nest runs the shutdown hooks on these signals: the server closes, then the runtime stops (the
-    // outbox relay finishes its batch) and the process exits.
+    // Nest runs the shutdown hooks on these signals: the server closes, then the connections close in
+    // reverse order (the outbox relay finishes its batch first) and the process exits.
     runner.app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
     process.once('exit', () => void stopTelemetry());
   } catch (error) {

@@ -1,7 +1,8 @@
-// Owns building a running BFF from its config: the runtime first (database and Redis checked), then
-// the Nest HTTP app on Express with our own JSON body parser (size limit → 413, malformed → 400),
-// per-route RED metrics, request ids, OpenAI's error envelope for every failure, and the listener. main.ts, the medium
-// specs and the benchmark all start the BFF through here.
+// Owns building a running BFF from its config: the Nest HTTP app on Express, whose modules open the
+// database, Redis and the other connections (see bff.module.ts) before the listener does, with our own
+// JSON body parser (size limit → 413, malformed → 400), per-route RED metrics, request ids and OpenAI's
+// error envelope for every failure. A failed start rejects after closing what had opened. main.ts,
+// the medium specs and the benchmark all start the BFF through here.
 import type { AddressInfo } from 'node:net';
 
 import type { BffConfig } from '@hearth/config';
@@ -16,11 +17,9 @@ import { httpMetricsMiddleware, sharedHttpMetrics } from '../http/http-metrics.m
 import { jsonBodyMiddleware } from '../http/json-body.middleware';
 import { requestIdMiddleware } from '../http/request-id.middleware';
 import { BffModule } from './bff.module';
-import { BffRuntime } from './bff.runtime';
 
 export interface BffApp {
   app: NestExpressApplication;
-  runtime: BffRuntime;
   /** http://host:port the API listens on. */
   url: string;
   port: number;
@@ -33,28 +32,31 @@ export interface CreateBffOptions {
 }
 
 export async function createBffApp(config: BffConfig, options: CreateBffOptions): Promise<BffApp> {
-  const runtime = new BffRuntime(config, { logger: options.logger });
-  await runtime.start();
-  let app: NestExpressApplication;
-  try {
-    app = await NestFactory.create<NestExpressApplication>(BffModule.forRuntime(runtime), {
+  const app = await NestFactory.create<NestExpressApplication>(
+    BffModule.forRoot({ config, logger: options.logger }),
+    {
       bodyParser: false,
       logger: options.nestLogger ?? false,
-    });
+      // Throw start-up errors to the caller (main.ts logs them and exits 1) instead of exiting here.
+      abortOnError: false,
+    },
+  );
+  try {
     app.disable('x-powered-by');
     app.set('etag', false);
     app.use(httpMetricsMiddleware(sharedHttpMetrics()));
     app.use(requestIdMiddleware);
     app.use(jsonBodyMiddleware(config.http.bodyLimitBytes));
     app.useGlobalFilters(new OpenAiExceptionFilter(options.logger));
+    // Runs every module's onModuleInit (the connections, in dependency order), then listens.
     await app.listen(config.http.port, config.http.host);
   } catch (error) {
-    await runtime.stop();
+    await app.close().catch(() => undefined);
     throw error;
   }
   const address = app.getHttpServer().address() as AddressInfo;
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
   const url = `http://${host}:${address.port}`;
   options.logger.info({ url }, 'bff listening');
-  return { app, runtime, url, port: address.port, close: () => app.close() };
+  return { app, url, port: address.port, close: () => app.close() };
 }

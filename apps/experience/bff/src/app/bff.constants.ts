@@ -1,10 +1,16 @@
-// Injection tokens of the BFF's Nest module.
-export const BFF_RUNTIME = Symbol('BFF_RUNTIME');
-export const AUTHENTICATOR = Symbol('AUTHENTICATOR');
-export const RATE_LIMITER = Symbol('RATE_LIMITER');
-export const MODELS_SERVICE = Symbol('MODELS_SERVICE');
-export const CHAT_SERVICE = Symbol('CHAT_SERVICE');
-export const CONVERSATIONS_SERVICE = Symbol('CONVERSATIONS_SERVICE');
-export const MEMORY_SERVICE = Symbol('MEMORY_SERVICE');
-export const USAGE_SERVICE = Symbol('USAGE_SERVICE');
-export const RESPONSES_SERVICE = Symbol('RESPONSES_SERVICE');
+// Injection tokens of the BFF: the values it starts from (validated config and logger) and its gRPC
+// upstreams' clients (the context service's and the tool runner's only when their address is set).
+import type { BffConfig } from '@hearth/config';
+import type { Logger } from '@hearth/telemetry';
+
+export const BFF_CONFIG = Symbol('BFF_CONFIG');
+export const BFF_LOGGER = Symbol('BFF_LOGGER');
+export const GATEWAY_CLIENT = Symbol('GATEWAY_CLIENT');
+export const ORCHESTRATOR_CLIENT = Symbol('ORCHESTRATOR_CLIENT');
+export const CONTEXT_CLIENT = Symbol('CONTEXT_CLIENT');
+export const TOOL_RUNNER_CLIENT = Symbol('TOOL_RUNNER_CLIENT');
+
+export interface BffDependencies {
+  readonly config: BffConfig;
+  readonly logger: Logger;
+}

@@ -1,51 +1,114 @@
-// The Nest module: the HTTP controllers and the runtime's services as providers. The runtime is built
-// and started outside Nest (see bff-app.factory.ts), so start-up order and failure are explicit;
-// Nest's shutdown hook stops it.
-import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+// The BFF's root module: the HTTP controllers and the services behind them. Its outside connections
+// are modules of their own, so Nest opens them while the application initialises and closes them in
+// reverse at shutdown: PostgreSQL (global DbModule: first up, last down), Redis (pinged), the gRPC
+// upstreams (lazy channels; calls carry deadlines), the blob store uploads go to, and, when
+// KAFKA_BROKERS is set, the Kafka producer and the outbox relay for the BFF's own audit events.
+// Tests replace an adapter by passing their own modules (see `adapters`).
+import type { BffConfig } from '@hearth/config';
+import { DbModule } from '@hearth/db';
+import { EventProducerModule } from '@hearth/events';
+import { RedisModule } from '@hearth/redis';
+import { BlobStoreModule } from '@hearth/retrieval';
+import type { Logger } from '@hearth/telemetry';
+import { OutboxRelayModule } from '@hearth/transactional-events';
 
-import { ApiKeyGuard } from '../auth/api-key.guard';
+import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+
 import { ChatController } from '../chat/chat.controller';
 import { ConversationsController } from '../conversations/conversations.controller';
-import { FilesModule } from '../files/files.module';
+import { FilesController } from '../files/files.controller';
 import { MemoryController } from '../memory/memory.controller';
 import { ModelsController } from '../models/models.controller';
 import { ResponsesController } from '../responses/responses.controller';
+import { upstreamClientModules } from '../upstream/upstream.clients';
 import { UsageController } from '../usage/usage.controller';
 import { WebAppModule } from '../web/web-app.module';
-import {
-  AUTHENTICATOR,
-  BFF_RUNTIME,
-  CHAT_SERVICE,
-  CONVERSATIONS_SERVICE,
-  MEMORY_SERVICE,
-  MODELS_SERVICE,
-  RATE_LIMITER,
-  RESPONSES_SERVICE,
-  USAGE_SERVICE,
-} from './bff.constants';
-import type { BffRuntime } from './bff.runtime';
+import { BFF_CONFIG, BFF_LOGGER, type BffDependencies } from './bff.constants';
+import { BffLifecycle } from './bff.lifecycle';
+import { bffProviders } from './bff.providers';
 import { HealthController } from './health.controller';
 
-class RuntimeShutdown implements OnApplicationShutdown {
-  constructor(private readonly runtime: BffRuntime) {}
+const CONNECT_TIMEOUT_MS = 10_000;
+const REDIS_COMMAND_TIMEOUT_MS = 1_000;
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.runtime.stop();
+type Imports = NonNullable<ModuleMetadata['imports']>;
+
+/** The config and logger the BFF starts from, visible to every module. */
+@Module({})
+class BffValuesModule {
+  static forRoot({ config, logger }: BffDependencies): DynamicModule {
+    return {
+      module: BffValuesModule,
+      global: true,
+      providers: [
+        { provide: BFF_CONFIG, useValue: config },
+        { provide: BFF_LOGGER, useValue: logger },
+      ],
+      exports: [BFF_CONFIG, BFF_LOGGER],
+    };
   }
+}
+
+/** PostgreSQL, Redis, the gRPC upstreams, the blob store and (with KAFKA_BROKERS) the outbox relay. */
+export function bffAdapters({ config }: BffDependencies): Imports {
+  return [
+    DbModule.forRoot({
+      databaseUrl: config.databaseUrl,
+      maxConnections: 10,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    }),
+    RedisModule.forRootAsync({
+      inject: [BFF_LOGGER],
+      useFactory: (logger: Logger) => ({
+        url: config.redisUrl,
+        name: 'Redis',
+        logger,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+      }),
+    }),
+    ...upstreamClientModules(config.upstreams),
+    BlobStoreModule.forRoot(config.files.blobStore),
+    ...auditRelay(config),
+  ];
+}
+
+function auditRelay(config: BffConfig): Imports {
+  const brokers = config.kafkaBrokers;
+  if (!brokers) return [];
+  const producer = EventProducerModule.forRootAsync({
+    inject: [BFF_LOGGER],
+    useFactory: (logger: Logger) => ({
+      clientId: 'bff',
+      brokers,
+      logger,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      sendTimeoutMs: 15_000,
+    }),
+  });
+  return [
+    OutboxRelayModule.forRootAsync({
+      imports: [producer],
+      inject: [BFF_LOGGER],
+      useFactory: (logger: Logger) => ({ logger }),
+    }),
+  ];
+}
+
+export interface BffModuleOptions extends BffDependencies {
+  /** The outside connections; `bffAdapters(…)` unless a test swaps one. */
+  readonly adapters?: Imports;
 }
 
 @Module({})
 export class BffModule {
-  static forRuntime(runtime: BffRuntime): DynamicModule {
+  static forRoot(options: BffModuleOptions): DynamicModule {
     return {
       module: BffModule,
       imports: [
-        FilesModule.register({
-          files: runtime.files,
-          authenticator: runtime.authenticator,
-          limiter: runtime.limiter,
-        }),
-        WebAppModule.register({ dir: runtime.config.web.dir }),
+        BffValuesModule.forRoot(options),
+        ...(options.adapters ?? bffAdapters(options)),
+        WebAppModule.register({ dir: options.config.web.dir }),
       ],
       controllers: [
         HealthController,
@@ -55,20 +118,9 @@ export class BffModule {
         ConversationsController,
         MemoryController,
         UsageController,
+        FilesController,
       ],
-      providers: [
-        ApiKeyGuard,
-        { provide: BFF_RUNTIME, useValue: runtime },
-        { provide: AUTHENTICATOR, useValue: runtime.authenticator },
-        { provide: RATE_LIMITER, useValue: runtime.limiter },
-        { provide: MODELS_SERVICE, useValue: runtime.models },
-        { provide: CHAT_SERVICE, useValue: runtime.chat },
-        { provide: RESPONSES_SERVICE, useValue: runtime.responses },
-        { provide: CONVERSATIONS_SERVICE, useValue: runtime.conversations },
-        { provide: MEMORY_SERVICE, useValue: runtime.memory },
-        { provide: USAGE_SERVICE, useValue: runtime.usage },
-        { provide: RuntimeShutdown, useFactory: () => new RuntimeShutdown(runtime) },
-      ],
+      providers: [...bffProviders, BffLifecycle],
     };
   }
 }

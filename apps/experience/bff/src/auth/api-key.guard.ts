@@ -5,11 +5,10 @@ import { Inject, Injectable, SetMetadata, type CanActivate, type ExecutionContex
 import { Reflector } from '@nestjs/core';
 import type { Response } from 'express';
 
-import { AUTHENTICATOR, RATE_LIMITER } from '../app/bff.constants';
 import { ApiError } from '../errors/api.error';
 import type { BffRequest } from '../http/bff-request';
-import type { RateLimiterService } from '../ratelimit/rate-limiter.service';
-import type { ApiKeyAuthenticator } from './api-key.authenticator';
+import { RateLimiterService } from '../ratelimit/rate-limiter.service';
+import { ApiKeyAuthenticator } from './api-key.authenticator';
 import type { Scope } from './authenticated-caller';
 
 const SCOPE_KEY = 'bff:scope';
@@ -24,8 +23,8 @@ export class ApiKeyGuard implements CanActivate {
   constructor(
     // Explicit token: tsx (esbuild) emits no decorator metadata, so type-based injection would fail.
     @Inject(Reflector) private readonly reflector: Reflector,
-    @Inject(AUTHENTICATOR) private readonly authenticator: ApiKeyAuthenticator,
-    @Inject(RATE_LIMITER) private readonly limiter: RateLimiterService,
+    @Inject(ApiKeyAuthenticator) private readonly authenticator: ApiKeyAuthenticator,
+    @Inject(RateLimiterService) private readonly limiter: RateLimiterService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {

@@ -2,17 +2,16 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 
-import { CHAT_SERVICE } from '../app/bff.constants';
 import { ApiKeyGuard, RequireScope } from '../auth/api-key.guard';
 import type { BffRequest } from '../http/bff-request';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
 import { chatCompletionRequestSchema, type ChatCompletionRequest } from './chat.schemas';
-import type { ChatService } from './chat.service';
+import { ChatService } from './chat.service';
 
 @Controller('v1/chat')
 @UseGuards(ApiKeyGuard)
 export class ChatController {
-  constructor(@Inject(CHAT_SERVICE) private readonly chat: ChatService) {}
+  constructor(@Inject(ChatService) private readonly chat: ChatService) {}
 
   @Post('completions')
   @HttpCode(200)

@@ -14,7 +14,6 @@ import {
   UseGuards,
 } from '@nestjs/common';
 
-import { CONVERSATIONS_SERVICE } from '../app/bff.constants';
 import { ApiKeyGuard, RequireScope } from '../auth/api-key.guard';
 import type { AuthenticatedCaller } from '../auth/authenticated-caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
@@ -31,13 +30,13 @@ import {
   type RenameConversationBody,
   type ToolDecisionBody,
 } from './conversations.schemas';
-import type { ConversationsService } from './conversations.service';
+import { ConversationsService } from './conversations.service';
 
 @Controller('v1/conversations')
 @UseGuards(ApiKeyGuard)
 @RequireScope('conversations')
 export class ConversationsController {
-  constructor(@Inject(CONVERSATIONS_SERVICE) private readonly conversations: ConversationsService) {}
+  constructor(@Inject(ConversationsService) private readonly conversations: ConversationsService) {}
 
   @Post()
   @HttpCode(200)

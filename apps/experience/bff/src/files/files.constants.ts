@@ -1,5 +1,4 @@
-// Injection token and limits of the files endpoints.
-export const FILES_SERVICE = Symbol('FILES_SERVICE');
+// Limits of the files endpoints.
 
 /**
  * Hard cap multer enforces while streaming the upload (decorator options are fixed at class

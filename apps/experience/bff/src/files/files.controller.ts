@@ -22,20 +22,20 @@ import { ApiKeyGuard, RequireScope } from '../auth/api-key.guard';
 import type { AuthenticatedCaller } from '../auth/authenticated-caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
-import { FILES_SERVICE, MAX_UPLOAD_BYTES_CAP } from './files.constants';
+import { MAX_UPLOAD_BYTES_CAP } from './files.constants';
 import {
   listFilesQuerySchema,
   uploadFieldsSchema,
   type ListFilesQuery,
   type UploadFields,
 } from './files.schemas';
-import type { FilesService, UploadedFile as Upload } from './files.service';
+import { FilesService, type UploadedFile as Upload } from './files.service';
 
 @Controller('v1/files')
 @UseGuards(ApiKeyGuard)
 @RequireScope('chat')
 export class FilesController {
-  constructor(@Inject(FILES_SERVICE) private readonly files: FilesService) {}
+  constructor(@Inject(FilesService) private readonly files: FilesService) {}
 
   @Post()
   @HttpCode(200)

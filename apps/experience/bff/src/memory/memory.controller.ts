@@ -1,7 +1,6 @@
 // The memory extension: /v1/memory/facts (list, delete), /v1/memory/export, /v1/memory/settings.
 import { Body, Controller, Delete, Get, Inject, Param, Put, Query, UseGuards } from '@nestjs/common';
 
-import { MEMORY_SERVICE } from '../app/bff.constants';
 import { ApiKeyGuard, RequireScope } from '../auth/api-key.guard';
 import type { AuthenticatedCaller } from '../auth/authenticated-caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
@@ -12,13 +11,13 @@ import {
   type PageQuery,
 } from '../conversations/conversations.schemas';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
-import type { MemoryService } from './memory.service';
+import { MemoryService } from './memory.service';
 
 @Controller('v1/memory')
 @UseGuards(ApiKeyGuard)
 @RequireScope('memory')
 export class MemoryController {
-  constructor(@Inject(MEMORY_SERVICE) private readonly memory: MemoryService) {}
+  constructor(@Inject(MemoryService) private readonly memory: MemoryService) {}
 
   @Get('facts')
   list(

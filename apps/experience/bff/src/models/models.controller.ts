@@ -1,7 +1,6 @@
 // GET /v1/models, GET /v1/models/{id}, POST /v1/embeddings.
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
 
-import { MODELS_SERVICE } from '../app/bff.constants';
 import { ApiKeyGuard, RequireScope } from '../auth/api-key.guard';
 import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-caller';
 import { CurrentCaller, RequestId } from '../auth/current-caller.decorator';
@@ -12,12 +11,12 @@ import {
   type EmbeddingResponse,
   type ModelObject,
 } from './models.schemas';
-import type { ModelsService } from './models.service';
+import { ModelsService } from './models.service';
 
 @Controller('v1')
 @UseGuards(ApiKeyGuard)
 export class ModelsController {
-  constructor(@Inject(MODELS_SERVICE) private readonly models: ModelsService) {}
+  constructor(@Inject(ModelsService) private readonly models: ModelsService) {}
 
   @Get('models')
   @RequireScope('models')

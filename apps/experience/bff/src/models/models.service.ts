@@ -7,6 +7,9 @@ import { ApiError } from '../errors/api.error';
 import type { GatewayClient } from '../upstream/upstream.clients';
 import type { EmbeddingRequest, EmbeddingResponse, ModelObject } from './models.schemas';
 
+/** What the models endpoints need of the gateway's typed client. */
+export type ModelsGateway = Pick<GatewayClient, 'listModels' | 'embed'>;
+
 const CAPABILITY_NAMES: Record<number, string> = {
   [gatewayV1.ModelCapability.MODEL_CAPABILITY_CHAT]: 'chat',
   [gatewayV1.ModelCapability.MODEL_CAPABILITY_EMBEDDINGS]: 'embeddings',
@@ -19,7 +22,7 @@ export class ModelsService {
   /** Models carry no creation date in the registry; the BFF reports when it started. */
   private readonly created = Math.floor(Date.now() / 1000);
 
-  constructor(private readonly gateway: GatewayClient) {}
+  constructor(private readonly gateway: ModelsGateway) {}
 
   async list(caller: commonV1.Caller): Promise<ModelObject[]> {
     const response = await this.gateway.listModels({ caller });

@@ -18,7 +18,6 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 
-import { RESPONSES_SERVICE } from '../app/bff.constants';
 import { ApiKeyGuard, RequireScope } from '../auth/api-key.guard';
 import type { AuthenticatedCaller } from '../auth/authenticated-caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
@@ -32,13 +31,13 @@ import {
   type ListInputItemsQuery,
   type RetrieveResponseQuery,
 } from './responses.schemas';
-import type { ResponsesService } from './responses.service';
+import { ResponsesService } from './responses.service';
 
 @Controller('v1/responses')
 @UseGuards(ApiKeyGuard)
 @RequireScope('chat')
 export class ResponsesController {
-  constructor(@Inject(RESPONSES_SERVICE) private readonly responses: ResponsesService) {}
+  constructor(@Inject(ResponsesService) private readonly responses: ResponsesService) {}
 
   @Post()
   @HttpCode(200)

@@ -2,19 +2,18 @@
 // GET /v1/organization/usage/completions. The organization is the caller's tenant.
 import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 
-import { USAGE_SERVICE } from '../app/bff.constants';
 import { ApiKeyGuard, RequireScope } from '../auth/api-key.guard';
 import type { AuthenticatedCaller } from '../auth/authenticated-caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
 import { usageQuerySchema, type UsageQuery } from './usage.schemas';
-import type { UsageService } from './usage.service';
+import { UsageService } from './usage.service';
 
 @Controller('v1/organization/usage')
 @UseGuards(ApiKeyGuard)
 @RequireScope('admin')
 export class UsageController {
-  constructor(@Inject(USAGE_SERVICE) private readonly usage: UsageService) {}
+  constructor(@Inject(UsageService) private readonly usage: UsageService) {}
 
   @Get('completions')
   completions(

@@ -1,4 +1,11 @@
-// Injection tokens of the gateway's Nest module.
-export const GENERATION_SERVICE = Symbol('GENERATION_SERVICE');
-export const MODEL_CATALOG_SERVICE = Symbol('MODEL_CATALOG_SERVICE');
-export const GATEWAY_RUNTIME = Symbol('GATEWAY_RUNTIME');
+// Injection tokens of the gateway: the values it starts from (validated config and logger).
+import type { ModelGatewayConfig } from '@hearth/config';
+import type { Logger } from '@hearth/telemetry';
+
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+export const GATEWAY_LOGGER = Symbol('GATEWAY_LOGGER');
+
+export interface GatewayDependencies {
+  readonly config: ModelGatewayConfig;
+  readonly logger: Logger;
+}

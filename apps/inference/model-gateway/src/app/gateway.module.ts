@@ -1,34 +1,92 @@
-// The Nest module: the gRPC controller, the standard health service, and the runtime's services as
-// providers. The runtime is built and started outside Nest (see gateway-app.factory.ts), so start-up
-// order and failure are explicit; Nest's shutdown hook stops it.
+// The gateway's root module. Its outside connections are modules of their own, so Nest connects them
+// while the application initialises, before the gateway's own background work starts (see
+// gateway.lifecycle.ts), and closes them after it stops: Redis (pinged; while it is down later, quota
+// checks fail open, counted in the gateway metrics) and the Kafka producer of usage events.
+// Tests replace an adapter by passing their own modules (see `adapters`).
 import { GrpcHealthModule } from '@hearth/contracts';
+import { EventProducerModule } from '@hearth/events';
+import { grpcServerProviders } from '@hearth/grpc';
+import { RedisModule } from '@hearth/redis';
+import type { Logger } from '@hearth/telemetry';
 
-import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
 
-import { GATEWAY_RUNTIME, GENERATION_SERVICE, MODEL_CATALOG_SERVICE } from './gateway.constants';
-import type { GatewayRuntime } from './gateway.runtime';
+import { GATEWAY_CONFIG, GATEWAY_LOGGER, type GatewayDependencies } from './gateway.constants';
+import { GatewayLifecycle } from './gateway.lifecycle';
+import { gatewayProviders } from './gateway.providers';
 import { ModelGatewayController } from './model-gateway.controller';
 
-class RuntimeShutdown implements OnApplicationShutdown {
-  constructor(private readonly runtime: GatewayRuntime) {}
+const CONNECT_TIMEOUT_MS = 10_000;
+// Every Redis command is on a request's path or its settlement: none may wait longer than this.
+const REDIS_COMMAND_TIMEOUT_MS = 1_000;
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.runtime.stop();
+type Imports = NonNullable<ModuleMetadata['imports']>;
+
+/** The config and logger the gateway starts from, visible to every module. */
+@Module({})
+class GatewayValuesModule {
+  static forRoot({ config, logger }: GatewayDependencies): DynamicModule {
+    return {
+      module: GatewayValuesModule,
+      global: true,
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: GATEWAY_LOGGER, useValue: logger },
+      ],
+      exports: [GATEWAY_CONFIG, GATEWAY_LOGGER],
+    };
   }
+}
+
+/** Redis and the Kafka producer, from the config. */
+export function gatewayAdapters({ config }: GatewayDependencies): Imports {
+  return [
+    // Commands issued in the same tick (quota, cache, markers of concurrent requests) share one write.
+    RedisModule.forRootAsync({
+      inject: [GATEWAY_LOGGER],
+      useFactory: (logger: Logger) => ({
+        url: config.redisUrl,
+        logger,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+      }),
+    }),
+    EventProducerModule.forRootAsync({
+      inject: [GATEWAY_LOGGER],
+      useFactory: (logger: Logger) => ({
+        clientId: 'model-gateway',
+        brokers: config.kafkaBrokers,
+        logger,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        sendTimeoutMs: 15_000,
+      }),
+    }),
+  ];
+}
+
+export interface GatewayModuleOptions extends GatewayDependencies {
+  /** The outside connections; `gatewayAdapters(…)` unless a test swaps one. */
+  readonly adapters?: Imports;
 }
 
 @Module({})
 export class GatewayModule {
-  static forRuntime(runtime: GatewayRuntime): DynamicModule {
+  static forRoot(options: GatewayModuleOptions): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [GrpcHealthModule],
+      imports: [
+        GatewayValuesModule.forRoot(options),
+        ...(options.adapters ?? gatewayAdapters(options)),
+        GrpcHealthModule,
+      ],
       controllers: [ModelGatewayController],
       providers: [
-        { provide: GATEWAY_RUNTIME, useValue: runtime },
-        { provide: GENERATION_SERVICE, useValue: runtime.generation },
-        { provide: MODEL_CATALOG_SERVICE, useValue: runtime.catalog },
-        { provide: RuntimeShutdown, useFactory: () => new RuntimeShutdown(runtime) },
+        ...grpcServerProviders({
+          useFactory: (logger: Logger) => ({ logger, domain: options.config.service }),
+          inject: [GATEWAY_LOGGER],
+        }),
+        ...gatewayProviders,
+        GatewayLifecycle,
       ],
     };
   }

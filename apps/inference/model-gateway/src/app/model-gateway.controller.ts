@@ -9,7 +9,6 @@ import type { Observable } from 'rxjs';
 
 import { GenerationService } from '../generation/generation.service';
 import { ModelCatalogService } from '../models/model-catalog.service';
-import { GENERATION_SERVICE, MODEL_CATALOG_SERVICE } from './gateway.constants';
 
 type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
 
@@ -17,8 +16,8 @@ type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown,
 @gatewayV1.ModelGatewayServiceControllerMethods()
 export class ModelGatewayController implements gatewayV1.ModelGatewayServiceController {
   constructor(
-    @Inject(GENERATION_SERVICE) private readonly generation: GenerationService,
-    @Inject(MODEL_CATALOG_SERVICE) private readonly catalog: ModelCatalogService,
+    @Inject(GenerationService) private readonly generation: GenerationService,
+    @Inject(ModelCatalogService) private readonly catalog: ModelCatalogService,
   ) {}
 
   generate(

@@ -1,7 +1,7 @@
 // Owns the live registry: loaded once at start-up (a bad file stops the process), then reloaded when
 // the file changes. The folder is watched rather than the file because Kubernetes ConfigMaps and
 // editors replace files by renaming; a slow poll backs the watcher up on volumes without events. A
-// bad reload (a bad file, or one the `validate` hook refuses) keeps serving the last good registry and
+// bad reload (a bad file, or one the reload check refuses) keeps serving the last good registry and
 // logs which file failed and why.
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
@@ -19,12 +19,9 @@ export interface ModelRegistryServiceOptions {
   logger: Logger;
   /** Delay that folds the burst of events one save produces into one reload. */
   debounceMs?: number;
-  /**
-   * Checks a reloaded registry against what only the running gateway knows (its workers' reports);
-   * problems reject the reload like a bad file.
-   */
-  validate?: (next: ModelRegistry) => readonly string[];
 }
+
+export type RegistryReloadCheck = (next: ModelRegistry) => readonly string[];
 
 export class ModelRegistryService {
   private registry?: ModelRegistry;
@@ -34,6 +31,7 @@ export class ModelRegistryService {
   private debounceTimer?: NodeJS.Timeout;
   private reloading: Promise<void> = Promise.resolve();
   private lastError?: string;
+  private reloadCheck?: RegistryReloadCheck;
   private readonly path: string;
 
   constructor(private readonly options: ModelRegistryServiceOptions) {
@@ -57,6 +55,14 @@ export class ModelRegistryService {
     this.pollTimer = setInterval(() => this.scheduleReload(0), this.options.pollMs);
     this.pollTimer.unref();
     return this.registry;
+  }
+
+  /**
+   * Checks every reloaded registry against what only the running gateway knows (its workers'
+   * reports); problems reject the reload like a bad file.
+   */
+  checkReloadsWith(check: RegistryReloadCheck): void {
+    this.reloadCheck = check;
   }
 
   stop(): void {
@@ -93,7 +99,7 @@ export class ModelRegistryService {
     let next: ModelRegistry;
     try {
       next = await loadRegistryFile(this.path);
-      const problems = this.options.validate?.(next) ?? [];
+      const problems = this.reloadCheck?.(next) ?? [];
       if (problems.length > 0) throw new RegistryLoadError(this.path, problems);
     } catch (error) {
       const problems = error instanceof RegistryLoadError ? error.problems : [String(error)];

@@ -8,6 +8,7 @@ import { gatewayV1 } from '@hearth/contracts';
 import { createGrpcClient, toGrpcError, type GrpcClient } from '@hearth/grpc';
 
 import type { ServiceError } from '@grpc/grpc-js';
+import type { OnApplicationShutdown } from '@nestjs/common';
 
 export interface GeneratedText {
   text: string;
@@ -15,7 +16,7 @@ export interface GeneratedText {
   completionTokens: number;
 }
 
-export class ModelGatewayAdapter {
+export class ModelGatewayAdapter implements OnApplicationShutdown {
   private readonly client: GrpcClient<typeof gatewayV1.ModelGatewayServiceDefinition>;
 
   constructor(readonly address: string) {
@@ -82,5 +83,10 @@ export class ModelGatewayAdapter {
 
   close(): void {
     this.client.close();
+  }
+
+  /** Closes the channel once the server has stopped and the summary work has released its leases. */
+  onApplicationShutdown(): void {
+    this.close();
   }
 }

@@ -1,27 +1,26 @@
-// Owns building a running tool runner from its config: the runtime first (policy validated, every
-// outside connection checked), then the Nest gRPC microservice serving ToolRunnerService and
-// grpc.health.v1 on it, behind the shared gRPC edge (exception filter, server hooks). main.ts and the
-// medium specs both start the tool runner through here.
+// Owns building a running tool runner from its config: the Nest gRPC microservice serving
+// ToolRunnerService and grpc.health.v1, whose modules check the policy (a bad file fails while the
+// module is built) and open every outside connection (see tool-runner.module.ts) before the port
+// opens. A failed connection rejects, after closing what had opened. main.ts and the medium specs
+// both start the tool runner through here.
 import type { ToolRunnerConfig } from '@hearth/config';
 import { grpcTransportOptions, PROTO_PACKAGES } from '@hearth/contracts';
-import { useGrpcServerEdge } from '@hearth/grpc';
 
 import type { INestMicroservice, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 
+import type { ToolRunnerDependencies } from './tool-runner.constants';
 import { ToolRunnerModule } from './tool-runner.module';
-import { ToolRunnerRuntime, type ToolRunnerRuntimeOptions } from './tool-runner.runtime';
 
 export interface ToolRunnerApp {
   app: INestMicroservice;
-  runtime: ToolRunnerRuntime;
   /** host:port the gRPC server listens on. */
   address: string;
   close(): Promise<void>;
 }
 
-export interface CreateToolRunnerOptions extends ToolRunnerRuntimeOptions {
+export interface CreateToolRunnerOptions extends Omit<ToolRunnerDependencies, 'config'> {
   /** Nest's own log lines; silent when omitted (ours go through `logger`). */
   nestLogger?: LoggerService | false;
 }
@@ -30,23 +29,25 @@ export async function createToolRunnerApp(
   config: ToolRunnerConfig,
   options: CreateToolRunnerOptions,
 ): Promise<ToolRunnerApp> {
-  const runtime = new ToolRunnerRuntime(config, options);
-  await runtime.start();
+  const { nestLogger, ...dependencies } = options;
   const address = `${config.grpc.host}:${config.grpc.port}`;
-  let app: INestMicroservice;
-  try {
-    app = await NestFactory.createMicroservice<MicroserviceOptions>(ToolRunnerModule.forRuntime(runtime), {
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(
+    ToolRunnerModule.forRoot({ config, ...dependencies }),
+    {
       transport: Transport.GRPC,
       options: grpcTransportOptions([PROTO_PACKAGES.toolsV1, PROTO_PACKAGES.healthV1], address),
-      logger: options.nestLogger ?? false,
+      logger: nestLogger ?? false,
+      // Throw start-up errors to the caller (main.ts logs them and exits 1) instead of exiting here.
       abortOnError: false,
-    });
-    useGrpcServerEdge(app, { logger: options.logger, domain: config.service });
+    },
+  );
+  try {
+    // Runs every module's onModuleInit (connections, in dependency order), then binds the port.
     await app.listen();
   } catch (error) {
-    await runtime.stop();
+    await app.close().catch(() => undefined);
     throw error;
   }
   options.logger.info({ address }, 'tool runner listening');
-  return { app, runtime, address, close: () => app.close() };
+  return { app, address, close: () => app.close() };
 }

@@ -7,12 +7,11 @@ import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
 import { Controller, Inject } from '@nestjs/common';
 
 import { ToolCallService } from '../execution/tool-call.service';
-import { TOOL_CALL_SERVICE } from './tool-runner.constants';
 
 @Controller()
 @toolsV1.ToolRunnerServiceControllerMethods()
 export class ToolRunnerController implements toolsV1.ToolRunnerServiceController {
-  constructor(@Inject(TOOL_CALL_SERVICE) private readonly toolCalls: ToolCallService) {}
+  constructor(@Inject(ToolCallService) private readonly toolCalls: ToolCallService) {}
 
   listTools(request: toolsV1.ListToolsRequest): toolsV1.ListToolsResponse {
     return this.toolCalls.listTools(request);

@@ -1,33 +1,109 @@
-// The Nest module: the gRPC controller, the standard health service, and the runtime's tool-call
-// service as a provider. The runtime is built and started outside Nest (see tool-runner-app.factory.ts),
-// so start-up order and failure are explicit; Nest's shutdown hook stops it.
-import { GrpcHealthModule } from '@hearth/contracts';
+// The tool runner's root module. Its outside connections are modules of their own, so Nest opens them
+// in dependency order while the application initialises and closes them in reverse at shutdown:
+// PostgreSQL (global DbModule: first up, last down), the Kafka producer, the outbox relay that
+// publishes audit events through it, and the context service's client when one is configured.
+// Tests replace an adapter by passing their own module (see `adapters`).
+import type { ToolRunnerConfig } from '@hearth/config';
+import { contextV1, GrpcHealthModule } from '@hearth/contracts';
+import { DbModule } from '@hearth/db';
+import { EventProducerModule } from '@hearth/events';
+import { GrpcClientModule, grpcServerProviders } from '@hearth/grpc';
+import type { Logger } from '@hearth/telemetry';
+import { OutboxRelayModule } from '@hearth/transactional-events';
 
-import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
 
-import { TOOL_CALL_SERVICE, TOOL_RUNNER_RUNTIME } from './tool-runner.constants';
+import { ToolCallRepository } from '../execution/tool-call.repository';
+import { ToolCallService } from '../execution/tool-call.service';
+import {
+  RETRIEVAL_CLIENT,
+  TOOL_RUNNER_CONFIG,
+  TOOL_RUNNER_LOGGER,
+  type ToolRunnerDependencies,
+} from './tool-runner.constants';
 import { ToolRunnerController } from './tool-runner.controller';
-import type { ToolRunnerRuntime } from './tool-runner.runtime';
+import { toolRunnerProviders } from './tool-runner.providers';
 
-class RuntimeShutdown implements OnApplicationShutdown {
-  constructor(private readonly runtime: ToolRunnerRuntime) {}
+const CONNECT_TIMEOUT_MS = 10_000;
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.runtime.stop();
+type Imports = NonNullable<ModuleMetadata['imports']>;
+
+/** The config and logger the tool runner starts from, visible to every module. */
+@Module({})
+class ToolRunnerValuesModule {
+  static forRoot({ config, logger }: ToolRunnerDependencies): DynamicModule {
+    return {
+      module: ToolRunnerValuesModule,
+      global: true,
+      providers: [
+        { provide: TOOL_RUNNER_CONFIG, useValue: config },
+        { provide: TOOL_RUNNER_LOGGER, useValue: logger },
+      ],
+      exports: [TOOL_RUNNER_CONFIG, TOOL_RUNNER_LOGGER],
+    };
   }
+}
+
+/** PostgreSQL, Kafka (producer and outbox relay) and the context service's client, from the config. */
+export function toolRunnerAdapters({ config, relayPollMs }: ToolRunnerDependencies): Imports {
+  const producer = EventProducerModule.forRootAsync({
+    inject: [TOOL_RUNNER_LOGGER],
+    useFactory: (logger: Logger) => ({
+      clientId: config.service,
+      brokers: config.kafkaBrokers,
+      logger,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      sendTimeoutMs: 15_000,
+    }),
+  });
+  return [
+    DbModule.forRoot({ databaseUrl: config.databaseUrl, maxConnections: 10 }),
+    producer,
+    OutboxRelayModule.forRootAsync({
+      imports: [producer],
+      inject: [TOOL_RUNNER_LOGGER],
+      useFactory: (logger: Logger) => ({ logger, pollIntervalMs: relayPollMs }),
+    }),
+    ...retrievalClient(config),
+  ];
+}
+
+function retrievalClient(config: ToolRunnerConfig): Imports {
+  const address = config.contextServiceAddress;
+  if (!address) return [];
+  return [
+    GrpcClientModule.forClient({
+      provide: RETRIEVAL_CLIENT,
+      definition: contextV1.ContextServiceDefinition,
+      useFactory: () => ({ address, upstream: 'context service' }),
+    }),
+  ];
+}
+
+export interface ToolRunnerModuleOptions extends ToolRunnerDependencies {
+  /** The outside connections; `toolRunnerAdapters(…)` unless a test swaps one. */
+  readonly adapters?: Imports;
 }
 
 @Module({})
 export class ToolRunnerModule {
-  static forRuntime(runtime: ToolRunnerRuntime): DynamicModule {
+  static forRoot(options: ToolRunnerModuleOptions): DynamicModule {
     return {
       module: ToolRunnerModule,
-      imports: [GrpcHealthModule],
+      imports: [
+        ToolRunnerValuesModule.forRoot(options),
+        ...(options.adapters ?? toolRunnerAdapters(options)),
+        GrpcHealthModule,
+      ],
       controllers: [ToolRunnerController],
       providers: [
-        { provide: TOOL_RUNNER_RUNTIME, useValue: runtime },
-        { provide: TOOL_CALL_SERVICE, useValue: runtime.toolCalls },
-        { provide: RuntimeShutdown, useFactory: () => new RuntimeShutdown(runtime) },
+        ...grpcServerProviders({
+          useFactory: (logger: Logger) => ({ logger, domain: options.config.service }),
+          inject: [TOOL_RUNNER_LOGGER],
+        }),
+        ...toolRunnerProviders,
+        ToolCallRepository,
+        ToolCallService,
       ],
     };
   }

@@ -3,15 +3,11 @@
 // always audited, even while Kafka is down. The unique idempotency key is the claim: whoever inserts
 // it runs the tool; everyone else reads the stored row. Confirmation transitions are conditional
 // updates, so an approval runs a call at most once.
-import {
-  isUniqueViolation,
-  type Prisma,
-  type PrismaClient,
-  type ToolCall,
-  type ToolCallStatus,
-} from '@hearth/db';
+import { isUniqueViolation, PrismaClient, type Prisma, type ToolCall, type ToolCallStatus } from '@hearth/db';
 import { AUDIT_TOPIC } from '@hearth/events';
 import { enqueue } from '@hearth/transactional-events';
+
+import { Inject, Injectable } from '@nestjs/common';
 
 import { buildToolAuditEvent, type ToolAuditFacts } from '../audit/tool-audit.builder';
 
@@ -31,8 +27,9 @@ export interface NewToolCall {
 
 export type Audit = Omit<ToolAuditFacts, 'resourceId'>;
 
+@Injectable()
 export class ToolCallRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
 
   /** Inserts the call, or returns the existing row with the same key (`claimed: false`). */
   async claim(call: NewToolCall, audit: Audit): Promise<{ claimed: boolean; row: ToolCall }> {

@@ -4,6 +4,7 @@
 // about the tool itself (bad arguments included, so the model can correct them) is a result.
 import { randomUUID } from 'node:crypto';
 
+import type { ToolRunnerConfig } from '@hearth/config';
 import { toolsV1, type commonV1 } from '@hearth/contracts';
 import { Prisma, type ToolCall } from '@hearth/db';
 import {
@@ -14,38 +15,41 @@ import {
   permissionDenied,
   validateCaller,
 } from '@hearth/grpc';
-import type { Logger } from '@hearth/telemetry';
 
 import { status } from '@grpc/grpc-js';
+import { Inject, Injectable } from '@nestjs/common';
 
+import { TOOL_RUNNER_CONFIG } from '../app/tool-runner.constants';
 import { argumentsHash } from '../audit/tool-audit.builder';
-import type { ToolPolicyService } from '../policy/tool-policy.service';
+import { ToolPolicyService } from '../policy/tool-policy.service';
 import type { AnyToolDeclaration, ToolCaller } from '../registry/tool.model';
-import type { ToolRegistry } from '../registry/tool.registry';
-import type { Audit, ToolCallRepository } from './tool-call.repository';
+import { ToolRegistry } from '../registry/tool.registry';
+import { ToolCallRepository, type Audit } from './tool-call.repository';
 import { expiredError, interruptedError, serializeError, toExecution } from './tool-execution.mapper';
-import type { ToolExecutor, ToolOutcome } from './tool.executor';
+import { ToolExecutor, type ToolOutcome } from './tool.executor';
 
 /** How long after its deadline a `running` call counts as abandoned by a stopped runner. */
 const STALE_GRACE_MS = 30_000;
 
-export interface ToolCallServiceOptions {
-  registry: ToolRegistry;
-  policy: ToolPolicyService;
-  repository: ToolCallRepository;
-  executor: ToolExecutor;
-  logger: Logger;
-  confirmationTtlSeconds: number;
-}
-
 const MAX_KEY_LENGTH = 200;
 
+@Injectable()
 export class ToolCallService {
-  constructor(private readonly options: ToolCallServiceOptions) {}
+  private readonly confirmationTtlSeconds: number;
+
+  constructor(
+    @Inject(ToolRegistry) private readonly registry: ToolRegistry,
+    @Inject(ToolPolicyService) private readonly policy: ToolPolicyService,
+    @Inject(ToolCallRepository) private readonly repository: ToolCallRepository,
+    @Inject(ToolExecutor) private readonly executor: ToolExecutor,
+    @Inject(TOOL_RUNNER_CONFIG) config: ToolRunnerConfig,
+  ) {
+    this.confirmationTtlSeconds = config.limits.confirmationTtlSeconds;
+  }
 
   listTools(request: toolsV1.ListToolsRequest): toolsV1.ListToolsResponse {
     const caller = requireCaller(request.caller);
-    const { registry, policy, executor } = this.options;
+    const { registry, policy, executor } = this;
     return {
       tools: registry
         .list()
@@ -73,7 +77,7 @@ export class ToolCallService {
     callDeadline?: number,
   ): Promise<toolsV1.ExecuteToolResponse> {
     const caller = requireCaller(request.caller);
-    const { registry, policy, repository } = this.options;
+    const { registry, policy, repository } = this;
     if (!request.name) throw invalidArgument('name is required');
     if (request.idempotencyKey.length > MAX_KEY_LENGTH)
       throw invalidArgument(`idempotency_key is longer than ${MAX_KEY_LENGTH}`);
@@ -122,9 +126,7 @@ export class ToolCallService {
         status: argumentsError ? 'failed' : confirm ? 'pending_confirmation' : 'running',
         error: argumentsError ? serializeError(argumentsError) : undefined,
         expiresAt:
-          confirm && !argumentsError
-            ? new Date(Date.now() + this.options.confirmationTtlSeconds * 1000)
-            : undefined,
+          confirm && !argumentsError ? new Date(Date.now() + this.confirmationTtlSeconds * 1000) : undefined,
       },
       audit('tool.call', {
         decision: 'allowed',
@@ -161,7 +163,7 @@ export class ToolCallService {
     callDeadline?: number,
   ): Promise<toolsV1.ResolveConfirmationResponse> {
     const caller = requireCaller(request.caller);
-    const { registry, policy, repository } = this.options;
+    const { registry, policy, repository } = this;
     if (!request.callId) throw invalidArgument('call_id is required');
     const decision = request.decision;
     if (
@@ -229,7 +231,7 @@ export class ToolCallService {
 
   private async claim(...params: Parameters<ToolCallRepository['claim']>) {
     try {
-      return await this.options.repository.claim(...params);
+      return await this.repository.claim(...params);
     } catch (error) {
       // A caller naming a tenant or conversation that does not exist is a bad request, not a crash.
       if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003') {
@@ -246,18 +248,18 @@ export class ToolCallService {
     caller: ToolCaller,
     deadlineAt: number,
   ): Promise<toolsV1.ToolExecution> {
-    const outcome: ToolOutcome = await this.options.executor.execute(
+    const outcome: ToolOutcome = await this.executor.execute(
       tool,
       args,
       {
         caller,
         callId: row.callId ?? '',
         idempotencyKey: row.idempotencyKey.slice(caller.tenantId.length + 1),
-        allowedHosts: this.options.policy.allowedHosts(caller),
+        allowedHosts: this.policy.allowedHosts(caller),
       },
       deadlineAt,
     );
-    const finished = await this.options.repository.finish(
+    const finished = await this.repository.finish(
       row.id,
       outcome.kind === 'succeeded'
         ? { status: 'succeeded', result: outcome.result as object, attempts: outcome.attempts }
@@ -286,7 +288,7 @@ export class ToolCallService {
   ): Promise<toolsV1.ToolExecution> {
     if (row.name !== tool.name) throw failedPrecondition('idempotency_key was already used for another tool');
     if (row.status === 'pending_confirmation' && row.expiresAt && row.expiresAt <= new Date()) {
-      const expired = await this.options.repository.expire(row.id, {
+      const expired = await this.repository.expire(row.id, {
         action: 'tool.confirmation',
         decision: 'denied',
         caller,
@@ -299,11 +301,9 @@ export class ToolCallService {
     }
     // Still running long after its deadline: the runner that claimed it stopped mid-call. It is never
     // run again (a write may have happened); the replay fails it once, visibly.
-    const staleBefore = new Date(
-      Date.now() - (this.options.executor.naturalDeadline(tool, 0) + STALE_GRACE_MS),
-    );
+    const staleBefore = new Date(Date.now() - (this.executor.naturalDeadline(tool, 0) + STALE_GRACE_MS));
     if (row.status === 'running' && row.updatedAt < staleBefore) {
-      const interrupted = await this.options.repository.interrupt(
+      const interrupted = await this.repository.interrupt(
         row.id,
         staleBefore,
         serializeError(interruptedError()),
@@ -338,7 +338,7 @@ export class ToolCallService {
     return Math.min(
       requested ? requested.getTime() : Number.POSITIVE_INFINITY,
       callDeadline ?? Number.POSITIVE_INFINITY,
-      this.options.executor.naturalDeadline(tool),
+      this.executor.naturalDeadline(tool),
     );
   }
 }

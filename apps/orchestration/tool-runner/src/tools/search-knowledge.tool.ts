@@ -3,7 +3,7 @@
 // exactly as to the chat turn. Until a context service is configured and answering, the tool
 // returns a clear "retrieval is not available" failure the model can tell the user about.
 import { contextV1 } from '@hearth/contracts';
-import { createGrpcClient, GrpcError, type GrpcClient } from '@hearth/grpc';
+import { GrpcError, type GrpcClient } from '@hearth/grpc';
 
 import { status } from '@grpc/grpc-js';
 
@@ -14,12 +14,8 @@ export interface SearchKnowledgeArgs {
   topK: number;
 }
 
-/** The context service's typed client (Retrieve); absent when no context service is configured. */
-export type RetrievalClient = GrpcClient<typeof contextV1.ContextServiceDefinition>;
-
-export function createRetrievalClient(address: string): RetrievalClient {
-  return createGrpcClient(contextV1.ContextServiceDefinition, { address, upstream: 'context service' });
-}
+/** What the tool needs of the context service's typed client; absent when none is configured. */
+export type RetrievalClient = Pick<GrpcClient<typeof contextV1.ContextServiceDefinition>, 'retrieve'>;
 
 const RETRYABLE = new Set([status.UNAVAILABLE, status.DEADLINE_EXCEEDED]);
 
