@@ -2,6 +2,7 @@
 // SDK against a real BFF, model gateway and inference worker (tiny GGUF), real PostgreSQL and Redis:
 // models, embeddings, auth failures as the SDK's error classes, request validation in OpenAI's error
 // shape, rate limiting with its headers, and tenant isolation of the conversations extension.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -194,20 +195,21 @@ describe('BFF API surface', () => {
     });
 
     it('answers a method the document does not list on a documented path with 405, Allow and the envelope', async () => {
-      const listed = await raw('/v1/files/file-123', { method: 'DELETE' });
+      const path = `/v1/conversations/${randomUUID()}`;
+      const listed = await raw(path, { method: 'DELETE' });
       expect(listed.status).toBe(404);
-      const res = await raw('/v1/files/file-123', { method: 'PATCH', body: '{}' });
+      const res = await raw(path, { method: 'PUT', body: '{}' });
       expect(res.status).toBe(405);
-      expect(res.headers.get('allow')).toBe('GET, DELETE, HEAD');
+      expect(res.headers.get('allow')).toBe('GET, PATCH, DELETE, HEAD');
       const body = await read(res);
       expectOpenAiShape('ErrorResponse', body);
       expect(body.error).toMatchObject({
         type: 'invalid_request_error',
-        message: 'Invalid method for URL (PATCH /v1/files/file-123).',
+        message: `Invalid method for URL (PUT ${path}).`,
       });
-      const trace = await raw('/v1/models', { method: 'PUT' });
-      expect(trace.status).toBe(405);
-      expect(trace.headers.get('allow')).toBe('GET, HEAD');
+      const models = await raw('/v1/models', { method: 'POST' });
+      expect(models.status).toBe(405);
+      expect(models.headers.get('allow')).toBe('GET, HEAD');
     });
 
     it('creates a conversation from a POST without a body (it is optional), not from one that is not an object', async () => {
