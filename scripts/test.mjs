@@ -50,6 +50,10 @@ if (!unitOnly) {
   // here keeps a first run's minutes of compiling out of Jest's timeouts and shows what happens.
   step('Deployment check tools: helm, hadolint, kubernetes-validate, checkov (into .local/ on first use)');
   run('bash', ['scripts/deploy-tools.sh', 'install']);
+
+  // The BFF's contract fuzz spec runs schemathesis against the live API (pinned, from PyPI).
+  step('Contract fuzzing tool: schemathesis (into .local/contract-venv on first use)');
+  run('bash', ['scripts/contract-tools.sh', 'install']);
 }
 
 const reportDir = mkdtempSync(join(tmpdir(), 'hearth-jest-'));

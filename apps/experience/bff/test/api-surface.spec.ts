@@ -2,6 +2,7 @@
 // SDK against a real BFF, model gateway and inference worker (tiny GGUF), real PostgreSQL and Redis:
 // models, embeddings, auth failures as the SDK's error classes, request validation in OpenAI's error
 // shape, rate limiting with its headers, and tenant isolation of the conversations extension.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -19,6 +20,19 @@ interface Body {
   data: unknown[];
 }
 const read = async (res: Response): Promise<Body> => (await res.json()) as Body;
+
+/** The parts of the committed OpenAPI document these specs compare the behaviour with. */
+interface JsonSchema {
+  [key: string]: unknown;
+  properties: Record<string, JsonSchema & { anyOf: JsonSchema[] }>;
+}
+interface OpenApiDocument {
+  paths: Record<string, Record<string, { parameters: { name: string; schema: JsonSchema }[] }>>;
+  components: { schemas: Record<string, JsonSchema> };
+}
+const committedDocument = (): unknown =>
+  JSON.parse(readFileSync(join(__dirname, '..', 'openapi.json'), 'utf8'));
+const document = committedDocument() as OpenApiDocument;
 
 describe('BFF API surface', () => {
   let stack: Stack;
@@ -79,10 +93,25 @@ describe('BFF API surface', () => {
       expect(viaSdk.data[0]?.embedding[0]).toBeCloseTo(floats[0] ?? NaN, 5);
     });
 
-    it('names the bad input', async () => {
+    it('names the bad input: an empty string, alone or in a list, as the document says (minLength 1)', async () => {
       const error = await sut.embeddings.create({ model: MODEL_ID, input: '' }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OpenAI.BadRequestError);
       expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('input');
+      const inList = await sut.embeddings
+        .create({ model: MODEL_ID, input: ['a', ''] })
+        .catch((e: unknown) => e);
+      expect(inList).toMatchObject({ status: 400, param: 'input[1]' });
+      const documented = document.components.schemas.CreateEmbeddingRequest;
+      expect(documented?.properties.input?.anyOf[0]).toMatchObject({ type: 'string', minLength: 1 });
+    });
+
+    it('refuses dimensions with 400, and the document offers no value for it', async () => {
+      const error = await sut.embeddings
+        .create({ model: MODEL_ID, input: 'hi', dimensions: 8 })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 400, param: 'dimensions' });
+      const documented = document.components.schemas.CreateEmbeddingRequest;
+      expect(documented?.properties.dimensions).toEqual({ not: {} });
     });
   });
 
@@ -164,6 +193,47 @@ describe('BFF API surface', () => {
       expect(res.status).toBe(404);
       expectOpenAiShape('ErrorResponse', await res.json());
     });
+
+    it('answers a method the document does not list on a documented path with 405, Allow and the envelope', async () => {
+      const path = `/v1/conversations/${randomUUID()}`;
+      const listed = await raw(path, { method: 'DELETE' });
+      expect(listed.status).toBe(404);
+      const res = await raw(path, { method: 'PUT', body: '{}' });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, PATCH, DELETE, HEAD');
+      const body = await read(res);
+      expectOpenAiShape('ErrorResponse', body);
+      expect(body.error).toMatchObject({
+        type: 'invalid_request_error',
+        message: `Invalid method for URL (PUT ${path}).`,
+      });
+      const models = await raw('/v1/models', { method: 'POST' });
+      expect(models.status).toBe(405);
+      expect(models.headers.get('allow')).toBe('GET, HEAD');
+    });
+
+    it('creates a conversation from a POST without a body (it is optional), not from one that is not an object', async () => {
+      const bare = await fetch(`${stack.url}/v1/conversations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key.secret}` },
+      });
+      expect(bare.status).toBe(200);
+      expect(await read(bare)).toMatchObject({ object: 'conversation', title: null });
+      const notAnObject = await raw('/v1/conversations', { method: 'POST', body: '[]' });
+      expect(notAnObject.status).toBe(400);
+      expect((await read(notAnObject)).error.code).toBe('invalid_body');
+    });
+
+    it('pages with a cursor, and refuses an empty one as the document says (minLength 1)', async () => {
+      const page = await raw('/v1/conversations?limit=1');
+      expect(page.status).toBe(200);
+      const empty = await raw('/v1/conversations?after=');
+      expect(empty.status).toBe(400);
+      expect((await read(empty)).error.param).toBe('after');
+      const list = document.paths['/v1/conversations']?.get;
+      const after = list?.parameters.find((p) => p.name === 'after');
+      expect(after?.schema).toMatchObject({ type: 'string', minLength: 1 });
+    });
   });
 
   describe('rate limits', () => {
@@ -242,8 +312,7 @@ describe('BFF API surface', () => {
     it('serves exactly the committed apps/experience/bff/openapi.json (regenerate with scripts/write-openapi.ts)', async () => {
       const res = await fetch(`${stack.url}/openapi.json`);
       expect(res.status).toBe(200);
-      const committed = JSON.parse(readFileSync(join(__dirname, '..', 'openapi.json'), 'utf8')) as unknown;
-      expect(await res.json()).toEqual(committed);
+      expect(await res.json()).toEqual(committedDocument());
     });
   });
 });

@@ -48,6 +48,14 @@ describe('POST /v1/chat/completions', () => {
     expect(completion.usage?.prompt_tokens_details?.cached_tokens).toEqual(expect.any(Number));
   });
 
+  it('answers 404 model_not_found (NotFoundError) for a model the registry does not have', async () => {
+    const error = await sut.chat.completions
+      .create({ model: 'no-such-model', messages: [user('Say hello')] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(error).toMatchObject({ status: 404, code: 'model_not_found', type: 'invalid_request_error' });
+  });
+
   it('streams chunks the SDK reassembles, with the usage chunk last when asked', async () => {
     const stream = await sut.chat.completions.create({
       model: MODEL_ID,

@@ -106,6 +106,26 @@ describe('Files, grounded chat and tool confirmations', () => {
       await expect(sut.files.delete(created.id)).rejects.toMatchObject({ status: 404 });
     });
 
+    it('refuses a `file` sent as a plain field (no filename): the document asks for a binary file part', async () => {
+      const form = new FormData();
+      form.append('file', 'just text');
+      form.append('purpose', 'assistants');
+      const res = await fetch(`${stack.baseURL}/files`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key.secret}` },
+        body: form,
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { param: 'file', code: 'missing_file' } });
+      const document = (await (await fetch(`${stack.url}/openapi.json`)).json()) as {
+        components: { schemas: { CreateFileRequest: { properties: { file: object } } } };
+      };
+      expect(document.components.schemas.CreateFileRequest.properties.file).toMatchObject({
+        type: 'string',
+        format: 'binary',
+      });
+    });
+
     it('refuses an oversized upload with 413 before storing it, and a bad purpose with 400', async () => {
       const before = await readdir(stack.blobDir, { recursive: true }).catch(() => []);
 

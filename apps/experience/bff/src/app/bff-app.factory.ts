@@ -1,7 +1,7 @@
 // Owns building a running BFF from its config: the Nest HTTP app on Express, whose modules open the
 // database, Redis and the other connections (see bff.module.ts) before the listener does, with our own
-// JSON body parser (size limit → 413, malformed → 400), per-route RED metrics, request ids and OpenAI's
-// error envelope for every failure. A failed start rejects after closing what had opened. main.ts,
+// JSON body parser (size limit → 413, malformed → 400), per-route RED metrics, request ids, 405 for methods the OpenAPI document does not
+// list on its paths and OpenAI's error envelope for every failure. A failed start rejects after closing what had opened. main.ts,
 // the medium specs and the benchmark all start the BFF through here.
 import type { AddressInfo } from 'node:net';
 
@@ -15,7 +15,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { OpenAiExceptionFilter } from '../errors/openai-exception.filter';
 import { httpMetricsMiddleware, sharedHttpMetrics } from '../http/http-metrics.middleware';
 import { jsonBodyMiddleware } from '../http/json-body.middleware';
+import { methodNotAllowedMiddleware } from '../http/method-not-allowed.middleware';
 import { requestIdMiddleware } from '../http/request-id.middleware';
+import { buildOpenApiDocument } from '../openapi/openapi.document';
 import { BffModule } from './bff.module';
 
 export interface BffApp {
@@ -46,6 +48,7 @@ export async function createBffApp(config: BffConfig, options: CreateBffOptions)
     app.set('etag', false);
     app.use(httpMetricsMiddleware(sharedHttpMetrics()));
     app.use(requestIdMiddleware);
+    app.use(methodNotAllowedMiddleware(buildOpenApiDocument().paths));
     app.use(jsonBodyMiddleware(config.http.bodyLimitBytes));
     app.useGlobalFilters(new OpenAiExceptionFilter(options.logger));
     // Runs every module's onModuleInit (the connections, in dependency order), then listens.

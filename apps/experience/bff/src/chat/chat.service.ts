@@ -216,6 +216,9 @@ export function apiErrorFromDetail(detail: commonV1.ErrorDetail): ApiError {
   switch (detail.code) {
     case grpcStatus.INVALID_ARGUMENT:
       return new ApiError(400, message, { code });
+    case grpcStatus.NOT_FOUND:
+      // MODEL_NOT_FOUND → OpenAI's `model_not_found`.
+      return new ApiError(404, message, { code });
     case grpcStatus.RESOURCE_EXHAUSTED:
       return new ApiError(429, message, { type: 'tokens', code, headers: { 'retry-after': '1' } });
     case grpcStatus.UNAVAILABLE:

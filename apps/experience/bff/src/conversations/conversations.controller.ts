@@ -42,7 +42,7 @@ export class ConversationsController {
   @HttpCode(200)
   create(
     @CurrentCaller() caller: AuthenticatedCaller,
-    @Body(new ZodValidationPipe(createConversationSchema)) body: CreateConversationBody,
+    @Body(new ZodValidationPipe(createConversationSchema, 'optional-body')) body: CreateConversationBody,
   ) {
     return this.conversations.create(caller, body);
   }
@@ -106,7 +106,7 @@ export class ConversationsController {
     @CurrentCaller() caller: AuthenticatedCaller,
     @Param('id') id: string,
     @Param('callId') callId: string,
-    @Body(new ZodValidationPipe(toolDecisionSchema)) body: ToolDecisionBody,
+    @Body(new ZodValidationPipe(toolDecisionSchema, 'optional-body')) body: ToolDecisionBody,
   ) {
     return this.conversations.resolveToolCall(caller, id, callId, true, body.reason);
   }
@@ -118,7 +118,7 @@ export class ConversationsController {
     @CurrentCaller() caller: AuthenticatedCaller,
     @Param('id') id: string,
     @Param('callId') callId: string,
-    @Body(new ZodValidationPipe(toolDecisionSchema)) body: ToolDecisionBody,
+    @Body(new ZodValidationPipe(toolDecisionSchema, 'optional-body')) body: ToolDecisionBody,
   ) {
     return this.conversations.resolveToolCall(caller, id, callId, false, body.reason);
   }

@@ -49,7 +49,7 @@ export const fileListSchema = z.object({
 });
 
 export const uploadFileRequestSchema = z.object({
-  file: z.string().describe('The file (multipart part with a filename).'),
+  file: z.string().meta({ format: 'binary' }).describe('The file (multipart part with a filename).'),
   purpose: z.enum(FILE_PURPOSES),
   tenant_wide: z.enum(['true', 'false']).optional().describe('Extension: share with the whole tenant.'),
 });

@@ -15,11 +15,17 @@ export const modelSchema = z.object({
 
 export const modelListSchema = z.object({ object: z.literal('list'), data: z.array(modelSchema) });
 
+/** OpenAI answers an empty input string with a 400 too. */
+const nonEmptyInput = z.string().min(1, { error: 'inputs must be non-empty strings.' });
+
 export const embeddingRequestSchema = z.strictObject({
   model: z.string().min(1),
-  input: z.union([z.string(), z.array(z.string()).min(1).max(256)]),
+  input: z.union([nonEmptyInput, z.array(nonEmptyInput).min(1).max(256)]),
   encoding_format: z.enum(['float', 'base64']).optional(),
-  dimensions: z.number().int().positive().optional(),
+  /** Shortening embeddings is not supported: any value is a 400 (the document says so too). */
+  dimensions: z
+    .never({ error: 'This server does not support shortening embeddings (dimensions).' })
+    .optional(),
   user: z.string().max(256).optional(),
 });
 export type EmbeddingRequest = z.infer<typeof embeddingRequestSchema>;

@@ -42,21 +42,7 @@ export class ModelsService {
     requestId: string,
     body: EmbeddingRequest,
   ): Promise<EmbeddingResponse> {
-    if (body.dimensions !== undefined) {
-      throw ApiError.badRequest(
-        'This server does not support shortening embeddings (dimensions).',
-        'dimensions',
-        'unsupported_parameter',
-      );
-    }
     const inputs = typeof body.input === 'string' ? [body.input] : body.input;
-    const empty = inputs.findIndex((input) => input.length === 0);
-    if (empty >= 0) {
-      throw ApiError.badRequest(
-        "'$.input' is invalid: inputs must be non-empty strings.",
-        typeof body.input === 'string' ? 'input' : `input[${empty}]`,
-      );
-    }
     const response = await this.gateway.embed({
       caller,
       requestId,

@@ -1,7 +1,9 @@
 // Owns the OpenAPI 3.1 description of the BFF, generated from the same zod schemas that validate
 // requests (zod 4's own JSON Schema generator), so the document cannot drift from the code. The
 // OpenAI-compatible response bodies are described by the schemas here too; streaming responses are
-// documented as text/event-stream of `chat.completion.chunk` objects ending in `data: [DONE]`.
+// documented as text/event-stream whose events (event, data, id, retry) carry `chat.completion.chunk`
+// objects ending in `data: [DONE]`, or the Responses API's named events. The paths also decide which
+// methods the BFF answers with 405 (see method-not-allowed.middleware.ts).
 import { z } from 'zod';
 
 import { chatCompletionRequestSchema } from '../chat/chat.schemas';
@@ -22,7 +24,7 @@ import {
   modelSchema,
 } from '../models/models.schemas';
 import { createResponseRequestSchema } from '../responses/responses.schemas';
-import { BUCKET_LIMITS, GROUP_BY_FIELDS, usagePageSchema } from '../usage/usage.schemas';
+import { BUCKET_LIMITS, GROUP_BY_FIELDS, MAX_UNIX_SECONDS, usagePageSchema } from '../usage/usage.schemas';
 
 const errorSchema = z.object({
   error: z.object({
@@ -69,8 +71,27 @@ const ERRORS = Object.fromEntries(
 const idParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
 const pageParams = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
-  { name: 'after', in: 'query', schema: { type: 'string' }, description: 'next_cursor of the previous page' },
+  {
+    name: 'after',
+    in: 'query',
+    schema: { type: 'string', minLength: 1, maxLength: 500 },
+    description: 'next_cursor of the previous page',
+  },
 ];
+
+/**
+ * One event of a text/event-stream body (OpenAPI 3.1 describes each event with the media type's
+ * schema): its fields as the wire carries them; what `data` holds is described in the operation.
+ */
+const serverSentEventSchema = {
+  type: 'object',
+  properties: {
+    event: { type: 'string' },
+    data: { type: 'string', contentMediaType: 'application/json' },
+    id: { type: 'string' },
+    retry: { type: 'integer' },
+  },
+};
 
 function op(summary: string, response: object, extra: object = {}) {
   return { summary, responses: { '200': response, ...ERRORS }, ...extra };
@@ -87,7 +108,13 @@ function componentSchemas(): Record<string, unknown> {
   return out;
 }
 
-export function buildOpenApiDocument(): Record<string, unknown> {
+/** The document; its paths are also the list of methods each path allows (405 for the others). */
+export interface OpenApiDocument {
+  paths: Record<string, Record<string, unknown>>;
+  [key: string]: unknown;
+}
+
+export function buildOpenApiDocument(): OpenApiDocument {
   return {
     openapi: '3.1.0',
     info: {
@@ -122,7 +149,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               'elapsed_ms} (stage pending_confirmation: approve or reject the call over REST).',
             content: {
               'application/json': { schema: { type: 'object' } },
-              'text/event-stream': { schema: { type: 'string' } },
+              'text/event-stream': { schema: ref('ServerSentEvent') },
             },
           },
           {
@@ -151,7 +178,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               '`citations`.',
             content: {
               'application/json': { schema: { type: 'object' } },
-              'text/event-stream': { schema: { type: 'string' } },
+              'text/event-stream': { schema: ref('ServerSentEvent') },
             },
           },
           {
@@ -170,14 +197,18 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             description: 'A response object, or with stream=true the SSE events after starting_after.',
             content: {
               'application/json': { schema: { type: 'object' } },
-              'text/event-stream': { schema: { type: 'string' } },
+              'text/event-stream': { schema: ref('ServerSentEvent') },
             },
           },
           {
             parameters: [
               idParam('id'),
               { name: 'stream', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } },
-              { name: 'starting_after', in: 'query', schema: { type: 'integer', minimum: 0 } },
+              {
+                name: 'starting_after',
+                in: 'query',
+                schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+              },
               {
                 name: 'include_obfuscation',
                 in: 'query',
@@ -213,7 +244,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             {
               name: 'after',
               in: 'query',
-              schema: { type: 'string' },
+              schema: { type: 'string', minLength: 1 },
               description: 'last_id of the previous page',
             },
           ],
@@ -228,9 +259,13 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         }),
         get: op('List your files', json('ListFilesResponse'), {
           parameters: [
-            { name: 'purpose', in: 'query', schema: { type: 'string' } },
-            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000 } },
-            { name: 'after', in: 'query', schema: { type: 'string' } },
+            { name: 'purpose', in: 'query', schema: { type: 'string', minLength: 1, maxLength: 64 } },
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: 10000, default: 10000 },
+            },
+            { name: 'after', in: 'query', schema: { type: 'string', minLength: 1 } },
           ],
         }),
       },
@@ -300,13 +335,13 @@ export function buildOpenApiDocument(): Record<string, unknown> {
                 name: 'start_time',
                 in: 'query',
                 required: true,
-                schema: { type: 'integer', minimum: 0 },
+                schema: { type: 'integer', minimum: 0, maximum: MAX_UNIX_SECONDS },
                 description: 'unix seconds, inclusive; the first bucket starts here',
               },
               {
                 name: 'end_time',
                 in: 'query',
-                schema: { type: 'integer' },
+                schema: { type: 'integer', minimum: 0, maximum: MAX_UNIX_SECONDS },
                 description: 'unix seconds, exclusive; default: now',
               },
               {
@@ -332,7 +367,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               {
                 name: 'page',
                 in: 'query',
-                schema: { type: 'string' },
+                schema: { type: 'string', minLength: 1, maxLength: 200 },
                 description: 'next_page of the previous page',
               },
             ],
@@ -358,7 +393,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     },
     components: {
       securitySchemes: { ApiKeyAuth: { type: 'http', scheme: 'bearer', description: 'sk-… API key' } },
-      schemas: componentSchemas(),
+      schemas: { ...componentSchemas(), ServerSentEvent: serverSentEventSchema },
     },
   };
 }

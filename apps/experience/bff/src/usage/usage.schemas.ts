@@ -15,7 +15,9 @@ export const BUCKET_LIMITS: Record<BucketWidth, { default: number; max: number }
 export const GROUP_BY_FIELDS = ['model', 'api_key_id', 'user_id'] as const;
 export type GroupByField = (typeof GROUP_BY_FIELDS)[number];
 
-const unixSeconds = z.coerce.number().int().min(0).max(253_402_300_799);
+/** 9999-12-31T23:59:59Z, the last second start_time and end_time may name. */
+export const MAX_UNIX_SECONDS = 253_402_300_799;
+const unixSeconds = z.coerce.number().int().min(0).max(MAX_UNIX_SECONDS);
 
 /** `group_by=model&group_by=user_id`, `group_by[]=model` or `group_by=model,user_id`: one list. */
 function groupByList(value: unknown): unknown {

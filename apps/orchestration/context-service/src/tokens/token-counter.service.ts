@@ -53,7 +53,7 @@ export class TokenCounterService {
   async resolveModel(caller: Caller, model: string): Promise<ResolvedModel> {
     const entries = await this.modelsOf(caller);
     const found = entries.find((entry) => entry.id === model || entry.aliases.includes(model));
-    if (!found) throw notFound(`unknown model "${model}"`);
+    if (!found) throw notFound('MODEL_NOT_FOUND', `unknown model "${model}"`, { model });
     return { id: found.id, contextLength: found.contextLength, sha256: found.sha256 };
   }
 

@@ -76,13 +76,12 @@ export class TurnRun {
       if (this.cancelled && !outcome.error)
         outcome = { ...outcome, finishReason: FinishReason.FINISH_REASON_CANCELLED, status: 'incomplete' };
     } catch (error) {
-      const missingFile = fileNotFound(error);
-      if (missingFile && this.scope.turn.request.retrieval?.enabled) {
-        // A file id the caller may not read (another tenant's, deleted, never existed) is NOT_FOUND.
+      const missing = callerNotFound(error, this.scope.turn.request.retrieval?.enabled === true);
+      if (missing) {
         outcome = failedOutcome({
           code: status.NOT_FOUND,
-          reason: 'FILE_NOT_FOUND',
-          message: missingFile,
+          reason: missing.reason,
+          message: missing.message,
           partial: false,
           retryable: false,
         });
@@ -216,8 +215,14 @@ export class TurnRun {
 }
 
 /** The context service's answer for a requested file the caller may not read (its message), or undefined. */
-function fileNotFound(error: unknown): string | undefined {
-  return error instanceof GrpcError && error.reason === 'FILE_NOT_FOUND' ? error.message : undefined;
+/**
+ * A NOT_FOUND the caller's request caused, passed on as such: an unknown model, or (with retrieval) a
+ * file id the caller may not read (another tenant's, deleted, never existed).
+ */
+function callerNotFound(error: unknown, retrieval: boolean): GrpcError | undefined {
+  if (!(error instanceof GrpcError)) return undefined;
+  if (error.reason === 'MODEL_NOT_FOUND' || (retrieval && error.reason === 'FILE_NOT_FOUND')) return error;
+  return undefined;
 }
 
 function toolsExhaustedItem(): commonV1.ContextMessage {
