@@ -20,6 +20,10 @@ const ROOTS = [
   'Response',
   'ResponseStreamEvent',
   'ResponseItemList',
+  'ConversationResource',
+  'DeletedConversationResource',
+  'ConversationItem',
+  'ConversationItemList',
 ];
 const FIXTURES = resolve(__dirname, '..', 'test', 'fixtures');
 

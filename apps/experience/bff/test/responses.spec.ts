@@ -243,6 +243,13 @@ describe('/v1/responses', () => {
     expect(response.incomplete_details).toEqual({ reason: 'max_output_tokens' });
   });
 
+  it('stores an input holding a NUL character (PostgreSQL jsonb cannot), as U+FFFD', async () => {
+    const response = await sut.responses.create({ model: MODEL_ID, input: 'Say\u0000 hello' });
+
+    const items = await sut.responses.inputItems.list(response.id);
+    expect(items.data[0]).toMatchObject({ content: [{ type: 'input_text', text: 'Say\ufffd hello' }] });
+  });
+
   it('stores nothing with store: false', async () => {
     const response = await sut.responses.create({ model: MODEL_ID, input: 'Say hello', store: false });
     expect((response as unknown as { store: boolean }).store).toBe(false);

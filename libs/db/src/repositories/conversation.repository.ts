@@ -10,11 +10,18 @@ export interface CreateConversationInput {
   tenantId: string;
   userId: string;
   title?: string | null;
+  /** OpenAI's metadata (string pairs). */
+  metadata?: Record<string, string>;
 }
 
 export function createConversation(db: DbClient, input: CreateConversationInput): Promise<Conversation> {
   return db.conversation.create({
-    data: { tenantId: input.tenantId, userId: input.userId, title: input.title ?? null },
+    data: {
+      tenantId: input.tenantId,
+      userId: input.userId,
+      title: input.title ?? null,
+      metadata: input.metadata ?? {},
+    },
   });
 }
 

@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { ApiKeyAuthenticator } from '../auth/api-key.authenticator';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { ChatService } from '../chat/chat.service';
+import { ConversationItemsService } from '../conversations/conversation-items.service';
 import { ConversationsService } from '../conversations/conversations.service';
 import { FilesService } from '../files/files.service';
 import { MemoryService } from '../memory/memory.service';
@@ -148,7 +149,15 @@ export const bffProviders: Provider[] = [
       orchestrator: OrchestratorClient,
       context: ContextClient | undefined,
       toolRunner: ToolRunnerClient | undefined,
-    ) => new ConversationsService({ prisma, orchestrator, context, toolRunner, logger }),
+    ) =>
+      new ConversationsService({
+        prisma,
+        items: new ConversationItemsService(prisma, orchestrator),
+        orchestrator,
+        context,
+        toolRunner,
+        logger,
+      }),
   },
   {
     provide: MemoryService,

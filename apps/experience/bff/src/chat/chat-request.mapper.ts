@@ -40,7 +40,7 @@ export function toRunTurnRequest(
     idempotencyKey: identity.idempotencyKey,
     detached: false,
     conversationId: body.conversation_id ?? '',
-    messages: body.messages.map((m, i) => toChatMessage(m, i)),
+    messages: toChatMessages(body.messages),
     model: body.model,
     sampling: {
       temperature: body.temperature ?? undefined,
@@ -129,6 +129,11 @@ function checkSemantics(body: ChatCompletionRequest): void {
       );
     }
   });
+}
+
+/** OpenAI chat messages as the wire's ChatMessages (a message's index names it in errors). */
+export function toChatMessages(messages: ChatMessageInput[]): commonV1.ChatMessage[] {
+  return messages.map((m, i) => toChatMessage(m, i));
 }
 
 function toChatMessage(m: ChatMessageInput, index: number): commonV1.ChatMessage {

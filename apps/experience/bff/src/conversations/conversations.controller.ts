@@ -1,5 +1,6 @@
-// The conversations extension: /v1/conversations, their messages, traces, feedback and tool-call
-// confirmations. Thin: each handler is one call into ConversationsService.
+// /v1/conversations: OpenAI's Conversations API (create with items and metadata, retrieve, update,
+// delete, items: list, add, retrieve) and our extensions (listing, rename, messages, traces, feedback,
+// tool-call confirmations). Thin: each handler is one call into ConversationsService.
 import {
   Body,
   Controller,
@@ -20,15 +21,21 @@ import { CurrentCaller } from '../auth/current-caller.decorator';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
 import {
   createConversationSchema,
+  createItemsSchema,
   feedbackSchema,
+  itemsQuerySchema,
   pageQuerySchema,
   renameConversationSchema,
   toolDecisionSchema,
+  updateConversationSchema,
   type CreateConversationBody,
+  type CreateItemsBody,
   type FeedbackBody,
+  type ItemsQuery,
   type PageQuery,
   type RenameConversationBody,
   type ToolDecisionBody,
+  type UpdateConversationBody,
 } from './conversations.schemas';
 import { ConversationsService } from './conversations.service';
 
@@ -69,9 +76,47 @@ export class ConversationsController {
     return this.conversations.rename(caller, id, body.title);
   }
 
+  @Post(':id')
+  @HttpCode(200)
+  update(
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Param('id') id: string,
+    @Body(new ZodValidationPipe(updateConversationSchema)) body: UpdateConversationBody,
+  ) {
+    return this.conversations.update(caller, id, body);
+  }
+
   @Delete(':id')
   delete(@CurrentCaller() caller: AuthenticatedCaller, @Param('id') id: string) {
     return this.conversations.delete(caller, id);
+  }
+
+  @Get(':id/items')
+  items(
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Param('id') id: string,
+    @Query(new ZodValidationPipe(itemsQuerySchema, 'query')) query: ItemsQuery,
+  ) {
+    return this.conversations.listItems(caller, id, query);
+  }
+
+  @Post(':id/items')
+  @HttpCode(200)
+  addItems(
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Param('id') id: string,
+    @Body(new ZodValidationPipe(createItemsSchema)) body: CreateItemsBody,
+  ) {
+    return this.conversations.addItems(caller, id, body.items);
+  }
+
+  @Get(':id/items/:itemId')
+  item(
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Param('id') id: string,
+    @Param('itemId') itemId: string,
+  ) {
+    return this.conversations.getItem(caller, id, itemId);
   }
 
   @Get(':id/messages')

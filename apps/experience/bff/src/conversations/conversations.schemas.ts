@@ -1,9 +1,45 @@
-// Request bodies and queries of the conversations extension (/v1/conversations…) and memory
-// endpoints (/v1/memory…). Strict like the OpenAI-compatible ones.
+// Request bodies and queries of /v1/conversations (OpenAI's Conversations API: create with items and
+// metadata, update, items; plus our extensions: titles, listing, messages, feedback, tool-call
+// decisions) and the memory endpoints (/v1/memory…). Strict like the OpenAI-compatible ones.
 import { z } from 'zod';
 
-export const createConversationSchema = z.strictObject({ title: z.string().max(200).nullish() });
+import { inputItemSchema } from '../responses/responses.schemas';
+
+/** OpenAI's metadata: at most 16 string pairs, keys up to 64 characters, values up to 512. */
+export const metadataSchema = z
+  .record(z.string().max(64), z.string().max(512))
+  .refine((m) => Object.keys(m).length <= 16, 'at most 16 keys');
+
+/** Most items one request may add (OpenAI's limit). */
+export const MAX_ITEMS_PER_REQUEST = 20;
+
+export const createConversationSchema = z.strictObject({
+  /** Extension: the title shown in conversation lists. */
+  title: z.string().max(200).nullish(),
+  items: z.array(inputItemSchema).max(MAX_ITEMS_PER_REQUEST).nullish(),
+  metadata: metadataSchema.nullish(),
+});
 export type CreateConversationBody = z.infer<typeof createConversationSchema>;
+
+/** POST /v1/conversations/{id} (OpenAI's update): metadata, and the title extension. */
+export const updateConversationSchema = z.strictObject({
+  metadata: metadataSchema.nullish(),
+  title: z.string().min(1).max(200).optional(),
+});
+export type UpdateConversationBody = z.infer<typeof updateConversationSchema>;
+
+export const createItemsSchema = z.strictObject({
+  items: z.array(inputItemSchema).min(1).max(MAX_ITEMS_PER_REQUEST),
+});
+export type CreateItemsBody = z.infer<typeof createItemsSchema>;
+
+export const itemsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  order: z.enum(['asc', 'desc']).default('desc'),
+  after: z.string().min(1).max(200).optional(),
+  include: z.union([z.string(), z.array(z.string())]).optional(),
+});
+export type ItemsQuery = z.infer<typeof itemsQuerySchema>;
 
 export const renameConversationSchema = z.strictObject({ title: z.string().min(1).max(200) });
 export type RenameConversationBody = z.infer<typeof renameConversationSchema>;
@@ -30,6 +66,7 @@ export const conversationSchema = z.object({
   id: z.string(),
   object: z.literal('conversation'),
   title: z.string().nullable(),
+  metadata: z.record(z.string(), z.string()),
   created_at: z.number().int(),
   updated_at: z.number().int(),
 });

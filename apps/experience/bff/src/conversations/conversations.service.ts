@@ -19,19 +19,25 @@ import { enqueue } from '@hearth/transactional-events';
 
 import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-caller';
 import { ApiError } from '../errors/api.error';
+import type { InputItem } from '../responses/responses.schemas';
 import type { ContextClient, OrchestratorClient, ToolRunnerClient } from '../upstream/upstream.clients';
+import type { ConversationItem } from './conversation-items.mapper';
+import type { ConversationItemsService, ItemList } from './conversation-items.service';
 import type {
   ConversationMessageObject,
   ConversationObject,
   CreateConversationBody,
   FeedbackBody,
+  ItemsQuery,
   PageQuery,
+  UpdateConversationBody,
 } from './conversations.schemas';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ConversationsServiceOptions {
   prisma: PrismaClient;
+  items: ConversationItemsService;
   orchestrator: OrchestratorClient;
   context?: ContextClient;
   toolRunner?: ToolRunnerClient;
@@ -49,13 +55,56 @@ export interface ListPage<T> {
 export class ConversationsService {
   constructor(private readonly options: ConversationsServiceOptions) {}
 
+  /** OpenAI's create: metadata and initial items (added through the orchestrator, which owns messages). */
   async create(caller: AuthenticatedCaller, body: CreateConversationBody): Promise<ConversationObject> {
     const row = await createConversation(this.options.prisma, {
       tenantId: caller.tenantId,
       userId: caller.userId,
       title: body.title ?? null,
+      metadata: body.metadata ?? {},
+    });
+    if (body.items?.length) {
+      try {
+        await this.options.items.add(caller, row.id, body.items);
+      } catch (error) {
+        // Items the orchestrator refused leave no empty conversation behind.
+        await this.options.prisma.conversation.delete({ where: { id: row.id } });
+        throw error;
+      }
+    }
+    return toConversation(row);
+  }
+
+  /** OpenAI's update (metadata replaced), and the title extension. */
+  async update(
+    caller: AuthenticatedCaller,
+    id: string,
+    body: UpdateConversationBody,
+  ): Promise<ConversationObject> {
+    await this.owned(caller, id);
+    const row = await this.options.prisma.conversation.update({
+      where: { id },
+      data: {
+        ...(body.metadata != null && { metadata: body.metadata }),
+        ...(body.title !== undefined && { title: body.title }),
+      },
     });
     return toConversation(row);
+  }
+
+  async listItems(caller: AuthenticatedCaller, id: string, query: ItemsQuery): Promise<ItemList> {
+    await this.owned(caller, id);
+    return this.options.items.list(id, query);
+  }
+
+  async addItems(caller: AuthenticatedCaller, id: string, items: InputItem[]): Promise<ItemList> {
+    await this.owned(caller, id);
+    return this.options.items.add(caller, id, items);
+  }
+
+  async getItem(caller: AuthenticatedCaller, id: string, itemId: string): Promise<ConversationItem> {
+    await this.owned(caller, id);
+    return this.options.items.get(id, itemId);
   }
 
   async list(caller: AuthenticatedCaller, query: PageQuery): Promise<ListPage<ConversationObject>> {
@@ -274,6 +323,7 @@ function toConversation(row: Conversation): ConversationObject {
     id: row.id,
     object: 'conversation',
     title: row.title,
+    metadata: (row.metadata ?? {}) as Record<string, string>,
     created_at: Math.floor(row.createdAt.getTime() / 1000),
     updated_at: Math.floor(row.updatedAt.getTime() / 1000),
   };

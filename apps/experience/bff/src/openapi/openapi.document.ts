@@ -11,10 +11,12 @@ import {
   conversationMessageSchema,
   conversationSchema,
   createConversationSchema,
+  createItemsSchema,
   feedbackSchema,
   memoryOptInSchema,
   renameConversationSchema,
   toolDecisionSchema,
+  updateConversationSchema,
 } from '../conversations/conversations.schemas';
 import { fileListSchema, fileObjectSchema, uploadFileRequestSchema } from '../files/files.schemas';
 import {
@@ -44,6 +46,8 @@ const SCHEMAS: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> = {
   ListModelsResponse: { schema: modelListSchema, io: 'output' },
   CreateConversationRequest: { schema: createConversationSchema, io: 'input' },
   UpdateConversationRequest: { schema: renameConversationSchema, io: 'input' },
+  UpdateConversationMetadataRequest: { schema: updateConversationSchema, io: 'input' },
+  CreateConversationItemsRequest: { schema: createItemsSchema, io: 'input' },
   Conversation: { schema: conversationSchema, io: 'output' },
   ConversationMessage: { schema: conversationMessageSchema, io: 'output' },
   MessageFeedbackRequest: { schema: feedbackSchema, io: 'input' },
@@ -279,12 +283,16 @@ export function buildOpenApiDocument(): OpenApiDocument {
       },
       '/v1/conversations': {
         get: op('List conversations', freeJson('A page of Conversation objects'), { parameters: pageParams }),
-        post: op('Create a conversation', json('Conversation'), {
+        post: op('Create a conversation, with initial items and metadata (OpenAI)', json('Conversation'), {
           requestBody: { required: false, ...json('CreateConversationRequest') },
         }),
       },
       '/v1/conversations/{id}': {
         get: op('Retrieve a conversation', json('Conversation'), { parameters: [idParam('id')] }),
+        post: op('Update a conversation: metadata, title (OpenAI)', json('Conversation'), {
+          parameters: [idParam('id')],
+          requestBody: { required: true, ...json('UpdateConversationMetadataRequest') },
+        }),
         patch: op('Rename a conversation', json('Conversation'), {
           parameters: [idParam('id')],
           requestBody: { required: true, ...json('UpdateConversationRequest') },
@@ -296,6 +304,38 @@ export function buildOpenApiDocument(): OpenApiDocument {
             parameters: [idParam('id')],
           },
         ),
+      },
+      '/v1/conversations/{id}/items': {
+        get: op('List the items of a conversation (OpenAI)', freeJson('A list of conversation items'), {
+          parameters: [
+            idParam('id'),
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+            },
+            {
+              name: 'order',
+              in: 'query',
+              schema: { type: 'string', enum: ['asc', 'desc'], default: 'desc' },
+            },
+            {
+              name: 'after',
+              in: 'query',
+              schema: { type: 'string' },
+              description: 'last_id of the previous page',
+            },
+          ],
+        }),
+        post: op('Add items to a conversation (OpenAI)', freeJson('The list of the added items'), {
+          parameters: [idParam('id')],
+          requestBody: { required: true, ...json('CreateConversationItemsRequest') },
+        }),
+      },
+      '/v1/conversations/{id}/items/{item_id}': {
+        get: op('Retrieve a conversation item (OpenAI)', freeJson('A conversation item'), {
+          parameters: [idParam('id'), idParam('item_id')],
+        }),
       },
       '/v1/conversations/{id}/messages': {
         get: op('List messages in order', freeJson('A page of ConversationMessage objects'), {

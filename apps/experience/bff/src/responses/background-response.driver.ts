@@ -40,6 +40,8 @@ interface Drive {
   inputItems: StoredInputItem[];
   /** Events up to this sequence number are in the log already (a take-over skips them). */
   loggedThrough: number;
+  /** A response this replica began (its first write inserts the row; a take-over only updates). */
+  isNew: boolean;
   /** Appends and saves, one after another, in order. */
   writes: Promise<void>;
 }
@@ -50,6 +52,8 @@ export class BackgroundResponseDriver {
   /** This replica's name on driver leases. */
   private readonly replica = randomUUID();
   private readonly calls = new Set<TurnCall>();
+  /** Responses this replica drives (a stalled event loop must not make it take over its own). */
+  private readonly driving = new Set<string>();
 
   constructor(private readonly options: BackgroundResponseDriverOptions) {}
 
@@ -68,6 +72,7 @@ export class BackgroundResponseDriver {
       turn: { ...turn, turnId: '' },
       inputItems,
       loggedThrough: -1,
+      isNew: true,
       writes: Promise.resolve(),
     };
     return this.run(drive, true);
@@ -78,6 +83,7 @@ export class BackgroundResponseDriver {
    * its lease. Never throws (a failure is logged; the next look tries again).
    */
   async takeOverIfOrphaned(caller: AuthenticatedCaller, id: string): Promise<void> {
+    if (this.driving.has(id)) return;
     try {
       const stored = await this.options.store.get(caller, id);
       if (!stored.turn || stored.response.status !== 'in_progress') return;
@@ -91,6 +97,7 @@ export class BackgroundResponseDriver {
         turn: stored.turn,
         inputItems: stored.inputItems,
         loggedThrough: position.lastSequence,
+        isNew: false,
         writes: Promise.resolve(),
       };
       await this.run(drive, false);
@@ -116,6 +123,7 @@ export class BackgroundResponseDriver {
     const stop = () => {
       clearInterval(renewal);
       this.calls.delete(call);
+      this.driving.delete(builder.response.id);
     };
     return new Promise<ResponseObject>((resolve, reject) => {
       let finished = false;
@@ -142,9 +150,16 @@ export class BackgroundResponseDriver {
         if (event.started) {
           turn.turnId = event.started.turnId;
           const id = builder.response.id;
+          this.driving.add(id);
           const claimed = claimOnStart ? this.options.log.claim(id, this.replica) : Promise.resolve(true);
           const leaseMs = this.options.log.options.driverLeaseMs;
-          renewal = setInterval(() => void this.renew(id, call, stop), leaseMs / 3);
+          // Another replica drives the response now: stop reading, record nothing (it does).
+          const abandon = () => {
+            finished = true;
+            stop();
+            call.cancel();
+          };
+          renewal = setInterval(() => void this.renew(id, abandon), leaseMs / 3);
           renewal.unref();
           this.write(drive, events, false);
           void claimed.then(() => drive.writes).then(() => resolve(builder.snapshot()), reject);
@@ -163,12 +178,11 @@ export class BackgroundResponseDriver {
   }
 
   /** Keeps the driver lease; a replica that lost it stops reading (another one drives now). */
-  private async renew(id: string, call: TurnCall, stop: () => void): Promise<void> {
+  private async renew(id: string, abandon: () => void): Promise<void> {
     const held = await this.options.log.renew(id, this.replica).catch(() => true);
     if (held) return;
     this.options.logger.warn({ responseId: id }, 'lost the driver lease of a background response; stopping');
-    stop();
-    call.cancel();
+    abandon();
   }
 
   /**
@@ -192,7 +206,8 @@ export class BackgroundResponseDriver {
       transcript: [...drive.turn.context, ...builder.outputMessages()],
       turn: drive.turn,
     };
-    const save = () => this.options.store.save(drive.caller, record);
+    const created = events.some((e) => e.type === 'response.created');
+    const save = () => this.options.store.save(drive.caller, record, created && drive.isNew);
     const log = () => this.options.log.append(id, fresh, ended);
     // The end goes to the log only after the final response is stored: a reader that saw the end
     // (POST …/cancel waits for it) then reads the final response.
@@ -200,7 +215,7 @@ export class BackgroundResponseDriver {
       .then(async () => {
         if (ended) return save().then(log);
         await log();
-        if (events.some((e) => e.type === 'response.created')) await save();
+        if (created) await save();
       })
       .catch((error: unknown) =>
         this.options.logger.error({ err: error, responseId: id }, 'writing a background response failed'),

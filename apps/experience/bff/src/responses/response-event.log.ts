@@ -114,10 +114,13 @@ export class ResponseEventLog {
     return (await this.redis.set(driverKey(id), owner, 'PX', this.options.driverLeaseMs, 'NX')) === 'OK';
   }
 
-  /** Renews a lease this replica holds; false when it lapsed and someone else holds it now. */
+  /**
+   * Renews a lease this replica holds (taking it back if it lapsed and nobody claimed it, e.g. after a
+   * stalled event loop); false when another replica holds it now.
+   */
   async renew(id: string, owner: string): Promise<boolean> {
     const renewed = await this.redis.eval(
-      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end",
+      "local v = redis.call('GET', KEYS[1]) if v == ARGV[1] or v == false then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end return 0",
       1,
       driverKey(id),
       owner,

@@ -42,15 +42,25 @@ export interface InputItemPage {
 export class ResponseStore {
   constructor(private readonly prisma: PrismaClient) {}
 
-  /** Inserts or replaces the caller's response (a replayed turn writes the same id again). */
-  async save(caller: AuthenticatedCaller, record: StoredResponseRecord): Promise<void> {
+  /**
+   * Writes the caller's response: `first` inserts it (or replaces it: a replayed turn writes the same id
+   * again); later writes only update, so a response deleted while its turn ran stays deleted.
+   */
+  async save(caller: AuthenticatedCaller, record: StoredResponseRecord, first: boolean): Promise<void> {
     const data = {
       status: record.response.status,
-      body: record.response as unknown as Prisma.InputJsonValue,
-      inputItems: record.inputItems as unknown as Prisma.InputJsonValue,
-      transcript: record.transcript as unknown as Prisma.InputJsonValue,
-      ...(record.turn && { turn: record.turn as unknown as Prisma.InputJsonValue }),
+      body: storable(record.response),
+      inputItems: storable(record.inputItems),
+      transcript: storable(record.transcript),
+      ...(record.turn && { turn: storable(record.turn) }),
     };
+    if (!first) {
+      await this.prisma.storedResponse.updateMany({
+        where: { id: record.response.id, tenantId: caller.tenantId, userId: caller.userId },
+        data,
+      });
+      return;
+    }
     await this.prisma.storedResponse.upsert({
       where: { id: record.response.id },
       create: {
@@ -105,6 +115,15 @@ export class ResponseStore {
       has_more: start + data.length < ordered.length,
     };
   }
+}
+
+/**
+ * `value` as PostgreSQL's jsonb takes it: jsonb cannot hold U+0000, so a NUL a client sent becomes
+ * U+FFFD (the replacement character) instead of failing the write.
+ */
+function storable(value: unknown): Prisma.InputJsonValue {
+  const json = JSON.stringify(value).replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd');
+  return JSON.parse(json) as Prisma.InputJsonValue;
 }
 
 function notFound(id: string, param: string): ApiError {

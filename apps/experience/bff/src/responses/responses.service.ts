@@ -69,6 +69,8 @@ interface Run {
   context: ReturnType<typeof toTranscript>;
   /** Writes of the stored response, one after another (the in-progress one never lands last). */
   saving: Promise<void>;
+  /** True once the first write (the insert) is queued. */
+  saved?: boolean;
 }
 
 export class ResponsesService {
@@ -193,7 +195,12 @@ export class ResponsesService {
     const run: Run = { ...parts, call, builder: new ResponseBuilder(body), saving: Promise.resolve() };
     try {
       if (body.stream === true) await this.stream(run, req, res);
-      else res.json(await this.collect(run, res));
+      else {
+        const response = await this.collect(run, res);
+        // Stored before the client has it: a GET or DELETE right after must see the final response.
+        await this.save(run);
+        res.json(response);
+      }
     } finally {
       this.active.delete(call);
       const { builder } = run;
@@ -254,8 +261,10 @@ export class ResponsesService {
       inputItems: run.inputItems,
       transcript: [...run.context, ...builder.outputMessages()],
     };
+    const first = !run.saved;
+    run.saved = true;
     run.saving = run.saving.then(() =>
-      this.options.store.save(run.caller, record).catch((error: unknown) => {
+      this.options.store.save(run.caller, record, first).catch((error: unknown) => {
         this.options.logger.error(
           { err: error, responseId: record.response.id },
           'storing a response failed',
@@ -310,6 +319,8 @@ export class ResponsesService {
     const { heartbeatMs, logger } = this.options;
     return new Promise((resolve, reject) => {
       let done = false;
+      /** The last event arrived; the response is being stored before the end is sent. */
+      let finishing = false;
       const finish = () => {
         if (done) return;
         done = true;
@@ -350,17 +361,24 @@ export class ResponsesService {
           );
         }
         if (event.error) return failAfterStart(apiErrorFromDetail(event.error));
-        send(this.apply(run, event));
-        if (event.finish) finish();
+        const events = this.apply(run, event);
+        if (!event.finish) return send(events);
+        // Stored before the client reads the end: a GET or DELETE right after sees the final response.
+        finishing = true;
+        void this.save(run).then(() => {
+          send(events);
+          finish();
+        });
       });
       call.on('error', (error: ServiceError) => {
+        if (finishing) return;
         if (done || error.code === grpcStatus.CANCELLED) return finish();
         const mapped = apiErrorFromGrpc(toGrpcError(error, 'orchestrator'), 'orchestrator');
         if (sse.isOpen) failAfterStart(mapped);
         else failBeforeStart(mapped);
       });
       call.on('end', () => {
-        if (done) return;
+        if (done || finishing) return;
         if (sse.isOpen) failAfterStart(endedWithoutResult());
         else failBeforeStart(endedWithoutResult());
       });

@@ -46,7 +46,11 @@ export type OpenAiSchemaName =
   | 'DeleteFileResponse'
   | 'Response'
   | 'ResponseStreamEvent'
-  | 'ResponseItemList';
+  | 'ResponseItemList'
+  | 'ConversationResource'
+  | 'DeletedConversationResource'
+  | 'ConversationItem'
+  | 'ConversationItemList';
 
 /** Throws with ajv's messages when `value` does not match OpenAI's schema `name`. */
 export function expectOpenAiShape(name: OpenAiSchemaName, value: unknown): void {

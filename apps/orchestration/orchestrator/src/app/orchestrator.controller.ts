@@ -5,13 +5,17 @@ import { orchestratorV1 } from '@hearth/contracts';
 import { Controller, Inject } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 
+import { ConversationMessagesService } from '../conversations/conversation-messages.service';
 import { TurnService } from '../turns/turn.service';
-import { TURN_SERVICE } from './orchestrator.constants';
+import { CONVERSATION_MESSAGES, TURN_SERVICE } from './orchestrator.constants';
 
 @Controller()
 @orchestratorV1.OrchestratorServiceControllerMethods()
 export class OrchestratorController implements orchestratorV1.OrchestratorServiceController {
-  constructor(@Inject(TURN_SERVICE) private readonly turns: TurnService) {}
+  constructor(
+    @Inject(TURN_SERVICE) private readonly turns: TurnService,
+    @Inject(CONVERSATION_MESSAGES) private readonly conversations: ConversationMessagesService,
+  ) {}
 
   runTurn(request: orchestratorV1.RunTurnRequest): Observable<orchestratorV1.RunTurnResponse> {
     return this.turns.runTurn(request);
@@ -23,5 +27,11 @@ export class OrchestratorController implements orchestratorV1.OrchestratorServic
 
   cancelTurn(request: orchestratorV1.CancelTurnRequest): Promise<orchestratorV1.CancelTurnResponse> {
     return this.turns.cancelTurn(request);
+  }
+
+  appendMessages(
+    request: orchestratorV1.AppendMessagesRequest,
+  ): Promise<orchestratorV1.AppendMessagesResponse> {
+    return this.conversations.appendMessages(request);
   }
 }

@@ -5,7 +5,7 @@ import { GrpcHealthModule } from '@hearth/contracts';
 
 import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 
-import { TURN_SERVICE } from './orchestrator.constants';
+import { CONVERSATION_MESSAGES, TURN_SERVICE } from './orchestrator.constants';
 import { OrchestratorController } from './orchestrator.controller';
 import type { OrchestratorRuntime } from './orchestrator.runtime';
 
@@ -26,6 +26,7 @@ export class OrchestratorModule {
       controllers: [OrchestratorController],
       providers: [
         { provide: TURN_SERVICE, useValue: runtime.turns },
+        { provide: CONVERSATION_MESSAGES, useValue: runtime.conversations },
         { provide: RuntimeShutdown, useFactory: () => new RuntimeShutdown(runtime) },
       ],
     };

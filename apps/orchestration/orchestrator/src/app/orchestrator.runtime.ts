@@ -18,6 +18,7 @@ import { Redis } from 'ioredis';
 import { ModelGatewayAdapter } from '../clients/model-gateway.adapter';
 import { ToolCallStatusListener } from '../clients/tool-call-status.listener';
 import type { ContextClient, SafetyClient, ToolRunnerClient } from '../clients/upstream.clients';
+import { ConversationMessagesService } from '../conversations/conversation-messages.service';
 import { DraftLeaseKeeper } from '../turns/draft-lease.keeper';
 import { DraftSweeper } from '../turns/draft.sweeper';
 import { ToolCallWatchers } from '../turns/tool-call.watchers';
@@ -47,6 +48,7 @@ export class OrchestratorRuntime {
   readonly relay: OutboxRelay;
   readonly gateway: ModelGatewayAdapter;
   readonly context: ContextClient;
+  readonly conversations: ConversationMessagesService;
   readonly safety: SafetyClient;
   readonly tools?: ToolRunnerClient;
   readonly toolCallStatus?: ToolCallStatusListener;
@@ -109,6 +111,11 @@ export class OrchestratorRuntime {
     this.registry = new TurnRegistry(this.redis, this.subscriber, logger);
     this.drafts = new DraftLeaseKeeper(this.prisma, logger);
     this.sweeper = new DraftSweeper(this.prisma, logger);
+    this.conversations = new ConversationMessagesService({
+      prisma: this.prisma,
+      context: this.context,
+      logger,
+    });
     this.turns = new TurnService({
       store: new TurnStore(this.prisma, this.drafts.leaseMs),
       registry: this.registry,

@@ -106,7 +106,7 @@ export function validateTurnRequest(request: orchestratorV1.RunTurnRequest): Val
   };
 }
 
-function validateMessage(message: commonV1.ChatMessage, index: number, continuing: boolean): void {
+export function validateMessage(message: commonV1.ChatMessage, index: number, continuing: boolean): void {
   const where = `messages[${index}]`;
   if (message.role === commonV1.Role.ROLE_UNSPECIFIED || !(message.role in commonV1.Role))
     throw invalidArgument(`${where}.role is required`);
