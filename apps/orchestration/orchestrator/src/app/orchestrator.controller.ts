@@ -6,12 +6,11 @@ import { Controller, Inject } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 
 import { TurnService } from '../turns/turn.service';
-import { TURN_SERVICE } from './orchestrator.constants';
 
 @Controller()
 @orchestratorV1.OrchestratorServiceControllerMethods()
 export class OrchestratorController implements orchestratorV1.OrchestratorServiceController {
-  constructor(@Inject(TURN_SERVICE) private readonly turns: TurnService) {}
+  constructor(@Inject(TurnService) private readonly turns: TurnService) {}
 
   runTurn(request: orchestratorV1.RunTurnRequest): Observable<orchestratorV1.RunTurnResponse> {
     return this.turns.runTurn(request);
