@@ -49,7 +49,7 @@ class OrchestratorValuesModule {
 }
 
 /** PostgreSQL, Redis, Kafka (producer and outbox relay) and the gRPC upstreams, from the config. */
-export function orchestratorAdapters({ config, logger }: OrchestratorDependencies): Imports {
+export function orchestratorAdapters({ config }: OrchestratorDependencies): Imports {
   const producer = EventProducerModule.forRootAsync({
     inject: [ORCHESTRATOR_LOGGER],
     useFactory: (logger: Logger) => ({
@@ -61,12 +61,15 @@ export function orchestratorAdapters({ config, logger }: OrchestratorDependencie
     }),
   });
   return [
-    DbModule.forRoot({
-      databaseUrl: config.databaseUrl,
-      maxConnections: config.databasePoolSize,
-      applicationName: 'orchestrator',
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      onPoolError: (error) => logger.warn({ err: error }, 'idle database connection failed'),
+    DbModule.forRootAsync({
+      inject: [ORCHESTRATOR_LOGGER],
+      useFactory: (logger: Logger) => ({
+        databaseUrl: config.databaseUrl,
+        maxConnections: config.databasePoolSize,
+        applicationName: 'orchestrator',
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        onPoolError: (error: Error) => logger.warn({ err: error }, 'idle database connection failed'),
+      }),
     }),
     RedisModule.forRootAsync({
       inject: [ORCHESTRATOR_LOGGER],
