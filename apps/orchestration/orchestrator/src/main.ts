@@ -18,8 +18,9 @@ async function main(): Promise<void> {
     });
     // Prometheus /metrics on its own port (gRPC and Node process metrics; unset METRICS_PORT: none).
     await serveMetrics({ host: config.grpc.host, port: config.metricsPort, logger });
-    // Nest runs the shutdown hooks on these signals: health NOT_SERVING, the server closes, then the
-    // runtime stops (running turns are cancelled and keep their partial answers) and the process exits.
+    // Nest runs the shutdown hooks on these signals: health NOT_SERVING, the server closes, then
+    // running turns are cancelled (keeping their partial answers), the background work stops, the
+    // connections close and the process exits.
     orchestrator.app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
     process.once('exit', () => void stopTelemetry());
   } catch (error) {

@@ -1,7 +1,6 @@
 // Installs the gRPC edge on a NestJS microservice: the exception filter and the server interceptor,
-// either as app-wide providers of a Nest module (`grpcServerProviders`) or on an app built outside DI
-// (`useGrpcServerEdge`), both from the same options.
-import type { INestMicroservice, InjectionToken, Provider } from '@nestjs/common';
+// as app-wide providers of its root module (`grpcServerProviders`), from options the module injects.
+import type { InjectionToken, Provider } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 
 import { GrpcExceptionFilter } from './grpc-exception.filter';
@@ -20,10 +19,4 @@ export function grpcServerProviders(options: GrpcServerOptionsProvider): Provide
     { provide: APP_FILTER, useClass: GrpcExceptionFilter },
     { provide: APP_INTERCEPTOR, useClass: GrpcServerInterceptor },
   ];
-}
-
-/** The same edge on an app whose services are assembled outside Nest. */
-export function useGrpcServerEdge(app: INestMicroservice, options: GrpcServerOptions): void {
-  app.useGlobalFilters(new GrpcExceptionFilter(options));
-  app.useGlobalInterceptors(new GrpcServerInterceptor(options));
 }

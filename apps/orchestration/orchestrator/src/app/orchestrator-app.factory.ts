@@ -1,12 +1,10 @@
-// Owns building a running orchestrator from its config: the runtime first (every outside connection
-// checked), then the Nest gRPC microservice serving OrchestratorService and grpc.health.v1 on it,
-// behind the shared gRPC edge (exception filter, server hooks; @hearth/db's missing conversation is
-// NOT_FOUND).
-// main.ts, the medium specs and the benchmark start the orchestrator through here.
+// Owns building a running orchestrator from its config: the Nest gRPC microservice serving
+// OrchestratorService and grpc.health.v1, whose modules connect PostgreSQL, Redis and Kafka and start
+// the orchestrator's background work (see orchestrator.module.ts) before the port opens. Any failure
+// at start-up rejects, after closing what had opened, so main.ts exits instead of serving half an
+// orchestrator. main.ts, the medium specs and the benchmarks start the orchestrator through here.
 import type { OrchestratorConfig } from '@hearth/config';
 import { grpcTransportOptions, PROTO_PACKAGES } from '@hearth/contracts';
-import { ConversationNotFoundError } from '@hearth/db';
-import { notFound, useGrpcServerEdge } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
 import type { INestMicroservice, LoggerService } from '@nestjs/common';
@@ -14,11 +12,9 @@ import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 
 import { OrchestratorModule } from './orchestrator.module';
-import { OrchestratorRuntime } from './orchestrator.runtime';
 
 export interface OrchestratorApp {
   app: INestMicroservice;
-  runtime: OrchestratorRuntime;
   /** host:port the gRPC server listens on. */
   address: string;
   close(): Promise<void>;
@@ -34,29 +30,24 @@ export async function createOrchestratorApp(
   config: OrchestratorConfig,
   options: CreateOrchestratorOptions,
 ): Promise<OrchestratorApp> {
-  const runtime = new OrchestratorRuntime(config, { logger: options.logger });
-  await runtime.start();
   const address = `${config.grpc.host}:${config.grpc.port}`;
-  let app: INestMicroservice;
-  try {
-    app = await NestFactory.createMicroservice<MicroserviceOptions>(OrchestratorModule.forRuntime(runtime), {
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(
+    OrchestratorModule.forRoot({ config, logger: options.logger }),
+    {
       transport: Transport.GRPC,
       options: grpcTransportOptions([PROTO_PACKAGES.orchestratorV1, PROTO_PACKAGES.healthV1], address),
       logger: options.nestLogger ?? false,
-    });
-    useGrpcServerEdge(app, {
-      logger: options.logger,
-      domain: config.service,
-      translate: (exception) =>
-        exception instanceof ConversationNotFoundError
-          ? notFound('CONVERSATION_NOT_FOUND', 'conversation not found')
-          : undefined,
-    });
+      // Throw start-up errors to the caller (main.ts logs them and exits 1) instead of exiting here.
+      abortOnError: false,
+    },
+  );
+  try {
+    // Runs every module's onModuleInit (connections first, then the background work), then binds the port.
     await app.listen();
   } catch (error) {
-    await runtime.stop();
+    await app.close().catch(() => undefined);
     throw error;
   }
   options.logger.info({ address }, 'orchestrator listening');
-  return { app, runtime, address, close: () => app.close() };
+  return { app, address, close: () => app.close() };
 }

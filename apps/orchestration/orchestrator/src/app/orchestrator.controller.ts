@@ -7,14 +7,13 @@ import type { Observable } from 'rxjs';
 
 import { ConversationMessagesService } from '../conversations/conversation-messages.service';
 import { TurnService } from '../turns/turn.service';
-import { CONVERSATION_MESSAGES, TURN_SERVICE } from './orchestrator.constants';
 
 @Controller()
 @orchestratorV1.OrchestratorServiceControllerMethods()
 export class OrchestratorController implements orchestratorV1.OrchestratorServiceController {
   constructor(
-    @Inject(TURN_SERVICE) private readonly turns: TurnService,
-    @Inject(CONVERSATION_MESSAGES) private readonly conversations: ConversationMessagesService,
+    @Inject(TurnService) private readonly turns: TurnService,
+    @Inject(ConversationMessagesService) private readonly conversations: ConversationMessagesService,
   ) {}
 
   runTurn(request: orchestratorV1.RunTurnRequest): Observable<orchestratorV1.RunTurnResponse> {

@@ -1,33 +1,126 @@
-// The Nest module: the gRPC controller, the standard health service, and the runtime's turn service.
-// The runtime is built and started outside Nest (see orchestrator-app.factory.ts), so start-up order
-// and failure are explicit; Nest's shutdown hook stops it.
+// The orchestrator's root module. Its outside connections are modules of their own, so Nest opens them
+// while the application initialises, before the orchestrator's own background work (see
+// orchestrator.lifecycle.ts), and closes them in reverse after it stops: PostgreSQL (global DbModule:
+// first up, last down), Redis (pinged), the Kafka producer and the outbox relay that publishes the
+// audit events turns commit, and the gRPC clients of the model gateway, the context, safety and tool
+// services (lazy channels; every call has a deadline).
+// Tests replace an adapter by passing their own modules (see `adapters`).
 import { GrpcHealthModule } from '@hearth/contracts';
+import { ConversationNotFoundError, DbModule } from '@hearth/db';
+import { EventProducerModule } from '@hearth/events';
+import { grpcServerProviders, notFound } from '@hearth/grpc';
+import { RedisModule } from '@hearth/redis';
+import type { Logger } from '@hearth/telemetry';
+import { OutboxRelayModule } from '@hearth/transactional-events';
 
-import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
 
-import { CONVERSATION_MESSAGES, TURN_SERVICE } from './orchestrator.constants';
+import { upstreamClientModules } from '../clients/upstream.clients';
+import {
+  ORCHESTRATOR_CONFIG,
+  ORCHESTRATOR_LOGGER,
+  type OrchestratorDependencies,
+} from './orchestrator.constants';
 import { OrchestratorController } from './orchestrator.controller';
-import type { OrchestratorRuntime } from './orchestrator.runtime';
+import { OrchestratorLifecycle } from './orchestrator.lifecycle';
+import { orchestratorProviders } from './orchestrator.providers';
 
-class RuntimeShutdown implements OnApplicationShutdown {
-  constructor(private readonly runtime: OrchestratorRuntime) {}
+const CONNECT_TIMEOUT_MS = 10_000;
+// Every Redis command is on a turn's path: none may wait longer than this.
+const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+const RELAY_POLL_MS = 200;
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.runtime.stop();
+type Imports = NonNullable<ModuleMetadata['imports']>;
+
+/** The config and logger the orchestrator starts from, visible to every module. */
+@Module({})
+class OrchestratorValuesModule {
+  static forRoot({ config, logger }: OrchestratorDependencies): DynamicModule {
+    return {
+      module: OrchestratorValuesModule,
+      global: true,
+      providers: [
+        { provide: ORCHESTRATOR_CONFIG, useValue: config },
+        { provide: ORCHESTRATOR_LOGGER, useValue: logger },
+      ],
+      exports: [ORCHESTRATOR_CONFIG, ORCHESTRATOR_LOGGER],
+    };
   }
+}
+
+/** PostgreSQL, Redis, Kafka (producer and outbox relay) and the gRPC upstreams, from the config. */
+export function orchestratorAdapters({ config }: OrchestratorDependencies): Imports {
+  const producer = EventProducerModule.forRootAsync({
+    inject: [ORCHESTRATOR_LOGGER],
+    useFactory: (logger: Logger) => ({
+      clientId: 'orchestrator',
+      brokers: config.kafkaBrokers,
+      logger,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      sendTimeoutMs: 15_000,
+    }),
+  });
+  return [
+    DbModule.forRootAsync({
+      inject: [ORCHESTRATOR_LOGGER],
+      useFactory: (logger: Logger) => ({
+        databaseUrl: config.databaseUrl,
+        maxConnections: config.databasePoolSize,
+        applicationName: 'orchestrator',
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        onPoolError: (error: Error) => logger.warn({ err: error }, 'idle database connection failed'),
+      }),
+    }),
+    RedisModule.forRootAsync({
+      inject: [ORCHESTRATOR_LOGGER],
+      useFactory: (logger: Logger) => ({
+        url: config.redisUrl,
+        name: 'Redis',
+        logger,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+      }),
+    }),
+    OutboxRelayModule.forRootAsync({
+      imports: [producer],
+      inject: [ORCHESTRATOR_LOGGER],
+      useFactory: (logger: Logger) => ({ logger, pollIntervalMs: RELAY_POLL_MS }),
+    }),
+    ...upstreamClientModules(config.upstreams),
+  ];
+}
+
+export interface OrchestratorModuleOptions extends OrchestratorDependencies {
+  /** The outside connections; `orchestratorAdapters(…)` unless a test swaps one. */
+  readonly adapters?: Imports;
 }
 
 @Module({})
 export class OrchestratorModule {
-  static forRuntime(runtime: OrchestratorRuntime): DynamicModule {
+  static forRoot(options: OrchestratorModuleOptions): DynamicModule {
     return {
       module: OrchestratorModule,
-      imports: [GrpcHealthModule],
+      imports: [
+        OrchestratorValuesModule.forRoot(options),
+        ...(options.adapters ?? orchestratorAdapters(options)),
+        GrpcHealthModule,
+      ],
       controllers: [OrchestratorController],
       providers: [
-        { provide: TURN_SERVICE, useValue: runtime.turns },
-        { provide: CONVERSATION_MESSAGES, useValue: runtime.conversations },
-        { provide: RuntimeShutdown, useFactory: () => new RuntimeShutdown(runtime) },
+        // @hearth/db's missing conversation is NOT_FOUND.
+        ...grpcServerProviders({
+          useFactory: (logger: Logger) => ({
+            logger,
+            domain: options.config.service,
+            translate: (exception: unknown) =>
+              exception instanceof ConversationNotFoundError
+                ? notFound('CONVERSATION_NOT_FOUND', 'conversation not found')
+                : undefined,
+          }),
+          inject: [ORCHESTRATOR_LOGGER],
+        }),
+        ...orchestratorProviders,
+        OrchestratorLifecycle,
       ],
     };
   }

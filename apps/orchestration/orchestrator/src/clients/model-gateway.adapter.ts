@@ -1,17 +1,18 @@
 // Owns the wire to the model gateway for turns: one server-streaming Generate per model call. The
 // caller cancels the returned stream to stop generation (the gateway then cancels the worker, which
 // frees its slot). Calls go through the typed @hearth/grpc client; ListModels reads only and is
-// retried when the gateway is briefly unreachable.
+// retried when the gateway is briefly unreachable. The channel closes when the application shuts down.
 import { gatewayV1, type commonV1 } from '@hearth/contracts';
 import { createGrpcClient, type GrpcClient } from '@hearth/grpc';
 
 import type * as grpc from '@grpc/grpc-js';
+import type { OnApplicationShutdown } from '@nestjs/common';
 
 // Model ids per tenant change only with the registry file: a short cache keeps ListModels off the
 // turn's path while a registry edit still shows within seconds.
 const MODEL_CACHE_TTL_MS = 10_000;
 
-export class ModelGatewayAdapter {
+export class ModelGatewayAdapter implements OnApplicationShutdown {
   private readonly client: GrpcClient<typeof gatewayV1.ModelGatewayServiceDefinition>;
   private readonly models = new Map<string, { expires: number; models: gatewayV1.ModelInfo[] }>();
 
@@ -54,7 +55,7 @@ export class ModelGatewayAdapter {
     return entry.models.find((model) => model.id === name || model.aliases.includes(name));
   }
 
-  close(): void {
+  onApplicationShutdown(): void {
     this.client.close();
   }
 }

@@ -7,9 +7,11 @@
 // - a lease per running turn, refreshed while it runs, so a follower can tell a live turn from one
 //   whose process died;
 // - cancellation: CancelTurn sets a flag and publishes the turn id; every orchestrator subscribes
-//   and cancels the turn if it runs it (and a turn checks the flag when it registers, for a cancel
-//   that raced its start).
+//   (on a connection of its own, duplicated from the shared client: a subscribed connection runs
+//   nothing else) and cancels the turn if it runs it (and a turn checks the flag when it registers,
+//   for a cancel that raced its start).
 import type { orchestratorV1 } from '@hearth/contracts';
+import { connectRedis } from '@hearth/redis';
 import type { Logger } from '@hearth/telemetry';
 
 import type { Redis } from 'ioredis';
@@ -20,6 +22,7 @@ const LOG_TTL_SECONDS = 600;
 const FOLLOW_BLOCK_MS = 1_000;
 /** How long recorded events wait to share one stream entry (the log only serves re-attaching followers). */
 const RECORD_BATCH_MS = 5;
+const SUBSCRIBER_CONNECT_TIMEOUT_MS = 10_000;
 
 const eventsKey = (turnId: string) => `orch:turn:{${turnId}}:events`;
 const leaseKey = (turnId: string) => `orch:turn:{${turnId}}:lease`;
@@ -33,26 +36,37 @@ export class TurnRegistry {
   /** Serialized events not yet written, per turn, in order. */
   private readonly unwritten = new Map<string, string[]>();
   private flushTimer?: NodeJS.Timeout;
+  private readonly closeSubscriber: (() => void)[] = [];
 
   constructor(
     private readonly redis: Redis,
-    private readonly subscriber: Redis,
     private readonly logger: Logger,
   ) {}
 
+  /** Subscribes to cancellations (rejects when Redis cannot be reached) and starts renewing leases. */
   async start(): Promise<void> {
-    this.subscriber.on('message', (channel: string, turnId: string) => {
+    // Without the shared client's command timeout: this connection only receives.
+    const subscriber = this.redis.duplicate({ commandTimeout: undefined });
+    subscriber.on('message', (channel: string, turnId: string) => {
       if (channel === CANCEL_CHANNEL) this.local.get(turnId)?.();
     });
-    await this.subscriber.subscribe(CANCEL_CHANNEL);
+    await connectRedis(subscriber, {
+      name: 'Redis (turn cancellations)',
+      timeoutMs: SUBSCRIBER_CONNECT_TIMEOUT_MS,
+      logger: this.logger,
+      stops: { push: (step) => this.closeSubscriber.push(step) },
+    });
+    await subscriber.subscribe(CANCEL_CHANNEL);
     this.leaseTimer = setInterval(() => void this.renewLeases(), LEASE_TTL_MS / 3);
     this.leaseTimer.unref();
   }
 
+  /** Cancels this process's turns, writes their held events and closes the subscription. */
   stop(): void {
     clearInterval(this.leaseTimer);
     for (const cancel of this.local.values()) cancel();
     this.flushAll();
+    for (const close of this.closeSubscriber.splice(0)) close();
   }
 
   /** Registers a turn this process runs; `onCancel` fires on CancelTurn from any process. */
