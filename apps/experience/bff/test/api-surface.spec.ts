@@ -200,7 +200,7 @@ describe('BFF API surface', () => {
       expect(listed.status).toBe(404);
       const res = await raw(path, { method: 'PUT', body: '{}' });
       expect(res.status).toBe(405);
-      expect(res.headers.get('allow')).toBe('GET, PATCH, DELETE, HEAD');
+      expect(res.headers.get('allow')).toBe('GET, POST, PATCH, DELETE, HEAD');
       const body = await read(res);
       expectOpenAiShape('ErrorResponse', body);
       expect(body.error).toMatchObject({
