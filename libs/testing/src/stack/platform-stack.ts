@@ -98,7 +98,8 @@ export async function startPlatformStack(options: PlatformStackOptions): Promise
 
     const firstWorkerMetrics = await metricsPort('inference-worker');
     // The workers load their models side by side.
-    const models = await Promise.all(
+    // Every start settles before a failure is thrown, so close() stops the workers that did start.
+    const starts = await Promise.allSettled(
       options.models.map(async (model, index) => {
         const began = Date.now();
         const served = await startModelWorker(model, {
@@ -113,6 +114,10 @@ export async function startPlatformStack(options: PlatformStackOptions): Promise
         return served;
       }),
     );
+    const models = starts.map((start) => {
+      if (start.status === 'rejected') throw start.reason;
+      return start.value;
+    });
 
     const registryPath = join(dir, 'registry.yaml');
     await writeFile(registryPath, stringify(registryDocument(options.routing, models)));
