@@ -4,4 +4,5 @@ export * from './llama';
 export * from './infra';
 export * from './db';
 export * from './services';
+export * from './stack';
 export * from './wait';

@@ -2,14 +2,13 @@
 // context service and tool runner) → model gateway → inference worker on the tiny GGUF, real
 // PostgreSQL, Redis and Kafka. Responses and every stream chunk are validated against OpenAI's
 // published schemas; the raw SSE wire format is checked byte by byte.
-import { waitFor } from '@hearth/testing';
+import { consumeUsageEvents, waitFor, type UsageEvents } from '@hearth/testing';
 
 import OpenAI from 'openai';
 
 import type { CreatedKey } from '../src/admin/admin.service';
 import { expectOpenAiShape } from './support/openai-schemas';
 import { LONG_MODEL_ID, MODEL_ID, startStack, TINY_REPLY, type Stack } from './support/stack.fixture';
-import { collectUsageEvents, type UsageEvents } from './support/usage-events.fixture';
 
 const user = (content: string) => ({ role: 'user' as const, content });
 
@@ -23,7 +22,7 @@ describe('POST /v1/chat/completions', () => {
     stack = await startStack({ orchestration: true, longModel: true, bffEnv: { SSE_HEARTBEAT_MS: '20' } });
     key = await stack.tenant('chat');
     sut = new OpenAI({ apiKey: key.secret, baseURL: stack.baseURL, maxRetries: 0 });
-    usage = await collectUsageEvents();
+    usage = await consumeUsageEvents();
   });
 
   afterAll(async () => {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { commonV1, orchestratorV1 } from '@hearth/contracts';
-import { waitFor } from '@hearth/testing';
+import { consumeUsageEvents, waitFor, type UsageEvents } from '@hearth/testing';
 
 import { status } from '@grpc/grpc-js';
 
@@ -17,7 +17,6 @@ import {
   type OrchestratorStack,
   type Tenant,
 } from './support/orchestrator.fixture';
-import { consumeUsage, type UsageEvents } from './support/usage-events.fixture';
 
 jest.setTimeout(180_000);
 
@@ -34,11 +33,11 @@ describe('OrchestratorService turn reliability', () => {
     stack = await startOrchestratorStack({ reply: null });
     tenant = await stack.newTenant();
     tenants.add(tenant.tenantId);
-    usage = await consumeUsage(() => tenants);
+    usage = await consumeUsageEvents({ keep: (event) => tenants.has(event.tenantId) });
   });
 
   afterAll(async () => {
-    await usage?.stop();
+    await usage?.close();
     await stack?.stop();
   });
 

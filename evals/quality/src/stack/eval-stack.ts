@@ -1,33 +1,30 @@
-// Owns starting the real stack an eval runs against, the way `npm start` runs it: both real models on
-// their own workers (SmolLM2 from HEARTH_CHAT_MODEL_PATH, Gemma 270M from HEARTH_MODEL_PATH) behind a
-// gateway fed the local registry (deploy/local/model-registry.yaml, endpoints pointed at these
-// workers), the orchestration plane and the BFF, each a real process; a fresh migrated database and a
-// tenant with an API key created by the admin CLI. Differences from `npm start`, each for the suites:
-// the hot window keeps 2 turns (memory cases reach the rolling summary in 5 turns) and every deadline
-// is 10 minutes: on two busy shared cores a rolling summary alone took minutes, and a timeout would
-// turn a slow machine into a quality regression.
+// Owns starting the real stack an eval runs against with libs/testing's platform stack, the way
+// `npm start` runs it: both real models on their own workers (SmolLM2 from HEARTH_CHAT_MODEL_PATH,
+// Gemma 270M from HEARTH_MODEL_PATH) behind a gateway fed the local registry
+// (deploy/local/model-registry.yaml, endpoints pointed at these workers), the orchestration plane and
+// the BFF, each a real process; a fresh migrated database and a tenant with an API key created by the
+// admin CLI. Differences from `npm start`, each for the suites: the hot window keeps 2 turns (memory
+// cases reach the rolling summary in 5 turns) and every deadline is 10 minutes: on two busy shared
+// cores a rolling summary alone took minutes, and a timeout would turn a slow machine into a quality
+// regression.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import {
-  createTestDatabase,
-  freePort,
   infraEnv,
   LOCAL_REGISTRY_PATH,
-  ServiceProcess,
-  type TestDatabase,
+  startPlatformStack,
+  type RegistryModelFields,
+  type StackModel,
 } from '@hearth/testing';
 
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 
-export interface RegistryModelEntry {
+export interface RegistryModelEntry extends RegistryModelFields {
   id: string;
-  aliases?: string[];
   sha256: string;
-  price: { inputUsdPerMillionTokens: number; outputUsdPerMillionTokens: number };
-  workers: { endpoints: string[] };
+  workers?: { endpoints: string[] };
 }
 
 export interface EvalStack {
@@ -51,114 +48,59 @@ const SLOW_MS = '600000';
 
 export async function startEvalStack(log: (line: string) => void = () => undefined): Promise<EvalStack> {
   const infra = infraEnv();
-  const dir = await mkdtemp(join(tmpdir(), 'hearth-eval-'));
-  const services: ServiceProcess[] = [];
-  let db: TestDatabase | undefined;
-  const close = async () => {
-    for (const service of services.reverse()) await service.stop();
-    await db?.drop();
-    await rm(dir, { recursive: true, force: true });
+  const registry = parse(await readFile(LOCAL_REGISTRY_PATH, 'utf8')) as {
+    models: RegistryModelEntry[];
+    routing?: Record<string, unknown>;
   };
-  try {
-    db = await createTestDatabase();
-    const registry = parse(await readFile(LOCAL_REGISTRY_PATH, 'utf8')) as {
-      models: RegistryModelEntry[];
-      routing?: Record<string, unknown>;
+  const sources: Record<string, string> = {
+    'smollm2-135m-instruct': infra.chatModelPath,
+    'gemma-3-270m': infra.modelPath,
+  };
+  const models = registry.models.map(({ id, sha256, workers: _workers, ...fields }): StackModel => {
+    const path = sources[id];
+    if (!path) throw new Error(`the local registry names ${id}, which the eval stack cannot load`);
+    return {
+      id,
+      source: { path, sha256 },
+      worker: { contextSize: 4096, slots: 2, threads: 2 },
+      registry: fields,
     };
-    const sources: Record<string, string> = {
-      'smollm2-135m-instruct': infra.chatModelPath,
-      'gemma-3-270m': infra.modelPath,
-    };
-    const start = async (
-      app: Parameters<typeof ServiceProcess.start>[0]['app'],
-      env: Record<string, string>,
-    ) => {
-      const started = Date.now();
-      const service = await ServiceProcess.start({ app, env, startTimeoutMs: 300_000 });
-      services.push(service);
-      log(`${app} ready on ${service.address} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-      return service;
-    };
-    for (const model of registry.models) {
-      const source = sources[model.id];
-      if (!source) throw new Error(`the local registry names ${model.id}, which the eval stack cannot load`);
-      const worker = await start('inference-worker', {
-        MODEL_SOURCE: source,
-        MODEL_ID: model.id,
-        MODEL_SHA256: model.sha256,
-        WORKER_THREADS: '2',
-        WORKER_SLOTS: '2',
-        WORKER_CONTEXT_SIZE: '4096',
-        WORKER_GPU: 'cpu',
-      });
-      model.workers = { endpoints: [worker.address] };
-    }
-    const registryPath = join(dir, 'registry.yaml');
-    registry.routing = { ...registry.routing, firstTokenTimeoutMs: Number(SLOW_MS), statsTimeoutMs: 2_000 };
-    await writeFile(registryPath, stringify(registry));
-    const common = { DATABASE_URL: db.url };
-    const gateway = await start('model-gateway', {
-      ...common,
-      GENERATE_MAX_DURATION_MS: SLOW_MS,
-      MODEL_REGISTRY_PATH: registryPath,
-      METRICS_PORT: String(await freePort()),
-    });
-    const safety = await start('safety-service', common);
-    const blobDir = join(dir, 'blobs');
-    const context = await start('context-service', {
-      ...common,
-      MODEL_GATEWAY_ADDRESS: gateway.address,
-      SAFETY_SERVICE_ADDRESS: safety.address,
-      EMBEDDING_MODEL: 'embeddings',
-      SUMMARY_MODEL: 'fast',
-      SUMMARY_TIMEOUT_MS: SLOW_MS,
-      GATEWAY_TIMEOUT_MS: SLOW_MS,
-      HOT_WINDOW_TURNS,
-      BLOB_STORE_DIR: blobDir,
-      VECTOR_STORE_DIR: join(dir, 'vectors'),
-      INGEST_POLL_MS: '200',
-    });
-    const tools = await start('tool-runner', { ...common, CONTEXT_SERVICE_ADDRESS: context.address });
-    const orchestrator = await start('orchestrator', {
-      ...common,
-      MODEL_GATEWAY_ADDRESS: gateway.address,
-      CONTEXT_SERVICE_ADDRESS: context.address,
-      SAFETY_SERVICE_ADDRESS: safety.address,
-      TOOL_RUNNER_ADDRESS: tools.address,
-      TURN_STEP_TIMEOUT_MS: SLOW_MS,
-      TURN_TIMEOUT_MS: SLOW_MS,
-    });
-    const port = await freePort();
-    const bffStarted = Date.now();
-    const bff = await ServiceProcess.start({
-      app: 'bff',
-      port,
-      startTimeoutMs: 300_000,
-      readiness: { httpUrl: (p) => `http://127.0.0.1:${p}/healthz` },
-      env: {
-        ...common,
-        LOG_LEVEL: 'warn',
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: String(port),
-        ORCHESTRATOR_ADDRESS: orchestrator.address,
-        MODEL_GATEWAY_ADDRESS: gateway.address,
-        CONTEXT_SERVICE_ADDRESS: context.address,
-        TOOL_RUNNER_ADDRESS: tools.address,
-        BLOB_STORE_DIR: blobDir,
+  });
+  const platform = await startPlatformStack({
+    name: 'hearth-eval',
+    models,
+    routing: { ...registry.routing, firstTokenTimeoutMs: Number(SLOW_MS), statsTimeoutMs: 2_000 },
+    services: ['safety-service', 'context-service', 'tool-runner', 'orchestrator', 'bff'],
+    env: {
+      'model-gateway': { GENERATE_MAX_DURATION_MS: SLOW_MS },
+      'context-service': {
+        EMBEDDING_MODEL: 'embeddings',
+        SUMMARY_MODEL: 'fast',
+        SUMMARY_TIMEOUT_MS: SLOW_MS,
+        GATEWAY_TIMEOUT_MS: SLOW_MS,
+        HOT_WINDOW_TURNS,
+        INGEST_POLL_MS: '200',
+      },
+      orchestrator: { TURN_STEP_TIMEOUT_MS: SLOW_MS, TURN_TIMEOUT_MS: SLOW_MS },
+      bff: {
         CHAT_MAX_DURATION_MS: SLOW_MS,
         UPSTREAM_TIMEOUT_MS: SLOW_MS,
         // Sequential eval requests stay far below these; the defaults would still be enough.
         RATE_LIMIT_DEFAULT_RPM: '100000',
       },
-    });
-    services.push(bff);
-    log(`bff ready on 127.0.0.1:${port} in ${((Date.now() - bffStarted) / 1000).toFixed(0)} s`);
+    },
+    startTimeoutMs: 300_000,
+    onReady: (service, ms) =>
+      log(`${service.app} ready on ${service.address} in ${(ms / 1000).toFixed(0)} s`),
+  });
+  try {
+    const { db } = platform;
     const apiKey = createKey(db.url);
     const micro = (usd: number) => Math.round(usd * 1_000_000);
     return {
-      baseURL: `http://127.0.0.1:${port}/v1`,
+      baseURL: `${platform.bffUrl}/v1`,
       apiKey,
-      newApiKey: () => createKey(db!.url),
+      newApiKey: () => createKey(db.url),
       models: registry.models.map((m) => ({
         id: m.id,
         aliases: m.aliases ?? [],
@@ -167,11 +109,11 @@ export async function startEvalStack(log: (line: string) => void = () => undefin
           output: micro(m.price.outputUsdPerMillionTokens),
         },
       })),
-      logs: () => services.map((s) => `===== ${s.app} (${s.address})\n${s.log}`).join('\n'),
-      close,
+      logs: () => platform.services.map((s) => `===== ${s.app} (${s.address})\n${s.log}`).join('\n'),
+      close: () => platform.close(),
     };
   } catch (error) {
-    await close();
+    await platform.close();
     throw error;
   }
 }

@@ -1,26 +1,13 @@
-// Starts the whole platform for the browser suite as real processes, the way `npm start` runs it: a
-// per-suite PostgreSQL database, inference workers (the tiny deterministic GGUF with a scripted reply,
+// Starts the whole platform for the browser suite as real processes through libs/testing's platform
+// stack, the way `npm start` runs it: a per-suite PostgreSQL database, inference workers (the tiny deterministic GGUF with a scripted reply,
 // and the real small model when HEARTH_MODEL_PATH is set), the model gateway, safety service, context
 // service (files and retrieval), tool runner (a policy where the calculator needs confirmation),
 // orchestrator, and the BFF serving the built web app. Keys come from the compiled admin CLI, as a
 // person's would.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import {
-  createTestDatabase,
-  freePort,
-  infraEnv,
-  localChatTemplate,
-  ServiceProcess,
-  writeTinyGguf,
-  type TestDatabase,
-} from '@hearth/testing';
-
-import { stringify } from 'yaml';
+import { localChatTemplate, retrievalEnv, startPlatformStack, type TestDatabase } from '@hearth/testing';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..', '..');
 export const WEB_BUILD_DIR = join(REPO_ROOT, 'dist', 'apps', 'experience', 'web');
@@ -52,164 +39,56 @@ export interface WebStack {
 }
 
 export async function startWebStack(): Promise<WebStack> {
-  const infra = infraEnv();
-  const dir = await mkdtemp(join(tmpdir(), 'web-suite-'));
-  const db = await createTestDatabase();
-  const services: ServiceProcess[] = [];
-  const close = async () => {
-    for (const service of services.reverse()) await service.stop();
-    await db.drop();
-    await rm(dir, { recursive: true, force: true });
-  };
+  const realPath = process.env['HEARTH_MODEL_PATH'];
+  const price = { inputUsdPerMillionTokens: 0.5, outputUsdPerMillionTokens: 1.5 };
+  const platform = await startPlatformStack({
+    name: 'web-suite',
+    models: [
+      {
+        id: TINY_MODEL,
+        source: { tiny: { reply: TINY_REPLY, pooling: 'mean' } },
+        worker: { contextSize: 2048, slots: 4 },
+        registry: {
+          aliases: ['fast', 'default'],
+          tier: 'cpu-tiny',
+          price,
+          capabilities: ['chat', 'embeddings', 'tools', 'json_schema'],
+        },
+      },
+      ...(realPath
+        ? [
+            {
+              id: REAL_MODEL,
+              source: { path: realPath },
+              worker: { contextSize: 2048, slots: 2, threads: 2 },
+              registry: {
+                tier: 'cpu-small',
+                price,
+                capabilities: ['chat', 'tools', 'json_schema'],
+                // Gemma 270M's GGUF has no chat template: the one `npm start` gives it.
+                chatTemplate: localChatTemplate(REAL_MODEL),
+              },
+            },
+          ]
+        : []),
+      // A model whose only worker is down: what a person sees when a model is unavailable.
+      {
+        id: OFFLINE_MODEL,
+        source: 'offline',
+        registry: { tier: 'cpu-tiny', contextLength: 2048, price, capabilities: ['chat'] },
+      },
+    ],
+    routing: { statsIntervalMs: 200, statsTimeoutMs: 1_000, firstTokenTimeoutMs: 20_000 },
+    services: ['safety-service', 'context-service', 'tool-runner', 'orchestrator', 'bff'],
+    env: {
+      'context-service': { SUMMARY_MODEL: TINY_MODEL, ...retrievalEnv(TINY_MODEL) },
+      bff: { WEB_APP_DIR: WEB_BUILD_DIR },
+    },
+    toolPolicy: { version: 1, tenants: { default: { allow: ['calculator'], confirm: ['calculator'] } } },
+    startTimeoutMs: START_TIMEOUT_MS,
+  });
+  const { db } = platform;
   try {
-    const sha = async (path: string) =>
-      createHash('sha256')
-        .update(await readFile(path))
-        .digest('hex');
-    const tinyPath = join(dir, 'tiny.gguf');
-    await writeTinyGguf(tinyPath, { reply: TINY_REPLY, pooling: 'mean' });
-    const worker = (env: Record<string, string>) =>
-      ServiceProcess.start({
-        app: 'inference-worker',
-        env: { WORKER_THREADS: '1', WORKER_GPU: 'cpu', ...env },
-        startTimeoutMs: START_TIMEOUT_MS,
-      });
-    const realPath = process.env['HEARTH_MODEL_PATH'];
-    // The two workers load their models side by side.
-    const [tiny, real] = await Promise.all([
-      worker({
-        MODEL_SOURCE: tinyPath,
-        MODEL_ID: TINY_MODEL,
-        MODEL_SHA256: await sha(tinyPath),
-        WORKER_SLOTS: '4',
-        WORKER_CONTEXT_SIZE: '2048',
-      }).then((s) => (services.push(s), s)),
-      realPath
-        ? worker({
-            MODEL_SOURCE: realPath,
-            MODEL_ID: REAL_MODEL,
-            WORKER_SLOTS: '2',
-            WORKER_CONTEXT_SIZE: '2048',
-            WORKER_THREADS: '2',
-          }).then((s) => (services.push(s), s))
-        : undefined,
-    ]);
-    const price = { inputUsdPerMillionTokens: 0.5, outputUsdPerMillionTokens: 1.5 };
-    const registryPath = join(dir, 'registry.yaml');
-    await writeFile(
-      registryPath,
-      stringify({
-        version: 1,
-        routing: { statsIntervalMs: 200, statsTimeoutMs: 1_000, firstTokenTimeoutMs: 20_000 },
-        models: [
-          {
-            id: TINY_MODEL,
-            aliases: ['fast', 'default'],
-            tier: 'cpu-tiny',
-            sha256: await sha(tinyPath),
-            contextLength: 2048,
-            price,
-            capabilities: ['chat', 'embeddings', 'tools', 'json_schema'],
-            workers: { endpoints: [tiny.address] },
-          },
-          ...(real && realPath
-            ? [
-                {
-                  id: REAL_MODEL,
-                  tier: 'cpu-small',
-                  sha256: await sha(realPath),
-                  contextLength: 2048,
-                  price,
-                  capabilities: ['chat', 'tools', 'json_schema'],
-                  // Gemma 270M's GGUF has no chat template: the one `npm start` gives it.
-                  chatTemplate: localChatTemplate(REAL_MODEL),
-                  workers: { endpoints: [real.address] },
-                },
-              ]
-            : []),
-          // A model whose only worker is down: what a person sees when a model is unavailable.
-          {
-            id: OFFLINE_MODEL,
-            tier: 'cpu-tiny',
-            sha256: 'f'.repeat(64),
-            contextLength: 2048,
-            price,
-            capabilities: ['chat'],
-            workers: { endpoints: [`127.0.0.1:${await freePort()}`] },
-          },
-        ],
-      }),
-    );
-    const gateway = await ServiceProcess.start({
-      app: 'model-gateway',
-      env: {
-        MODEL_REGISTRY_PATH: registryPath,
-        DATABASE_URL: db.url,
-        METRICS_PORT: String(await freePort()),
-      },
-    });
-    services.push(gateway);
-    const common = { DATABASE_URL: db.url, MODEL_GATEWAY_ADDRESS: gateway.address };
-    const safety = await ServiceProcess.start({ app: 'safety-service', env: common });
-    services.push(safety);
-    const blobDir = join(dir, 'blobs');
-    const context = await ServiceProcess.start({
-      app: 'context-service',
-      env: {
-        ...common,
-        SAFETY_SERVICE_ADDRESS: safety.address,
-        SUMMARY_MODEL: TINY_MODEL,
-        EMBEDDING_MODEL: TINY_MODEL,
-        BLOB_STORE_DIR: blobDir,
-        VECTOR_STORE_DIR: join(dir, 'vectors'),
-        CHUNK_MAX_TOKENS: '48',
-        CHUNK_OVERLAP_TOKENS: '0',
-        INGEST_POLL_MS: '200',
-        CONTEXT_BUDGET_RETRIEVAL_PERCENT: '60',
-      },
-    });
-    services.push(context);
-    const policyPath = join(dir, 'tool-policy.yaml');
-    await writeFile(
-      policyPath,
-      stringify({ version: 1, tenants: { default: { allow: ['calculator'], confirm: ['calculator'] } } }),
-    );
-    const toolRunner = await ServiceProcess.start({
-      app: 'tool-runner',
-      env: { ...common, CONTEXT_SERVICE_ADDRESS: context.address, TOOL_POLICY_PATH: policyPath },
-    });
-    services.push(toolRunner);
-    const orchestrator = await ServiceProcess.start({
-      app: 'orchestrator',
-      env: {
-        ...common,
-        CONTEXT_SERVICE_ADDRESS: context.address,
-        SAFETY_SERVICE_ADDRESS: safety.address,
-        TOOL_RUNNER_ADDRESS: toolRunner.address,
-      },
-    });
-    services.push(orchestrator);
-    const port = await freePort();
-    const bff = await ServiceProcess.start({
-      app: 'bff',
-      port,
-      env: {
-        LOG_LEVEL: 'warn',
-        DATABASE_URL: db.url,
-        REDIS_URL: infra.redisUrl,
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: String(port),
-        ORCHESTRATOR_ADDRESS: orchestrator.address,
-        MODEL_GATEWAY_ADDRESS: gateway.address,
-        CONTEXT_SERVICE_ADDRESS: context.address,
-        TOOL_RUNNER_ADDRESS: toolRunner.address,
-        BLOB_STORE_DIR: blobDir,
-        WEB_APP_DIR: WEB_BUILD_DIR,
-      },
-      readiness: { httpUrl: (p) => `http://127.0.0.1:${p}/healthz` },
-    });
-    services.push(bff);
-
     const admin = (...args: string[]) => {
       // The compiled CLI the medium tier's global setup built; `npm run admin` would rebuild the BFF
       // and its libraries into dist/ while the suites beside this one run services from there.
@@ -224,9 +103,9 @@ export async function startWebStack(): Promise<WebStack> {
     };
     const tenant = admin('tenants', 'create', 'Browser suite', '--slug', 'browser');
     return {
-      url: `http://127.0.0.1:${port}`,
+      url: platform.bffUrl!,
       db,
-      realModel: real !== undefined,
+      realModel: realPath !== undefined,
       async createKey(user, options = []) {
         const key = admin(
           'keys',
@@ -242,10 +121,10 @@ export async function startWebStack(): Promise<WebStack> {
       async revokeKey(prefix) {
         admin('keys', 'revoke', prefix);
       },
-      close,
+      close: () => platform.close(),
     };
   } catch (error) {
-    await close();
+    await platform.close();
     throw error;
   }
 }

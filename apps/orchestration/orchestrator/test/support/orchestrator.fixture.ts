@@ -1,34 +1,34 @@
-// Starts everything a turn touches, for real, once per spec file: an inference worker on the tiny
-// GGUF, the model gateway, the safety service and the context service as processes (through their
-// main.ts), a fresh migrated PostgreSQL database, the shared Redis and Kafka, and the orchestrator
-// itself in the test process (so specs can read its database). Calls go over gRPC with a raw client.
-// With `files`, the worker also serves embeddings (mean pooling) and the context service gets a blob
-// store, an embedded vector index and the safety service, so files ingest in its process.
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Starts everything a turn touches, for real, once per spec file, through libs/testing's platform
+// stack: an inference worker on the tiny GGUF, the model gateway, the safety service and the context
+// service (and with a tool policy, the tool runner) as processes, a fresh migrated PostgreSQL database,
+// the shared Redis and Kafka, and the orchestrator itself in the test process (so specs can read its
+// database). Calls go over gRPC with a raw client. With `files`, the worker also serves embeddings
+// (mean pooling) and the context service gets small chunks and a fast ingestion loop, so files ingest
+// in its process.
+import { randomUUID } from 'node:crypto';
 
 import { loadConfig, orchestratorConfigSchema } from '@hearth/config';
-import { commonV1, contextV1, orchestratorV1 } from '@hearth/contracts';
+import { commonV1, orchestratorV1 } from '@hearth/contracts';
 import type { PrismaClient } from '@hearth/db';
 import { createGrpcClient, toGrpcError, type GrpcClient, type GrpcError } from '@hearth/grpc';
 import { LocalBlobStore } from '@hearth/retrieval';
 import { createLogger } from '@hearth/telemetry';
 import {
-  createTestDatabase,
   freePort,
   infraEnv,
-  ServiceProcess,
-  writeTinyGguf,
+  retrievalEnv,
+  startPlatformStack,
+  type ServiceProcess,
+  type StackModel,
   type TestDatabase,
 } from '@hearth/testing';
 
 import type * as grpc from '@grpc/grpc-js';
-import { stringify } from 'yaml';
 
 import { createOrchestratorApp, type OrchestratorApp } from '../../src/app/orchestrator-app.factory';
+import { filesClient, type FilesClient } from './files.client';
+
+export type { FilesClient } from './files.client';
 
 /** What the tiny model answers to anything (greedy decoding). */
 export const TINY_REPLY = 'Hello there friend';
@@ -44,7 +44,7 @@ export interface StackOptions {
   contextSize?: number;
   contextEnv?: Record<string, string>;
   /** Starts a real tool runner on the stack's database with this allowlist policy (YAML document). */
-  toolPolicy?: unknown;
+  toolPolicy?: object;
   toolRunnerEnv?: Record<string, string>;
   /** Files and retrieval: embeddings on the tiny model, a blob store and vector index for the context service. */
   files?: boolean;
@@ -58,17 +58,6 @@ export interface StackOptions {
    * still served as `MODEL_ID` (aliases `fast`, `default`); `contextSize` applies to it. For benches.
    */
   chatModel?: { path: string; workerThreads?: number };
-}
-
-export interface FilesClient {
-  /** Puts the bytes in the blob store and calls IngestFile, as the BFF does. */
-  upload(caller: commonV1.Caller, name: string, content: string): Promise<contextV1.StoredFile>;
-  /** Polls GetFile until the file has `status` (60 s at most). */
-  waitFor(
-    caller: commonV1.Caller,
-    fileId: string,
-    status: contextV1.FileStatus,
-  ): Promise<contextV1.StoredFile>;
 }
 
 export interface Tenant {
@@ -176,146 +165,45 @@ export function collect(
 
 export async function startOrchestratorStack(options: StackOptions = {}): Promise<OrchestratorStack> {
   const infra = infraEnv();
-  const dir = await mkdtemp(join(tmpdir(), 'orchestrator-'));
-  const cleanups: (() => Promise<void>)[] = [async () => rm(dir, { recursive: true, force: true })];
+  const platform = await startPlatformStack({
+    name: 'orchestrator',
+    models: models(options),
+    routing: {
+      statsIntervalMs: 200,
+      statsTimeoutMs: 400,
+      maxAttemptsPerModel: 2,
+      firstTokenTimeoutMs: options.chatModel ? 120_000 : 10_000,
+      breaker: { consecutiveFailures: 2, halfOpenAfterMs: 1_000 },
+    },
+    services: ['safety-service', 'context-service', ...(options.toolPolicy ? ['tool-runner' as const] : [])],
+    // Token counts in process with the chat model's vocabulary, as npm start runs it.
+    tokenizerModels: [MODEL_ID],
+    env: {
+      'context-service': {
+        ...(options.files && retrievalEnv(options.embeddingModel ? EMBEDDING_MODEL_ID : MODEL_ID)),
+        ...options.contextEnv,
+      },
+      ...(options.toolRunnerEnv && { 'tool-runner': options.toolRunnerEnv }),
+    },
+    ...(options.toolPolicy && { toolPolicy: options.toolPolicy }),
+    // A real model takes longer to load than the tiny one, more so on a busy machine.
+    ...(options.chatModel && { startTimeoutMs: 300_000 }),
+  });
+  const cleanups: (() => Promise<void>)[] = [() => platform.close()];
   const cleanup = async () => {
     for (const step of cleanups.reverse()) await step().catch(() => undefined);
   };
   try {
-    const db = await createTestDatabase();
-    cleanups.push(() => db.drop());
-    const modelPath = options.chatModel?.path ?? join(dir, 'tiny.gguf');
-    if (!options.chatModel) {
-      await writeTinyGguf(modelPath, {
-        ...(options.reply === null ? {} : { reply: options.reply ?? TINY_REPLY }),
-        // Mean pooling: an embedding is the mean of the tokens' states, so lexical overlap gives similarity.
-        ...(options.files ? { pooling: 'mean' as const } : {}),
-      });
-    }
-    const sha256 = createHash('sha256')
-      .update(await readFile(modelPath))
-      .digest('hex');
-    const workerPort = await freePort();
-    const startWorker = () =>
-      ServiceProcess.start({
-        app: 'inference-worker',
-        port: workerPort,
-        // A real model takes longer to load than the tiny one, more so on a busy machine.
-        ...(options.chatModel ? { startTimeoutMs: 300_000 } : {}),
-        env: {
-          MODEL_ID,
-          MODEL_SOURCE: modelPath,
-          MODEL_SHA256: sha256,
-          WORKER_GPU: 'cpu',
-          WORKER_THREADS: String(options.chatModel?.workerThreads ?? 1),
-          WORKER_SLOTS: '4',
-          WORKER_CONTEXT_SIZE: String(options.contextSize ?? 512),
-          WORKER_BATCH_SIZE: '256',
-          WORKER_QUEUE_MAX: '128',
-          WORKER_DRAIN_TIMEOUT_MS: '1000',
-        },
-      });
-    const worker = await startWorker();
-    cleanups.push(() => worker.stop());
-    const embedding =
-      options.files && options.embeddingModel
-        ? await startEmbeddingWorker(options.embeddingModel)
-        : undefined;
-    if (embedding) cleanups.push(() => embedding.worker.stop());
-    const registryPath = join(dir, 'registry.yaml');
-    await writeFile(
-      registryPath,
-      stringify({
-        version: 1,
-        routing: {
-          statsIntervalMs: 200,
-          statsTimeoutMs: 400,
-          maxAttemptsPerModel: 2,
-          firstTokenTimeoutMs: options.chatModel ? 120_000 : 10_000,
-          breaker: { consecutiveFailures: 2, halfOpenAfterMs: 1_000 },
-        },
-        models: [
-          {
-            id: MODEL_ID,
-            aliases: ['fast', 'default'],
-            tier: 'cpu-tiny',
-            sha256,
-            contextLength: options.contextSize ?? 512,
-            price: { inputUsdPerMillionTokens: 0.5, outputUsdPerMillionTokens: 1.5 },
-            ...(options.files && !embedding ? { capabilities: ['chat', 'embeddings'] } : {}),
-            workers: { endpoints: [worker.address] },
-          },
-          ...(embedding
-            ? [
-                {
-                  id: EMBEDDING_MODEL_ID,
-                  tier: 'cpu-small',
-                  sha256: embedding.sha256,
-                  contextLength: embedding.contextSize,
-                  price: { inputUsdPerMillionTokens: 0.1, outputUsdPerMillionTokens: 0 },
-                  capabilities: ['embeddings'],
-                  workers: { endpoints: [embedding.worker.address] },
-                },
-              ]
-            : []),
-        ],
-      }),
-    );
-    const gatewayMetricsPort = await freePort();
-    const [gateway, safety] = await Promise.all([
-      ServiceProcess.start({
-        app: 'model-gateway',
-        env: { MODEL_REGISTRY_PATH: registryPath, METRICS_PORT: String(gatewayMetricsPort) },
-      }),
-      ServiceProcess.start({ app: 'safety-service' }),
-    ]);
-    cleanups.push(
-      () => gateway.stop(),
-      () => safety.stop(),
-    );
-    const filesEnv: Record<string, string> = options.files
-      ? {
-          BLOB_STORE_DIR: join(dir, 'blobs'),
-          VECTOR_STORE_DIR: join(dir, 'vectors'),
-          SAFETY_SERVICE_ADDRESS: safety.address,
-          EMBEDDING_MODEL: embedding ? EMBEDDING_MODEL_ID : MODEL_ID,
-          CHUNK_MAX_TOKENS: '48',
-          CHUNK_OVERLAP_TOKENS: '0',
-          INGEST_POLL_MS: '200',
-          // The tiny model's context is 512 tokens: give retrieved chunks most of what is left.
-          CONTEXT_BUDGET_RETRIEVAL_PERCENT: '60',
-        }
-      : {};
-    const context = await ServiceProcess.start({
-      app: 'context-service',
-      // It hashes and loads the chat model's vocabulary at start-up.
-      ...(options.chatModel ? { startTimeoutMs: 300_000 } : {}),
-      env: {
-        DATABASE_URL: db.url,
-        MODEL_GATEWAY_ADDRESS: gateway.address,
-        // Token counts in process with the chat model's vocabulary, as npm start runs it.
-        TOKENIZER_MODEL_PATHS: modelPath,
-        VECTOR_STORE_DIR: join(dir, 'vectors'),
-        ...filesEnv,
-        ...options.contextEnv,
-      },
-    });
-    cleanups.push(() => context.stop());
+    const { db, processes } = platform;
+    const [safety, context, toolRunner] = [
+      processes['safety-service']!,
+      processes['context-service']!,
+      processes['tool-runner'],
+    ];
     const files = options.files
-      ? filesClient(context.address, new LocalBlobStore(join(dir, 'blobs')))
+      ? filesClient(context.address, new LocalBlobStore(platform.blobDir))
       : undefined;
     if (files) cleanups.push(async () => files.close());
-    let toolRunner: ServiceProcess | undefined;
-    if (options.toolPolicy !== undefined) {
-      const policyPath = join(dir, 'tool-policy.yaml');
-      await writeFile(policyPath, stringify(options.toolPolicy));
-      toolRunner = await ServiceProcess.start({
-        app: 'tool-runner',
-        env: { DATABASE_URL: db.url, TOOL_POLICY_PATH: policyPath, ...options.toolRunnerEnv },
-      });
-      const started = toolRunner;
-      cleanups.push(() => started.stop());
-    }
     const config = loadConfig(orchestratorConfigSchema, {
       LOG_LEVEL: 'warn',
       GRPC_HOST: '127.0.0.1',
@@ -323,7 +211,7 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
       DATABASE_URL: db.url,
       REDIS_URL: infra.redisUrl,
       KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      MODEL_GATEWAY_ADDRESS: gateway.address,
+      MODEL_GATEWAY_ADDRESS: platform.gateway.address,
       CONTEXT_SERVICE_ADDRESS: context.address,
       SAFETY_SERVICE_ADDRESS: safety.address,
       ...(toolRunner ? { TOOL_RUNNER_ADDRESS: toolRunner.address } : {}),
@@ -342,9 +230,9 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
     return {
       db,
       prisma: db.prisma,
-      worker,
-      gateway,
-      gatewayMetricsPort,
+      worker: platform.models[0]!.worker!,
+      gateway: platform.gateway,
+      gatewayMetricsPort: platform.gatewayMetricsPort,
       safety,
       context,
       toolRunner,
@@ -371,7 +259,7 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
         (await db.prisma.conversation.create({ data: { tenantId: tenant.tenantId, userId: tenant.userId } }))
           .id,
       gatewayRequests: async () => {
-        const body = await (await fetch(`http://127.0.0.1:${gatewayMetricsPort}/metrics`)).text();
+        const body = await (await fetch(`http://127.0.0.1:${platform.gatewayMetricsPort}/metrics`)).text();
         return body
           .split('\n')
           .filter((line) => line.startsWith('gateway_generate_requests_total'))
@@ -385,56 +273,48 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
   }
 }
 
-/** A worker serving a real GGUF for embeddings only: one thread, one slot, a small context. */
-async function startEmbeddingWorker(model: { path: string; contextSize?: number }) {
-  const hash = createHash('sha256');
-  for await (const piece of createReadStream(model.path)) hash.update(piece as Buffer);
-  const sha256 = hash.digest('hex');
-  const contextSize = model.contextSize ?? 512;
-  const worker = await ServiceProcess.start({
-    app: 'inference-worker',
-    env: {
-      MODEL_ID: EMBEDDING_MODEL_ID,
-      MODEL_SOURCE: model.path,
-      MODEL_SHA256: sha256,
-      WORKER_GPU: 'cpu',
-      WORKER_THREADS: '1',
-      WORKER_SLOTS: '1',
-      WORKER_CONTEXT_SIZE: String(contextSize),
-      WORKER_BATCH_SIZE: '256',
-      WORKER_QUEUE_MAX: '16',
-      WORKER_DRAIN_TIMEOUT_MS: '1000',
-    },
+/** The chat model (tiny unless `chatModel`) and, with files and `embeddingModel`, the embedding one. */
+function models(options: StackOptions): StackModel[] {
+  // Admission, batching and drain bounds of both workers.
+  const workerEnv = (queueMax: number) => ({
+    WORKER_BATCH_SIZE: '256',
+    WORKER_QUEUE_MAX: String(queueMax),
+    WORKER_DRAIN_TIMEOUT_MS: '1000',
   });
-  return { worker, sha256, contextSize };
-}
-
-function filesClient(address: string, blobs: LocalBlobStore): FilesClient & { close(): void } {
-  const client = createGrpcClient(contextV1.ContextServiceDefinition, { address, defaultTimeoutMs: 10_000 });
-  return {
-    upload: async (caller, name, content) => {
-      const blob = await blobs.put(caller.tenantId, new TextEncoder().encode(content));
-      const { file } = await client.ingestFile({
-        caller,
-        storageKey: blob.key,
-        name,
-        purpose: 'assistants',
-        declaredType: 'text/plain',
-        tenantWide: false,
-      });
-      if (!file) throw new Error('IngestFile returned no file');
-      return file;
+  const chat: StackModel = {
+    id: MODEL_ID,
+    source: options.chatModel
+      ? { path: options.chatModel.path }
+      : {
+          tiny: {
+            ...(options.reply === null ? {} : { reply: options.reply ?? TINY_REPLY }),
+            // Mean pooling: an embedding is the mean of the tokens' states, so lexical overlap gives similarity.
+            ...(options.files ? { pooling: 'mean' as const } : {}),
+          },
+        },
+    worker: {
+      contextSize: options.contextSize ?? 512,
+      threads: options.chatModel?.workerThreads ?? 1,
+      slots: 4,
+      env: workerEnv(128),
     },
-    waitFor: async (caller, fileId, status) => {
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const { file } = await client.getFile({ caller, fileId });
-        if (file?.status === status) return file;
-        if (Date.now() > deadline)
-          throw new Error(`file ${fileId} is ${file?.status} (${file?.statusDetails}), not ${status}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+    registry: {
+      aliases: ['fast', 'default'],
+      tier: 'cpu-tiny',
+      price: { inputUsdPerMillionTokens: 0.5, outputUsdPerMillionTokens: 1.5 },
+      ...(options.files && !options.embeddingModel ? { capabilities: ['chat', 'embeddings'] } : {}),
     },
-    close: () => client.close(),
   };
+  if (!options.files || !options.embeddingModel) return [chat];
+  const embedding: StackModel = {
+    id: EMBEDDING_MODEL_ID,
+    source: { path: options.embeddingModel.path },
+    worker: { contextSize: options.embeddingModel.contextSize ?? 512, slots: 1, env: workerEnv(16) },
+    registry: {
+      tier: 'cpu-small',
+      price: { inputUsdPerMillionTokens: 0.1, outputUsdPerMillionTokens: 0 },
+      capabilities: ['embeddings'],
+    },
+  };
+  return [chat, embedding];
 }
