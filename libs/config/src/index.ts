@@ -10,3 +10,4 @@ export * from './services/safety-service.config';
 export * from './services/tool-runner.config';
 export * from './services/blob-store.env';
 export * from './workspace-root';
+export * from './global-values.module';

@@ -12,3 +12,4 @@ export * from './prisma-client.factory';
 export * from './prisma.service';
 export * from './repositories/conversation.repository';
 export * from './repositories/message.repository';
+export * from './jsonb';

@@ -212,9 +212,19 @@ describe('POST /v1/chat/completions', () => {
     const rows = await stack.db.prisma.message.findMany({ where: { conversationId: conversation.id } });
     expect(rows.map((r) => r.role).sort()).toEqual(['assistant', 'user']);
     await waitFor('the usage event', () => usage.forTenant(own.tenantId).length > 0);
-    // Late duplicates would arrive within the producer's batching window; give them time to show.
-    await new Promise((r) => setTimeout(r, 1_500));
-    expect(usage.forTenant(own.tenantId)).toHaveLength(1);
+    // A barrier: events are keyed by tenant, so a duplicate would arrive before a later request's event.
+    await client.chat.completions.create(
+      { model: MODEL_ID, messages: [user('Barrier')], temperature: 0 },
+      { headers: { 'X-Request-Id': `barrier-${conversation.id}` } },
+    );
+    await waitFor('the barrier event', () =>
+      usage.forTenant(own.tenantId).some((e) => e.payload.requestId.startsWith(`barrier-${conversation.id}`)),
+    );
+    expect(
+      usage
+        .forTenant(own.tenantId)
+        .filter((e) => !e.payload.requestId.startsWith(`barrier-${conversation.id}`)),
+    ).toHaveLength(1);
   });
 
   it('cancels the turn when the client disconnects mid-stream, freeing the worker slot', async () => {

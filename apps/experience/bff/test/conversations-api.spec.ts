@@ -141,6 +141,22 @@ describe('/v1/conversations (OpenAI Conversations API)', () => {
     expect((await sut.conversations.items.list(conversation.id)).data).toHaveLength(1);
   });
 
+  it('stores text PostgreSQL cannot hold (a NUL, an unpaired surrogate) with U+FFFD in its place', async () => {
+    const conversation = await sut.conversations.create({});
+
+    const added = await sut.conversations.items.create(conversation.id, {
+      items: [{ type: 'message', role: 'user', content: 'a\u0000b\ud800c' }],
+    });
+
+    // gRPC carries the lone surrogate as UTF-8 bytes that decode as replacement characters already.
+    const [item] = added.data;
+    if (item?.type !== 'message') throw new Error('expected a message item');
+    expect(item.content[0]).toEqual({
+      type: 'input_text',
+      text: expect.stringMatching(/^a\ufffdb\ufffd+c$/),
+    });
+  });
+
   it('refuses bad items with a 400 naming them, and an unknown item or cursor', async () => {
     const conversation = await sut.conversations.create({});
     const tooMany = Array.from({ length: 21 }, () => ({

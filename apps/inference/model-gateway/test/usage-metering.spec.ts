@@ -133,7 +133,10 @@ describe('Model gateway usage metering', () => {
     await waitFor('a usage event for every request', () => ids.every((id) => eventsFor(id).length > 0), {
       timeoutMs: 20_000,
     });
-    await new Promise((resolve) => setTimeout(resolve, 1_500)); // room for a duplicate to show up
+    // A barrier: events are keyed by tenant, so a duplicate of any earlier request would arrive before
+    // the event of a request made after them all.
+    await fixture.generate(request('barrier-1'), traced());
+    await waitFor('the barrier event', () => eventsFor('barrier-1').length > 0);
     for (const id of ids) expect(eventsFor(id)).toHaveLength(1);
 
     for (const id of ['done-1', 'done-2']) {

@@ -100,7 +100,12 @@ describe('OrchestratorService turn reliability', () => {
     await waitFor('the usage event', () =>
       usage.events.some((e) => e.payload.requestId.startsWith(requestId)),
     );
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // A barrier: events are keyed by tenant, so a duplicate would arrive before a later turn's event.
+    const barrier = randomUUID();
+    await stack.runTurn({ caller: tenant.caller, requestId: barrier, sampling: long(4) });
+    await waitFor('the barrier event', () =>
+      usage.events.some((e) => e.payload.requestId.startsWith(barrier)),
+    );
     expect(
       usage.events.filter((e) => e.payload.requestId.startsWith(requestId)).map((e) => e.payload.requestId),
     ).toEqual([`${requestId}:r1`]);

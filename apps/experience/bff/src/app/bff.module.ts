@@ -4,7 +4,7 @@
 // upstreams (lazy channels; calls carry deadlines), the blob store uploads go to, and, when
 // KAFKA_BROKERS is set, the Kafka producer and the outbox relay for the BFF's own audit events.
 // Tests replace an adapter by passing their own modules (see `adapters`).
-import type { BffConfig } from '@hearth/config';
+import { GlobalValuesModule, type BffConfig } from '@hearth/config';
 import { DbModule } from '@hearth/db';
 import { EventProducerModule } from '@hearth/events';
 import { RedisModule } from '@hearth/redis';
@@ -32,22 +32,6 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const REDIS_COMMAND_TIMEOUT_MS = 1_000;
 
 type Imports = NonNullable<ModuleMetadata['imports']>;
-
-/** The config and logger the BFF starts from, visible to every module. */
-@Module({})
-class BffValuesModule {
-  static forRoot({ config, logger }: BffDependencies): DynamicModule {
-    return {
-      module: BffValuesModule,
-      global: true,
-      providers: [
-        { provide: BFF_CONFIG, useValue: config },
-        { provide: BFF_LOGGER, useValue: logger },
-      ],
-      exports: [BFF_CONFIG, BFF_LOGGER],
-    };
-  }
-}
 
 /** PostgreSQL, Redis, the gRPC upstreams, the blob store and (with KAFKA_BROKERS) the outbox relay. */
 export function bffAdapters({ config }: BffDependencies): Imports {
@@ -106,7 +90,10 @@ export class BffModule {
     return {
       module: BffModule,
       imports: [
-        BffValuesModule.forRoot(options),
+        GlobalValuesModule.forRoot([
+          [BFF_CONFIG, options.config],
+          [BFF_LOGGER, options.logger],
+        ]),
         ...(options.adapters ?? bffAdapters(options)),
         WebAppModule.register({ dir: options.config.web.dir }),
       ],

@@ -7,6 +7,7 @@ import { toolsV1 } from '@hearth/contracts';
 import {
   createConversation,
   InvalidCursorError,
+  jsonbSafe,
   listConversations,
   softDeleteConversation,
   type Conversation,
@@ -60,8 +61,9 @@ export class ConversationsService {
     const row = await createConversation(this.options.prisma, {
       tenantId: caller.tenantId,
       userId: caller.userId,
-      title: body.title ?? null,
-      metadata: body.metadata ?? {},
+      // Text columns and jsonb cannot hold a NUL (nor jsonb an unpaired surrogate).
+      title: jsonbSafe(body.title ?? null),
+      metadata: jsonbSafe(body.metadata ?? {}),
     });
     if (body.items?.length) {
       try {
@@ -85,8 +87,8 @@ export class ConversationsService {
     const row = await this.options.prisma.conversation.update({
       where: { id },
       data: {
-        ...(body.metadata != null && { metadata: body.metadata }),
-        ...(body.title !== undefined && { title: body.title }),
+        ...(body.metadata != null && { metadata: jsonbSafe(body.metadata) }),
+        ...(body.title !== undefined && { title: jsonbSafe(body.title) }),
       },
     });
     return toConversation(row);
@@ -133,7 +135,10 @@ export class ConversationsService {
 
   async rename(caller: AuthenticatedCaller, id: string, title: string): Promise<ConversationObject> {
     await this.owned(caller, id);
-    const row = await this.options.prisma.conversation.update({ where: { id }, data: { title } });
+    const row = await this.options.prisma.conversation.update({
+      where: { id },
+      data: { title: jsonbSafe(title) },
+    });
     return toConversation(row);
   }
 
@@ -200,7 +205,7 @@ export class ConversationsService {
     if (message.role !== 'assistant') {
       throw ApiError.badRequest('Feedback is given on assistant messages.', 'message_id');
     }
-    const comment = body.comment ?? null;
+    const comment = jsonbSafe(body.comment ?? null);
     const row = await this.options.prisma.$transaction(async (tx) => {
       const saved = await tx.messageFeedback.upsert({
         where: { messageId_userId: { messageId, userId: caller.userId } },

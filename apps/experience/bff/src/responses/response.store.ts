@@ -3,7 +3,7 @@
 // is scoped to the caller's tenant and user; another caller's response id is a 404, the same as an
 // unknown one, so ids reveal nothing.
 import type { orchestratorV1 } from '@hearth/contracts';
-import type { Prisma, PrismaClient } from '@hearth/db';
+import { jsonbSafe, type Prisma, type PrismaClient } from '@hearth/db';
 
 import type { AuthenticatedCaller } from '../auth/authenticated-caller';
 import type { ChatMessageInput } from '../chat/chat.schemas';
@@ -117,13 +117,9 @@ export class ResponseStore {
   }
 }
 
-/**
- * `value` as PostgreSQL's jsonb takes it: jsonb cannot hold U+0000, so a NUL a client sent becomes
- * U+FFFD (the replacement character) instead of failing the write.
- */
+/** `value` for a jsonb column: NUL and unpaired surrogates a client sent become U+FFFD. */
 function storable(value: unknown): Prisma.InputJsonValue {
-  const json = JSON.stringify(value).replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd');
-  return JSON.parse(json) as Prisma.InputJsonValue;
+  return jsonbSafe(value) as Prisma.InputJsonValue;
 }
 
 function notFound(id: string, param: string): ApiError {

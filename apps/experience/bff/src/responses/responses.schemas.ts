@@ -138,7 +138,11 @@ export const retrieveResponseQuerySchema = z.strictObject({
     .enum(['true', 'false'])
     .transform((value) => value === 'true')
     .optional(),
-  starting_after: z.coerce.number().int().min(0).optional(),
+  starting_after: z
+    .string()
+    .regex(/^\d{1,15}$/, 'must be a non-negative integer')
+    .transform(Number)
+    .optional(),
   include_obfuscation: z.enum(['true', 'false']).optional(),
 });
 export type RetrieveResponseQuery = z.infer<typeof retrieveResponseQuerySchema>;

@@ -3,6 +3,7 @@
 // gateway.lifecycle.ts), and closes them after it stops: Redis (pinged; while it is down later, quota
 // checks fail open, counted in the gateway metrics) and the Kafka producer of usage events.
 // Tests replace an adapter by passing their own modules (see `adapters`).
+import { GlobalValuesModule } from '@hearth/config';
 import { GrpcHealthModule } from '@hearth/contracts';
 import { EventProducerModule } from '@hearth/events';
 import { grpcServerProviders } from '@hearth/grpc';
@@ -21,22 +22,6 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const REDIS_COMMAND_TIMEOUT_MS = 1_000;
 
 type Imports = NonNullable<ModuleMetadata['imports']>;
-
-/** The config and logger the gateway starts from, visible to every module. */
-@Module({})
-class GatewayValuesModule {
-  static forRoot({ config, logger }: GatewayDependencies): DynamicModule {
-    return {
-      module: GatewayValuesModule,
-      global: true,
-      providers: [
-        { provide: GATEWAY_CONFIG, useValue: config },
-        { provide: GATEWAY_LOGGER, useValue: logger },
-      ],
-      exports: [GATEWAY_CONFIG, GATEWAY_LOGGER],
-    };
-  }
-}
 
 /** Redis and the Kafka producer, from the config. */
 export function gatewayAdapters({ config }: GatewayDependencies): Imports {
@@ -75,7 +60,10 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
-        GatewayValuesModule.forRoot(options),
+        GlobalValuesModule.forRoot([
+          [GATEWAY_CONFIG, options.config],
+          [GATEWAY_LOGGER, options.logger],
+        ]),
         ...(options.adapters ?? gatewayAdapters(options)),
         GrpcHealthModule,
       ],

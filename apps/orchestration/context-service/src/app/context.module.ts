@@ -4,6 +4,7 @@
 // down), Redis (pinged), the model gateway and the safety service (lazy channels: the gateway may
 // start after us, and every call has a deadline), the blob store and the vector index.
 // Tests replace an adapter by passing their own modules (see `adapters`).
+import { GlobalValuesModule } from '@hearth/config';
 import { GrpcHealthModule, safetyV1 } from '@hearth/contracts';
 import { DbModule } from '@hearth/db';
 import { GrpcClientModule, GrpcError, grpcServerProviders } from '@hearth/grpc';
@@ -36,22 +37,6 @@ const PASSED_ON = [
 ];
 
 type Imports = NonNullable<ModuleMetadata['imports']>;
-
-/** The config and logger the service starts from, visible to every module. */
-@Module({})
-class ContextValuesModule {
-  static forRoot({ config, logger }: ContextDependencies): DynamicModule {
-    return {
-      module: ContextValuesModule,
-      global: true,
-      providers: [
-        { provide: CONTEXT_CONFIG, useValue: config },
-        { provide: CONTEXT_LOGGER, useValue: logger },
-      ],
-      exports: [CONTEXT_CONFIG, CONTEXT_LOGGER],
-    };
-  }
-}
 
 /** The model gateway's adapter (closed at shutdown) and the vector index over the configured store. */
 @Module({})
@@ -117,7 +102,10 @@ export class ContextModule {
     return {
       module: ContextModule,
       imports: [
-        ContextValuesModule.forRoot(options),
+        GlobalValuesModule.forRoot([
+          [CONTEXT_CONFIG, options.config],
+          [CONTEXT_LOGGER, options.logger],
+        ]),
         ...(options.adapters ?? contextAdapters(options)),
         GrpcHealthModule,
       ],

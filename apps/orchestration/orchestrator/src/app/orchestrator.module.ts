@@ -5,6 +5,7 @@
 // audit events turns commit, and the gRPC clients of the model gateway, the context, safety and tool
 // services (lazy channels; every call has a deadline).
 // Tests replace an adapter by passing their own modules (see `adapters`).
+import { GlobalValuesModule } from '@hearth/config';
 import { GrpcHealthModule } from '@hearth/contracts';
 import { ConversationNotFoundError, DbModule } from '@hearth/db';
 import { EventProducerModule } from '@hearth/events';
@@ -31,22 +32,6 @@ const REDIS_COMMAND_TIMEOUT_MS = 2_000;
 const RELAY_POLL_MS = 200;
 
 type Imports = NonNullable<ModuleMetadata['imports']>;
-
-/** The config and logger the orchestrator starts from, visible to every module. */
-@Module({})
-class OrchestratorValuesModule {
-  static forRoot({ config, logger }: OrchestratorDependencies): DynamicModule {
-    return {
-      module: OrchestratorValuesModule,
-      global: true,
-      providers: [
-        { provide: ORCHESTRATOR_CONFIG, useValue: config },
-        { provide: ORCHESTRATOR_LOGGER, useValue: logger },
-      ],
-      exports: [ORCHESTRATOR_CONFIG, ORCHESTRATOR_LOGGER],
-    };
-  }
-}
 
 /** PostgreSQL, Redis, Kafka (producer and outbox relay) and the gRPC upstreams, from the config. */
 export function orchestratorAdapters({ config }: OrchestratorDependencies): Imports {
@@ -101,7 +86,10 @@ export class OrchestratorModule {
     return {
       module: OrchestratorModule,
       imports: [
-        OrchestratorValuesModule.forRoot(options),
+        GlobalValuesModule.forRoot([
+          [ORCHESTRATOR_CONFIG, options.config],
+          [ORCHESTRATOR_LOGGER, options.logger],
+        ]),
         ...(options.adapters ?? orchestratorAdapters(options)),
         GrpcHealthModule,
       ],

@@ -2,7 +2,7 @@
 // ({ content, tool_calls, tool_call_id, name }), which the context service reads back, and the text
 // views of a message the safety checks and the trace need, and the prompt items the turn adds itself.
 import { commonV1 } from '@hearth/contracts';
-import type { MessageRole, Prisma } from '@hearth/db';
+import { jsonbSafe, type MessageRole, type Prisma } from '@hearth/db';
 
 const DB_ROLE: Partial<Record<commonV1.Role, MessageRole>> = {
   [commonV1.Role.ROLE_SYSTEM]: 'system',
@@ -27,7 +27,10 @@ function partJson(part: commonV1.ContentPart): Prisma.InputJsonObject | undefine
   return undefined;
 }
 
-/** The stored JSON of a message: text-only content collapses to a string, as OpenAI sends it. */
+/**
+ * The stored JSON of a message: text-only content collapses to a string, as OpenAI sends it; a NUL or
+ * an unpaired surrogate (which jsonb cannot hold) becomes U+FFFD.
+ */
 export function contentJson(message: commonV1.ChatMessage): Prisma.InputJsonObject {
   const onlyText = message.content.every((part) => part.text != null);
   const json: Record<string, Prisma.InputJsonValue> = {
@@ -47,7 +50,7 @@ export function contentJson(message: commonV1.ChatMessage): Prisma.InputJsonObje
   }
   if (message.toolCallId) json['tool_call_id'] = message.toolCallId;
   if (message.name) json['name'] = message.name;
-  return json;
+  return jsonbSafe(json);
 }
 
 /** The stored JSON of an assistant answer. */

@@ -2,7 +2,7 @@
 // provenance), output, usage, timings and served model; safety decisions as codes; tool executions;
 // and milliseconds per step — and its stored JSON shape, read back by trace.mapper.ts.
 import { commonV1, durationToMs, orchestratorV1 } from '@hearth/contracts';
-import type { Prisma } from '@hearth/db';
+import { jsonbSafe, type Prisma } from '@hearth/db';
 
 export type TurnStep =
   'persist' | 'context' | 'safety_in' | 'first_token' | 'generation' | 'safety_out' | 'tools' | 'finalize';
@@ -96,16 +96,17 @@ export class TurnTraceRecorder {
     };
   }
 
+  // The trace quotes what clients and the model wrote: made storable in jsonb (see @hearth/db's jsonbSafe).
   toolRoundsJson(): Prisma.InputJsonArray {
-    return this.rounds as unknown as Prisma.InputJsonArray;
+    return jsonbSafe(this.rounds) as unknown as Prisma.InputJsonArray;
   }
 
   promptJson(): Prisma.InputJsonArray {
-    return this.prompts as unknown as Prisma.InputJsonArray;
+    return jsonbSafe(this.prompts) as unknown as Prisma.InputJsonArray;
   }
 
   safetyJson(): Prisma.InputJsonArray {
-    return this.safety as unknown as Prisma.InputJsonArray;
+    return jsonbSafe(this.safety) as unknown as Prisma.InputJsonArray;
   }
 }
 

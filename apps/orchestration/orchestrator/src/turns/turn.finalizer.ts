@@ -4,7 +4,7 @@
 // citations and usage, and exactly one `finish` or `error`. A failed store is logged and the client
 // still gets its answer's end; the draft, no longer renewed, is ended by the sweeper (draft.sweeper.ts).
 import { commonV1, durationFromMs, type contextV1, type orchestratorV1 } from '@hearth/contracts';
-import type { Prisma } from '@hearth/db';
+import { jsonbSafe, type Prisma } from '@hearth/db';
 import type { Logger } from '@hearth/telemetry';
 
 import type { ContextClient } from '../clients/upstream.clients';
@@ -125,7 +125,7 @@ export class StoredTurnFinalizer implements TurnFinalizer {
         metadata: { policy_version: rule.policyVersion },
       })),
     ];
-    const params: Prisma.InputJsonObject = {
+    const params: Prisma.InputJsonObject = jsonbSafe({
       requestedModel: request.model,
       servedModel: served?.modelId ?? null,
       fallback: served?.fallback ?? false,
@@ -144,7 +144,7 @@ export class StoredTurnFinalizer implements TurnFinalizer {
       citations: (facts.citations ?? null) as unknown as Prisma.InputJsonObject | null,
       // Read back by trace.mapper.ts: which summary version (and seq range) served this turn.
       summary: (facts.summary ?? null) as unknown as Prisma.InputJsonObject | null,
-    } as Prisma.InputJsonObject;
+    } as Prisma.InputJsonObject);
     // The finish statement carries the latency, so `finalize` is the time to build it and `total` ends
     // where the statement is sent (its own round trip is the only step a trace cannot hold).
     trace.add('finalize', performance.now() - finalizeStart);

@@ -3,7 +3,7 @@
 // PostgreSQL (global DbModule: first up, last down), the Kafka producer, the outbox relay that
 // publishes audit events through it, and the context service's client when one is configured.
 // Tests replace an adapter by passing their own module (see `adapters`).
-import type { ToolRunnerConfig } from '@hearth/config';
+import { GlobalValuesModule, type ToolRunnerConfig } from '@hearth/config';
 import { contextV1, GrpcHealthModule } from '@hearth/contracts';
 import { DbModule } from '@hearth/db';
 import { EventProducerModule } from '@hearth/events';
@@ -27,22 +27,6 @@ import { toolRunnerProviders } from './tool-runner.providers';
 const CONNECT_TIMEOUT_MS = 10_000;
 
 type Imports = NonNullable<ModuleMetadata['imports']>;
-
-/** The config and logger the tool runner starts from, visible to every module. */
-@Module({})
-class ToolRunnerValuesModule {
-  static forRoot({ config, logger }: ToolRunnerDependencies): DynamicModule {
-    return {
-      module: ToolRunnerValuesModule,
-      global: true,
-      providers: [
-        { provide: TOOL_RUNNER_CONFIG, useValue: config },
-        { provide: TOOL_RUNNER_LOGGER, useValue: logger },
-      ],
-      exports: [TOOL_RUNNER_CONFIG, TOOL_RUNNER_LOGGER],
-    };
-  }
-}
 
 /** PostgreSQL, Kafka (producer and outbox relay) and the context service's client, from the config. */
 export function toolRunnerAdapters({ config, relayPollMs }: ToolRunnerDependencies): Imports {
@@ -91,7 +75,10 @@ export class ToolRunnerModule {
     return {
       module: ToolRunnerModule,
       imports: [
-        ToolRunnerValuesModule.forRoot(options),
+        GlobalValuesModule.forRoot([
+          [TOOL_RUNNER_CONFIG, options.config],
+          [TOOL_RUNNER_LOGGER, options.logger],
+        ]),
         ...(options.adapters ?? toolRunnerAdapters(options)),
         GrpcHealthModule,
       ],
