@@ -4,13 +4,11 @@
 import { randomUUID } from 'node:crypto';
 
 import { gatewayV1 } from '@hearth/contracts';
-import { createKafkaClient, USAGE_TOPIC, type UsageEvent } from '@hearth/events';
-import { createLogger, startTelemetry, type TelemetryShutdown } from '@hearth/telemetry';
-import { freePort, infraEnv, waitFor } from '@hearth/testing';
+import { startTelemetry, type TelemetryShutdown } from '@hearth/telemetry';
+import { consumeUsageEvents, freePort, waitFor, type UsageEvents } from '@hearth/testing';
 
 import { Metadata } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
-import type { Consumer } from 'kafkajs';
 
 import { usageEventId } from '../src/metering/usage-event.builder';
 import { generateRequest, userMessage } from './support/gateway-requests.fixture';
@@ -35,9 +33,8 @@ describe('Model gateway usage metering', () => {
   let model: TinyModel;
   let worker: WorkerProcess;
   let fixture: GatewayFixture;
-  let consumer: Consumer;
+  let usage: UsageEvents;
   let stopTelemetry: TelemetryShutdown;
-  const events: UsageEvent[] = [];
 
   const request = (requestId: string, overrides: Partial<gatewayV1.GenerateRequest> = {}) =>
     generateRequest({
@@ -50,7 +47,7 @@ describe('Model gateway usage metering', () => {
     metadata.set('traceparent', `00-${TRACE_ID}-00f067aa0ba902b7-01`);
     return { metadata };
   };
-  const eventsFor = (requestId: string) => events.filter((e) => e.payload.requestId === requestId);
+  const eventsFor = (requestId: string) => usage.events.filter((e) => e.payload.requestId === requestId);
 
   beforeAll(async () => {
     stopTelemetry = startTelemetry({ serviceName: 'model-gateway-test' });
@@ -70,33 +67,12 @@ describe('Model gateway usage metering', () => {
         registryModel('gone', model.sha256, [`127.0.0.1:${await freePort()}`]),
       ],
     });
-    // Read only what this spec produces: start at the topic's current end (the topic keeps every
-    // earlier run's events, and reading them all grows slower with every run).
-    const logger = createLogger({ service: 'usage-test', level: 'silent' });
-    const kafka = createKafkaClient({ clientId: 'usage-test', brokers: infraEnv().kafkaBrokers, logger });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: USAGE_TOPIC.name }] }).catch(() => false);
-    const endOffsets = await admin.fetchTopicOffsets(USAGE_TOPIC.name);
-    await admin.disconnect();
-    // A short fetch wait: disconnect() waits for the fetch in flight (5 s by default).
-    consumer = kafka.consumer({ groupId: `usage-test-${randomUUID()}`, maxWaitTimeInMs: 200 });
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-    await consumer.connect();
-    await consumer.subscribe({ topic: USAGE_TOPIC.name });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const event = USAGE_TOPIC.schema.parse(JSON.parse(message.value?.toString() ?? 'null')) as UsageEvent;
-        if (event.tenantId === TENANT) events.push(event);
-      },
-    });
-    await joined;
-    for (const { partition, offset } of endOffsets)
-      consumer.seek({ topic: USAGE_TOPIC.name, partition, offset });
+    // Read only what this spec produces: the consumer starts at the topic's current end.
+    usage = await consumeUsageEvents({ keep: (event) => event.tenantId === TENANT });
   });
 
   afterAll(async () => {
-    await consumer?.disconnect();
+    await usage?.close();
     await fixture?.close();
     await worker?.stop();
     await model?.remove();
