@@ -201,6 +201,51 @@ describe('Conversations extension', () => {
     ).toBe(400);
   });
 
+  it('writes and edits memory facts for a user with memory on, and only their own', async () => {
+    const own = await stack.tenant();
+    const off = await call('/memory/facts', { method: 'POST', body: { text: 'Likes tea' }, key: own.secret });
+    expect(off.status).toBe(422);
+    await call('/memory/settings', { method: 'PUT', body: { opt_in: true }, key: own.secret });
+
+    const created = await call('/memory/facts', {
+      method: 'POST',
+      body: { text: ' Likes tea ' },
+      key: own.secret,
+    });
+    expect(created.body).toMatchObject({ object: 'memory.fact', text: 'Likes tea', source: 'user' });
+    const id = (created.body as { id: string }).id;
+    const edited = await call(`/memory/facts/${id}`, {
+      method: 'PATCH',
+      body: { text: 'Likes green tea' },
+      key: own.secret,
+    });
+    expect(edited.body).toMatchObject({ id, text: 'Likes green tea' });
+    const listed = await call('/memory/facts', { key: own.secret });
+    expect((listed.body as { data: { text: string }[] }).data.map((f) => f.text)).toEqual([
+      'Likes green tea',
+    ]);
+
+    const stranger = await stack.tenant();
+    const foreign = await call(`/memory/facts/${id}`, {
+      method: 'PATCH',
+      body: { text: 'Hijacked' },
+      key: stranger.secret,
+    });
+    expect(foreign.status).toBe(404);
+    const empty = await call(`/memory/facts/${id}`, {
+      method: 'PATCH',
+      body: { text: '  ' },
+      key: own.secret,
+    });
+    expect(empty.status).toBe(400);
+    const long = await call('/memory/facts', {
+      method: 'POST',
+      body: { text: 'x'.repeat(501) },
+      key: own.secret,
+    });
+    expect(long.status).toBe(400);
+  });
+
   it("answers 404 for a tool call that is not the caller's or does not exist", async () => {
     const { id } = await conversationWithTurn();
     const res = await call(`/conversations/${id}/tool_calls/call_missing/approve`, {

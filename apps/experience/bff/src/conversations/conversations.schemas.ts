@@ -60,6 +60,10 @@ export const toolDecisionSchema = z.strictObject({ reason: z.string().max(1000).
 export type ToolDecisionBody = z.infer<typeof toolDecisionSchema>;
 
 export const memoryOptInSchema = z.strictObject({ opt_in: z.boolean() });
+
+/** A memory fact's text (the context service's limit: 500 characters). */
+export const memoryFactSchema = z.strictObject({ text: z.string().trim().min(1).max(500) });
+export type MemoryFactBody = z.infer<typeof memoryFactSchema>;
 export type MemoryOptInBody = z.infer<typeof memoryOptInSchema>;
 
 export const conversationSchema = z.object({

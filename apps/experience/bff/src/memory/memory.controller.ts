@@ -1,12 +1,28 @@
-// The memory extension: /v1/memory/facts (list, delete), /v1/memory/export, /v1/memory/settings.
-import { Body, Controller, Delete, Get, Inject, Param, Put, Query, UseGuards } from '@nestjs/common';
+// The memory extension: /v1/memory/facts (list, create, edit, delete), /v1/memory/export,
+// /v1/memory/settings.
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
 
 import { ApiKeyGuard, RequireScope } from '../auth/api-key.guard';
 import type { AuthenticatedCaller } from '../auth/authenticated-caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
 import {
+  memoryFactSchema,
   memoryOptInSchema,
   pageQuerySchema,
+  type MemoryFactBody,
   type MemoryOptInBody,
   type PageQuery,
 } from '../conversations/conversations.schemas';
@@ -25,6 +41,24 @@ export class MemoryController {
     @Query(new ZodValidationPipe(pageQuerySchema, 'query')) query: PageQuery,
   ) {
     return this.memory.list(caller, query.limit, query.after);
+  }
+
+  @Post('facts')
+  @HttpCode(200)
+  create(
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Body(new ZodValidationPipe(memoryFactSchema)) body: MemoryFactBody,
+  ) {
+    return this.memory.create(caller, body.text);
+  }
+
+  @Patch('facts/:id')
+  update(
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Param('id') id: string,
+    @Body(new ZodValidationPipe(memoryFactSchema)) body: MemoryFactBody,
+  ) {
+    return this.memory.update(caller, id, body.text);
   }
 
   @Delete('facts/:id')

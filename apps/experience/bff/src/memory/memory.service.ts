@@ -1,6 +1,6 @@
-// Owns the memory endpoints: the caller's memory facts (list, delete, export) and the opt-in switch,
+// Owns the memory endpoints: the caller's memory facts (list, create, edit, delete, export) and the opt-in switch,
 // all served by the context service, which scopes them to the caller's tenant and user.
-import type { contextV1 } from '@hearth/contracts';
+import { contextV1 } from '@hearth/contracts';
 
 import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-caller';
 import { ApiError } from '../errors/api.error';
@@ -35,6 +35,26 @@ export class MemoryService {
       next_cursor: response.nextPageToken || null,
       opt_in: response.optedIn,
     };
+  }
+
+  /** A fact the user writes themselves (the user must have memory on: 409 otherwise). */
+  async create(caller: AuthenticatedCaller, text: string): Promise<MemoryFactObject> {
+    const response = await this.upstream().createMemoryFact({
+      caller: toGrpcCaller(caller),
+      text,
+      source: contextV1.MemoryFactSource.MEMORY_FACT_SOURCE_USER,
+      sourceMessageId: '',
+    });
+    return toFact(response.fact as contextV1.MemoryFact);
+  }
+
+  async update(caller: AuthenticatedCaller, id: string, text: string): Promise<MemoryFactObject> {
+    const response = await this.upstream().updateMemoryFact({
+      caller: toGrpcCaller(caller),
+      factId: id,
+      text,
+    });
+    return toFact(response.fact as contextV1.MemoryFact);
   }
 
   async delete(caller: AuthenticatedCaller, id: string) {

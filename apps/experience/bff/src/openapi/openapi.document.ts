@@ -13,6 +13,7 @@ import {
   createConversationSchema,
   createItemsSchema,
   feedbackSchema,
+  memoryFactSchema,
   memoryOptInSchema,
   renameConversationSchema,
   toolDecisionSchema,
@@ -53,6 +54,7 @@ const SCHEMAS: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> = {
   MessageFeedbackRequest: { schema: feedbackSchema, io: 'input' },
   ToolCallDecisionRequest: { schema: toolDecisionSchema, io: 'input' },
   MemoryOptInRequest: { schema: memoryOptInSchema, io: 'input' },
+  MemoryFactRequest: { schema: memoryFactSchema, io: 'input' },
   CreateFileRequest: { schema: uploadFileRequestSchema, io: 'input' },
   OpenAIFile: { schema: fileObjectSchema, io: 'output' },
   ListFilesResponse: { schema: fileListSchema, io: 'output' },
@@ -418,8 +420,15 @@ export function buildOpenApiDocument(): OpenApiDocument {
         get: op('List memory facts', freeJson('A page of memory facts and the opt-in state'), {
           parameters: pageParams,
         }),
+        post: op('Write a memory fact (422 while memory is off)', freeJson('The stored fact'), {
+          requestBody: { required: true, ...json('MemoryFactRequest') },
+        }),
       },
       '/v1/memory/facts/{id}': {
+        patch: op('Edit a memory fact', freeJson('The stored fact'), {
+          parameters: [idParam('id')],
+          requestBody: { required: true, ...json('MemoryFactRequest') },
+        }),
         delete: op('Delete a memory fact', freeJson('{ id, object, deleted }'), {
           parameters: [idParam('id')],
         }),

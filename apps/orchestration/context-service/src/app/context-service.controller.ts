@@ -63,6 +63,10 @@ export class ContextServiceController implements contextV1.ContextServiceControl
     return this.memory.delete(request);
   }
 
+  updateMemoryFact(request: contextV1.UpdateMemoryFactRequest): Promise<contextV1.UpdateMemoryFactResponse> {
+    return this.memory.update(request);
+  }
+
   setMemoryOptIn(request: contextV1.SetMemoryOptInRequest): Promise<contextV1.SetMemoryOptInResponse> {
     return this.memory.setOptIn(request);
   }

@@ -3,7 +3,7 @@
 // deleting (a hard delete: a user who asks to forget something must not leave its text behind),
 // switching memory on or off, and the facts an assembly may use: none unless the user opted in.
 import { contextV1, type commonV1 } from '@hearth/contracts';
-import type { PrismaClient } from '@hearth/db';
+import { jsonbSafe, type PrismaClient } from '@hearth/db';
 import { failedPrecondition, invalidArgument, isUuid, notFound, validateCaller } from '@hearth/grpc';
 
 const DEFAULT_PAGE_SIZE = 50;
@@ -56,7 +56,7 @@ export class MemoryFactService {
 
   async create(request: contextV1.CreateMemoryFactRequest): Promise<contextV1.CreateMemoryFactResponse> {
     const caller = requireUser(request.caller);
-    const text = request.text.trim();
+    const text = jsonbSafe(request.text.trim());
     if (!text) throw invalidArgument('text is required');
     if (text.length > MAX_FACT_CHARS)
       throw invalidArgument(`text is longer than ${MAX_FACT_CHARS} characters`);
@@ -76,6 +76,25 @@ export class MemoryFactService {
         // Facts reach this service only once the user approved them (the API writes them on their behalf).
         approvedAt: new Date(),
       },
+      select: { id: true, text: true, source: true, createdAt: true },
+    });
+    return { fact: toFact(row) };
+  }
+
+  async update(request: contextV1.UpdateMemoryFactRequest): Promise<contextV1.UpdateMemoryFactResponse> {
+    const caller = requireUser(request.caller);
+    if (!request.factId) throw invalidArgument('fact_id is required');
+    const text = jsonbSafe(request.text.trim());
+    if (!text) throw invalidArgument('text is required');
+    if (text.length > MAX_FACT_CHARS)
+      throw invalidArgument(`text is longer than ${MAX_FACT_CHARS} characters`);
+    const where = { id: request.factId, tenantId: caller.tenantId, userId: caller.userId };
+    const { count } = isUuid(request.factId)
+      ? await this.prisma.memoryFact.updateMany({ where, data: { text } })
+      : { count: 0 };
+    if (count === 0) throw notFound(`memory fact ${request.factId} does not exist`);
+    const row = await this.prisma.memoryFact.findFirstOrThrow({
+      where,
       select: { id: true, text: true, source: true, createdAt: true },
     });
     return { fact: toFact(row) };
