@@ -2,8 +2,8 @@
 // processes) → orchestrator (detached turns) → model gateway → inference workers on tiny GGUFs, real
 // PostgreSQL, Redis and Kafka. A background response outlives the request that created it, its stream
 // resumes on another replica from `starting_after` with every event exactly once, it survives the death
-// of the replica that drove it, and it can be cancelled. Events and responses validate against OpenAI's
-// published schemas.
+// (or the graceful shutdown) of the replica that drove it, and it can be cancelled. Events and
+// responses validate against OpenAI's published schemas.
 import { freePort, ServiceProcess, waitFor } from '@hearth/testing';
 
 import OpenAI from 'openai';
@@ -174,6 +174,24 @@ describe('background responses', () => {
     expectOpenAiShape('Response', done);
     expect(done.status).toBe('incomplete');
     expect(done.incomplete_details).toEqual({ reason: 'max_output_tokens' });
+    expect(done.usage?.output_tokens).toBe(LONG_ANSWER_TOKENS);
+  });
+
+  it('is taken over, not failed, when the replica driving it shuts down gracefully mid-turn', async () => {
+    const leaving = await startReplica();
+    const created = (await (
+      await post(`http://127.0.0.1:${leaving.port}/v1`, {
+        model: LONG_MODEL_ID,
+        input: 'Ramble',
+        background: true,
+        max_output_tokens: LONG_ANSWER_TOKENS,
+      })
+    ).json()) as OpenAI.Responses.Response;
+
+    await leaving.stop();
+    const done = await settled(created.id);
+
+    expect(done.status).toBe('incomplete');
     expect(done.usage?.output_tokens).toBe(LONG_ANSWER_TOKENS);
   });
 

@@ -13,8 +13,8 @@ export class BffLifecycle implements OnApplicationShutdown {
     @Inject(ResponsesService) private readonly responses: ResponsesService,
   ) {}
 
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
     this.chat.closeAll();
-    this.responses.closeAll();
+    await this.responses.closeAll();
   }
 }

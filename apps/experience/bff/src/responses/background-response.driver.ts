@@ -51,7 +51,8 @@ type TurnCall = ClientReadableStream<orchestratorV1.RunTurnResponse>;
 export class BackgroundResponseDriver {
   /** This replica's name on driver leases. */
   private readonly replica = randomUUID();
-  private readonly calls = new Set<TurnCall>();
+  /** The turns this replica reads, each with how to let go of it (stop reading, record nothing). */
+  private readonly calls = new Map<TurnCall, () => void>();
   /** Responses this replica drives (a stalled event loop must not make it take over its own). */
   private readonly driving = new Set<string>();
 
@@ -106,9 +107,14 @@ export class BackgroundResponseDriver {
     }
   }
 
-  /** Shutdown: stop reading the turns (they run on; another replica takes them over). */
-  closeAll(): void {
-    for (const call of this.calls) call.cancel();
+  /**
+   * Shutdown: lets go of the turns (they run on; nothing is failed) and of their leases, so the next
+   * replica that reads one of them takes it over at once.
+   */
+  async closeAll(): Promise<void> {
+    const driven = [...this.driving];
+    for (const abandon of [...this.calls.values()]) abandon();
+    await Promise.all(driven.map((id) => this.options.log.release(id, this.replica).catch(() => undefined)));
   }
 
   /** Runs the turn call; resolves with the response once it started. */
@@ -118,7 +124,6 @@ export class BackgroundResponseDriver {
       timeoutMs: this.options.maxDurationMs,
       idempotencyKey: turn.request.idempotencyKey,
     });
-    this.calls.add(call);
     let renewal: NodeJS.Timeout | undefined;
     const stop = () => {
       clearInterval(renewal);
@@ -127,6 +132,13 @@ export class BackgroundResponseDriver {
     };
     return new Promise<ResponseObject>((resolve, reject) => {
       let finished = false;
+      // Another replica drives the response now, or this one shuts down: stop reading, record nothing.
+      const abandon = () => {
+        finished = true;
+        stop();
+        call.cancel();
+      };
+      this.calls.set(call, abandon);
       const end = (events: ResponseEvent[]) => {
         if (finished) return;
         finished = true;
@@ -153,12 +165,6 @@ export class BackgroundResponseDriver {
           this.driving.add(id);
           const claimed = claimOnStart ? this.options.log.claim(id, this.replica) : Promise.resolve(true);
           const leaseMs = this.options.log.options.driverLeaseMs;
-          // Another replica drives the response now: stop reading, record nothing (it does).
-          const abandon = () => {
-            finished = true;
-            stop();
-            call.cancel();
-          };
           renewal = setInterval(() => void this.renew(id, abandon), leaseMs / 3);
           renewal.unref();
           this.write(drive, events, false);

@@ -173,9 +173,9 @@ export class ResponsesService {
   }
 
   /** Shutdown: cancels foreground turns; background ones run on for another replica to take over. */
-  closeAll(): void {
+  async closeAll(): Promise<void> {
     for (const call of this.active) call.cancel();
-    this.options.driver.closeAll();
+    await this.options.driver.closeAll();
   }
 
   /** A foreground response: the turn lives as long as this request. */
