@@ -99,6 +99,17 @@ const serverSentEventSchema = {
   },
 };
 
+/** The two bodies of an endpoint that answers JSON, or with stream=true Server-Sent Events. */
+const JSON_OR_EVENTS = {
+  'application/json': { schema: { type: 'object' } },
+  'text/event-stream': { schema: ref('ServerSentEvent') },
+};
+/** The headers a request that runs a turn takes. */
+const TURN_HEADERS = [
+  { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 255 } },
+  { name: 'X-Request-Id', in: 'header', schema: { type: 'string', maxLength: 128 } },
+];
+
 function op(summary: string, response: object, extra: object = {}) {
   return { summary, responses: { '200': response, ...ERRORS }, ...extra };
 }
@@ -153,16 +164,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
               'retrieved_chunks, dropped_markers, unavailable_files}; with server_tools the stream carries ' +
               'chunks with `choices: []` and `hearth_tool_progress` {tool_call_id, name, stage, round, message, ' +
               'elapsed_ms} (stage pending_confirmation: approve or reject the call over REST).',
-            content: {
-              'application/json': { schema: { type: 'object' } },
-              'text/event-stream': { schema: ref('ServerSentEvent') },
-            },
+            content: JSON_OR_EVENTS,
           },
           {
-            parameters: [
-              { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 255 } },
-              { name: 'X-Request-Id', in: 'header', schema: { type: 'string', maxLength: 128 } },
-            ],
+            parameters: TURN_HEADERS,
             requestBody: { required: true, ...json('CreateChatCompletionRequest') },
           },
         ),
@@ -182,16 +187,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
               'stream from starting_after (or Last-Event-ID) on any replica, POST /v1/responses/{id}/cancel stops it. ' +
               'Extension: with retrieval the output text carries file_citation annotations and the response ' +
               '`citations`.',
-            content: {
-              'application/json': { schema: { type: 'object' } },
-              'text/event-stream': { schema: ref('ServerSentEvent') },
-            },
+            content: JSON_OR_EVENTS,
           },
           {
-            parameters: [
-              { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 255 } },
-              { name: 'X-Request-Id', in: 'header', schema: { type: 'string', maxLength: 128 } },
-            ],
+            parameters: TURN_HEADERS,
             requestBody: { required: true, ...json('CreateResponseRequest') },
           },
         ),
@@ -201,10 +200,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
           'Retrieve a stored response; with stream=true a background response streams again',
           {
             description: 'A response object, or with stream=true the SSE events after starting_after.',
-            content: {
-              'application/json': { schema: { type: 'object' } },
-              'text/event-stream': { schema: ref('ServerSentEvent') },
-            },
+            content: JSON_OR_EVENTS,
           },
           {
             parameters: [
