@@ -61,8 +61,13 @@ export type ToolDecisionBody = z.infer<typeof toolDecisionSchema>;
 
 export const memoryOptInSchema = z.strictObject({ opt_in: z.boolean() });
 
-/** A memory fact's text (the context service's limit: 500 characters). */
-export const memoryFactSchema = z.strictObject({ text: z.string().trim().min(1).max(500) });
+/**
+ * A memory fact's text (the context service's limit: 500 characters). Blank text is refused; the pattern says so
+ * in the OpenAPI document too, so a client (or the contract fuzzer) sees that `" "` is not a fact.
+ */
+export const memoryFactSchema = z.strictObject({
+  text: z.string().regex(/\S/, 'must contain a non-whitespace character').trim().min(1).max(500),
+});
 export type MemoryFactBody = z.infer<typeof memoryFactSchema>;
 export type MemoryOptInBody = z.infer<typeof memoryOptInSchema>;
 
