@@ -67,6 +67,7 @@ function orchestratorTtft(orchestrator: OrchestratorClient, key: CreatedKey, i: 
         idempotencyKey: '',
         detached: false,
         conversationId: '',
+        parentMessageId: '',
         messages: [
           {
             role: commonV1.Role.ROLE_USER,

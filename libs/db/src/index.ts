@@ -12,4 +12,5 @@ export * from './prisma-client.factory';
 export * from './prisma.service';
 export * from './repositories/conversation.repository';
 export * from './repositories/message.repository';
+export * from './repositories/message-tree.repository';
 export * from './jsonb';

@@ -4,6 +4,7 @@ import { createTestDatabase, type TestDatabase } from '@hearth/testing';
 
 import {
   appendMessage,
+  branchPath,
   ConversationNotFoundError,
   createConversation,
   createPrismaClient,
@@ -46,6 +47,7 @@ describe(appendMessage.name, () => {
     });
 
     expect([first.seq, second.seq, third.seq]).toEqual([1, 2, 3]);
+    expect([first.parentId, second.parentId, third.parentId]).toEqual([null, first.id, second.id]);
     expect(third.content).toEqual([{ type: 'text', text: 'more' }]);
     const after = await sut.conversation.findUniqueOrThrow({ where: { id: conversation.id } });
     expect(after.nextSeq).toBe(4);
@@ -70,6 +72,13 @@ describe(appendMessage.name, () => {
         orderBy: { seq: 'asc' },
       });
       expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      // Concurrent appends chain on one branch (each the child of the one before), never fork.
+      expect(stored.map((m) => m.parentId)).toEqual([null, ...stored.slice(0, -1).map((m) => m.id)]);
+      const leaf = await sut.conversation.findUniqueOrThrow({ where: { id: conversation.id } });
+      expect(leaf.currentLeafId).toBe(stored[19]?.id);
+      expect((await branchPath(sut, conversation.id, leaf.currentLeafId)).map((m) => m.id)).toEqual(
+        stored.map((m) => m.id),
+      );
     } finally {
       await wide.$disconnect();
     }

@@ -187,6 +187,7 @@ describe(ContextAssemblyService.name, () => {
       message: chat(role, text),
       tokenCount: 0,
       createdAt: null,
+      parentMessageId: '',
     });
     const turn = (n: number) => [
       storedMessage(2 * n - 1, Role.ROLE_USER, `q${n}`),

@@ -28,7 +28,15 @@ describe(HotWindowStore.name, () => {
 
   it('keeps every message when appends to one window race', async () => {
     const conversationId = randomUUID();
-    const empty: HotWindow = { v: 1, tenantId: 't', userId: 'u', pinned: [], messages: [], hasOlder: false };
+    const empty: HotWindow = {
+      v: 2,
+      tenantId: 't',
+      userId: 'u',
+      leafId: null,
+      pinned: [],
+      messages: [],
+      hasOlder: false,
+    };
     await sut.writeIfAbsent(conversationId, empty);
     let attempts = 0;
     await Promise.all(
@@ -55,7 +63,8 @@ describe(HotWindowStore.name, () => {
       seen.push(current?.tenantId);
       if (seen.length === 1) {
         const other: HotWindow = {
-          v: 1,
+          v: 2,
+          leafId: null,
           tenantId: 'other',
           userId: 'u',
           pinned: [],
@@ -65,7 +74,8 @@ describe(HotWindowStore.name, () => {
         await redis.set(sut.key(conversationId), JSON.stringify(other));
       }
       return {
-        v: 1,
+        v: 2,
+        leafId: null,
         tenantId: current?.tenantId ?? 't',
         userId: 'u',
         pinned: [],

@@ -7,7 +7,7 @@
 // conversation; a summary whose messages were deleted is stepped over and rebuilt; eviction drops
 // the summaries.
 import { commonV1, contextV1 } from '@hearth/contracts';
-import { appendMessage, type Message } from '@hearth/db';
+import { appendMessage, deleteMessage, type Message } from '@hearth/db';
 
 import { summaryLeaseKey } from '../src/summary/summary-lease';
 import { SummaryService } from '../src/summary/summary.service';
@@ -58,6 +58,7 @@ describe(SummaryService.name, () => {
     message: chat(row.role === 'user' ? Role.ROLE_USER : Role.ROLE_ASSISTANT, String(row.content)),
     tokenCount: 0,
     createdAt: row.createdAt,
+    parentMessageId: row.parentId ?? '',
   });
 
   const assemble = (conversationId: string, text: string, historyBeforeSeq = 0, tokenBudget = 0) =>
@@ -227,7 +228,7 @@ describe(SummaryService.name, () => {
     expect(first).toMatchObject({ version: 1, toSeq: 4, messageCount: 4 });
 
     const covered = await sut.prisma.message.findFirstOrThrow({ where: { conversationId, seq: 2 } });
-    await sut.prisma.message.delete({ where: { id: covered.id } });
+    expect(await deleteMessage(sut.prisma, conversationId, covered.id)).toBe(true);
     const stale = await assemble(conversationId, 'After the deletion');
     await summaries().idle(conversationId);
 

@@ -8,6 +8,10 @@
 // insert rolls the counter back too, so there are no gaps (a SEQUENCE would leave them). The
 // alternative, SELECT … FOR UPDATE then max(seq)+1, costs an extra round trip and an index scan
 // for the same serialisation. The unique (conversation_id, seq) stays as the last line of defence.
+// The same lock orders the branch: an appended message continues the conversation's current leaf
+// (its parent) and becomes the new current leaf.
+import { randomUUID } from 'node:crypto';
+
 import { ConversationNotFoundError, DuplicateRequestError, isUniqueViolation } from '../db.errors';
 import type { Message, MessageRole, MessageStatus, Prisma, PrismaClient } from '../generated/prisma';
 import type { DbClient } from './conversation.repository';
@@ -57,17 +61,24 @@ async function appendInTransaction(
   tx: Prisma.TransactionClient,
   input: AppendMessageInput,
 ): Promise<Message> {
-  const allocated = await tx.$queryRaw<{ seq: number }[]>`
-    UPDATE conversations
-       SET next_seq = next_seq + 1, updated_at = now()
-     WHERE id = ${input.conversationId}::uuid AND deleted_at IS NULL
-    RETURNING next_seq - 1 AS seq`;
+  const id = randomUUID();
+  // The locking read returns the leaf as the previous appender left it (READ COMMITTED re-reads a
+  // row it waited for), so concurrent appends chain instead of forking.
+  const allocated = await tx.$queryRaw<{ seq: number; parent: string | null }[]>`
+    UPDATE conversations c
+       SET next_seq = c.next_seq + 1, current_leaf_id = ${id}::uuid, updated_at = now()
+      FROM (SELECT id, current_leaf_id FROM conversations
+             WHERE id = ${input.conversationId}::uuid AND deleted_at IS NULL FOR UPDATE) old
+     WHERE c.id = old.id
+    RETURNING c.next_seq - 1 AS seq, old.current_leaf_id AS parent`;
   const seq = allocated[0]?.seq;
   if (seq === undefined) throw new ConversationNotFoundError(input.conversationId);
   const requestId = input.requestId ?? null;
   return tx.message.create({
     data: {
+      id,
       conversationId: input.conversationId,
+      parentId: allocated[0]?.parent ?? null,
       seq,
       role: input.role,
       content: input.content,

@@ -14,6 +14,7 @@ const started: orchestratorV1.TurnStarted = {
   model: 'tiny',
   createdAt: new Date('2026-01-01T00:00:00Z'),
   replayed: false,
+  parentMessageId: '',
 };
 
 describe(ChatCompletionBuilder.name, () => {

@@ -40,6 +40,7 @@ export function toRunTurnRequest(
     idempotencyKey: identity.idempotencyKey,
     detached: false,
     conversationId: body.conversation_id ?? '',
+    parentMessageId: body.parent_message_id ?? '',
     messages: toChatMessages(body.messages),
     model: body.model,
     sampling: {
@@ -86,6 +87,9 @@ function checkSemantics(body: ChatCompletionRequest): void {
       'n',
       'unsupported_value',
     );
+  }
+  if (body.parent_message_id != null && body.conversation_id == null) {
+    throw ApiError.badRequest('parent_message_id needs a conversation_id.', 'parent_message_id');
   }
   if (body.stream_options != null && body.stream !== true) {
     throw ApiError.badRequest('stream_options is only allowed when stream is true.', 'stream_options');

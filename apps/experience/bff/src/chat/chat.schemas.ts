@@ -1,5 +1,6 @@
 // The request body of POST /v1/chat/completions, field by field after OpenAI's API, strict (unknown
-// fields are a 400 naming them), plus the extension fields `conversation_id`, `file_ids`/`retrieval`
+// fields are a 400 naming them), plus the extension fields `conversation_id` (and `parent_message_id`
+// to fork it), `file_ids`/`retrieval`
 // (grounded answers from uploaded files) and `server_tools` (tools the server runs). Fields OpenAI accepts
 // that this server cannot honour are accepted only with their neutral value (e.g. logprobs=false).
 import { z } from 'zod';
@@ -125,6 +126,14 @@ export const chatCompletionRequestSchema = z.strictObject({
   metadata: z.record(z.string().max(64), z.string().max(512)).nullish(),
   store: z.boolean().nullish(),
   conversation_id: uuid.optional().describe('Extension: continue this stored conversation.'),
+  parent_message_id: uuid
+    .optional()
+    .describe(
+      'Extension (with conversation_id): answer as a child of this stored message, forking the ' +
+        'conversation when it is not the end of the current branch; the new branch becomes current. ' +
+        "Regenerate an answer: the question's parent and the question again; edit a question: the " +
+        "edited question's parent and the new text.",
+    ),
   file_ids: retrievalFileIds
     .optional()
     .describe('Extension: answer from these uploaded files, citing them (shorthand of retrieval.file_ids).'),

@@ -11,6 +11,7 @@ const STARTED: orchestratorV1.TurnStarted = {
   model: 'tiny',
   createdAt: new Date('2026-12-06T12:00:00Z'),
   replayed: false,
+  parentMessageId: '',
 };
 
 const delta = (index: number, id: string, name: string, fragment: string): commonV1.ToolCallDelta => ({

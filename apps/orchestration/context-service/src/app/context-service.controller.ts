@@ -37,7 +37,12 @@ export class ContextServiceController implements contextV1.ContextServiceControl
     const conversationId = requireConversationId(request.conversationId);
     const hotWindowSize = await this.window.append(caller, conversationId, request.messages);
     this.assembly.warmAppended(caller, conversationId, request.messages);
-    void this.summaries.schedule(caller, conversationId);
+    void this.summaries.schedule(
+      caller,
+      conversationId,
+      0,
+      request.messages[request.messages.length - 1]?.messageId ?? null,
+    );
     return { hotWindowSize };
   }
 

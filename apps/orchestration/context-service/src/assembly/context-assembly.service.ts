@@ -3,6 +3,8 @@
 // users who opted in), the newest ready summary of older turns, every message after it verbatim (the
 // hot window), retrieved chunks, then this turn's messages (tool results included) last — under a
 // token budget counted with the served model's own tokenizer, every item with its provenance.
+// History is the branch the turn continues (parent_message_id, or the current branch): the hot
+// window, older messages and the summary all come from that branch, never from a sibling.
 // Assembly never calls a model and never waits for a summary: when a newer one is due it is
 // scheduled in the background and this turn uses what is ready (older messages that do not fit are
 // left out, and the response says so). Without a conversation the request's messages are the whole
@@ -115,16 +117,26 @@ export class ContextAssemblyService {
     // This turn's messages are counted (in process, or a Tokenize round trip for a model without a
     // local vocabulary) while the hot window, the ready summary and the memory facts are read.
     const resolving = this.deps.tokens.resolveModel(caller, request.model);
-    const [model, windowRead, facts, , ready] = await Promise.all([
+    const branching = conversationId
+      ? this.deps.window.branch(caller, conversationId, request.parentMessageId)
+      : undefined;
+    const [model, windowRead, facts, , ready, branch] = await Promise.all([
       resolving,
-      conversationId
-        ? this.deps.window.read(caller, conversationId, request.historyBeforeSeq)
-        : Promise.resolve(undefined),
+      branching?.then((path) =>
+        this.deps.window.read(caller, conversationId, path, request.historyBeforeSeq),
+      ),
       request.excludeMemory ? Promise.resolve([]) : this.deps.memory.factsForContext(caller),
       resolving.then((resolved) => this.deps.tokens.countMessages(caller, resolved, request.newMessages)),
-      conversationId
-        ? this.deps.summaries.readyFor(conversationId, request.historyBeforeSeq)
+      branching
+        ? branching.then((path) =>
+            this.deps.summaries.readyFor(
+              conversationId,
+              request.historyBeforeSeq,
+              path.marks.map((mark) => mark.id),
+            ),
+          )
         : Promise.resolve<ReadySummary>({ staleFound: false }),
+      branching,
     ]);
     if (conversationId) this.recentModels.set(conversationId, model);
     const budget = effectiveBudget({
@@ -146,7 +158,7 @@ export class ContextAssemblyService {
     });
     // True when older messages exist that no ready summary covers and that were not read either.
     let hasOlder = false;
-    if (windowRead) {
+    if (windowRead && branch) {
       const { window } = windowRead;
       const usable = (entry: WindowEntry) => before === 0 || entry.seq < before;
       for (const entry of window.pinned.filter(usable)) {
@@ -162,7 +174,7 @@ export class ContextAssemblyService {
       if (window.hasOlder && windowStart > coveredTo + 1) {
         const gapEnd = Math.min(windowStart, before > 0 ? before : MAX_SEQ) - 1;
         const older = await this.deps.window.olderThanWindow(
-          conversationId,
+          branch,
           coveredTo + 1,
           gapEnd,
           MAX_OLDER_MESSAGES,
@@ -272,7 +284,15 @@ export class ContextAssemblyService {
       summary: conversationId
         ? summaryRef(
             summary ? ready.row : undefined,
-            this.scheduleIfDue(caller, conversationId, ready, history, plan.keepFrom, hasOlder),
+            this.scheduleIfDue(
+              caller,
+              conversationId,
+              branch?.leafId ?? null,
+              ready,
+              history,
+              plan,
+              hasOlder,
+            ),
           )
         : null,
     };
@@ -287,14 +307,15 @@ export class ContextAssemblyService {
   private scheduleIfDue(
     caller: commonV1.Caller,
     conversationId: string,
+    leafId: string | null,
     ready: ReadySummary,
     history: readonly { entry?: WindowEntry }[],
-    keepFrom: number,
+    { keepFrom }: { keepFrom: number },
     hasOlder: boolean,
   ): boolean {
     const leftOutSeq = keepFrom > 0 ? (history[keepFrom - 1]?.entry?.seq ?? 0) : 0;
     const urgent = ready.staleFound || hasOlder || leftOutSeq > 0;
-    if (urgent) void this.deps.summaries.schedule(caller, conversationId, leftOutSeq);
+    if (urgent) void this.deps.summaries.schedule(caller, conversationId, leftOutSeq, leafId);
     // This turn's user message opens one more turn than the history holds.
     const turns = history.filter((h) => h.entry?.message.role === Role.ROLE_USER).length + 1;
     return urgent || turns >= this.deps.summaries.highTurns;

@@ -1,9 +1,11 @@
 // Owns the context service's reads of conversations and messages in PostgreSQL: the conversation
-// (tenant- and user-scoped, tombstones hidden), the last turns of a conversation, its pinned system
-// messages, a seq range (for summaries, and history a cached window no longer holds), where turns
-// start (for planning summaries), and a cheap integrity check of a summarized range.
+// (tenant- and user-scoped, tombstones hidden), the branch a turn continues (messages form a tree:
+// a branch is the path from the first message to a leaf, see @hearth/db's message tree), and, on that
+// branch only, the last turns and pinned system messages, a seq range (for summaries, and history a
+// cached window no longer holds) and where turns start (for planning summaries); plus a cheap
+// integrity check of a summarized range. Siblings of the branch are never read.
 import type { commonV1 } from '@hearth/contracts';
-import type { PrismaClient } from '@hearth/db';
+import { branchPath, type BranchMark, type PrismaClient } from '@hearth/db';
 
 import { toChatMessage } from './stored-message.mapper';
 
@@ -18,10 +20,18 @@ export interface ConversationRef {
   id: string;
   tenantId: string;
   userId: string;
+  /** The end of the conversation's current branch (null while it has no messages). */
+  currentLeafId: string | null;
+}
+
+/** A branch of a conversation: the message it ends at and the path to it, oldest first. */
+export interface Branch {
+  leafId: string | null;
+  marks: BranchMark[];
 }
 
 /** Drafts still streaming and blocked turns are never context. */
-const USABLE_STATUSES = ['complete', 'incomplete'] as const;
+const USABLE_STATUSES: ReadonlySet<string> = new Set(['complete', 'incomplete']);
 /** System messages stored in a conversation are pinned instructions; bound them all the same. */
 const MAX_PINNED = 20;
 
@@ -32,133 +42,111 @@ export interface WindowSnapshot {
   hasOlder: boolean;
 }
 
+/** Usable messages of a branch (system ones included), oldest first. */
+export function usableMarks(branch: Branch): BranchMark[] {
+  return branch.marks.filter((mark) => USABLE_STATUSES.has(mark.status));
+}
+
+/** Usable non-system messages of a branch with seq in [fromSeq, toSeq], oldest first. */
+export function historyMarks(branch: Branch, fromSeq = 1, toSeq = Number.MAX_SAFE_INTEGER): BranchMark[] {
+  return usableMarks(branch).filter(
+    (mark) => mark.role !== 'system' && mark.seq >= fromSeq && mark.seq <= toSeq,
+  );
+}
+
+/** Index of the first of the last `turns` turns in `marks` (a turn starts at a user message). */
+export function startOfLastTurnMarks(marks: readonly BranchMark[], turns: number): number {
+  let seen = 0;
+  for (let i = marks.length - 1; i >= 0; i--) {
+    if ((marks[i] as BranchMark).role === 'user' && ++seen === turns) return i;
+  }
+  return 0;
+}
+
 export class HistoryRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
   async findConversation(tenantId: string, conversationId: string): Promise<ConversationRef | undefined> {
     const row = await this.prisma.conversation.findFirst({
       where: { id: conversationId, tenantId, deletedAt: null },
-      select: { id: true, tenantId: true, userId: true },
+      select: { id: true, tenantId: true, userId: true, currentLeafId: true },
     });
     return row ?? undefined;
   }
 
-  /** Pinned system messages and the messages of the last `turns` turns (a turn starts at a user message). */
-  async loadWindow(conversationId: string, turns: number): Promise<WindowSnapshot> {
-    const nthUser = await this.prisma.message.findMany({
-      where: { conversationId, role: 'user', status: { in: [...USABLE_STATUSES] } },
-      orderBy: { seq: 'desc' },
-      skip: turns - 1,
-      take: 1,
-      select: { seq: true },
-    });
-    const start = nthUser[0]?.seq ?? 0;
-    const [pinned, messages, older] = await Promise.all([
-      this.prisma.message.findMany({
-        where: { conversationId, role: 'system', status: { in: [...USABLE_STATUSES] } },
-        orderBy: { seq: 'asc' },
-        take: MAX_PINNED,
-        select: { id: true, seq: true, role: true, content: true },
-      }),
-      this.prisma.message.findMany({
-        where: {
-          conversationId,
-          seq: { gte: start },
-          role: { not: 'system' },
-          status: { in: [...USABLE_STATUSES] },
-        },
-        orderBy: { seq: 'asc' },
-        select: { id: true, seq: true, role: true, content: true },
-      }),
-      start > 0
-        ? this.prisma.message.findFirst({
-            where: {
-              conversationId,
-              seq: { lt: start },
-              role: { not: 'system' },
-              status: { in: [...USABLE_STATUSES] },
-            },
-            select: { seq: true },
-          })
-        : Promise.resolve(null),
-    ]);
-    const toEntry = (row: { id: string; seq: number; role: string; content: unknown }): WindowEntry => ({
-      id: row.id,
-      seq: row.seq,
-      message: toChatMessage(row.role, row.content),
-    });
-    return { pinned: pinned.map(toEntry), messages: messages.map(toEntry), hasOlder: older !== null };
+  /** The branch that ends at `leafId` (empty when it is null or no live message of the conversation). */
+  async branch(conversationId: string, leafId: string | null): Promise<Branch> {
+    return { leafId, marks: await branchPath(this.prisma, conversationId, leafId) };
   }
 
-  /** Usable non-system messages with seq in [fromSeq, toSeq], oldest first. */
-  async messagesInRange(conversationId: string, fromSeq: number, toSeq: number): Promise<WindowEntry[]> {
-    const rows = await this.prisma.message.findMany({
-      where: {
-        conversationId,
-        seq: { gte: fromSeq, lte: toSeq },
-        role: { not: 'system' },
-        status: { in: [...USABLE_STATUSES] },
-      },
-      orderBy: { seq: 'asc' },
-      select: { id: true, seq: true, role: true, content: true },
+  /** The branch ending at the conversation's current leaf. */
+  async currentBranch(conversationId: string): Promise<Branch> {
+    const row = await this.prisma.conversation.findFirst({
+      where: { id: conversationId },
+      select: { currentLeafId: true },
     });
-    return rows.map((row) => ({ id: row.id, seq: row.seq, message: toChatMessage(row.role, row.content) }));
+    return this.branch(conversationId, row?.currentLeafId ?? null);
+  }
+
+  /** Pinned system messages and the messages of the last `turns` turns of a branch. */
+  async loadWindow(branch: Branch, turns: number): Promise<WindowSnapshot> {
+    const usable = usableMarks(branch);
+    const pinned = usable.filter((mark) => mark.role === 'system').slice(0, MAX_PINNED);
+    const history = usable.filter((mark) => mark.role !== 'system');
+    const start = startOfLastTurnMarks(history, turns);
+    const entries = await this.entries([...pinned, ...history.slice(start)]);
+    return {
+      pinned: entries.slice(0, pinned.length),
+      messages: entries.slice(pinned.length),
+      hasOlder: start > 0,
+    };
+  }
+
+  /** Usable non-system messages of a branch with seq in [fromSeq, toSeq], oldest first. */
+  messagesInRange(branch: Branch, fromSeq: number, toSeq: number): Promise<WindowEntry[]> {
+    return this.entries(historyMarks(branch, fromSeq, toSeq));
   }
 
   /**
-   * The newest `limit` usable non-system messages with seq in [fromSeq, toSeq], oldest first, and
-   * whether older ones in the range were left out.
+   * The newest `limit` usable non-system messages of a branch with seq in [fromSeq, toSeq], oldest
+   * first, and whether older ones in the range were left out.
    */
   async newestInRange(
-    conversationId: string,
+    branch: Branch,
     fromSeq: number,
     toSeq: number,
     limit: number,
   ): Promise<{ entries: WindowEntry[]; more: boolean }> {
-    const rows = await this.prisma.message.findMany({
-      where: {
-        conversationId,
-        seq: { gte: fromSeq, lte: toSeq },
-        role: { not: 'system' },
-        status: { in: [...USABLE_STATUSES] },
-      },
-      orderBy: { seq: 'desc' },
-      take: limit + 1,
-      select: { id: true, seq: true, role: true, content: true },
-    });
-    const entries = rows
-      .slice(0, limit)
-      .reverse()
-      .map((row) => ({ id: row.id, seq: row.seq, message: toChatMessage(row.role, row.content) }));
-    return { entries, more: rows.length > limit };
+    const marks = historyMarks(branch, fromSeq, toSeq);
+    const kept = marks.slice(Math.max(0, marks.length - limit));
+    return { entries: await this.entries(kept), more: marks.length > limit };
   }
 
-  /** Seq and turn starts (user messages) of the usable non-system messages from `fromSeq` on. */
-  async turnMarks(conversationId: string, fromSeq: number): Promise<{ seq: number; startsTurn: boolean }[]> {
-    const rows = await this.prisma.message.findMany({
-      where: {
-        conversationId,
-        seq: { gte: fromSeq },
-        role: { not: 'system' },
-        status: { in: [...USABLE_STATUSES] },
-      },
-      orderBy: { seq: 'asc' },
-      select: { seq: true, role: true },
-    });
-    return rows.map((row) => ({ seq: row.seq, startsTurn: row.role === 'user' }));
-  }
-
-  /** Rows (any role or status) in [fromSeq, toSeq] and the latest change among them. */
+  /** Live rows (any role or status) in [fromSeq, toSeq] and the latest change among them. */
   async rangeState(
     conversationId: string,
     fromSeq: number,
     toSeq: number,
   ): Promise<{ count: number; lastUpdatedAt: Date | null }> {
     const result = await this.prisma.message.aggregate({
-      where: { conversationId, seq: { gte: fromSeq, lte: toSeq } },
+      where: { conversationId, seq: { gte: fromSeq, lte: toSeq }, deletedAt: null },
       _count: { _all: true },
       _max: { updatedAt: true },
     });
     return { count: result._count._all, lastUpdatedAt: result._max.updatedAt };
+  }
+
+  /** The contents of `marks`, in their order. */
+  private async entries(marks: readonly BranchMark[]): Promise<WindowEntry[]> {
+    if (marks.length === 0) return [];
+    const rows = await this.prisma.message.findMany({
+      where: { id: { in: marks.map((mark) => mark.id) } },
+      select: { id: true, seq: true, role: true, content: true },
+    });
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return marks.flatMap((mark) => {
+      const row = byId.get(mark.id);
+      return row ? [{ id: row.id, seq: row.seq, message: toChatMessage(row.role, row.content) }] : [];
+    });
   }
 }

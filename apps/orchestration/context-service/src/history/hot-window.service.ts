@@ -1,12 +1,20 @@
-// Owns a conversation's hot window: served from Redis, rebuilt from PostgreSQL on a miss (and then
-// cached), extended by AppendMessages (idempotent by seq), trimmed to the last N turns (enough for
-// the verbatim part at its high mark and one block more), evicted on request. Every access is
-// checked against the caller's tenant (and user, when the caller has one).
+// Owns a conversation's hot window: the last turns of ONE branch (the one it was last extended on,
+// named by its leafId), served from Redis, rebuilt from PostgreSQL on a miss (and then cached),
+// extended by AppendMessages (idempotent by seq), trimmed to the last N turns (enough for the
+// verbatim part at its high mark and one block more), evicted on request. A turn on another branch
+// reads its own branch from PostgreSQL, and AppendMessages on another branch moves the window there:
+// siblings never mix. Every access is checked against the caller's tenant (and user, when the
+// caller has one).
 import { commonV1, type contextV1 } from '@hearth/contracts';
 import { invalidArgument, notFound } from '@hearth/grpc';
 
-import type { HistoryRepository, WindowEntry } from './history.repository';
+import type { Branch, ConversationRef, HistoryRepository, WindowEntry } from './history.repository';
 import type { HotWindow, HotWindowStore } from './hot-window.store';
+
+/** The branch a turn continues; `explicit` when the turn named its parent message. */
+export interface TurnBranch extends Branch {
+  explicit: boolean;
+}
 
 export interface WindowRead {
   window: HotWindow;
@@ -22,36 +30,60 @@ export class HotWindowService {
   ) {}
 
   /**
-   * `beforeSeq` is the first seq of the turn being assembled (0: unknown). A cached window that ends
-   * before `beforeSeq - 1` misses stored messages: the previous turn's answer was persisted by another
-   * orchestrator process whose AppendMessages has not landed yet, or the previous turn ended without
-   * a usable answer. This turn then reads its history from PostgreSQL; the cache is left to
-   * AppendMessages.
+   * The branch a turn continues: the one ending at `parentId`, or (empty) the conversation's current
+   * branch. NOT_FOUND when the conversation is not the caller's, or `parentId` is not one of its
+   * live messages.
    */
-  async read(caller: commonV1.Caller, conversationId: string, beforeSeq = 0): Promise<WindowRead> {
+  async branch(caller: commonV1.Caller, conversationId: string, parentId: string): Promise<TurnBranch> {
+    const conversation = await this.owned(caller, conversationId);
+    const leafId = parentId || conversation.currentLeafId;
+    const branch = await this.history.branch(conversationId, leafId);
+    if (parentId && branch.marks.length === 0) {
+      throw notFound(`message ${parentId} is not in conversation ${conversationId}`);
+    }
+    return { ...branch, explicit: parentId !== '' };
+  }
+
+  /**
+   * The window of `branch`. With an explicit parent the cached window serves only when it ends
+   * there. Without one (the current branch) `beforeSeq` is the first seq of the turn being assembled
+   * (0: unknown): a cached window that ends before `beforeSeq - 1` misses stored messages (the
+   * previous turn's answer was persisted by another orchestrator process whose AppendMessages has not
+   * landed yet, or the previous turn ended without a usable answer). Otherwise the branch is read
+   * from PostgreSQL; the cache is left to AppendMessages.
+   */
+  async read(
+    caller: commonV1.Caller,
+    conversationId: string,
+    branch: TurnBranch,
+    beforeSeq = 0,
+  ): Promise<WindowRead> {
     const cached = await this.store.read(conversationId);
     if (cached) {
       this.checkAccess(caller, conversationId, cached);
-      if (!(beforeSeq > 1 && lastSeq(cached) < beforeSeq - 1)) return { window: cached, source: 'redis' };
-      return { window: await this.rebuild(caller, conversationId), source: 'database' };
+      const fresh = branch.explicit
+        ? cached.leafId === branch.leafId
+        : !(beforeSeq > 1 && lastSeq(cached) < beforeSeq - 1);
+      if (fresh) return { window: cached, source: 'redis' };
+      return { window: await this.rebuild(caller, conversationId, branch), source: 'database' };
     }
-    const window = await this.rebuild(caller, conversationId);
+    const window = await this.rebuild(caller, conversationId, branch);
     await this.store.writeIfAbsent(conversationId, window);
     return { window, source: 'database' };
   }
 
   /**
-   * The newest `limit` usable messages in [fromSeq, toSeq] from PostgreSQL (and whether older ones
-   * were left out): history older than the cached window that a context still needs, because no
-   * ready summary covers it yet. Call it after `read`, which checked the caller's access.
+   * The newest `limit` usable messages of the branch in [fromSeq, toSeq] from PostgreSQL (and
+   * whether older ones were left out): history older than the cached window that a context still
+   * needs, because no ready summary covers it yet. Call it after `branch`, which checked access.
    */
   olderThanWindow(
-    conversationId: string,
+    branch: Branch,
     fromSeq: number,
     toSeq: number,
     limit: number,
   ): Promise<{ entries: WindowEntry[]; more: boolean }> {
-    return this.history.newestInRange(conversationId, fromSeq, toSeq, limit);
+    return this.history.newestInRange(branch, fromSeq, toSeq, limit);
   }
 
   /** Adds stored messages (replays of known seqs replace them with the same content: a no-op). */
@@ -61,12 +93,21 @@ export class HotWindowService {
     messages: readonly contextV1.StoredMessage[],
   ): Promise<number> {
     const entries = messages.map((stored, i) => toEntry(stored, i));
+    const last = entries[entries.length - 1];
+    if (!last) return 0;
+    const parentId = messages[0]?.parentMessageId ?? '';
     const next = await this.store.update(conversationId, async (current) => {
       if (current) this.checkAccess(caller, conversationId, current);
-      // On a miss the database already holds these messages (the orchestrator stores them first);
-      // merging them as well keeps the window right even if it read an older snapshot.
-      const base = current ?? (await this.rebuild(caller, conversationId));
-      return this.merge(base, entries);
+      if (current && entries.every((entry) => holds(current, entry.id))) return current; // a replay
+      // Continuing the cached branch (a message without a parent is taken to): merge. On a miss, or
+      // on another branch, the window moves to the branch these messages end; the database already
+      // holds them (the orchestrator stores them first), and merging them as well keeps the window
+      // right even if it read an older snapshot.
+      const continues = current !== undefined && (parentId === '' || parentId === current.leafId);
+      const base = continues
+        ? current
+        : await this.rebuild(caller, conversationId, await this.history.branch(conversationId, last.id));
+      return { ...this.merge(base, entries), leafId: last.id };
     });
     return next ? next.pinned.length + next.messages.length : 0;
   }
@@ -77,13 +118,24 @@ export class HotWindowService {
     await this.store.delete(conversationId);
   }
 
-  private async rebuild(caller: commonV1.Caller, conversationId: string): Promise<HotWindow> {
+  private async owned(caller: commonV1.Caller, conversationId: string): Promise<ConversationRef> {
     const conversation = await this.history.findConversation(caller.tenantId, conversationId);
     if (!conversation || (caller.userId !== '' && conversation.userId !== caller.userId)) {
       throw notFound(`conversation ${conversationId} does not exist`);
     }
-    const snapshot = await this.history.loadWindow(conversationId, this.turns);
-    return { v: 1, tenantId: conversation.tenantId, userId: conversation.userId, ...snapshot };
+    return conversation;
+  }
+
+  private async rebuild(caller: commonV1.Caller, conversationId: string, branch: Branch): Promise<HotWindow> {
+    const conversation = await this.owned(caller, conversationId);
+    const snapshot = await this.history.loadWindow(branch, this.turns);
+    return {
+      v: 2,
+      tenantId: conversation.tenantId,
+      userId: conversation.userId,
+      leafId: branch.leafId,
+      ...snapshot,
+    };
   }
 
   private checkAccess(caller: commonV1.Caller, conversationId: string, window: HotWindow): void {
@@ -127,6 +179,10 @@ function toEntry(stored: contextV1.StoredMessage, index: number): WindowEntry {
     throw invalidArgument(`messages[${index}].message with a role is required`);
   }
   return { id: stored.messageId, seq: stored.seq, message: stored.message };
+}
+
+function holds(window: HotWindow, id: string): boolean {
+  return window.messages.some((entry) => entry.id === id) || window.pinned.some((entry) => entry.id === id);
 }
 
 function lastSeq(window: HotWindow): number {

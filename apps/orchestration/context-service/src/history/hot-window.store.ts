@@ -12,9 +12,11 @@ import type { Redis } from 'ioredis';
 import type { WindowEntry } from './history.repository';
 
 export interface HotWindow {
-  v: 1;
+  v: 2;
   tenantId: string;
   userId: string;
+  /** The message the window's branch ends at (the last one appended or rebuilt to). */
+  leafId: string | null;
   pinned: WindowEntry[];
   messages: WindowEntry[];
   hasOlder: boolean;
@@ -96,7 +98,7 @@ function parse(raw: string): HotWindow | undefined {
   try {
     const value = JSON.parse(raw) as HotWindow;
     // A document of another shape (an older release) is treated as a miss and rebuilt.
-    return value.v === 1 ? value : undefined;
+    return value.v === 2 ? value : undefined;
   } catch {
     return undefined;
   }

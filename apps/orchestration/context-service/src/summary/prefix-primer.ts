@@ -15,7 +15,7 @@ import { LRUCache } from 'lru-cache';
 
 import { summaryItem } from '../assembly/context-items';
 import type { ModelGatewayAdapter } from '../gateway/model-gateway.adapter';
-import type { HistoryRepository } from '../history/history.repository';
+import type { Branch, HistoryRepository } from '../history/history.repository';
 
 export interface PrefixPrimerOptions {
   gateway: ModelGatewayAdapter;
@@ -50,15 +50,17 @@ export class PrefixPrimer {
     this.heads.set(conversationId, { caller, model, messages: head });
   }
 
+  /** `branch`: the branch the summary covers; the tail after it comes from that branch only. */
   async prime(
     conversationId: string,
+    branch: Branch,
     summary: { fromSeq: number; toSeq: number; text: string },
     signal: AbortSignal,
   ): Promise<PrimeOutcome> {
     const head = this.heads.get(conversationId);
     if (!head) return 'no-recent-assembly';
     const tail = await this.options.history.newestInRange(
-      conversationId,
+      branch,
       summary.toSeq + 1,
       2_147_483_647,
       MAX_TAIL_MESSAGES,

@@ -1,4 +1,4 @@
-// Owns conversation_summaries rows: the newest one not marked stale together with the current state
+// Owns conversation_summaries rows: the newest one of a branch not marked stale together with the current state
 // of the messages it covers (one query, so an assembly can check it is still valid without a second
 // round trip), saving the next version, marking one stale when its messages changed, and dropping a
 // conversation's summaries.
@@ -6,7 +6,7 @@ import type { ConversationSummary, PrismaClient } from '@hearth/db';
 
 export type SummaryRow = Pick<
   ConversationSummary,
-  'id' | 'version' | 'fromSeq' | 'toSeq' | 'text' | 'createdAt' | 'messageCount'
+  'id' | 'version' | 'fromSeq' | 'toSeq' | 'text' | 'createdAt' | 'messageCount' | 'throughMessageId'
 >;
 
 /** A summary with the messages in its range as they are now (any role or status). */
@@ -23,6 +23,8 @@ export interface SaveSummaryInput {
   model: string;
   tokenCount: number | null;
   messageCount: number;
+  /** The last message covered: the summary belongs to the branch through it. */
+  throughMessageId: string;
 }
 
 const SELECT = {
@@ -33,25 +35,38 @@ const SELECT = {
   text: true,
   createdAt: true,
   messageCount: true,
+  throughMessageId: true,
 } as const;
 
 export class SummaryRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
-  /** The newest summary not marked stale ending before `beforeSeq` (0: any), with its range's state. */
-  async newestChecked(conversationId: string, beforeSeq = 0): Promise<CheckedSummary | undefined> {
+  /**
+   * The newest summary not marked stale ending before `beforeSeq` (0: any) whose last covered
+   * message is on `branchIds` (the branch being answered: a summary of a sibling branch never
+   * serves), with its range's state.
+   */
+  async newestChecked(
+    conversationId: string,
+    branchIds: readonly string[],
+    beforeSeq = 0,
+  ): Promise<CheckedSummary | undefined> {
+    if (branchIds.length === 0) return undefined;
     const limit = beforeSeq > 0 ? beforeSeq : 2_147_483_647;
     const rows = await this.prisma.$queryRaw<CheckedSummary[]>`
       SELECT s.id, s.version, s.from_seq AS "fromSeq", s.to_seq AS "toSeq", s.text,
              s.created_at AS "createdAt", s.message_count AS "messageCount",
+             s.through_message_id AS "throughMessageId",
              r.rows_now AS "rowsNow", r.last_updated_at AS "lastUpdatedAt"
         FROM conversation_summaries s
         CROSS JOIN LATERAL (
           SELECT count(*)::int AS rows_now, max(m.updated_at) AS last_updated_at
             FROM messages m
            WHERE m.conversation_id = s.conversation_id AND m.seq BETWEEN s.from_seq AND s.to_seq
+             AND m.deleted_at IS NULL
         ) r
        WHERE s.conversation_id = ${conversationId}::uuid AND s.stale = false AND s.to_seq < ${limit}
+         AND s.through_message_id = ANY(${[...branchIds]}::uuid[])
        ORDER BY s.to_seq DESC, s.version DESC
        LIMIT 1`;
     return rows[0];

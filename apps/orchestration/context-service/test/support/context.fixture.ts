@@ -265,6 +265,7 @@ export function assembleRequest(
     excludeMemory: false,
     retrieval: null,
     historyBeforeSeq: 0,
+    parentMessageId: '',
     ...overrides,
   };
 }

@@ -101,6 +101,7 @@ function turnRequest(overrides: Partial<orchestratorV1.RunTurnRequest>): orchest
     idempotencyKey: '',
     detached: false,
     conversationId: '',
+    parentMessageId: '',
     messages: [
       { role: commonV1.Role.ROLE_USER, content: [{ text: 'Hi' }], name: '', toolCalls: [], toolCallId: '' },
     ],

@@ -71,7 +71,7 @@ export class ConversationMessagesService {
 
   private async toHotWindow(
     request: orchestratorV1.AppendMessagesRequest,
-    stored: { id: string; seq: number; createdAt: Date }[],
+    stored: { id: string; seq: number; createdAt: Date; parentId: string | null }[],
   ): Promise<void> {
     const caller = request.caller as commonV1.Caller;
     const messages: contextV1.StoredMessage[] = stored.map((row, index) => ({
@@ -80,6 +80,7 @@ export class ConversationMessagesService {
       message: request.messages[index] as commonV1.ChatMessage,
       tokenCount: 0,
       createdAt: row.createdAt,
+      parentMessageId: row.parentId ?? '',
     }));
     const options = { timeoutMs: CONTEXT_TIMEOUT_MS };
     try {

@@ -69,6 +69,8 @@ export class ContextPromptAssembler implements PromptAssembler {
             ? { query: retrieval.query, topK: retrieval.topK, fileIds: retrieval.fileIds }
             : null,
           historyBeforeSeq: scope.begun.inputMessages[0]?.seq ?? 0,
+          // History is the branch this turn continues, never a sibling of it.
+          parentMessageId: scope.begun.parentMessageId ?? '',
         },
         { deadline: scope.stepDeadline() },
       );

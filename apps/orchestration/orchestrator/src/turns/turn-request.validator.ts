@@ -22,6 +22,8 @@ export interface ValidatedTurn {
   request: orchestratorV1.RunTurnRequest;
   caller: TurnCaller;
   conversationId?: string;
+  /** The stored message this turn answers as a child of (a fork); undefined continues the branch. */
+  parentMessageId?: string;
   idempotencyKey?: string;
   outputValidator?: OutputValidator;
 }
@@ -43,6 +45,10 @@ export function validateTurnRequest(request: orchestratorV1.RunTurnRequest): Val
   if (request.conversationId !== '') {
     if (!isUuid(request.conversationId)) throw invalidArgument('conversation_id must be a UUID');
     if (!caller.userId) throw invalidArgument('caller.user_id is required to continue a conversation');
+  }
+  if (request.parentMessageId !== '') {
+    if (request.conversationId === '') throw invalidArgument('parent_message_id needs a conversation_id');
+    if (!isUuid(request.parentMessageId)) throw invalidArgument('parent_message_id must be a UUID');
   }
   if (request.model === '') throw invalidArgument('model is required');
   if (request.messages.length === 0) throw invalidArgument('messages must not be empty');
@@ -101,6 +107,7 @@ export function validateTurnRequest(request: orchestratorV1.RunTurnRequest): Val
     request,
     caller,
     conversationId: request.conversationId || undefined,
+    parentMessageId: request.parentMessageId || undefined,
     idempotencyKey: request.idempotencyKey || undefined,
     outputValidator: outputValidatorFor(request.responseFormat),
   };

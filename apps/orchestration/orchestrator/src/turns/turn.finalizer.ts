@@ -190,13 +190,16 @@ export class StoredTurnFinalizer implements TurnFinalizer {
       message: m.message,
       tokenCount: 0,
       createdAt: m.createdAt,
+      parentMessageId: m.parentId ?? '',
     }));
+    const lastInput = begun.inputMessages[begun.inputMessages.length - 1];
     stored.push({
       messageId: begun.assistantMessageId,
       seq: begun.assistantSeq ?? 0,
       message: assistantMessage(outcome.text, outcome.toolCalls, outcome.refusal),
       tokenCount: trace.rounds[trace.rounds.length - 1]?.usage.completionTokens ?? 0,
       createdAt: new Date(),
+      parentMessageId: lastInput?.id ?? '',
     });
     await this.deps.context.appendMessages(
       { caller: scope.turn.request.caller, conversationId: scope.turn.conversationId, messages: stored },

@@ -32,6 +32,7 @@ export function turnRequest(
     idempotencyKey: '',
     detached: false,
     conversationId: '',
+    parentMessageId: '',
     messages: [textMessage(Role.ROLE_USER, 'What is 2 + 2?')],
     model: 'tiny',
     tools: [],

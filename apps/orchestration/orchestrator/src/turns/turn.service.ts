@@ -67,6 +67,7 @@ export class TurnService {
         requestId: request.requestId,
         idempotencyKey: turn.idempotencyKey,
         conversationId: turn.conversationId,
+        parentMessageId: turn.parentMessageId,
         model: request.model,
         params: {},
         traceId: activeTraceId(),
@@ -99,6 +100,7 @@ export class TurnService {
         model,
         createdAt: begun.createdAt,
         replayed: false,
+        parentMessageId: begun.parentMessageId ?? '',
       },
     });
     const run = this.runs.create(turn, begun, emit, persistMs, serverTools, resolved);
@@ -157,6 +159,7 @@ export class TurnService {
         model,
         createdAt: turn.createdAt,
         replayed: true,
+        parentMessageId: '',
       },
     });
     if (turn.finishedAt === null) {

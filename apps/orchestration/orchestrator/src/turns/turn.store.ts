@@ -25,6 +25,8 @@ export interface BeginTurnInput {
   requestId: string;
   idempotencyKey?: string;
   conversationId?: string;
+  /** The stored message to answer as a child of (a fork); undefined continues the current leaf. */
+  parentMessageId?: string;
   model: string;
   params: Prisma.InputJsonObject;
   traceId?: string;
@@ -34,6 +36,8 @@ export interface BeginTurnInput {
 export interface StoredTurnMessage {
   id: string;
   seq: number;
+  /** The previous message on its branch; undefined for a conversation's first message. */
+  parentId?: string;
   message: commonV1.ChatMessage;
   createdAt: Date;
 }
@@ -42,6 +46,8 @@ export interface BegunTurn {
   turnId: string;
   createdAt: Date;
   inputMessages: StoredTurnMessage[];
+  /** The stored message the turn's first new message follows (undefined: none, or stateless). */
+  parentMessageId?: string;
   assistantMessageId?: string;
   assistantSeq?: number;
 }
@@ -125,10 +131,13 @@ export class TurnStore {
     }
 
     const draftId = randomUUID();
+    const inputIds = input.messages.map(() => randomUUID());
     const rows = [
       ...input.messages.map((message, ord) => ({
-        id: randomUUID(),
+        id: inputIds[ord],
         ord,
+        // The first new message's parent is the fork point or the current leaf (filled in by SQL).
+        parent_id: ord === 0 ? null : inputIds[ord - 1],
         role: dbRoleOf(message.role),
         content: contentJson(message),
         status: 'complete',
@@ -139,6 +148,7 @@ export class TurnStore {
       {
         id: draftId,
         ord: input.messages.length,
+        parent_id: inputIds[inputIds.length - 1] ?? null,
         role: 'assistant',
         content: { content: '' },
         status: 'streaming',
@@ -147,50 +157,73 @@ export class TurnStore {
         lease_expires_at: new Date(createdAt.getTime() + this.draftLeaseMs).toISOString(),
       },
     ];
+    const forkFrom = input.parentMessageId ?? null;
     // The draft carries a lease: if this process dies before the turn ends, the sweeper ends the draft.
-    // owner: the caller's conversation (tenant + user), else nothing is written (NOT_FOUND).
+    // owner: the caller's conversation (tenant + user), else nothing is written (NOT_FOUND). Its row
+    // lock (taken first; READ COMMITTED re-reads the row a concurrent turn changed) orders concurrent
+    // turns: each reads the leaf the one before left, so two tabs chain rather than fork.
+    // fork: the message to answer as a child of (parent_message_id), which must be a live message of
+    // this conversation, else nothing is written (NOT_FOUND).
     // trace: the idempotency record; on a conflict nothing else is written (the repeat is replayed).
-    // counter: reserves len(rows) seqs on the conversation row (its lock orders concurrent turns).
+    // counter: reserves len(rows) seqs on the conversation row and makes the draft the current leaf.
     // The draft's id is known up front, so the trace points at it in the same statement (foreign keys
     // are checked at the end of the statement).
-    const [result] = await this.prisma.$queryRaw<{ owned: boolean; first_seq: number | null }[]>`
-      WITH owner AS (
-        SELECT 1 FROM conversations
+    const [result] = await this.prisma.$queryRaw<
+      { owned: boolean; fork_found: boolean; first_seq: number | null; parent_id: string | null }[]
+    >`
+      WITH owner AS MATERIALIZED (
+        SELECT current_leaf_id FROM conversations
          WHERE id = ${input.conversationId}::uuid AND tenant_id = ${input.tenantId}::uuid
            AND user_id = ${input.userId ?? null}::uuid AND deleted_at IS NULL
+           FOR UPDATE
+      ), fork AS (
+        SELECT id FROM messages
+         WHERE id = ${forkFrom}::uuid AND conversation_id = ${input.conversationId}::uuid
+           AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM owner)
+      ), base AS (
+        SELECT CASE WHEN ${forkFrom}::uuid IS NULL THEN (SELECT current_leaf_id FROM owner)
+                    ELSE (SELECT id FROM fork) END AS parent_id
+         WHERE EXISTS (SELECT 1 FROM owner) AND (${forkFrom}::uuid IS NULL OR EXISTS (SELECT 1 FROM fork))
       ), trace AS (
         INSERT INTO turn_traces (id, request_id, idempotency_key, tenant_id, conversation_id, trace_id, model,
                                  params, created_at, message_id)
         SELECT ${turnId}::uuid, ${common.requestId}, ${common.idempotencyKey}, ${common.tenantId}::uuid,
                ${input.conversationId}::uuid, ${common.traceId}, ${common.model}, ${common.params}::jsonb,
                ${createdAt}::timestamptz, ${draftId}::uuid
-         WHERE EXISTS (SELECT 1 FROM owner)
+         WHERE EXISTS (SELECT 1 FROM base)
         ON CONFLICT DO NOTHING
         RETURNING id
       ), counter AS (
-        UPDATE conversations SET next_seq = next_seq + ${rows.length}::int, updated_at = now()
+        UPDATE conversations
+           SET next_seq = next_seq + ${rows.length}::int, current_leaf_id = ${draftId}::uuid, updated_at = now()
          WHERE id = ${input.conversationId}::uuid AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM trace)
         RETURNING next_seq - ${rows.length}::int AS first_seq
       ), inserted AS (
-        INSERT INTO messages (id, conversation_id, seq, role, content, status, request_id, answer_for_request_id,
-                              model, lease_expires_at, created_at, updated_at)
-        SELECT m.id, ${input.conversationId}::uuid, counter.first_seq + m.ord, m.role::message_role, m.content,
+        INSERT INTO messages (id, conversation_id, seq, parent_id, role, content, status, request_id,
+                              answer_for_request_id, model, lease_expires_at, created_at, updated_at)
+        SELECT m.id, ${input.conversationId}::uuid, counter.first_seq + m.ord,
+               CASE WHEN m.ord = 0 THEN (SELECT parent_id FROM base) ELSE m.parent_id END,
+               m.role::message_role, m.content,
                m.status::message_status, ${common.requestId}, m.answer_for, m.model, m.lease_expires_at,
                ${createdAt}::timestamptz, ${createdAt}::timestamptz
           FROM counter,
                jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-                 AS m(id uuid, ord int, role text, content jsonb, status text, answer_for text, model text,
-                      lease_expires_at timestamptz)
+                 AS m(id uuid, ord int, parent_id uuid, role text, content jsonb, status text, answer_for text,
+                      model text, lease_expires_at timestamptz)
         RETURNING 1
       )
       SELECT EXISTS (SELECT 1 FROM owner) AS owned,
+             EXISTS (SELECT 1 FROM base) AS fork_found,
              (SELECT first_seq FROM counter) AS first_seq,
+             (SELECT parent_id FROM base) AS parent_id,
              (SELECT count(*) FROM inserted) AS inserted`;
     const firstSeq = result?.first_seq;
-    if (firstSeq === null || firstSeq === undefined) return this.duplicateOf(input, result?.owned ?? false);
+    if (firstSeq === null || firstSeq === undefined)
+      return this.duplicateOf(input, result?.owned ?? false, result?.fork_found ?? false);
     const inputMessages: StoredTurnMessage[] = input.messages.map((message, ord) => ({
-      id: rows[ord]?.id as string,
+      id: inputIds[ord] as string,
       seq: firstSeq + ord,
+      parentId: ord === 0 ? (result?.parent_id ?? undefined) : inputIds[ord - 1],
       message,
       createdAt,
     }));
@@ -199,6 +232,7 @@ export class TurnStore {
         turnId,
         createdAt,
         inputMessages,
+        parentMessageId: result?.parent_id ?? undefined,
         assistantMessageId: draftId,
         assistantSeq: firstSeq + input.messages.length,
       },
@@ -206,10 +240,12 @@ export class TurnStore {
   }
 
   /** Nothing was written: the request is a repeat of a stored turn, or the conversation is not theirs. */
-  private async duplicateOf(input: BeginTurnInput, owned: boolean): Promise<BeginOutcome> {
+  private async duplicateOf(input: BeginTurnInput, owned: boolean, forkFound = true): Promise<BeginOutcome> {
     const existing = await this.findExisting(input.tenantId, input.requestId, input.idempotencyKey);
     if (existing) return { duplicate: existing };
     if (!owned) throw notFound(`conversation ${input.conversationId} not found`);
+    if (!forkFound)
+      throw notFound(`message ${input.parentMessageId} not found in conversation ${input.conversationId}`);
     // The conflicting turn was rolled back between our insert and this read: the client may retry.
     throw unavailable('the request id is being registered by another request; retry');
   }

@@ -130,6 +130,7 @@ export function turnRequest(
     idempotencyKey: '',
     detached: false,
     conversationId: '',
+    parentMessageId: '',
     messages: [userMessage('Hi')],
     model: 'fast',
     sampling: { temperature: 0, stop: [], maxTokens: 16 },
