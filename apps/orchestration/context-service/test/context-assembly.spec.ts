@@ -235,7 +235,7 @@ describe(ContextAssemblyService.name, () => {
     await assemble({ conversationId, newMessages: [chat(Role.ROLE_USER, 'again')] });
     expect(await sut.redis.exists(`ctx:win:${conversationId}`)).toBe(1);
 
-    await sut.client.evictConversation({ caller: owner.caller, conversationId });
+    await sut.client.evictConversation({ caller: owner.caller, conversationId, windowOnly: false });
 
     expect(await sut.redis.exists(`ctx:win:${conversationId}`)).toBe(0);
     expect(
@@ -312,6 +312,7 @@ describe(ContextAssemblyService.name, () => {
     const evict = await sut.failure('evictConversation', {
       caller: { tenantId: '', userId: '', apiKeyId: '' },
       conversationId: 'x',
+      windowOnly: false,
     });
     expect([append.code, evict.code]).toEqual([status.INVALID_ARGUMENT, status.INVALID_ARGUMENT]);
   });

@@ -285,7 +285,7 @@ describe(SummaryService.name, () => {
     await summaries().idle(conversationId);
     expect(await rows(conversationId)).toHaveLength(1);
 
-    await sut.client.evictConversation({ caller: owner.caller, conversationId });
+    await sut.client.evictConversation({ caller: owner.caller, conversationId, windowOnly: false });
 
     expect(await rows(conversationId)).toHaveLength(0);
     expect(await sut.redis.exists(`ctx:win:${conversationId}`)).toBe(0);

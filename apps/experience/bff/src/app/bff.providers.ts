@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { ApiKeyAuthenticator } from '../auth/api-key.authenticator';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { ChatService } from '../chat/chat.service';
+import { ConversationBranchesService } from '../conversations/conversation-branches.service';
 import { ConversationItemsService } from '../conversations/conversation-items.service';
 import { ConversationsService } from '../conversations/conversations.service';
 import { FilesService } from '../files/files.service';
@@ -153,6 +154,7 @@ export const bffProviders: Provider[] = [
       new ConversationsService({
         prisma,
         items: new ConversationItemsService(prisma, orchestrator),
+        branches: new ConversationBranchesService(prisma),
         orchestrator,
         context,
         toolRunner,

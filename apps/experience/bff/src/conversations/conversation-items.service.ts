@@ -1,11 +1,12 @@
-// Owns the items of OpenAI's Conversations API on a stored conversation: listing them (newest first
-// unless order=asc, paged by item id), reading one, and adding new ones. Reads come from the messages
+// Owns the items of OpenAI's Conversations API on a stored conversation: listing them (the current
+// branch only, newest first unless order=asc, paged by item id), reading one, and adding new ones
+// (they continue the current branch), deleting one. Reads come from the messages
 // table within the caller's conversation; writes go to the orchestrator, which owns the messages
 // (AppendMessages stores them and updates the context service's hot window).
-import type { PrismaClient } from '@hearth/db';
+import { branchPath, type PrismaClient } from '@hearth/db';
 import { toGrpcError } from '@hearth/grpc';
 
-import type { ServiceError } from '@grpc/grpc-js';
+import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 
 import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-caller';
 import { toChatMessages } from '../chat/chat-request.mapper';
@@ -48,39 +49,54 @@ export class ConversationItemsService {
     return list(rows.flatMap(toItems), false);
   }
 
-  /** A page of the items of a conversation the caller owns (checked before by the caller). */
-  async list(conversationId: string, query: ItemsQuery): Promise<ItemList> {
+  /**
+   * A page of the items of a conversation the caller owns (checked before by the caller): the
+   * current branch (ending at `leafId`) only, never its siblings.
+   */
+  async list(conversationId: string, leafId: string | null, query: ItemsQuery): Promise<ItemList> {
     const descending = query.order === 'desc';
-    let fromSeq: number | undefined;
+    const branch = await branchPath(this.prisma, conversationId, leafId);
+    const ordered = descending ? branch.reverse() : branch;
+    let from = 0;
     if (query.after !== undefined) {
       const messageId = messageIdOf(query.after);
-      const cursor = UUID.test(messageId)
-        ? await this.prisma.message.findFirst({
-            where: { id: messageId, conversationId },
-            select: { seq: true },
-          })
-        : null;
-      if (!cursor) throw ApiError.badRequest(`No item '${query.after}' in this conversation.`, 'after');
-      fromSeq = cursor.seq;
+      from = ordered.findIndex((mark) => mark.id === messageId);
+      if (from < 0) throw ApiError.badRequest(`No item '${query.after}' in this conversation.`, 'after');
     }
-    // Rows from the cursor's message on (it may hold items after the cursor), one more than a page.
-    const rows = await this.prisma.message.findMany({
-      where: {
-        conversationId,
-        ...(fromSeq !== undefined && { seq: descending ? { lte: fromSeq } : { gte: fromSeq } }),
-      },
-      orderBy: { seq: descending ? 'desc' : 'asc' },
-      take: query.limit + 2,
-    });
+    // Messages from the cursor's on (it may hold items after the cursor), one more than a page.
+    const marks = ordered.slice(from, from + query.limit + 2);
+    const found = await this.prisma.message.findMany({ where: { id: { in: marks.map((mark) => mark.id) } } });
+    const byId = new Map(found.map((row) => [row.id, row]));
+    const rows = marks.flatMap((mark) => byId.get(mark.id) ?? []);
     let items = rows.flatMap((row) => (descending ? toItems(row).reverse() : toItems(row)));
     if (query.after !== undefined)
       items = items.slice(items.findIndex((item) => item.id === query.after) + 1);
     return list(items.slice(0, query.limit), items.length > query.limit);
   }
 
+  /**
+   * Deletes an item (OpenAI's DELETE …/items/{item_id}) through the orchestrator, which owns the
+   * messages: the message the item belongs to leaves the branch (its children re-attach to its
+   * parent) and future contexts. A function_call item belongs to its assistant message, which goes
+   * with all its items. 404 for an item that is not in this conversation.
+   */
+  async delete(caller: AuthenticatedCaller, conversationId: string, itemId: string): Promise<void> {
+    const messageId = messageIdOf(itemId);
+    if (!UUID.test(messageId)) throw ApiError.notFound('item', itemId);
+    await this.orchestrator
+      .deleteMessage({ caller: toGrpcCaller(caller), conversationId, messageId })
+      .catch((error: ServiceError) => {
+        const grpcError = toGrpcError(error, 'orchestrator');
+        if (grpcError.code === grpcStatus.NOT_FOUND) throw ApiError.notFound('item', itemId);
+        throw apiErrorFromGrpc(grpcError, 'orchestrator');
+      });
+  }
+
   async get(conversationId: string, itemId: string): Promise<ConversationItem> {
     const row = UUID.test(messageIdOf(itemId))
-      ? await this.prisma.message.findFirst({ where: { id: messageIdOf(itemId), conversationId } })
+      ? await this.prisma.message.findFirst({
+          where: { id: messageIdOf(itemId), conversationId, deletedAt: null },
+        })
       : null;
     const item = row ? toItems(row).find((candidate) => candidate.id === itemId) : undefined;
     if (!item) throw ApiError.notFound('item', itemId);

@@ -1,6 +1,6 @@
 // /v1/conversations: OpenAI's Conversations API (create with items and metadata, retrieve, update,
-// delete, items: list, add, retrieve) and our extensions (listing, rename, messages, traces, feedback,
-// tool-call confirmations). Thin: each handler is one call into ConversationsService.
+// delete, items: list, add, retrieve, delete) and our extensions (listing, rename, messages, branch switching,
+// traces, feedback, tool-call confirmations). Thin: each handler is one call into ConversationsService.
 import {
   Body,
   Controller,
@@ -26,6 +26,7 @@ import {
   itemsQuerySchema,
   pageQuerySchema,
   renameConversationSchema,
+  switchBranchSchema,
   toolDecisionSchema,
   updateConversationSchema,
   type CreateConversationBody,
@@ -34,6 +35,7 @@ import {
   type ItemsQuery,
   type PageQuery,
   type RenameConversationBody,
+  type SwitchBranchBody,
   type ToolDecisionBody,
   type UpdateConversationBody,
 } from './conversations.schemas';
@@ -119,6 +121,15 @@ export class ConversationsController {
     return this.conversations.getItem(caller, id, itemId);
   }
 
+  @Delete(':id/items/:itemId')
+  deleteItem(
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Param('id') id: string,
+    @Param('itemId') itemId: string,
+  ) {
+    return this.conversations.deleteItem(caller, id, itemId);
+  }
+
   @Get(':id/messages')
   messages(
     @CurrentCaller() caller: AuthenticatedCaller,
@@ -126,6 +137,16 @@ export class ConversationsController {
     @Query(new ZodValidationPipe(pageQuerySchema, 'query')) query: PageQuery,
   ) {
     return this.conversations.listMessages(caller, id, query);
+  }
+
+  @Post(':id/branch')
+  @HttpCode(200)
+  switchBranch(
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Param('id') id: string,
+    @Body(new ZodValidationPipe(switchBranchSchema)) body: SwitchBranchBody,
+  ) {
+    return this.conversations.switchBranch(caller, id, body.message_id);
   }
 
   @Get(':id/messages/:mid/trace')

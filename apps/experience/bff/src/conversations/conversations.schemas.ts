@@ -86,6 +86,12 @@ export const conversationMessageSchema = z.object({
   object: z.literal('conversation.message'),
   conversation_id: z.string(),
   seq: z.number().int(),
+  /** Extension (branching): the previous message on its branch; null for a first message. */
+  parent_id: z.string().nullable(),
+  /** The messages sharing its parent (itself included), oldest first: the alternatives of a fork. */
+  sibling_ids: z.array(z.string()),
+  /** Its position in sibling_ids (0-based): a client shows "sibling_index + 1 / sibling_ids.length". */
+  sibling_index: z.number().int(),
   role: z.string(),
   content: z.unknown(),
   status: z.enum(['streaming', 'complete', 'incomplete', 'blocked']),
@@ -94,3 +100,17 @@ export const conversationMessageSchema = z.object({
   created_at: z.number().int(),
 });
 export type ConversationMessageObject = z.infer<typeof conversationMessageSchema>;
+
+/** POST /v1/conversations/{id}/branch: make the branch through this message current. */
+export const switchBranchSchema = z.strictObject({ message_id: z.uuid() });
+export type SwitchBranchBody = z.infer<typeof switchBranchSchema>;
+
+export const conversationBranchSchema = z.object({
+  object: z.literal('conversation.branch'),
+  conversation_id: z.string(),
+  /** The message the current branch now ends at (the named message's newest descendant). */
+  current_message_id: z.string(),
+  /** The current branch, oldest first. */
+  message_ids: z.array(z.string()),
+});
+export type ConversationBranchObject = z.infer<typeof conversationBranchSchema>;

@@ -22,10 +22,11 @@ import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-ca
 import { ApiError } from '../errors/api.error';
 import type { InputItem } from '../responses/responses.schemas';
 import type { ContextClient, OrchestratorClient, ToolRunnerClient } from '../upstream/upstream.clients';
+import type { ConversationBranchesService, MessagePage } from './conversation-branches.service';
 import type { ConversationItem } from './conversation-items.mapper';
 import type { ConversationItemsService, ItemList } from './conversation-items.service';
 import type {
-  ConversationMessageObject,
+  ConversationBranchObject,
   ConversationObject,
   CreateConversationBody,
   FeedbackBody,
@@ -39,6 +40,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export interface ConversationsServiceOptions {
   prisma: PrismaClient;
   items: ConversationItemsService;
+  branches: ConversationBranchesService;
   orchestrator: OrchestratorClient;
   context?: ContextClient;
   toolRunner?: ToolRunnerClient;
@@ -95,13 +97,20 @@ export class ConversationsService {
   }
 
   async listItems(caller: AuthenticatedCaller, id: string, query: ItemsQuery): Promise<ItemList> {
-    await this.owned(caller, id);
-    return this.options.items.list(id, query);
+    const conversation = await this.owned(caller, id);
+    return this.options.items.list(id, conversation.currentLeafId, query);
   }
 
   async addItems(caller: AuthenticatedCaller, id: string, items: InputItem[]): Promise<ItemList> {
     await this.owned(caller, id);
     return this.options.items.add(caller, id, items);
+  }
+
+  /** OpenAI's delete item: the conversation object after the deletion. */
+  async deleteItem(caller: AuthenticatedCaller, id: string, itemId: string): Promise<ConversationObject> {
+    await this.owned(caller, id);
+    await this.options.items.delete(caller, id, itemId);
+    return this.get(caller, id);
   }
 
   async getItem(caller: AuthenticatedCaller, id: string, itemId: string): Promise<ConversationItem> {
@@ -150,7 +159,11 @@ export class ConversationsService {
     // Evict first: if the context service is down the request fails (503) and can be retried,
     // instead of leaving a tombstoned conversation whose hot window still lives in Redis.
     if (this.options.context) {
-      await this.options.context.evictConversation({ caller: toGrpcCaller(caller), conversationId: id });
+      await this.options.context.evictConversation({
+        caller: toGrpcCaller(caller),
+        conversationId: id,
+        windowOnly: false,
+      });
     }
     if (!(await softDeleteConversation(this.options.prisma, caller.tenantId, id))) {
       throw ApiError.notFound('conversation', id);
@@ -158,28 +171,20 @@ export class ConversationsService {
     return { id, object: 'conversation.deleted', deleted: true };
   }
 
-  async listMessages(
+  /** Extension: the current branch's messages, each with its siblings (conversation-branches.service.ts). */
+  async listMessages(caller: AuthenticatedCaller, id: string, query: PageQuery): Promise<MessagePage> {
+    const conversation = await this.owned(caller, id);
+    return this.options.branches.listMessages(id, conversation.currentLeafId, query);
+  }
+
+  /** Extension: makes the branch through a message current. */
+  async switchBranch(
     caller: AuthenticatedCaller,
     id: string,
-    query: PageQuery,
-  ): Promise<ListPage<ConversationMessageObject>> {
+    messageId: string,
+  ): Promise<ConversationBranchObject> {
     await this.owned(caller, id);
-    const after = query.after === undefined ? 0 : Number(query.after);
-    if (!Number.isInteger(after) || after < 0) throw ApiError.badRequest('The cursor is malformed.', 'after');
-    const rows = await this.options.prisma.message.findMany({
-      where: { conversationId: id, seq: { gt: after } },
-      orderBy: { seq: 'asc' },
-      take: query.limit + 1,
-    });
-    const items = rows.slice(0, query.limit);
-    const last = items[items.length - 1];
-    const more = rows.length > query.limit;
-    return {
-      object: 'list',
-      data: items.map(toMessage),
-      has_more: more,
-      next_cursor: more && last ? String(last.seq) : null,
-    };
+    return this.options.branches.switchTo(id, messageId);
   }
 
   /** The turn trace behind an assistant message: its owner, or an admin key of the same tenant. */
@@ -331,21 +336,6 @@ function toConversation(row: Conversation): ConversationObject {
     metadata: (row.metadata ?? {}) as Record<string, string>,
     created_at: Math.floor(row.createdAt.getTime() / 1000),
     updated_at: Math.floor(row.updatedAt.getTime() / 1000),
-  };
-}
-
-function toMessage(row: Message): ConversationMessageObject {
-  return {
-    id: row.id,
-    object: 'conversation.message',
-    conversation_id: row.conversationId,
-    seq: row.seq,
-    role: row.role,
-    content: row.content,
-    status: row.status,
-    model: row.model,
-    finish_reason: row.finishReason,
-    created_at: Math.floor(row.createdAt.getTime() / 1000),
   };
 }
 

@@ -8,6 +8,7 @@ import { z } from 'zod';
 
 import { chatCompletionRequestSchema } from '../chat/chat.schemas';
 import {
+  conversationBranchSchema,
   conversationMessageSchema,
   conversationSchema,
   createConversationSchema,
@@ -16,6 +17,7 @@ import {
   memoryFactSchema,
   memoryOptInSchema,
   renameConversationSchema,
+  switchBranchSchema,
   toolDecisionSchema,
   updateConversationSchema,
 } from '../conversations/conversations.schemas';
@@ -51,6 +53,8 @@ const SCHEMAS: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> = {
   CreateConversationItemsRequest: { schema: createItemsSchema, io: 'input' },
   Conversation: { schema: conversationSchema, io: 'output' },
   ConversationMessage: { schema: conversationMessageSchema, io: 'output' },
+  SwitchBranchRequest: { schema: switchBranchSchema, io: 'input' },
+  ConversationBranch: { schema: conversationBranchSchema, io: 'output' },
   MessageFeedbackRequest: { schema: feedbackSchema, io: 'input' },
   ToolCallDecisionRequest: { schema: toolDecisionSchema, io: 'input' },
   MemoryOptInRequest: { schema: memoryOptInSchema, io: 'input' },
@@ -334,11 +338,28 @@ export function buildOpenApiDocument(): OpenApiDocument {
         get: op('Retrieve a conversation item (OpenAI)', freeJson('A conversation item'), {
           parameters: [idParam('id'), idParam('item_id')],
         }),
+        delete: op(
+          'Delete a conversation item (OpenAI): it leaves the branch (its children re-attach to its parent) and future contexts',
+          json('Conversation'),
+          { parameters: [idParam('id'), idParam('item_id')] },
+        ),
       },
       '/v1/conversations/{id}/messages': {
-        get: op('List messages in order', freeJson('A page of ConversationMessage objects'), {
-          parameters: [idParam('id'), ...pageParams],
-        }),
+        get: op(
+          'List the messages of the current branch in order, each with its siblings',
+          freeJson('A page of ConversationMessage objects'),
+          { parameters: [idParam('id'), ...pageParams] },
+        ),
+      },
+      '/v1/conversations/{id}/branch': {
+        post: op(
+          "Make the branch through a message current (it ends at that message's newest descendant)",
+          json('ConversationBranch'),
+          {
+            parameters: [idParam('id')],
+            requestBody: { required: true, ...json('SwitchBranchRequest') },
+          },
+        ),
       },
       '/v1/conversations/{id}/messages/{mid}/trace': {
         get: op('What the model saw for this answer', freeJson('A turn trace'), {

@@ -52,7 +52,7 @@ export class ContextServiceController implements contextV1.ContextServiceControl
     const caller = validateCaller(request.caller);
     const conversationId = requireConversationId(request.conversationId);
     await this.window.evict(caller, conversationId);
-    await this.summaryRepository.deleteAll(conversationId);
+    if (!request.windowOnly) await this.summaryRepository.deleteAll(conversationId);
     return {};
   }
 

@@ -105,7 +105,7 @@ describe(ContextModule.name, () => {
     const sut = app.get(ContextServiceController);
 
     await expect(
-      sut.evictConversation({ caller: undefined, conversationId: randomUUID() }),
+      sut.evictConversation({ caller: undefined, conversationId: randomUUID(), windowOnly: false }),
     ).rejects.toMatchObject({
       code: status.INVALID_ARGUMENT,
     });

@@ -33,4 +33,8 @@ export class OrchestratorController implements orchestratorV1.OrchestratorServic
   ): Promise<orchestratorV1.AppendMessagesResponse> {
     return this.conversations.appendMessages(request);
   }
+
+  deleteMessage(request: orchestratorV1.DeleteMessageRequest): Promise<orchestratorV1.DeleteMessageResponse> {
+    return this.conversations.deleteMessage(request);
+  }
 }

@@ -6,7 +6,7 @@
 // service's hot window; if that fails the window is evicted, so the next turn rebuilds it from the
 // database instead of missing them.
 import type { commonV1, contextV1, orchestratorV1 } from '@hearth/contracts';
-import { appendMessage, ConversationNotFoundError, type PrismaClient } from '@hearth/db';
+import { appendMessage, ConversationNotFoundError, deleteMessage, type PrismaClient } from '@hearth/db';
 import { invalidArgument, isUuid, notFound } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
@@ -69,6 +69,37 @@ export class ConversationMessagesService {
     return { messageIds: stored.map((row) => row.id) };
   }
 
+  /**
+   * Soft-deletes one message (its children re-attach to its parent, see @hearth/db's message tree),
+   * then evicts the hot window so no context holds it any more; the summaries that covered it see
+   * the change and are rebuilt.
+   */
+  async deleteMessage(
+    request: orchestratorV1.DeleteMessageRequest,
+  ): Promise<orchestratorV1.DeleteMessageResponse> {
+    const caller = turnCaller(request.caller);
+    if (!caller.userId) throw invalidArgument('caller.user_id is required to change a conversation');
+    if (!isUuid(request.conversationId)) throw invalidArgument('conversation_id must be a UUID');
+    if (!isUuid(request.messageId)) throw notFound(`message ${request.messageId} not found`);
+    const { prisma } = this.deps;
+    const owned = await prisma.conversation.count({
+      where: {
+        id: request.conversationId,
+        tenantId: caller.tenantId,
+        userId: caller.userId,
+        deletedAt: null,
+      },
+    });
+    if (owned === 0) throw notFound(`conversation ${request.conversationId} not found`);
+    if (!(await deleteMessage(prisma, request.conversationId, request.messageId)))
+      throw notFound(`message ${request.messageId} not found`);
+    await this.deps.context.evictConversation(
+      { caller: request.caller as commonV1.Caller, conversationId: request.conversationId, windowOnly: true },
+      { timeoutMs: CONTEXT_TIMEOUT_MS },
+    );
+    return {};
+  }
+
   private async toHotWindow(
     request: orchestratorV1.AppendMessagesRequest,
     stored: { id: string; seq: number; createdAt: Date; parentId: string | null }[],
@@ -93,7 +124,10 @@ export class ConversationMessagesService {
         { err: error, conversationId: request.conversationId },
         'hot window append failed; evicting',
       );
-      await this.deps.context.evictConversation({ caller, conversationId: request.conversationId }, options);
+      await this.deps.context.evictConversation(
+        { caller, conversationId: request.conversationId, windowOnly: false },
+        options,
+      );
     }
   }
 }
