@@ -9,6 +9,8 @@
 import { commonV1, contextV1 } from '@hearth/contracts';
 import { appendMessage, deleteMessage, type Message } from '@hearth/db';
 
+import { status } from '@grpc/grpc-js';
+
 import { summaryLeaseKey } from '../src/summary/summary-lease';
 import { SummaryService } from '../src/summary/summary.service';
 import {
@@ -218,6 +220,67 @@ describe(SummaryService.name, () => {
 
     expect((await rows(conversationId)).map((r) => [r.version, r.toSeq])).toEqual([[1, 6]]);
     expect(await sut.redis.exists(key)).toBe(0);
+  });
+
+  it('uses a summary only on the branch it covers: a fork before its end answers without it', async () => {
+    const conversationId = await newConversation();
+    for (let n = 1; n <= 4; n++) await turn(conversationId, n);
+    await summaries().idle(conversationId);
+    const [summary] = await rows(conversationId);
+    expect(summary).toMatchObject({ version: 1, toSeq: 4 });
+    const main = await sut.prisma.message.findMany({ where: { conversationId }, orderBy: { seq: 'asc' } });
+    const [, firstAnswer] = main;
+    expect(summary?.throughMessageId).toBe(main[3]?.id);
+
+    // A fork from the first answer (the second question asked again, differently): the summary
+    // covers the second question, which is not on this branch.
+    await sut.prisma.conversation.update({
+      where: { id: conversationId },
+      data: { currentLeafId: firstAnswer?.id },
+    });
+    const fork = await appendMessage(sut.prisma, { conversationId, role: 'user', content: 'About my dog?' });
+    expect(fork.parentId).toBe(firstAnswer?.id);
+    const forked = await sut.client.assembleContext(
+      assembleRequest({
+        caller: owner.caller,
+        conversationId,
+        historyBeforeSeq: fork.seq,
+        parentMessageId: firstAnswer?.id ?? '',
+        newMessages: [chat(Role.ROLE_USER, 'About my dog?')],
+      }),
+    );
+    expect(forked.summary).toMatchObject({ summaryId: '', version: 0 });
+    expect(layer(forked, ContextLayer.CONTEXT_LAYER_SUMMARY)).toHaveLength(0);
+    expect(layer(forked, ContextLayer.CONTEXT_LAYER_HISTORY).map((m) => m.provenance?.sourceId)).toEqual(
+      main.slice(0, 2).map((m) => m.id),
+    );
+
+    // The branch it summarises still uses it.
+    const last = main[main.length - 1];
+    const onMain = await sut.client.assembleContext(
+      assembleRequest({
+        caller: owner.caller,
+        conversationId,
+        parentMessageId: last?.id ?? '',
+        newMessages: [chat(Role.ROLE_USER, 'And my cat?')],
+      }),
+    );
+    expect(onMain.summary).toMatchObject({ summaryId: summary?.id, version: 1 });
+    expect(layer(onMain, ContextLayer.CONTEXT_LAYER_HISTORY).map((m) => m.provenance?.sourceId)).toEqual(
+      main.slice(4).map((m) => m.id),
+    );
+    // A fork point that is not a message of this conversation is NOT_FOUND.
+    const other = await newConversation();
+    const foreign = await sut.failure(
+      'assembleContext',
+      assembleRequest({
+        caller: owner.caller,
+        conversationId: other,
+        parentMessageId: last?.id ?? '',
+        newMessages: [chat(Role.ROLE_USER, 'x')],
+      }),
+    );
+    expect(foreign.code).toBe(status.NOT_FOUND);
   });
 
   it('steps over a summary whose messages were deleted and rebuilds it in the background', async () => {

@@ -7,7 +7,10 @@
 import type { commonV1 } from '@hearth/contracts';
 import { branchPath, type BranchMark, type PrismaClient } from '@hearth/db';
 
+import { historyMarks, startOfLastTurnMarks, usableMarks, type Branch } from './branch-marks';
 import { toChatMessage } from './stored-message.mapper';
+
+export type { Branch } from './branch-marks';
 
 /** A message as held in the hot window. */
 export interface WindowEntry {
@@ -24,14 +27,6 @@ export interface ConversationRef {
   currentLeafId: string | null;
 }
 
-/** A branch of a conversation: the message it ends at and the path to it, oldest first. */
-export interface Branch {
-  leafId: string | null;
-  marks: BranchMark[];
-}
-
-/** Drafts still streaming and blocked turns are never context. */
-const USABLE_STATUSES: ReadonlySet<string> = new Set(['complete', 'incomplete']);
 /** System messages stored in a conversation are pinned instructions; bound them all the same. */
 const MAX_PINNED = 20;
 
@@ -40,27 +35,6 @@ export interface WindowSnapshot {
   messages: WindowEntry[];
   /** True when usable messages exist before the first window message. */
   hasOlder: boolean;
-}
-
-/** Usable messages of a branch (system ones included), oldest first. */
-export function usableMarks(branch: Branch): BranchMark[] {
-  return branch.marks.filter((mark) => USABLE_STATUSES.has(mark.status));
-}
-
-/** Usable non-system messages of a branch with seq in [fromSeq, toSeq], oldest first. */
-export function historyMarks(branch: Branch, fromSeq = 1, toSeq = Number.MAX_SAFE_INTEGER): BranchMark[] {
-  return usableMarks(branch).filter(
-    (mark) => mark.role !== 'system' && mark.seq >= fromSeq && mark.seq <= toSeq,
-  );
-}
-
-/** Index of the first of the last `turns` turns in `marks` (a turn starts at a user message). */
-export function startOfLastTurnMarks(marks: readonly BranchMark[], turns: number): number {
-  let seen = 0;
-  for (let i = marks.length - 1; i >= 0; i--) {
-    if ((marks[i] as BranchMark).role === 'user' && ++seen === turns) return i;
-  }
-  return 0;
 }
 
 export class HistoryRepository {

@@ -24,8 +24,11 @@ export interface WindowRead {
 
 export class HotWindowService {
   constructor(
-    private readonly store: HotWindowStore,
-    private readonly history: HistoryRepository,
+    private readonly store: Pick<HotWindowStore, 'read' | 'writeIfAbsent' | 'update' | 'delete'>,
+    private readonly history: Pick<
+      HistoryRepository,
+      'findConversation' | 'branch' | 'loadWindow' | 'newestInRange'
+    >,
     private readonly turns: number,
   ) {}
 

@@ -15,7 +15,8 @@
 import type { commonV1 } from '@hearth/contracts';
 import type { Logger } from '@hearth/telemetry';
 
-import { historyMarks, type Branch, type HistoryRepository } from '../history/history.repository';
+import { historyMarks, type Branch } from '../history/branch-marks';
+import type { HistoryRepository } from '../history/history.repository';
 import type { PrefixPrimer } from './prefix-primer';
 import type { SummaryLease } from './summary-lease';
 import { planSummaryCut } from './summary-plan';
