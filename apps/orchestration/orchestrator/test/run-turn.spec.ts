@@ -233,6 +233,52 @@ describe('OrchestratorService.RunTurn', () => {
     );
   });
 
+  it('forks from a named parent, chains concurrent turns, and refuses a parent of another conversation', async () => {
+    const conversationId = await stack.newConversation(tenant);
+    const ask = (text: string, parentMessageId = '') =>
+      stack.runTurn({
+        caller: tenant.caller,
+        conversationId,
+        messages: [userMessage(text)],
+        parentMessageId,
+      });
+    const first = (await ask('First question')).events[0]?.started;
+    await ask('Second question');
+    // A fork: the second question asked again, as a child of the first answer.
+    const fork = (await ask('Second question, edited', first?.assistantMessageId)).events[0]?.started;
+    expect(fork?.parentMessageId).toBe(first?.assistantMessageId);
+    const conversation = await stack.prisma.conversation.findUniqueOrThrow({ where: { id: conversationId } });
+    expect(conversation.currentLeafId).toBe(fork?.assistantMessageId);
+    const children = await stack.prisma.message.findMany({
+      where: { conversationId, parentId: first?.assistantMessageId },
+      orderBy: { seq: 'asc' },
+    });
+    expect(children.map((m) => (m.content as { content: string }).content)).toEqual([
+      'Second question',
+      'Second question, edited',
+    ]);
+
+    // Two turns at once continue one branch: one follows the other's answer, never a fork.
+    const [a, b] = await Promise.all([ask('Concurrent one'), ask('Concurrent two')]);
+    const [one, two] = [a.events[0]?.started, b.events[0]?.started];
+    type Started = typeof one;
+    const chained = (x: Started, y: Started) =>
+      x?.parentMessageId === fork?.assistantMessageId && y?.parentMessageId === x?.assistantMessageId;
+    expect(chained(one, two) || chained(two, one)).toBe(true);
+
+    // A parent of another conversation (or not a message at all): NOT_FOUND, nothing stored.
+    const before = await stack.prisma.message.count({ where: { conversationId } });
+    const other = await stack.newConversation(tenant);
+    const elsewhere = (
+      await stack.runTurn({ caller: tenant.caller, conversationId: other, messages: [userMessage('x')] })
+    ).events[0]?.started;
+    for (const parent of [elsewhere?.assistantMessageId ?? '', randomUUID()]) {
+      expect((await ask('Fork?', parent)).error?.code).toBe(status.NOT_FOUND);
+    }
+    expect((await ask('Fork?', 'not-a-uuid')).error?.code).toBe(status.INVALID_ARGUMENT);
+    expect(await stack.prisma.message.count({ where: { conversationId } })).toBe(before);
+  });
+
   it('rejects bad input with INVALID_ARGUMENT and an unknown conversation with NOT_FOUND', async () => {
     const cases: [Partial<orchestratorV1.RunTurnRequest>, status][] = [
       [{ caller: null }, status.INVALID_ARGUMENT],
