@@ -46,7 +46,8 @@ class FakeHistory {
   }
 
   async loadWindow(branch: Branch): Promise<WindowSnapshot> {
-    return { pinned: [], messages: branch.marks.map((mark) => this.entry(mark.id)), hasOlder: false };
+    const usable = branch.marks.filter((mark) => mark.status === 'complete');
+    return { pinned: [], messages: usable.map((mark) => this.entry(mark.id)), hasOlder: false };
   }
 
   async newestInRange(): Promise<{ entries: WindowEntry[]; more: boolean }> {
@@ -134,6 +135,21 @@ describe(HotWindowService.name, () => {
     expect(ids(sibling.window)).toEqual(['q1', 'a1', 'q2b', 'a2b']);
     // The cache still holds the other branch; AppendMessages moves it.
     expect(ids(store.window)).toEqual(['q1', 'a1', 'q2', 'a2']);
+  });
+
+  it('does not serve a window that ends at the parent without holding it (a draft when it was built)', async () => {
+    history.add('q1', 'user', null);
+    history.add('a1', 'assistant', 'q1');
+    (history.rows.get('a1') as StoredRow).status = 'streaming';
+    const first = await sut.read(caller, CONVERSATION, await sut.branch(caller, CONVERSATION, ''));
+    expect(first.window).toMatchObject({ leafId: 'a1' });
+    expect(ids(first.window)).toEqual(['q1']);
+    (history.rows.get('a1') as StoredRow).status = 'complete';
+
+    const next = await sut.read(caller, CONVERSATION, await sut.branch(caller, CONVERSATION, 'a1'));
+
+    expect(next.source).toBe('database');
+    expect(ids(next.window)).toEqual(['q1', 'a1']);
   });
 
   it('extends the cached branch with an append that continues it', async () => {

@@ -49,7 +49,7 @@ export class HotWindowService {
 
   /**
    * The window of `branch`. With an explicit parent the cached window serves only when it ends
-   * there. Without one (the current branch) `beforeSeq` is the first seq of the turn being assembled
+   * there and holds it. Without one (the current branch) `beforeSeq` is the first seq of the turn being assembled
    * (0: unknown): a cached window that ends before `beforeSeq - 1` misses stored messages (the
    * previous turn's answer was persisted by another orchestrator process whose AppendMessages has not
    * landed yet, or the previous turn ended without a usable answer). Otherwise the branch is read
@@ -64,8 +64,10 @@ export class HotWindowService {
     const cached = await this.store.read(conversationId);
     if (cached) {
       this.checkAccess(caller, conversationId, cached);
+      // Ending at the parent is not enough: the parent must be in it (a window rebuilt while the
+      // parent was still a draft ends there without holding it, until AppendMessages brings it).
       const fresh = branch.explicit
-        ? cached.leafId === branch.leafId
+        ? cached.leafId === branch.leafId && holds(cached, branch.leafId)
         : !(beforeSeq > 1 && lastSeq(cached) < beforeSeq - 1);
       if (fresh) return { window: cached, source: 'redis' };
       return { window: await this.rebuild(caller, conversationId, branch), source: 'database' };
@@ -184,7 +186,7 @@ function toEntry(stored: contextV1.StoredMessage, index: number): WindowEntry {
   return { id: stored.messageId, seq: stored.seq, message: stored.message };
 }
 
-function holds(window: HotWindow, id: string): boolean {
+function holds(window: HotWindow, id: string | null): boolean {
   return window.messages.some((entry) => entry.id === id) || window.pinned.some((entry) => entry.id === id);
 }
 
