@@ -75,17 +75,22 @@ describe(branchPath.name, () => {
 
   it('deletes a message: its children re-attach to its parent, and a deleted leaf hands over to its parent', async () => {
     const t = await forked();
-    expect(await deleteMessage(sut, t.id, t.q2b)).toBe(true);
+    expect(await deleteMessage(sut, t.id, t.q2b)).toBe('deleted');
     expect(await ids(t.id, t.a2b)).toEqual([t.q1, t.a1, t.a2b]);
-    expect(await deleteMessage(sut, t.id, t.q2b)).toBe(false);
+    expect(await deleteMessage(sut, t.id, t.q2b)).toBe('missing');
 
-    expect(await deleteMessage(sut, t.id, t.a2b)).toBe(true);
+    expect(await deleteMessage(sut, t.id, t.a2b)).toBe('deleted');
     expect(await currentLeaf(sut, t.id)).toBe(t.a1);
     expect(await ids(t.id, t.a2b)).toEqual([]);
     expect(await newestDescendant(sut, t.id, t.a1)).toBe(t.a2);
 
     const other = await forked();
-    expect(await deleteMessage(sut, t.id, other.q1)).toBe(false);
+    expect(await deleteMessage(sut, t.id, other.q1)).toBe('missing');
     expect(await ids(other.id, other.a2b)).toEqual([other.q1, other.a1, other.q2b, other.a2b]);
+
+    // An answer still being written stays (its turn would bring it back).
+    await sut.message.update({ where: { id: other.a2b }, data: { status: 'streaming' } });
+    expect(await deleteMessage(sut, other.id, other.a2b)).toBe('streaming');
+    expect(await currentLeaf(sut, other.id)).toBe(other.a2b);
   });
 });

@@ -291,7 +291,7 @@ describe(SummaryService.name, () => {
     expect(first).toMatchObject({ version: 1, toSeq: 4, messageCount: 4 });
 
     const covered = await sut.prisma.message.findFirstOrThrow({ where: { conversationId, seq: 2 } });
-    expect(await deleteMessage(sut.prisma, conversationId, covered.id)).toBe(true);
+    expect(await deleteMessage(sut.prisma, conversationId, covered.id)).toBe('deleted');
     const stale = await assemble(conversationId, 'After the deletion');
     await summaries().idle(conversationId);
 

@@ -80,15 +80,16 @@ export async function currentLeaf(db: DbClient, conversationId: string): Promise
 /**
  * Soft-deletes one message of a conversation: it leaves every branch (its children are re-attached
  * to its parent, so the branches through it go on without it) and, when it was the current leaf,
- * its parent becomes the current leaf. Runs under the conversation's row lock, like appends. False
- * when it is not a live message of the conversation.
+ * its parent becomes the current leaf. Runs under the conversation's row lock, like appends.
+ * `missing` when it is not a live message of the conversation; `streaming` (nothing changed) for an
+ * answer whose turn is still writing it.
  */
 export async function deleteMessage(
   db: DbClient,
   conversationId: string,
   messageId: string,
-): Promise<boolean> {
-  const [row] = await db.$queryRaw<{ deleted: boolean }[]>`
+): Promise<'deleted' | 'missing' | 'streaming'> {
+  const [row] = await db.$queryRaw<{ deleted: boolean; streaming: boolean }[]>`
     WITH locked AS MATERIALIZED (
       SELECT id, current_leaf_id FROM conversations
        WHERE id = ${conversationId}::uuid AND deleted_at IS NULL
@@ -96,7 +97,7 @@ export async function deleteMessage(
     ), gone AS (
       UPDATE messages SET deleted_at = now(), updated_at = now()
        WHERE id = ${messageId}::uuid AND conversation_id = ${conversationId}::uuid AND deleted_at IS NULL
-         AND EXISTS (SELECT 1 FROM locked)
+         AND status <> 'streaming' AND EXISTS (SELECT 1 FROM locked)
       RETURNING id, parent_id
     ), children AS (
       UPDATE messages SET parent_id = (SELECT parent_id FROM gone)
@@ -109,6 +110,10 @@ export async function deleteMessage(
       RETURNING 1
     )
     SELECT EXISTS (SELECT 1 FROM gone) AS deleted,
+           EXISTS (SELECT 1 FROM messages
+                    WHERE id = ${messageId}::uuid AND conversation_id = ${conversationId}::uuid
+                      AND deleted_at IS NULL AND status = 'streaming') AS streaming,
            (SELECT count(*) FROM children) AS children, (SELECT count(*) FROM leaf) AS leaf`;
-  return row?.deleted ?? false;
+  if (row?.deleted) return 'deleted';
+  return row?.streaming ? 'streaming' : 'missing';
 }

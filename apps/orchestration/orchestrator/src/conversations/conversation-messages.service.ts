@@ -7,7 +7,7 @@
 // database instead of missing them.
 import type { commonV1, contextV1, orchestratorV1 } from '@hearth/contracts';
 import { appendMessage, ConversationNotFoundError, deleteMessage, type PrismaClient } from '@hearth/db';
-import { invalidArgument, isUuid, notFound } from '@hearth/grpc';
+import { failedPrecondition, invalidArgument, isUuid, notFound } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
 import type { ContextClient } from '../clients/upstream.clients';
@@ -91,8 +91,11 @@ export class ConversationMessagesService {
       },
     });
     if (owned === 0) throw notFound(`conversation ${request.conversationId} not found`);
-    if (!(await deleteMessage(prisma, request.conversationId, request.messageId)))
-      throw notFound(`message ${request.messageId} not found`);
+    const outcome = await deleteMessage(prisma, request.conversationId, request.messageId);
+    if (outcome === 'missing') throw notFound(`message ${request.messageId} not found`);
+    // Its turn would put it back in the hot window when it ends.
+    if (outcome === 'streaming')
+      throw failedPrecondition('the message is still being written; delete it once its turn ended');
     await this.deps.context.evictConversation(
       { caller: request.caller as commonV1.Caller, conversationId: request.conversationId, windowOnly: true },
       { timeoutMs: CONTEXT_TIMEOUT_MS },
