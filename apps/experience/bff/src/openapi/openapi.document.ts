@@ -106,7 +106,14 @@ const JSON_OR_EVENTS = {
 };
 /** The headers a request that runs a turn takes. */
 const TURN_HEADERS = [
-  { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 255 } },
+  {
+    name: 'Idempotency-Key',
+    in: 'header',
+    description:
+      'A retry with the same key and body replays the first answer; the same key with another body is a 422 ' +
+      '(idempotency_key_reused). A key names its turn for 24 h by default (IDEMPOTENCY_WINDOW_MS).',
+    schema: { type: 'string', maxLength: 255 },
+  },
   { name: 'X-Request-Id', in: 'header', schema: { type: 'string', maxLength: 128 } },
 ];
 
