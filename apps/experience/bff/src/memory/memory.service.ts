@@ -49,7 +49,7 @@ export class MemoryService {
     };
   }
 
-  /** A fact the user writes themselves (the user must have memory on: 409 otherwise). */
+  /** A fact the user writes themselves, approved at once (the user must have memory on: 422 otherwise). */
   async create(caller: AuthenticatedCaller, text: string): Promise<MemoryFactObject> {
     const response = await this.upstream().createMemoryFact({
       caller: toGrpcCaller(caller),
