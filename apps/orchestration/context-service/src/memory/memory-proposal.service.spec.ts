@@ -90,6 +90,15 @@ describe(MemoryProposalService.name, () => {
     ).toEqual([0, 0, 0, 0]);
   });
 
+  it('proposes nothing from a turn whose answer is a refusal (safety blocked it)', async () => {
+    const { sut, optedIn, propose } = fixture();
+    const refusal = stored(5, commonV1.Role.ROLE_ASSISTANT, '');
+    refusal.message!.content = [{ refusal: 'I can’t help with that.' }];
+
+    expect(await sut.schedule(caller, 'c-1', [turn[0]!, refusal])).toBe('refused_turn');
+    expect([optedIn.mock.calls.length, propose.mock.calls.length]).toEqual([0, 0]);
+  });
+
   it('skips a run inside the user’s interval, and claims none when the interval is 0', async () => {
     const throttled = fixture({ claimed: false });
     const everyTurn = fixture({ minIntervalMs: 0 });

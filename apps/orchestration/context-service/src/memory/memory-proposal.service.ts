@@ -1,6 +1,7 @@
 // Owns proposing memory facts from conversations, in the background and never on a turn's path:
 // AppendMessages (the turn's messages are stored) hands over the user messages it added, and the
-// gRPC reply does not wait. A run, one at a time per user in this process:
+// gRPC reply does not wait (nor is a turn that safety refused used). A run, one at a time per user
+// in this process:
 //   MEMORY_PROPOSALS on → the user has memory on (nothing at all, not even a model call, otherwise)
 //   → at most one run per user per MEMORY_PROPOSAL_MIN_INTERVAL_MS across replicas (a Redis key set
 //   NX; turns in between are skipped) → the proposal model answers `{"facts": [...]}` (fact-proposer.ts)
@@ -19,7 +20,15 @@ import type { FactProposalRepository } from './fact-proposal.repository';
 import type { FactProposer } from './fact-proposer';
 
 export type ProposalOutcome =
-  'proposed' | 'nothing_new' | 'no_user_message' | 'opted_out' | 'throttled' | 'failed' | 'off' | 'stopped';
+  | 'proposed'
+  | 'nothing_new'
+  | 'no_user_message'
+  | 'refused_turn'
+  | 'opted_out'
+  | 'throttled'
+  | 'failed'
+  | 'off'
+  | 'stopped';
 
 export interface MemoryProposalOptions {
   enabled: boolean;
@@ -55,6 +64,10 @@ export class MemoryProposalService {
   ): Promise<ProposalOutcome> {
     if (!this.options.enabled) return Promise.resolve('off');
     if (this.stopping.signal.aborted) return Promise.resolve('stopped');
+    // A turn the safety service refused (its answer is a refusal) is no source of facts.
+    if (messages.some((m) => m.message?.content.some((part) => part.refusal))) {
+      return Promise.resolve('refused_turn');
+    }
     const users = messages
       .filter((m) => m.message?.role === commonV1.Role.ROLE_USER && textOf(m.message).trim())
       .sort((a, b) => a.seq - b.seq)
