@@ -118,7 +118,7 @@ export class MemoryFactService {
     if (!request.factId) throw invalidArgument('fact_id is required');
     const where = { id: request.factId, tenantId: caller.tenantId, userId: caller.userId, deletedAt: null };
     const current = isUuid(request.factId)
-      ? await this.prisma.memoryFact.findFirst({ where, select: { status: true } })
+      ? await this.prisma.memoryFact.findFirst({ where, select: { id: true } })
       : null;
     if (!current) throw notFound(`memory fact ${request.factId} does not exist`);
     // Conditional on the status, so two approvals racing each other: one wins, the other is refused.
@@ -127,7 +127,9 @@ export class MemoryFactService {
       data: { status: 'approved', approvedAt: new Date() },
     });
     if (count === 0) throw failedPrecondition(`memory fact ${request.factId} is already approved`);
-    const row = await this.prisma.memoryFact.findFirstOrThrow({ where, select: FACT_COLUMNS });
+    // Deleted right after it was approved: gone, as for any other read of it.
+    const row = await this.prisma.memoryFact.findFirst({ where, select: FACT_COLUMNS });
+    if (!row) throw notFound(`memory fact ${request.factId} does not exist`);
     return { fact: toFact(row) };
   }
 
