@@ -44,6 +44,8 @@ export interface StackOptions {
   retrieval?: boolean;
   /** Give every service a known METRICS_PORT (Stack.metricsPorts) instead of one the OS picks. */
   metrics?: boolean;
+  /** Extra context-service environment (memory proposals, budget shares). */
+  contextEnv?: Record<string, string>;
 }
 
 export interface Stack {
@@ -109,7 +111,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(options.bffProcess ? ['bff' as const] : []),
     ],
     env: {
-      'context-service': { SUMMARY_MODEL: MODEL_ID, ...(options.retrieval && retrievalEnv(MODEL_ID)) },
+      'context-service': {
+        SUMMARY_MODEL: MODEL_ID,
+        ...(options.retrieval && retrievalEnv(MODEL_ID)),
+        ...options.contextEnv,
+      },
       ...(options.bffEnv && { bff: options.bffEnv }),
     },
     ...(options.toolPolicy && { toolPolicy: options.toolPolicy }),
