@@ -8,6 +8,7 @@ import { createLogger } from '@hearth/telemetry';
 import {
   retrievalEnv,
   startPlatformStack,
+  type PlaneEnv,
   type PlaneService,
   type ServiceProcess,
   type StackModel,
@@ -46,6 +47,8 @@ export interface StackOptions {
   metrics?: boolean;
   /** Extra context-service environment (memory proposals, budget shares). */
   contextEnv?: Record<string, string>;
+  /** LOG_LEVEL of every process (default: warn), e.g. `debug` for a spec that audits what gets logged. */
+  logLevel?: string;
 }
 
 export interface Stack {
@@ -83,7 +86,10 @@ function models(options: StackOptions): StackModel[] {
     worker: {
       contextSize: options.contextSize ?? 512,
       slots: options.workerSlots ?? 4,
-      ...(options.workerQueueMax && { env: { WORKER_QUEUE_MAX: String(options.workerQueueMax) } }),
+      env: {
+        ...(options.workerQueueMax && { WORKER_QUEUE_MAX: String(options.workerQueueMax) }),
+        ...(options.logLevel && { LOG_LEVEL: options.logLevel }),
+      },
     },
     registry: {
       aliases: ['fast', 'default'],
@@ -101,6 +107,11 @@ function models(options: StackOptions): StackModel[] {
   return options.longModel ? [tiny, long] : [tiny];
 }
 
+function logLevelEverywhere(level: string): PlaneEnv {
+  const apps = ['model-gateway', 'safety-service', 'tool-runner', 'orchestrator'] as const;
+  return Object.fromEntries(apps.map((app) => [app, { LOG_LEVEL: level }]));
+}
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const platform = await startPlatformStack({
     name: 'bff-spec',
@@ -111,12 +122,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(options.bffProcess ? ['bff' as const] : []),
     ],
     env: {
+      ...(options.logLevel && logLevelEverywhere(options.logLevel)),
       'context-service': {
+        ...(options.logLevel && { LOG_LEVEL: options.logLevel }),
         SUMMARY_MODEL: MODEL_ID,
         ...(options.retrieval && retrievalEnv(MODEL_ID)),
         ...options.contextEnv,
       },
-      ...(options.bffEnv && { bff: options.bffEnv }),
+      bff: { ...(options.logLevel && { LOG_LEVEL: options.logLevel }), ...options.bffEnv },
     },
     ...(options.toolPolicy && { toolPolicy: options.toolPolicy }),
     metrics: options.metrics
