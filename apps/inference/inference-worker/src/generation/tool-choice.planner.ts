@@ -3,8 +3,9 @@
 // the arguments always parse and validate; REQUIRED with several tools constrains the output to
 // {"name": <one of them>, "arguments": <its schema>}. AUTO (the default when tools are offered)
 // documents the tools through the chat template's own function syntax and reads calls back from the
-// text — only for templates whose call syntax is plain text; otherwise, and for NONE, the output is
-// plain text and the tools are not shown to the model.
+// text as they are generated (several per answer unless parallel calls are disabled) — only for
+// templates whose call syntax is plain text; otherwise, and for NONE, the output is plain text and the
+// tools are not shown to the model.
 import { commonV1 } from '@hearth/contracts';
 
 import { FieldProblem, InvalidRequestError } from '../engine/engine.errors';
@@ -19,7 +20,7 @@ export interface PlannedTool {
 
 export type ToolPlan =
   | { readonly kind: 'text' }
-  | { readonly kind: 'auto'; readonly tools: readonly PlannedTool[] }
+  | { readonly kind: 'auto'; readonly tools: readonly PlannedTool[]; readonly parallel: boolean }
   | { readonly kind: 'forced'; readonly tool: PlannedTool }
   | { readonly kind: 'any'; readonly tools: readonly PlannedTool[] };
 
@@ -44,7 +45,7 @@ export function planTools(
     mode !== commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED &&
     mode !== commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_REQUIRED
   )
-    return { kind: 'auto', tools: planned };
+    return { kind: 'auto', tools: planned, parallel: choice?.disableParallelCalls !== true };
   if (mode === commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED) {
     const tool = planned.find((t) => t.name === choice?.name);
     if (tool === undefined)
