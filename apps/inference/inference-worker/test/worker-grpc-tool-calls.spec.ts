@@ -2,7 +2,8 @@
 // tiny generated model scripted to say some text and then two calls in the chat template's function
 // syntax, one word per token: the text streams as text, each call streams as tool-call deltas (id
 // and name first, then the arguments as they are generated), and disable_parallel_calls stops the
-// generation after the first call.
+// generation after the first call. A strict tool's arguments follow its schema's grammar even where
+// the script says otherwise.
 import { commonV1 } from '@hearth/contracts';
 
 import { generate, startTinyWorker, userMessage, WorkerFixture } from './worker-grpc.fixtures';
@@ -70,5 +71,47 @@ describe('InferenceWorkerService.Generate with tool_choice auto', () => {
     expect(single[single.length - 1]?.usage?.completionTokens).toBeLessThan(
       parallel[parallel.length - 1]?.usage?.completionTokens ?? 0,
     );
+  });
+});
+
+describe('InferenceWorkerService.Generate with tool_choice auto and a strict tool', () => {
+  // The params prefix is a token of its own, so the arguments start at a fresh token; the script then
+  // says "Paris", which the strict tool's schema does not allow.
+  const STRICT_REPLY = '||call:get_weather( {"city": "Paris"})';
+  const weather = (strict: boolean): commonV1.ToolDefinition => ({
+    name: 'get_weather',
+    description: 'The weather in a city',
+    parametersJsonSchema: JSON.stringify({
+      type: 'object',
+      properties: { city: { type: 'string', enum: ['Rome'] } },
+      required: ['city'],
+      additionalProperties: false,
+    }),
+    strict,
+  });
+  let sut: WorkerFixture;
+
+  beforeAll(async () => {
+    sut = await startTinyWorker({ WORKER_CONTEXT_SIZE: '2048' }, { reply: STRICT_REPLY });
+  });
+
+  afterAll(() => sut?.close());
+
+  const argumentsOf = async (strict: boolean) => {
+    const messages = await generate(sut.client, {
+      messages: [userMessage('Weather in Paris?')],
+      tools: [weather(strict)],
+      toolChoice: { mode: ToolChoiceMode.TOOL_CHOICE_MODE_AUTO, name: '', disableParallelCalls: false },
+      sampling: { temperature: 0, maxTokens: 60, stop: [] },
+    });
+    const deltas = messages.flatMap((m) => m.toolCallDeltas);
+    expect(deltas[0]?.name).toBe('get_weather');
+    expect(messages[messages.length - 1]?.finishReason).toBe(FinishReason.FINISH_REASON_TOOL_CALLS);
+    return JSON.parse(deltas.map((d) => d.argumentsFragment).join('')) as unknown;
+  };
+
+  it("generates a strict tool's arguments under its schema, and leaves a non-strict one as written", async () => {
+    expect(await argumentsOf(false)).toEqual({ city: 'Paris' });
+    expect(await argumentsOf(true)).toEqual({ city: 'Rome' });
   });
 });

@@ -5,7 +5,13 @@ import { GenerateResponseWriter, newToolCallId } from './generate-response.write
 import type { ToolPlan } from './tool-choice.planner';
 
 const syntax = { prefix: '||call: ', paramsPrefix: '(', suffix: ')' };
-const tool = (index: number, name: string) => ({ index, name, description: '', parameters: {} });
+const tool = (index: number, name: string) => ({
+  index,
+  name,
+  description: '',
+  parameters: {},
+  strict: false,
+});
 const autoPlan = (parallel = true): ToolPlan => ({
   kind: 'auto',
   tools: [tool(0, 'get_weather'), tool(1, 'now')],

@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto';
 
 import { commonV1, durationFromMs, inferenceV1 } from '@hearth/contracts';
 
+import { CallFragment, ToolCallTextParser } from '../engine/decode/tool-call-text.parser';
 import { FinishReason, FunctionCallSyntax, GenerationEvent } from '../engine/generation.types';
-import { CallFragment, ToolCallTextParser } from './tool-call-text.parser';
 import { ToolPlan } from './tool-choice.planner';
 
 type StartedEvent = Extract<GenerationEvent, { type: 'started' }>;

@@ -3,7 +3,8 @@
 // the arguments always parse and validate; REQUIRED with several tools constrains the output to
 // {"name": <one of them>, "arguments": <its schema>}. AUTO (the default when tools are offered)
 // documents the tools through the chat template's own function syntax and reads calls back from the
-// text as they are generated (several per answer unless parallel calls are disabled) — only for
+// text as they are generated (several per answer unless parallel calls are disabled; a strict tool's
+// arguments under the grammar of its parameter schema) — only for
 // templates whose call syntax is plain text; otherwise, and for NONE, the output is plain text and the
 // tools are not shown to the model.
 import { commonV1 } from '@hearth/contracts';
@@ -16,6 +17,8 @@ export interface PlannedTool {
   readonly name: string;
   readonly description: string;
   readonly parameters: Readonly<Record<string, unknown>>;
+  /** Arguments generated under the grammar of `parameters` (OpenAI strict). */
+  readonly strict: boolean;
 }
 
 export type ToolPlan =
@@ -112,7 +115,7 @@ function parseTools(tools: readonly commonV1.ToolDefinition[]): PlannedTool[] {
         });
       }
     }
-    return { index, name: tool.name, description: tool.description, parameters };
+    return { index, name: tool.name, description: tool.description, parameters, strict: tool.strict };
   });
   if (problems.length > 0) throw new InvalidRequestError(problems);
   return planned;

@@ -8,7 +8,7 @@
 // inside a string never ends it). After a call only further calls may follow: whitespace and the
 // suffix are skipped, anything else ends the answer. Something that starts like a call but names no
 // offered tool, or whose arguments do not open with `{`, is returned as ordinary text.
-import type { FunctionCallSyntax } from '../engine/generation.types';
+import type { FunctionCallSyntax } from '../generation.types';
 
 /** A piece of a call: the first one of a call carries its name (`start`), the last one `end`. */
 export interface CallFragment {
@@ -74,6 +74,14 @@ export class ToolCallTextParser {
   /** True while a call's arguments are still open. */
   get inCall(): boolean {
     return this.state === 'open' || this.state === 'arguments';
+  }
+
+  /**
+   * The tool whose call has just been opened (its params prefix read, nothing after it yet): the
+   * next text is its arguments. undefined otherwise.
+   */
+  get awaitingArgumentsOf(): string | undefined {
+    return this.state === 'open' && this.pending.trim() === '' ? this.callName : undefined;
   }
 
   /** True once nothing more belongs to the answer (non-call text after a call, or maxCalls reached). */
