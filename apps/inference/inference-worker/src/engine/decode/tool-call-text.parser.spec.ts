@@ -45,7 +45,7 @@ describe(ToolCallTextParser.name, () => {
       { index: 0, argumentsFragment: '{"city": "Par' },
     ]);
     expect(steps[4]!.calls).toEqual([{ index: 0, argumentsFragment: 'is (FR) }"' }]);
-    expect(steps[5]!.calls).toEqual([{ index: 0, argumentsFragment: '}', end: true }]);
+    expect(steps[5]!.calls).toEqual([{ index: 0, argumentsFragment: '}' }]);
     expect(sut.inCall).toBe(false);
     expect(sut.ended).toBe(false);
   });

@@ -10,15 +10,13 @@
 // offered tool, or whose arguments do not open with `{`, is returned as ordinary text.
 import type { FunctionCallSyntax } from '../generation.types';
 
-/** A piece of a call: the first one of a call carries its name (`start`), the last one `end`. */
+/** A piece of a call; the first one of a call carries its name. */
 export interface CallFragment {
   /** Position of the call within the answer (0-based). */
   readonly index: number;
   /** Set on the call's first fragment. */
   readonly name?: string;
   readonly argumentsFragment: string;
-  /** The call's arguments are complete with this fragment. */
-  readonly end?: boolean;
 }
 
 export interface ParseStep {
@@ -179,7 +177,7 @@ export class ToolCallTextParser {
       return '';
     }
     if (rest.startsWith(this.syntax.suffix)) {
-      calls.push({ index: this.calls++, name: this.callName, argumentsFragment: '{}', end: true });
+      calls.push({ index: this.calls++, name: this.callName, argumentsFragment: '{}' });
       this.pending = rest.slice(this.syntax.suffix.length);
       this.afterCall(false);
       return '';
@@ -203,7 +201,7 @@ export class ToolCallTextParser {
       else if (c === '}' || c === ']') {
         this.depth--;
         if (this.depth === 0) {
-          calls.push({ index, argumentsFragment: this.pending.slice(0, i + 1), end: true });
+          calls.push({ index, argumentsFragment: this.pending.slice(0, i + 1) });
           this.pending = this.pending.slice(i + 1);
           this.afterCall(true);
           return;
