@@ -37,6 +37,8 @@ export interface StackOptions {
   longModel?: boolean;
   /** What the tiny model answers (default TINY_REPLY); words must be unique. */
   reply?: string;
+  /** More tiny models, each with its own scripted reply (tool-call specs: one answers with calls). */
+  scriptedModels?: { id: string; reply: string }[];
   /** Context size of the tiny model's worker (default 512). */
   contextSize?: number;
   /** The tool runner's allowlist policy (a TOOL_POLICY_PATH document); default: the runner's own. */
@@ -104,7 +106,13 @@ function models(options: StackOptions): StackModel[] {
     worker: { contextSize: 2048, slots: 1 },
     registry: { tier: 'cpu-tiny', price: PRICE, capabilities: ['chat'] },
   };
-  return options.longModel ? [tiny, long] : [tiny];
+  const scripted = (options.scriptedModels ?? []).map(({ id, reply }): StackModel => ({
+    id,
+    source: { tiny: { reply } },
+    worker: { contextSize: options.contextSize ?? 512, slots: 2 },
+    registry: { tier: 'cpu-tiny', price: PRICE, capabilities: ['chat', 'tools'] },
+  }));
+  return [tiny, ...(options.longModel ? [long] : []), ...scripted];
 }
 
 function logLevelEverywhere(level: string): PlaneEnv {
@@ -157,7 +165,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       baseURL: `${url}/v1`,
       services: platform.services,
       worker: platform.models[0]!.worker!,
-      longWorker: platform.models[1]?.worker,
+      longWorker: options.longModel ? platform.models[1]?.worker : undefined,
       orchestrator: platform.processes.orchestrator,
       metricsPorts: platform.metricsPorts as Record<string, number>,
       async tenant(name, key = {}) {
