@@ -227,6 +227,39 @@ describe('POST /v1/chat/completions', () => {
     ).toHaveLength(1);
   });
 
+  it('refuses a reused Idempotency-Key with a different body: 422 idempotency_key_reused, nothing stored', async () => {
+    const own = await stack.tenant('idempotency-reuse');
+    const client = new OpenAI({ apiKey: own.secret, baseURL: stack.baseURL, maxRetries: 0 });
+    const conversation = await stack.db.prisma.conversation.create({
+      data: { tenantId: own.tenantId, userId: own.userId },
+    });
+    const options = { headers: { 'Idempotency-Key': `reuse-${conversation.id}` } };
+    const body = (text: string) => ({
+      model: MODEL_ID,
+      messages: [user(text)],
+      temperature: 0,
+      conversation_id: conversation.id,
+    });
+    await client.chat.completions.create(
+      body('Say hello') as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+      options,
+    );
+    const reused = await client.chat.completions
+      .create(body('Say goodbye') as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, options)
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(reused).toBeInstanceOf(OpenAI.APIError);
+    expect(reused).toMatchObject({
+      status: 422,
+      error: { type: 'invalid_request_error', code: 'idempotency_key_reused', param: 'Idempotency-Key' },
+    });
+    expect((reused as InstanceType<typeof OpenAI.APIError>).message).toMatch(/different request/);
+    const rows = await stack.db.prisma.message.findMany({ where: { conversationId: conversation.id } });
+    expect(rows).toHaveLength(2);
+  });
+
   it('cancels the turn when the client disconnects mid-stream, freeing the worker slot', async () => {
     const conversation = await stack.db.prisma.conversation.create({
       data: { tenantId: key.tenantId, userId: key.userId },

@@ -36,7 +36,11 @@ describe(`${GenerationService.name} on the real model`, () => {
           strict: true,
         },
       ],
-      toolChoice: { mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED, name: 'get_weather' },
+      toolChoice: {
+        mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED,
+        name: 'get_weather',
+        disableParallelCalls: false,
+      },
       sampling: { temperature: 0, maxTokens: 40, stop: [] },
     });
 

@@ -178,7 +178,11 @@ describe(InferenceWorkerController.name, () => {
       const messages = await generate(sut, {
         messages: [userMessage('What is the weather in Paris?')],
         tools: [tool('get_weather', weatherParameters), tool('get_time', { type: 'object', properties: {} })],
-        toolChoice: { mode: ToolChoiceMode.TOOL_CHOICE_MODE_FORCED, name: 'get_weather' },
+        toolChoice: {
+          mode: ToolChoiceMode.TOOL_CHOICE_MODE_FORCED,
+          name: 'get_weather',
+          disableParallelCalls: false,
+        },
         sampling: { temperature: 0.7, seed: 7, maxTokens: 120, stop: [] },
       });
 
@@ -204,7 +208,7 @@ describe(InferenceWorkerController.name, () => {
       const messages = await generate(sut, {
         messages: [userMessage('What time is it?')],
         tools: [tool('get_weather', weatherParameters), tool('get_time', timeParameters)],
-        toolChoice: { mode: ToolChoiceMode.TOOL_CHOICE_MODE_REQUIRED, name: '' },
+        toolChoice: { mode: ToolChoiceMode.TOOL_CHOICE_MODE_REQUIRED, name: '', disableParallelCalls: false },
         sampling: { temperature: 0.7, seed: 3, maxTokens: 120, stop: [] },
       });
 
@@ -232,7 +236,7 @@ describe(InferenceWorkerController.name, () => {
       const messages = await generate(sut, {
         messages: [userMessage('hi')],
         tools,
-        toolChoice: { mode: ToolChoiceMode.TOOL_CHOICE_MODE_AUTO, name: '' },
+        toolChoice: { mode: ToolChoiceMode.TOOL_CHOICE_MODE_AUTO, name: '', disableParallelCalls: false },
         sampling: greedy,
       });
 
@@ -253,14 +257,22 @@ describe(InferenceWorkerController.name, () => {
         generate(sut, {
           messages: [userMessage('hi')],
           tools: [tool('get_weather', weatherParameters)],
-          toolChoice: { mode: ToolChoiceMode.TOOL_CHOICE_MODE_FORCED, name: 'launch_rocket' },
+          toolChoice: {
+            mode: ToolChoiceMode.TOOL_CHOICE_MODE_FORCED,
+            name: 'launch_rocket',
+            disableParallelCalls: false,
+          },
         }),
       );
       const badParameters = await rejection(
         generate(sut, {
           messages: [userMessage('hi')],
           tools: [tool('get_weather', '{"type": "object", "properties": ')],
-          toolChoice: { mode: ToolChoiceMode.TOOL_CHOICE_MODE_FORCED, name: 'get_weather' },
+          toolChoice: {
+            mode: ToolChoiceMode.TOOL_CHOICE_MODE_FORCED,
+            name: 'get_weather',
+            disableParallelCalls: false,
+          },
         }),
       );
 

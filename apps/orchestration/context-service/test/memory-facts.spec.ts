@@ -1,6 +1,9 @@
 // Memory facts against real PostgreSQL and the assembly path (real gateway and worker on the tiny
 // GGUF): create/list/delete with the opt-in rule, listing pages as an export, facts never used for a
-// user who has not opted in (or who turned memory off, or asked to exclude it), used when they have.
+// user who has not opted in (or who turned memory off, or asked to exclude it), used when they have;
+// proposed facts never used until approved, approval only of the caller's own proposed facts.
+import { randomUUID } from 'node:crypto';
+
 import { commonV1, contextV1 } from '@hearth/contracts';
 
 import { status } from '@grpc/grpc-js';
@@ -42,8 +45,24 @@ describe(MemoryFactService.name, () => {
       source: contextV1.MemoryFactSource.MEMORY_FACT_SOURCE_USER,
       sourceMessageId: '',
     });
-  const list = (caller: commonV1.Caller, pageSize = 0, pageToken = '') =>
-    sut.client.listMemoryFacts({ caller, pageSize, pageToken });
+  const list = (
+    caller: commonV1.Caller,
+    pageSize = 0,
+    pageToken = '',
+    factStatus = contextV1.MemoryFactStatus.MEMORY_FACT_STATUS_UNSPECIFIED,
+  ) => sut.client.listMemoryFacts({ caller, pageSize, pageToken, status: factStatus });
+  const propose = async (caller: commonV1.Caller, text: string) =>
+    (
+      await sut.prisma.memoryFact.create({
+        data: {
+          tenantId: caller.tenantId,
+          userId: caller.userId,
+          text,
+          status: 'proposed',
+          source: `assistant:message:${randomUUID()}:conversation:${randomUUID()}`,
+        },
+      })
+    ).id;
   const setOptIn = (caller: commonV1.Caller, optedIn: boolean) =>
     sut.client.setMemoryOptIn({ caller, optedIn });
   const memoryIn = async (caller: commonV1.Caller, excludeMemory = false) => {
@@ -115,6 +134,7 @@ describe(MemoryFactService.name, () => {
       caller: user.caller,
       pageSize: 2,
       pageToken: 'garbage',
+      status: 0,
     });
     expect(bad.code).toBe(status.INVALID_ARGUMENT);
   });
@@ -139,7 +159,7 @@ describe(MemoryFactService.name, () => {
     const noUser = { ...user.caller, userId: '' };
 
     const codes = await Promise.all([
-      sut.failure('listMemoryFacts', { caller: noUser, pageSize: 0, pageToken: '' }),
+      sut.failure('listMemoryFacts', { caller: noUser, pageSize: 0, pageToken: '', status: 0 }),
       sut.failure('createMemoryFact', { caller: user.caller, text: '   ', source: 0, sourceMessageId: '' }),
       sut.failure('createMemoryFact', {
         caller: user.caller,
@@ -161,6 +181,59 @@ describe(MemoryFactService.name, () => {
       status.INVALID_ARGUMENT,
       status.NOT_FOUND,
     ]);
+  });
+
+  it('never uses a proposed fact in an assembly until the user approves it, then uses it', async () => {
+    const user = await seedUser(sut.prisma, true);
+    const { fact: written } = await create(user.caller, 'I am vegetarian');
+    const proposedId = await propose(user.caller, 'I live in Lisbon');
+
+    const before = await memoryIn(user.caller);
+    const proposed = await list(user.caller, 0, '', contextV1.MemoryFactStatus.MEMORY_FACT_STATUS_PROPOSED);
+    const { fact: approved } = await sut.client.approveMemoryFact({
+      caller: user.caller,
+      factId: proposedId,
+    });
+    const after = await memoryIn(user.caller);
+
+    expect(before).toEqual([{ source: written?.factId, text: expect.stringContaining('I am vegetarian') }]);
+    expect(proposed.facts).toEqual([
+      expect.objectContaining({
+        factId: proposedId,
+        status: contextV1.MemoryFactStatus.MEMORY_FACT_STATUS_PROPOSED,
+        source: contextV1.MemoryFactSource.MEMORY_FACT_SOURCE_ASSISTANT,
+        sourceConversationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      }),
+    ]);
+    expect(approved?.status).toBe(contextV1.MemoryFactStatus.MEMORY_FACT_STATUS_APPROVED);
+    expect(after.map((m) => m.source).sort()).toEqual([written?.factId, proposedId].sort());
+    const approvedOnly = await list(
+      user.caller,
+      0,
+      '',
+      contextV1.MemoryFactStatus.MEMORY_FACT_STATUS_APPROVED,
+    );
+    expect(approvedOnly.facts).toHaveLength(2);
+  });
+
+  it('approves only the caller’s own proposed facts: NOT_FOUND for another’s or an unknown one, FAILED_PRECONDITION twice', async () => {
+    const owner = await seedUser(sut.prisma, true);
+    const other = await seedUser(sut.prisma, true);
+    const factId = await propose(owner.caller, 'I have two cats');
+
+    const foreign = await sut.failure('approveMemoryFact', { caller: other.caller, factId });
+    const unknown = await sut.failure('approveMemoryFact', { caller: owner.caller, factId: randomUUID() });
+    const malformed = await sut.failure('approveMemoryFact', { caller: owner.caller, factId: 'nope' });
+    await sut.client.approveMemoryFact({ caller: owner.caller, factId });
+    const twice = await sut.failure('approveMemoryFact', { caller: owner.caller, factId });
+
+    expect([foreign.code, unknown.code, malformed.code, twice.code]).toEqual([
+      status.NOT_FOUND,
+      status.NOT_FOUND,
+      status.NOT_FOUND,
+      status.FAILED_PRECONDITION,
+    ]);
+    expect(await memoryIn(other.caller)).toEqual([]);
   });
 
   it('answers Retrieve with INVALID_ARGUMENT when the embedding model cannot embed', async () => {

@@ -43,6 +43,7 @@ describe(DraftSweeper.name, () => {
       tenantId,
       userId,
       requestId: `req-${randomUUID()}`,
+      fingerprint: randomUUID(),
       conversationId: conversation.id,
       model: 'tiny',
       params: {},
@@ -59,7 +60,7 @@ describe(DraftSweeper.name, () => {
       .$executeRaw`UPDATE messages SET lease_expires_at = now() - interval '1 second' WHERE id = ${messageId}::uuid`;
 
   it('ends a draft whose lease passed as incomplete, with its turn finished with the reason', async () => {
-    const { draftId, turnId } = await begin(new TurnStore(db.prisma, 60_000));
+    const { draftId, turnId } = await begin(new TurnStore(db.prisma, 60_000, 86_400_000));
     await expire(draftId);
 
     expect(await sut.sweep()).toBeGreaterThanOrEqual(1);
@@ -74,8 +75,8 @@ describe(DraftSweeper.name, () => {
 
   it('leaves the draft of a running turn streaming while its lease is renewed past its first term', async () => {
     const keeper = new DraftLeaseKeeper(db.prisma, logger, LEASE_MS);
-    const live = await begin(new TurnStore(db.prisma, keeper.leaseMs));
-    const dead = await begin(new TurnStore(db.prisma, keeper.leaseMs));
+    const live = await begin(new TurnStore(db.prisma, keeper.leaseMs, 86_400_000));
+    const dead = await begin(new TurnStore(db.prisma, keeper.leaseMs, 86_400_000));
     keeper.hold(live.draftId);
     keeper.start();
     try {
@@ -99,7 +100,7 @@ describe(DraftSweeper.name, () => {
   });
 
   it('leaves a finished answer alone even when its lease passed', async () => {
-    const store = new TurnStore(db.prisma, 60_000);
+    const store = new TurnStore(db.prisma, 60_000, 86_400_000);
     const { draftId } = await begin(store);
     await db.prisma.message.update({
       where: { id: draftId },

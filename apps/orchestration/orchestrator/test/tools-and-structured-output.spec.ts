@@ -29,6 +29,7 @@ const { ToolProgressStage } = orchestratorV1;
 const FORCE_CALCULATOR: commonV1.ToolChoice = {
   mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED,
   name: 'calculator',
+  disableParallelCalls: false,
 };
 const CONFIRM_TENANT = randomUUID();
 const NO_CALCULATOR_TENANT = randomUUID();
@@ -285,7 +286,11 @@ describe('OrchestratorService.RunTurn with tools and response formats', () => {
         conversationId,
         messages: [userMessage('What is six times seven?')],
         tools: [evaluate],
-        toolChoice: { mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED, name: 'evaluate' },
+        toolChoice: {
+          mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED,
+          name: 'evaluate',
+          disableParallelCalls: false,
+        },
         sampling: { temperature: 0, stop: [], maxTokens: 24 },
       });
 

@@ -34,6 +34,16 @@ export const bffConfigSchema = z
     /** Requests and tokens per minute for keys without their own limits. */
     RATE_LIMIT_DEFAULT_RPM: positiveInt().default(600),
     RATE_LIMIT_DEFAULT_TPM: positiveInt().default(1_000_000),
+    /**
+     * Failed authentications (401) per client address and minute after which the address gets 429 until
+     * the minute is over; 0 turns the limit off.
+     */
+    AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(30),
+    /**
+     * Proxies in front of the BFF whose X-Forwarded-For is trusted for the client address (Express'
+     * `trust proxy` hop count); 0: the socket's peer is the client.
+     */
+    HTTP_TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
     /** Upper bound of one chat turn (the RunTurn deadline). */
     CHAT_MAX_DURATION_MS: positiveInt().default(300_000),
     /** How long a background response's driver lease lives (a dead replica's responses are taken over after it). */
@@ -53,7 +63,12 @@ export const bffConfigSchema = z
   .transform((env) => ({
     ...toBase(env, 'bff'),
     metricsPort: env.METRICS_PORT,
-    http: { host: env.HTTP_HOST, port: env.HTTP_PORT, bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES },
+    http: {
+      host: env.HTTP_HOST,
+      port: env.HTTP_PORT,
+      bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
+      trustProxyHops: env.HTTP_TRUST_PROXY_HOPS,
+    },
     sseHeartbeatMs: env.SSE_HEARTBEAT_MS,
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
@@ -65,7 +80,11 @@ export const bffConfigSchema = z
       toolRunner: env.TOOL_RUNNER_ADDRESS,
       timeoutMs: env.UPSTREAM_TIMEOUT_MS,
     },
-    rateLimits: { defaultRpm: env.RATE_LIMIT_DEFAULT_RPM, defaultTpm: env.RATE_LIMIT_DEFAULT_TPM },
+    rateLimits: {
+      defaultRpm: env.RATE_LIMIT_DEFAULT_RPM,
+      defaultTpm: env.RATE_LIMIT_DEFAULT_TPM,
+      authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
+    },
     chatMaxDurationMs: env.CHAT_MAX_DURATION_MS,
     responsesDriverLeaseMs: env.RESPONSES_DRIVER_LEASE_MS,
     files: { blobStore: toBlobStore(env), maxUploadBytes: env.FILES_MAX_UPLOAD_BYTES },

@@ -1,6 +1,6 @@
 // Context service: hot window and long-term stores, the model vocabularies it counts tokens with
-// (the gateway's Tokenize only for models without one), background rolling summaries, and how a
-// prompt's token budget is split between the context layers.
+// (the gateway's Tokenize only for models without one), background rolling summaries, background
+// memory-fact proposals, and how a prompt's token budget is split between the context layers.
 import { z } from 'zod';
 
 import {
@@ -63,6 +63,22 @@ export const contextServiceConfigSchema = z
      * generation).
      */
     SUMMARY_PRIME_PREFIX: flag().default(true),
+    /**
+     * After a turn of a user who has memory on, ask MEMORY_PROPOSAL_MODEL in the background for
+     * durable facts about the user stated in the turn's user messages, and store new ones as proposed
+     * (never used until the user approves them). Off: no proposals at all.
+     */
+    MEMORY_PROPOSALS: flag().default(true),
+    /** Model (id or alias) that proposes memory facts (JSON-schema-constrained output). */
+    MEMORY_PROPOSAL_MODEL: z.string().min(1).default('fast'),
+    /** At most one proposal run per user in this interval, across replicas; turns in between are skipped. */
+    MEMORY_PROPOSAL_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
+    /** Upper bound of one proposal generation's length. */
+    MEMORY_PROPOSAL_MAX_TOKENS: positiveInt().default(256),
+    /** Deadline of one background proposal generation (a failed one is logged, counted and dropped). */
+    MEMORY_PROPOSAL_TIMEOUT_MS: positiveInt().default(60_000),
+    /** Proposed facts a user may have waiting for approval; beyond this nothing more is proposed. */
+    MEMORY_PROPOSAL_MAX_PENDING: positiveInt().default(20),
     /**
      * GGUF files (or folders of them), comma-separated, whose vocabularies the service loads
      * (vocabulary only, no weights in memory) to count tokens in process. A file serves every
@@ -156,6 +172,14 @@ export const contextServiceConfigSchema = z
       blockTurns: env.SUMMARY_BLOCK_TURNS,
       leaseMs: env.SUMMARY_LEASE_MS,
       primePrefix: env.SUMMARY_PRIME_PREFIX,
+    },
+    memoryProposals: {
+      enabled: env.MEMORY_PROPOSALS,
+      model: env.MEMORY_PROPOSAL_MODEL,
+      minIntervalMs: env.MEMORY_PROPOSAL_MIN_INTERVAL_MS,
+      maxTokens: env.MEMORY_PROPOSAL_MAX_TOKENS,
+      timeoutMs: env.MEMORY_PROPOSAL_TIMEOUT_MS,
+      maxPending: env.MEMORY_PROPOSAL_MAX_PENDING,
     },
     tokenizerModelPaths: env.TOKENIZER_MODEL_PATHS,
     tokenCountTtlSeconds: env.TOKEN_COUNT_TTL_SECONDS,

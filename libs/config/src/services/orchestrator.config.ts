@@ -41,6 +41,11 @@ export const orchestratorConfigSchema = z
     TURN_CONFIRMATION_WAIT_MS: positiveInt().default(120_000),
     /** Deadline of a whole turn, every model call and tool round included. */
     TURN_TIMEOUT_MS: positiveInt().default(300_000),
+    /**
+     * How long a client's Idempotency-Key names its turn: a repeat within it replays that turn (or is
+     * refused when its body differs); after it, the key may start a new turn. 24 h by default.
+     */
+    IDEMPOTENCY_WINDOW_MS: positiveInt().default(86_400_000),
     /** Database connections (one per concurrent transaction). */
     DATABASE_POOL_SIZE: positiveInt().max(200).default(20),
   })
@@ -59,6 +64,7 @@ export const orchestratorConfigSchema = z
     },
     databasePoolSize: env.DATABASE_POOL_SIZE,
     turn: { maxToolRounds: env.TURN_MAX_TOOL_ROUNDS, maxTokens: env.TURN_MAX_TOKENS },
+    idempotencyWindowMs: env.IDEMPOTENCY_WINDOW_MS,
     timeouts: {
       stepMs: env.TURN_STEP_TIMEOUT_MS,
       turnMs: env.TURN_TIMEOUT_MS,

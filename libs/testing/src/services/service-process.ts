@@ -144,6 +144,11 @@ export class ServiceProcess {
     return this.output.slice(-4_000);
   }
 
+  /** Everything the process printed since it was last (re)started (log audits, e.g. for leaked secrets). */
+  get fullLog(): string {
+    return this.output;
+  }
+
   /** Starts (or restarts, on the same port) and resolves once ready. */
   async launch(): Promise<void> {
     if (!exitHookInstalled) {

@@ -1,6 +1,7 @@
-// Public surface of the platform stack builder and the usage-events consumer.
+// Public surface of the platform stack builder and the topic consumers.
 export * from './orchestration-plane';
 export * from './platform-stack';
 export * from './retrieval.env';
 export * from './stack-model';
+export * from './topic-records.consumer';
 export * from './usage-events.consumer';

@@ -100,6 +100,9 @@ export async function startPlane(context: PlaneContext) {
     ORCHESTRATOR_ADDRESS: processes['orchestrator']?.address ?? `127.0.0.1:${await freePort()}`,
     MODEL_GATEWAY_ADDRESS: gateway.address,
     BLOB_STORE_DIR: blobDir,
+    // Specs running side by side share one Redis and one client address (127.0.0.1) and several send
+    // bad keys on purpose: the auth-failure limit's own spec sets a low one and its own addresses.
+    AUTH_FAILURES_PER_MINUTE: '1000',
     ...address('context-service', 'CONTEXT_SERVICE_ADDRESS'),
     ...address('tool-runner', 'TOOL_RUNNER_ADDRESS'),
     ...context.env.bff,

@@ -1,15 +1,13 @@
-// Owns reading llm.usage.v1 from the real broker for one spec: it starts at the topic's end at
-// subscription time (earlier runs' events are skipped) and keeps the events `keep` accepts.
-import { randomUUID } from 'node:crypto';
+// Owns reading llm.usage.v1 from the real broker for one spec: from the topic's end at subscription time
+// (earlier runs' events are skipped), each record parsed with the topic's schema, the ones `keep` accepts
+// kept.
+import { USAGE_TOPIC, type UsageEvent } from '@hearth/events';
 
-import { createKafkaClient, USAGE_TOPIC, type UsageEvent } from '@hearth/events';
-import { createLogger } from '@hearth/telemetry';
-
-import { infraEnv } from '../infra/infra-env.loader';
+import { consumeTopicRecords } from './topic-records.consumer';
 
 export interface UsageEvents {
   /** Every kept event, in arrival order. */
-  events: UsageEvent[];
+  readonly events: UsageEvent[];
   forTenant(tenantId: string): UsageEvent[];
   close(): Promise<void>;
 }
@@ -20,30 +18,31 @@ export interface UsageEventsOptions {
 }
 
 export async function consumeUsageEvents(options: UsageEventsOptions = {}): Promise<UsageEvents> {
-  const logger = createLogger({ service: 'usage-test', level: 'silent' });
-  const kafka = createKafkaClient({ clientId: 'usage-test', brokers: infraEnv().kafkaBrokers, logger });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic: USAGE_TOPIC.name }] }).catch(() => false);
-  const endOffsets = await admin.fetchTopicOffsets(USAGE_TOPIC.name);
-  await admin.disconnect();
-  const consumer = kafka.consumer({ groupId: `usage-test-${randomUUID()}`, maxWaitTimeInMs: 200 });
-  const events: UsageEvent[] = [];
-  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-  await consumer.connect();
-  await consumer.subscribe({ topic: USAGE_TOPIC.name });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const event = USAGE_TOPIC.schema.parse(JSON.parse(message.value?.toString() ?? 'null')) as UsageEvent;
-      if (options.keep?.(event) ?? true) events.push(event);
-    },
-  });
-  await joined;
-  for (const { partition, offset } of endOffsets)
-    consumer.seek({ topic: USAGE_TOPIC.name, partition, offset });
-  return {
-    events,
-    forTenant: (tenantId) => events.filter((event) => event.tenantId === tenantId),
-    close: () => consumer.disconnect(),
+  const topic = await consumeTopicRecords([USAGE_TOPIC.name]);
+  const kept: UsageEvent[] = [];
+  let read = 0;
+  // Parsed as they are asked for; a record that is not a usage event (a DLQ spec's poison) is skipped.
+  const events = () => {
+    for (; read < topic.records.length; read++) {
+      const parsed = USAGE_TOPIC.schema.safeParse(jsonOrNull(topic.records[read]?.value));
+      if (parsed.success && (options.keep?.(parsed.data as UsageEvent) ?? true))
+        kept.push(parsed.data as UsageEvent);
+    }
+    return kept;
   };
+  return {
+    get events() {
+      return events();
+    },
+    forTenant: (tenantId) => events().filter((event) => event.tenantId === tenantId),
+    close: topic.close,
+  };
+}
+
+function jsonOrNull(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? 'null');
+  } catch {
+    return null;
+  }
 }

@@ -46,6 +46,8 @@ export async function createBffApp(config: BffConfig, options: CreateBffOptions)
   try {
     app.disable('x-powered-by');
     app.set('etag', false);
+    // The client address (auth-failure limit, logs) from X-Forwarded-For only behind that many proxies.
+    app.set('trust proxy', config.http.trustProxyHops);
     app.use(httpMetricsMiddleware(sharedHttpMetrics()));
     app.use(requestIdMiddleware);
     app.use(methodNotAllowedMiddleware(buildOpenApiDocument().paths));

@@ -17,6 +17,7 @@ import { ConversationsService } from '../conversations/conversations.service';
 import { FilesService } from '../files/files.service';
 import { MemoryService } from '../memory/memory.service';
 import { ModelsService } from '../models/models.service';
+import { AuthFailureLimiter } from '../ratelimit/auth-failure.limiter';
 import { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import { BackgroundResponseDriver } from '../responses/background-response.driver';
 import { ResponseEventLog } from '../responses/response-event.log';
@@ -57,6 +58,12 @@ export const bffProviders: Provider[] = [
     provide: RateLimiterService,
     inject: [Redis, BFF_LOGGER],
     useFactory: (redis: Redis, logger: Logger) => new RateLimiterService(redis, logger),
+  },
+  {
+    provide: AuthFailureLimiter,
+    inject: [BFF_CONFIG, Redis, BFF_LOGGER],
+    useFactory: (config: BffConfig, redis: Redis, logger: Logger) =>
+      new AuthFailureLimiter(redis, logger, config.rateLimits.authFailuresPerMinute),
   },
   ApiKeyGuard,
   {

@@ -1,4 +1,5 @@
-// The guard on every /v1 route: authenticates the API key, checks the route's scope, and takes the
+// The guard on every /v1 route: refuses addresses with too many failed authentications (429),
+// authenticates the API key (a 401 counts against the address), checks the route's scope, and takes the
 // request (and an estimate of its tokens) from the key's rate-limit buckets. The x-ratelimit-*
 // headers are set here, so every authenticated response carries them, errors included.
 import { Inject, Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
@@ -7,6 +8,7 @@ import type { Response } from 'express';
 
 import { ApiError } from '../errors/api.error';
 import type { BffRequest } from '../http/bff-request';
+import { AuthFailureLimiter } from '../ratelimit/auth-failure.limiter';
 import { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import { ApiKeyAuthenticator } from './api-key.authenticator';
 import type { Scope } from './authenticated-caller';
@@ -25,6 +27,7 @@ export class ApiKeyGuard implements CanActivate {
     @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(ApiKeyAuthenticator) private readonly authenticator: ApiKeyAuthenticator,
     @Inject(RateLimiterService) private readonly limiter: RateLimiterService,
+    @Inject(AuthFailureLimiter) private readonly authFailures: AuthFailureLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -35,7 +38,14 @@ export class ApiKeyGuard implements CanActivate {
     if (!scope) return true;
     const req = context.switchToHttp().getRequest<BffRequest>();
     const res = context.switchToHttp().getResponse<Response>();
-    const caller = await this.authenticator.authenticate(req.headers.authorization);
+    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    await this.authFailures.check(address);
+    const caller = await this.authenticator
+      .authenticate(req.headers.authorization)
+      .catch(async (error: unknown) => {
+        if (error instanceof ApiError && error.status === 401) await this.authFailures.record(address);
+        throw error;
+      });
     req.caller = caller;
     if (!caller.scopes.has(scope)) throw ApiError.forbidden(scope);
     const tokens = estimateTokens(req);

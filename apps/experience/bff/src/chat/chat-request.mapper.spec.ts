@@ -96,7 +96,11 @@ describe(toRunTurnRequest.name, () => {
     expect(request.tools).toEqual([
       { name: 'f', description: '', parametersJsonSchema: '{"type":"object"}', strict: true },
     ]);
-    expect(request.toolChoice).toEqual({ mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED, name: 'f' });
+    expect(request.toolChoice).toEqual({
+      mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED,
+      name: 'f',
+      disableParallelCalls: false,
+    });
     expect(request.responseFormat).toEqual({
       type: commonV1.ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_SCHEMA,
       schemaName: 's',
@@ -125,6 +129,44 @@ describe(toRunTurnRequest.name, () => {
     expect(paramOf({ ...base, messages: [{ role: 'assistant', content: null }] })).toBe(
       'messages[0].content',
     );
+  });
+
+  it('passes parallel_tool_calls false on as a tool choice that disables parallel calls', () => {
+    const tools = [{ type: 'function', function: { name: 'f' } }];
+    expect(sut({ ...base, tools }).toolChoice).toBeNull();
+    expect(sut({ ...base, tools, parallel_tool_calls: false }).toolChoice).toEqual({
+      mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_UNSPECIFIED,
+      name: '',
+      disableParallelCalls: true,
+    });
+    expect(sut({ ...base, tools, tool_choice: 'auto', parallel_tool_calls: false }).toolChoice).toMatchObject(
+      {
+        mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_AUTO,
+        disableParallelCalls: true,
+      },
+    );
+  });
+
+  it('pairs every tool message with a call of the assistant message before it, as OpenAI does', () => {
+    const call = (id: string) => ({ id, type: 'function', function: { name: 'f', arguments: '{}' } });
+    const asked = { role: 'assistant', content: null, tool_calls: [call('call_a'), call('call_b')] };
+    const result = (id: string) => ({ role: 'tool', tool_call_id: id, content: 'ok' });
+    const tools = [{ type: 'function', function: { name: 'f' } }];
+    const user = { role: 'user', content: 'hi' };
+
+    expect(
+      sut({ ...base, tools, messages: [user, asked, result('call_b'), result('call_a')] }),
+    ).toBeDefined();
+    expect(paramOf({ ...base, messages: [user, asked, result('call_a'), result('call_x')] })).toBe(
+      'messages.[3].tool_call_id',
+    );
+    expect(paramOf({ ...base, messages: [user, asked, result('call_a'), user] })).toBe('messages.[1].role');
+    expect(paramOf({ ...base, messages: [user, asked, result('call_b')] })).toBe('messages.[1].role');
+    expect(paramOf({ ...base, messages: [user, result('call_a')] })).toBe('messages.[1].role');
+    // With a stored conversation the answered calls are in its history.
+    expect(
+      sut({ ...base, conversation_id: '5e2d7a10-3c4b-4f8e-a1d2-7c9b0e6f5a43', messages: [result('call_a')] }),
+    ).toBeDefined();
   });
 
   it('rejects the deprecated function role and unknown fields at the schema', () => {
@@ -168,6 +210,7 @@ describe(toRunTurnRequest.name, () => {
     expect(request.toolChoice).toEqual({
       mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED,
       name: 'calculator',
+      disableParallelCalls: false,
     });
     expect(request.maxToolRounds).toBe(2);
     expect(

@@ -7,6 +7,7 @@ import { commonV1, type orchestratorV1 } from '@hearth/contracts';
 
 import { ApiError } from '../errors/api.error';
 import type { ChatCompletionRequest, ChatMessageInput } from './chat.schemas';
+import { findPairingProblem } from './tool-call-pairing';
 
 const ROLES: Record<ChatMessageInput['role'], commonV1.Role> = {
   system: commonV1.Role.ROLE_SYSTEM,
@@ -133,6 +134,32 @@ function checkSemantics(body: ChatCompletionRequest): void {
       );
     }
   });
+  // With conversation_id the calls being answered are in the stored history, not in the request.
+  if (body.conversation_id === undefined) checkToolCallPairs(body.messages);
+}
+
+/** OpenAI's 400s for tool messages that answer no call, and calls left without a tool message. */
+function checkToolCallPairs(messages: ChatMessageInput[]): void {
+  const problem = findPairingProblem(messages);
+  if (!problem) return;
+  switch (problem.kind) {
+    case 'orphan_result':
+      throw ApiError.badRequest(
+        "Invalid parameter: messages with role 'tool' must be a response to a preceding message with 'tool_calls'.",
+        `messages.[${problem.index}].role`,
+      );
+    case 'unknown_call':
+      throw ApiError.badRequest(
+        `Invalid parameter: 'tool_call_id' of '${problem.callId}' not found in 'tool_calls' of previous message.`,
+        `messages.[${problem.index}].tool_call_id`,
+      );
+    case 'missing_result':
+      throw ApiError.badRequest(
+        "An assistant message with 'tool_calls' must be followed by tool messages responding to each " +
+          `'tool_call_id'. The following tool_call_ids did not have response messages: ${problem.callIds.join(', ')}`,
+        `messages.[${problem.index}].role`,
+      );
+  }
 }
 
 /** OpenAI chat messages as the wire's ChatMessages (a message's index names it in errors). */
@@ -184,11 +211,19 @@ function toChatMessage(m: ChatMessageInput, index: number): commonV1.ChatMessage
 
 function toToolChoice(body: ChatCompletionRequest): commonV1.ToolChoice | null {
   const choice = body.tool_choice;
-  if (choice === undefined) return null;
-  if (choice === 'none') return { mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_NONE, name: '' };
-  if (choice === 'auto') return { mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_AUTO, name: '' };
-  if (choice === 'required') return { mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_REQUIRED, name: '' };
-  return { mode: commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED, name: choice.function.name };
+  const disableParallelCalls = body.parallel_tool_calls === false;
+  const { ToolChoiceMode } = commonV1;
+  if (choice === undefined)
+    return disableParallelCalls
+      ? { mode: ToolChoiceMode.TOOL_CHOICE_MODE_UNSPECIFIED, name: '', disableParallelCalls }
+      : null;
+  if (choice === 'none')
+    return { mode: ToolChoiceMode.TOOL_CHOICE_MODE_NONE, name: '', disableParallelCalls };
+  if (choice === 'auto')
+    return { mode: ToolChoiceMode.TOOL_CHOICE_MODE_AUTO, name: '', disableParallelCalls };
+  if (choice === 'required')
+    return { mode: ToolChoiceMode.TOOL_CHOICE_MODE_REQUIRED, name: '', disableParallelCalls };
+  return { mode: ToolChoiceMode.TOOL_CHOICE_MODE_FORCED, name: choice.function.name, disableParallelCalls };
 }
 
 function toResponseFormat(body: ChatCompletionRequest): commonV1.ResponseFormat | null {

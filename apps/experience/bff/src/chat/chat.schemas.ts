@@ -45,6 +45,9 @@ export const chatMessageSchema = z.discriminatedUnion('role', [
     refusal: z.string().nullish(),
     name: z.string().optional(),
     tool_calls: z.array(toolCallSchema).optional(),
+    // Output-only: a returned message sent back as it came (what OpenAI's tool-calling guide does)
+    // carries its annotations; they are accepted and ignored, as OpenAI does.
+    annotations: z.array(z.unknown()).optional(),
   }),
   z.strictObject({ role: z.literal('tool'), content: textContent, tool_call_id: z.string().min(1) }),
 ]);

@@ -69,6 +69,12 @@ export const memoryFactSchema = z.strictObject({
   text: z.string().regex(/\S/, 'must contain a non-whitespace character').trim().min(1).max(500),
 });
 export type MemoryFactBody = z.infer<typeof memoryFactSchema>;
+
+/** GET /v1/memory/facts: a page of one status, approved (the facts in use) unless asked otherwise. */
+export const memoryFactListQuerySchema = pageQuerySchema.extend({
+  status: z.enum(['approved', 'proposed']).default('approved'),
+});
+export type MemoryFactListQuery = z.infer<typeof memoryFactListQuerySchema>;
 export type MemoryOptInBody = z.infer<typeof memoryOptInSchema>;
 
 export const conversationSchema = z.object({

@@ -28,6 +28,9 @@ export function apiErrorFromGrpc(error: GrpcError, what = 'upstream'): ApiError 
     case status.UNAUTHENTICATED:
       return new ApiError(401, message, { code: 'invalid_api_key' });
     case status.FAILED_PRECONDITION:
+      if (error.reason === 'IDEMPOTENCY_KEY_REUSED') {
+        return new ApiError(422, message, { code: 'idempotency_key_reused', param: 'Idempotency-Key' });
+      }
       return new ApiError(422, message, { code: 'failed_precondition' });
     case status.RESOURCE_EXHAUSTED: {
       const seconds = retryAfterSeconds(error) ?? DEFAULT_RETRY_AFTER_S;

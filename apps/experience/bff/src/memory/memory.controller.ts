@@ -1,5 +1,5 @@
-// The memory extension: /v1/memory/facts (list, create, edit, delete), /v1/memory/export,
-// /v1/memory/settings.
+// The memory extension: /v1/memory/facts (list by status, create, edit, approve a proposed fact,
+// delete, which also rejects a proposal), /v1/memory/export, /v1/memory/settings.
 import {
   Body,
   Controller,
@@ -19,12 +19,12 @@ import { ApiKeyGuard, RequireScope } from '../auth/api-key.guard';
 import type { AuthenticatedCaller } from '../auth/authenticated-caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
 import {
+  memoryFactListQuerySchema,
   memoryFactSchema,
   memoryOptInSchema,
-  pageQuerySchema,
   type MemoryFactBody,
+  type MemoryFactListQuery,
   type MemoryOptInBody,
-  type PageQuery,
 } from '../conversations/conversations.schemas';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
 import { MemoryService } from './memory.service';
@@ -38,9 +38,9 @@ export class MemoryController {
   @Get('facts')
   list(
     @CurrentCaller() caller: AuthenticatedCaller,
-    @Query(new ZodValidationPipe(pageQuerySchema, 'query')) query: PageQuery,
+    @Query(new ZodValidationPipe(memoryFactListQuerySchema, 'query')) query: MemoryFactListQuery,
   ) {
-    return this.memory.list(caller, query.limit, query.after);
+    return this.memory.list(caller, query);
   }
 
   @Post('facts')
@@ -59,6 +59,12 @@ export class MemoryController {
     @Body(new ZodValidationPipe(memoryFactSchema)) body: MemoryFactBody,
   ) {
     return this.memory.update(caller, id, body.text);
+  }
+
+  @Post('facts/:id/approve')
+  @HttpCode(200)
+  approve(@CurrentCaller() caller: AuthenticatedCaller, @Param('id') id: string) {
+    return this.memory.approve(caller, id);
   }
 
   @Delete('facts/:id')

@@ -110,7 +110,14 @@ const JSON_OR_EVENTS = {
 };
 /** The headers a request that runs a turn takes. */
 const TURN_HEADERS = [
-  { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 255 } },
+  {
+    name: 'Idempotency-Key',
+    in: 'header',
+    description:
+      'A retry with the same key and body replays the first answer; the same key with another body is a 422 ' +
+      '(idempotency_key_reused). A key names its turn for 24 h by default (IDEMPOTENCY_WINDOW_MS).',
+    schema: { type: 'string', maxLength: 255 },
+  },
   { name: 'X-Request-Id', in: 'header', schema: { type: 'string', maxLength: 128 } },
 ];
 
@@ -434,9 +441,21 @@ export function buildOpenApiDocument(): OpenApiDocument {
         ),
       },
       '/v1/memory/facts': {
-        get: op('List memory facts', freeJson('A page of memory facts and the opt-in state'), {
-          parameters: pageParams,
-        }),
+        get: op(
+          'List memory facts of one status: approved (the default; the facts in use) or proposed ' +
+            '(proposed from conversations while memory is on, waiting for approval, never used)',
+          freeJson('A page of memory facts and the opt-in state'),
+          {
+            parameters: [
+              ...pageParams,
+              {
+                name: 'status',
+                in: 'query',
+                schema: { type: 'string', enum: ['approved', 'proposed'], default: 'approved' },
+              },
+            ],
+          },
+        ),
         post: op('Write a memory fact (422 while memory is off)', freeJson('The stored fact'), {
           requestBody: { required: true, ...json('MemoryFactRequest') },
         }),
@@ -446,9 +465,17 @@ export function buildOpenApiDocument(): OpenApiDocument {
           parameters: [idParam('id')],
           requestBody: { required: true, ...json('MemoryFactRequest') },
         }),
-        delete: op('Delete a memory fact', freeJson('{ id, object, deleted }'), {
+        delete: op('Delete a memory fact (a proposed one: reject it)', freeJson('{ id, object, deleted }'), {
           parameters: [idParam('id')],
         }),
+      },
+      '/v1/memory/facts/{id}/approve': {
+        post: op(
+          'Approve a proposed memory fact, so it is used from the next turn on (404 for anyone ' +
+            "else's or an unknown fact, 422 when it is already approved)",
+          freeJson('The approved fact'),
+          { parameters: [idParam('id')] },
+        ),
       },
       '/v1/memory/export': { get: op('Export every memory fact', freeJson('All facts')) },
       '/v1/memory/settings': {

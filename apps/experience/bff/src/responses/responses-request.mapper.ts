@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 
 import type { ChatCompletionRequest, ChatMessageInput } from '../chat/chat.schemas';
+import { findPairingProblem } from '../chat/tool-call-pairing';
 import { ApiError } from '../errors/api.error';
 import type { CreateResponseRequest, InputContentPart, InputItem } from './responses.schemas';
 
@@ -84,6 +85,8 @@ export function toChatRequest(
   messages: ChatMessageInput[],
 ): ChatCompletionRequest {
   checkSemantics(body);
+  // With a conversation the calls being answered are in its stored history, not in this chain.
+  if (body.conversation == null) checkCallOutputs(messages);
   const format = body.text?.format;
   return {
     model: body.model,
@@ -147,6 +150,21 @@ export function checkSemantics(body: CreateResponseRequest): void {
   if (body.conversation != null && body.previous_response_id != null) {
     throw ApiError.badRequest('Use conversation or previous_response_id, not both.', 'previous_response_id');
   }
+}
+
+/** OpenAI's 400s for an output that answers no call, and calls of the chain left without output. */
+function checkCallOutputs(messages: ChatMessageInput[]): void {
+  const problem = findPairingProblem(messages);
+  if (!problem) return;
+  if (problem.kind === 'missing_result')
+    throw ApiError.badRequest(
+      `No tool output found for function call ${problem.callIds.join(', ')}.`,
+      'input',
+    );
+  throw ApiError.badRequest(
+    `No tool call found for function call output with call_id ${problem.callId}.`,
+    'input',
+  );
 }
 
 function toChatMessage(item: Extract<InputItem, { role: string }>, index: number): ChatMessageInput {

@@ -8,6 +8,7 @@ import { createLogger } from '@hearth/telemetry';
 import {
   retrievalEnv,
   startPlatformStack,
+  type PlaneEnv,
   type PlaneService,
   type ServiceProcess,
   type StackModel,
@@ -36,6 +37,8 @@ export interface StackOptions {
   longModel?: boolean;
   /** What the tiny model answers (default TINY_REPLY); words must be unique. */
   reply?: string;
+  /** More tiny models, each with its own scripted reply (tool-call specs: one answers with calls). */
+  scriptedModels?: { id: string; reply: string }[];
   /** Context size of the tiny model's worker (default 512). */
   contextSize?: number;
   /** The tool runner's allowlist policy (a TOOL_POLICY_PATH document); default: the runner's own. */
@@ -44,6 +47,10 @@ export interface StackOptions {
   retrieval?: boolean;
   /** Give every service a known METRICS_PORT (Stack.metricsPorts) instead of one the OS picks. */
   metrics?: boolean;
+  /** Extra context-service environment (memory proposals, budget shares). */
+  contextEnv?: Record<string, string>;
+  /** LOG_LEVEL of every process (default: warn), e.g. `debug` for a spec that audits what gets logged. */
+  logLevel?: string;
 }
 
 export interface Stack {
@@ -81,7 +88,10 @@ function models(options: StackOptions): StackModel[] {
     worker: {
       contextSize: options.contextSize ?? 512,
       slots: options.workerSlots ?? 4,
-      ...(options.workerQueueMax && { env: { WORKER_QUEUE_MAX: String(options.workerQueueMax) } }),
+      env: {
+        ...(options.workerQueueMax && { WORKER_QUEUE_MAX: String(options.workerQueueMax) }),
+        ...(options.logLevel && { LOG_LEVEL: options.logLevel }),
+      },
     },
     registry: {
       aliases: ['fast', 'default'],
@@ -96,7 +106,18 @@ function models(options: StackOptions): StackModel[] {
     worker: { contextSize: 2048, slots: 1 },
     registry: { tier: 'cpu-tiny', price: PRICE, capabilities: ['chat'] },
   };
-  return options.longModel ? [tiny, long] : [tiny];
+  const scripted = (options.scriptedModels ?? []).map(({ id, reply }): StackModel => ({
+    id,
+    source: { tiny: { reply } },
+    worker: { contextSize: options.contextSize ?? 512, slots: 2 },
+    registry: { tier: 'cpu-tiny', price: PRICE, capabilities: ['chat', 'tools'] },
+  }));
+  return [tiny, ...(options.longModel ? [long] : []), ...scripted];
+}
+
+function logLevelEverywhere(level: string): PlaneEnv {
+  const apps = ['model-gateway', 'safety-service', 'tool-runner', 'orchestrator'] as const;
+  return Object.fromEntries(apps.map((app) => [app, { LOG_LEVEL: level }]));
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -109,8 +130,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(options.bffProcess ? ['bff' as const] : []),
     ],
     env: {
-      'context-service': { SUMMARY_MODEL: MODEL_ID, ...(options.retrieval && retrievalEnv(MODEL_ID)) },
-      ...(options.bffEnv && { bff: options.bffEnv }),
+      ...(options.logLevel && logLevelEverywhere(options.logLevel)),
+      'context-service': {
+        ...(options.logLevel && { LOG_LEVEL: options.logLevel }),
+        SUMMARY_MODEL: MODEL_ID,
+        ...(options.retrieval && retrievalEnv(MODEL_ID)),
+        ...options.contextEnv,
+      },
+      bff: { ...(options.logLevel && { LOG_LEVEL: options.logLevel }), ...options.bffEnv },
     },
     ...(options.toolPolicy && { toolPolicy: options.toolPolicy }),
     metrics: options.metrics
@@ -138,7 +165,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       baseURL: `${url}/v1`,
       services: platform.services,
       worker: platform.models[0]!.worker!,
-      longWorker: platform.models[1]?.worker,
+      longWorker: options.longModel ? platform.models[1]?.worker : undefined,
       orchestrator: platform.processes.orchestrator,
       metricsPorts: platform.metricsPorts as Record<string, number>,
       async tenant(name, key = {}) {

@@ -70,12 +70,25 @@ export type ResponseFormat =
       readonly name?: string;
     };
 
+/**
+ * tool_choice auto: calls the model writes in the template's syntax have their arguments generated
+ * under the grammar of the tool's parameter schema (tools offered with strict).
+ */
+export interface ToolCallArguments {
+  readonly syntax: FunctionCallSyntax;
+  /** Every offered tool (the call syntax is followed across all of them). */
+  readonly toolNames: readonly string[];
+  /** The parameter schemas of the tools whose arguments are constrained, by tool name. */
+  readonly schemas: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+}
+
 export interface GenerationRequest {
   /** Correlates logs and metrics; not interpreted. */
   readonly requestId: string;
   readonly input: PromptInput;
   readonly sampling?: SamplingOptions;
   readonly responseFormat?: ResponseFormat;
+  readonly toolCallArguments?: ToolCallArguments;
   readonly priority?: RequestPriority;
   /**
    * KV prefix sharing happens only between requests with the same salt (a slot remembers the salt

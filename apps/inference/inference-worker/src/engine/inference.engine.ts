@@ -1,6 +1,7 @@
 // Owns the engine's public API, the one surface the gRPC layer talks to: generate (streamed) and
 // complete (collected) with validation, chat templating, grammars and admission; tokenize and
 // embeddings; metrics and health. Everything llama.cpp-specific stays behind it.
+import type { CallArgumentGrammars } from './decode/call-arguments.guide';
 import { EmbeddingResult, EmbeddingService } from './embedding/embedding.service';
 import { InvalidRequestError } from './engine.errors';
 import { EngineLogger, silentLogger } from './engine.logger';
@@ -12,9 +13,10 @@ import {
   GenerationRequest,
   GenerationResult,
   PromptInput,
+  ToolCallArguments,
 } from './generation.types';
 import { ComputeBackend, LoadedModel } from './model/model-loader.adapter';
-import { loadNodeLlamaCpp, type Token } from './model/node-llama-cpp.module';
+import { loadNodeLlamaCpp, type LlamaGrammar, type Token } from './model/node-llama-cpp.module';
 import { ChatPromptBuilder } from './request/chat-prompt.builder';
 import { GrammarCache, grammarStopStrings } from './request/grammar.cache';
 import { validateRequest } from './request/sampling-params.validator';
@@ -140,6 +142,7 @@ export class InferenceEngine {
       );
     }
     const grammar = await this.grammars.forFormat(request.responseFormat);
+    const callArguments = await this.callArgumentGrammars(request.toolCallArguments);
     // The stream exists before the job it cancels, so cancel() reaches the job through this holder.
     const submitted: { job?: ScheduledJob } = {};
     const stream = new GenerationStream(
@@ -158,6 +161,7 @@ export class InferenceEngine {
         sampling,
         maxTokens: Math.min(sampling.maxTokens ?? room, room),
         grammar,
+        callArguments,
         stream,
       },
       request.signal,
@@ -219,6 +223,27 @@ export class InferenceEngine {
       activeSlots: active,
       freeSlots: this.scheduler.slotCount - active,
     };
+  }
+
+  /** The argument grammars of the constrained tools (compiled once, cached), or undefined when none. */
+  private async callArgumentGrammars(
+    calls: ToolCallArguments | undefined,
+  ): Promise<CallArgumentGrammars | undefined> {
+    if (!calls || calls.schemas.size === 0) return undefined;
+    const grammars = new Map<string, LlamaGrammar>();
+    for (const [name, schema] of calls.schemas) {
+      try {
+        const grammar = await this.grammars.forFormat({ type: 'json_schema', schema });
+        if (grammar) grammars.set(name, grammar);
+      } catch (error) {
+        if (!(error instanceof InvalidRequestError)) throw error;
+        throw InvalidRequestError.of(
+          'tools',
+          `the parameters of "${name}": ${error.problems.map((p) => p.message).join('; ')}`,
+        );
+      }
+    }
+    return { syntax: calls.syntax, toolNames: calls.toolNames, grammars };
   }
 
   /** Refuses new work, fails queued requests, cancels running ones and frees the model. */

@@ -47,6 +47,14 @@ export function toGenerationRequest(
   const deadlines = [requestDeadline, options.callDeadline].filter(
     (d): d is number => d !== undefined && Number.isFinite(d),
   );
+  const toolCallArguments =
+    toolPlan.kind === 'auto' && options.functionCallSyntax
+      ? {
+          syntax: options.functionCallSyntax,
+          toolNames: toolPlan.tools.map((t) => t.name),
+          schemas: new Map(toolPlan.tools.filter((t) => t.strict).map((t) => [t.name, t.parameters])),
+        }
+      : undefined;
   const responseFormat =
     toolPlan.kind === 'text' || toolPlan.kind === 'auto'
       ? toResponseFormat(wire.responseFormat)
@@ -58,6 +66,7 @@ export function toGenerationRequest(
       input,
       sampling: toSampling(wire.sampling),
       responseFormat,
+      toolCallArguments,
       priority: PRIORITIES[wire.priority],
       cacheSalt: wire.cacheSalt || undefined,
       deadlineAt: deadlines.length > 0 ? Math.min(...deadlines) : undefined,

@@ -1,16 +1,17 @@
 // Owns shaping one generation's engine events into GenerateResponse messages: text deltas with their
 // token ids; when a tool call was forced, the same output as tool-call argument fragments (index 0, a
-// generated call id and the name on the first one); with tool_choice auto, text with any call written
-// in the template's syntax lifted out into a complete tool-call delta; and the last message with the
-// finish reason (TOOL_CALLS when a tool was called), usage and timings. The first message also
+// generated call id and the name on the first one); with tool_choice auto, text until the model
+// commits to a call written in the template's syntax, then that call's arguments as fragments as they
+// are generated (each call of a parallel answer with its own index and id); and the last message with
+// the finish reason (TOOL_CALLS when a tool was called), usage and timings. The first message also
 // carries the prompt's usage (prompt and cached tokens, no completion yet), so a caller whose stream
 // is cut before the last message still knows what the prompt cost.
 import { randomBytes } from 'node:crypto';
 
 import { commonV1, durationFromMs, inferenceV1 } from '@hearth/contracts';
 
+import { CallFragment, ToolCallTextParser } from '../engine/decode/tool-call-text.parser';
 import { FinishReason, FunctionCallSyntax, GenerationEvent } from '../engine/generation.types';
-import { ToolCallTextParser } from './tool-call-text.parser';
 import { ToolPlan } from './tool-choice.planner';
 
 type StartedEvent = Extract<GenerationEvent, { type: 'started' }>;
@@ -24,9 +25,11 @@ const FINISH_REASONS: Record<FinishReason, commonV1.FinishReason> = {
   deadline: commonV1.FinishReason.FINISH_REASON_CANCELLED,
 };
 
+const ALPHANUMERICS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
 /** OpenAI-style call id: `call_` and 24 random alphanumerics. */
 export function newToolCallId(): string {
-  return `call_${randomBytes(18).toString('base64url').replace(/[-_]/g, '').slice(0, 24)}`;
+  return `call_${[...randomBytes(24)].map((b) => ALPHANUMERICS[b % ALPHANUMERICS.length]).join('')}`;
 }
 
 export class GenerateResponseWriter {
@@ -36,7 +39,6 @@ export class GenerateResponseWriter {
   private buffered = '';
   /** tool_choice auto: calls are read back from the text. */
   private readonly parser: ToolCallTextParser | undefined;
-  private calls = 0;
   private firstDeltaAt: number | undefined;
   private lastDeltaAt: number | undefined;
   /** The prompt's usage, until the first message has carried it. */
@@ -49,12 +51,19 @@ export class GenerateResponseWriter {
     functionCallSyntax?: FunctionCallSyntax,
   ) {
     if (plan.kind === 'auto' && functionCallSyntax)
-      this.parser = new ToolCallTextParser(functionCallSyntax, new Set(plan.tools.map((t) => t.name)));
+      this.parser = new ToolCallTextParser(
+        functionCallSyntax,
+        new Set(plan.tools.map((t) => t.name)),
+        plan.parallel ? undefined : 1,
+      );
   }
 
-  /** True once a complete tool call was sent (tool_choice auto); generating further is pointless. */
-  get toolCalled(): boolean {
-    return this.calls > 0;
+  /**
+   * True once the answer is over although the model goes on (tool_choice auto: text after its calls,
+   * or its one call with parallel calls off); generating further is pointless.
+   */
+  get answerEnded(): boolean {
+    return this.parser?.ended ?? false;
   }
 
   /** Records the prompt's usage once the engine has admitted the request (sent with the first message). */
@@ -84,11 +93,8 @@ export class GenerateResponseWriter {
     if (this.plan.kind === 'text') return message({ text: event.text, tokenIds });
     if (this.plan.kind === 'auto') {
       if (this.parser === undefined) return message({ text: event.text, tokenIds });
-      // Text after the call (sampled before the cancel took effect) is not part of the answer.
-      if (this.toolCalled) return message({ tokenIds });
       const step = this.parser.push(event.text);
-      const toolCallDeltas = step.call ? [this.completeCall(step.call.name, step.call.argumentsJson)] : [];
-      return message({ text: step.text, tokenIds, toolCallDeltas });
+      return message({ text: step.text, tokenIds, toolCallDeltas: this.autoCallDeltas(step.calls) });
     }
     if (this.plan.kind === 'any') {
       this.buffered += event.text;
@@ -100,14 +106,16 @@ export class GenerateResponseWriter {
   final(event: DoneEvent, now = performance.now()): inferenceV1.GenerateResponse {
     this.promptUsage = undefined;
     const toolCallDeltas: commonV1.ToolCallDelta[] = [];
-    const text = this.parser && !this.toolCalled ? this.parser.flush() : '';
+    const text = this.parser ? this.parser.flush() : '';
     if (this.plan.kind === 'any') toolCallDeltas.push(this.parsedCall());
     else if (this.plan.kind === 'forced' && !this.callStarted)
       toolCallDeltas.push(this.fragment(this.plan.tool.name, ''));
-    // A call read from auto text ends the generation by cancelling it; a constrained one by stopping.
+    // Calls read from auto text end at the end of generation or by cancelling it (text after them);
+    // a call cut by max_tokens is reported as such. A constrained call ends by stopping.
     const calledTool =
       this.plan.kind === 'auto'
-        ? this.toolCalled
+        ? (this.parser?.callCount ?? 0) > 0 &&
+          !(event.finishReason === 'length' && this.parser?.inCall === true)
         : this.plan.kind !== 'text' && event.finishReason === 'stop';
     const { usage, timings } = event;
     return message({
@@ -137,8 +145,23 @@ export class GenerateResponseWriter {
     });
   }
 
-  private completeCall(name: string, argumentsJson: string): commonV1.ToolCallDelta {
-    return { index: this.calls++, id: newToolCallId(), name, argumentsFragment: argumentsJson };
+  /** Fragments of auto calls as deltas, one per call: id and name on a call's first. */
+  private autoCallDeltas(fragments: readonly CallFragment[]): commonV1.ToolCallDelta[] {
+    const deltas: commonV1.ToolCallDelta[] = [];
+    for (const fragment of fragments) {
+      const last = deltas[deltas.length - 1];
+      if (last?.index === fragment.index) {
+        last.argumentsFragment += fragment.argumentsFragment;
+        continue;
+      }
+      deltas.push({
+        index: fragment.index,
+        id: fragment.name === undefined ? '' : newToolCallId(),
+        name: fragment.name ?? '',
+        argumentsFragment: fragment.argumentsFragment,
+      });
+    }
+    return deltas;
   }
 
   private fragment(name: string, argumentsFragment: string): commonV1.ToolCallDelta {

@@ -89,8 +89,9 @@ export class GenerationService {
           lastDeltaAt = now;
           const message = writer.delta(event, now);
           if (message) out.next(message);
-          // tool_choice auto: the first complete call ends the turn (the caller runs the tool).
-          if (writer.toolCalled) handle.cancel();
+          // tool_choice auto: text after the calls (or a second call with parallel calls off) is not
+          // part of the answer; the caller runs the calls.
+          if (writer.answerEnded) handle.cancel();
         } else if (event.type === 'done') {
           outcome = event.finishReason;
           // Cancelled by a drain that ran out of time: the caller learns why (UNAVAILABLE).

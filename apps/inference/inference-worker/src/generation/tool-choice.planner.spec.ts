@@ -32,9 +32,16 @@ function problemsOf(run: () => unknown): string[] {
 describe(planTools.name, () => {
   it('offers the tools to the model for auto or an unset choice, and generates plain text for none', () => {
     const tools = [tool('a')];
-    expect(planTools(tools, null)).toMatchObject({ kind: 'auto', tools: [{ name: 'a' }] });
-    expect(planTools(tools, { mode: TOOL_CHOICE_MODE_AUTO, name: '' })).toMatchObject({ kind: 'auto' });
-    expect(planTools(tools, { mode: TOOL_CHOICE_MODE_NONE, name: '' })).toEqual({ kind: 'text' });
+    expect(planTools(tools, null)).toMatchObject({ kind: 'auto', tools: [{ name: 'a' }], parallel: true });
+    expect(
+      planTools(tools, { mode: TOOL_CHOICE_MODE_AUTO, name: '', disableParallelCalls: false }),
+    ).toMatchObject({ kind: 'auto', parallel: true });
+    expect(
+      planTools(tools, { mode: TOOL_CHOICE_MODE_AUTO, name: '', disableParallelCalls: true }),
+    ).toMatchObject({ kind: 'auto', parallel: false });
+    expect(planTools(tools, { mode: TOOL_CHOICE_MODE_NONE, name: '', disableParallelCalls: false })).toEqual({
+      kind: 'text',
+    });
     expect(planTools([], null)).toEqual({ kind: 'text' });
   });
 
@@ -42,16 +49,22 @@ describe(planTools.name, () => {
     const sut = planTools([tool('a'), tool('weather', JSON.stringify(citySchema))], {
       mode: TOOL_CHOICE_MODE_FORCED,
       name: 'weather',
+      disableParallelCalls: false,
     });
     expect(sut).toMatchObject({ kind: 'forced', tool: { index: 1, name: 'weather' } });
     expect(outputSchemaOf(constrained(sut))).toEqual(citySchema);
   });
 
   it('treats required with one tool as forced, and with several as a choice of name and arguments', () => {
-    const one = planTools([tool('a')], { mode: TOOL_CHOICE_MODE_REQUIRED, name: '' });
+    const one = planTools([tool('a')], {
+      mode: TOOL_CHOICE_MODE_REQUIRED,
+      name: '',
+      disableParallelCalls: false,
+    });
     const several = planTools([tool('a'), tool('b', JSON.stringify(citySchema))], {
       mode: TOOL_CHOICE_MODE_REQUIRED,
       name: '',
+      disableParallelCalls: false,
     });
     expect(one).toMatchObject({ kind: 'forced', tool: { name: 'a', parameters: { type: 'object' } } });
     expect(several.kind).toBe('any');
@@ -64,15 +77,22 @@ describe(planTools.name, () => {
   });
 
   it('names the bad field: an unknown forced tool, bad names, duplicates, parameters that are not a schema', () => {
-    expect(problemsOf(() => planTools([tool('a')], { mode: TOOL_CHOICE_MODE_FORCED, name: 'b' }))).toEqual([
-      'tool_choice.name',
-    ]);
-    expect(problemsOf(() => planTools([], { mode: TOOL_CHOICE_MODE_REQUIRED, name: '' }))).toEqual(['tools']);
+    expect(
+      problemsOf(() =>
+        planTools([tool('a')], { mode: TOOL_CHOICE_MODE_FORCED, name: 'b', disableParallelCalls: false }),
+      ),
+    ).toEqual(['tool_choice.name']);
+    expect(
+      problemsOf(() =>
+        planTools([], { mode: TOOL_CHOICE_MODE_REQUIRED, name: '', disableParallelCalls: false }),
+      ),
+    ).toEqual(['tools']);
     expect(
       problemsOf(() =>
         planTools([tool('has space'), tool('x', '{'), tool('x', '[1]'), tool('y', '{"type":"string"}')], {
           mode: TOOL_CHOICE_MODE_REQUIRED,
           name: '',
+          disableParallelCalls: false,
         }),
       ),
     ).toEqual([

@@ -3,8 +3,10 @@
 // the arguments always parse and validate; REQUIRED with several tools constrains the output to
 // {"name": <one of them>, "arguments": <its schema>}. AUTO (the default when tools are offered)
 // documents the tools through the chat template's own function syntax and reads calls back from the
-// text — only for templates whose call syntax is plain text; otherwise, and for NONE, the output is
-// plain text and the tools are not shown to the model.
+// text as they are generated (several per answer unless parallel calls are disabled; a strict tool's
+// arguments under the grammar of its parameter schema) — only for
+// templates whose call syntax is plain text; otherwise, and for NONE, the output is plain text and the
+// tools are not shown to the model.
 import { commonV1 } from '@hearth/contracts';
 
 import { FieldProblem, InvalidRequestError } from '../engine/engine.errors';
@@ -15,11 +17,13 @@ export interface PlannedTool {
   readonly name: string;
   readonly description: string;
   readonly parameters: Readonly<Record<string, unknown>>;
+  /** Arguments generated under the grammar of `parameters` (OpenAI strict). */
+  readonly strict: boolean;
 }
 
 export type ToolPlan =
   | { readonly kind: 'text' }
-  | { readonly kind: 'auto'; readonly tools: readonly PlannedTool[] }
+  | { readonly kind: 'auto'; readonly tools: readonly PlannedTool[]; readonly parallel: boolean }
   | { readonly kind: 'forced'; readonly tool: PlannedTool }
   | { readonly kind: 'any'; readonly tools: readonly PlannedTool[] };
 
@@ -44,7 +48,7 @@ export function planTools(
     mode !== commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED &&
     mode !== commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_REQUIRED
   )
-    return { kind: 'auto', tools: planned };
+    return { kind: 'auto', tools: planned, parallel: choice?.disableParallelCalls !== true };
   if (mode === commonV1.ToolChoiceMode.TOOL_CHOICE_MODE_FORCED) {
     const tool = planned.find((t) => t.name === choice?.name);
     if (tool === undefined)
@@ -111,7 +115,7 @@ function parseTools(tools: readonly commonV1.ToolDefinition[]): PlannedTool[] {
         });
       }
     }
-    return { index, name: tool.name, description: tool.description, parameters };
+    return { index, name: tool.name, description: tool.description, parameters, strict: tool.strict };
   });
   if (problems.length > 0) throw new InvalidRequestError(problems);
   return planned;

@@ -1,6 +1,7 @@
 // The gRPC edge of the context service: implements the generated ContextService controller, one line
 // per method calling the services (AppendMessages also warms the token counts of what it
-// added and starts the conversation's summary work in the background when a summary is due).
+// added and starts, in the background, the conversation's summary work when a summary is due and
+// the memory-fact proposals from the user messages it added).
 import { contextV1 } from '@hearth/contracts';
 import { validateCaller } from '@hearth/grpc';
 
@@ -11,6 +12,7 @@ import { requireConversationId } from '../assembly/request.validation';
 import { FileService } from '../files/file.service';
 import { HotWindowService } from '../history/hot-window.service';
 import { MemoryFactService } from '../memory/memory-fact.service';
+import { MemoryProposalService } from '../memory/memory-proposal.service';
 import { RetrievalService } from '../retrieval/retrieval.service';
 import { SummaryRepository } from '../summary/summary.repository';
 import { SummaryService } from '../summary/summary.service';
@@ -24,6 +26,7 @@ export class ContextServiceController implements contextV1.ContextServiceControl
     @Inject(SummaryService) private readonly summaries: SummaryService,
     @Inject(SummaryRepository) private readonly summaryRepository: SummaryRepository,
     @Inject(MemoryFactService) private readonly memory: MemoryFactService,
+    @Inject(MemoryProposalService) private readonly proposals: MemoryProposalService,
     @Inject(RetrievalService) private readonly retrieval: RetrievalService,
     @Inject(FileService) private readonly files: FileService,
   ) {}
@@ -43,6 +46,7 @@ export class ContextServiceController implements contextV1.ContextServiceControl
       0,
       request.messages[request.messages.length - 1]?.messageId ?? null,
     );
+    void this.proposals.schedule(caller, conversationId, request.messages);
     return { hotWindowSize };
   }
 
@@ -70,6 +74,12 @@ export class ContextServiceController implements contextV1.ContextServiceControl
 
   updateMemoryFact(request: contextV1.UpdateMemoryFactRequest): Promise<contextV1.UpdateMemoryFactResponse> {
     return this.memory.update(request);
+  }
+
+  approveMemoryFact(
+    request: contextV1.ApproveMemoryFactRequest,
+  ): Promise<contextV1.ApproveMemoryFactResponse> {
+    return this.memory.approve(request);
   }
 
   setMemoryOptIn(request: contextV1.SetMemoryOptInRequest): Promise<contextV1.SetMemoryOptInResponse> {

@@ -18,7 +18,10 @@ import { HotWindowService } from '../history/hot-window.service';
 import { HotWindowStore } from '../history/hot-window.store';
 import { IngestionService } from '../ingestion/ingestion.service';
 import { IngestionWorker } from '../ingestion/ingestion.worker';
+import { FactProposalRepository } from '../memory/fact-proposal.repository';
+import { FactProposer } from '../memory/fact-proposer';
 import { MemoryFactService } from '../memory/memory-fact.service';
+import { MemoryProposalService } from '../memory/memory-proposal.service';
 import { EmbedderService } from '../retrieval/embedder.service';
 import { RetrievalService } from '../retrieval/retrieval.service';
 import type { SafetyClient } from '../retrieval/untrusted-text';
@@ -131,6 +134,28 @@ export const contextProviders: Provider[] = [
     provide: MemoryFactService,
     inject: [PrismaClient],
     useFactory: (prisma: PrismaClient) => new MemoryFactService(prisma),
+  },
+  {
+    provide: MemoryProposalService,
+    inject: [CONFIG, LOGGER, ModelGatewayAdapter, Redis, PrismaClient],
+    useFactory: (
+      config: Config,
+      logger: Logger,
+      gateway: ModelGatewayAdapter,
+      redis: Redis,
+      prisma: PrismaClient,
+    ) => {
+      const { enabled, model, maxTokens, timeoutMs, minIntervalMs, maxPending } = config.memoryProposals;
+      return new MemoryProposalService({
+        enabled,
+        proposer: new FactProposer({ gateway, model, maxTokens, timeoutMs }),
+        repository: new FactProposalRepository(prisma),
+        redis,
+        logger,
+        minIntervalMs,
+        maxPending,
+      });
+    },
   },
   {
     provide: FileRepository,

@@ -1,14 +1,17 @@
-// Owns users' memory facts and their opt-in: listing (newest first, keyset pages; page_size up to
-// 200 doubles as the export), creating (only for opted-in users, the fact counts as approved),
-// deleting (a hard delete: a user who asks to forget something must not leave its text behind),
-// switching memory on or off, and the facts an assembly may use: none unless the user opted in.
+// Owns users' memory facts and their opt-in: listing (newest first, keyset pages, every status or
+// one; page_size up to 200 doubles as the export), creating (only for opted-in users, the fact counts
+// as approved), approving a proposed fact (memory-proposal.service.ts proposes them), deleting (a
+// hard delete: a user who asks to forget something, or rejects a proposal, must not leave its text
+// behind), switching memory on or off, and the facts an assembly may use: approved ones only, and
+// none unless the user opted in.
 import { contextV1, type commonV1 } from '@hearth/contracts';
-import { jsonbSafe, type PrismaClient } from '@hearth/db';
+import { jsonbSafe, type MemoryFactStatus, type PrismaClient } from '@hearth/db';
 import { failedPrecondition, invalidArgument, isUuid, notFound, validateCaller } from '@hearth/grpc';
+
+import { MAX_FACT_CHARS } from './fact-proposals';
 
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 200;
-const MAX_FACT_CHARS = 500;
 /** Facts an assembly considers (newest first); the memory budget share decides how many fit. */
 const MAX_FACTS_PER_ASSEMBLY = 50;
 
@@ -21,8 +24,15 @@ interface FactRow {
   id: string;
   text: string;
   source: string;
+  status: MemoryFactStatus;
   createdAt: Date;
 }
+
+const FACT_COLUMNS = { id: true, text: true, source: true, status: true, createdAt: true } as const;
+const STATUS_FILTER: Partial<Record<contextV1.MemoryFactStatus, MemoryFactStatus>> = {
+  [contextV1.MemoryFactStatus.MEMORY_FACT_STATUS_PROPOSED]: 'proposed',
+  [contextV1.MemoryFactStatus.MEMORY_FACT_STATUS_APPROVED]: 'approved',
+};
 
 export class MemoryFactService {
   constructor(private readonly prisma: PrismaClient) {}
@@ -32,18 +42,20 @@ export class MemoryFactService {
     const user = await this.user(caller);
     const size = Math.min(request.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     const after = request.pageToken ? decodePageToken(request.pageToken) : undefined;
+    const status = STATUS_FILTER[request.status];
     const rows = await this.prisma.memoryFact.findMany({
       where: {
         tenantId: caller.tenantId,
         userId: caller.userId,
         deletedAt: null,
+        ...(status && { status }),
         ...(after && {
           OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
         }),
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: size + 1,
-      select: { id: true, text: true, source: true, createdAt: true },
+      select: FACT_COLUMNS,
     });
     const page = rows.slice(0, size);
     const last = page[page.length - 1];
@@ -76,7 +88,7 @@ export class MemoryFactService {
         // Facts reach this service only once the user approved them (the API writes them on their behalf).
         approvedAt: new Date(),
       },
-      select: { id: true, text: true, source: true, createdAt: true },
+      select: FACT_COLUMNS,
     });
     return { fact: toFact(row) };
   }
@@ -95,8 +107,29 @@ export class MemoryFactService {
     if (count === 0) throw notFound(`memory fact ${request.factId} does not exist`);
     const row = await this.prisma.memoryFact.findFirstOrThrow({
       where,
-      select: { id: true, text: true, source: true, createdAt: true },
+      select: FACT_COLUMNS,
     });
+    return { fact: toFact(row) };
+  }
+
+  /** A proposed fact becomes approved: contexts use it from now on (while the user has memory on). */
+  async approve(request: contextV1.ApproveMemoryFactRequest): Promise<contextV1.ApproveMemoryFactResponse> {
+    const caller = requireUser(request.caller);
+    if (!request.factId) throw invalidArgument('fact_id is required');
+    const where = { id: request.factId, tenantId: caller.tenantId, userId: caller.userId, deletedAt: null };
+    const current = isUuid(request.factId)
+      ? await this.prisma.memoryFact.findFirst({ where, select: { id: true } })
+      : null;
+    if (!current) throw notFound(`memory fact ${request.factId} does not exist`);
+    // Conditional on the status, so two approvals racing each other: one wins, the other is refused.
+    const { count } = await this.prisma.memoryFact.updateMany({
+      where: { ...where, status: 'proposed' },
+      data: { status: 'approved', approvedAt: new Date() },
+    });
+    if (count === 0) throw failedPrecondition(`memory fact ${request.factId} is already approved`);
+    // Deleted right after it was approved: gone, as for any other read of it.
+    const row = await this.prisma.memoryFact.findFirst({ where, select: FACT_COLUMNS });
+    if (!row) throw notFound(`memory fact ${request.factId} does not exist`);
     return { fact: toFact(row) };
   }
 
@@ -130,7 +163,8 @@ export class MemoryFactService {
         tenantId: caller.tenantId,
         userId: caller.userId,
         deletedAt: null,
-        approvedAt: { not: null },
+        // Never a proposed fact: only what the user wrote or approved reaches a prompt.
+        status: 'approved',
         // Checked in the same query, so a fact is never used for a user who has not opted in.
         user: { memoryOptIn: true, tenantId: caller.tenantId },
       },
@@ -156,7 +190,8 @@ function requireUser(caller: commonV1.Caller | undefined | null): commonV1.Calle
 }
 
 function toFact(row: FactRow): contextV1.MemoryFact {
-  const [kind, , messageId] = row.source.split(':');
+  // "<kind>[:message:<id>[:conversation:<id>]]"
+  const [kind, , messageId, , conversationId] = row.source.split(':');
   return {
     factId: row.id,
     text: row.text,
@@ -166,6 +201,11 @@ function toFact(row: FactRow): contextV1.MemoryFact {
         : contextV1.MemoryFactSource.MEMORY_FACT_SOURCE_USER,
     sourceMessageId: messageId ?? '',
     createdAt: row.createdAt,
+    status:
+      row.status === 'proposed'
+        ? contextV1.MemoryFactStatus.MEMORY_FACT_STATUS_PROPOSED
+        : contextV1.MemoryFactStatus.MEMORY_FACT_STATUS_APPROVED,
+    sourceConversationId: conversationId ?? '',
   };
 }
 

@@ -59,8 +59,9 @@ export const orchestratorProviders: Provider[] = [
   },
   {
     provide: TurnStore,
-    inject: [PrismaClient, DraftLeaseKeeper],
-    useFactory: (prisma: PrismaClient, drafts: DraftLeaseKeeper) => new TurnStore(prisma, drafts.leaseMs),
+    inject: [CONFIG, PrismaClient, DraftLeaseKeeper],
+    useFactory: (config: OrchestratorConfig, prisma: PrismaClient, drafts: DraftLeaseKeeper) =>
+      new TurnStore(prisma, drafts.leaseMs, config.idempotencyWindowMs),
   },
   {
     provide: TurnService,

@@ -240,6 +240,6 @@ function toolChoiceFor(
 ): commonV1.ToolChoice | null {
   if (!choice || tools.length === 0) return null;
   if (choice.mode === ToolChoiceMode.TOOL_CHOICE_MODE_FORCED && !tools.some((t) => t.name === choice.name))
-    return { mode: ToolChoiceMode.TOOL_CHOICE_MODE_AUTO, name: '' };
+    return { ...choice, mode: ToolChoiceMode.TOOL_CHOICE_MODE_AUTO, name: '' };
   return choice;
 }

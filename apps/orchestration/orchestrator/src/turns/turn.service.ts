@@ -12,6 +12,7 @@ import { Observable, type Subscriber } from 'rxjs';
 
 import type { DraftLeases } from './draft-lease.keeper';
 import { toChatMessageText } from './replay.mapper';
+import { requestFingerprint } from './request.fingerprint';
 import { errorOf, finishReasonOf, toWireTrace } from './trace.mapper';
 import type { TurnRegistry } from './turn-registry.service';
 import { turnCaller, validateTurnRequest } from './turn-request.validator';
@@ -66,6 +67,7 @@ export class TurnService {
         userId: turn.caller.userId,
         requestId: request.requestId,
         idempotencyKey: turn.idempotencyKey,
+        fingerprint: requestFingerprint(request),
         conversationId: turn.conversationId,
         parentMessageId: turn.parentMessageId,
         model: request.model,

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { commonV1 } from '@hearth/contracts';
 import { Prisma, type Message, type PrismaClient, type TurnTrace } from '@hearth/db';
 import { AUDIT_TOPIC, parseEvent, toRecord, withActiveTraceId, type AuditEventInput } from '@hearth/events';
-import { alreadyExists, notFound, unavailable } from '@hearth/grpc';
+import { alreadyExists, failedPrecondition, notFound, unavailable } from '@hearth/grpc';
 
 import { contentJson, dbRoleOf } from './message.mapper';
 
@@ -24,6 +24,8 @@ export interface BeginTurnInput {
   userId?: string;
   requestId: string;
   idempotencyKey?: string;
+  /** requestFingerprint() of the request: a repeat of the idempotency key must carry the same. */
+  fingerprint: string;
   conversationId?: string;
   /** The stored message to answer as a child of (a fork); undefined continues the current leaf. */
   parentMessageId?: string;
@@ -99,6 +101,8 @@ export class TurnStore {
     private readonly prisma: PrismaClient,
     /** The lease the draft is stored with (renewed while its turn runs, see draft-lease.keeper.ts). */
     private readonly draftLeaseMs: number,
+    /** How long an idempotency key names its turn; after that the key may start a new turn. */
+    private readonly idempotencyWindowMs: number,
   ) {}
 
   /**
@@ -106,13 +110,14 @@ export class TurnStore {
    * already holds this request id / idempotency key. NOT_FOUND when the conversation is not the
    * caller's (or was deleted). One round trip unless the request is a repeat.
    */
-  async begin(input: BeginTurnInput): Promise<BeginOutcome> {
+  async begin(input: BeginTurnInput, retried = false): Promise<BeginOutcome> {
     const turnId = randomUUID();
     const createdAt = new Date();
     const common = {
       turnId,
       requestId: input.requestId,
       idempotencyKey: input.idempotencyKey ?? null,
+      fingerprint: input.fingerprint,
       tenantId: input.tenantId,
       traceId: input.traceId ?? null,
       model: input.model,
@@ -121,13 +126,15 @@ export class TurnStore {
     };
     if (!input.conversationId) {
       const inserted = await this.prisma.$queryRaw<{ id: string }[]>`
-        INSERT INTO turn_traces (id, request_id, idempotency_key, tenant_id, trace_id, model, params, created_at)
-        VALUES (${turnId}::uuid, ${common.requestId}, ${common.idempotencyKey}, ${common.tenantId}::uuid,
-                ${common.traceId}, ${common.model}, ${common.params}::jsonb, ${createdAt}::timestamptz)
+        INSERT INTO turn_traces (id, request_id, idempotency_key, request_fingerprint, tenant_id, trace_id, model,
+                                 params, created_at)
+        VALUES (${turnId}::uuid, ${common.requestId}, ${common.idempotencyKey}, ${common.fingerprint},
+                ${common.tenantId}::uuid, ${common.traceId}, ${common.model}, ${common.params}::jsonb,
+                ${createdAt}::timestamptz)
         ON CONFLICT DO NOTHING
         RETURNING id`;
       if (inserted.length > 0) return { begun: { turnId, createdAt, inputMessages: [] } };
-      return this.duplicateOf(input, true);
+      return this.duplicateOf(input, true, retried);
     }
 
     const draftId = randomUUID();
@@ -185,9 +192,10 @@ export class TurnStore {
                     ELSE (SELECT id FROM fork) END AS parent_id
          WHERE EXISTS (SELECT 1 FROM owner) AND (${forkFrom}::uuid IS NULL OR EXISTS (SELECT 1 FROM fork))
       ), trace AS (
-        INSERT INTO turn_traces (id, request_id, idempotency_key, tenant_id, conversation_id, trace_id, model,
-                                 params, created_at, message_id)
-        SELECT ${turnId}::uuid, ${common.requestId}, ${common.idempotencyKey}, ${common.tenantId}::uuid,
+        INSERT INTO turn_traces (id, request_id, idempotency_key, request_fingerprint, tenant_id, conversation_id,
+                                 trace_id, model, params, created_at, message_id)
+        SELECT ${turnId}::uuid, ${common.requestId}, ${common.idempotencyKey}, ${common.fingerprint},
+               ${common.tenantId}::uuid,
                ${input.conversationId}::uuid, ${common.traceId}, ${common.model}, ${common.params}::jsonb,
                ${createdAt}::timestamptz, ${draftId}::uuid
          WHERE EXISTS (SELECT 1 FROM base)
@@ -219,7 +227,7 @@ export class TurnStore {
              (SELECT count(*) FROM inserted) AS inserted`;
     const firstSeq = result?.first_seq;
     if (firstSeq === null || firstSeq === undefined)
-      return this.duplicateOf(input, result?.owned ?? false, result?.fork_found ?? false);
+      return this.duplicateOf(input, result?.owned ?? false, result?.fork_found ?? false, retried);
     const inputMessages: StoredTurnMessage[] = input.messages.map((message, ord) => ({
       id: inputIds[ord] as string,
       seq: firstSeq + ord,
@@ -239,9 +247,33 @@ export class TurnStore {
     };
   }
 
-  /** Nothing was written: the request is a repeat of a stored turn, or the conversation is not theirs. */
-  private async duplicateOf(input: BeginTurnInput, owned: boolean, forkFound = true): Promise<BeginOutcome> {
+  /**
+   * Nothing was written: the request is a repeat of a stored turn, or the conversation (or the fork
+   * point) is not theirs. A key older than the idempotency window is let go (the turn keeps its
+   * record, the key no longer names it) and the request begins anew; a key reused for another
+   * request is FAILED_PRECONDITION.
+   */
+  private async duplicateOf(
+    input: BeginTurnInput,
+    owned: boolean,
+    forkFound: boolean,
+    retried = false,
+  ): Promise<BeginOutcome> {
     const existing = await this.findExisting(input.tenantId, input.requestId, input.idempotencyKey);
+    if (existing && !retried && this.expired(existing, input)) {
+      await this.prisma.turnTrace.updateMany({
+        where: { id: existing.id, idempotencyKey: input.idempotencyKey },
+        data: { idempotencyKey: null },
+      });
+      return this.begin(input, true);
+    }
+    if (existing?.requestFingerprint && existing.requestFingerprint !== input.fingerprint) {
+      throw failedPrecondition(
+        'IDEMPOTENCY_KEY_REUSED',
+        `this idempotency key (or request id) was used for a different request (fingerprint ${existing.requestFingerprint.slice(0, 12)}, ` +
+          `this one ${input.fingerprint.slice(0, 12)}); send a new key for a new request`,
+      );
+    }
     if (existing) return { duplicate: existing };
     if (!owned) throw notFound(`conversation ${input.conversationId} not found`);
     if (!forkFound)
@@ -323,6 +355,15 @@ export class TurnStore {
     });
     const answer = rows.find((row) => row.answerForRequestId === turn.requestId) ?? null;
     return { inputIds: rows.filter((row) => row !== answer).map((row) => row.id), answer };
+  }
+
+  /** The stored turn was found by this idempotency key (not the request id) and the key's window is over. */
+  private expired(existing: TurnTrace, input: BeginTurnInput): boolean {
+    return (
+      existing.requestId !== input.requestId &&
+      existing.idempotencyKey === (input.idempotencyKey ?? null) &&
+      existing.createdAt.getTime() < Date.now() - this.idempotencyWindowMs
+    );
   }
 
   private async findExisting(

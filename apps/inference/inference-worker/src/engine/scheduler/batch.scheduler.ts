@@ -6,6 +6,7 @@
 // generator loops do not batch: sampling resolves at different times and each sequence's next
 // decode is dispatched alone (measured: 126 of 127 decodes held one sequence). Low-priority work
 // sits out the steps in which an interactive prompt is prefilled (step-participants.ts).
+import type { CallArgumentGrammars } from '../decode/call-arguments.guide';
 import { DeadlineExceededError, EngineClosedError, QueueFullError } from '../engine.errors';
 import { EngineLogger } from '../engine.logger';
 import { GenerationStream } from '../generation.stream';
@@ -39,6 +40,8 @@ export interface PreparedJob {
   /** Already clamped to what the slot's context can hold. */
   readonly maxTokens: number;
   readonly grammar: LlamaGrammar | undefined;
+  /** tool_choice auto: the grammars that constrain the arguments of calls written in text. */
+  readonly callArguments?: CallArgumentGrammars;
   readonly stream: GenerationStream;
 }
 

@@ -1,12 +1,14 @@
 // Owns one request's life inside a slot: which prompt tokens are still to be prefilled, the
 // node-llama-cpp generator that samples its tokens, and turning those tokens into client text
 // (incremental UTF-8, stop sequences, stop tokens, max_tokens). The scheduler decides when it runs.
+import { CallArgumentsGuide } from '../decode/call-arguments.guide';
 import { IncrementalDetokenizer } from '../decode/incremental-detokenizer';
 import { StopSequenceMatcher } from '../decode/stop-sequence.matcher';
 import { FinishReason } from '../generation.types';
 import type {
   EvaluationPriority,
   LlamaContextSequence,
+  LlamaGrammarEvaluationState,
   LlamaModel,
   NodeLlamaCpp,
   SequenceEvaluateOptions,
@@ -44,7 +46,9 @@ export class SlotRun {
   private generator: AsyncGenerator<Token, void, void | Token | Token[]> | undefined;
   private readonly detokenizer: IncrementalDetokenizer;
   private readonly stopMatcher: StopSequenceMatcher;
-  private readonly grammarState: SequenceEvaluateOptions['grammarEvaluationState'];
+  private readonly grammarState: LlamaGrammarEvaluationState | undefined;
+  /** tool_choice auto: switches to a tool's grammar while its call's arguments are generated. */
+  private readonly callGuide: CallArgumentsGuide | undefined;
   private readonly batchOrder: EvaluationPriority;
 
   constructor(
@@ -64,6 +68,12 @@ export class SlotRun {
     this.stopMatcher = new StopSequenceMatcher([...job.sampling.stop, ...job.stopStrings]);
     this.grammarState =
       job.grammar && new llamaCpp.LlamaGrammarEvaluationState({ model, grammar: job.grammar });
+    this.callGuide =
+      job.callArguments &&
+      new CallArgumentsGuide(
+        job.callArguments,
+        (grammar) => new llamaCpp.LlamaGrammarEvaluationState({ model, grammar }),
+      );
   }
 
   /** True once the prompt is in and tokens are being sampled. */
@@ -97,6 +107,8 @@ export class SlotRun {
     if (this.job.stopTokens.has(token)) return { emit: '', finish: 'stop' };
     this.generated.push(token);
     const { emit, stopped } = this.stopMatcher.push(this.detokenizer.push(token));
+    // Before the next token is sampled: it may have to follow a call's argument grammar.
+    this.callGuide?.push(emit);
     if (stopped) return { emit, finish: 'stop', stopSequenceHit: true };
     if (this.generated.length >= this.job.maxTokens) return { emit, finish: 'length' };
     return { emit };
@@ -127,7 +139,10 @@ export class SlotRun {
       topP: s.topP,
       minP: s.minP,
       seed: s.seed,
-      grammarEvaluationState: this.grammarState,
+      // Read at every sample, so a call's argument grammar applies from the token after its opening.
+      grammarEvaluationState: this.callGuide
+        ? () => this.callGuide?.evaluationState ?? this.grammarState
+        : this.grammarState,
       repeatPenalty: penalize
         ? {
             punishTokens: () => [...prompt.slice(-PENALTY_WINDOW), ...this.generated].slice(-PENALTY_WINDOW),
