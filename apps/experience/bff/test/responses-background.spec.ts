@@ -120,6 +120,34 @@ describe('background responses', () => {
     expect(done.output_text.trim()).toBe(TINY_REPLY);
   });
 
+  it("gives back the tokens the admission estimate took beyond the turn's usage once the turn ends", async () => {
+    const limited = await stack.tenant('background-tpm', { tpm: 1000 });
+    const client = new OpenAI({ apiKey: limited.secret, baseURL: stack.baseURL, maxRetries: 0 });
+    // The estimate: the prompt plus max_output_tokens (600); the tiny model answers in a few tokens.
+    const created = await client.responses.create({
+      model: MODEL_ID,
+      input: 'Say hello',
+      background: true,
+      max_output_tokens: 600,
+    });
+    const done = await waitFor('the response to end', async () => {
+      const response = await client.responses.retrieve(created.id);
+      return response.status === 'in_progress' ? undefined : response;
+    });
+    const used = done.usage?.total_tokens ?? 0;
+    expect(used).toBeGreaterThan(0);
+    expect(used).toBeLessThan(200);
+    // A GET takes no tokens; the bucket shows what is left: all but the usage, not all but the estimate.
+    const left = await waitFor('the estimate settled', async () => {
+      const res = await fetch(`${stack.baseURL}/models`, {
+        headers: { authorization: `Bearer ${limited.secret}` },
+      });
+      const remaining = Number(res.headers.get('x-ratelimit-remaining-tokens'));
+      return remaining >= 1000 - used - 5 && remaining;
+    });
+    expect(left).toBeLessThanOrEqual(1000);
+  });
+
   it('resumes a stream on another replica after the third delta: every event exactly once', async () => {
     const first = await post(stack.baseURL, {
       model: LONG_MODEL_ID,

@@ -101,19 +101,28 @@ export const bffProviders: Provider[] = [
   },
   {
     provide: BackgroundResponseDriver,
-    inject: [BFF_CONFIG, BFF_LOGGER, ORCHESTRATOR_CLIENT, ResponseStore, ResponseEventLog],
+    inject: [
+      BFF_CONFIG,
+      BFF_LOGGER,
+      ORCHESTRATOR_CLIENT,
+      ResponseStore,
+      ResponseEventLog,
+      RateLimiterService,
+    ],
     useFactory: (
       config: BffConfig,
       logger: Logger,
       orchestrator: OrchestratorClient,
       store: ResponseStore,
       log: ResponseEventLog,
+      limiter: RateLimiterService,
     ) =>
       new BackgroundResponseDriver({
         orchestrator,
         store,
         log,
         logger,
+        limiter,
         maxDurationMs: config.chatMaxDurationMs,
       }),
   },

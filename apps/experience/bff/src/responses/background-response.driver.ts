@@ -18,6 +18,7 @@ import type { AuthenticatedCaller } from '../auth/authenticated-caller';
 import { apiErrorFromDetail } from '../chat/chat.service';
 import { ApiError } from '../errors/api.error';
 import { apiErrorFromGrpc } from '../errors/grpc-status.mapper';
+import type { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import type { OrchestratorClient } from '../upstream/upstream.clients';
 import type { ResponseEventLog } from './response-event.log';
 import { ResponseBuilder, type ResponseEvent, type ResponseObject } from './response.builder';
@@ -30,6 +31,8 @@ export interface BackgroundResponseDriverOptions {
   log: ResponseEventLog;
   logger: Logger;
   maxDurationMs: number;
+  /** Settles the tokens taken at admission against the turn's usage once it ends. */
+  limiter: RateLimiterService;
 }
 
 /** One background response this replica drives. */
@@ -42,6 +45,11 @@ interface Drive {
   loggedThrough: number;
   /** A response this replica began (its first write inserts the row; a take-over only updates). */
   isNew: boolean;
+  /**
+   * Tokens taken from the caller's bucket at admission, settled against the usage when the turn ends
+   * (by the replica that began it; after a take-over the estimate stands).
+   */
+  reservedTokens?: number;
   /** Appends and saves, one after another, in order. */
   writes: Promise<void>;
 }
@@ -66,6 +74,7 @@ export class BackgroundResponseDriver {
     caller: AuthenticatedCaller,
     turn: Omit<StoredTurn, 'turnId'>,
     inputItems: StoredInputItem[],
+    reservedTokens: number,
   ): Promise<ResponseObject> {
     const drive: Drive = {
       caller,
@@ -74,6 +83,7 @@ export class BackgroundResponseDriver {
       inputItems,
       loggedThrough: -1,
       isNew: true,
+      reservedTokens,
       writes: Promise.resolve(),
     };
     return this.run(drive, true);
@@ -145,6 +155,7 @@ export class BackgroundResponseDriver {
         this.write(drive, events, true);
         stop();
         call.cancel();
+        this.settle(drive);
         void drive.writes.then(() => this.options.log.release(builder.response.id, this.replica));
       };
       const fail = (error: ApiError) => {
@@ -181,6 +192,13 @@ export class BackgroundResponseDriver {
         fail(new ApiError(503, 'The turn ended without a result.', { code: 'service_unavailable' })),
       );
     });
+  }
+
+  /** Corrects the admission estimate with the turn's usage (a replayed turn was charged already). */
+  private settle(drive: Drive): void {
+    if (drive.reservedTokens === undefined) return;
+    const used = drive.builder.started?.replayed ? 0 : drive.builder.response.usage?.total_tokens;
+    if (used !== undefined) void this.options.limiter.settle(drive.caller, drive.reservedTokens, used);
   }
 
   /** Keeps the driver lease; a replica that lost it stops reading (another one drives now). */

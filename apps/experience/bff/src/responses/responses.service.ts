@@ -101,12 +101,13 @@ export class ResponsesService {
     });
     const inputItems = toStoredInputItems(body.input);
     if (background) {
+      // The driver settles the admission estimate when the turn ends, after this request did.
       const response = await this.options.driver.begin(
         caller,
         { body, request: { ...request, detached: true }, context },
         inputItems,
+        req.reservedTokens ?? 0,
       );
-      // The estimate taken at admission stands: the turn's usage arrives after this request ended.
       if (body.stream === true) await this.tail(req, res, caller, response.id, -1);
       else res.json(response);
       return;
