@@ -1,0 +1,609 @@
+// Tenant isolation on every route, generated from the committed OpenAPI document. The owner (tenant A,
+// user 1) creates one of each resource through the public API: a conversation with a finished turn
+// (messages, items, a stored turn trace), a server tool call waiting for confirmation, a file, a stored
+// and a background response, a memory fact, and the usage the turns were charged. Then every route of
+// openapi.json either has a probe below or sits on NO_TENANT_DATA with the reason it holds none; a
+// route with neither fails the first test, so a new route cannot ship without a probe.
+//
+// Strangers: another tenant's key (tenant B, every scope, `admin` included) and another user of tenant
+// A (default scopes). A stranger gets 404 in OpenAI's error envelope on every read, write and delete of
+// the owner's ids (ids named in a create body included), never sees the owner's ids or words in a
+// listing, and the owner's resource is unchanged afterwards. Which resources are per user (so the
+// colleague is a stranger too), from the stores' own filters:
+// - conversations, their messages, items and tool calls: per user (tenant + user on every lookup);
+// - turn traces: per user, except that an `admin` key of the same tenant may read them (checked below);
+// - files: per user unless uploaded with tenant_wide (then readable, never deletable, by the tenant);
+// - responses (stored and background): per user;
+// - memory facts and the opt-in switch: per user;
+// - usage: per tenant and `admin` only; the colleague's default key is refused (403), B's admin key
+//   answers only B's (empty) usage.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { createKafkaClient, USAGE_TOPIC } from '@hearth/events';
+import { createLogger } from '@hearth/telemetry';
+import { freePort, infraEnv, ServiceProcess } from '@hearth/testing';
+
+import OpenAI, { toFile } from 'openai';
+
+import type { CreatedKey } from '../src/admin/admin.service';
+import { SCOPES } from '../src/auth/authenticated-caller';
+import { expectOpenAiShape } from './support/openai-schemas';
+import { MODEL_ID, startStack, type Stack } from './support/stack.fixture';
+
+/** Answers with one call of the calculator, which this stack's tool policy makes wait for confirmation. */
+const CALC_MODEL = 'tiny-calc';
+const CALC_REPLY = '||call:calculator({"expression": "6*7"})';
+/** In every text the owner writes: no stranger's answer may carry it. */
+const MARKER = `owner-secret-${randomUUID().slice(0, 8)}`;
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+interface Json {
+  [key: string]: unknown;
+}
+type Stranger = 'tenant' | 'user';
+type Reply = { status: number; body: Json };
+
+/** What the owner created; the spec's probes fill their paths and bodies from it. */
+interface Owned {
+  conversation: string;
+  userMessage: string;
+  assistantMessage: string;
+  item: string;
+  toolConversation: string;
+  toolCall: string;
+  file: string;
+  response: string;
+  background: string;
+  fact: string;
+  ownerKeyId: string;
+  ownerUserId: string;
+  tenantId: string;
+}
+
+interface Probe {
+  /** Who is refused: another tenant always; another user of the tenant where the resource is per user. */
+  strangers: Stranger[];
+  /** Requests on the owner's ids (or naming them in a create body): 404 for each stranger. */
+  requests?: (o: Owned) => { path: string; body?: unknown }[];
+  /** A listing: 200 for each stranger, without the owner's ids; the owner's own listing has them all. */
+  listing?: { path: (o: Owned) => string; ids: (o: Owned) => string[]; owner?: 'admin' };
+  /** Requests on the caller's own behalf: 200 for each stranger, with nothing of the owner's in it. */
+  own?: OwnRequest[];
+  /** Strangers who may not call the route at all (403). */
+  refused?: Stranger[];
+  /** The owner's views that must read the same after the strangers' attempts. */
+  intact?: View[];
+}
+
+interface OwnRequest {
+  path: string;
+  body: unknown;
+  /** What a stranger's answer must show beyond holding none of the owner's ids and words. */
+  stranger?: (body: Json) => void;
+  /** The owner's answer to the same request, so that the stranger's empty one means something. */
+  owner?: (body: Json) => void;
+}
+
+/** Owner reads that must not change, each compared whole or on a few stable fields. */
+type View = 'conversation' | 'toolConversation' | 'file' | 'response' | 'background' | 'fact' | 'toolCall';
+
+/** Routes of openapi.json that hold no tenant data, so nothing to isolate, with the reason. */
+const NO_TENANT_DATA: Record<string, string> = {
+  // The model catalogue is the deployment's, the same for every tenant.
+  'GET /v1/models': 'shared model catalogue',
+  'GET /v1/models/{id}': 'shared model catalogue',
+  // Stateless: nothing is stored, nothing is read back.
+  'POST /v1/embeddings': 'stateless',
+  // Creates without ids: what they create is the caller's own, probed through the routes that read it.
+  'POST /v1/conversations': 'creates the caller’s own conversation (items are text, never ids)',
+  'POST /v1/files': 'creates the caller’s own file',
+  'POST /v1/memory/facts': 'creates the caller’s own fact',
+};
+
+const BOTH: Stranger[] = ['tenant', 'user'];
+const say = (extra: Json) => ({ model: MODEL_ID, messages: [{ role: 'user', content: 'Hi' }], ...extra });
+
+const PROBES: Record<string, Probe> = {
+  'POST /v1/chat/completions': {
+    strangers: BOTH,
+    requests: (o) => [
+      { path: '/chat/completions', body: say({ conversation_id: o.conversation }) },
+      { path: '/chat/completions', body: say({ file_ids: [o.file] }) },
+      { path: '/chat/completions', body: say({ retrieval: { file_ids: [o.file] } }) },
+    ],
+    // Retrieval over every file the caller may read finds none of the owner's private chunks. (A
+    // message's file part is never resolved: the model sees `[file <name>]` from the request itself.)
+    own: [
+      {
+        path: '/chat/completions',
+        body: say({ retrieval: { query: `code word ${MARKER}` }, max_completion_tokens: 4 }),
+        stranger: (body) => expect(groundedChunks(body)).toBe(0),
+        owner: (body) => expect(groundedChunks(body)).toBeGreaterThan(0),
+      },
+    ],
+    intact: ['conversation', 'file'],
+  },
+  'POST /v1/responses': {
+    strangers: BOTH,
+    requests: (o) => [
+      { path: '/responses', body: { model: MODEL_ID, input: 'Hi', previous_response_id: o.response } },
+      { path: '/responses', body: { model: MODEL_ID, input: 'Hi', conversation: o.conversation } },
+    ],
+    intact: ['conversation', 'response'],
+  },
+  'GET /v1/responses/{id}': {
+    strangers: BOTH,
+    requests: (o) => [
+      { path: `/responses/${o.response}` },
+      { path: `/responses/${o.background}` },
+      { path: `/responses/${o.background}?stream=true` },
+    ],
+  },
+  'DELETE /v1/responses/{id}': {
+    strangers: BOTH,
+    requests: (o) => [{ path: `/responses/${o.response}` }, { path: `/responses/${o.background}` }],
+    intact: ['response', 'background'],
+  },
+  'POST /v1/responses/{id}/cancel': {
+    strangers: BOTH,
+    requests: (o) => [{ path: `/responses/${o.background}/cancel` }],
+    intact: ['background'],
+  },
+  'GET /v1/responses/{id}/input_items': {
+    strangers: BOTH,
+    requests: (o) => [{ path: `/responses/${o.response}/input_items` }],
+  },
+  'GET /v1/files': { strangers: BOTH, listing: { path: () => '/files', ids: (o) => [o.file] } },
+  'GET /v1/files/{id}': { strangers: BOTH, requests: (o) => [{ path: `/files/${o.file}` }] },
+  'DELETE /v1/files/{id}': {
+    strangers: BOTH,
+    requests: (o) => [{ path: `/files/${o.file}` }],
+    intact: ['file'],
+  },
+  'GET /v1/conversations': {
+    strangers: BOTH,
+    listing: { path: () => '/conversations', ids: (o) => [o.conversation, o.toolConversation] },
+  },
+  'GET /v1/conversations/{id}': {
+    strangers: BOTH,
+    requests: (o) => [{ path: `/conversations/${o.conversation}` }],
+  },
+  'POST /v1/conversations/{id}': {
+    strangers: BOTH,
+    requests: (o) => [
+      { path: `/conversations/${o.conversation}`, body: { metadata: { taken: 'yes' }, title: 'taken' } },
+    ],
+    intact: ['conversation'],
+  },
+  'PATCH /v1/conversations/{id}': {
+    strangers: BOTH,
+    requests: (o) => [{ path: `/conversations/${o.conversation}`, body: { title: 'taken' } }],
+    intact: ['conversation'],
+  },
+  'DELETE /v1/conversations/{id}': {
+    strangers: BOTH,
+    requests: (o) => [
+      { path: `/conversations/${o.conversation}` },
+      { path: `/conversations/${o.toolConversation}` },
+    ],
+    intact: ['conversation', 'toolConversation'],
+  },
+  'GET /v1/conversations/{id}/items': {
+    strangers: BOTH,
+    requests: (o) => [{ path: `/conversations/${o.conversation}/items` }],
+  },
+  'POST /v1/conversations/{id}/items': {
+    strangers: BOTH,
+    requests: (o) => [
+      {
+        path: `/conversations/${o.conversation}/items`,
+        body: { items: [{ type: 'message', role: 'user', content: 'Intrusion' }] },
+      },
+    ],
+    intact: ['conversation'],
+  },
+  'GET /v1/conversations/{id}/items/{item_id}': {
+    strangers: BOTH,
+    requests: (o) => [{ path: `/conversations/${o.conversation}/items/${o.item}` }],
+  },
+  'GET /v1/conversations/{id}/messages': {
+    strangers: BOTH,
+    requests: (o) => [{ path: `/conversations/${o.conversation}/messages` }],
+  },
+  'GET /v1/conversations/{id}/messages/{mid}/trace': {
+    strangers: BOTH,
+    requests: (o) => [
+      { path: `/conversations/${o.conversation}/messages/${o.assistantMessage}/trace` },
+      { path: `/conversations/${o.conversation}/messages/${o.userMessage}/trace` },
+    ],
+  },
+  'POST /v1/conversations/{id}/messages/{mid}/feedback': {
+    strangers: BOTH,
+    requests: (o) => [
+      {
+        path: `/conversations/${o.conversation}/messages/${o.assistantMessage}/feedback`,
+        body: { rating: 'down', comment: 'taken' },
+      },
+    ],
+    intact: ['conversation'],
+  },
+  'POST /v1/conversations/{id}/tool_calls/{call_id}/approve': {
+    strangers: BOTH,
+    requests: (o) => [
+      { path: `/conversations/${o.toolConversation}/tool_calls/${o.toolCall}/approve`, body: {} },
+      // The call under a conversation the stranger owns is no way in either.
+      { path: `/conversations/${o.conversation}/tool_calls/${o.toolCall}/approve`, body: {} },
+    ],
+    intact: ['toolCall'],
+  },
+  'POST /v1/conversations/{id}/tool_calls/{call_id}/reject': {
+    strangers: BOTH,
+    requests: (o) => [
+      {
+        path: `/conversations/${o.toolConversation}/tool_calls/${o.toolCall}/reject`,
+        body: { reason: 'no' },
+      },
+    ],
+    intact: ['toolCall'],
+  },
+  'GET /v1/organization/usage/completions': {
+    strangers: ['tenant'],
+    refused: ['user'],
+    listing: {
+      path: () => `/organization/usage/completions?start_time=${USAGE_START}&group_by=api_key_id,user_id`,
+      ids: (o) => [o.ownerKeyId, o.ownerUserId],
+      owner: 'admin',
+    },
+  },
+  'GET /v1/memory/facts': { strangers: BOTH, listing: { path: () => '/memory/facts', ids: (o) => [o.fact] } },
+  'PATCH /v1/memory/facts/{id}': {
+    strangers: BOTH,
+    requests: (o) => [{ path: `/memory/facts/${o.fact}`, body: { text: 'taken' } }],
+    intact: ['fact'],
+  },
+  'DELETE /v1/memory/facts/{id}': {
+    strangers: BOTH,
+    requests: (o) => [{ path: `/memory/facts/${o.fact}` }],
+    intact: ['fact'],
+  },
+  'POST /v1/memory/facts/{id}/approve': {
+    strangers: BOTH,
+    requests: (o) => [{ path: `/memory/facts/${o.fact}/approve` }],
+    intact: ['fact'],
+  },
+  'GET /v1/memory/export': {
+    strangers: BOTH,
+    listing: { path: () => '/memory/export', ids: (o) => [o.fact] },
+  },
+  'PUT /v1/memory/settings': {
+    strangers: BOTH,
+    own: [{ path: '/memory/settings', body: { opt_in: false } }],
+    intact: ['fact'],
+  },
+};
+
+/** How many chunks of the caller's files a grounded chat completion placed in the prompt. */
+const groundedChunks = (body: Json): unknown =>
+  ((body['choices'] as Json[])[0]?.['message'] as { grounding?: Json }).grounding?.['retrieved_chunks'];
+
+const USAGE_START = Math.floor(Date.now() / 1000) - 3_600;
+
+const openApiRoutes = (): string[] => {
+  const document = JSON.parse(readFileSync(join(__dirname, '..', 'openapi.json'), 'utf8')) as {
+    paths: Record<string, Record<string, unknown>>;
+  };
+  return Object.entries(document.paths).flatMap(([path, operations]) =>
+    METHODS.filter((method) => method in operations).map((method) => `${method.toUpperCase()} ${path}`),
+  );
+};
+
+describe('Tenant isolation on every route of the OpenAPI document', () => {
+  let stack: Stack;
+  let ledger: ServiceProcess | undefined;
+  let owner: CreatedKey;
+  let ownerAdmin: CreatedKey;
+  let keys: Record<Stranger, CreatedKey>;
+  let owned: Owned;
+  let toolTurn: Promise<unknown[]>;
+  const snapshots = new Map<View, unknown>();
+
+  const send = async (key: CreatedKey, method: string, path: string, body?: unknown): Promise<Reply> => {
+    const res = await fetch(`${stack.baseURL}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${key.secret}`,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Json };
+  };
+  const read = async (path: string): Promise<Json> => {
+    const reply = await send(owner, 'GET', path);
+    expect(reply).toMatchObject({ status: 200 });
+    return reply.body;
+  };
+
+  /** The owner's view of a resource: whole, or the fields that do not move on their own. */
+  const views: Record<View, () => Promise<unknown>> = {
+    conversation: async () => ({
+      conversation: await read(`/conversations/${owned.conversation}`),
+      messages: await read(`/conversations/${owned.conversation}/messages`),
+      feedback: await stack.db.prisma.messageFeedback.count({
+        where: { conversationId: owned.conversation },
+      }),
+    }),
+    toolConversation: () => read(`/conversations/${owned.toolConversation}`),
+    file: async () => {
+      const { id, filename, bytes, purpose, tenant_wide } = await read(`/files/${owned.file}`);
+      return { id, filename, bytes, purpose, tenant_wide };
+    },
+    response: async () => ({
+      response: await read(`/responses/${owned.response}`),
+      input: await read(`/responses/${owned.response}/input_items`),
+    }),
+    background: () => read(`/responses/${owned.background}`),
+    fact: async () => {
+      const list = await read('/memory/facts');
+      return { opt_in: list['opt_in'], fact: (list['data'] as Json[]).find((f) => f['id'] === owned.fact) };
+    },
+    toolCall: async () =>
+      (await stack.db.prisma.toolCall.findFirstOrThrow({ where: { callId: owned.toolCall } })).status,
+  };
+
+  const poll = async <T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> => {
+    const end = Date.now() + ms;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
+  /** A ledger whose consumer group starts at the usage topic's end: it stores this spec's events only. */
+  const startLedger = async () => {
+    const logger = createLogger({ service: 'tenant-isolation-spec', level: 'error' });
+    const kafka = createKafkaClient({
+      clientId: 'tenant-isolation-spec',
+      brokers: infraEnv().kafkaBrokers,
+      logger,
+    });
+    const group = `tenant-isolation-${randomUUID().slice(0, 8)}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: USAGE_TOPIC.name }] });
+    const ends = await admin.fetchTopicOffsets(USAGE_TOPIC.name);
+    await admin.setOffsets({
+      groupId: `${group}.usage`,
+      topic: USAGE_TOPIC.name,
+      partitions: ends.map(({ partition, high }) => ({ partition, offset: high })),
+    });
+    await admin.disconnect();
+    return ServiceProcess.start({
+      app: 'ledger',
+      env: {
+        DATABASE_URL: stack.db.url,
+        LEDGER_CONSUMER_GROUP: group,
+        METRICS_PORT: String(await freePort()),
+      },
+    });
+  };
+
+  beforeAll(async () => {
+    stack = await startStack({
+      orchestration: true,
+      contextSize: 2048,
+      retrieval: true,
+      scriptedModels: [{ id: CALC_MODEL, reply: CALC_REPLY }],
+      toolPolicy: { version: 1, tenants: { default: { allow: ['calculator'], confirm: ['calculator'] } } },
+    });
+    ledger = await startLedger();
+    owner = await stack.tenant('isolation-owner', { user: 'owner' });
+    ownerAdmin = await stack.admin.createKey({ tenant: owner.tenantId, user: 'admin', scopes: ['admin'] });
+    keys = {
+      tenant: await stack.tenant('isolation-other', { user: 'owner', scopes: [...SCOPES] }),
+      user: await stack.admin.createKey({ tenant: owner.tenantId, user: 'colleague' }),
+    };
+    const client = new OpenAI({ apiKey: owner.secret, baseURL: stack.baseURL, maxRetries: 0 });
+
+    // A conversation with one finished turn: messages, items, a stored trace.
+    const created = await send(owner, 'POST', '/conversations', {
+      title: `${MARKER} title`,
+      metadata: { note: MARKER },
+    });
+    const conversation = created.body['id'] as string;
+    const turn = await send(owner, 'POST', '/chat/completions', {
+      ...say({ conversation_id: conversation }),
+      messages: [{ role: 'user', content: `Remember ${MARKER}` }],
+      temperature: 0,
+    });
+    expect(turn.status).toBe(200);
+    const messages = (await read(`/conversations/${conversation}/messages`))['data'] as Json[];
+    const items = (await read(`/conversations/${conversation}/items`))['data'] as Json[];
+
+    // A file, a stored response, a background one (finished), a memory fact.
+    const file = await client.files.create({
+      file: await toFile(Buffer.from(`Notes: ${MARKER}\n`), `${MARKER}.md`),
+      purpose: 'assistants',
+    });
+    await poll('the file to be processed', async () => {
+      const status = (await read(`/files/${file.id}`))['status'];
+      return status === 'uploaded' ? undefined : status;
+    });
+    const response = await client.responses.create({ model: MODEL_ID, input: `Echo ${MARKER}` });
+    const background = await client.responses.create({ model: MODEL_ID, input: MARKER, background: true });
+    await poll('the background response', async () => {
+      const status = (await read(`/responses/${background.id}`))['status'];
+      return status === 'in_progress' || status === 'queued' ? undefined : status;
+    });
+    expect((await send(owner, 'PUT', '/memory/settings', { opt_in: true })).status).toBe(200);
+    const fact = await send(owner, 'POST', '/memory/facts', { text: `My code word is ${MARKER}` });
+    expect(fact.status).toBe(200);
+
+    // A server tool call waiting for the owner's confirmation; the turn stays open until then.
+    const toolConversation = (await send(owner, 'POST', '/conversations', { title: MARKER })).body['id'];
+    const stream = await client.chat.completions.create({
+      model: CALC_MODEL,
+      messages: [{ role: 'user', content: 'What is 6*7?' }],
+      temperature: 0,
+      max_completion_tokens: 40,
+      stream: true,
+      conversation_id: toolConversation,
+      server_tools: ['calculator'],
+      max_tool_rounds: 1,
+    } as OpenAI.ChatCompletionCreateParamsStreaming);
+    toolTurn = (async () => {
+      const chunks: unknown[] = [];
+      for await (const chunk of stream) chunks.push(chunk);
+      return chunks;
+    })();
+    toolTurn.catch(() => undefined);
+    const call = await poll('the tool call to wait for confirmation', async () => {
+      const row = await stack.db.prisma.toolCall.findFirst({
+        where: { conversationId: toolConversation as string, status: 'pending_confirmation' },
+      });
+      return row ?? undefined;
+    });
+
+    owned = {
+      conversation,
+      userMessage: messages.find((m) => m['role'] === 'user')?.['id'] as string,
+      assistantMessage: messages.find((m) => m['role'] === 'assistant')?.['id'] as string,
+      item: items[0]?.['id'] as string,
+      toolConversation: toolConversation as string,
+      toolCall: call.callId as string,
+      file: file.id,
+      response: response.id,
+      background: background.id,
+      fact: fact.body['id'] as string,
+      ownerKeyId: owner.id,
+      ownerUserId: owner.userId,
+      tenantId: owner.tenantId,
+    };
+    expect(Object.values(owned).every((v) => typeof v === 'string' && v.length > 0)).toBe(true);
+    for (const [view, take] of Object.entries(views)) snapshots.set(view as View, await take());
+  }, 240_000);
+
+  afterAll(async () => {
+    await ledger?.stop();
+    await stack?.close();
+  });
+
+  it('has a probe, or a reason it holds no tenant data, for every route of openapi.json', () => {
+    const routes = openApiRoutes();
+    const unprobed = routes.filter((route) => !(route in PROBES) && !(route in NO_TENANT_DATA));
+    expect(unprobed).toEqual([]);
+    const stale = [...Object.keys(PROBES), ...Object.keys(NO_TENANT_DATA)].filter((r) => !routes.includes(r));
+    expect(stale).toEqual([]);
+  });
+
+  describe.each(Object.keys(PROBES))('%s', (route) => {
+    const probe = PROBES[route] as Probe;
+    const method = route.split(' ')[0] as string;
+
+    const who = probe.strangers.map((s) =>
+      s === 'tenant' ? 'another tenant' : 'another user of the tenant',
+    );
+
+    it(`shows nothing of the owner's to ${who.join(' or ')}, and changes nothing of it`, async () => {
+      for (const stranger of probe.strangers) {
+        const key = keys[stranger];
+        for (const request of probe.requests?.(owned) ?? []) {
+          const reply = await send(key, method, request.path, request.body);
+          expect({ stranger, path: request.path, status: reply.status }).toEqual({
+            stranger,
+            path: request.path,
+            status: 404,
+          });
+          expectOpenAiShape('ErrorResponse', reply.body);
+          expect(JSON.stringify(reply.body)).not.toContain(MARKER);
+        }
+        if (probe.listing) {
+          const reply = await send(key, method, probe.listing.path(owned));
+          expect({ stranger, status: reply.status }).toEqual({ stranger, status: 200 });
+          const text = JSON.stringify(reply.body);
+          for (const id of [...probe.listing.ids(owned), MARKER]) expect(text).not.toContain(id);
+        }
+        for (const request of probe.own ?? []) {
+          const reply = await send(key, method, request.path, request.body);
+          expect({ stranger, status: reply.status }).toEqual({ stranger, status: 200 });
+          const text = JSON.stringify(reply.body);
+          for (const id of [owned.file, owned.fact, owned.conversation, MARKER])
+            expect(text).not.toContain(id);
+          request.stranger?.(reply.body);
+        }
+      }
+      for (const stranger of probe.refused ?? []) {
+        const reply = await send(keys[stranger], method, probe.listing?.path(owned) ?? '');
+        expect({ stranger, status: reply.status }).toEqual({ stranger, status: 403 });
+        expectOpenAiShape('ErrorResponse', reply.body);
+      }
+      for (const view of probe.intact ?? []) expect(await views[view]()).toEqual(snapshots.get(view));
+      for (const request of probe.own ?? []) {
+        if (!request.owner) continue;
+        const reply = await send(owner, method, request.path, request.body);
+        expect(reply.status).toBe(200);
+        request.owner(reply.body);
+      }
+      if (probe.listing) {
+        // The owner's own listing shows them: the strangers' empty answers are not a broken route.
+        const key = probe.listing.owner === 'admin' ? ownerAdmin : owner;
+        const path = probe.listing.path(owned);
+        const text = await poll(`${path} to show the owner's data`, async () => {
+          const reply = JSON.stringify((await send(key, 'GET', path)).body);
+          return probe.listing!.ids(owned).every((id) => reply.includes(id)) ? reply : undefined;
+        });
+        for (const id of probe.listing.ids(owned)) expect(text).toContain(id);
+      }
+    });
+  });
+
+  it('shows a trace to an admin of the owner’s tenant, never to another tenant’s admin', async () => {
+    const path = `/conversations/${owned.conversation}/messages/${owned.assistantMessage}/trace`;
+    const tenantAdmin = await stack.admin.createKey({
+      tenant: owner.tenantId,
+      user: 'auditor',
+      scopes: ['conversations', 'admin'],
+    });
+    expect((await send(tenantAdmin, 'GET', path)).status).toBe(200);
+    expect((await send(keys.tenant, 'GET', path)).status).toBe(404);
+  });
+
+  it('shares a tenant_wide file with the tenant only: a colleague reads it, never deletes it', async () => {
+    const form = new FormData();
+    form.append('purpose', 'assistants');
+    form.append('tenant_wide', 'true');
+    form.append('file', new Blob([`Shared notes ${MARKER}\n`]), 'shared.md');
+    const upload = await fetch(`${stack.baseURL}/files`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${owner.secret}` },
+      body: form,
+    });
+    const shared = (await upload.json()) as Json;
+    expect(shared).toMatchObject({ tenant_wide: true });
+    const path = `/files/${shared['id'] as string}`;
+
+    expect((await send(keys.user, 'GET', path)).body).toMatchObject({ id: shared['id'], tenant_wide: true });
+    expect(JSON.stringify((await send(keys.user, 'GET', '/files')).body)).toContain(shared['id']);
+    expect((await send(keys.user, 'DELETE', path)).status).toBe(404);
+    expect((await send(keys.tenant, 'GET', path)).status).toBe(404);
+    expect((await send(keys.tenant, 'DELETE', path)).status).toBe(404);
+    expect(JSON.stringify((await send(keys.tenant, 'GET', '/files')).body)).not.toContain(shared['id']);
+    expect((await send(owner, 'GET', path)).status).toBe(200);
+  });
+
+  it('lets the owner approve the call no stranger could resolve, and the turn finishes', async () => {
+    const reply = await send(
+      owner,
+      'POST',
+      `/conversations/${owned.toolConversation}/tool_calls/${owned.toolCall}/approve`,
+      {},
+    );
+    expect(reply).toMatchObject({ status: 200, body: { call_id: owned.toolCall, status: 'succeeded' } });
+    expect((await toolTurn).length).toBeGreaterThan(0);
+  });
+});
