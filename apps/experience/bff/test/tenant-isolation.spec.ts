@@ -18,7 +18,7 @@
 // - memory facts and the opt-in switch: per user;
 // - usage: per tenant and `admin` only; the colleague's default key is refused (403), B's admin key
 //   answers only B's (empty) usage.
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -293,6 +293,36 @@ const groundedChunks = (body: Json): unknown =>
 
 const USAGE_START = Math.floor(Date.now() / 1000) - 3_600;
 
+interface Twins {
+  /** The text (or JSON value) with each owned id replaced by its twin. */
+  swap<T>(value: T): T;
+  unswap<T>(value: T): T;
+}
+
+/**
+ * For each owned id, one of the same form that names nothing: its last hex digits redrawn. A stranger's
+ * answer for the owner's id must be the answer for its twin, so it says nothing about existence.
+ */
+function twinsOf(ids: string[]): Twins {
+  const pairs = ids.map((id): [string, string] => {
+    const tail = id
+      .slice(-12)
+      .replace(/[0-9a-f]/g, (d) => ((parseInt(d, 16) + randomInt(1, 16)) % 16).toString(16));
+    if (tail === id.slice(-12)) throw new Error(`no hex digits to redraw at the end of '${id}'`);
+    return [id, id.slice(0, -12) + tail];
+  });
+  const replace = (value: unknown, from: 0 | 1): unknown => {
+    if (value === undefined) return value;
+    let text = typeof value === 'string' ? value : JSON.stringify(value);
+    for (const pair of pairs) text = text.split(pair[from]).join(pair[1 - from] as string);
+    return typeof value === 'string' ? text : JSON.parse(text);
+  };
+  return {
+    swap: <T>(value: T) => replace(value, 0) as T,
+    unswap: <T>(value: T) => replace(value, 1) as T,
+  };
+}
+
 /** What the spec reads of Express 5's router: each layer's route, its path and methods. */
 interface ExpressRouterHost {
   router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
@@ -316,6 +346,7 @@ describe('Tenant isolation on every route of the OpenAPI document', () => {
   let owned: Owned;
   let toolTurn: Promise<unknown[]>;
   const snapshots = new Map<View, unknown>();
+  let twins: Twins;
 
   const send = async (key: CreatedKey, method: string, path: string, body?: unknown): Promise<Reply> => {
     const res = await fetch(`${stack.baseURL}${path}`, {
@@ -493,6 +524,7 @@ describe('Tenant isolation on every route of the OpenAPI document', () => {
       tenantId: owner.tenantId,
     };
     expect(Object.values(owned).every((v) => typeof v === 'string' && v.length > 0)).toBe(true);
+    twins = twinsOf(Object.values(owned));
     for (const [view, take] of Object.entries(views)) snapshots.set(view as View, await take());
   }, 240_000);
 
@@ -546,6 +578,12 @@ describe('Tenant isolation on every route of the OpenAPI document', () => {
           });
           expectOpenAiShape('ErrorResponse', reply.body);
           expect(JSON.stringify(reply.body)).not.toContain(MARKER);
+          // Exactly what ids that never existed get: the answer says nothing of what the owner has.
+          const missing = await send(key, method, twins.swap(request.path), twins.swap(request.body));
+          expect({ status: missing.status, body: twins.unswap(missing.body) }).toEqual({
+            status: 404,
+            body: reply.body,
+          });
         }
         if (probe.listing) {
           const reply = await send(key, method, probe.listing.path(owned));
