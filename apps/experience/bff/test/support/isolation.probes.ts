@@ -188,6 +188,20 @@ export const PROBES: Record<string, Probe> = {
     strangers: BOTH,
     requests: (o) => [{ path: `/conversations/${o.conversation}/items/${o.item}` }],
   },
+  'DELETE /v1/conversations/{id}/items/{item_id}': {
+    strangers: BOTH,
+    requests: (o) => [{ path: `/conversations/${o.conversation}/items/${o.item}` }],
+    intact: ['conversation'],
+  },
+  'POST /v1/conversations/{id}/branch': {
+    strangers: BOTH,
+    requests: (o) => [
+      { path: `/conversations/${o.conversation}/branch`, body: { message_id: o.userMessage } },
+      // The owner's message under a conversation id that is not the owner's is no way in either.
+      { path: `/conversations/${o.toolConversation}/branch`, body: { message_id: o.assistantMessage } },
+    ],
+    intact: ['conversation'],
+  },
   'GET /v1/conversations/{id}/messages': {
     strangers: BOTH,
     requests: (o) => [{ path: `/conversations/${o.conversation}/messages` }],
