@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 
 import { commonV1 } from '@hearth/contracts';
 import { createLogger } from '@hearth/telemetry';
-import { createTestDatabase, type TestDatabase } from '@hearth/testing';
+import { createTestDatabase, seedTenantUser, type TestDatabase } from '@hearth/testing';
 
 import { DraftLeaseKeeper } from '../src/turns/draft-lease.keeper';
 import { DRAFT_LEASE_EXPIRED, DraftSweeper } from '../src/turns/draft.sweeper';
@@ -25,10 +25,7 @@ describe(DraftSweeper.name, () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const tenant = await db.prisma.tenant.create({ data: { name: 'Test', slug: `t-${randomUUID()}` } });
-    const user = await db.prisma.user.create({ data: { tenantId: tenant.id, externalId: randomUUID() } });
-    tenantId = tenant.id;
-    userId = user.id;
+    ({ tenantId, userId } = await seedTenantUser(db.prisma));
     sut = new DraftSweeper(db.prisma, logger);
   });
 

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 
 import { commonV1 } from '@hearth/contracts';
 import { GrpcError } from '@hearth/grpc';
-import { createTestDatabase, type TestDatabase } from '@hearth/testing';
+import { createTestDatabase, seedTenantUser, type TestDatabase } from '@hearth/testing';
 
 import { status } from '@grpc/grpc-js';
 
@@ -24,10 +24,7 @@ describe('TurnStore idempotency keys', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const tenant = await db.prisma.tenant.create({ data: { name: 'Test', slug: `t-${randomUUID()}` } });
-    const user = await db.prisma.user.create({ data: { tenantId: tenant.id, externalId: randomUUID() } });
-    tenantId = tenant.id;
-    userId = user.id;
+    ({ tenantId, userId } = await seedTenantUser(db.prisma));
     store = new TurnStore(db.prisma, 60_000, WINDOW_MS);
   });
 

@@ -1,2 +1,3 @@
-// Real-PostgreSQL test databases for medium specs.
+// Real-PostgreSQL test databases for medium specs, and the rows most of them start from.
+export * from './tenant-user.seed';
 export * from './test-database.factory';

@@ -16,6 +16,7 @@ import {
   createTestDatabase,
   freePort,
   infraEnv,
+  seedTenantUser,
   ServiceProcess,
   writeTinyGguf,
   type TestDatabase,
@@ -218,15 +219,8 @@ export interface Seeded {
 }
 
 export async function seedUser(prisma: PrismaClient, memoryOptIn = false): Promise<Seeded> {
-  const tenant = await prisma.tenant.create({ data: { name: 'Acme', slug: `acme-${randomUUID()}` } });
-  const user = await prisma.user.create({
-    data: { tenantId: tenant.id, externalId: `user-${randomUUID()}`, memoryOptIn },
-  });
-  return {
-    tenantId: tenant.id,
-    userId: user.id,
-    caller: { tenantId: tenant.id, userId: user.id, apiKeyId: randomUUID() },
-  };
+  const { tenantId, userId } = await seedTenantUser(prisma, { memoryOptIn });
+  return { tenantId, userId, caller: { tenantId, userId, apiKeyId: randomUUID() } };
 }
 
 /** A conversation with the given (role, text) messages stored in order (seq 1, 2, ...). */
