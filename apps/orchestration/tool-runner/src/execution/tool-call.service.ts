@@ -79,8 +79,10 @@ export class ToolCallService {
     const caller = requireCaller(request.caller);
     const { registry, policy, repository } = this;
     if (!request.name) throw invalidArgument('name is required');
-    if (request.idempotencyKey.length > MAX_KEY_LENGTH)
-      throw invalidArgument(`idempotency_key is longer than ${MAX_KEY_LENGTH}`);
+    requireStorableId('idempotency_key', request.idempotencyKey);
+    requireStorableId('call_id', request.callId);
+    requireStorableId('request_id', request.requestId);
+    requireNoNul('arguments_json', request.argumentsJson);
     if (request.conversationId && !isUuid(request.conversationId))
       throw invalidArgument('conversation_id must be a UUID');
     const tool = registry.get(request.name);
@@ -165,6 +167,8 @@ export class ToolCallService {
     const caller = requireCaller(request.caller);
     const { registry, policy, repository } = this;
     if (!request.callId) throw invalidArgument('call_id is required');
+    requireStorableId('call_id', request.callId);
+    requireNoNul('reason', request.reason);
     const decision = request.decision;
     if (
       decision !== toolsV1.ConfirmationDecision.CONFIRMATION_DECISION_APPROVE &&
@@ -340,6 +344,19 @@ export class ToolCallService {
       callDeadline ?? Number.POSITIVE_INFINITY,
       this.executor.naturalDeadline(tool),
     );
+  }
+}
+
+/** An id the runner stores and looks up as text: short, and free of what PostgreSQL text cannot hold. */
+function requireStorableId(field: string, value: string): void {
+  if (value.length > MAX_KEY_LENGTH) throw invalidArgument(`${field} is longer than ${MAX_KEY_LENGTH}`);
+  requireNoNul(field, value);
+}
+
+/** PostgreSQL's text and jsonb hold no NUL character, raw or as a JSON `\u0000` escape. */
+function requireNoNul(field: string, value: string): void {
+  if (value.includes('\u0000') || value.includes('\\u0000')) {
+    throw invalidArgument(`${field} must not contain NUL characters`);
   }
 }
 
