@@ -77,6 +77,17 @@ describe(toStatusPayload.name, () => {
     expect(received.message).toBe(sut.details);
     expect(received.metadata['requested']).toHaveLength(MAX_STATUS_METADATA_CHARS);
   });
+
+  it('replaces lone surrogates (decoded from invalid UTF-8) so the message can be sent', () => {
+    const sut = toStatusPayload(
+      notFound('MODEL_NOT_SERVED', 'model "a\uD800b\uDC00c😀"', { requested: '\uD800' }),
+      'worker',
+    );
+
+    expect(sut.details).toBe('model "a\uFFFDb\uFFFDc😀"');
+    expect(() => encodeURI(sut.details)).not.toThrow();
+    expect(fromServiceError(asReceived(sut), 'worker').metadata['requested']).toBe('\uFFFD');
+  });
 });
 
 describe(fromServiceError.name, () => {

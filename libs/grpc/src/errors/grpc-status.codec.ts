@@ -26,13 +26,19 @@ export interface GrpcStatusPayload {
 export const MAX_STATUS_MESSAGE_CHARS = 1_024;
 export const MAX_STATUS_METADATA_CHARS = 256;
 
+// A UTF-16 surrogate without its other half: protobufjs decodes invalid UTF-8 (an encoded lone
+// surrogate) into one, and grpc-js's encodeURI of a status message holding one throws, outside any
+// handler, which ended the process.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /**
- * `text` cut to `max` characters, marked with `...` (ASCII: trailers allow nothing else), never
- * through a surrogate pair.
+ * `text` with lone surrogates replaced by U+FFFD and cut to `max` characters, marked with `...`
+ * (ASCII: trailers allow nothing else), never through a surrogate pair.
  */
 export function boundedText(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const cut = text.slice(0, max - 3);
+  const wellFormed = text.replace(LONE_SURROGATE, '\uFFFD');
+  if (wellFormed.length <= max) return wellFormed;
+  const cut = wellFormed.slice(0, max - 3);
   return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}...`;
 }
 

@@ -1,7 +1,7 @@
 // Owns validating a RunTurnRequest before anything is stored: every problem is INVALID_ARGUMENT with a
 // message that names the field, so the BFF can turn it into OpenAI's 400 error shape.
 import { commonV1, orchestratorV1 } from '@hearth/contracts';
-import { invalidArgument, isUuid, validateCaller } from '@hearth/grpc';
+import { invalidArgument, isUuid, requireStorableText, validateCaller } from '@hearth/grpc';
 
 import { outputValidatorFor, type OutputValidator } from './structured-output.validator';
 
@@ -38,6 +38,8 @@ export function validateTurnRequest(request: orchestratorV1.RunTurnRequest): Val
     throw invalidArgument(`request_id is required (1-${MAX_REQUEST_ID} characters)`);
   if (request.idempotencyKey.length > 255)
     throw invalidArgument('idempotency_key is longer than 255 characters');
+  requireStorableText('request_id', request.requestId);
+  requireStorableText('idempotency_key', request.idempotencyKey);
   if (request.detached && request.idempotencyKey === '')
     throw invalidArgument('a detached turn needs an idempotency_key (to re-attach to it)');
   if (request.conversationId !== '') {

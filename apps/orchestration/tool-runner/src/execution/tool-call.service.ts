@@ -13,6 +13,7 @@ import {
   isUuid,
   notFound,
   permissionDenied,
+  requireStorableText,
   validateCaller,
 } from '@hearth/grpc';
 
@@ -82,7 +83,7 @@ export class ToolCallService {
     requireStorableId('idempotency_key', request.idempotencyKey);
     requireStorableId('call_id', request.callId);
     requireStorableId('request_id', request.requestId);
-    requireNoNul('arguments_json', request.argumentsJson);
+    requireStorableText('arguments_json', request.argumentsJson);
     if (request.conversationId && !isUuid(request.conversationId))
       throw invalidArgument('conversation_id must be a UUID');
     const tool = registry.get(request.name);
@@ -168,7 +169,7 @@ export class ToolCallService {
     const { registry, policy, repository } = this;
     if (!request.callId) throw invalidArgument('call_id is required');
     requireStorableId('call_id', request.callId);
-    requireNoNul('reason', request.reason);
+    requireStorableText('reason', request.reason);
     const decision = request.decision;
     if (
       decision !== toolsV1.ConfirmationDecision.CONFIRMATION_DECISION_APPROVE &&
@@ -350,14 +351,7 @@ export class ToolCallService {
 /** An id the runner stores and looks up as text: short, and free of what PostgreSQL text cannot hold. */
 function requireStorableId(field: string, value: string): void {
   if (value.length > MAX_KEY_LENGTH) throw invalidArgument(`${field} is longer than ${MAX_KEY_LENGTH}`);
-  requireNoNul(field, value);
-}
-
-/** PostgreSQL's text and jsonb hold no NUL character, raw or as a JSON `\u0000` escape. */
-function requireNoNul(field: string, value: string): void {
-  if (value.includes('\u0000') || value.includes('\\u0000')) {
-    throw invalidArgument(`${field} must not contain NUL characters`);
-  }
+  requireStorableText(field, value);
 }
 
 function requireCaller(caller: commonV1.Caller | null | undefined): ToolCaller {

@@ -6,10 +6,14 @@ import * as grpc from '@grpc/grpc-js';
 import type { CatalogRpc } from './rpc-catalog';
 
 const passthrough = (bytes: Buffer) => bytes;
+/** Trailer of the serialized google.rpc.Status the platform's servers send with every error. */
+const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
 
 export interface RawAnswer {
   code: grpc.status;
   details: string;
+  /** The server sent the status with its ErrorInfo (an answer, not the client's own timer or a reset). */
+  reasoned: boolean;
   /** Messages the server sent before its status. */
   messages: number;
 }
@@ -22,7 +26,13 @@ export class RawGrpcCaller {
     const options: grpc.CallOptions = { deadline: Date.now() + deadlineMs };
     return new Promise((resolve) => {
       let received = 0;
-      const settle = (code: grpc.status, details: string) => resolve({ code, details, messages: received });
+      const settle = (code: grpc.status, details: string, metadata?: grpc.Metadata) =>
+        resolve({
+          code,
+          details,
+          reasoned: (metadata?.get(STATUS_DETAILS_KEY).length ?? 0) > 0,
+          messages: received,
+        });
       if (!rpc.requestStream && !rpc.responseStream) {
         client.makeUnaryRequest(
           rpc.path,
@@ -31,7 +41,7 @@ export class RawGrpcCaller {
           messages[0] as Buffer,
           new grpc.Metadata(),
           options,
-          (error) => (error ? settle(error.code, error.details) : settle(grpc.status.OK, '')),
+          (error) => (error ? settle(error.code, error.details, error.metadata) : settle(grpc.status.OK, '')),
         );
         return;
       }
@@ -49,7 +59,9 @@ export class RawGrpcCaller {
       stream.on('data', () => received++);
       // 'error' carries the status of a failed call; 'status' comes for every call, OK included.
       stream.on('error', () => undefined);
-      stream.on('status', (status: grpc.StatusObject) => settle(status.code, status.details));
+      stream.on('status', (status: grpc.StatusObject) =>
+        settle(status.code, status.details, status.metadata),
+      );
       if (rpc.requestStream) {
         const duplex = stream as grpc.ClientDuplexStream<Buffer, Buffer>;
         for (const message of messages) duplex.write(message);
