@@ -14,6 +14,7 @@ import {
   notFound,
   permissionDenied,
   requireStorableText,
+  timestampMs,
   validateCaller,
 } from '@hearth/grpc';
 
@@ -84,6 +85,7 @@ export class ToolCallService {
     requireStorableId('call_id', request.callId);
     requireStorableId('request_id', request.requestId);
     requireStorableText('arguments_json', request.argumentsJson);
+    timestampMs('deadline', request.deadline);
     if (request.conversationId && !isUuid(request.conversationId))
       throw invalidArgument('conversation_id must be a UUID');
     const tool = registry.get(request.name);
@@ -170,6 +172,7 @@ export class ToolCallService {
     if (!request.callId) throw invalidArgument('call_id is required');
     requireStorableId('call_id', request.callId);
     requireStorableText('reason', request.reason);
+    timestampMs('deadline', request.deadline);
     const decision = request.decision;
     if (
       decision !== toolsV1.ConfirmationDecision.CONFIRMATION_DECISION_APPROVE &&
@@ -341,7 +344,7 @@ export class ToolCallService {
     callDeadline?: number,
   ): number {
     return Math.min(
-      requested ? requested.getTime() : Number.POSITIVE_INFINITY,
+      timestampMs('deadline', requested) ?? Number.POSITIVE_INFINITY,
       callDeadline ?? Number.POSITIVE_INFINITY,
       this.executor.naturalDeadline(tool),
     );

@@ -11,7 +11,8 @@ import { fixed32, fixed64, lengthDelimited, tag, varint, WIRE, zigzag } from './
 import type { FieldDescriptor, RpcCatalog } from './rpc-catalog';
 
 /** What each generated request is, for the statistics line and a failure's message. */
-export type CaseKind = 'empty' | 'garbage' | 'fuzzed' | 'huge-strings' | 'oversized-repeated';
+export type CaseKind =
+  'empty' | 'garbage' | 'fuzzed' | 'one-bad-field' | 'huge-strings' | 'oversized-repeated';
 
 export interface FuzzCase {
   kind: CaseKind;
@@ -109,13 +110,124 @@ export class MessageGenerator {
           .map((bytes): FuzzCase => ({ kind: 'garbage', messages: [Buffer.from(bytes)] })),
       },
       {
-        weight: 12,
+        weight: 8,
         arbitrary: this.message(requestType, 0).map((bytes): FuzzCase => ({
           kind: 'fuzzed',
           messages: [bytes],
         })),
       },
+      {
+        weight: 8,
+        arbitrary: this.oneBadField(requestType).map((bytes): FuzzCase => ({
+          kind: 'one-bad-field',
+          messages: [bytes],
+        })),
+      },
     );
+  }
+
+  /**
+   * A plausible request (real caller and ids, the served model, short text, small numbers, declared
+   * enums) with one top-level field a boundary value: gets past the first checks into the rpc's
+   * deeper validation and its storage.
+   */
+  private oneBadField(requestType: string): fc.Arbitrary<Buffer> {
+    const fields = this.context.catalog.message(requestType).field;
+    if (fields.length === 0) return fc.constant(Buffer.alloc(0));
+    return fc
+      .integer({ min: 0, max: fields.length - 1 })
+      .chain((bad) =>
+        fc
+          .tuple(
+            ...fields.map((field, i) =>
+              i === bad ? this.field(field, requestType, 0) : this.plausibleField(field, requestType, 0),
+            ),
+          )
+          .map((parts) => Buffer.concat(parts)),
+      );
+  }
+
+  private plausibleMessage(fullName: string, depth: number): fc.Arbitrary<Buffer> {
+    if (depth > MAX_DEPTH) return fc.constant(Buffer.alloc(0));
+    const fields = this.context.catalog.message(fullName).field;
+    if (fields.length === 0) return fc.constant(Buffer.alloc(0));
+    return fc
+      .tuple(...fields.map((field) => this.plausibleField(field, fullName, depth)))
+      .map((parts) => Buffer.concat(parts));
+  }
+
+  /** The field set (or, half the time, left unset) to a value a well-behaved caller could send. */
+  private plausibleField(field: FieldDescriptor, scope: string, depth: number): fc.Arbitrary<Buffer> {
+    const value = this.plausibleValue(field, scope, depth);
+    if (field.type === 'TYPE_MESSAGE' && this.isCaller(field, scope)) return value;
+    return fc.option(value, { nil: Buffer.alloc(0), freq: 2 });
+  }
+
+  private plausibleValue(field: FieldDescriptor, scope: string, depth: number): fc.Arbitrary<Buffer> {
+    const n = field.number;
+    const varintOf = (v: bigint) => Buffer.concat([tag(n, WIRE.varint), varint(v)]);
+    switch (field.type) {
+      case 'TYPE_STRING':
+        return this.plausibleString(field.name).map((text) => lengthDelimited(n, utf8(text)));
+      case 'TYPE_BOOL':
+        return fc.constantFrom(0n, 1n).map(varintOf);
+      case 'TYPE_ENUM': {
+        const resolved = this.context.catalog.resolve(field.typeName, scope);
+        const declared =
+          resolved.kind === 'enum' ? resolved.descriptor.value.map((v) => BigInt(v.number)) : [0n];
+        return fc.constantFrom(...declared).map(varintOf);
+      }
+      case 'TYPE_MESSAGE': {
+        const resolved = this.context.catalog.resolve(field.typeName, scope);
+        if (resolved.fullName === CALLER_TYPE) return fc.constant(this.validCaller(n));
+        if (resolved.fullName === 'google.protobuf.Timestamp') {
+          // A minute from now: a deadline that leaves the rpc time to work.
+          const seconds = BigInt(Math.floor(Date.now() / 1000) + 60);
+          return fc.constant(lengthDelimited(n, Buffer.concat([tag(1, WIRE.varint), varint(seconds)])));
+        }
+        return this.plausibleMessage(resolved.fullName, depth + 1).map((bytes) => lengthDelimited(n, bytes));
+      }
+      case 'TYPE_DOUBLE':
+      case 'TYPE_FLOAT':
+        return fc
+          .constantFrom(0, 0.5, 1)
+          .map((v) =>
+            field.type === 'TYPE_DOUBLE'
+              ? Buffer.concat([tag(n, WIRE.fixed64), fixed64(v, true)])
+              : Buffer.concat([tag(n, WIRE.fixed32), fixed32(v, true)]),
+          );
+      default:
+        // Integers of every width, and bytes: small and positive.
+        return field.type === 'TYPE_BYTES'
+          ? fc.constant(lengthDelimited(n, utf8('hello')))
+          : fc.integer({ min: 1, max: 16 }).map((v) => this.smallNumber(field, v));
+    }
+  }
+
+  private plausibleString(name: string): fc.Arbitrary<string> {
+    const { known, modelId } = this.context;
+    if (name === 'model' || name === 'modelId') return fc.constant(modelId);
+    if (name === 'conversationId') return fc.constant(known.conversationId);
+    if (name === 'tenantId' || name === 'userId' || name === 'apiKeyId') return fc.constant(known[name]);
+    if (name.endsWith('Id') || name === 'idempotencyKey') return fc.uuid();
+    return fc.constantFrom('Hello', 'What is 2 + 2?', 'x', 'assistants');
+  }
+
+  private smallNumber(field: FieldDescriptor, value: number): Buffer {
+    const n = field.number;
+    switch (field.type) {
+      case 'TYPE_SINT32':
+      case 'TYPE_SINT64':
+        return Buffer.concat([tag(n, WIRE.varint), varint(zigzag(BigInt(value)))]);
+      case 'TYPE_FIXED32':
+      case 'TYPE_SFIXED32':
+        return Buffer.concat([tag(n, WIRE.fixed32), fixed32(value, false)]);
+      case 'TYPE_FIXED64':
+      case 'TYPE_SFIXED64':
+        return Buffer.concat([tag(n, WIRE.fixed64), fixed64(value, false)]);
+      default:
+        return Buffer.concat([tag(n, WIRE.varint), varint(BigInt(value))]);
+    }
   }
 
   /** A message of the type with each field present or not, each present one a boundary value. */
