@@ -86,7 +86,6 @@ export class MalformedMessage {
 interface LoadedMethod {
   requestDeserialize: (bytes: Buffer) => unknown;
   requestType?: { type?: { name?: string } };
-  path?: string;
 }
 
 const tolerant = new WeakSet<LoadedMethod>();
