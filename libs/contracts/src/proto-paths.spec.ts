@@ -6,6 +6,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import {
   GRPC_LOADER_OPTIONS,
   grpcTransportOptions,
+  MalformedMessage,
   PROTO_FILES,
   PROTO_PACKAGES,
   PROTO_ROOT,
@@ -56,6 +57,21 @@ describe('proto paths', () => {
       ],
       loader: { longs: Number, defaults: true, oneofs: true, includeDirs: [PROTO_ROOT] },
     });
+  });
+
+  it('makes the served decoders hand a request that does not decode over as a MalformedMessage', () => {
+    const sut = grpcTransportOptions([PROTO_PACKAGES.inferenceV1], '127.0.0.1:50051');
+    const definition = protoLoader.loadSync(sut.protoPath as string[], sut.loader);
+    sut.onLoadPackageDefinition?.(definition, undefined);
+    const tokenize = (
+      definition['hearth.inference.v1.InferenceWorkerService'] as protoLoader.ServiceDefinition
+    )['Tokenize'] as protoLoader.MethodDefinition<object, object>;
+
+    // A tag with wire type 7, which protobuf does not have.
+    const malformed = tokenize.requestDeserialize(Buffer.from([0x07, 0xe8]));
+    expect(malformed).toBeInstanceOf(MalformedMessage);
+    expect(malformed).toMatchObject({ type: 'hearth.inference.v1.TokenizeRequest' });
+    expect(tokenize.requestDeserialize(Buffer.from([0x12, 0x01, 0x61]))).toMatchObject({ text: 'a' });
   });
 
   it('returns no files for no packages', () => {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 
 import { workspacePath } from '@hearth/config';
 
+import type { PackageDefinition } from '@grpc/proto-loader';
 import type { GrpcOptions } from '@nestjs/microservices';
 
 /** Root folder of the proto tree (import paths such as `hearth/common/v1/chat.proto` resolve against it). */
@@ -68,6 +69,48 @@ export function protoFilesOf(packages: readonly ProtoPackage[]): string[] {
 }
 
 /**
+ * What a server's handler receives in place of a request message that does not decode (random bytes,
+ * a truncated varint, an unknown wire type). grpc-js itself would answer such a call INTERNAL before
+ * any handler ran; with this in its place the gRPC edge answers INVALID_ARGUMENT (see @hearth/grpc's
+ * server interceptor), as for any other bad request.
+ */
+export class MalformedMessage {
+  constructor(
+    /** Full name of the message type that failed to decode. */
+    readonly type: string,
+    /** The decoder's complaint. */
+    readonly reason: string,
+  ) {}
+}
+
+interface LoadedMethod {
+  requestDeserialize: (bytes: Buffer) => unknown;
+  requestType?: { type?: { name?: string } };
+}
+
+const tolerant = new WeakSet<LoadedMethod>();
+
+/** Makes each rpc's request decoder return a MalformedMessage instead of throwing. */
+function tolerateMalformedRequests(definition: PackageDefinition): void {
+  for (const [name, entry] of Object.entries(definition)) {
+    if ('format' in entry) continue;
+    for (const method of Object.values(entry as unknown as Record<string, LoadedMethod>)) {
+      if (tolerant.has(method)) continue;
+      tolerant.add(method);
+      const decode = method.requestDeserialize;
+      const type = `${name.slice(0, name.lastIndexOf('.'))}.${method.requestType?.type?.name ?? 'request'}`;
+      method.requestDeserialize = (bytes) => {
+        try {
+          return decode(bytes);
+        } catch (error) {
+          return new MalformedMessage(type, error instanceof Error ? error.message : String(error));
+        }
+      };
+    }
+  }
+}
+
+/**
  * Options for `Transport.GRPC` (NestJS server) or `ClientsModule` (NestJS client) serving or calling
  * the given packages at `url` (host:port). Extra transport options (credentials, keepalive, message
  * sizes) can be spread over the result.
@@ -78,5 +121,6 @@ export function grpcTransportOptions(packages: readonly ProtoPackage[], url: str
     package: [...packages],
     protoPath: protoFilesOf(packages),
     loader: { ...GRPC_LOADER_OPTIONS, includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs] },
+    onLoadPackageDefinition: (definition: PackageDefinition) => tolerateMalformedRequests(definition),
   };
 }

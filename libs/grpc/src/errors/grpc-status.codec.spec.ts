@@ -1,7 +1,14 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 
 import { GrpcError, invalidArgument, notFound, resourceExhausted } from './grpc-error';
-import { fromServiceError, RETRY_AFTER_MS_KEY, toGrpcError, toStatusPayload } from './grpc-status.codec';
+import {
+  fromServiceError,
+  MAX_STATUS_MESSAGE_CHARS,
+  MAX_STATUS_METADATA_CHARS,
+  RETRY_AFTER_MS_KEY,
+  toGrpcError,
+  toStatusPayload,
+} from './grpc-status.codec';
 import { STATUS_DETAILS_KEY } from './status-details.codec';
 
 /** What grpc-js hands a client for the payload a server sent. */
@@ -55,6 +62,31 @@ describe(toStatusPayload.name, () => {
     expect(sut.metadata.get(RETRY_AFTER_MS_KEY)).toEqual(['1000']);
     expect(sut.metadata.get('quota-reset-at')).toEqual(['2026-01-01T00:01:00.000Z']);
     expect(sut.metadata.get(STATUS_DETAILS_KEY)[0]).toBeInstanceOf(Buffer);
+  });
+
+  it('bounds a message and metadata that quote a huge input, never cutting a surrogate pair', () => {
+    const huge = `${'x'.repeat(MAX_STATUS_MESSAGE_CHARS - 4)}😀${'y'.repeat(1024 * 1024)}`;
+    const sut = toStatusPayload(
+      notFound('MODEL_NOT_SERVED', huge, { requested: huge }, { trailers: { fields: huge } }),
+      'worker',
+    );
+
+    expect(sut.details).toBe(`${'x'.repeat(MAX_STATUS_MESSAGE_CHARS - 4)}...`);
+    expect(sut.metadata.get('fields')).toEqual([sut.details]);
+    const received = fromServiceError(asReceived(sut), 'worker');
+    expect(received.message).toBe(sut.details);
+    expect(received.metadata['requested']).toHaveLength(MAX_STATUS_METADATA_CHARS);
+  });
+
+  it('replaces lone surrogates (decoded from invalid UTF-8) so the message can be sent', () => {
+    const sut = toStatusPayload(
+      notFound('MODEL_NOT_SERVED', 'model "a\uD800b\uDC00c😀"', { requested: '\uD800' }),
+      'worker',
+    );
+
+    expect(sut.details).toBe('model "a\uFFFDb\uFFFDc😀"');
+    expect(() => encodeURI(sut.details)).not.toThrow();
+    expect(fromServiceError(asReceived(sut), 'worker').metadata['requested']).toBe('\uFFFD');
   });
 });
 

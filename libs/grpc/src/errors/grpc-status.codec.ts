@@ -18,10 +18,37 @@ export interface GrpcStatusPayload {
   readonly metadata: Metadata;
 }
 
+/**
+ * Longest status message and ErrorInfo metadata value a server sends. Errors often quote what the
+ * caller sent (an unknown model id, a bad field); a megabyte of it in the trailers is over HTTP/2's
+ * header list limit, and the call then never completes for the client.
+ */
+export const MAX_STATUS_MESSAGE_CHARS = 1_024;
+export const MAX_STATUS_METADATA_CHARS = 256;
+
+// A UTF-16 surrogate without its other half: protobufjs decodes invalid UTF-8 (an encoded lone
+// surrogate) into one, and grpc-js's encodeURI of a status message holding one throws, outside any
+// handler, which ended the process.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * `text` with lone surrogates replaced by U+FFFD and cut to `max` characters, marked with `...`
+ * (ASCII: trailers allow nothing else), never through a surrogate pair.
+ */
+export function boundedText(text: string, max: number): string {
+  const wellFormed = text.replace(LONE_SURROGATE, '\uFFFD');
+  if (wellFormed.length <= max) return wellFormed;
+  const cut = wellFormed.slice(0, max - 3);
+  return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}...`;
+}
+
 /** The status a server sends for `error`; `domain` is used when the error names none. */
 export function toStatusPayload(error: GrpcError, domain: string): GrpcStatusPayload {
   const metadata = new Metadata();
-  for (const [key, value] of Object.entries(error.trailers)) metadata.set(key, value);
+  for (const [key, value] of Object.entries(error.trailers)) {
+    metadata.set(key, boundedText(value, MAX_STATUS_MESSAGE_CHARS));
+  }
+  const message = boundedText(error.message, MAX_STATUS_MESSAGE_CHARS);
   const retryAfterMs =
     error.retryAfterMs === undefined ? undefined : Math.max(0, Math.ceil(error.retryAfterMs));
   if (retryAfterMs !== undefined) metadata.set(RETRY_AFTER_MS_KEY, String(retryAfterMs));
@@ -29,14 +56,21 @@ export function toStatusPayload(error: GrpcError, domain: string): GrpcStatusPay
     STATUS_DETAILS_KEY,
     encodeStatusDetails({
       code: error.code,
-      message: error.message,
+      message,
       reason: error.reason,
       domain: error.domain ?? domain,
-      metadata: error.metadata,
+      metadata:
+        error.metadata &&
+        Object.fromEntries(
+          Object.entries(error.metadata).map(([key, value]) => [
+            key,
+            boundedText(value, MAX_STATUS_METADATA_CHARS),
+          ]),
+        ),
       retryAfterMs,
     }),
   );
-  return { code: error.code, message: error.message, details: error.message, metadata };
+  return { code: error.code, message, details: message, metadata };
 }
 
 /** A gRPC error as @grpc/grpc-js reports it to clients (not yet decoded into a GrpcError). */

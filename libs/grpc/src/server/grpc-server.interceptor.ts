@@ -1,6 +1,8 @@
 // Wraps every rpc of a service: opens the request scope (the incoming request id, which outgoing calls
 // then carry) and runs the server hooks at the call's start and end with the status it ended with;
 // the RED metrics hook always runs first.
+import { MalformedMessage } from '@hearth/contracts';
+
 import { status, type Metadata } from '@grpc/grpc-js';
 import {
   Inject,
@@ -9,9 +11,10 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
-import { finalize, tap, type Observable } from 'rxjs';
+import { finalize, map, tap, throwError, type MonoTypeOperatorFunction, type Observable } from 'rxjs';
 
 import { requestIdOf, runInRequestScope } from '../context/request-scope';
+import { invalidArgument, type GrpcError } from '../errors/grpc-error';
 import { grpcServerMetricsHook } from '../metrics/grpc-metrics.hooks';
 import { sharedGrpcMetrics } from '../metrics/grpc.metrics';
 import { resolveError } from './grpc-error.resolver';
@@ -41,8 +44,13 @@ export class GrpcServerInterceptor implements NestInterceptor {
       ended = true;
       for (const hook of ends) hook(outcome);
     };
+    // A request that did not decode is the caller's fault (see MalformedMessage); a client stream's
+    // handler checks its messages with rejectMalformedMessages().
+    const data = context.switchToRpc().getData<unknown>();
     // next.handle() binds the handler to the async context it is called in: the scope reaches it.
-    return runInRequestScope({ requestId }, () => next.handle()).pipe(
+    const handled = () =>
+      data instanceof MalformedMessage ? throwError(() => malformedRequest(data)) : next.handle();
+    return runInRequestScope({ requestId }, handled).pipe(
       tap({
         complete: () => end({ code: status.OK }),
         error: (error: unknown) => {
@@ -53,4 +61,23 @@ export class GrpcServerInterceptor implements NestInterceptor {
       finalize(() => end({ code: status.CANCELLED })),
     );
   }
+}
+
+function malformedRequest(message: MalformedMessage): GrpcError {
+  return invalidArgument(
+    'MALFORMED_REQUEST',
+    `the request is not a valid ${message.type} message: ${message.reason}`,
+    { type: message.type },
+  );
+}
+
+/**
+ * For a client stream's handler: its request stream fails with INVALID_ARGUMENT at the first message
+ * that did not decode, instead of passing it on as a message without fields.
+ */
+export function rejectMalformedMessages<T>(): MonoTypeOperatorFunction<T> {
+  return map((message) => {
+    if (message instanceof MalformedMessage) throw malformedRequest(message);
+    return message;
+  });
 }

@@ -3,7 +3,7 @@
 // absolute deadline, the worst-case token count quotas reserve, whether the response is cacheable, the
 // output check, and the worker request for each candidate model.
 import { commonV1, gatewayV1, inferenceV1 } from '@hearth/contracts';
-import { deadlineExceeded, invalidArgument, notFound, validateCaller } from '@hearth/grpc';
+import { deadlineExceeded, invalidArgument, notFound, timestampMs, validateCaller } from '@hearth/grpc';
 
 import type { OutputCheck, StructuredOutputGuard } from '../guard/structured-output.guard';
 import type { ModelRegistry, RegisteredModel } from '../registry/model-registry';
@@ -84,7 +84,7 @@ export function normalizeGeneration(
   const maxTokens = requested ?? model.defaults.maxTokens ?? model.maxOutputTokens;
 
   const deadline = Math.min(
-    request.deadline ? request.deadline.getTime() : Infinity,
+    timestampMs('deadline', request.deadline) ?? Infinity,
     options.callDeadline ?? Infinity,
     now + options.maxDurationMs,
   );

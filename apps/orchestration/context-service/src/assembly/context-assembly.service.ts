@@ -113,6 +113,10 @@ export class ContextAssemblyService {
     if (!conversationId && request.newMessages.length === 0) {
       throw invalidArgument('new_messages is required for a turn without a conversation');
     }
+    // Seqs are 32-bit in storage: a larger bound would fail the history query, not narrow it.
+    if (request.historyBeforeSeq > MAX_SEQ) {
+      throw invalidArgument(`history_before_seq must be at most ${MAX_SEQ}`);
+    }
 
     // This turn's messages are counted (in process, or a Tokenize round trip for a model without a
     // local vocabulary) while the hot window, the ready summary and the memory facts are read.

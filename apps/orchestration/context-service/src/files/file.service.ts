@@ -3,7 +3,14 @@
 // points leave the vector index under the row lock, then the row and chunks, then the blob when no
 // other file of the tenant shares it).
 import { contextV1 } from '@hearth/contracts';
-import { invalidArgument, isUuid, notFound, validateCaller, type GrpcError } from '@hearth/grpc';
+import {
+  invalidArgument,
+  isUuid,
+  notFound,
+  requireStorableText,
+  validateCaller,
+  type GrpcError,
+} from '@hearth/grpc';
 import {
   BlobNotFoundError,
   parseBlobKey,
@@ -56,6 +63,9 @@ export class FileService {
     const name = request.name.trim();
     if (!name || name.length > MAX_NAME_LENGTH)
       throw invalidArgument(`name is required (at most ${MAX_NAME_LENGTH} characters)`);
+    requireStorableText('name', name);
+    requireStorableText('purpose', request.purpose);
+    requireStorableText('declared_type', request.declaredType);
     let key: { tenantId: string; sha256: string };
     try {
       key = parseBlobKey(request.storageKey);
@@ -103,6 +113,7 @@ export class FileService {
     const caller = validateCaller(request.caller);
     const limit = Math.min(request.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     if (request.pageToken && !isUuid(request.pageToken)) throw invalidArgument('page_token is malformed');
+    requireStorableText('purpose', request.purpose);
     const rows = await this.options.files.listVisible(caller.tenantId, caller.userId, {
       limit: limit + 1,
       after: request.pageToken || undefined,

@@ -1,7 +1,7 @@
 // Owns validating a RunTurnRequest before anything is stored: every problem is INVALID_ARGUMENT with a
 // message that names the field, so the BFF can turn it into OpenAI's 400 error shape.
 import { commonV1, orchestratorV1 } from '@hearth/contracts';
-import { invalidArgument, isUuid, validateCaller } from '@hearth/grpc';
+import { invalidArgument, isUuid, requireStorableText, validateCaller } from '@hearth/grpc';
 
 import { outputValidatorFor, type OutputValidator } from './structured-output.validator';
 
@@ -11,6 +11,13 @@ const MAX_REQUEST_ID = 180;
 const MAX_MESSAGES = 1_000;
 const MAX_RETRIEVAL_FILES = 20;
 const MAX_RETRIEVAL_TOP_K = 20;
+const MESSAGE_ROLES: ReadonlySet<commonV1.Role> = new Set([
+  commonV1.Role.ROLE_SYSTEM,
+  commonV1.Role.ROLE_DEVELOPER,
+  commonV1.Role.ROLE_USER,
+  commonV1.Role.ROLE_ASSISTANT,
+  commonV1.Role.ROLE_TOOL,
+]);
 
 export interface TurnCaller {
   tenantId: string;
@@ -40,6 +47,8 @@ export function validateTurnRequest(request: orchestratorV1.RunTurnRequest): Val
     throw invalidArgument(`request_id is required (1-${MAX_REQUEST_ID} characters)`);
   if (request.idempotencyKey.length > 255)
     throw invalidArgument('idempotency_key is longer than 255 characters');
+  requireStorableText('request_id', request.requestId);
+  requireStorableText('idempotency_key', request.idempotencyKey);
   if (request.detached && request.idempotencyKey === '')
     throw invalidArgument('a detached turn needs an idempotency_key (to re-attach to it)');
   if (request.conversationId !== '') {
@@ -115,8 +124,10 @@ export function validateTurnRequest(request: orchestratorV1.RunTurnRequest): Val
 
 export function validateMessage(message: commonV1.ChatMessage, index: number, continuing: boolean): void {
   const where = `messages[${index}]`;
-  if (message.role === commonV1.Role.ROLE_UNSPECIFIED || !(message.role in commonV1.Role))
-    throw invalidArgument(`${where}.role is required`);
+  if (message.role === commonV1.Role.ROLE_UNSPECIFIED) throw invalidArgument(`${where}.role is required`);
+  // Not `in commonV1.Role`: the generated enum also names UNRECOGNIZED (-1), which has no stored form.
+  if (!MESSAGE_ROLES.has(message.role))
+    throw invalidArgument(`${where}.role must be system, developer, user, assistant or tool`);
   if (message.role === commonV1.Role.ROLE_TOOL && message.toolCallId === '')
     throw invalidArgument(`${where}.tool_call_id is required for tool messages`);
   if (message.role !== commonV1.Role.ROLE_ASSISTANT && message.toolCalls.length > 0)

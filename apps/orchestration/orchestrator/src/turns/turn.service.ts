@@ -4,7 +4,14 @@
 // one is followed through its event log (even when another process runs it).
 import { commonV1, durationFromMs, orchestratorV1, type toolsV1 } from '@hearth/contracts';
 import type { TurnTrace } from '@hearth/db';
-import { failedPrecondition, invalidArgument, isUuid, notFound, permissionDenied } from '@hearth/grpc';
+import {
+  failedPrecondition,
+  invalidArgument,
+  isUuid,
+  notFound,
+  permissionDenied,
+  requireStorableText,
+} from '@hearth/grpc';
 import { activeTraceId } from '@hearth/telemetry';
 
 import { status } from '@grpc/grpc-js';
@@ -212,6 +219,7 @@ export class TurnService {
     if ((request.turnId === '') === (request.requestId === ''))
       throw invalidArgument('exactly one of turn_id or request_id is required');
     if (request.turnId !== '' && !isUuid(request.turnId)) throw invalidArgument('turn_id must be a UUID');
+    requireStorableText('request_id', request.requestId);
     const row = await this.deps.store.findTrace(caller.tenantId, {
       turnId: request.turnId || undefined,
       requestId: request.requestId || undefined,

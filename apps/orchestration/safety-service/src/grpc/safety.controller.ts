@@ -1,6 +1,7 @@
 // The gRPC edge of hearth.safety.v1.SafetyService: implements the generated controller interface and
 // hands each call to its service with the call's trace context.
 import { safetyV1 } from '@hearth/contracts';
+import { rejectMalformedMessages } from '@hearth/grpc';
 
 import type { Metadata } from '@grpc/grpc-js';
 import { Controller, Inject } from '@nestjs/common';
@@ -35,6 +36,6 @@ export class SafetyController implements safetyV1.SafetyServiceController {
     requests: Observable<safetyV1.CheckOutputStreamRequest>,
     metadata?: Metadata,
   ): Observable<safetyV1.CheckOutputStreamResponse> {
-    return this.stream.check(requests, requestContextOf(metadata));
+    return this.stream.check(requests.pipe(rejectMalformedMessages()), requestContextOf(metadata));
   }
 }

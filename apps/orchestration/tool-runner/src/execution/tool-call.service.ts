@@ -13,6 +13,8 @@ import {
   isUuid,
   notFound,
   permissionDenied,
+  requireStorableText,
+  timestampMs,
   validateCaller,
 } from '@hearth/grpc';
 
@@ -79,8 +81,11 @@ export class ToolCallService {
     const caller = requireCaller(request.caller);
     const { registry, policy, repository } = this;
     if (!request.name) throw invalidArgument('name is required');
-    if (request.idempotencyKey.length > MAX_KEY_LENGTH)
-      throw invalidArgument(`idempotency_key is longer than ${MAX_KEY_LENGTH}`);
+    requireStorableId('idempotency_key', request.idempotencyKey);
+    requireStorableId('call_id', request.callId);
+    requireStorableId('request_id', request.requestId);
+    requireStorableText('arguments_json', request.argumentsJson);
+    timestampMs('deadline', request.deadline);
     if (request.conversationId && !isUuid(request.conversationId))
       throw invalidArgument('conversation_id must be a UUID');
     const tool = registry.get(request.name);
@@ -165,6 +170,9 @@ export class ToolCallService {
     const caller = requireCaller(request.caller);
     const { registry, policy, repository } = this;
     if (!request.callId) throw invalidArgument('call_id is required');
+    requireStorableId('call_id', request.callId);
+    requireStorableText('reason', request.reason);
+    timestampMs('deadline', request.deadline);
     const decision = request.decision;
     if (
       decision !== toolsV1.ConfirmationDecision.CONFIRMATION_DECISION_APPROVE &&
@@ -336,11 +344,17 @@ export class ToolCallService {
     callDeadline?: number,
   ): number {
     return Math.min(
-      requested ? requested.getTime() : Number.POSITIVE_INFINITY,
+      timestampMs('deadline', requested) ?? Number.POSITIVE_INFINITY,
       callDeadline ?? Number.POSITIVE_INFINITY,
       this.executor.naturalDeadline(tool),
     );
   }
+}
+
+/** An id the runner stores and looks up as text: short, and free of what PostgreSQL text cannot hold. */
+function requireStorableId(field: string, value: string): void {
+  if (value.length > MAX_KEY_LENGTH) throw invalidArgument(`${field} is longer than ${MAX_KEY_LENGTH}`);
+  requireStorableText(field, value);
 }
 
 function requireCaller(caller: commonV1.Caller | null | undefined): ToolCaller {

@@ -28,14 +28,17 @@ export class EmbeddingService {
   async embed(inputs: readonly string[]): Promise<EmbeddingResult> {
     if (!Array.isArray(inputs) || inputs.length === 0)
       throw InvalidRequestError.of(FIELD.input, 'must be a non-empty list of strings');
+    // node-llama-cpp adds the model's BOS/EOS tokens to an embedding input and refuses (with a plain
+    // Error, which was INTERNAL) one that then fills the context: what is left of it for the text.
+    const usable = this.options.contextSize - 3;
     const tokenized = inputs.map((text, i) => {
       if (typeof text !== 'string' || text.length === 0)
         throw InvalidRequestError.of(`${FIELD.input}[${i}]`, 'must be a non-empty string');
       const tokens = this.model.tokenize(text);
-      if (tokens.length > this.options.contextSize)
+      if (tokens.length > usable)
         throw InvalidRequestError.of(
           `${FIELD.input}[${i}]`,
-          `is ${tokens.length} tokens; the embedding context holds ${this.options.contextSize}`,
+          `is ${tokens.length} tokens; the embedding context holds ${usable}`,
         );
       return tokens;
     });
