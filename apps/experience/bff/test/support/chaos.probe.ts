@@ -131,7 +131,8 @@ export async function runFaultRound(options: FaultRoundOptions): Promise<FaultRo
   const client = new OpenAI({ apiKey: key.secret, baseURL: stack.baseURL, maxRetries: 0, timeout: 120_000 });
   const clients = options.clients ?? 3;
   const maxTokens = options.maxTokens ?? 400;
-  const round = `${options.label}-${Date.now()}`;
+  // Request ids must be plain tokens (the BFF replaces any other X-Request-Id with its own).
+  const round = `${options.label.replace(/[^A-Za-z0-9-]+/g, '-')}-${Date.now()}`;
   const others = stack.services.filter((service) => service !== target);
   const pidsBefore = new Map(others.map((service) => [service, service.pid]));
 
