@@ -157,23 +157,28 @@ async function waitForHttp(url, timeoutMs) {
   }
 }
 
+/** Spawns one service's process (also how the supervisor restarts it, on the same port). */
+export function spawnService(infra, service) {
+  return spawn(process.execPath, [...(service.nodeFlags ?? []), compiledEntry(service)], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: {
+      // Quiet by default so the banner stays readable; `LOG_LEVEL=info npm start` for more.
+      LOG_LEVEL: 'warn',
+      ...process.env,
+      ...infra,
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(service.port),
+      ...service.env,
+    },
+  });
+}
+
 /** Starts every service; resolves with the child processes once all report SERVING. */
 export async function startServices(infra) {
   const children = [];
   for (const service of serviceDefinitions(infra)) {
-    const child = spawn(process.execPath, [...(service.nodeFlags ?? []), compiledEntry(service)], {
-      cwd: root,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: {
-        // Quiet by default so the banner stays readable; `LOG_LEVEL=info npm start` for more.
-        LOG_LEVEL: 'warn',
-        ...process.env,
-        ...infra,
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: String(service.port),
-        ...service.env,
-      },
-    });
+    const child = spawnService(infra, service);
     children.push({ ...service, child });
     const exited = new Promise((_, reject) =>
       child.once('exit', (code) =>

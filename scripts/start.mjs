@@ -13,7 +13,8 @@ import {
   startInfrastructure,
   step,
 } from './lib.mjs';
-import { startServices } from './services.mjs';
+import { spawnService, startServices } from './services.mjs';
+import { supervise } from './supervisor.mjs';
 
 const ADMIN_CLI = join('dist', 'apps', 'experience', 'bff', 'src', 'admin', 'admin.cli.js');
 
@@ -32,14 +33,18 @@ run('npx', ['--no-install', 'nx', 'run', 'web:build', '--output-style=stream'], 
 
 step('Starting the services');
 let services = [];
+let supervisors = [];
 const stop = (code) => {
-  for (const { child } of services) child.kill('SIGTERM');
+  if (supervisors.length > 0) for (const supervisor of supervisors) supervisor.stop();
+  else for (const { child } of services) child.kill('SIGTERM');
   process.exitCode = code;
 };
 process.once('SIGINT', () => stop(0));
 process.once('SIGTERM', () => stop(0));
 try {
   services = await startServices(env);
+  // From here a service that dies is started again with back-off while the others keep serving.
+  supervisors = services.map((service) => supervise(service, () => spawnService(env, service)));
 } catch (error) {
   console.error(`✖ ${error.message}`);
   stop(1);
@@ -78,14 +83,6 @@ Demo API key (tenant "demo", kept in .local/demo-key): ${key}
   console.log(reply.choices[0].message.content);
 
 More keys: npm run admin -- keys create --tenant demo --user alice`);
-}
-for (const { name, child } of services) {
-  child.on('exit', (code, signal) => {
-    if (signal !== 'SIGTERM' && code !== 0) {
-      console.error(`✖ ${name} exited (${code ?? signal}); stopping the others`);
-      stop(1);
-    }
-  });
 }
 
 /**

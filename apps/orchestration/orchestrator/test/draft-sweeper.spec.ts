@@ -96,6 +96,45 @@ describe(DraftSweeper.name, () => {
     ).toBeNull();
   });
 
+  it('keeps the text streamed before its process died: each renewal saves it, the sweep leaves it', async () => {
+    const keeper = new DraftLeaseKeeper(db.prisma, logger, LEASE_MS);
+    const { draftId } = await begin(new TurnStore(db.prisma, keeper.leaseMs, 86_400_000));
+    keeper.hold(draftId);
+    keeper.append(draftId, 'Hello ');
+    await keeper.renew();
+    keeper.append(draftId, 'there');
+    await keeper.renew();
+    // The process dies here: nothing renews the lease any more.
+    await expire(draftId);
+
+    await sut.sweep();
+
+    const draft = await db.prisma.message.findUniqueOrThrow({ where: { id: draftId } });
+    expect(draft).toMatchObject({
+      status: 'incomplete',
+      finishReason: 'error',
+      content: { content: 'Hello there' },
+    });
+  });
+
+  it('never overwrites a final answer with a renewal of its draft text', async () => {
+    const keeper = new DraftLeaseKeeper(db.prisma, logger, LEASE_MS);
+    const { draftId } = await begin(new TurnStore(db.prisma, keeper.leaseMs, 86_400_000));
+    keeper.hold(draftId);
+    keeper.append(draftId, 'partial');
+    await db.prisma.message.update({
+      where: { id: draftId },
+      data: { status: 'complete', finishReason: 'stop', content: { content: 'the final answer' } },
+    });
+
+    await keeper.renew();
+
+    expect(await db.prisma.message.findUniqueOrThrow({ where: { id: draftId } })).toMatchObject({
+      status: 'complete',
+      content: { content: 'the final answer' },
+    });
+  });
+
   it('leaves a finished answer alone even when its lease passed', async () => {
     const store = new TurnStore(db.prisma, 60_000, 86_400_000);
     const { draftId } = await begin(store);

@@ -46,6 +46,13 @@ export const orchestratorConfigSchema = z
      * refused when its body differs); after it, the key may start a new turn. 24 h by default.
      */
     IDEMPOTENCY_WINDOW_MS: positiveInt().default(86_400_000),
+    /**
+     * How long an assistant draft stays `streaming` without a renewal by the process running its turn
+     * (renewed every third of it, with the text streamed so far); after it the sweeper ends the draft.
+     */
+    DRAFT_LEASE_MS: positiveInt().min(300).default(60_000),
+    /** How often each orchestrator ends the drafts whose lease passed. */
+    DRAFT_SWEEP_INTERVAL_MS: positiveInt().min(100).default(30_000),
     /** Database connections (one per concurrent transaction). */
     DATABASE_POOL_SIZE: positiveInt().max(200).default(20),
   })
@@ -65,6 +72,7 @@ export const orchestratorConfigSchema = z
     databasePoolSize: env.DATABASE_POOL_SIZE,
     turn: { maxToolRounds: env.TURN_MAX_TOOL_ROUNDS, maxTokens: env.TURN_MAX_TOKENS },
     idempotencyWindowMs: env.IDEMPOTENCY_WINDOW_MS,
+    drafts: { leaseMs: env.DRAFT_LEASE_MS, sweepIntervalMs: env.DRAFT_SWEEP_INTERVAL_MS },
     timeouts: {
       stepMs: env.TURN_STEP_TIMEOUT_MS,
       turnMs: env.TURN_TIMEOUT_MS,

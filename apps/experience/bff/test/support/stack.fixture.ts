@@ -49,6 +49,10 @@ export interface StackOptions {
   metrics?: boolean;
   /** Extra context-service environment (memory proposals, budget shares). */
   contextEnv?: Record<string, string>;
+  /** Extra orchestrator environment (draft lease and sweep, for fault specs). */
+  orchestratorEnv?: Record<string, string>;
+  /** Concurrent streams of the LONG_MODEL_ID worker (default 1). */
+  longWorkerSlots?: number;
   /** LOG_LEVEL of every process (default: warn), e.g. `debug` for a spec that audits what gets logged. */
   logLevel?: string;
 }
@@ -103,7 +107,7 @@ function models(options: StackOptions): StackModel[] {
   const long: StackModel = {
     id: LONG_MODEL_ID,
     source: { tiny: {} },
-    worker: { contextSize: 2048, slots: 1 },
+    worker: { contextSize: 2048, slots: options.longWorkerSlots ?? 1 },
     registry: { tier: 'cpu-tiny', price: PRICE, capabilities: ['chat'] },
   };
   const scripted = (options.scriptedModels ?? []).map(({ id, reply }): StackModel => ({
@@ -138,6 +142,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...options.contextEnv,
       },
       bff: { ...(options.logLevel && { LOG_LEVEL: options.logLevel }), ...options.bffEnv },
+      ...(options.orchestratorEnv && {
+        orchestrator: {
+          ...(options.logLevel && { LOG_LEVEL: options.logLevel }),
+          ...options.orchestratorEnv,
+        },
+      }),
     },
     ...(options.toolPolicy && { toolPolicy: options.toolPolicy }),
     metrics: options.metrics

@@ -49,13 +49,15 @@ export const orchestratorProviders: Provider[] = [
   },
   {
     provide: DraftLeaseKeeper,
-    inject: [PrismaClient, LOGGER],
-    useFactory: (prisma: PrismaClient, logger: Logger) => new DraftLeaseKeeper(prisma, logger),
+    inject: [CONFIG, PrismaClient, LOGGER],
+    useFactory: (config: OrchestratorConfig, prisma: PrismaClient, logger: Logger) =>
+      new DraftLeaseKeeper(prisma, logger, config.drafts.leaseMs),
   },
   {
     provide: DraftSweeper,
-    inject: [PrismaClient, LOGGER],
-    useFactory: (prisma: PrismaClient, logger: Logger) => new DraftSweeper(prisma, logger),
+    inject: [CONFIG, PrismaClient, LOGGER],
+    useFactory: (config: OrchestratorConfig, prisma: PrismaClient, logger: Logger) =>
+      new DraftSweeper(prisma, logger, config.drafts.sweepIntervalMs),
   },
   {
     provide: TurnStore,

@@ -95,8 +95,10 @@ export class TurnService {
     const begun = outcome.begun;
     const persistMs = performance.now() - persistStart;
     const { turnId } = begun;
+    const draftId = begun.assistantMessageId;
     const emit = (event: orchestratorV1.RunTurnResponse) => {
       this.deps.registry.record(turnId, event);
+      if (draftId && event.content) this.deps.drafts.append(draftId, event.content.text);
       if (!out.closed) out.next(event);
     };
     out.next({
@@ -121,7 +123,6 @@ export class TurnService {
     const registered = this.deps.registry
       .register(turnId, () => run.cancel())
       .catch((error: unknown) => this.deps.logger.warn({ err: error, turnId }, 'turn lease write failed'));
-    const draftId = begun.assistantMessageId;
     if (draftId) this.deps.drafts.hold(draftId);
     try {
       await run.execute();
