@@ -159,6 +159,8 @@ export class BackgroundTurnDriver<E extends LoggedEvent, S> {
         void drive.writes.then(() => this.options.log.release(turn.id, this.replica));
       };
       const fail = (error: ApiError) => {
+        // The call's end (or its cancellation's error) after the turn ended, or after letting go.
+        if (finished) return;
         if (!turn.started) {
           finished = true;
           stop();
