@@ -42,7 +42,7 @@ export class BackgroundChatTurn implements BackgroundTurn<ChatStreamEvent, ChatC
   private status: StoredChatTurn['status'] = 'in_progress';
 
   constructor(
-    private readonly store: BackgroundChatStore,
+    private readonly store: Pick<BackgroundChatStore, 'save'>,
     private readonly caller: AuthenticatedCaller,
     private readonly turn: Omit<StoredChatTurn, 'status' | 'completion'>,
     logged: ChatStreamEvent[] = [],
