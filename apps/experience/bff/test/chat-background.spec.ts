@@ -252,6 +252,33 @@ describe('background chat completions', () => {
     expect(await again.json()).toEqual(cancelled);
   });
 
+  it('streams a retry with the same Idempotency-Key from the completion it began; another body is a 422', async () => {
+    const conversationId = await newConversation();
+    const body = { ...ramble(conversationId), model: MODEL_ID, max_completion_tokens: 20 };
+    const withKey = (payload: object) =>
+      fetch(`${stack.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key.secret}`,
+          'content-type': 'application/json',
+          'idempotency-key': `retry-${conversationId}`,
+        },
+        body: JSON.stringify(payload),
+      });
+    const wire = await (await withKey(body)).text();
+    const id = /"id":"(chatcmpl-[0-9a-f]+)"/.exec(wire)?.[1] as string;
+
+    const retried = await withKey(body);
+    const reused = await withKey({ ...body, messages: [{ role: 'user', content: 'Something else' }] });
+
+    expect(retried.status).toBe(200);
+    expect(await retried.text()).toBe(wire);
+    expect(await (await resume(otherURL, id)).text()).toBe(wire);
+    expect(reused.status).toBe(422);
+    expect(((await reused.json()) as { error: { code: string } }).error.code).toBe('idempotency_key_reused');
+    expect(await stack.db.prisma.message.count({ where: { conversationId } })).toBe(2);
+  });
+
   it('refuses background without a conversation_id or without stream, naming the param', async () => {
     const conversationId = await newConversation();
     const { conversation_id: _omitted, ...unstored } = ramble(conversationId);

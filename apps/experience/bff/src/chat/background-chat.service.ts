@@ -51,6 +51,19 @@ export class BackgroundChatService {
     options: BuilderOptions,
   ): Promise<void> {
     const caller = req.caller as AuthenticatedCaller;
+    // A retry with the client's Idempotency-Key streams the completion that key began, from the start.
+    const earlier = request.idempotencyKey
+      ? await this.options.store.findByKey(caller, request.idempotencyKey)
+      : undefined;
+    if (earlier) {
+      if (!sameTurn(earlier.turn.request, request)) {
+        throw new ApiError(422, 'This Idempotency-Key was used for another request.', {
+          code: 'idempotency_key_reused',
+          param: 'Idempotency-Key',
+        });
+      }
+      return this.tail(req, res, caller, earlier.id, -1);
+    }
     const turn = new BackgroundChatTurn(this.options.store, caller, {
       tenantId: caller.tenantId,
       userId: caller.userId,
@@ -128,6 +141,13 @@ export class BackgroundChatService {
       onEnd: (sse) => sse.event('[DONE]'),
     });
   }
+}
+
+/** The same turn request, request id and credentials aside (what the orchestrator's fingerprint compares). */
+function sameTurn(stored: orchestratorV1.RunTurnRequest, request: orchestratorV1.RunTurnRequest): boolean {
+  const turnOf = (r: orchestratorV1.RunTurnRequest) =>
+    JSON.stringify({ ...r, caller: null, requestId: '', detached: true });
+  return turnOf(stored) === turnOf(request);
 }
 
 /** How a replica finds a running background chat completion and rebuilds it to take it over. */

@@ -1,6 +1,7 @@
 // Owns what a background chat completion keeps in Redis beside its event log: its owner (tenant and
 // user), the detached RunTurn request a replica re-attaches with, the stream's builder options, and its
-// state (running, or ended with the final chat.completion). Shared by every replica; it expires with
+// state (running, or ended with the final chat.completion); and which completion each of a caller's
+// idempotency keys began. Shared by every replica; it expires with
 // the event log once the turn ended. Another caller's id is a 404, the same as an unknown (or expired)
 // one, so ids reveal nothing.
 import type { orchestratorV1 } from '@hearth/contracts';
@@ -25,6 +26,9 @@ export interface StoredChatTurn {
 }
 
 const turnKey = (id: string) => `bff:chat:{${id}}:turn`;
+/** The completion a caller's Idempotency-Key began (a retry re-attaches to its stream). */
+const idempotencyKey = (turn: Pick<StoredChatTurn, 'tenantId' | 'userId'>, key: string) =>
+  `bff:chat:key:${turn.tenantId}:${turn.userId}:${key}`;
 
 export class BackgroundChatStore {
   /** `maxDurationMs`: the longest a turn runs (a running turn's record outlives it). */
@@ -38,7 +42,21 @@ export class BackgroundChatStore {
       turn.status === 'in_progress'
         ? Math.ceil(this.maxDurationMs / 1000) + ENDED_TTL_SECONDS
         : ENDED_TTL_SECONDS;
-    await this.redis.set(turnKey(id), JSON.stringify(turn), 'EX', ttl);
+    await this.redis
+      .multi()
+      .set(turnKey(id), JSON.stringify(turn), 'EX', ttl)
+      .set(idempotencyKey(turn, turn.request.idempotencyKey), id, 'EX', ttl)
+      .exec();
+  }
+
+  /** The caller's background completion that this idempotency key began, with its id. */
+  async findByKey(
+    caller: AuthenticatedCaller,
+    key: string,
+  ): Promise<{ id: string; turn: StoredChatTurn } | undefined> {
+    const id = await this.redis.get(idempotencyKey(caller, key));
+    const turn = id === null ? undefined : await this.find(caller, id);
+    return id !== null && turn ? { id, turn } : undefined;
   }
 
   /** The caller's background completion; 404 for an unknown, expired or another caller's id. */
