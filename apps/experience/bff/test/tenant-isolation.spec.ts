@@ -1,7 +1,7 @@
 // Tenant isolation on every route, generated from the committed OpenAPI document. The owner (tenant A,
 // user 1) creates one of each resource through the public API: a conversation with a finished turn
 // (messages, items, a stored turn trace), a server tool call waiting for confirmation, a file, a stored
-// and a background response, a memory fact, and the usage the turns were charged. Then every route of
+// and a background response, a background chat completion, a memory fact, and the usage the turns were charged. Then every route of
 // openapi.json either has a probe (support/isolation.probes.ts) or sits on its NO_TENANT_DATA list with
 // the reason it holds none; a route with neither fails the first test, so a new route cannot ship
 // without a probe; and a route the BFF serves that openapi.json leaves out fails the second.
@@ -16,6 +16,7 @@
 // - turn traces: per user, except that an `admin` key of the same tenant may read them (checked below);
 // - files: per user unless uploaded with tenant_wide (then readable, never deletable, by the tenant);
 // - responses (stored and background): per user;
+// - background chat completions (their streams and cancellation): per user;
 // - memory facts and the opt-in switch: per user;
 // - usage: per tenant and `admin` only; the colleague's default key is refused (403), B's admin key
 //   answers only B's (empty) usage.
@@ -102,6 +103,13 @@ describe('Tenant isolation on every route of the OpenAPI document', () => {
       input: await read(`/responses/${owned.response}/input_items`),
     }),
     background: () => read(`/responses/${owned.background}`),
+    backgroundChat: async () => {
+      const res = await fetch(`${stack.baseURL}/chat/completions/${owned.backgroundChat}/stream`, {
+        headers: { authorization: `Bearer ${owner.secret}` },
+      });
+      expect(res.status).toBe(200);
+      return res.text();
+    },
     fact: async () => {
       const list = await read('/memory/facts');
       return { opt_in: list['opt_in'], fact: (list['data'] as Json[]).find((f) => f['id'] === owned.fact) };
@@ -196,6 +204,18 @@ describe('Tenant isolation on every route of the OpenAPI document', () => {
       const status = (await read(`/responses/${background.id}`))['status'];
       return status === 'in_progress' || status === 'queued' ? undefined : status;
     });
+    // A background chat completion (finished) in a conversation of its own.
+    const chatConversation = (await send(owner, 'POST', '/conversations', { title: MARKER })).body['id'];
+    const backgroundChat = await fetch(`${stack.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${owner.secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        ...say({ conversation_id: chatConversation, background: true, stream: true }),
+        messages: [{ role: 'user', content: `Echo ${MARKER}` }],
+      }),
+    });
+    expect(backgroundChat.status).toBe(200);
+    const backgroundChatId = /"id":"(chatcmpl-[0-9a-f]+)"/.exec(await backgroundChat.text())?.[1];
     expect((await send(owner, 'PUT', '/memory/settings', { opt_in: true })).status).toBe(200);
     const fact = await send(owner, 'POST', '/memory/facts', { text: `My code word is ${MARKER}` });
     expect(fact.status).toBe(200);
@@ -235,6 +255,7 @@ describe('Tenant isolation on every route of the OpenAPI document', () => {
       file: file.id,
       response: response.id,
       background: background.id,
+      backgroundChat: backgroundChatId as string,
       fact: fact.body['id'] as string,
       ownerKeyId: owner.id,
       ownerUserId: owner.userId,

@@ -14,3 +14,7 @@ export interface BffDependencies {
   readonly config: BffConfig;
   readonly logger: Logger;
 }
+/** The BackgroundTurnDriver of background responses. */
+export const RESPONSE_TURN_DRIVER = Symbol('RESPONSE_TURN_DRIVER');
+/** The BackgroundTurnDriver of background chat completions. */
+export const CHAT_TURN_DRIVER = Symbol('CHAT_TURN_DRIVER');

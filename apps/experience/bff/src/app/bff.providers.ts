@@ -10,6 +10,12 @@ import { Redis } from 'ioredis';
 
 import { ApiKeyAuthenticator } from '../auth/api-key.authenticator';
 import { ApiKeyGuard } from '../auth/api-key.guard';
+import { BackgroundTurnDriver } from '../background/background-turn.driver';
+import { TurnEventLog } from '../background/turn-event.log';
+import { BackgroundChatService, backgroundChatTurns } from '../chat/background-chat.service';
+import { BackgroundChatStore } from '../chat/background-chat.store';
+import type { ChatStreamEvent } from '../chat/background-chat.turn';
+import type { ChatCompletion } from '../chat/chat-completion.builder';
 import { ChatService } from '../chat/chat.service';
 import { ConversationBranchesService } from '../conversations/conversation-branches.service';
 import { ConversationItemsService } from '../conversations/conversation-items.service';
@@ -19,8 +25,8 @@ import { MemoryService } from '../memory/memory.service';
 import { ModelsService } from '../models/models.service';
 import { AuthFailureLimiter } from '../ratelimit/auth-failure.limiter';
 import { RateLimiterService } from '../ratelimit/rate-limiter.service';
-import { BackgroundResponseDriver } from '../responses/background-response.driver';
-import { ResponseEventLog } from '../responses/response-event.log';
+import { backgroundResponseTurns } from '../responses/background-response.turn';
+import type { ResponseEvent, ResponseObject } from '../responses/response.builder';
 import { ResponseStore } from '../responses/response.store';
 import { ResponsesService } from '../responses/responses.service';
 import type {
@@ -33,9 +39,11 @@ import { UsageService } from '../usage/usage.service';
 import {
   BFF_CONFIG,
   BFF_LOGGER,
+  CHAT_TURN_DRIVER,
   CONTEXT_CLIENT,
   GATEWAY_CLIENT,
   ORCHESTRATOR_CLIENT,
+  RESPONSE_TURN_DRIVER,
   TOOL_RUNNER_CLIENT,
 } from './bff.constants';
 
@@ -72,18 +80,62 @@ export const bffProviders: Provider[] = [
     useFactory: (gateway: GatewayClient) => new ModelsService(gateway),
   },
   {
+    provide: CHAT_TURN_DRIVER,
+    inject: [BFF_CONFIG, BFF_LOGGER, Redis, ORCHESTRATOR_CLIENT, RateLimiterService],
+    useFactory: (
+      config: BffConfig,
+      logger: Logger,
+      redis: Redis,
+      orchestrator: OrchestratorClient,
+      limiter: RateLimiterService,
+    ) => {
+      const log = new TurnEventLog<ChatStreamEvent>(redis, {
+        namespace: 'chat',
+        driverLeaseMs: config.responsesDriverLeaseMs,
+      });
+      return new BackgroundTurnDriver<ChatStreamEvent, ChatCompletion>({
+        orchestrator,
+        log,
+        ...backgroundChatTurns(new BackgroundChatStore(redis, config.chatMaxDurationMs), log),
+        logger,
+        limiter,
+        maxDurationMs: config.chatMaxDurationMs,
+      });
+    },
+  },
+  {
+    provide: BackgroundChatService,
+    inject: [BFF_CONFIG, BFF_LOGGER, Redis, ORCHESTRATOR_CLIENT, CHAT_TURN_DRIVER],
+    useFactory: (
+      config: BffConfig,
+      logger: Logger,
+      redis: Redis,
+      orchestrator: OrchestratorClient,
+      driver: BackgroundTurnDriver<ChatStreamEvent, ChatCompletion>,
+    ) =>
+      new BackgroundChatService({
+        orchestrator,
+        store: new BackgroundChatStore(redis, config.chatMaxDurationMs),
+        driver,
+        logger,
+        heartbeatMs: config.sseHeartbeatMs,
+      }),
+  },
+  {
     provide: ChatService,
-    inject: [BFF_CONFIG, BFF_LOGGER, ORCHESTRATOR_CLIENT, RateLimiterService],
+    inject: [BFF_CONFIG, BFF_LOGGER, ORCHESTRATOR_CLIENT, RateLimiterService, BackgroundChatService],
     useFactory: (
       config: BffConfig,
       logger: Logger,
       orchestrator: OrchestratorClient,
       limiter: RateLimiterService,
+      background: BackgroundChatService,
     ) =>
       new ChatService({
         orchestrator,
         limiter,
         logger,
+        background,
         maxDurationMs: config.chatMaxDurationMs,
         heartbeatMs: config.sseHeartbeatMs,
       }),
@@ -94,37 +146,29 @@ export const bffProviders: Provider[] = [
     useFactory: (prisma: PrismaClient) => new ResponseStore(prisma),
   },
   {
-    provide: ResponseEventLog,
-    inject: [BFF_CONFIG, Redis],
-    useFactory: (config: BffConfig, redis: Redis) =>
-      new ResponseEventLog(redis, { driverLeaseMs: config.responsesDriverLeaseMs }),
-  },
-  {
-    provide: BackgroundResponseDriver,
-    inject: [
-      BFF_CONFIG,
-      BFF_LOGGER,
-      ORCHESTRATOR_CLIENT,
-      ResponseStore,
-      ResponseEventLog,
-      RateLimiterService,
-    ],
+    provide: RESPONSE_TURN_DRIVER,
+    inject: [BFF_CONFIG, BFF_LOGGER, Redis, ORCHESTRATOR_CLIENT, ResponseStore, RateLimiterService],
     useFactory: (
       config: BffConfig,
       logger: Logger,
+      redis: Redis,
       orchestrator: OrchestratorClient,
       store: ResponseStore,
-      log: ResponseEventLog,
       limiter: RateLimiterService,
-    ) =>
-      new BackgroundResponseDriver({
+    ) => {
+      const log = new TurnEventLog<ResponseEvent>(redis, {
+        namespace: 'response',
+        driverLeaseMs: config.responsesDriverLeaseMs,
+      });
+      return new BackgroundTurnDriver<ResponseEvent, ResponseObject>({
         orchestrator,
-        store,
         log,
+        ...backgroundResponseTurns(store, log),
         logger,
         limiter,
         maxDurationMs: config.chatMaxDurationMs,
-      }),
+      });
+    },
   },
   {
     provide: ResponsesService,
@@ -133,8 +177,7 @@ export const bffProviders: Provider[] = [
       BFF_LOGGER,
       ORCHESTRATOR_CLIENT,
       ResponseStore,
-      ResponseEventLog,
-      BackgroundResponseDriver,
+      RESPONSE_TURN_DRIVER,
       RateLimiterService,
     ],
     useFactory: (
@@ -142,14 +185,13 @@ export const bffProviders: Provider[] = [
       logger: Logger,
       orchestrator: OrchestratorClient,
       store: ResponseStore,
-      log: ResponseEventLog,
-      driver: BackgroundResponseDriver,
+      driver: BackgroundTurnDriver<ResponseEvent, ResponseObject>,
       limiter: RateLimiterService,
     ) =>
       new ResponsesService({
         orchestrator,
         store,
-        log,
+        log: driver.log,
         driver,
         limiter,
         logger,

@@ -92,6 +92,12 @@ function checkSemantics(body: ChatCompletionRequest): void {
   if (body.parent_message_id != null && body.conversation_id == null) {
     throw ApiError.badRequest('parent_message_id needs a conversation_id.', 'parent_message_id');
   }
+  if (body.background === true && body.conversation_id == null) {
+    throw ApiError.badRequest('background needs a conversation_id.', 'background');
+  }
+  if (body.background === true && body.stream !== true) {
+    throw ApiError.badRequest('background is only allowed when stream is true.', 'background');
+  }
   if (body.stream_options != null && body.stream !== true) {
     throw ApiError.badRequest('stream_options is only allowed when stream is true.', 'stream_options');
   }

@@ -137,6 +137,14 @@ export const chatCompletionRequestSchema = z.strictObject({
         "Regenerate an answer: the question's parent and the question again; edit a question: the " +
         "edited question's parent and the new text.",
     ),
+  background: z
+    .boolean()
+    .nullish()
+    .describe(
+      'Extension (with conversation_id and stream: true): the turn runs detached from this request; ' +
+        'a client that left resumes the stream on any replica with GET ' +
+        '/v1/chat/completions/{completion_id}/stream and can cancel it with POST …/cancel.',
+    ),
   file_ids: retrievalFileIds
     .optional()
     .describe('Extension: answer from these uploaded files, citing them (shorthand of retrieval.file_ids).'),
@@ -160,3 +168,14 @@ export const chatCompletionRequestSchema = z.strictObject({
     .describe('Extension: most server tool rounds (capped by the server); then the model must answer.'),
 });
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
+
+/** GET /v1/chat/completions/{completion_id}/stream (extension). */
+export const resumeChatStreamQuerySchema = z.strictObject({
+  starting_after: z
+    .string()
+    .regex(/^\d{1,15}$/, 'must be a non-negative integer')
+    .transform(Number)
+    .optional()
+    .describe('Stream the events after this sequence number (the SSE id of the last event read).'),
+});
+export type ResumeChatStreamQuery = z.infer<typeof resumeChatStreamQuerySchema>;

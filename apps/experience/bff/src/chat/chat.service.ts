@@ -4,6 +4,8 @@
 // JSON body or an SSE stream (written by SseWriter: heartbeats, backpressure that pauses the gRPC
 // stream while the socket's buffer is full) and cancellation of the turn when the client goes away.
 // Rate-limit token estimates are settled against the turn's real usage; a replayed turn costs nothing.
+// A background request (`background: true`, an extension) goes to BackgroundChatService instead: its
+// turn outlives the connection, which a client that leaves a foreground stream does not.
 import type { commonV1, orchestratorV1 } from '@hearth/contracts';
 import { toGrpcError } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
@@ -17,6 +19,7 @@ import { apiErrorFromGrpc } from '../errors/grpc-status.mapper';
 import type { BffRequest } from '../http/bff-request';
 import type { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import type { OrchestratorClient } from '../upstream/upstream.clients';
+import type { BackgroundChatService } from './background-chat.service';
 import { ChatCompletionBuilder, type ChatCompletion } from './chat-completion.builder';
 import { toRunTurnRequest } from './chat-request.mapper';
 import type { ChatCompletionRequest } from './chat.schemas';
@@ -28,6 +31,7 @@ export interface ChatServiceOptions {
   logger: Logger;
   maxDurationMs: number;
   heartbeatMs: number;
+  background: BackgroundChatService;
 }
 
 type TurnCall = ClientReadableStream<orchestratorV1.RunTurnResponse>;
@@ -49,17 +53,19 @@ export class ChatService {
       requestId: req.requestId,
       idempotencyKey,
     });
+    const builderOptions = {
+      includeUsage: body.stream === true && body.stream_options?.include_usage === true,
+      singleToolCall: body.parallel_tool_calls === false,
+      requestedModel: body.model,
+    };
+    if (body.background === true) return this.options.background.begin(req, res, request, builderOptions);
     const call = this.options.orchestrator.runTurn(request, {
       timeoutMs: this.options.maxDurationMs,
       requestId: req.requestId,
       idempotencyKey: idempotencyKey || undefined,
     });
     this.active.add(call);
-    const builder = new ChatCompletionBuilder({
-      includeUsage: body.stream === true && body.stream_options?.include_usage === true,
-      singleToolCall: body.parallel_tool_calls === false,
-      requestedModel: body.model,
-    });
+    const builder = new ChatCompletionBuilder(builderOptions);
     try {
       if (body.stream === true) await this.stream(call, req, res, builder);
       else res.json(await this.collect(call, res, builder));

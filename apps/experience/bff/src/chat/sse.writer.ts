@@ -78,9 +78,13 @@ export class SseWriter {
     this.heartbeat = setInterval(() => this.write(': ping\n\n'), this.options.heartbeatMs);
   }
 
-  /** One event carrying `value` as JSON; false when it was not written (closed) or the socket is full. */
-  send(value: unknown): boolean {
-    return this.event(JSON.stringify(value));
+  /**
+   * One event carrying `value` as JSON, with an `id:` line when given (what a reconnecting client sends
+   * back as Last-Event-ID); false when it was not written (closed) or the socket is full.
+   */
+  send(value: unknown, id?: number): boolean {
+    const idLine = id === undefined ? '' : `id: ${id}\n`;
+    return this.write(`${idLine}data: ${JSON.stringify(value)}\n\n`);
   }
 
   /**

@@ -174,13 +174,51 @@ export function buildOpenApiDocument(): OpenApiDocument {
               'chunk_id, page, position, excerpt, start_offset, end_offset}] and `grounding` {status, ' +
               'retrieved_chunks, dropped_markers, unavailable_files}; with server_tools the stream carries ' +
               'chunks with `choices: []` and `hearth_tool_progress` {tool_call_id, name, stage, round, message, ' +
-              'elapsed_ms} (stage pending_confirmation: approve or reject the call over REST).',
+              'elapsed_ms} (stage pending_confirmation: approve or reject the call over REST). Extension: with ' +
+              'background: true (needs conversation_id and stream: true) the turn outlives the request and each ' +
+              'event carries an SSE `id:` (its sequence number): GET /v1/chat/completions/{completion_id}/stream ' +
+              'resumes the stream after starting_after (or Last-Event-ID) on any replica, POST ' +
+              "/v1/chat/completions/{completion_id}/cancel stops it; completion_id is the chunks' `id` " +
+              '(chatcmpl-…). Without background a client that leaves the stream cancels the turn.',
             content: JSON_OR_EVENTS,
           },
           {
             parameters: TURN_HEADERS,
             requestBody: { required: true, ...json('CreateChatCompletionRequest') },
           },
+        ),
+      },
+      '/v1/chat/completions/{completion_id}/stream': {
+        get: op(
+          'Extension: stream a background chat completion again',
+          {
+            description:
+              'The SSE events (`id: <sequence number>` and `data: {chat.completion.chunk}`) after starting_after ' +
+              '(or the Last-Event-ID header), as they come until the turn ends, then `data: [DONE]`. Any replica ' +
+              'answers (and takes the turn over if the replica that ran it died); the events stay readable for an ' +
+              "hour after the turn ended. 404 for an unknown, expired or another caller's completion.",
+            content: { 'text/event-stream': { schema: ref('ServerSentEvent') } },
+          },
+          {
+            parameters: [
+              idParam('completion_id'),
+              {
+                name: 'starting_after',
+                in: 'query',
+                schema: { type: 'integer', minimum: 0, maximum: 999_999_999_999_999 },
+              },
+              { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' } },
+            ],
+          },
+        ),
+      },
+      '/v1/chat/completions/{completion_id}/cancel': {
+        post: op(
+          'Extension: cancel a background chat completion',
+          freeJson(
+            'The chat.completion as it ended (the answer written before the cancellation; finish_reason stop)',
+          ),
+          { parameters: [idParam('completion_id')] },
         ),
       },
       '/v1/responses': {

@@ -5,9 +5,10 @@
 // - Foreground (the default): the turn lives as long as the HTTP request; a client that leaves cancels
 //   it (stored as `cancelled`). With `store` on the response is written when its turn started and when
 //   it ended.
-// - Background (`background: true`): BackgroundResponseDriver runs the turn detached; the POST answers
-//   at once (or streams from the response's event log), and any replica can stream it again from
-//   `starting_after` (or Last-Event-ID), take it over when its driver died, or cancel it.
+// - Background (`background: true`): BackgroundTurnDriver runs the turn detached (BackgroundResponseTurn
+//   folds and stores it); the POST answers at once (or streams from the response's event log), and any
+//   replica can stream it again from `starting_after` (or Last-Event-ID), take it over when its driver
+//   died, or cancel it.
 import { randomUUID } from 'node:crypto';
 
 import type { orchestratorV1 } from '@hearth/contracts';
@@ -18,16 +19,18 @@ import { status as grpcStatus, type ClientReadableStream, type ServiceError } fr
 import type { Response } from 'express';
 
 import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-caller';
+import type { BackgroundTurnDriver } from '../background/background-turn.driver';
+import { lastEventId, tailEventLog } from '../background/event-log.tail';
+import type { TurnEventLog } from '../background/turn-event.log';
 import { toRunTurnRequest } from '../chat/chat-request.mapper';
 import { apiErrorFromDetail } from '../chat/chat.service';
-import { SseWriter, type PausableUpstream } from '../chat/sse.writer';
+import { SseWriter } from '../chat/sse.writer';
 import { ApiError } from '../errors/api.error';
 import { apiErrorFromGrpc } from '../errors/grpc-status.mapper';
 import type { BffRequest } from '../http/bff-request';
 import type { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import type { OrchestratorClient } from '../upstream/upstream.clients';
-import type { BackgroundResponseDriver } from './background-response.driver';
-import type { ResponseEventLog } from './response-event.log';
+import { BackgroundResponseTurn } from './background-response.turn';
 import { ResponseBuilder, type ResponseEvent, type ResponseObject } from './response.builder';
 import type { InputItemPage, ResponseStore } from './response.store';
 import {
@@ -50,8 +53,8 @@ const CANCEL_WAIT_MS = 10_000;
 export interface ResponsesServiceOptions {
   orchestrator: OrchestratorClient;
   store: ResponseStore;
-  log: ResponseEventLog;
-  driver: BackgroundResponseDriver;
+  log: TurnEventLog<ResponseEvent>;
+  driver: BackgroundTurnDriver<ResponseEvent, ResponseObject>;
   limiter: RateLimiterService;
   logger: Logger;
   maxDurationMs: number;
@@ -102,10 +105,10 @@ export class ResponsesService {
     const inputItems = toStoredInputItems(body.input);
     if (background) {
       // The driver settles the admission estimate when the turn ends, after this request did.
+      const turn = { body, request: { ...request, detached: true }, context, turnId: '' };
       const response = await this.options.driver.begin(
         caller,
-        { body, request: { ...request, detached: true }, context },
-        inputItems,
+        new BackgroundResponseTurn(this.options.store, caller, turn, inputItems, -1, true),
         req.reservedTokens ?? 0,
       );
       if (body.stream === true) await this.tail(req, res, caller, response.id, -1);
@@ -213,41 +216,30 @@ export class ResponsesService {
   }
 
   /** Streams a background response's logged events after `startingAfter` until its end. */
-  private async tail(
+  private tail(
     req: BffRequest,
     res: Response,
     caller: AuthenticatedCaller,
     id: string,
     startingAfter: number,
   ): Promise<void> {
-    const reading = new AbortController();
-    const flow = new ReadFlow();
-    const sse = new SseWriter(res, flow, {
+    return tailEventLog(req, res, {
+      log: this.options.log,
+      id,
+      startingAfter,
       heartbeatMs: this.options.heartbeatMs,
-      onDisconnect: () => {
-        this.options.logger.debug({ requestId: req.requestId, responseId: id }, 'stream reader left');
-        reading.abort();
-        flow.resume();
+      logger: this.options.logger,
+      // Idle: take the response over if its driver died; stop when it ended and its log expired.
+      onIdle: async () => {
+        await this.options.driver.takeOverIfOrphaned(caller, id);
+        const [stored, position] = await Promise.all([
+          this.options.store.get(caller, id),
+          this.options.log.position(id),
+        ]);
+        return stored.response.status !== 'in_progress' && position.lastSequence === -1;
       },
+      send: (sse, event) => sse.sendNamed(event.type, event, event.sequence_number),
     });
-    sse.open();
-    // Idle: take the response over if its driver died; stop when it ended and its log expired.
-    const onIdle = async () => {
-      await this.options.driver.takeOverIfOrphaned(caller, id);
-      const [stored, position] = await Promise.all([
-        this.options.store.get(caller, id),
-        this.options.log.position(id),
-      ]);
-      return stored.response.status !== 'in_progress' && position.lastSequence === -1;
-    };
-    try {
-      for await (const event of this.options.log.read(id, startingAfter, reading.signal, onIdle)) {
-        sse.sendNamed(event.type, event, event.sequence_number);
-        await flow.drained();
-      }
-    } finally {
-      sse.end();
-    }
   }
 
   /**
@@ -385,36 +377,6 @@ export class ResponsesService {
       });
     });
   }
-}
-
-/** Backpressure for a log reader: the SSE writer pauses it while the socket is full. */
-class ReadFlow implements PausableUpstream {
-  private paused = false;
-  private waiting: (() => void) | undefined;
-
-  pause(): void {
-    this.paused = true;
-  }
-
-  resume(): void {
-    this.paused = false;
-    this.waiting?.();
-    this.waiting = undefined;
-  }
-
-  isPaused(): boolean {
-    return this.paused;
-  }
-
-  drained(): Promise<void> {
-    return this.paused ? new Promise((resolve) => (this.waiting = resolve)) : Promise.resolve();
-  }
-}
-
-/** The SSE Last-Event-ID a reconnecting client sends (our ids are sequence numbers). */
-function lastEventId(req: BffRequest): number | undefined {
-  const value = req.header('last-event-id');
-  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }
 
 function endedWithoutResult(): ApiError {

@@ -29,6 +29,8 @@ export interface Owned {
   file: string;
   response: string;
   background: string;
+  /** A finished background chat completion (`chatcmpl-…`) in a conversation of its own. */
+  backgroundChat: string;
   fact: string;
   ownerKeyId: string;
   ownerUserId: string;
@@ -61,7 +63,14 @@ export interface OwnRequest {
 
 /** Owner reads that must not change, each compared whole or on a few stable fields. */
 export type View =
-  'conversation' | 'toolConversation' | 'file' | 'response' | 'background' | 'fact' | 'toolCall';
+  | 'conversation'
+  | 'toolConversation'
+  | 'file'
+  | 'response'
+  | 'background'
+  | 'backgroundChat'
+  | 'fact'
+  | 'toolCall';
 
 /** Routes of openapi.json that hold no tenant data, so nothing to isolate, with the reason. */
 export const NO_TENANT_DATA: Record<string, string> = {
@@ -130,6 +139,18 @@ export const PROBES: Record<string, Probe> = {
     strangers: BOTH,
     requests: (o) => [{ path: `/responses/${o.background}/cancel` }],
     intact: ['background'],
+  },
+  'GET /v1/chat/completions/{completion_id}/stream': {
+    strangers: BOTH,
+    requests: (o) => [
+      { path: `/chat/completions/${o.backgroundChat}/stream` },
+      { path: `/chat/completions/${o.backgroundChat}/stream?starting_after=0` },
+    ],
+  },
+  'POST /v1/chat/completions/{completion_id}/cancel': {
+    strangers: BOTH,
+    requests: (o) => [{ path: `/chat/completions/${o.backgroundChat}/cancel` }],
+    intact: ['backgroundChat'],
   },
   'GET /v1/responses/{id}/input_items': {
     strangers: BOTH,
