@@ -4,7 +4,7 @@
 // outlives the stream that began it; another replica resumes the stream after starting_after (or
 // Last-Event-ID) with every chunk exactly once and `data: [DONE]` last; the turn survives the death of
 // the replica that drove it, and any replica can cancel it. Chunks validate against OpenAI's schemas.
-import { freePort, ServiceProcess, waitFor } from '@hearth/testing';
+import { waitFor, type ServiceProcess } from '@hearth/testing';
 
 import type { CreatedKey } from '../src/admin/admin.service';
 import { expectOpenAiShape } from './support/openai-schemas';
@@ -73,7 +73,7 @@ describe('background chat completions', () => {
       bffEnv: { RESPONSES_DRIVER_LEASE_MS: DRIVER_LEASE_MS },
     });
     key = await stack.tenant('chat-background');
-    other = await startReplica();
+    other = await stack.replica();
     otherURL = `http://127.0.0.1:${other.port}/v1`;
   });
 
@@ -81,16 +81,6 @@ describe('background chat completions', () => {
     await other?.stop();
     await stack?.close();
   });
-
-  async function startReplica(): Promise<ServiceProcess> {
-    const port = await freePort();
-    return ServiceProcess.start({
-      app: 'bff',
-      port,
-      env: { ...stack.bffEnv, HTTP_PORT: String(port) },
-      readiness: { httpUrl: (p) => `http://127.0.0.1:${p}/healthz` },
-    });
-  }
 
   const newConversation = async (owner = key) =>
     (
@@ -180,7 +170,7 @@ describe('background chat completions', () => {
   });
 
   it('finishes the turn when the replica driving it is killed mid-turn, taken over by a reader', async () => {
-    const doomed = await startReplica();
+    const doomed = await stack.replica();
     const conversationId = await newConversation();
     const first = await post(`http://127.0.0.1:${doomed.port}/v1`, ramble(conversationId));
     const before = await readEvents(first, 3);
@@ -198,7 +188,7 @@ describe('background chat completions', () => {
   });
 
   it('sends the rest exactly once when the turn finished after its driver died, before anyone resumed', async () => {
-    const doomed = await startReplica();
+    const doomed = await stack.replica();
     const conversationId = await newConversation();
     const first = await post(`http://127.0.0.1:${doomed.port}/v1`, {
       ...ramble(conversationId),

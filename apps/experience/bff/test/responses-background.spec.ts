@@ -4,7 +4,7 @@
 // resumes on another replica from `starting_after` with every event exactly once, it survives the death
 // (or the graceful shutdown) of the replica that drove it, and it can be cancelled. Events and
 // responses validate against OpenAI's published schemas.
-import { freePort, ServiceProcess, waitFor } from '@hearth/testing';
+import { waitFor, type ServiceProcess } from '@hearth/testing';
 
 import OpenAI from 'openai';
 
@@ -67,7 +67,7 @@ describe('background responses', () => {
     });
     key = await stack.tenant('background');
     sut = new OpenAI({ apiKey: key.secret, baseURL: stack.baseURL, maxRetries: 0 });
-    other = await startReplica();
+    other = await stack.replica();
     otherURL = `http://127.0.0.1:${other.port}/v1`;
   });
 
@@ -75,16 +75,6 @@ describe('background responses', () => {
     await other?.stop();
     await stack?.close();
   });
-
-  async function startReplica(): Promise<ServiceProcess> {
-    const port = await freePort();
-    return ServiceProcess.start({
-      app: 'bff',
-      port,
-      env: { ...stack.bffEnv, HTTP_PORT: String(port) },
-      readiness: { httpUrl: (p) => `http://127.0.0.1:${p}/healthz` },
-    });
-  }
 
   const post = (baseURL: string, body: object) =>
     fetch(`${baseURL}/responses`, {
@@ -185,7 +175,7 @@ describe('background responses', () => {
   });
 
   it('completes and can be read when the replica driving it is killed mid-turn', async () => {
-    const doomed = await startReplica();
+    const doomed = await stack.replica();
     const created = (await (
       await post(`http://127.0.0.1:${doomed.port}/v1`, {
         model: LONG_MODEL_ID,
@@ -206,7 +196,7 @@ describe('background responses', () => {
   });
 
   it('is taken over, not failed, when the replica driving it shuts down gracefully mid-turn', async () => {
-    const leaving = await startReplica();
+    const leaving = await stack.replica();
     const created = (await (
       await post(`http://127.0.0.1:${leaving.port}/v1`, {
         model: LONG_MODEL_ID,

@@ -6,11 +6,12 @@
 import { bffConfigSchema, loadConfig } from '@hearth/config';
 import { createLogger } from '@hearth/telemetry';
 import {
+  freePort,
   retrievalEnv,
+  ServiceProcess,
   startPlatformStack,
   type PlaneEnv,
   type PlaneService,
-  type ServiceProcess,
   type StackModel,
   type TestDatabase,
 } from '@hearth/testing';
@@ -79,6 +80,8 @@ export interface Stack {
   /** /metrics port of each service by app name (with the metrics option; the BFF's with bffProcess). */
   metricsPorts: Record<string, number>;
   tenant(name?: string, key?: Partial<Parameters<AdminService['createKey']>[0]>): Promise<CreatedKey>;
+  /** Another BFF replica as its own process, on the stack's environment (background take-over specs). */
+  replica(): Promise<ServiceProcess>;
   close(): Promise<void>;
 }
 
@@ -181,6 +184,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       async tenant(name, key = {}) {
         const tenant = await admin.createTenant(name ?? `tenant-${++tenants}-${Date.now()}`);
         return admin.createKey({ tenant: tenant.id, ...key });
+      },
+      async replica() {
+        const port = await freePort();
+        return ServiceProcess.start({
+          app: 'bff',
+          port,
+          env: { ...platform.bffEnv, HTTP_PORT: String(port) },
+          readiness: { httpUrl: (p) => `http://127.0.0.1:${p}/healthz` },
+        });
       },
       close: async () => {
         await bff?.close();
