@@ -213,6 +213,35 @@ describe('background responses', () => {
     expect(done.usage?.output_tokens).toBe(LONG_ANSWER_TOKENS);
   });
 
+  it('answers a retry with the same Idempotency-Key with the first response, its events once', async () => {
+    const idempotencyKey = `bg-retry-${Date.now()}`;
+    const send = (input: string, stream: boolean) =>
+      fetch(`${stack.baseURL}/responses`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key.secret}`,
+          'content-type': 'application/json',
+          'idempotency-key': idempotencyKey,
+        },
+        body: JSON.stringify({ model: MODEL_ID, input, background: true, stream }),
+      });
+    const first = (await (await send('Say hello', false)).json()) as OpenAI.Responses.Response;
+    const done = await settled(first.id);
+
+    const events = await readEvents(await send('Say hello', true));
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    expect(events.filter((e) => e.type === 'response.completed')).toHaveLength(1);
+    expect(events.at(-1)?.response).toMatchObject({ id: first.id, status: 'completed', output: done.output });
+    const again = (await (await send('Say hello', false)).json()) as OpenAI.Responses.Response;
+    expect(again).toMatchObject({ id: first.id, status: 'completed' });
+
+    const other = await send('Say goodbye', false);
+    expect(other.status).toBe(422);
+    expect(await other.json()).toMatchObject({
+      error: { code: 'idempotency_key_reused', param: 'Idempotency-Key' },
+    });
+  });
+
   it('cancels a running background response from another replica', async () => {
     const created = await sut.responses.create({
       model: LONG_MODEL_ID,

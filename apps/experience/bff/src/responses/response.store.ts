@@ -87,6 +87,22 @@ export class ResponseStore {
     };
   }
 
+  /** The caller's background response whose turn was started with this idempotency key, if any. */
+  async findByIdempotencyKey(
+    caller: AuthenticatedCaller,
+    key: string,
+  ): Promise<StoredResponseRecord | undefined> {
+    const row = await this.prisma.storedResponse.findFirst({
+      where: {
+        tenantId: caller.tenantId,
+        userId: caller.userId,
+        turn: { path: ['request', 'idempotencyKey'], equals: key },
+      },
+      select: { id: true },
+    });
+    return row ? this.get(caller, row.id) : undefined;
+  }
+
   async delete(caller: AuthenticatedCaller, id: string): Promise<void> {
     const { count } = await this.prisma.storedResponse.deleteMany({
       where: { id, tenantId: caller.tenantId, userId: caller.userId },

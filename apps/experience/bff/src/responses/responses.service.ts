@@ -32,7 +32,7 @@ import type { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import type { OrchestratorClient } from '../upstream/upstream.clients';
 import { BackgroundResponseTurn } from './background-response.turn';
 import { ResponseBuilder, type ResponseEvent, type ResponseObject } from './response.builder';
-import type { InputItemPage, ResponseStore } from './response.store';
+import type { InputItemPage, ResponseStore, StoredResponseRecord } from './response.store';
 import {
   checkSemantics,
   toChatRequest,
@@ -103,6 +103,12 @@ export class ResponsesService {
       idempotencyKey: background ? idempotencyKey || `response-${randomUUID()}` : idempotencyKey,
     });
     const inputItems = toStoredInputItems(body.input);
+    if (background && idempotencyKey) {
+      // A retry with the client's key answers with the response that key began (its log read from the
+      // start when streamed), instead of starting the turn's fold again over the same log.
+      const earlier = await this.options.store.findByIdempotencyKey(caller, idempotencyKey);
+      if (earlier?.turn) return this.retried(req, res, caller, earlier, body);
+    }
     if (background) {
       // The driver settles the admission estimate when the turn ends, after this request did.
       const turn = { body, request: { ...request, detached: true }, context, turnId: '' };
@@ -116,6 +122,33 @@ export class ResponsesService {
       return;
     }
     await this.foreground(req, res, body, request, { caller, inputItems, context });
+  }
+
+  /**
+   * A background response's retry with the same Idempotency-Key: the same request (streamed or not) is
+   * answered by the response the key began; another request is a 422.
+   */
+  private async retried(
+    req: BffRequest,
+    res: Response,
+    caller: AuthenticatedCaller,
+    earlier: StoredResponseRecord,
+    body: CreateResponseRequest,
+  ): Promise<void> {
+    // The same request, however it asks to be delivered (streamed or not).
+    const asked = (b: CreateResponseRequest | undefined) => canonicalJson({ ...b, stream: undefined });
+    if (asked(earlier.turn?.body) !== asked(body)) {
+      throw new ApiError(422, 'This Idempotency-Key was used for another request.', {
+        code: 'idempotency_key_reused',
+        param: 'Idempotency-Key',
+      });
+    }
+    // Nothing new runs: what admission took for this request goes back.
+    void this.options.limiter.settle(caller, req.reservedTokens ?? 0, 0);
+    const { id } = earlier.response;
+    if (body.stream === true) return this.tail(req, res, caller, id, -1);
+    if (earlier.response.status === 'in_progress') void this.options.driver.takeOverIfOrphaned(caller, id);
+    res.json(earlier.response);
   }
 
   /** GET /v1/responses/{id}: the stored response, or with stream=true its events from starting_after. */
@@ -384,4 +417,15 @@ function endedWithoutResult(): ApiError {
     code: 'service_unavailable',
     headers: { 'retry-after': '1' },
   });
+}
+
+/** JSON with object keys sorted at every level: equal values give equal text whatever their key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, field: unknown) =>
+    field && typeof field === 'object' && !Array.isArray(field)
+      ? Object.fromEntries(
+          Object.entries(field as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)),
+        )
+      : field,
+  );
 }
