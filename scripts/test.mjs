@@ -137,4 +137,12 @@ if (tiers.some(({ report }) => !report)) summary += ' (a Jest run wrote no repor
 else if (count('numTotalTests') === 0) summary = '0 passed, 0 failed (no test ran)';
 console.log(`\nnpm test finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 console.log(`jest: ${summary}`);
+// Both tiers in Jest's own summary format, for tools that read a run's totals the way Jest prints them.
+const suitesFailed = count('numFailedTestSuites');
+console.log(
+  `Test Suites: ${suitesFailed ? `${suitesFailed} failed, ` : ''}${count('numPassedTestSuites')} passed, ${count('numTotalTestSuites')} total`,
+);
+console.log(
+  `Tests:       ${failed ? `${failed} failed, ` : ''}${skipped ? `${skipped} skipped, ` : ''}${passed} passed, ${count('numTotalTests')} total`,
+);
 process.exit(tiers.every(({ status }) => status === 0) ? 0 : 1);
