@@ -53,9 +53,11 @@ max_connections = 200
 shared_buffers = 128MB
 work_mem = 8MB
 # Durability is traded for speed: this cluster holds only local dev/test data, which can be
-# recreated, so a crash losing the last transactions (or the cluster) is acceptable.
+# recreated, so a crash losing the last transactions (or the cluster) is acceptable. Fault runs that
+# SIGKILL a private server set POSTGRES_SYNCHRONOUS_COMMIT=on: a committed row then survives the crash
+# of PostgreSQL (not of the machine), as in production.
 fsync = off
-synchronous_commit = off
+synchronous_commit = ${POSTGRES_SYNCHRONOUS_COMMIT:-off}
 full_page_writes = off
 log_min_messages = warning
 log_line_prefix = '%m [%p] %q%u@%d '

@@ -1,13 +1,14 @@
 // Medium spec of the local infrastructure (deploy/local/infra.sh): the shared PostgreSQL, Redis,
-// Kafka and model answer as the contract says, and a dedicated KafkaBroker really starts, serves,
-// stops and restarts with its data kept.
+// Kafka and model answer as the contract says, a dedicated KafkaBroker really starts, serves, stops
+// and restarts with its data kept, and private PostgreSQL and Redis servers can be crashed, hung and
+// started again.
 import { open } from 'node:fs/promises';
 
 import Redis from 'ioredis';
 import { Kafka, logLevel, Partitioners, type Consumer, type KafkaConfig } from 'kafkajs';
 import { Client } from 'pg';
 
-import { infraEnv, InfraEnvError, KafkaBroker } from '../src/infra';
+import { infraEnv, InfraEnvError, KafkaBroker, PrivateServer } from '../src/infra';
 
 const KAFKA_TEST_TIMEOUT_MS = 120_000;
 
@@ -204,5 +205,75 @@ describe(KafkaBroker.name, () => {
       });
     },
     4 * KAFKA_TEST_TIMEOUT_MS,
+  );
+});
+
+describe(PrivateServer.name, () => {
+  const servers: PrivateServer[] = [];
+
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.destroy()));
+  }, KAFKA_TEST_TIMEOUT_MS);
+
+  async function started(kind: 'postgres' | 'redis'): Promise<PrivateServer> {
+    const server = new PrivateServer(kind);
+    servers.push(server);
+    await server.start();
+    return server;
+  }
+
+  it(
+    'PostgreSQL: crashed with SIGKILL, refuses connections; started again, keeps committed rows',
+    async () => {
+      const sut = await started('postgres');
+      expect(sut.url).not.toBe(infraEnv().databaseUrl);
+      const client = (options: { connectionTimeoutMillis?: number } = {}) => {
+        const pg = new Client({ connectionString: sut.url, ...options });
+        pg.on('error', () => undefined); // a crash or the final stop ends the connection
+        return pg;
+      };
+      const before = client();
+      await before.connect();
+      await before.query('CREATE TABLE kept (v text)');
+      await before.query("INSERT INTO kept VALUES ('before the crash')");
+
+      await sut.crash();
+      await expect(client({ connectionTimeoutMillis: 1_000 }).connect()).rejects.toThrow(/ECONNREFUSED/);
+
+      await sut.start();
+      const after = client();
+      await after.connect();
+      try {
+        await expect(after.query('SELECT v FROM kept')).resolves.toMatchObject({
+          rows: [{ v: 'before the crash' }],
+        });
+      } finally {
+        await after.end();
+      }
+    },
+    KAFKA_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'Redis: SIGSTOP hangs it (a command gets no answer), SIGCONT answers it',
+    async () => {
+      const sut = await started('redis');
+      const client = new Redis(sut.url, { maxRetriesPerRequest: null, lazyConnect: true });
+      await client.connect();
+      await client.set('k', 'v');
+
+      sut.signal('SIGSTOP');
+      const pending = client.get('k');
+      const outcome = await Promise.race([
+        pending.then(() => 'answered'),
+        new Promise((resolve) => setTimeout(() => resolve('hung'), 500)),
+      ]);
+      expect(outcome).toBe('hung');
+
+      sut.signal('SIGCONT');
+      await expect(pending).resolves.toBe('v');
+      client.disconnect();
+    },
+    KAFKA_TEST_TIMEOUT_MS,
   );
 });
