@@ -5,6 +5,7 @@
 export * from './generated/prisma';
 export * from './db.constants';
 export * from './db.errors';
+export * from './db-failure';
 export * from './db.module';
 export * from './migrate.runner';
 export * from './prisma-adapter.factory';

@@ -7,7 +7,7 @@
 import { consumeUsageEvents, type UsageEvents } from '@hearth/testing';
 
 import type { CreatedKey } from '../src/admin/admin.service';
-import { runFaultRound, type FaultRound } from './support/chaos.probe';
+import { processKill, runFaultRound, type FaultRound } from './support/chaos.probe';
 import { LONG_MODEL_ID, startStack, type Stack } from './support/stack.fixture';
 
 jest.setTimeout(180_000);
@@ -44,6 +44,7 @@ describe('fault injection: a process killed mid-turn', () => {
     }
     expect(round.stored.map((answer) => answer.status)).not.toContain('streaming');
     expect(round.stored.map((answer) => answer.status)).not.toContain('missing');
+    expect(round.storedShort).toEqual([]);
     expect(round.doubled).toEqual([]);
     expect(round.lost).toEqual([]);
     expect(round.recoverS).not.toBeNaN();
@@ -55,8 +56,7 @@ describe('fault injection: a process killed mid-turn', () => {
       stack,
       key,
       usage,
-      target: stack.orchestrator as NonNullable<Stack['orchestrator']>,
-      label: 'orchestrator',
+      fault: processKill(stack.orchestrator as NonNullable<Stack['orchestrator']>, 'orchestrator'),
       model: LONG_MODEL_ID,
       maxTokens: 1_900,
       // Past one lease renewal (a third of the lease), so the drafts have saved some text.
@@ -77,8 +77,7 @@ describe('fault injection: a process killed mid-turn', () => {
       stack,
       key,
       usage,
-      target: stack.longWorker as NonNullable<Stack['longWorker']>,
-      label: 'inference-worker',
+      fault: processKill(stack.longWorker as NonNullable<Stack['longWorker']>, 'inference-worker'),
       model: LONG_MODEL_ID,
       maxTokens: 1_900,
       settleMs: 30_000,

@@ -1,8 +1,10 @@
 // Concurrent appends to one conversation's hot window on real Redis: the compare-and-set retries a
-// change that read a window another append replaced, so neither append's message is lost.
+// change that read a window another append replaced, so neither append's message is lost. With Redis
+// away the store fails open (a miss, nothing cached), so a turn's context comes from PostgreSQL.
 import { randomUUID } from 'node:crypto';
 
-import { infraEnv } from '@hearth/testing';
+import type { Logger } from '@hearth/telemetry';
+import { freePort, infraEnv } from '@hearth/testing';
 
 import { Redis } from 'ioredis';
 
@@ -86,5 +88,36 @@ describe(HotWindowStore.name, () => {
     expect(seen).toEqual([undefined, 'other']);
     expect((await sut.read(conversationId))?.tenantId).toBe('other');
     await sut.delete(conversationId);
+  });
+});
+
+describe(`${HotWindowStore.name} with Redis away`, () => {
+  it('fails open: a read is a miss and a rebuild write is skipped, each logged', async () => {
+    // A real client on a port nothing listens on: what the service sees while Redis restarts.
+    const port = await freePort();
+    const away = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    const warnings: string[] = [];
+    const logger = { warn: (_: unknown, message: string) => warnings.push(message) } as unknown as Logger;
+    const sut = new HotWindowStore(away, 60, logger);
+    const conversationId = randomUUID();
+
+    await expect(sut.read(conversationId)).resolves.toBeUndefined();
+    await expect(
+      sut.writeIfAbsent(conversationId, {
+        v: 2,
+        tenantId: 't',
+        userId: 'u',
+        leafId: null,
+        pinned: [],
+        messages: [],
+        hasOlder: false,
+      }),
+    ).resolves.toBeUndefined();
+
+    expect(warnings).toEqual([
+      'hot window unavailable: read from the database (fail open)',
+      'hot window not cached (Redis unavailable)',
+    ]);
+    away.disconnect();
   });
 });

@@ -53,6 +53,11 @@ export const orchestratorConfigSchema = z
     DRAFT_LEASE_MS: positiveInt().min(300).default(60_000),
     /** How often each orchestrator ends the drafts whose lease passed. */
     DRAFT_SWEEP_INTERVAL_MS: positiveInt().min(100).default(30_000),
+    /**
+     * How long a turn's final write (answer, trace, audit) is retried while PostgreSQL is away, the
+     * client waiting for its answer's end; then the draft is left to the sweeper with its saved text.
+     */
+    FINAL_WRITE_RETRY_MS: z.coerce.number().int().min(0).default(30_000),
     /** Database connections (one per concurrent transaction). */
     DATABASE_POOL_SIZE: positiveInt().max(200).default(20),
   })
@@ -73,6 +78,7 @@ export const orchestratorConfigSchema = z
     turn: { maxToolRounds: env.TURN_MAX_TOOL_ROUNDS, maxTokens: env.TURN_MAX_TOKENS },
     idempotencyWindowMs: env.IDEMPOTENCY_WINDOW_MS,
     drafts: { leaseMs: env.DRAFT_LEASE_MS, sweepIntervalMs: env.DRAFT_SWEEP_INTERVAL_MS },
+    finalWriteRetryMs: env.FINAL_WRITE_RETRY_MS,
     timeouts: {
       stepMs: env.TURN_STEP_TIMEOUT_MS,
       turnMs: env.TURN_TIMEOUT_MS,

@@ -23,7 +23,10 @@ export async function consumeTopicRecords(topics: readonly string[]): Promise<To
   const kafka = createKafkaClient({ clientId: 'topic-test', brokers: infraEnv().kafkaBrokers, logger });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: topics.map((topic) => ({ topic })) }).catch(() => false);
+  // Leaders elected before the end offsets are read (a fresh broker elects them a moment later).
+  await admin
+    .createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic })) })
+    .catch(() => false);
   const endOffsets = await Promise.all(
     topics.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) })),
   );

@@ -2,6 +2,7 @@
 // ApiErrors pass through; Nest's HttpExceptions (unknown route, wrong method) keep their status; gRPC
 // errors (GrpcErrors from the upstream clients) are mapped; anything else is a 500 whose body
 // carries only the request id the logs share.
+import { isTransientDbError } from '@hearth/db';
 import { GrpcError } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
@@ -40,6 +41,14 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const message = status === 404 ? `Unknown request URL: ${req.method} ${req.path}.` : exception.message;
       return new ApiError(status, message, { code: status === 404 ? 'unknown_url' : null });
+    }
+    if (isTransientDbError(exception)) {
+      // PostgreSQL away (a restart, a failover): the request may succeed in a moment.
+      this.logger.warn({ err: exception, requestId: req.requestId, path: req.path }, 'database unavailable');
+      return new ApiError(503, 'The service is temporarily unavailable; retry after 2 s.', {
+        code: 'service_unavailable',
+        headers: { 'retry-after': '2' },
+      });
     }
     this.logger.error({ err: exception, requestId: req.requestId, path: req.path }, 'request failed');
     return internalError(req.requestId);

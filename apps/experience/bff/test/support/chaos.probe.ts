@@ -1,10 +1,11 @@
 // Owns one fault-injection round against a running stack (stack.fixture.ts): a steady load of streamed
-// chat turns through the official `openai` SDK, each client on its own conversation; the chosen process
-// is SIGKILLed once the turns stream text, then started again on its port as an orchestrator (Kubernetes,
-// `npm start`) would. The round reports what the clients in flight saw, the stored answers' final
-// states, the usage events per request id, the seconds until a new turn succeeded and whether any other
-// process stopped or changed pid. The chaos spec asserts on it; bench/chaos prints it as a table.
-import type { ServiceProcess, UsageEvents } from '@hearth/testing';
+// chat turns through the official `openai` SDK, each client on its own conversation; once the turns
+// stream text, a fault breaks one component (a platform process or PostgreSQL, Redis or Kafka SIGKILLed
+// and started again on its port as Kubernetes or `npm start` would, or SIGSTOPped and resumed: a hang).
+// The round reports what the clients in flight saw, the stored answers' final states, the usage events
+// per request id, the seconds until a new turn succeeded and whether any platform process stopped or
+// changed pid. The chaos specs assert on it; bench/chaos prints it as a table.
+import type { PrivateServer, ServiceProcess, UsageEvents } from '@hearth/testing';
 
 import OpenAI from 'openai';
 
@@ -13,6 +14,7 @@ import type { Stack } from './stack.fixture';
 /** What one streamed turn's client saw. */
 export interface SeenTurn {
   requestId: string;
+  /** Empty for a stateless turn. */
   conversationId: string;
   /** `completed`; `error_event` (an SSE error event, with its code); `http_error` (a status before the stream); `dropped` (the connection ended without either). */
   kind: 'completed' | 'error_event' | 'http_error' | 'dropped';
@@ -25,14 +27,80 @@ export interface SeenTurn {
   endedAt: number;
 }
 
+/** One way to break one component and bring it back. */
+export interface Fault {
+  /** Its row label, e.g. `orchestrator` or `redis (hung 5 s)`. */
+  label: string;
+  /** `killed`: SIGKILL, down for a moment, started again; `hung`: SIGSTOP, then SIGCONT. */
+  kind: 'killed' | 'hung';
+  /** Breaks the component. */
+  inject(): Promise<void>;
+  /** Brings it back; resolves once it serves again. */
+  recover(): Promise<void>;
+  /** How long it stays broken. */
+  downMs: number;
+  /** The platform process it breaks (left out of the "other processes restarted" check). */
+  process?: ServiceProcess;
+}
+
+/** SIGKILL a platform process, keep it down `downMs`, start it again on its port. */
+export function processKill(process: ServiceProcess, label: string, downMs = 1_000): Fault {
+  return {
+    label,
+    kind: 'killed',
+    downMs,
+    process,
+    inject: () => process.kill(),
+    recover: () => process.restart(),
+  };
+}
+
+/** SIGSTOP a platform process for `downMs`, then SIGCONT: it hangs, then carries on. */
+export function processHang(process: ServiceProcess, label: string, downMs: number): Fault {
+  return {
+    label: `${label} (hung ${downMs / 1000} s)`,
+    kind: 'hung',
+    downMs,
+    process,
+    inject: async () => process.freeze(),
+    recover: async () => process.thaw(),
+  };
+}
+
+/** SIGKILL PostgreSQL, Redis or Kafka (every process of it), keep it down `downMs`, start it again. */
+export function serverKill(server: PrivateServer, downMs: number): Fault {
+  return {
+    label: server.kind,
+    kind: 'killed',
+    downMs,
+    inject: () => server.crash(),
+    recover: () => server.start(),
+  };
+}
+
+/** SIGSTOP PostgreSQL, Redis or Kafka for `downMs`, then SIGCONT. */
+export function serverHang(server: PrivateServer, downMs: number): Fault {
+  return {
+    label: `${server.kind} (hung ${downMs / 1000} s)`,
+    kind: 'hung',
+    downMs,
+    inject: async () => server.signal('SIGSTOP'),
+    recover: async () => server.signal('SIGCONT'),
+  };
+}
+
 export interface FaultRound {
   app: string;
   /** Turns that were running when the process was killed. */
   inFlight: SeenTurn[];
   /** Every turn the load ran during the round. */
   turns: SeenTurn[];
+  /** Turns begun while the component was down or hung (recovery probes included). */
+  during: SeenTurn[];
   /** Final state of each in-flight turn's stored answer (`missing` when none was stored). */
   stored: { requestId: string; status: string; contentChars: number }[];
+  /** In-flight turns whose client read a whole answer that was not stored whole (status or text). */
+  storedShort: string[];
   /** Request ids whose usage events numbered more than one. */
   doubled: string[];
   /** Completed turns without a usage event. */
@@ -40,7 +108,7 @@ export interface FaultRound {
   usageEvents: number;
   /** Seconds from the process being ready again to the first new turn that completed. */
   recoverS: number;
-  /** Other processes that stopped or run under a new pid since the round began. */
+  /** Platform processes (other than the one broken) that stopped or run under a new pid since the round began. */
   othersRestarted: string[];
 }
 
@@ -48,16 +116,14 @@ export interface FaultRoundOptions {
   stack: Stack;
   key: { secret: string; tenantId: string };
   usage: UsageEvents;
-  /** The process to kill. */
-  target: ServiceProcess;
-  /** Its label in the report (two workers are both `inference-worker`). */
-  label: string;
+  /** What breaks. */
+  fault: Fault;
   /** The model that streams long enough to be cut (LONG_MODEL_ID). */
   model: string;
   /** Concurrent streamed turns (default 3). */
   clients?: number;
   maxTokens?: number;
-  /** How long the turns stream after each has text before the kill (default 0: at once). */
+  /** How long the turns stream after each has text before the fault (default 0: at once). */
   killAfterTextMs?: number;
   /** How long to wait for every in-flight answer to leave `streaming` (draft lease + sweep + margin). */
   settleMs?: number;
@@ -65,7 +131,7 @@ export interface FaultRoundOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Streams one turn on `conversationId` and reports what the client saw; never throws. */
+/** Streams one turn on `conversationId` (stateless when empty) and reports what the client saw; never throws. */
 export async function streamTurn(
   client: OpenAI,
   options: { conversationId: string; requestId: string; model: string; maxTokens: number },
@@ -87,7 +153,7 @@ export async function streamTurn(
         temperature: 0.9,
         max_completion_tokens: options.maxTokens,
         stream: true,
-        conversation_id: options.conversationId,
+        ...(options.conversationId && { conversation_id: options.conversationId }),
       } as OpenAI.Chat.ChatCompletionCreateParamsStreaming,
       { headers: { 'X-Request-Id': options.requestId } },
     );
@@ -125,15 +191,15 @@ async function newConversation(stack: Stack, secret: string): Promise<string> {
   return ((await response.json()) as { id: string }).id;
 }
 
-/** Runs one fault round: load, kill mid-turn, restart, recover, settle, account. */
+/** Runs one fault round: load, fault mid-turn, recover, probe, settle, account. */
 export async function runFaultRound(options: FaultRoundOptions): Promise<FaultRound> {
-  const { stack, key, usage, target } = options;
+  const { stack, key, usage, fault } = options;
   const client = new OpenAI({ apiKey: key.secret, baseURL: stack.baseURL, maxRetries: 0, timeout: 120_000 });
   const clients = options.clients ?? 3;
   const maxTokens = options.maxTokens ?? 400;
   // Request ids must be plain tokens (the BFF replaces any other X-Request-Id with its own).
-  const round = `${options.label.replace(/[^A-Za-z0-9-]+/g, '-')}-${Date.now()}`;
-  const others = stack.services.filter((service) => service !== target);
+  const round = `${fault.label.replace(/[^A-Za-z0-9-]+/g, '-')}-${Date.now()}`;
+  const others = stack.services.filter((service) => service !== fault.process);
   const pidsBefore = new Map(others.map((service) => [service, service.pid]));
 
   const conversations = await Promise.all(
@@ -160,7 +226,7 @@ export async function runFaultRound(options: FaultRoundOptions): Promise<FaultRo
     }
   });
 
-  // Kill once every client's turn streams text (or, on a slow machine, at least one after 30 s).
+  // Break once every client's turn streams text (or, on a slow machine, at least one after 30 s).
   const armedUntil = Date.now() + 30_000;
   for (;;) {
     const streaming = [...running.values()].filter((state) => state.streamed).length;
@@ -170,10 +236,18 @@ export async function runFaultRound(options: FaultRoundOptions): Promise<FaultRo
   }
   await sleep(options.killAfterTextMs ?? 0);
   const inFlightIds = new Set(running.keys());
-  await target.kill();
-  // The process stays away for a moment, as a crashed pod does before its restart.
-  await sleep(1_000);
-  await target.restart();
+  await fault.inject();
+  const brokenAt = Date.now();
+  // A new stateless turn begun while the component is away (the loops may all still be streaming).
+  const whileDown = streamTurn(client, {
+    conversationId: '',
+    requestId: `chaos-${round}-down`,
+    model: options.model,
+    maxTokens: 8,
+  }).then((seen) => turns.push(seen));
+  // A crashed component stays away for a moment, as a pod does before its restart; a hung one hangs.
+  await sleep(fault.downMs);
+  await fault.recover();
   const readyAt = Date.now();
 
   // Recovery: the first new turn (a fresh conversation, short answer) that completes.
@@ -199,19 +273,29 @@ export async function runFaultRound(options: FaultRoundOptions): Promise<FaultRo
     await sleep(250);
   }
   loading = false;
-  await Promise.all(loops);
+  await Promise.all([...loops, whileDown]);
 
   const inFlight = turns.filter((turn) => inFlightIds.has(turn.requestId));
+  const during = turns.filter((turn) => turn.startedAt >= brokenAt && turn.startedAt < readyAt);
   const stored = await settledAnswers(stack, inFlight, options.settleMs ?? 120_000);
   const { doubled, lost, usageEvents } = await charges(usage, key.tenantId, turns, `chaos-${round}-`);
+  const storedShort = inFlight
+    .filter((turn) => turn.kind === 'completed')
+    .filter((turn) => {
+      const answer = stored.find((candidate) => candidate.requestId === turn.requestId);
+      return answer?.status !== 'complete' || answer.contentChars !== turn.text;
+    })
+    .map((turn) => turn.requestId);
   const othersRestarted = others
     .filter((service) => !service.running || service.pid !== pidsBefore.get(service))
     .map((service) => service.app);
   return {
-    app: options.label,
+    app: fault.label,
     inFlight,
     turns,
+    during,
     stored,
+    storedShort,
     doubled,
     lost,
     usageEvents,
@@ -288,24 +372,31 @@ async function charges(
 const turnOf = (callRequestId: string) => callRequestId.replace(/:r\d+$/, '');
 
 /** One markdown row per round (see the table's header in FAULT_TABLE_HEADER). */
+function outcome(turn: SeenTurn): string {
+  return turn.kind === 'completed'
+    ? 'completed'
+    : turn.kind === 'error_event'
+      ? `error event \`${turn.code ?? '?'}\``
+      : turn.kind === 'http_error'
+        ? `HTTP ${turn.status}${turn.code ? ` \`${turn.code}\`` : ''}${turn.retryAfter ? ` Retry-After ${turn.retryAfter}` : ''}`
+        : 'dropped';
+}
+
+/** Distinct outcomes with their counts, e.g. `HTTP 503 ×4, completed ×1`. */
+function tally(turns: SeenTurn[]): string {
+  const counts = new Map<string, number>();
+  for (const turn of turns) counts.set(outcome(turn), (counts.get(outcome(turn)) ?? 0) + 1);
+  return [...counts].map(([seen, count]) => `${seen} ×${count}`).join(', ');
+}
+
 export function faultRow(round: FaultRound): string {
-  const seen = round.inFlight
-    .map((turn) =>
-      turn.kind === 'completed'
-        ? 'completed'
-        : turn.kind === 'error_event'
-          ? `error event \`${turn.code ?? '?'}\``
-          : turn.kind === 'http_error'
-            ? `HTTP ${turn.status}${turn.retryAfter ? ` Retry-After ${turn.retryAfter}` : ''}`
-            : 'dropped',
-    )
-    .join(', ');
+  const seen = round.inFlight.map(outcome).join(', ');
   const stored = round.stored.map((answer) => `${answer.status} (${answer.contentChars} chars)`).join(', ');
   const completed = round.turns.filter((turn) => turn.kind === 'completed').length;
-  return `| ${round.app} | ${seen || 'none'} | ${stored || 'none'} | ${completed} / ${round.turns.length} | ${round.usageEvents} | ${round.lost.length} | ${round.doubled.length} | ${Number.isNaN(round.recoverS) ? 'never' : round.recoverS.toFixed(1)} | ${round.othersRestarted.join(', ') || 'none'} |`;
+  return `| ${round.app} | ${seen || 'none'} | ${stored || 'none'} | ${tally(round.during) || 'none'} | ${completed} / ${round.turns.length} | ${round.usageEvents} | ${round.lost.length} | ${round.doubled.length} | ${Number.isNaN(round.recoverS) ? 'never' : round.recoverS.toFixed(1)} | ${round.othersRestarted.join(', ') || 'none'} |`;
 }
 
 export const FAULT_TABLE_HEADER = [
-  '| killed (SIGKILL) | in-flight clients saw | their stored answers | turns completed / run | usage events | charges lost | charges doubled | recovery s | other processes restarted |',
-  '|---|---|---|---:|---:|---:|---:|---:|---|',
+  '| fault | in-flight clients saw | their stored answers | turns begun during the fault saw | turns completed / run | usage events | charges lost | charges doubled | recovery s | other processes restarted |',
+  '|---|---|---|---|---:|---:|---:|---:|---:|---|',
 ].join('\n');

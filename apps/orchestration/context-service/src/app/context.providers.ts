@@ -69,10 +69,10 @@ export const contextProviders: Provider[] = [
   },
   {
     provide: HotWindowService,
-    inject: [CONFIG, Redis, HistoryRepository],
-    useFactory: (config: Config, redis: Redis, history: HistoryRepository) =>
+    inject: [CONFIG, Redis, HistoryRepository, LOGGER],
+    useFactory: (config: Config, redis: Redis, history: HistoryRepository, logger: Logger) =>
       new HotWindowService(
-        new HotWindowStore(redis, config.hotWindow.ttlSeconds),
+        new HotWindowStore(redis, config.hotWindow.ttlSeconds, logger),
         history,
         config.hotWindow.cachedTurns,
       ),

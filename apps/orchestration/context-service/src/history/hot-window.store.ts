@@ -7,6 +7,8 @@
 // append (a connect, a handshake and a disconnect on every turn).
 import { createHash } from 'node:crypto';
 
+import type { Logger } from '@hearth/telemetry';
+
 import type { Redis } from 'ioredis';
 
 import type { WindowEntry } from './history.repository';
@@ -40,21 +42,41 @@ export class HotWindowStore {
   constructor(
     private readonly redis: Redis,
     private readonly ttlSeconds: number,
+    /** Where a Redis failure is reported when the store fails open (reads and rebuild writes). */
+    private readonly logger?: Logger,
   ) {}
 
   key(conversationId: string): string {
     return `ctx:win:${conversationId}`;
   }
 
-  /** The window, renewing its TTL; undefined on a miss. */
+  /**
+   * The window, renewing its TTL; undefined on a miss. Redis away fails open: a miss (logged), so
+   * the window is read from PostgreSQL and the turn goes on.
+   */
   async read(conversationId: string): Promise<HotWindow | undefined> {
-    const raw = await this.redis.getex(this.key(conversationId), 'EX', this.ttlSeconds);
-    return raw ? parse(raw) : undefined;
+    try {
+      const raw = await this.redis.getex(this.key(conversationId), 'EX', this.ttlSeconds);
+      return raw ? parse(raw) : undefined;
+    } catch (error) {
+      this.logger?.warn(
+        { err: error, conversationId },
+        'hot window unavailable: read from the database (fail open)',
+      );
+      return undefined;
+    }
   }
 
-  /** Stores a window rebuilt from the database unless one appeared meanwhile (that one is newer). */
+  /**
+   * Stores a window rebuilt from the database unless one appeared meanwhile (that one is newer).
+   * Redis away: nothing is cached (logged); the next read rebuilds again.
+   */
   async writeIfAbsent(conversationId: string, window: HotWindow): Promise<void> {
-    await this.redis.set(this.key(conversationId), JSON.stringify(window), 'EX', this.ttlSeconds, 'NX');
+    await this.redis
+      .set(this.key(conversationId), JSON.stringify(window), 'EX', this.ttlSeconds, 'NX')
+      .catch((error: unknown) =>
+        this.logger?.warn({ err: error, conversationId }, 'hot window not cached (Redis unavailable)'),
+      );
   }
 
   /**

@@ -110,7 +110,8 @@ export class TokenCounterService {
     keys: readonly string[],
     messageOf: (key: string) => commonV1.ChatMessage,
   ): Map<string, Promise<number>> {
-    const shared = this.options.redis.mget(...keys);
+    // Redis away fails open: every count is a miss and comes from the gateway's Tokenize.
+    const shared = this.options.redis.mget(...keys).catch((): (string | null)[] => keys.map(() => null));
     const deadline = Date.now() + this.options.timeoutMs;
     const result = new Map<string, Promise<number>>();
     keys.forEach((key, i) => {

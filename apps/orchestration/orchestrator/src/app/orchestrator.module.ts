@@ -7,13 +7,14 @@
 // Tests replace an adapter by passing their own modules (see `adapters`).
 import { GlobalValuesModule } from '@hearth/config';
 import { GrpcHealthModule } from '@hearth/contracts';
-import { ConversationNotFoundError, DbModule } from '@hearth/db';
+import { ConversationNotFoundError, DbModule, isTransientDbError } from '@hearth/db';
 import { EventProducerModule } from '@hearth/events';
-import { grpcServerProviders, notFound } from '@hearth/grpc';
+import { GrpcError, grpcServerProviders, notFound } from '@hearth/grpc';
 import { RedisModule } from '@hearth/redis';
 import type { Logger } from '@hearth/telemetry';
 import { OutboxRelayModule } from '@hearth/transactional-events';
 
+import { status } from '@grpc/grpc-js';
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
 
 import { upstreamClientModules } from '../clients/upstream.clients';
@@ -32,6 +33,9 @@ const REDIS_COMMAND_TIMEOUT_MS = 2_000;
 const RELAY_POLL_MS = 200;
 
 type Imports = NonNullable<ModuleMetadata['imports']>;
+
+/** Retry hint while PostgreSQL is away (a restart or failover takes seconds). */
+const DATABASE_RETRY_AFTER_MS = 2_000;
 
 /** PostgreSQL, Redis, Kafka (producer and outbox relay) and the gRPC upstreams, from the config. */
 export function orchestratorAdapters({ config }: OrchestratorDependencies): Imports {
@@ -95,7 +99,8 @@ export class OrchestratorModule {
       ],
       controllers: [OrchestratorController],
       providers: [
-        // @hearth/db's missing conversation is NOT_FOUND.
+        // @hearth/db's missing conversation is NOT_FOUND; PostgreSQL away (not the statement's fault)
+        // is UNAVAILABLE with a retry hint, so callers retry or tell their client to, never INTERNAL.
         ...grpcServerProviders({
           useFactory: (logger: Logger) => ({
             logger,
@@ -103,7 +108,11 @@ export class OrchestratorModule {
             translate: (exception: unknown) =>
               exception instanceof ConversationNotFoundError
                 ? notFound('CONVERSATION_NOT_FOUND', 'conversation not found')
-                : undefined,
+                : isTransientDbError(exception)
+                  ? new GrpcError(status.UNAVAILABLE, 'DATABASE_UNAVAILABLE', 'the database is unavailable', {
+                      retryAfterMs: DATABASE_RETRY_AFTER_MS,
+                    })
+                  : undefined,
           }),
           inject: [ORCHESTRATOR_LOGGER],
         }),

@@ -108,6 +108,7 @@ export const orchestratorProviders: Provider[] = [
           stepTimeoutMs: config.timeouts.stepMs,
           turnTimeoutMs: config.timeouts.turnMs,
           confirmationWaitMs: config.timeouts.confirmationWaitMs,
+          finalWriteRetryMs: config.finalWriteRetryMs,
         },
       }),
   },

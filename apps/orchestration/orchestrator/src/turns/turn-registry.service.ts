@@ -69,13 +69,23 @@ export class TurnRegistry {
     for (const close of this.closeSubscriber.splice(0)) close();
   }
 
-  /** Registers a turn this process runs; `onCancel` fires on CancelTurn from any process. */
+  /**
+   * Registers a turn this process runs; `onCancel` fires on CancelTurn from any process. Redis away
+   * fails open: the turn runs (its own client can still cancel it, through this process); only a
+   * CancelTurn through another process and re-attaching to it are unavailable for this turn.
+   */
   async register(turnId: string, onCancel: () => void): Promise<void> {
     this.local.set(turnId, onCancel);
-    const [, cancelled] = await Promise.all([
+    const cancelled = await Promise.all([
       this.redis.set(leaseKey(turnId), '1', 'PX', LEASE_TTL_MS),
       this.redis.exists(cancelKey(turnId)),
-    ]);
+    ]).then(
+      ([, exists]) => exists === 1,
+      (error: unknown) => {
+        this.logger.warn({ err: error, turnId }, 'turn registered without Redis (fail open)');
+        return false;
+      },
+    );
     if (cancelled) onCancel();
   }
 

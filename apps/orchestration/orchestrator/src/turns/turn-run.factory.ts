@@ -29,6 +29,8 @@ const DEFAULT_CONFIRMATION_WAIT_MS = 120_000;
 export interface TurnRunLimits extends TurnLimits, TurnTimeouts {
   /** How long a tool call waits for the user's approval before it is rejected (default 120 s). */
   confirmationWaitMs?: number;
+  /** How long the final write is retried while the database is away (default 0: tried once). */
+  finalWriteRetryMs?: number;
 }
 
 export interface TurnDeps {
@@ -97,6 +99,7 @@ export class TurnRunFactory {
         logger: deps.logger,
         maxToolRounds: limits.maxToolRounds,
         pendingAppends: deps.pendingAppends,
+        storeRetryMs: limits.finalWriteRetryMs,
       }),
     };
     return new TurnRun(scope, parts, limits, deps.logger, serverTools);

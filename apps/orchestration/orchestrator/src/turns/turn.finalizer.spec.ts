@@ -11,18 +11,26 @@ const { FinishReason } = commonV1;
 
 const CONVERSATION_ID = '00000000-0000-4000-8000-0000000000c1';
 
-/** The turn store's finish, in memory; `failWith` makes it throw as a lost database would. */
+/** The turn store's finish, in memory; `failWith` makes its first `failures` calls throw (default: every call). */
 class InMemoryTurnStore implements Pick<TurnStore, 'finish'> {
   readonly finished: FinishTurnInput[] = [];
+  calls = 0;
 
-  constructor(private readonly failWith?: Error) {}
+  constructor(
+    private readonly failWith?: Error,
+    private readonly failures = Infinity,
+  ) {}
 
   finish(input: FinishTurnInput): Promise<void> {
-    if (this.failWith) return Promise.reject(this.failWith);
+    if (this.failWith && ++this.calls <= this.failures) return Promise.reject(this.failWith);
     this.finished.push(input);
     return Promise.resolve();
   }
 }
+
+/** What node-postgres raises while PostgreSQL is down. */
+const refused = () =>
+  Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
 /** The context service's hot window, in memory. */
 class InMemoryHotWindow implements Pick<ContextClient, 'appendMessages'> {
@@ -34,7 +42,7 @@ class InMemoryHotWindow implements Pick<ContextClient, 'appendMessages'> {
   };
 }
 
-function setUp(store: InMemoryTurnStore) {
+function setUp(store: InMemoryTurnStore, storeRetryMs?: number) {
   const { scope, events } = turnScope({
     request: {
       conversationId: CONVERSATION_ID,
@@ -49,6 +57,7 @@ function setUp(store: InMemoryTurnStore) {
     context: hotWindow,
     logger,
     maxToolRounds: 5,
+    storeRetryMs,
   });
   return { sut, events, hotWindow, lines };
 }
@@ -81,6 +90,40 @@ describe(StoredTurnFinalizer.name, () => {
     expect(events.filter((e) => e.finish)).toHaveLength(1);
     expect(events.filter((e) => e.error)).toHaveLength(0);
     expect(hotWindow.appended).toHaveLength(1);
+    expect(lines()).toEqual([expect.objectContaining({ level: 'error', msg: 'turn finalization failed' })]);
+  });
+
+  it('retries a final write the database failed until it comes back, then sends finish', async () => {
+    const store = new InMemoryTurnStore(refused(), 2);
+    const { sut, events, lines } = setUp(store, 5_000);
+
+    await sut.finish(answered, {});
+
+    expect(store.calls).toBe(3);
+    expect(store.finished[0]?.message).toMatchObject({
+      status: 'complete',
+      content: { content: 'It is 4.' },
+    });
+    expect(events.filter((e) => e.finish)).toHaveLength(1);
+    expect(lines()).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'turn finalization stored after the database came back',
+      }),
+    ]);
+  });
+
+  it('does not retry a final write the statement itself failed, nor past its retry time', async () => {
+    const permanent = new InMemoryTurnStore(new TypeError('cannot read properties of undefined'));
+    await setUp(permanent, 5_000).sut.finish(answered, {});
+    expect(permanent.calls).toBe(1);
+
+    const away = new InMemoryTurnStore(refused());
+    const { sut, events, lines } = setUp(away, 250);
+    await sut.finish(answered, {});
+    expect(away.calls).toBeGreaterThan(1);
+    expect(away.calls).toBeLessThan(5);
+    expect(events.filter((e) => e.finish)).toHaveLength(1);
     expect(lines()).toEqual([expect.objectContaining({ level: 'error', msg: 'turn finalization failed' })]);
   });
 

@@ -1,10 +1,15 @@
 // Owns the end of a turn: the final assistant message, the trace (prompt, usage, safety, tool rounds,
 // latency, params) and the audit events, stored in one statement; the hot-window append (a cache the
 // context service can rebuild, so the client never waits for it); then the turn's last events: its
-// citations and usage, and exactly one `finish` or `error`. A failed store is logged and the client
-// still gets its answer's end; the draft, no longer renewed, is ended by the sweeper (draft.sweeper.ts).
+// citations and usage, and exactly one `finish` or `error`. A store that fails because the database is
+// away (unreachable, connection lost) is retried for a bounded time while the client waits for its
+// answer's end, so a short PostgreSQL outage does not cost the stored answer its last words; one that
+// still fails is logged and the client gets its answer's end anyway; the draft, no longer renewed, is
+// then ended by the sweeper (draft.sweeper.ts) with the text its lease renewals saved.
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { commonV1, durationFromMs, type contextV1, type orchestratorV1 } from '@hearth/contracts';
-import { jsonbSafe, type Prisma } from '@hearth/db';
+import { classifyDbError, jsonbSafe, type Prisma } from '@hearth/db';
 import type { Logger } from '@hearth/telemetry';
 
 import type { ContextClient } from '../clients/upstream.clients';
@@ -44,7 +49,13 @@ export interface StoredTurnFinalizerDeps {
   maxToolRounds: number;
   /** Hot-window appends still in flight, per conversation; unset: the turn waits for its own. */
   pendingAppends?: Map<string, Promise<void>>;
+  /** How long a final write the database failed (not the statement) is retried; default 0: once. */
+  storeRetryMs?: number;
 }
+
+/** First and longest pause between tries of the final write. */
+const STORE_RETRY_FIRST_MS = 100;
+const STORE_RETRY_MAX_MS = 2_000;
 
 export class StoredTurnFinalizer implements TurnFinalizer {
   constructor(
@@ -57,11 +68,7 @@ export class StoredTurnFinalizer implements TurnFinalizer {
     const { scope, deps } = this;
     const { trace, begun } = scope;
     const request = scope.turn.request;
-    try {
-      await deps.store.finish(this.finishInput(outcome, facts));
-    } catch (error) {
-      deps.logger.error({ err: error, turnId: begun.turnId }, 'turn finalization failed');
-    }
+    await this.store(this.finishInput(outcome, facts));
     // The hot window is a cache the context service can rebuild from PostgreSQL: the client does not
     // wait for it. The next turn of this conversation in this process waits for it before assembling.
     const appended = this.appendHotWindow(outcome).catch((error: unknown) =>
@@ -90,6 +97,32 @@ export class StoredTurnFinalizer implements TurnFinalizer {
         duration: durationFromMs(trace.elapsedMs() + (trace.steps.persist ?? 0)),
       },
     });
+  }
+
+  /** The final write, retried while the database (not the statement) is at fault and time is left. */
+  private async store(input: FinishTurnInput): Promise<void> {
+    const { deps } = this;
+    const turnId = this.scope.begun.turnId;
+    const until = Date.now() + (deps.storeRetryMs ?? 0);
+    for (
+      let pause = STORE_RETRY_FIRST_MS, tries = 1;
+      ;
+      pause = Math.min(pause * 2, STORE_RETRY_MAX_MS), tries++
+    ) {
+      try {
+        await deps.store.finish(input);
+        if (tries > 1)
+          deps.logger.warn({ turnId, tries }, 'turn finalization stored after the database came back');
+        return;
+      } catch (error) {
+        const { transient, reason } = classifyDbError(error);
+        if (!transient || Date.now() + pause > until) {
+          deps.logger.error({ err: error, turnId, tries, reason }, 'turn finalization failed');
+          return;
+        }
+        await sleep(pause);
+      }
+    }
   }
 
   private finishInput(outcome: TurnOutcome, facts: TurnFacts): FinishTurnInput {
