@@ -68,6 +68,7 @@ function orchestratorTtft(orchestrator: OrchestratorClient, key: CreatedKey, i: 
         detached: false,
         conversationId: '',
         parentMessageId: '',
+        promptVariant: '',
         messages: [
           {
             role: commonV1.Role.ROLE_USER,

@@ -6,6 +6,8 @@
 //   npm run eval -- --models smollm2-135m-instruct --suites grounded,tools
 //   npm run eval -- --subset gate                  # the fast subset npm test gates on
 //   npm run eval -- --variant broken               # a deliberately bad prompt variant
+//   npm run eval -- --variant cite-example         # a server-side prompt variant (Hearth-Prompt-Variant)
+//   npm run eval -- --ab control,cite-example      # two variants on the same cases: an A vs B table
 //   npm run eval -- --runs 3                       # repeat, and print each suite's run-to-run spread
 //   npm run eval -- --runs 3 --update-baseline     # store scores (full, and gate from its cases) and spread
 //   npm run eval -- --base-url http://127.0.0.1:8080/v1 --api-key sk-...   # a running stack instead
@@ -20,7 +22,8 @@ import { EvalApi } from './src/client/eval-api.client';
 import { casesOf, SUITE_NAMES, type CaseResult, type Subset, type SuiteName } from './src/eval.types';
 import { readBaseline, withScores, writeBaseline, type Baseline } from './src/gate/baseline.store';
 import { gate } from './src/gate/regression.gate';
-import { promptVariant } from './src/prompt-variants';
+import { promptVariant, type PromptVariant } from './src/prompt-variants';
+import { abTable, compareVariants } from './src/report/ab.comparison';
 import { markdownReport } from './src/report/markdown.report';
 import { suiteRuns, summarize } from './src/report/suite.summary';
 import { caseSetVersions, EVAL_SEED, runSuites } from './src/runner/eval.runner';
@@ -33,6 +36,7 @@ const { values } = parseArgs({
     suites: { type: 'string' },
     subset: { type: 'string', default: 'full' },
     variant: { type: 'string', default: 'baseline' },
+    ab: { type: 'string' },
     runs: { type: 'string', default: '1' },
     'update-baseline': { type: 'boolean', default: false },
     'base-url': { type: 'string' },
@@ -48,6 +52,10 @@ for (const suite of suites)
   if (!SUITE_NAMES.includes(suite))
     throw new Error(`unknown suite ${suite} (known: ${SUITE_NAMES.join(', ')})`);
 const variant = promptVariant(values.variant!);
+const abVariants = values.ab?.split(',').map((id) => promptVariant(id.trim()));
+if (abVariants && abVariants.length !== 2) throw new Error('--ab takes two variants: --ab A,B');
+if (abVariants && (values.runs !== '1' || values['update-baseline']))
+  throw new Error('--ab runs each variant once and never updates the baseline');
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -77,6 +85,22 @@ async function main(): Promise<number> {
       );
     const models = values.models?.split(',') ?? stack?.models.map((m) => m.id) ?? ['default'];
     mkdirSync(outDir, { recursive: true });
+    if (abVariants) {
+      const [a, b] = abVariants as [PromptVariant, PromptVariant];
+      for (const model of models) {
+        const price = stack?.models.find((m) => m.id === model || m.aliases.includes(model))?.price;
+        // Each variant under its own tenant (a new key), so neither replays the other's cached answers.
+        const [resultsA, resultsB] = [
+          await runVariant(apiFor(1), model, a, price),
+          await runVariant(apiFor(2), model, b, price),
+        ];
+        const table = abTable(model, a.id, b.id, compareVariants(resultsA, resultsB));
+        writeFileSync(join(outDir, `ab-${model}-${a.id}-${b.id}.md`), table);
+        console.log(table);
+      }
+      console.log(`results: ${outDir}`);
+      return 0;
+    }
     let baseline = readBaseline();
     const spreads = new Map<string, number>();
     let regressions = 0;
@@ -169,6 +193,43 @@ async function main(): Promise<number> {
   } finally {
     await stack?.close();
   }
+}
+
+/** One variant's run for an A/B comparison: its JSONL and report written, its results returned. */
+async function runVariant(
+  api: EvalApi,
+  model: string,
+  variant: PromptVariant,
+  price: { input: number; output: number } | undefined,
+): Promise<CaseResult[]> {
+  const startedAt = new Date();
+  let done = 0;
+  const total = suites.reduce((n, s) => n + casesOf(SUITES[s](), subset).length, 0);
+  const results = await runSuites({
+    api,
+    model,
+    variant,
+    subset,
+    suites,
+    price,
+    onCase: (r) =>
+      console.error(
+        `  [${model} ${variant.id}] ${++done}/${total} ${r.suite}/${r.id}: ${r.score.toFixed(2)}`,
+      ),
+  });
+  const file = `${model}-${variant.id}`;
+  writeFileSync(join(outDir, `${file}.jsonl`), results.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const header = {
+    model,
+    servedBy: servedModel(results) ?? model,
+    variant: variant.id,
+    subset,
+    seed: EVAL_SEED,
+    startedAt,
+    durationMs: Date.now() - startedAt.getTime(),
+  };
+  writeFileSync(join(outDir, `${file}.md`), markdownReport(header, summarize(results), results, []));
+  return results;
 }
 
 /** The gate subset's cases within a full run (same cases, same answers). */

@@ -1,4 +1,12 @@
-import { PROMPT_VARIANTS, promptVariant, withVariant } from './prompt-variants';
+import { PromptCatalog, PromptVariantSelector } from '@hearth/prompts';
+
+import {
+  EVAL_PROMPT_ROLLOUT,
+  PROMPT_VARIANTS,
+  promptVariant,
+  variantHeaders,
+  withVariant,
+} from './prompt-variants';
 
 describe(withVariant.name, () => {
   const messages = [
@@ -21,6 +29,24 @@ describe(withVariant.name, () => {
   });
 
   it('rejects an unknown variant by name, listing the known ones', () => {
-    expect(() => promptVariant('nope')).toThrow('unknown prompt variant "nope" (known: baseline, broken)');
+    expect(() => promptVariant('nope')).toThrow(
+      'unknown prompt variant "nope" (known: baseline, broken, control, cite-example, concise)',
+    );
+  });
+
+  it('names a server-side variant in the header only, leaving the messages as written', () => {
+    const variant = promptVariant('cite-example');
+    expect(withVariant(variant, messages)).toEqual(messages);
+    expect(variantHeaders(variant)).toEqual({ 'Hearth-Prompt-Variant': 'cite-example' });
+    expect(variantHeaders(PROMPT_VARIANTS.baseline)).toEqual({});
+  });
+
+  it("serves every server-side variant from the platform's prompt files", () => {
+    const selector = new PromptVariantSelector(EVAL_PROMPT_ROLLOUT, PromptCatalog.load());
+    expect(selector.select('smollm2-135m-instruct', 'c', 'cite-example').prompts.grounding).toBe(
+      'grounding@v2',
+    );
+    expect(selector.select('gemma-3-270m', 'c', 'concise').prompts.system).toBe('concise@v1');
+    expect(selector.select('gemma-3-270m', 'c').variant).toBe('control');
   });
 });

@@ -1,7 +1,8 @@
 // Medium spec of the build (`npm run build`: SWC through Nx into dist/, which the medium tier's global
 // setup runs first): the compiler settings emit what Nest's dependency injection needs, every
 // `@hearth/*` import is rewritten to a path inside dist/, and the compiled code finds its runtime files
-// (proto tree, policies, migrations) from dist/ as the sources do from src/.
+// (proto tree, policies, migrations) from dist/ as the sources do from src/, and the prompt files
+// copied beside it.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -121,5 +122,17 @@ describe('build output', () => {
       join(ROOT, 'apps', 'orchestration', 'tool-runner', 'config', 'tool-policy.yaml'),
     ]);
     for (const path of paths) expect(existsSync(path)).toBe(true);
+  });
+
+  it('ships every prompt file beside the compiled prompt catalog', () => {
+    const prompts = join(DIST, 'libs', 'prompts', 'src', 'index.js');
+    const shipped = readdirSync(join(ROOT, 'libs', 'prompts', 'src', 'prompts'))
+      .filter((file) => file.endsWith('.md'))
+      .map((file) => file.slice(0, -'.md'.length))
+      .sort();
+
+    expect(inCompiled(`require(${JSON.stringify(prompts)}).PromptCatalog.load().refs().join(',')`)).toBe(
+      shipped.join(','),
+    );
   });
 });

@@ -2,10 +2,13 @@
 // deleted (tombstone + hot-window eviction), messages listed in order, the turn trace of an answer for
 // its owner and tenant admins only, feedback stored with its audit event in the outbox, memory facts
 // and the opt-in switch through the context service, and tool-call confirmations through the tool
-// runner, each scoped to the caller's tenant and user.
+// runner, each scoped to the caller's tenant and user. Prompt variants: a turn names one with the
+// Hearth-Prompt-Variant header, its trace names the variant and prompt versions, and the admin
+// report counts feedback per variant for one tenant.
 import OpenAI from 'openai';
 
 import type { CreatedKey } from '../src/admin/admin.service';
+import { FeedbackReport } from '../src/admin/feedback.report';
 import { MODEL_ID, startStack, type Stack } from './support/stack.fixture';
 
 interface Json {
@@ -26,26 +29,39 @@ describe('Conversations extension', () => {
   };
 
   /** A conversation with one finished turn; returns its id and the assistant message id. */
-  const conversationWithTurn = async (owner: CreatedKey = key) => {
+  const conversationWithTurn = async (owner: CreatedKey = key, promptVariant?: string) => {
     const { body: conversation } = await call('/conversations', {
       method: 'POST',
       body: { title: 't' },
       key: owner.secret,
     });
     const client = new OpenAI({ apiKey: owner.secret, baseURL: stack.baseURL, maxRetries: 0 });
-    const completion = (await client.chat.completions.create({
-      model: MODEL_ID,
-      messages: [{ role: 'user', content: 'Say hello' }],
-      temperature: 0,
-      conversation_id: conversation['id'],
-    } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming)) as OpenAI.Chat.ChatCompletion & {
+    const completion = (await client.chat.completions.create(
+      {
+        model: MODEL_ID,
+        messages: [{ role: 'user', content: 'Say hello' }],
+        temperature: 0,
+        conversation_id: conversation['id'],
+      } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+      {
+        headers: promptVariant ? { 'Hearth-Prompt-Variant': promptVariant } : {},
+      },
+    )) as OpenAI.Chat.ChatCompletion & {
       message_id: string;
     };
     return { id: conversation['id'] as string, messageId: completion.message_id };
   };
 
   beforeAll(async () => {
-    stack = await startStack({ orchestration: true });
+    stack = await startStack({
+      orchestration: true,
+      // No conversation is in the rollout (0%): a turn gets `concise` only by naming it.
+      orchestratorEnv: {
+        PROMPT_VARIANTS: JSON.stringify({
+          '*': { rollout: 0, variants: [{ name: 'concise', prompts: { system: 'concise@v1' } }] },
+        }),
+      },
+    });
     key = await stack.tenant('conversations');
   });
 
@@ -133,6 +149,7 @@ describe('Conversations extension', () => {
     expect(trace.status).toBe(200);
     expect(trace.body).toMatchObject({ object: 'turn.trace', message_id: messageId, conversation_id: id });
     expect((trace.body['rounds'] as unknown[]).length).toBeGreaterThan(0);
+    expect(trace.body['prompts']).toEqual({ variant: 'control', experiment: '*', versions: [] });
 
     const tenant = await stack.db.prisma.tenant.findUniqueOrThrow({ where: { id: key.tenantId } });
     const colleague = await stack.admin.createKey({ tenant: tenant.id, user: 'colleague' });
@@ -177,6 +194,61 @@ describe('Conversations extension', () => {
     expect(feedbackAudits).toHaveLength(2);
     // The audit event records that a comment exists, never its words.
     expect(JSON.stringify(feedbackAudits)).not.toContain('too short');
+  });
+
+  it('serves the prompt variant a turn names, traces it and reports feedback per variant for one tenant', async () => {
+    const own = await stack.tenant();
+    const concise = await conversationWithTurn(own, 'concise');
+    const control = await conversationWithTurn(own);
+    const trace = await call(`/conversations/${concise.id}/messages/${concise.messageId}/trace`, {
+      key: own.secret,
+    });
+    expect(trace.body['prompts']).toEqual({ variant: 'concise', experiment: '*', versions: ['concise@v1'] });
+    const rounds = trace.body['rounds'] as Array<{
+      prompt: Array<{ message: { content: Array<{ text: string }> } }>;
+    }>;
+    expect(rounds[0]?.prompt[0]?.message.content[0]?.text).toContain('Answer briefly and directly');
+    const rate = (c: { id: string; messageId: string }, rating: string) =>
+      call(`/conversations/${c.id}/messages/${c.messageId}/feedback`, {
+        method: 'POST',
+        body: { rating },
+        key: own.secret,
+      });
+    expect((await rate(concise, 'up')).status).toBe(200);
+    expect((await rate(control, 'down')).status).toBe(200);
+
+    const report = new FeedbackReport(stack.db.prisma);
+    const since = new Date(Date.now() - 3_600_000);
+    expect(await report.byVariant(own.tenantId, since)).toEqual(
+      expect.arrayContaining([
+        { variant: 'concise', experiment: '*', up: 1, down: 0, upRate: 1 },
+        { variant: 'control', experiment: '*', up: 0, down: 1, upRate: 0 },
+      ]),
+    );
+    expect(await report.byVariant(own.tenantId, since)).toHaveLength(2);
+    // Another tenant's report never counts these answers.
+    expect(await report.byVariant(key.tenantId, since)).not.toContainEqual(
+      expect.objectContaining({ variant: 'concise' }),
+    );
+  });
+
+  it("refuses a prompt variant the model has none of, and a malformed one, in OpenAI's error shape", async () => {
+    const send = (variant: string) =>
+      fetch(`${stack.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key.secret}`,
+          'content-type': 'application/json',
+          'hearth-prompt-variant': variant,
+        },
+        body: JSON.stringify({ model: MODEL_ID, messages: [{ role: 'user', content: 'Hi' }] }),
+      });
+    const unknown = await send('no-such-variant');
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as Json)['error']).toMatchObject({ type: 'invalid_request_error' });
+    const malformed = await send('Not A Name');
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as Json)['error']).toMatchObject({ param: 'Hearth-Prompt-Variant' });
   });
 
   it('switches memory on, lists, exports and deletes facts through the context service', async () => {

@@ -4,14 +4,16 @@
 // `citations` event validated against what was retrieved (the scripted reply cites [1] and a bogus
 // [7]). Files still processing or failed, and searches that find nothing, are answered without a
 // model call; another tenant's file is never retrieved nor cited; bad retrieval options are
-// INVALID_ARGUMENT.
+// INVALID_ARGUMENT. The grounding instruction is a versioned prompt: the trace names the version and
+// the prompt variant that served the turn, and a request may name a variant of the rollout.
 import { createHash, randomUUID } from 'node:crypto';
 
 import { commonV1, contextV1, orchestratorV1 } from '@hearth/contracts';
+import { promptCatalog } from '@hearth/prompts';
 
 import { status } from '@grpc/grpc-js';
 
-import { GROUNDING_INSTRUCTION, NO_SOURCES_ANSWER } from '../src/turns/grounding';
+import { NO_SOURCES_ANSWER } from '../src/turns/grounding';
 import { TurnRun } from '../src/turns/turn.run';
 import {
   startOrchestratorStack,
@@ -23,6 +25,14 @@ import {
 } from './support/orchestrator.fixture';
 
 jest.setTimeout(180_000);
+
+/** A rollout of 0%: every turn is `control` unless it names the variant. */
+const PROMPT_VARIANTS = {
+  '*': {
+    rollout: 0,
+    variants: [{ name: 'cite-example', prompts: { grounding: 'grounding@v2', system: 'concise@v1' } }],
+  },
+};
 
 /** The tiny model's answer to anything: one valid marker and one that no retrieved chunk has. */
 const REPLY = 'Dough rises [1] and [7]';
@@ -68,7 +78,12 @@ describe(TurnRun.name, () => {
   beforeAll(async () => {
     // Each retrieved chunk is wrapped as fenced data with its ids, which the tiny vocabulary spells out
     // nearly character by character: 2048 tokens of context leave room for three of them.
-    stack = await startOrchestratorStack({ reply: REPLY, files: true, contextSize: 2048 });
+    stack = await startOrchestratorStack({
+      reply: REPLY,
+      files: true,
+      contextSize: 2048,
+      orchestratorEnv: { PROMPT_VARIANTS: JSON.stringify(PROMPT_VARIANTS) },
+    });
     files = stack.files as FilesClient;
     [owner, other] = await Promise.all([stack.newTenant(), stack.newTenant()]);
     guideId = (await files.upload(owner.caller, 'guide.md', GUIDE)).fileId;
@@ -124,7 +139,9 @@ describe(TurnRun.name, () => {
     expect(GUIDE.slice(cited.startOffset, cited.endOffset)).toContain(cited.excerpt.slice(0, 20));
     const chunk = await stack.prisma.chunk.findUniqueOrThrow({ where: { id: cited.chunkId } });
     expect(chunk).toMatchObject({ fileId: guideId, position: cited.position });
-    expect(prompt.some((item) => item.message?.content[0]?.text === GROUNDING_INSTRUCTION)).toBe(true);
+    const grounding = promptCatalog().render('grounding@v1');
+    expect(prompt.some((item) => item.message?.content[0]?.text === grounding)).toBe(true);
+    expect(trace?.prompts).toEqual({ variant: 'control', experiment: '*', versions: ['grounding@v1'] });
     // The trace keeps the list as sent, dropped markers included.
     expect(trace?.citations).toEqual(citations);
 
@@ -260,5 +277,42 @@ describe(TurnRun.name, () => {
     });
     expect(badTopK.error?.code).toBe(status.INVALID_ARGUMENT);
     expect(badTopK.events).toEqual([]);
+  });
+
+  it('serves a variant the request names: its system prompt first, its grounding version, both in the trace', async () => {
+    const outcome = await stack.runTurn({
+      caller: owner.caller,
+      promptVariant: 'cite-example',
+      messages: [userMessage('Why does bread dough rise before baking?')],
+      retrieval: { enabled: true, fileIds: [guideId], topK: 3, query: '' },
+    });
+
+    expect(outcome.error).toBeUndefined();
+    const { trace } = await stack.getTurnTrace({ caller: owner.caller, turnId: outcome.started?.turnId });
+    expect(trace?.prompts).toEqual({
+      variant: 'cite-example',
+      experiment: '*',
+      versions: ['concise@v1', 'grounding@v2'],
+    });
+    const prompt = trace?.rounds[0]?.prompt ?? [];
+    expect(prompt[0]?.message?.content[0]?.text).toBe(promptCatalog().render('concise@v1'));
+    expect(prompt[0]?.provenance).toMatchObject({
+      layer: commonV1.ContextLayer.CONTEXT_LAYER_INSTRUCTIONS,
+      sourceId: 'concise@v1',
+    });
+    const texts = prompt.map((item) => item.message?.content[0]?.text);
+    expect(texts).toContain(promptCatalog().render('grounding@v2'));
+    expect(texts).not.toContain(promptCatalog().render('grounding@v1'));
+  });
+
+  it('refuses a prompt variant the model has none of before anything is stored', async () => {
+    const outcome = await stack.runTurn({
+      caller: owner.caller,
+      promptVariant: 'no-such-variant',
+      messages: [userMessage('Hi')],
+    });
+    expect(outcome.error?.code).toBe(status.INVALID_ARGUMENT);
+    expect(outcome.error?.message).toContain('prompt variant "no-such-variant" is not defined');
+    expect(outcome.events).toEqual([]);
   });
 });

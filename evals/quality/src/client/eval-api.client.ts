@@ -75,7 +75,8 @@ export class EvalApi {
     this.client = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: 300_000 });
   }
 
-  async chat(body: ChatBody): Promise<ChatOutcome> {
+  /** A streamed chat turn; `headers`: extra request headers (a prompt variant's). */
+  async chat(body: ChatBody, headers: Record<string, string> = {}): Promise<ChatOutcome> {
     const started = performance.now();
     let ttftMs: number | null = null;
     let text = '';
@@ -86,11 +87,14 @@ export class EvalApi {
     let citations: ApiCitation[] = [];
     let grounding: ApiGrounding | null = null;
     const calls = new Map<number, { name: string; arguments: string }>();
-    const stream = await this.client.chat.completions.create({
-      ...(body as ChatCompletionCreateParamsStreaming),
-      stream: true,
-      stream_options: { include_usage: true },
-    });
+    const stream = await this.client.chat.completions.create(
+      {
+        ...(body as ChatCompletionCreateParamsStreaming),
+        stream: true,
+        stream_options: { include_usage: true },
+      },
+      { headers },
+    );
     for await (const chunk of stream) {
       model = chunk.model || model;
       if (chunk.usage) {

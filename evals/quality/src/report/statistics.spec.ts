@@ -1,4 +1,11 @@
-import { bootstrapInterval, mean, percentile, wilsonInterval } from './statistics';
+import {
+  bootstrapInterval,
+  mean,
+  pairedBootstrapInterval,
+  percentile,
+  signTestP,
+  wilsonInterval,
+} from './statistics';
 
 describe('statistics', () => {
   it('gives the mean and percentiles', () => {
@@ -23,5 +30,25 @@ describe('statistics', () => {
     expect(interval[1]).toBeGreaterThanOrEqual(mean(scores));
     expect(bootstrapInterval(scores)).toEqual(interval);
     expect(bootstrapInterval([1, 1, 1])).toEqual([1, 1]);
+  });
+
+  it('gives a paired interval that excludes 0 only for a consistent difference', () => {
+    const a = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    const better = [1, 1, 1, 1, 1, 1, 1, 1, 0, 1];
+    const [low, high] = pairedBootstrapInterval(a, better);
+    expect(low).toBeGreaterThan(0);
+    expect(high).toBe(1);
+    const mixed = pairedBootstrapInterval([1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 1, 0]);
+    expect(mixed[0]).toBeLessThan(0);
+    expect(mixed[1]).toBeGreaterThan(0);
+    expect(pairedBootstrapInterval([0.5, 0.5], [0.5, 0.5])).toEqual([0, 0]);
+    expect(() => pairedBootstrapInterval([1], [1, 0])).toThrow('same length');
+  });
+
+  it('gives the exact two-sided sign test', () => {
+    expect(signTestP(0, 0)).toBe(1);
+    expect(signTestP(10, 0)).toBeCloseTo(2 / 1024, 10);
+    expect(signTestP(8, 2)).toBeCloseTo(0.1094, 4);
+    expect(signTestP(3, 3)).toBe(1);
   });
 });

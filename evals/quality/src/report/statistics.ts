@@ -1,5 +1,7 @@
 // Owns the numbers a report states about a suite: mean score with a 95% bootstrap interval (seeded,
-// so the same cases give the same interval), Wilson's interval for pass rates, and percentiles.
+// so the same cases give the same interval), Wilson's interval for pass rates, and percentiles; and
+// for two variants run on the same cases, the paired bootstrap interval of the mean difference and
+// the exact two-sided sign test.
 
 /** Park–Miller minimal standard generator: a fixed seed gives the same resamples every run. */
 function seededUniform(seed: number): () => number {
@@ -46,4 +48,41 @@ export function percentile(values: readonly number[], p: number): number {
   const low = Math.floor(rank);
   const high = Math.ceil(rank);
   return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
+}
+
+/**
+ * 95% paired bootstrap interval of the mean of per-case differences (B - A on the same cases): the
+ * cases are resampled as pairs, so what both variants find hard cancels out.
+ */
+export function pairedBootstrapInterval(
+  a: readonly number[],
+  b: readonly number[],
+  seed = 17,
+  resamples = 2000,
+): [number, number] {
+  if (a.length !== b.length) throw new Error('paired samples must have the same length');
+  return bootstrapInterval(
+    a.map((value, i) => (b[i] as number) - value),
+    seed,
+    resamples,
+  );
+}
+
+/**
+ * Exact two-sided sign test: the probability, if neither variant were better, of a split of the
+ * untied cases at least as uneven as `wins` to `losses` (ties are left out). 1 when all tie.
+ */
+export function signTestP(wins: number, losses: number): number {
+  const n = wins + losses;
+  if (n === 0) return 1;
+  const k = Math.min(wins, losses);
+  let tail = 0;
+  for (let i = 0; i <= k; i++) tail += binomial(n, i);
+  return Math.min(1, (2 * tail) / 2 ** n);
+}
+
+function binomial(n: number, k: number): number {
+  let result = 1;
+  for (let i = 1; i <= k; i++) result = (result * (n - k + i)) / i;
+  return result;
 }

@@ -21,6 +21,8 @@ import {
 
 import { parse } from 'yaml';
 
+import { EVAL_PROMPT_ROLLOUT } from '../prompt-variants';
+
 export interface RegistryModelEntry extends RegistryModelFields {
   id: string;
   sha256: string;
@@ -81,7 +83,11 @@ export async function startEvalStack(log: (line: string) => void = () => undefin
         HOT_WINDOW_TURNS,
         INGEST_POLL_MS: '200',
       },
-      orchestrator: { TURN_STEP_TIMEOUT_MS: SLOW_MS, TURN_TIMEOUT_MS: SLOW_MS },
+      orchestrator: {
+        TURN_STEP_TIMEOUT_MS: SLOW_MS,
+        TURN_TIMEOUT_MS: SLOW_MS,
+        PROMPT_VARIANTS: JSON.stringify(EVAL_PROMPT_ROLLOUT),
+      },
       bff: {
         CHAT_MAX_DURATION_MS: SLOW_MS,
         UPSTREAM_TIMEOUT_MS: SLOW_MS,

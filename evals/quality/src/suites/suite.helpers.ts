@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 import type { ChatBody, ChatOutcome } from '../client/eval-api.client';
 import type { CaseResult, SuiteContext, SuiteName } from '../eval.types';
-import { withVariant } from '../prompt-variants';
+import { variantHeaders, withVariant } from '../prompt-variants';
 
 export const DATA_DIR = join(__dirname, '..', '..', 'data');
 
@@ -16,15 +16,21 @@ export function loadData<T>(file: string): T {
 
 type Message = ChatBody['messages'][number];
 
-/** One turn of a case: the variant's system message first, temperature 0, the run's seed. */
+/**
+ * One turn of a case: the variant's system message first (or its server-side name in the header),
+ * temperature 0, the run's seed.
+ */
 export function turn(ctx: SuiteContext, messages: readonly Message[], extra: Partial<ChatBody> = {}) {
-  return ctx.api.chat({
-    model: ctx.model,
-    temperature: ctx.sampling.temperature,
-    seed: ctx.sampling.seed,
-    ...extra,
-    messages: withVariant(ctx.variant, messages) as Message[],
-  });
+  return ctx.api.chat(
+    {
+      model: ctx.model,
+      temperature: ctx.sampling.temperature,
+      seed: ctx.sampling.seed,
+      ...extra,
+      messages: withVariant(ctx.variant, messages) as Message[],
+    },
+    variantHeaders(ctx.variant),
+  );
 }
 
 export interface Graded {

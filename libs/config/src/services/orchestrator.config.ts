@@ -1,4 +1,6 @@
 // Orchestrator: the turn loop's stores, the services it calls and the bounds of one turn.
+import { promptRolloutSchema } from '@hearth/prompts';
+
 import { z } from 'zod';
 
 import {
@@ -60,6 +62,23 @@ export const orchestratorConfigSchema = z
     FINAL_WRITE_RETRY_MS: z.coerce.number().int().min(0).default(30_000),
     /** Database connections (one per concurrent transaction). */
     DATABASE_POOL_SIZE: positiveInt().max(200).default(20),
+    /**
+     * Prompt variants per model alias as JSON (libs/prompts README): `{"<alias>|*": {"rollout":
+     * <percent>, "variants": [{"name", "weight", "prompts": {"grounding"?, "system"?}}]}}`. Unset:
+     * every turn gets the default prompts (variant `control`).
+     */
+    PROMPT_VARIANTS: z
+      .string()
+      .default('{}')
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'expected JSON' });
+          return z.NEVER;
+        }
+      })
+      .pipe(promptRolloutSchema),
   })
   .transform((env) => ({
     ...toBase(env, 'orchestrator'),
@@ -75,6 +94,7 @@ export const orchestratorConfigSchema = z
       toolRunner: env.TOOL_RUNNER_ADDRESS,
     },
     databasePoolSize: env.DATABASE_POOL_SIZE,
+    promptRollout: env.PROMPT_VARIANTS,
     turn: { maxToolRounds: env.TURN_MAX_TOOL_ROUNDS, maxTokens: env.TURN_MAX_TOKENS },
     idempotencyWindowMs: env.IDEMPOTENCY_WINDOW_MS,
     drafts: { leaseMs: env.DRAFT_LEASE_MS, sweepIntervalMs: env.DRAFT_SWEEP_INTERVAL_MS },

@@ -7,17 +7,23 @@
 //                                [--scopes models,chat,...] [--rpm <n>] [--tpm <n>] [--expires-days <n>]
 //   npm run admin -- keys revoke <prefix|id>
 //   npm run admin -- keys list [--tenant <id|slug>]
+//   npm run admin -- feedback variants --tenant <id|slug> [--days <n>]   thumbs per prompt variant
 import { parseArgs } from 'node:util';
 
 import { createPrismaClient, type PrismaClient } from '@hearth/db';
 
 import { AdminService } from './admin.service';
+import { FeedbackReport } from './feedback.report';
+
+/** Days of feedback `feedback variants` counts by default. */
+const FEEDBACK_DAYS = 30;
 
 const USAGE = `usage:
   npm run admin -- tenants create <name> [--slug <slug>]
   npm run admin -- keys create --tenant <id|slug> [--user <external id>] [--name <name>] [--scopes a,b] [--rpm n] [--tpm n] [--expires-days n]
   npm run admin -- keys revoke <prefix|id>
-  npm run admin -- keys list [--tenant <id|slug>]`;
+  npm run admin -- keys list [--tenant <id|slug>]
+  npm run admin -- feedback variants --tenant <id|slug> [--days n]`;
 
 async function run(prisma: PrismaClient, argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -32,6 +38,7 @@ async function run(prisma: PrismaClient, argv: string[]): Promise<number> {
       rpm: { type: 'string' },
       tpm: { type: 'string' },
       'expires-days': { type: 'string' },
+      days: { type: 'string' },
       json: { type: 'boolean' },
     },
   });
@@ -87,6 +94,26 @@ async function run(prisma: PrismaClient, argv: string[]): Promise<number> {
           ].join('\t'),
         );
       }
+    }
+    return 0;
+  }
+  if (noun === 'feedback' && verb === 'variants' && values.tenant) {
+    const tenant = await admin.findTenant(values.tenant);
+    const days = optionalInt(values.days, '--days') ?? FEEDBACK_DAYS;
+    const rows = await new FeedbackReport(prisma).byVariant(
+      tenant.id,
+      new Date(Date.now() - days * 86_400_000),
+    );
+    if (values.json) console.log(JSON.stringify(rows));
+    else {
+      console.log(`feedback on answers of tenant ${tenant.slug}, last ${days} days, per prompt variant`);
+      console.log(['variant', 'experiment', 'up', 'down', 'up rate'].join('\t'));
+      for (const r of rows)
+        console.log(
+          [r.variant, r.experiment || '-', r.up, r.down, r.upRate === null ? '-' : r.upRate.toFixed(3)].join(
+            '\t',
+          ),
+        );
     }
     return 0;
   }

@@ -96,6 +96,11 @@ export class AdminService {
     return this.prisma.apiKey.findMany({ where, orderBy: { createdAt: 'asc' } });
   }
 
+  /** A tenant by id or slug; throws when there is none. */
+  async findTenant(idOrSlug: string): Promise<Tenant> {
+    return this.tenant(idOrSlug);
+  }
+
   private async tenant(idOrSlug: string): Promise<Tenant> {
     const tenant = await this.prisma.tenant.findFirst({
       where: UUID.test(idOrSlug) ? { id: idOrSlug } : { slug: idOrSlug },

@@ -27,6 +27,21 @@ export interface TurnIdentity {
   caller: commonV1.Caller;
   requestId: string;
   idempotencyKey: string;
+  /** The Hearth-Prompt-Variant header: a prompt variant to serve the turn with; empty: assigned. */
+  promptVariant?: string;
+}
+
+const PROMPT_VARIANT = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/** The Hearth-Prompt-Variant header of a turn request (400 when malformed); empty when absent. */
+export function promptVariantHeader(header: string | undefined): string {
+  const value = header?.trim() ?? '';
+  if (value !== '' && !PROMPT_VARIANT.test(value))
+    throw ApiError.badRequest(
+      'Hearth-Prompt-Variant must be a variant name: lower-case letters, digits and dashes (at most 32).',
+      'Hearth-Prompt-Variant',
+    );
+  return value;
 }
 
 export function toRunTurnRequest(
@@ -42,6 +57,7 @@ export function toRunTurnRequest(
     detached: false,
     conversationId: body.conversation_id ?? '',
     parentMessageId: body.parent_message_id ?? '',
+    promptVariant: identity.promptVariant ?? '',
     messages: toChatMessages(body.messages),
     model: body.model,
     sampling: {

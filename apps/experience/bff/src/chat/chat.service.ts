@@ -21,7 +21,7 @@ import type { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import type { OrchestratorClient } from '../upstream/upstream.clients';
 import type { BackgroundChatService } from './background-chat.service';
 import { ChatCompletionBuilder, type ChatCompletion } from './chat-completion.builder';
-import { toRunTurnRequest } from './chat-request.mapper';
+import { promptVariantHeader, toRunTurnRequest } from './chat-request.mapper';
 import type { ChatCompletionRequest } from './chat.schemas';
 import { SseWriter } from './sse.writer';
 
@@ -52,6 +52,7 @@ export class ChatService {
       caller: toGrpcCaller(caller),
       requestId: req.requestId,
       idempotencyKey,
+      promptVariant: promptVariantHeader(req.header('hearth-prompt-variant')),
     });
     const builderOptions = {
       includeUsage: body.stream === true && body.stream_options?.include_usage === true,

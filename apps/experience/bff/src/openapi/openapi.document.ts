@@ -119,6 +119,15 @@ const TURN_HEADERS = [
     schema: { type: 'string', maxLength: 255 },
   },
   { name: 'X-Request-Id', in: 'header', schema: { type: 'string', maxLength: 128 } },
+  {
+    name: 'Hearth-Prompt-Variant',
+    in: 'header',
+    description:
+      "Serve the turn with this prompt variant of the model's experiment (PROMPT_VARIANTS) instead of the " +
+      'one assigned by conversation; `control` is the default prompts. An unknown variant is a 400. The turn ' +
+      'trace names the variant and prompt versions that served it.',
+    schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$' },
+  },
 ];
 
 function op(summary: string, response: object, extra: object = {}) {

@@ -22,7 +22,7 @@ import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-ca
 import type { BackgroundTurnDriver } from '../background/background-turn.driver';
 import { lastEventId, tailEventLog } from '../background/event-log.tail';
 import type { TurnEventLog } from '../background/turn-event.log';
-import { toRunTurnRequest } from '../chat/chat-request.mapper';
+import { promptVariantHeader, toRunTurnRequest } from '../chat/chat-request.mapper';
 import { apiErrorFromDetail } from '../chat/chat.service';
 import { SseWriter } from '../chat/sse.writer';
 import { ApiError } from '../errors/api.error';
@@ -101,6 +101,7 @@ export class ResponsesService {
       requestId: req.requestId,
       // A background turn always has a key: it is how a replica re-attaches to it.
       idempotencyKey: background ? idempotencyKey || `response-${randomUUID()}` : idempotencyKey,
+      promptVariant: promptVariantHeader(req.header('hearth-prompt-variant')),
     });
     const inputItems = toStoredInputItems(body.input);
     if (background && idempotencyKey) {

@@ -8,6 +8,7 @@
 // templates whose call syntax is plain text; otherwise, and for NONE, the output is plain text and the
 // tools are not shown to the model.
 import { commonV1 } from '@hearth/contracts';
+import { requirePrompts } from '@hearth/prompts';
 
 import { FieldProblem, InvalidRequestError } from '../engine/engine.errors';
 import { ChatMessage } from '../engine/generation.types';
@@ -28,6 +29,14 @@ export type ToolPlan =
   | { readonly kind: 'any'; readonly tools: readonly PlannedTool[] };
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+/** The tool scaffolding's prompt versions (libs/prompts). */
+export const TOOL_PROMPTS = {
+  forced: 'tool-forced@v1',
+  any: 'tool-any@v1',
+  description: 'tool-description@v1',
+} as const;
+const prompts = requirePrompts(...Object.values(TOOL_PROMPTS));
+
 const EMPTY_PARAMETERS = { type: 'object', properties: {} } as const;
 
 export function planTools(
@@ -82,11 +91,15 @@ export function outputSchemaOf(plan: ConstrainedToolPlan): Record<string, unknow
  */
 export function toolInstruction(plan: ConstrainedToolPlan): ChatMessage {
   const describe = (tool: PlannedTool): string =>
-    `- ${tool.name}: ${tool.description || '(no description)'}\n  arguments schema: ${JSON.stringify(tool.parameters)}`;
+    prompts.render(TOOL_PROMPTS.description, {
+      name: tool.name,
+      description: tool.description || '(no description)',
+      schema: JSON.stringify(tool.parameters),
+    });
   const content =
     plan.kind === 'forced'
-      ? `Call the function ${plan.tool.name}. Reply with its arguments only, as one JSON object.\n${describe(plan.tool)}`
-      : `Call one of these functions. Reply only with {"name": <function name>, "arguments": <its arguments>} as JSON.\n${plan.tools.map(describe).join('\n')}`;
+      ? prompts.render(TOOL_PROMPTS.forced, { name: plan.tool.name, tool: describe(plan.tool) })
+      : prompts.render(TOOL_PROMPTS.any, { tools: plan.tools.map(describe).join('\n') });
   return { role: 'system', content };
 }
 

@@ -3,10 +3,16 @@
 // chunk id with its citation, or `input:<n>` for the request's own messages); and the reference to
 // the summary a context used.
 import { commonV1 } from '@hearth/contracts';
+import { requirePrompts } from '@hearth/prompts';
 
 import type { WindowEntry } from '../history/history.repository';
 
 const { ContextLayer, TrustLevel, Role } = commonV1;
+
+/** The versions (libs/prompts) of the messages that carry a memory fact and a summary into a prompt. */
+export const MEMORY_FACT_PROMPT = 'memory-fact@v1';
+export const SUMMARY_BLOCK_PROMPT = 'summary-block@v1';
+const prompts = requirePrompts(MEMORY_FACT_PROMPT, SUMMARY_BLOCK_PROMPT);
 
 export interface ContextItem {
   message: commonV1.ChatMessage;
@@ -63,7 +69,7 @@ export function storedItem(entry: WindowEntry, layer: commonV1.ContextLayer): Co
 
 export function memoryItem(fact: { id: string; text: string }): ContextItem {
   return {
-    message: textMessage(Role.ROLE_SYSTEM, `Remembered about the user: ${fact.text}`),
+    message: textMessage(Role.ROLE_SYSTEM, prompts.render(MEMORY_FACT_PROMPT, { fact: fact.text })),
     provenance: provenance(ContextLayer.CONTEXT_LAYER_MEMORY, TrustLevel.TRUST_LEVEL_USER, fact.id),
   };
 }
@@ -75,7 +81,7 @@ export function summaryItem(summary: {
   text: string;
 }): ContextItem {
   return {
-    message: textMessage(Role.ROLE_SYSTEM, `Summary of earlier messages:\n${summary.text}`),
+    message: textMessage(Role.ROLE_SYSTEM, prompts.render(SUMMARY_BLOCK_PROMPT, { summary: summary.text })),
     provenance: provenance(
       ContextLayer.CONTEXT_LAYER_SUMMARY,
       TrustLevel.TRUST_LEVEL_USER,

@@ -102,6 +102,7 @@ function turnRequest(overrides: Partial<orchestratorV1.RunTurnRequest>): orchest
     detached: false,
     conversationId: '',
     parentMessageId: '',
+    promptVariant: '',
     messages: [
       { role: commonV1.Role.ROLE_USER, content: [{ text: 'Hi' }], name: '', toolCalls: [], toolCallId: '' },
     ],

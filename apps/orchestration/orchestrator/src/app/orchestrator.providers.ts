@@ -2,6 +2,7 @@
 // upstreams come from the adapter modules (see orchestrator.module.ts).
 import type { OrchestratorConfig } from '@hearth/config';
 import { PrismaClient } from '@hearth/db';
+import { promptCatalog, PromptVariantSelector } from '@hearth/prompts';
 import type { Logger } from '@hearth/telemetry';
 
 import type { Provider } from '@nestjs/common';
@@ -100,6 +101,10 @@ export const orchestratorProviders: Provider[] = [
         safety,
         tools,
         toolCallChanges,
+        // Read and checked here, at start-up: a bad prompt file or a rollout naming a missing
+        // version stops the process.
+        catalog: promptCatalog(),
+        prompts: new PromptVariantSelector(config.promptRollout, promptCatalog()),
         pendingAppends: new Map(),
         logger,
         limits: {

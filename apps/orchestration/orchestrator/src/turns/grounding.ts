@@ -1,20 +1,16 @@
-// Owns grounded answers: the system instruction that asks the model to cite, numbering the retrieved
+// Owns grounded answers: the system instruction that asks the model to cite (the variant's version), numbering the retrieved
 // chunks of an assembled prompt ([1], [2], ... in prompt order), the deterministic answers for turns
 // that cannot be grounded (files still processing, failed files, nothing retrieved — no model call),
 // and validating the markers of an answer against the chunks the model was actually given: a marker
 // that names no retrieved chunk is dropped from the citation list and counted.
 import { commonV1, contextV1, orchestratorV1 } from '@hearth/contracts';
+import type { PromptCatalog } from '@hearth/prompts';
 
 import { textMessage } from './message.mapper';
 
 const { ContextLayer } = commonV1;
 const { GroundingStatus } = orchestratorV1;
 const { RetrievalStatus } = contextV1;
-
-/** Sent as a system message of the turn, so the context service counts it against the budget. */
-export const GROUNDING_INSTRUCTION =
-  'Answer only from the numbered sources. Cite each source you use like [1]. If the sources do not ' +
-  'contain the answer, say you cannot answer from the sources.';
 
 /** What the turn answers when retrieval found no chunk at all (no model call: see README). */
 export const NO_SOURCES_ANSWER =
@@ -32,8 +28,12 @@ export interface NumberedSource {
   chunkId: string;
 }
 
-export function groundingInstruction(): commonV1.ChatMessage {
-  return textMessage(commonV1.Role.ROLE_SYSTEM, GROUNDING_INSTRUCTION);
+/**
+ * The grounding prompt (a versioned file, libs/prompts), sent as a system message of the turn so the
+ * context service counts it against the budget.
+ */
+export function groundingInstruction(catalog: PromptCatalog, ref: string): commonV1.ChatMessage {
+  return textMessage(commonV1.Role.ROLE_SYSTEM, catalog.render(ref));
 }
 
 /**

@@ -84,6 +84,18 @@ export function toWireTrace(row: TurnTrace): orchestratorV1.TurnTrace {
     finishedAt: row.finishedAt,
     citations,
     summary: summaryOf(row),
+    prompts: promptsOf(row),
+  };
+}
+
+/** The stored prompt variant and versions of a turn, or null for a turn traced before they were. */
+export function promptsOf(row: TurnTrace): orchestratorV1.TurnPrompts | null {
+  const stored = row.prompts as Partial<orchestratorV1.TurnPrompts> | null;
+  if (!stored || typeof stored !== 'object' || typeof stored.variant !== 'string') return null;
+  return {
+    variant: stored.variant,
+    experiment: stored.experiment ?? '',
+    versions: asArray<string>(stored.versions),
   };
 }
 

@@ -1,8 +1,10 @@
-import { commonV1 } from '@hearth/contracts';
+import { commonV1, type orchestratorV1 } from '@hearth/contracts';
+import { promptCatalog, promptRolloutSchema, PromptVariantSelector } from '@hearth/prompts';
 
 import { status } from '@grpc/grpc-js';
 
-import { validateMessage } from './turn-request.validator';
+import { validateMessage, validateTurnRequest } from './turn-request.validator';
+import { API_KEY_ID, TENANT_ID, turnRequest } from './turn.fixture';
 
 const message = (role: commonV1.Role): commonV1.ChatMessage => ({
   role,
@@ -33,5 +35,37 @@ describe(validateMessage.name, () => {
     expect(() => validateMessage(message(role), 0, false)).toThrow(
       expect.objectContaining({ code: status.INVALID_ARGUMENT, message: text }),
     );
+  });
+});
+
+describe(validateTurnRequest.name, () => {
+  const rollout = promptRolloutSchema.parse({
+    default: { rollout: 100, variants: [{ name: 'cite-example', prompts: { grounding: 'grounding@v2' } }] },
+  });
+  const prompts = new PromptVariantSelector(rollout, promptCatalog());
+  const request = (overrides: Partial<orchestratorV1.RunTurnRequest>) =>
+    turnRequest({ caller: { tenantId: TENANT_ID, userId: '', apiKeyId: API_KEY_ID }, ...overrides });
+
+  it('picks the turn prompt variant, sticky by request id for a stateless turn', () => {
+    const sut = validateTurnRequest(request({ model: 'default' }), prompts);
+    expect(sut.prompts).toEqual({
+      variant: 'cite-example',
+      experiment: 'default',
+      prompts: { grounding: 'grounding@v2' },
+    });
+    expect(validateTurnRequest(request({ model: 'fast' }), prompts).prompts.variant).toBe('control');
+  });
+
+  it('serves a named variant and control without a rollout, and refuses an unknown one', () => {
+    expect(
+      validateTurnRequest(request({ model: 'default', promptVariant: 'control' }), prompts).prompts.variant,
+    ).toBe('control');
+    expect(validateTurnRequest(request({ promptVariant: 'control' })).prompts.prompts).toEqual({
+      grounding: 'grounding@v1',
+    });
+    for (const sut of [prompts, undefined])
+      expect(() => validateTurnRequest(request({ model: 'default', promptVariant: 'nope' }), sut)).toThrow(
+        expect.objectContaining({ code: status.INVALID_ARGUMENT }),
+      );
   });
 });

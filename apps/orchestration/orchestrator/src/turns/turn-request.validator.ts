@@ -2,6 +2,13 @@
 // message that names the field, so the BFF can turn it into OpenAI's 400 error shape.
 import { commonV1, orchestratorV1 } from '@hearth/contracts';
 import { invalidArgument, isUuid, requireStorableText, validateCaller } from '@hearth/grpc';
+import {
+  CONTROL_VARIANT,
+  DEFAULT_PROMPTS,
+  UnknownPromptVariantError,
+  type PromptSelection,
+  type PromptVariantSelector,
+} from '@hearth/prompts';
 
 import { outputValidatorFor, type OutputValidator } from './structured-output.validator';
 
@@ -33,6 +40,8 @@ export interface ValidatedTurn {
   parentMessageId?: string;
   idempotencyKey?: string;
   outputValidator?: OutputValidator;
+  /** The prompt versions that serve the turn (its variant's); the defaults until TurnService picks. */
+  prompts: PromptSelection;
 }
 
 /** The caller of every orchestrator rpc: a tenant and the API key the turn's model calls are metered to. */
@@ -41,7 +50,14 @@ export function turnCaller(caller: commonV1.Caller | null | undefined): TurnCall
   return { tenantId: valid.tenantId, apiKeyId: valid.apiKeyId, userId: valid.userId || undefined };
 }
 
-export function validateTurnRequest(request: orchestratorV1.RunTurnRequest): ValidatedTurn {
+/**
+ * `prompts`: picks the turn's prompt variant (sticky by conversation, else request id); without one
+ * every turn gets the default prompts and only `control` may be named.
+ */
+export function validateTurnRequest(
+  request: orchestratorV1.RunTurnRequest,
+  prompts?: Pick<PromptVariantSelector, 'select'>,
+): ValidatedTurn {
   const caller = turnCaller(request.caller);
   if (request.requestId.length === 0 || request.requestId.length > MAX_REQUEST_ID)
     throw invalidArgument(`request_id is required (1-${MAX_REQUEST_ID} characters)`);
@@ -115,11 +131,31 @@ export function validateTurnRequest(request: orchestratorV1.RunTurnRequest): Val
   return {
     request,
     caller,
+    prompts: selectPrompts(request, prompts),
     conversationId: request.conversationId || undefined,
     parentMessageId: request.parentMessageId || undefined,
     idempotencyKey: request.idempotencyKey || undefined,
     outputValidator: outputValidatorFor(request.responseFormat),
   };
+}
+
+function selectPrompts(
+  request: orchestratorV1.RunTurnRequest,
+  prompts: Pick<PromptVariantSelector, 'select'> | undefined,
+): PromptSelection {
+  if (!prompts) {
+    if (request.promptVariant !== '' && request.promptVariant !== CONTROL_VARIANT)
+      throw invalidArgument(
+        `prompt_variant "${request.promptVariant}" is not defined for model "${request.model}"`,
+      );
+    return { variant: CONTROL_VARIANT, experiment: '', prompts: DEFAULT_PROMPTS };
+  }
+  try {
+    return prompts.select(request.model, request.conversationId || request.requestId, request.promptVariant);
+  } catch (error) {
+    if (error instanceof UnknownPromptVariantError) throw invalidArgument(`prompt_variant: ${error.message}`);
+    throw error;
+  }
 }
 
 export function validateMessage(message: commonV1.ChatMessage, index: number, continuing: boolean): void {

@@ -3,6 +3,7 @@
 // its confirmation wait, the finalizer), each wired to the shared clients it needs. TurnService asks
 // it for a TurnRun once the turn is registered.
 import type { gatewayV1, toolsV1 } from '@hearth/contracts';
+import type { PromptCatalog, PromptVariantSelector } from '@hearth/prompts';
 import type { Logger } from '@hearth/telemetry';
 
 import type { ModelGatewayAdapter } from '../clients/model-gateway.adapter';
@@ -43,6 +44,10 @@ export interface TurnDeps {
   toolCallChanges: ToolCallChanges;
   logger: Logger;
   limits: TurnRunLimits;
+  /** Picks each turn's prompt variant; unset: every turn gets the default prompts. */
+  prompts?: PromptVariantSelector;
+  /** Renders the prompt versions a turn's variant names. */
+  catalog: PromptCatalog;
   /**
    * Hot-window appends still in flight, per conversation (they no longer delay `finish`). Unset: each
    * turn waits for its own append before finishing.
@@ -71,6 +76,7 @@ export class TurnRunFactory {
       prompt: new ContextPromptAssembler(
         scope,
         deps.context,
+        deps.catalog,
         completionReserve(turn.request.sampling?.maxTokens ?? undefined, model),
         deps.pendingAppends,
       ),

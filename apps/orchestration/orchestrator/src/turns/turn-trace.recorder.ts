@@ -41,6 +41,8 @@ export class TurnTraceRecorder {
   readonly rounds: StoredRound[] = [];
   readonly safety: StoredSafety[] = [];
   readonly steps: Partial<Record<TurnStep, number>> = {};
+  /** Versions of the platform's prompts the model was given (libs/prompts refs), in prompt order. */
+  readonly promptVersions: string[] = [];
   readonly usage: commonV1.Usage = {
     promptTokens: 0,
     completionTokens: 0,

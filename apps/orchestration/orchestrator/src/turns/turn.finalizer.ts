@@ -207,6 +207,12 @@ export class StoredTurnFinalizer implements TurnFinalizer {
         safetyDecisions: trace.safetyJson(),
         toolRounds: trace.toolRoundsJson(),
         latency: trace.latencyJson(totalBeforeWrite),
+        // Read back by trace.mapper.ts; feedback is reported per variant from here (admin CLI).
+        prompts: {
+          variant: scope.turn.prompts.variant,
+          experiment: scope.turn.prompts.experiment,
+          versions: trace.promptVersions,
+        },
         params,
       },
       audit,

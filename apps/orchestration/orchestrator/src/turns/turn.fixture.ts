@@ -33,6 +33,7 @@ export function turnRequest(
     detached: false,
     conversationId: '',
     parentMessageId: '',
+    promptVariant: '',
     messages: [textMessage(Role.ROLE_USER, 'What is 2 + 2?')],
     model: 'tiny',
     tools: [],

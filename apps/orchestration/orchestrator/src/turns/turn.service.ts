@@ -63,7 +63,7 @@ export class TurnService {
     signal: AbortSignal,
     onRun: (run: TurnRun) => void,
   ): Promise<void> {
-    const turn = validateTurnRequest(request);
+    const turn = validateTurnRequest(request, this.deps.prompts);
     // Server tools are checked before anything is stored: a tool the caller may not use is refused
     // with PERMISSION_DENIED, like any other bad request, rather than silently dropped.
     const serverTools = await this.serverTools(request);

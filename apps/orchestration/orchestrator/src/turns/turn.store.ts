@@ -80,6 +80,8 @@ export interface FinishTurnInput {
     safetyDecisions: Prisma.InputJsonArray;
     toolRounds: Prisma.InputJsonArray;
     latency: Prisma.InputJsonObject;
+    /** The prompt variant and the prompt versions that served the turn. */
+    prompts: Prisma.InputJsonObject;
     params: Prisma.InputJsonObject;
   };
   audit: AuditPayload[];
@@ -336,7 +338,7 @@ export class TurnStore {
              output_tokens = ${trace.outputTokens}::int,
              safety_decisions = ${json(trace.safetyDecisions)}::jsonb,
              tool_rounds = ${json(trace.toolRounds)}::jsonb, latency = ${json(trace.latency)}::jsonb,
-             params = ${json(trace.params)}::jsonb
+             prompts = ${json(trace.prompts)}::jsonb, params = ${json(trace.params)}::jsonb
        WHERE id = ${input.turnId}::uuid`;
   }
 

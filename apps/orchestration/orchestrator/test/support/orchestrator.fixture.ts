@@ -131,6 +131,7 @@ export function turnRequest(
     detached: false,
     conversationId: '',
     parentMessageId: '',
+    promptVariant: '',
     messages: [userMessage('Hi')],
     model: 'fast',
     sampling: { temperature: 0, stop: [], maxTokens: 16 },

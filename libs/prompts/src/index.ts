@@ -1,0 +1,2 @@
+export * from './prompt-catalog';
+export * from './prompt-rollout';
