@@ -2,3 +2,4 @@
 // also as a Nest module.
 export * from './redis.client';
 export * from './redis.module';
+export * from './redis-unavailable';

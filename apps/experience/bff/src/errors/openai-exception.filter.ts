@@ -4,6 +4,7 @@
 // carries only the request id the logs share.
 import { isTransientDbError } from '@hearth/db';
 import { GrpcError } from '@hearth/grpc';
+import { isRedisUnavailableError } from '@hearth/redis';
 import type { Logger } from '@hearth/telemetry';
 
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
@@ -42,9 +43,10 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
       const message = status === 404 ? `Unknown request URL: ${req.method} ${req.path}.` : exception.message;
       return new ApiError(status, message, { code: status === 404 ? 'unknown_url' : null });
     }
-    if (isTransientDbError(exception)) {
-      // PostgreSQL away (a restart, a failover): the request may succeed in a moment.
-      this.logger.warn({ err: exception, requestId: req.requestId, path: req.path }, 'database unavailable');
+    if (isTransientDbError(exception) || isRedisUnavailableError(exception)) {
+      // PostgreSQL or Redis away (a restart, a failover) where the request needs it: it may succeed in
+      // a moment. (Limits and caches fail open instead and never get here.)
+      this.logger.warn({ err: exception, requestId: req.requestId, path: req.path }, 'store unavailable');
       return new ApiError(503, 'The service is temporarily unavailable; retry after 2 s.', {
         code: 'service_unavailable',
         headers: { 'retry-after': '2' },
