@@ -8,4 +8,5 @@ export * from './telemetry-sdk.setup';
 export * from './pino-nest.logger';
 export * from './shutdown-steps';
 export * from './metrics/metrics.registry';
+export * from './metrics/fail-open.counter';
 export * from './metrics/metrics-http.server';

@@ -4,7 +4,7 @@
 // any key is looked up (a scanner costs no database read and learns nothing more). A valid key sent
 // from a blocked address waits too: the address, not the key, is what misbehaved. Redis trouble fails
 // open (logged), like the per-key limiter.
-import type { Logger } from '@hearth/telemetry';
+import { countFailOpen, type Logger } from '@hearth/telemetry';
 
 import type { Redis } from 'ioredis';
 
@@ -42,6 +42,7 @@ export class AuthFailureLimiter {
       reply = (await this.redis.multi().get(keyOf(address)).pttl(keyOf(address)).exec()) as typeof reply;
     } catch (err) {
       this.logger.warn({ err }, 'auth failure limiter unavailable; request let through');
+      countFailOpen('bff_auth_failure_limit');
       return;
     }
     const count = Number(reply?.[0]?.[1] ?? 0);

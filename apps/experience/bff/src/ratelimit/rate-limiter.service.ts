@@ -2,7 +2,7 @@
 // Redis token buckets (TAKE_SCRIPT), OpenAI's x-ratelimit-* headers from the result, a 429 with
 // retry-after when a bucket is short, and settlement of the estimate against real usage afterwards.
 // Redis trouble fails open (logged): an outage of the limiter must not take the API down with it.
-import type { Logger } from '@hearth/telemetry';
+import { countFailOpen, type Logger } from '@hearth/telemetry';
 
 import type { Redis } from 'ioredis';
 
@@ -47,6 +47,7 @@ export class RateLimiterService {
       );
     } catch (err) {
       this.logger.warn({ err }, 'rate limiter unavailable; request let through');
+      countFailOpen('bff_rate_limit');
       return headersOf(rpm, rpm, 0, tpm, tpm, 0);
     }
     const [allowed, reqLeft, reqReset, tokLeft, tokReset, retryAfterMs] = reply.map(Number) as [

@@ -7,7 +7,7 @@
 // append (a connect, a handshake and a disconnect on every turn).
 import { createHash } from 'node:crypto';
 
-import type { Logger } from '@hearth/telemetry';
+import { countFailOpen, type Logger } from '@hearth/telemetry';
 
 import type { Redis } from 'ioredis';
 
@@ -63,6 +63,7 @@ export class HotWindowStore {
         { err: error, conversationId },
         'hot window unavailable: read from the database (fail open)',
       );
+      countFailOpen('context_hot_window_read');
       return undefined;
     }
   }

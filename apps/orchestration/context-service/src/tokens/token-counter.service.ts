@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 
 import type { commonV1 } from '@hearth/contracts';
 import { notFound } from '@hearth/grpc';
+import { countFailOpen } from '@hearth/telemetry';
 
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
@@ -111,7 +112,10 @@ export class TokenCounterService {
     messageOf: (key: string) => commonV1.ChatMessage,
   ): Map<string, Promise<number>> {
     // Redis away fails open: every count is a miss and comes from the gateway's Tokenize.
-    const shared = this.options.redis.mget(...keys).catch((): (string | null)[] => keys.map(() => null));
+    const shared = this.options.redis.mget(...keys).catch((): (string | null)[] => {
+      countFailOpen('context_token_count_cache');
+      return keys.map(() => null);
+    });
     const deadline = Date.now() + this.options.timeoutMs;
     const result = new Map<string, Promise<number>>();
     keys.forEach((key, i) => {

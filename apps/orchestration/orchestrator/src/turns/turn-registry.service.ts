@@ -12,7 +12,7 @@
 //   for a cancel that raced its start).
 import type { orchestratorV1 } from '@hearth/contracts';
 import { connectRedis } from '@hearth/redis';
-import type { Logger } from '@hearth/telemetry';
+import { countFailOpen, type Logger } from '@hearth/telemetry';
 
 import type { Redis } from 'ioredis';
 
@@ -83,6 +83,7 @@ export class TurnRegistry {
       ([, exists]) => exists === 1,
       (error: unknown) => {
         this.logger.warn({ err: error, turnId }, 'turn registered without Redis (fail open)');
+        countFailOpen('orchestrator_turn_registry');
         return false;
       },
     );
