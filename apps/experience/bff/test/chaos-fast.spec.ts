@@ -85,5 +85,8 @@ describe('fault injection: a process killed mid-turn', () => {
 
     expectInvariants(round);
     for (const answer of round.stored) expect(answer.status).toBe('incomplete');
+    // Turns begun while it is down fail with a retryable code naming what is away, never `internal`.
+    for (const turn of round.during.filter((candidate) => candidate.kind !== 'completed'))
+      expect(['service_unavailable', 'model_unavailable']).toContain(turn.code);
   });
 });

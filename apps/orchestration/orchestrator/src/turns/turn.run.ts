@@ -77,6 +77,7 @@ export class TurnRun {
         outcome = { ...outcome, finishReason: FinishReason.FINISH_REASON_CANCELLED, status: 'incomplete' };
     } catch (error) {
       const missing = callerNotFound(error, this.scope.turn.request.retrieval?.enabled === true);
+      const away = upstreamAway(error);
       if (missing) {
         outcome = failedOutcome({
           code: status.NOT_FOUND,
@@ -84,6 +85,17 @@ export class TurnRun {
           message: missing.message,
           partial: false,
           retryable: false,
+        });
+      } else if (away) {
+        // A service the turn needed before its answer (context, safety, tools, token counting) is
+        // down or restarting: retryable, and said so, rather than an internal error.
+        this.logger.warn({ err: error, turnId }, 'turn failed: an upstream service is unavailable');
+        outcome = failedOutcome({
+          code: status.UNAVAILABLE,
+          reason: 'SERVICE_UNAVAILABLE',
+          message: `${away.upstream ?? 'a service'} is temporarily unavailable (turn id ${turnId})`,
+          partial: false,
+          retryable: true,
         });
       } else {
         this.logger.error({ err: error, turnId }, 'turn failed');
@@ -219,6 +231,12 @@ export class TurnRun {
  * A NOT_FOUND the caller's request caused, passed on as such: an unknown model, or (with retrieval) a
  * file id the caller may not read (another tenant's, deleted, never existed).
  */
+/** An upstream's status saying it is down, restarting or overloaded (not the request's fault). */
+function upstreamAway(error: unknown): GrpcError | undefined {
+  if (!(error instanceof GrpcError) || error.upstream === undefined) return undefined;
+  return [status.UNAVAILABLE, status.DEADLINE_EXCEEDED].includes(error.code) ? error : undefined;
+}
+
 function callerNotFound(error: unknown, retrieval: boolean): GrpcError | undefined {
   if (!(error instanceof GrpcError)) return undefined;
   if (error.reason === 'MODEL_NOT_FOUND' || (retrieval && error.reason === 'FILE_NOT_FOUND')) return error;
