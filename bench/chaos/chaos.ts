@@ -10,6 +10,7 @@
 import { consumeUsageEvents, PrivateServer, type ServiceProcess } from '@hearth/testing';
 
 import {
+  brokenInvariants,
   FAULT_TABLE_HEADER,
   faultRow,
   processHang,
@@ -18,7 +19,6 @@ import {
   serverHang,
   serverKill,
   type Fault,
-  type FaultRound,
 } from '../../apps/experience/bff/test/support/chaos.probe';
 import { LONG_MODEL_ID, startStack, type Stack } from '../../apps/experience/bff/test/support/stack.fixture';
 
@@ -57,26 +57,6 @@ function faults(stack: Stack, servers: Servers): Fault[] {
     serverHang(servers.redis, OUTAGE_MS),
     serverHang(servers.kafka, OUTAGE_MS),
   ];
-}
-
-function broken(round: FaultRound): string[] {
-  const problems: string[] = [];
-  if (round.inFlight.length === 0) problems.push('no turn was in flight');
-  for (const turn of round.inFlight)
-    // A killed BFF leaves nobody to send an error event: its clients' connections just end.
-    if ((turn.kind === 'dropped' && round.app !== 'bff') || (turn.kind === 'error_event' && !turn.code))
-      problems.push(`${turn.requestId}: ${turn.kind} without an error code`);
-  for (const answer of round.stored)
-    if (answer.status === 'streaming' || answer.status === 'missing')
-      problems.push(`${answer.requestId}: answer ${answer.status}`);
-  if (round.storedShort.length > 0)
-    problems.push(`whole answers read but not stored whole: ${round.storedShort.join(', ')}`);
-  if (round.lost.length > 0) problems.push(`charges lost: ${round.lost.join(', ')}`);
-  if (round.doubled.length > 0) problems.push(`charges doubled: ${round.doubled.join(', ')}`);
-  if (Number.isNaN(round.recoverS)) problems.push('no new turn succeeded within 90 s');
-  if (round.othersRestarted.length > 0)
-    problems.push(`others restarted: ${round.othersRestarted.join(', ')}`);
-  return problems;
 }
 
 async function main(): Promise<void> {
@@ -118,7 +98,7 @@ async function main(): Promise<void> {
           settleMs: DRAFT_LEASE_MS * 3 + 30_000,
         });
         rows.push(faultRow(round));
-        problems.push(...broken(round).map((problem) => `${fault.label}: ${problem}`));
+        problems.push(...brokenInvariants(round).map((problem) => `${fault.label}: ${problem}`));
       }
     } finally {
       await usage.close();

@@ -10,6 +10,16 @@ import { Redis } from 'ioredis';
 
 import { HotWindowStore, type HotWindow } from '../src/history/hot-window.store';
 
+const EMPTY: HotWindow = {
+  v: 2,
+  tenantId: 't',
+  userId: 'u',
+  leafId: null,
+  pinned: [],
+  messages: [],
+  hasOlder: false,
+};
+
 const entry = (seq: number) => ({
   id: randomUUID(),
   seq,
@@ -30,16 +40,7 @@ describe(HotWindowStore.name, () => {
 
   it('keeps every message when appends to one window race', async () => {
     const conversationId = randomUUID();
-    const empty: HotWindow = {
-      v: 2,
-      tenantId: 't',
-      userId: 'u',
-      leafId: null,
-      pinned: [],
-      messages: [],
-      hasOlder: false,
-    };
-    await sut.writeIfAbsent(conversationId, empty);
+    await sut.writeIfAbsent(conversationId, EMPTY);
     let attempts = 0;
     await Promise.all(
       Array.from({ length: 4 }, (_, i) =>
@@ -47,7 +48,7 @@ describe(HotWindowStore.name, () => {
           attempts++;
           // Every change waits, so the others read the same window before any of them writes.
           await new Promise((resolve) => setTimeout(resolve, 20));
-          const base = current ?? empty;
+          const base = current ?? EMPTY;
           return { ...base, messages: [...base.messages, entry(i + 1)] };
         }),
       ),
@@ -64,26 +65,10 @@ describe(HotWindowStore.name, () => {
     await sut.update(conversationId, async (current) => {
       seen.push(current?.tenantId);
       if (seen.length === 1) {
-        const other: HotWindow = {
-          v: 2,
-          leafId: null,
-          tenantId: 'other',
-          userId: 'u',
-          pinned: [],
-          messages: [],
-          hasOlder: false,
-        };
+        const other: HotWindow = { ...EMPTY, tenantId: 'other' };
         await redis.set(sut.key(conversationId), JSON.stringify(other));
       }
-      return {
-        v: 2,
-        leafId: null,
-        tenantId: current?.tenantId ?? 't',
-        userId: 'u',
-        pinned: [],
-        messages: [entry(1)],
-        hasOlder: false,
-      };
+      return { ...EMPTY, tenantId: current?.tenantId ?? 't', messages: [entry(1)] };
     });
     expect(seen).toEqual([undefined, 'other']);
     expect((await sut.read(conversationId))?.tenantId).toBe('other');
@@ -102,17 +87,7 @@ describe(`${HotWindowStore.name} with Redis away`, () => {
     const conversationId = randomUUID();
 
     await expect(sut.read(conversationId)).resolves.toBeUndefined();
-    await expect(
-      sut.writeIfAbsent(conversationId, {
-        v: 2,
-        tenantId: 't',
-        userId: 'u',
-        leafId: null,
-        pinned: [],
-        messages: [],
-        hasOlder: false,
-      }),
-    ).resolves.toBeUndefined();
+    await expect(sut.writeIfAbsent(conversationId, EMPTY)).resolves.toBeUndefined();
 
     expect(warnings).toEqual([
       'hot window unavailable: read from the database (fail open)',

@@ -371,6 +371,35 @@ async function charges(
 /** The turn's request id of a model call's (the orchestrator meters call n of turn t as `t:rn`). */
 const turnOf = (callRequestId: string) => callRequestId.replace(/:r\d+$/, '');
 
+/**
+ * What broke in a round, one line each (empty: every invariant held): no turn in flight, a client in
+ * flight that saw neither a completion nor an error code (a dropped connection counts, unless the BFF
+ * itself was broken: nobody is left to send the event), an answer left `streaming` or never stored,
+ * a whole answer read but not stored whole, a charge lost or doubled, no recovery, or another platform
+ * process restarted.
+ */
+export function brokenInvariants(round: FaultRound): string[] {
+  const problems: string[] = [];
+  if (round.inFlight.length === 0) problems.push('no turn was in flight');
+  for (const turn of round.inFlight)
+    if (
+      (turn.kind === 'dropped' && !round.app.startsWith('bff')) ||
+      (turn.kind === 'error_event' && !turn.code)
+    )
+      problems.push(`${turn.requestId}: ${turn.kind} without an error code`);
+  for (const answer of round.stored)
+    if (answer.status === 'streaming' || answer.status === 'missing')
+      problems.push(`${answer.requestId}: answer ${answer.status}`);
+  if (round.storedShort.length > 0)
+    problems.push(`whole answers read but not stored whole: ${round.storedShort.join(', ')}`);
+  if (round.lost.length > 0) problems.push(`charges lost: ${round.lost.join(', ')}`);
+  if (round.doubled.length > 0) problems.push(`charges doubled: ${round.doubled.join(', ')}`);
+  if (Number.isNaN(round.recoverS)) problems.push('no new turn succeeded within 90 s');
+  if (round.othersRestarted.length > 0)
+    problems.push(`others restarted: ${round.othersRestarted.join(', ')}`);
+  return problems;
+}
+
 /** One markdown row per round (see the table's header in FAULT_TABLE_HEADER). */
 function outcome(turn: SeenTurn): string {
   return turn.kind === 'completed'
