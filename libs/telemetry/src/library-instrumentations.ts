@@ -17,12 +17,26 @@ const UNTRACED_PATHS = /^\/(metrics|healthz|readyz|livez)(\/|\?|$)/;
 
 let registered: (() => void) | undefined;
 
+/** The route template an Express request matched (`req.baseUrl` + `req.route.path`), if any. */
+function routeTemplateOf(request: object): string | undefined {
+  const { route, baseUrl } = request as { route?: { path?: unknown }; baseUrl?: string };
+  return typeof route?.path === 'string' ? `${baseUrl ?? ''}${route.path}` : undefined;
+}
+
 /** Registers the instrumentations once per process; returns the function that removes them. */
 export function instrumentLibraries(): () => void {
   registered ??= registerInstrumentations({
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.test(request.url ?? ''),
+        // A server span is named by the route template Express matched (`POST /v1/chat/completions`,
+        // `GET /v1/files/:id`), never by the raw URL.
+        applyCustomAttributesOnSpan: (span, request) => {
+          const route = routeTemplateOf(request);
+          if (route === undefined || !('method' in request)) return;
+          span.setAttribute('http.route', route);
+          span.updateName(`${request.method ?? 'GET'} ${route}`);
+        },
         // Outgoing calls (object store, web fetches of tools) are traced only inside a trace.
         requireParentforOutgoingSpans: true,
       }),

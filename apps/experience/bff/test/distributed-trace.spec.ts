@@ -67,7 +67,7 @@ describe('One trace per turn across every hop', () => {
       contextSize: 2048,
       toolPolicy: { version: 1, tenants: { default: { allow: ['calculator'] } } },
       logLevel: 'debug',
-      tracesEndpoint: receiver.url,
+      processEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
     });
     key = await stack.tenant('traced');
     sut = new OpenAI({ apiKey: key.secret, baseURL: stack.baseURL, maxRetries: 0 });
@@ -139,6 +139,8 @@ describe('One trace per turn across every hop', () => {
       ['bff', SERVER, clientSpanId],
     ]);
     const root = orphans(spans)[0]!;
+    expect(root.name).toBe('POST /v1/chat/completions');
+    expect(root.attributes['http.route']).toBe('/v1/chat/completions');
     expect(attribute(root, 'http.request.method', 'http.method')).toBe('POST');
     expect(attribute(root, 'http.response.status_code', 'http.status_code')).toBe(200);
     expect(root.attributes['hearth.request_id']).toBe(requestId);
@@ -171,12 +173,13 @@ describe('One trace per turn across every hop', () => {
     ).json()) as Json;
     expect(stored).toMatchObject({ object: 'turn.trace', request_id: requestId, trace_id: traceId });
 
-    // Every log line of the turn (those naming its request id) carries its trace id.
+    // Every log line of the turn (those naming its request id: each service's `rpc handled` lines, the
+    // worker's admission) carries its trace id.
     const lines = stack.services
       .flatMap((service) => service.fullLog.split('\n'))
       .filter((line) => line.startsWith('{') && requestId !== null && line.includes(requestId))
       .map((line) => JSON.parse(line) as Json);
-    expect(lines.length).toBeGreaterThan(0);
+    expect(new Set(lines.map((line) => line['service']))).toEqual(new Set(SERVICES.slice(1)));
     expect(lines.filter((line) => line['trace_id'] !== traceId)).toEqual([]);
   });
 

@@ -1,7 +1,8 @@
 // Wraps every rpc of a service: opens its SERVER span (continuing the caller's trace) and the request
 // scope (the incoming request id, which outgoing calls then carry), both active while the handler runs
 // and while its answer is subscribed to, and runs the server hooks at the call's start and end with
-// the status it ended with; the RED metrics hook always runs first.
+// the status it ended with; the RED metrics hook always runs first. Each call ends with a debug line
+// (method, status, duration, request id) written in its span, so it carries the trace id.
 import { MalformedMessage } from '@hearth/contracts';
 
 import { status, type Metadata } from '@grpc/grpc-js';
@@ -39,6 +40,7 @@ export class GrpcServerInterceptor implements NestInterceptor {
     const requestId = requestIdOf(metadata);
     const path = call?.getPath?.() ?? `/${context.getClass().name}/${context.getHandler().name}`;
     const span = startGrpcServerSpan(path, metadata);
+    const started = performance.now();
     const ends = this.hooks
       .map((hook) => hook.onCall({ path, metadata: metadata as Metadata, requestId }))
       .filter((end): end is (outcome: GrpcServerCallOutcome) => void => typeof end === 'function');
@@ -46,6 +48,17 @@ export class GrpcServerInterceptor implements NestInterceptor {
     const end = (outcome: GrpcServerCallOutcome) => {
       if (ended) return;
       ended = true;
+      otelContext.with(span.context, () =>
+        this.options.logger.debug(
+          {
+            rpc: path,
+            code: status[outcome.code],
+            durationMs: Math.round(performance.now() - started),
+            requestId,
+          },
+          'rpc handled',
+        ),
+      );
       span.end(outcome.code, outcome.error);
       for (const hook of ends) hook(outcome);
     };
