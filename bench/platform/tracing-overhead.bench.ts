@@ -1,15 +1,15 @@
-// What tracing costs a turn. Starts the whole platform from its compiled output (dist/) three times,
-// each process its own, on the tiny generated GGUF, and sends the same streamed chat completions
-// through the BFF under each tracing mode:
+// What tracing costs a turn. Starts the whole platform from its compiled output (dist/) three times
+// side by side, each process its own, on the tiny generated GGUF, one stack per tracing mode:
 //
 //   off       OTEL_SDK_DISABLED=true: no tracer provider, every span a no-op (the baseline);
 //   local     the default: spans recorded (ids in logs and headers), no endpoint, nothing exported;
 //   exported  every span exported over OTLP/HTTP (JSON) to an in-process receiver.
 //
-// Per mode: CPU ms per turn summed over the platform's services (from /proc/<pid>/stat; the workers'
-// model time apart), the wall time of a turn (p50, p95) and the spans exported per turn; the ratio
-// columns divide by the `off` row measured in the same run. `off` runs again last: how far the two
-// `off` rows differ is the run's noise (the machine is shared), below which a ratio means nothing.
+// Then the same streamed chat completions go through each stack's BFF in rounds (one turn on each
+// stack per round, the order rotating), so load from anything else on the machine falls on the three
+// alike. Per mode: CPU ms per turn summed over the platform's services (from /proc/<pid>/stat; the
+// workers' model time apart), the wall time of a turn (p50, p95) and the spans exported per turn; the
+// ratio columns divide by the `off` row.
 //
 //   npm run build && eval "$(bash deploy/local/infra.sh env)" && npm run bench:tracing
 //   BENCH_TURNS=100 npm run bench:tracing
@@ -28,7 +28,7 @@ const EXPORT_SETTLE_MS = 6_000;
 type Mode = 'off' | 'local' | 'exported';
 
 interface ModeResult {
-  mode: string;
+  mode: Mode;
   cpuMsPerTurn: number;
   p50Ms: number;
   p95Ms: number;
@@ -58,7 +58,16 @@ async function turn(stack: Stack, key: CreatedKey, index: number): Promise<numbe
   return performance.now() - started;
 }
 
-async function measure(mode: Mode): Promise<ModeResult> {
+interface ModeStack {
+  mode: Mode;
+  stack: Stack;
+  key: CreatedKey;
+  receiver?: OtlpReceiver;
+  groups: CpuGroup[];
+  walls: number[];
+}
+
+async function startMode(mode: Mode): Promise<ModeStack> {
   const receiver = mode === 'exported' ? await OtlpReceiver.start() : undefined;
   const processEnv: Record<string, string> =
     mode === 'off'
@@ -67,45 +76,57 @@ async function measure(mode: Mode): Promise<ModeResult> {
         ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }
         : {};
   const stack = await startStack({ orchestration: true, bffProcess: true, processEnv });
-  try {
-    const key = await stack.tenant(`tracing-${mode}`);
-    for (let i = 0; i < WARM_UP_TURNS; i++) await turn(stack, key, i);
-    await new Promise((resolve) => setTimeout(resolve, EXPORT_SETTLE_MS));
-    const groups: CpuGroup[] = stack.services
-      .filter((service) => SERVICES.includes(service.app))
-      .map((service) => ({ name: service.app, pids: () => (service.pid ? [service.pid] : []) }));
-    const spansBefore = receiver?.spans().length ?? 0;
-    const before = snapshot(groups);
-    const walls: number[] = [];
-    for (let i = 0; i < TURNS; i++) walls.push(await turn(stack, key, WARM_UP_TURNS + i));
-    // Spans still batched are exported (and their CPU spent) within the processor's delay.
-    await new Promise((resolve) => setTimeout(resolve, EXPORT_SETTLE_MS));
-    const cpu = cpuBetween(before, snapshot(groups));
-    const total = [...cpu.values()].reduce((sum, ms) => sum + ms, 0);
-    return {
-      mode,
-      cpuMsPerTurn: total / TURNS,
-      p50Ms: percentile(walls, 50),
-      p95Ms: percentile(walls, 95),
-      spansPerTurn: receiver ? (receiver.spans().length - spansBefore) / TURNS : undefined,
-    };
-  } finally {
-    await stack.close();
-    await receiver?.close();
-  }
+  const key = await stack.tenant(`tracing-${mode}`);
+  const groups: CpuGroup[] = stack.services
+    .filter((service) => SERVICES.includes(service.app))
+    .map((service) => ({ name: service.app, pids: () => (service.pid ? [service.pid] : []) }));
+  return { mode, stack, key, ...(receiver && { receiver }), groups, walls: [] };
 }
 
 async function main(): Promise<void> {
-  const results: ModeResult[] = [];
-  for (const mode of ['off', 'local', 'exported', 'off'] as const) {
-    console.error(`measuring tracing ${mode} (${TURNS} turns)…`);
-    const result = await measure(mode);
-    results.push(results.length > 0 && mode === 'off' ? { ...result, mode: 'off (again)' } : result);
+  const modes: ModeStack[] = [];
+  try {
+    for (const mode of ['off', 'local', 'exported'] as const) {
+      console.error(`starting the platform with tracing ${mode}…`);
+      modes.push(await startMode(mode));
+    }
+    for (let i = 0; i < WARM_UP_TURNS; i++) for (const m of modes) await turn(m.stack, m.key, i);
+    await new Promise((resolve) => setTimeout(resolve, EXPORT_SETTLE_MS));
+    const spansBefore = modes.map((m) => m.receiver?.spans().length ?? 0);
+    const before = modes.map((m) => snapshot(m.groups));
+    console.error(`${TURNS} rounds…`);
+    for (let i = 0; i < TURNS; i++)
+      for (let k = 0; k < modes.length; k++) {
+        const m = modes[(i + k) % modes.length]!;
+        m.walls.push(await turn(m.stack, m.key, WARM_UP_TURNS + i));
+      }
+    // Spans still batched are exported (and their CPU spent) within the processor's delay.
+    await new Promise((resolve) => setTimeout(resolve, EXPORT_SETTLE_MS));
+    const results: ModeResult[] = modes.map((m, k) => {
+      const cpu = cpuBetween(before[k]!, snapshot(m.groups));
+      const total = [...cpu.values()].reduce((sum, ms) => sum + ms, 0);
+      return {
+        mode: m.mode,
+        cpuMsPerTurn: total / TURNS,
+        p50Ms: percentile(m.walls, 50),
+        p95Ms: percentile(m.walls, 95),
+        spansPerTurn: m.receiver ? (m.receiver.spans().length - spansBefore[k]!) / TURNS : undefined,
+      };
+    });
+    print(results);
+  } finally {
+    for (const m of modes) {
+      await m.stack.close();
+      await m.receiver?.close();
+    }
   }
+}
+
+function print(results: ModeResult[]): void {
   const baseline = results[0]!;
   const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
   console.log(
-    `\nTracing overhead: ${TURNS} streamed turns (max_tokens 8), one client, services' CPU summed\n`,
+    `\nTracing overhead: ${TURNS} rounds of streamed turns (max_tokens 8), one turn per stack per round, services' CPU summed\n`,
   );
   console.log(row(['tracing', 'CPU ms/turn', 'CPU ratio', 'p50 ms', 'p95 ms', 'p50 ratio', 'spans/turn']));
   console.log(row(['---', '---:', '---:', '---:', '---:', '---:', '---:']));

@@ -109,4 +109,16 @@ describe(startTelemetry.name, () => {
 
     expect(names).toEqual(['continued']);
   });
+
+  it("drops Prisma's spans outside any trace and keeps them inside one", async () => {
+    const exporter = new InMemorySpanExporter();
+    const sut = startTelemetry({ serviceName: 'db', spanProcessors: [new SimpleSpanProcessor(exporter)] });
+
+    await withSpan('prisma:client:operation', () => undefined);
+    await withSpan('turn', () => withSpan('prisma:client:operation', () => undefined));
+    const names = exporter.getFinishedSpans().map((span) => span.name);
+    await sut();
+
+    expect(names).toEqual(['prisma:client:operation', 'turn']);
+  });
 });

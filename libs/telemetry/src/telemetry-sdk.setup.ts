@@ -2,7 +2,17 @@
 // baggage propagation, AsyncLocalStorage context, the configured sampler, and an OTLP/HTTP exporter only
 // when an endpoint is configured (without one, spans still get ids so logs and headers correlate, but
 // nothing leaves the process). Disabled, nothing is registered: every span is the API's no-op one.
-import { context, propagation, trace } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  SamplingDecision,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type SamplingResult,
+  type SpanKind,
+} from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -65,7 +75,7 @@ export function startTelemetry(options: TelemetryOptions): TelemetryShutdown {
 
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
-    sampler: samplerOf(options.sampler ?? { name: 'parentbased_always_on' }),
+    sampler: new PrismaRootsDropped(samplerOf(options.sampler ?? { name: 'parentbased_always_on' })),
     spanProcessors,
   });
   provider.register({
@@ -87,6 +97,32 @@ export function startTelemetry(options: TelemetryOptions): TelemetryShutdown {
       context.disable();
     }
   };
+}
+
+/**
+ * Prisma's instrumentation has no requireParentSpan (pg's and ioredis' do): its spans outside any
+ * trace (an outbox relay's poll, a sweeper's query every few hundred milliseconds) would each be a
+ * trace of their own, flooding the backend with noise. They are dropped; inside a trace they follow it.
+ */
+class PrismaRootsDropped implements Sampler {
+  constructor(private readonly inner: Sampler) {}
+
+  shouldSample(
+    ctx: Context,
+    traceId: string,
+    spanName: string,
+    spanKind: SpanKind,
+    attributes: Attributes,
+    links: Link[],
+  ): SamplingResult {
+    if (spanName.startsWith('prisma:') && trace.getSpanContext(ctx) === undefined)
+      return { decision: SamplingDecision.NOT_RECORD };
+    return this.inner.shouldSample(ctx, traceId, spanName, spanKind, attributes, links);
+  }
+
+  toString(): string {
+    return `PrismaRootsDropped{${this.inner.toString()}}`;
+  }
 }
 
 function samplerOf(sampler: Sampler | NamedSampler): Sampler {

@@ -92,6 +92,19 @@ describe('/metrics on every service', () => {
     }
   });
 
+  it("counts the turn's safety decisions by check and decision, and declares the findings counter", () => {
+    const safety = scrape('safety-service');
+    expect(safety.families.get('hearth_safety_decisions_total')?.type).toBe('COUNTER');
+    expect(safety.families.get('hearth_safety_findings_total')?.type).toBe('COUNTER');
+    expect(
+      total(safety, 'hearth_safety_decisions_total', { check: 'input', decision: 'allowed' }),
+    ).toBeGreaterThan(0);
+    expect(
+      total(safety, 'hearth_safety_decisions_total', { check: 'output_stream', decision: 'allowed' }),
+    ).toBe(1);
+    expect(total(safety, 'hearth_safety_decisions_total', { decision: 'blocked_input' })).toBe(0);
+  });
+
   it('counts a failed rpc with its gRPC code on both sides', () => {
     const getFile = { method: 'GetFile', code: 'NOT_FOUND' };
     expect(total(scrape('bff'), 'hearth_grpc_client_requests_total', getFile)).toBe(1);
