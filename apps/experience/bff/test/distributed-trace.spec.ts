@@ -150,6 +150,25 @@ describe('One trace per turn across every hop', () => {
       const parent = byId.get(span.parentSpanId!)!;
       expect([parent.kind, parent.name, parent.service === span.service]).toEqual([3, span.name, false]);
     }
+    // The turn's steps in the orchestrator, each the parent of the calls it makes.
+    const step = (name: string) =>
+      spans.filter((span) => span.service === 'orchestrator' && span.name === name);
+    const parentName = (rpc: string) =>
+      spans
+        .filter((span) => span.kind === 3 && span.name === rpc && span.service === 'orchestrator')
+        .map((span) => byId.get(span.parentSpanId!)?.name);
+    expect(step('turn.model_round').map((span) => span.attributes['hearth.round'])).toEqual([1, 2]);
+    expect(step('turn.tool_round')).toHaveLength(1);
+    expect(parentName('hearth.context.v1.ContextService/AssembleContext')).toEqual(['turn.assemble_context']);
+    expect(parentName('hearth.safety.v1.SafetyService/CheckInput')).toEqual([
+      'turn.input_check',
+      'turn.input_check',
+    ]);
+    expect(parentName('hearth.gateway.v1.ModelGatewayService/Generate')).toEqual([
+      'turn.model_round',
+      'turn.model_round',
+    ]);
+    expect(parentName('hearth.tools.v1.ToolRunnerService/ExecuteTool')).toEqual(['turn.tool_round']);
     const generation = spans.find((span) => span.name === `chat ${MODEL_ID}`)!;
     expect(generation.attributes).toMatchObject({
       'gen_ai.request.model': MODEL_ID,
