@@ -22,7 +22,7 @@ function ensureJaeger() {
     console.error(`✖ HEARTH_TRACING=1 needs Go >= 1.24 to build Jaeger ${JAEGER_VERSION} once`);
     process.exit(1);
   }
-  step(`Building Jaeger ${JAEGER_VERSION} into .local/bin (first use only; takes a few minutes)`);
+  step(`Building Jaeger ${JAEGER_VERSION} into .local/bin (first use only; the compile takes many minutes)`);
   const download = capture('go', ['mod', 'download', '-json', `${MODULE}@${JAEGER_VERSION}`]);
   if (download.status !== 0) {
     console.error(`✖ go mod download ${MODULE}@${JAEGER_VERSION} failed:\n${download.stderr}`);
