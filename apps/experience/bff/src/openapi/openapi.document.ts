@@ -119,6 +119,14 @@ const TURN_HEADERS = [
     schema: { type: 'string', maxLength: 255 },
   },
   { name: 'X-Request-Id', in: 'header', schema: { type: 'string', maxLength: 128 } },
+  {
+    name: 'traceparent',
+    in: 'header',
+    description:
+      'W3C trace context: the request continues this trace (an invalid one starts a new trace). Every ' +
+      "answer carries a traceparent header naming the request's server span.",
+    schema: { type: 'string' },
+  },
 ];
 
 function op(summary: string, response: object, extra: object = {}) {
