@@ -15,7 +15,7 @@ import {
 import { createLogger, startTelemetry, withSpan, type TelemetryShutdown } from '@hearth/telemetry';
 import { freePort } from '@hearth/testing';
 
-import { InterceptingCall, status, type Interceptor, type ServiceError } from '@grpc/grpc-js';
+import { InterceptingCall, Metadata, status, type Interceptor, type ServiceError } from '@grpc/grpc-js';
 import { Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
@@ -479,6 +479,17 @@ describe('gRPC edge over loopback', () => {
         'rpc.grpc.status_code': status.OK,
       });
       expect([client.status.code, server.status.code]).toEqual([SpanStatusCode.UNSET, SpanStatusCode.UNSET]);
+    });
+
+    it('continues a traceparent the caller set in the metadata when no span is active', async () => {
+      const metadata = new Metadata();
+      metadata.set('traceparent', `00-${'4'.repeat(32)}-${'5'.repeat(16)}-01`);
+
+      await tools.executeTool(executeRequest('echo', 'span-4', '{}'), { metadata });
+      const client = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.CLIENT)!;
+
+      expect(client.spanContext().traceId).toBe('4'.repeat(32));
+      expect(client.parentSpanContext?.spanId).toBe('5'.repeat(16));
     });
 
     it("marks a NOT_FOUND as the client's error but not the server's; an INTERNAL as both", async () => {

@@ -36,18 +36,25 @@ function endSpan(span: Span, code: status, isError: boolean, message?: string): 
   span.end();
 }
 
-/** grpc-js client interceptor: a CLIENT span per attempt, its context injected into the metadata. */
+/**
+ * grpc-js client interceptor: a CLIENT span per attempt, its context injected into the metadata. Its
+ * parent is the trace context the metadata already carries (the active span's, or one the caller set
+ * by hand in `metadata`), else the active context.
+ */
 export function grpcClientTracingInterceptor(address: string): Interceptor {
   return (options, nextCall) => {
     const path = options.method_definition.path;
-    const span = trace.getTracer(TRACER_NAME).startSpan(path.slice(1), {
-      kind: SpanKind.CLIENT,
-      attributes: { ...rpcAttributes(path), 'server.address': address },
-    });
-    const callContext = trace.setSpan(context.active(), span);
+    const active = context.active();
     return new InterceptingCall(nextCall(options), {
       start: (metadata, listener, next) => {
-        injectIntoGrpcMetadata(metadata, callContext);
+        const span = trace
+          .getTracer(TRACER_NAME)
+          .startSpan(
+            path.slice(1),
+            { kind: SpanKind.CLIENT, attributes: { ...rpcAttributes(path), 'server.address': address } },
+            extractFromGrpcMetadata(metadata, active),
+          );
+        injectIntoGrpcMetadata(metadata, trace.setSpan(active, span));
         next(metadata, {
           onReceiveStatus: (received: StatusObject, nextStatus) => {
             endSpan(span, received.code, received.code !== status.OK, received.details);
