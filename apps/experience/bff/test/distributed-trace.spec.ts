@@ -1,11 +1,20 @@
 // One streamed, grounded chat completion with a server tool, through the whole platform as real
 // processes exporting their spans to an in-process OTLP receiver: the turn is ONE trace that continues
 // the client's traceparent and covers every hop (BFF, orchestrator, context, safety, tool runner,
-// gateway, worker, PostgreSQL, Redis, Kafka), every span's parent is in it, the stored turn trace names
-// its id, and every log line of the turn carries it.
+// gateway, worker, PostgreSQL, Redis, Kafka produce and the ledger consuming the usage events), every
+// span's parent is in it, the stored turn trace names its id, and every log line of the turn carries it.
 import { randomBytes } from 'node:crypto';
 
-import { OtlpReceiver, waitFor, type ReceivedSpan } from '@hearth/testing';
+import { createKafkaClient, USAGE_TOPIC } from '@hearth/events';
+import { createLogger } from '@hearth/telemetry';
+import {
+  freePort,
+  infraEnv,
+  OtlpReceiver,
+  ServiceProcess,
+  waitFor,
+  type ReceivedSpan,
+} from '@hearth/testing';
 
 import OpenAI, { toFile } from 'openai';
 
@@ -24,6 +33,8 @@ const SERVICES = [
   'inference-worker',
 ];
 const SERVER = 2;
+const PRODUCER = 4;
+const CONSUMER = 5;
 
 type Json = Record<string, unknown>;
 
@@ -39,10 +50,44 @@ function coverage(spans: readonly ReceivedSpan[]): Record<string, boolean> {
     postgresql: has((span) => attribute(span, 'db.system.name', 'db.system') === 'postgresql'),
     prisma: has((span) => span.name === 'prisma:client:operation'),
     redis: has((span) => attribute(span, 'db.system.name', 'db.system') === 'redis'),
-    kafka: has((span) => span.attributes['messaging.system'] === 'kafka'),
+    kafka: has((span) => span.attributes['messaging.system'] === 'kafka' && span.kind === PRODUCER),
+    'kafka consumer (ledger)': has((span) => span.service === 'ledger' && span.kind === CONSUMER),
     tool: has((span) => span.service === 'tool-runner' && span.kind === SERVER),
     generation: has((span) => span.name === `chat ${MODEL_ID}`),
   };
+}
+
+/**
+ * The ledger as a process on the stack's database, its consumer groups starting at the topics' ends
+ * (it consumes this spec's events only).
+ */
+async function startLedger(databaseUrl: string, otlpEndpoint: string): Promise<ServiceProcess> {
+  const logger = createLogger({ service: 'trace-spec', level: 'warn' });
+  const kafka = createKafkaClient({ clientId: 'trace-spec', brokers: infraEnv().kafkaBrokers, logger });
+  const group = `trace-spec-${randomBytes(4).toString('hex')}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: USAGE_TOPIC.name }] });
+    const ends = await admin.fetchTopicOffsets(USAGE_TOPIC.name);
+    await admin.setOffsets({
+      groupId: `${group}.usage`,
+      topic: USAGE_TOPIC.name,
+      partitions: ends.map(({ partition, high }) => ({ partition, offset: high })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  return ServiceProcess.start({
+    app: 'ledger',
+    env: {
+      DATABASE_URL: databaseUrl,
+      LEDGER_CONSUMER_GROUP: group,
+      LEDGER_START_FROM: 'latest',
+      METRICS_PORT: String(await freePort()),
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+    },
+  });
 }
 
 /** Spans whose parent is not in the trace. */
@@ -54,6 +99,7 @@ function orphans(spans: readonly ReceivedSpan[]): ReceivedSpan[] {
 describe('One trace per turn across every hop', () => {
   let receiver: OtlpReceiver;
   let stack: Stack;
+  let ledger: ServiceProcess | undefined;
   let key: CreatedKey;
   let sut: OpenAI;
 
@@ -69,11 +115,13 @@ describe('One trace per turn across every hop', () => {
       logLevel: 'debug',
       processEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
     });
+    ledger = await startLedger(stack.db.url, receiver.url);
     key = await stack.tenant('traced');
     sut = new OpenAI({ apiKey: key.secret, baseURL: stack.baseURL, maxRetries: 0 });
   });
 
   afterAll(async () => {
+    await ledger?.stop();
     await stack?.close();
     await receiver?.close();
   });
