@@ -17,14 +17,23 @@ const UNTRACED_PATHS = /^\/(metrics|healthz|readyz|livez)(\/|\?|$)/;
 
 let registered: (() => void) | undefined;
 
+function flagSet(value: string | undefined): boolean {
+  return value !== undefined && ['true', '1', 'yes'].includes(value);
+}
+
 /** The route template an Express request matched (`req.baseUrl` + `req.route.path`), if any. */
 function routeTemplateOf(request: object): string | undefined {
   const { route, baseUrl } = request as { route?: { path?: unknown }; baseUrl?: string };
   return typeof route?.path === 'string' ? `${baseUrl ?? ''}${route.path}` : undefined;
 }
 
-/** Registers the instrumentations once per process; returns the function that removes them. */
-export function instrumentLibraries(): () => void {
+/**
+ * Registers the instrumentations once per process; returns the function that removes them. With
+ * tracing off (OTEL_SDK_DISABLED, read here because this runs before the config is loaded) nothing is
+ * patched at all.
+ */
+export function instrumentLibraries(env: NodeJS.ProcessEnv = process.env): () => void {
+  if (flagSet(env['OTEL_SDK_DISABLED'])) return () => undefined;
   registered ??= registerInstrumentations({
     instrumentations: [
       new HttpInstrumentation({
