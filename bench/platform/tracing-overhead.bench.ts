@@ -1,7 +1,7 @@
 // What tracing costs a turn. Starts the whole platform from its compiled output (dist/) three times
 // side by side, each process its own, on the tiny generated GGUF, one stack per tracing mode:
 //
-//   off       OTEL_SDK_DISABLED=true: no tracer provider, every span a no-op (the baseline);
+//   off       OTEL_SDK_DISABLED=true: libraries unpatched, no tracer provider, no-op spans (baseline);
 //   local     the default: spans recorded (ids in logs and headers), no endpoint, nothing exported;
 //   exported  every span exported over OTLP/HTTP (JSON) to an in-process receiver.
 //
