@@ -1,5 +1,6 @@
 // `npm start`: installs what is missing, builds every project into dist/, starts the local infrastructure,
 // applies database migrations, then runs every service's compiled output in the foreground until Ctrl-C.
+// With HEARTH_TRACING=1 it also runs a local Jaeger and every service exports its spans to it.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -15,13 +16,16 @@ import {
 } from './lib.mjs';
 import { spawnService, startServices } from './services.mjs';
 import { supervise } from './supervisor.mjs';
+import { startTraceBackend } from './trace-backend.mjs';
 
 const ADMIN_CLI = join('dist', 'apps', 'experience', 'bff', 'src', 'admin', 'admin.cli.js');
 
 ensureDependencies();
 generateCode();
 build();
-const env = startInfrastructure();
+const infra = startInfrastructure();
+const tracing = process.env.HEARTH_TRACING === '1' ? await startTraceBackend() : undefined;
+const env = { ...infra, ...tracing?.env };
 
 step('Applying database migrations');
 run('npm', ['run', '--silent', 'db:migrate'], { env: { ...process.env, ...env } });
@@ -37,6 +41,7 @@ let supervisors = [];
 const stop = (code) => {
   if (supervisors.length > 0) for (const supervisor of supervisors) supervisor.stop();
   else for (const { child } of services) child.kill('SIGTERM');
+  tracing?.stop();
   process.exitCode = code;
 };
 process.once('SIGINT', () => stop(0));
@@ -65,6 +70,13 @@ Infrastructure:
   KAFKA_BROKERS=${env.KAFKA_BROKERS}
   HEARTH_CHAT_MODEL_PATH=${env.HEARTH_CHAT_MODEL_PATH}
   HEARTH_MODEL_PATH=${env.HEARTH_MODEL_PATH}
+${
+  tracing
+    ? `Traces: ${tracing.ui}  (Jaeger UI; search by service, or open /trace/<id> with the id of a
+  response's traceparent header or of a message's trace)`
+    : 'Traces: off (HEARTH_TRACING=1 npm start runs Jaeger and sends it every span)'
+}
+Metrics: each service's /metrics (ports 9464-9472); Grafana dashboards in helm/hearth/dashboards/
 Ctrl-C stops the services; \`npm run infra -- down\` stops the infrastructure.`);
 if (baseUrl && key) {
   console.log(`

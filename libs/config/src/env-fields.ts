@@ -29,6 +29,19 @@ export const redisUrl = () => z.url({ protocol: /^rediss?$/, error: 'expected a 
 export const baseEnv = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** The OpenTelemetry variables (same names and values as the SDK's own). */
+  OTEL_SDK_DISABLED: flag().default(false),
+  OTEL_TRACES_SAMPLER: z
+    .enum([
+      'always_on',
+      'always_off',
+      'traceidratio',
+      'parentbased_always_on',
+      'parentbased_always_off',
+      'parentbased_traceidratio',
+    ])
+    .default('parentbased_always_on'),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
 };
 
 export const grpcServerEnv = {
@@ -50,6 +63,10 @@ export const toBase = (env: BaseEnv, service: string) => ({
   service,
   logLevel: env.LOG_LEVEL,
   otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  tracing: {
+    disabled: env.OTEL_SDK_DISABLED,
+    sampler: { name: env.OTEL_TRACES_SAMPLER, ratio: env.OTEL_TRACES_SAMPLER_ARG },
+  },
 });
 
 export const toGrpcServer = (env: GrpcServerEnv) => ({ host: env.GRPC_HOST, port: env.GRPC_PORT });

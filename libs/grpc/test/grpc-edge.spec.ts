@@ -12,13 +12,15 @@ import {
   safetyV1,
   toolsV1,
 } from '@hearth/contracts';
-import { createLogger } from '@hearth/telemetry';
+import { createLogger, startTelemetry, withSpan, type TelemetryShutdown } from '@hearth/telemetry';
 import { freePort } from '@hearth/testing';
 
-import { InterceptingCall, status, type Interceptor, type ServiceError } from '@grpc/grpc-js';
+import { InterceptingCall, Metadata, status, type Interceptor, type ServiceError } from '@grpc/grpc-js';
 import { Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 
 import {
   createGrpcClient,
@@ -433,6 +435,80 @@ describe('gRPC edge over loopback', () => {
       };
 
       expect(typeof check).toBe('function');
+    });
+  });
+
+  describe('spans', () => {
+    const exporter = new InMemorySpanExporter();
+    let stopTelemetry: TelemetryShutdown;
+    const EXECUTE = 'hearth.tools.v1.ToolRunnerService/ExecuteTool';
+
+    beforeAll(() => {
+      stopTelemetry = startTelemetry({
+        serviceName: 'grpc-edge-spec',
+        spanProcessors: [new SimpleSpanProcessor(exporter)],
+      });
+    });
+
+    afterAll(async () => {
+      await stopTelemetry();
+    });
+
+    beforeEach(() => exporter.reset());
+
+    it('a CLIENT span under the caller, a SERVER span under it, the handler running in the latter', async () => {
+      const { response, caller } = await withSpan('caller', async (span) => ({
+        response: await tools.executeTool(executeRequest('echo', 'span-1', '{}')),
+        caller: span.spanContext(),
+      }));
+      const echoed = JSON.parse(response.execution?.resultJson ?? '') as Record<string, string>;
+      const spans = exporter.getFinishedSpans();
+      const client = spans.find((s) => s.kind === SpanKind.CLIENT && s.name === EXECUTE)!;
+      const server = spans.find((s) => s.kind === SpanKind.SERVER && s.name === EXECUTE)!;
+
+      expect(client.spanContext().traceId).toBe(caller.traceId);
+      expect(client.parentSpanContext?.spanId).toBe(caller.spanId);
+      expect(server.parentSpanContext?.spanId).toBe(client.spanContext().spanId);
+      expect(server.spanContext().traceId).toBe(caller.traceId);
+      expect(echoed['traceparent']).toBe(`00-${caller.traceId}-${client.spanContext().spanId}-01`);
+      expect(echoed['activeSpanId']).toBe(server.spanContext().spanId);
+      expect(server.attributes).toMatchObject({
+        'rpc.system': 'grpc',
+        'rpc.service': 'hearth.tools.v1.ToolRunnerService',
+        'rpc.method': 'ExecuteTool',
+        'rpc.grpc.status_code': status.OK,
+      });
+      expect([client.status.code, server.status.code]).toEqual([SpanStatusCode.UNSET, SpanStatusCode.UNSET]);
+    });
+
+    it('continues a traceparent the caller set in the metadata when no span is active', async () => {
+      const metadata = new Metadata();
+      metadata.set('traceparent', `00-${'4'.repeat(32)}-${'5'.repeat(16)}-01`);
+
+      await tools.executeTool(executeRequest('echo', 'span-4', '{}'), { metadata });
+      const client = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.CLIENT)!;
+
+      expect(client.spanContext().traceId).toBe('4'.repeat(32));
+      expect(client.parentSpanContext?.spanId).toBe('5'.repeat(16));
+    });
+
+    it("marks a NOT_FOUND as the client's error but not the server's; an INTERNAL as both", async () => {
+      await rejectionOf(tools.executeTool(executeRequest('not-found', 'span-2', 'f-1')));
+      await rejectionOf(tools.executeTool(executeRequest('crash', 'span-3')));
+      const spans = exporter.getFinishedSpans();
+      const outcome = (kind: SpanKind) =>
+        spans
+          .filter((s) => s.kind === kind)
+          .map((s) => [s.attributes['rpc.grpc.status_code'], s.status.code]);
+
+      expect(outcome(SpanKind.CLIENT)).toEqual([
+        [status.NOT_FOUND, SpanStatusCode.ERROR],
+        [status.INTERNAL, SpanStatusCode.ERROR],
+      ]);
+      expect(outcome(SpanKind.SERVER)).toEqual([
+        [status.NOT_FOUND, SpanStatusCode.UNSET],
+        [status.INTERNAL, SpanStatusCode.ERROR],
+      ]);
     });
   });
 });

@@ -2,6 +2,7 @@
 // lifecycle helpers every service shares (ordered shutdown steps, deadlines on outbound calls).
 export * from './context.propagation';
 export * from './deadline.util';
+export * from './library-instrumentations';
 export * from './logger.factory';
 export * from './span.helper';
 export * from './telemetry-sdk.setup';

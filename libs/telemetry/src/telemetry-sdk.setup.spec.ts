@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { propagation, trace } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 
 import { withSpan } from './span.helper';
@@ -53,5 +53,72 @@ describe(startTelemetry.name, () => {
     await sut();
 
     expect(services).toEqual(['second']);
+  });
+
+  it('registers nothing when disabled: spans are no-ops without ids', async () => {
+    const exporter = new InMemorySpanExporter();
+    const sut = startTelemetry({
+      serviceName: 'off',
+      disabled: true,
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+
+    const spanContext = await withSpan('untraced', (span) => span.spanContext());
+    await sut();
+
+    expect(trace.isSpanContextValid(spanContext)).toBe(false);
+    expect(exporter.getFinishedSpans()).toEqual([]);
+  });
+
+  it.each([
+    [{ name: 'always_off' } as const, false],
+    [{ name: 'traceidratio', ratio: 0 } as const, false],
+    [{ name: 'parentbased_traceidratio', ratio: 1 } as const, true],
+  ])('samples new roots by the named sampler %o', async (sampler, sampled) => {
+    const exporter = new InMemorySpanExporter();
+    const sut = startTelemetry({
+      serviceName: 'sampled',
+      sampler,
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+
+    const spanContext = await withSpan('root', (span) => span.spanContext());
+    const exported = exporter.getFinishedSpans().length;
+    await sut();
+
+    // Ids are made either way (logs and headers still correlate); only sampled spans are recorded.
+    expect(trace.isSpanContextValid(spanContext)).toBe(true);
+    expect(exported).toBe(sampled ? 1 : 0);
+  });
+
+  it('follows a sampled caller under a parent-based ratio sampler that would drop a new root', async () => {
+    const exporter = new InMemorySpanExporter();
+    const sut = startTelemetry({
+      serviceName: 'child',
+      sampler: { name: 'parentbased_traceidratio', ratio: 0 },
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const parent = propagation.extract(ROOT_CONTEXT, {
+      traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`,
+    });
+
+    await withSpan('continued', () => undefined, { parent });
+    await withSpan('new root', () => undefined);
+    const names = exporter.getFinishedSpans().map((span) => span.name);
+    await sut();
+
+    expect(names).toEqual(['continued']);
+  });
+
+  it("drops Prisma's spans outside any trace and keeps them inside one", async () => {
+    const exporter = new InMemorySpanExporter();
+    const sut = startTelemetry({ serviceName: 'db', spanProcessors: [new SimpleSpanProcessor(exporter)] });
+
+    await withSpan('prisma:client:operation', () => undefined);
+    await withSpan('turn', () => withSpan('prisma:client:operation', () => undefined));
+    const names = exporter.getFinishedSpans().map((span) => span.name);
+    await sut();
+
+    expect(names).toEqual(['prisma:client:operation', 'turn']);
   });
 });

@@ -5,3 +5,4 @@ export * from './event.consumer';
 export * from './outbox-relay.module';
 export * from './outbox.relay';
 export * from './outbox.writer';
+export * from './outbox.metrics';

@@ -4,6 +4,7 @@
 // transaction. While Kafka is down, cockatiel's retry (exponential backoff) and circuit breaker keep
 // it from hammering the broker and Postgres; it resumes by itself. Delivery is at-least-once (a crash
 // between the Kafka ack and the commit resends the batch); consumer dedupe makes the effect once.
+// While it runs, /metrics reports the table's backlog (outbox.metrics.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Prisma, PrismaClient } from '@hearth/db';
@@ -19,6 +20,8 @@ import {
   wrap,
   type IPolicy,
 } from 'cockatiel';
+
+import { reportOutboxBacklog } from './outbox.metrics';
 
 export interface OutboxRelayOptions {
   prisma: PrismaClient;
@@ -69,6 +72,7 @@ export class OutboxRelay {
   private readonly policy: IPolicy;
   private abort?: AbortController;
   private loop?: Promise<void>;
+  private stopReporting?: () => void;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSize = options.batchSize ?? 100;
@@ -107,11 +111,14 @@ export class OutboxRelay {
     const abort = new AbortController();
     this.abort = abort;
     this.loop = this.run(abort.signal);
+    this.stopReporting = reportOutboxBacklog(this.options.prisma);
   }
 
   /** Stops polling and waits for the batch in progress (bounded by its deadlines). */
   async stop(): Promise<void> {
     this.abort?.abort();
+    this.stopReporting?.();
+    this.stopReporting = undefined;
     await this.loop;
     this.loop = undefined;
     this.abort = undefined;

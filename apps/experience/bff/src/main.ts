@@ -1,5 +1,6 @@
 // Starts the BFF: typed config from the environment (every bad variable listed at once), tracing,
 // then the HTTP app; any failure at start-up exits non-zero instead of serving half an API.
+import './instrumentation.setup';
 import 'reflect-metadata';
 
 import { bffConfigSchema, loadConfig } from '@hearth/config';
@@ -10,7 +11,11 @@ import { createBffApp } from './app/bff-app.factory';
 async function main(): Promise<void> {
   const config = loadConfig(bffConfigSchema);
   const logger = createLogger({ service: config.service, level: config.logLevel });
-  const stopTelemetry = startTelemetry({ serviceName: config.service, otlpEndpoint: config.otlpEndpoint });
+  const stopTelemetry = startTelemetry({
+    serviceName: config.service,
+    otlpEndpoint: config.otlpEndpoint,
+    ...config.tracing,
+  });
   try {
     const bff = await createBffApp(config, { logger, nestLogger: new PinoNestLogger(logger) });
     // Prometheus /metrics on its own port (gRPC and Node process metrics; unset METRICS_PORT: none).

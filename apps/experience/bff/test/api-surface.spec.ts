@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { sharedMetricsRegistry } from '@hearth/telemetry';
+
 import OpenAI from 'openai';
 
 import type { CreatedKey } from '../src/admin/admin.service';
@@ -238,6 +240,11 @@ describe('BFF API surface', () => {
 
   describe('rate limits', () => {
     it('sends x-ratelimit headers and a 429 (RateLimitError) with retry-after once the bucket is empty', async () => {
+      const rejected = async () =>
+        (await sharedMetricsRegistry().getSingleMetric('hearth_rate_limit_rejections_total')?.get())?.values
+          .filter((v) => v.labels['limit'] === 'requests')
+          .reduce((sum, v) => sum + v.value, 0) ?? 0;
+      const rejectedBefore = await rejected();
       const limited = await stack.tenant(undefined, { rpm: 2 });
       const first = await raw('/v1/models', { key: limited.secret });
       expect(first.status).toBe(200);
@@ -252,6 +259,7 @@ describe('BFF API surface', () => {
       const headers = (error as InstanceType<typeof OpenAI.RateLimitError>).headers;
       expect(Number(headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(headers.get('x-ratelimit-remaining-requests')).toBe('0');
+      expect((await rejected()) - rejectedBefore).toBe(1);
     });
 
     it('limits tokens per minute on the estimate of a request', async () => {

@@ -92,6 +92,30 @@ describe('/metrics on every service', () => {
     }
   });
 
+  it("counts the turn's safety decisions by check and decision, and declares the findings counter", () => {
+    const safety = scrape('safety-service');
+    expect(safety.families.get('hearth_safety_decisions_total')?.type).toBe('COUNTER');
+    expect(safety.families.get('hearth_safety_findings_total')?.type).toBe('COUNTER');
+    expect(
+      total(safety, 'hearth_safety_decisions_total', { check: 'input', decision: 'allowed' }),
+    ).toBeGreaterThan(0);
+    expect(
+      total(safety, 'hearth_safety_decisions_total', { check: 'output_stream', decision: 'allowed' }),
+    ).toBe(1);
+    expect(total(safety, 'hearth_safety_decisions_total', { decision: 'blocked_input' })).toBe(0);
+  });
+
+  it.each(['orchestrator', 'tool-runner', 'bff'])(
+    "%s reports the outbox's backlog and its oldest row's age",
+    (service) => {
+      const families = scrape(service).families;
+      expect(families.get('hearth_outbox_backlog_events')?.type).toBe('GAUGE');
+      expect(families.get('hearth_outbox_oldest_age_seconds')?.type).toBe('GAUGE');
+      expect(total(scrape(service), 'hearth_outbox_backlog_events')).toBeGreaterThanOrEqual(0);
+      expect(scrape(service).samples.get('hearth_outbox_oldest_age_seconds')).toHaveLength(1);
+    },
+  );
+
   it('counts a failed rpc with its gRPC code on both sides', () => {
     const getFile = { method: 'GetFile', code: 'NOT_FOUND' };
     expect(total(scrape('bff'), 'hearth_grpc_client_requests_total', getFile)).toBe(1);

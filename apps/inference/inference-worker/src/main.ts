@@ -4,6 +4,7 @@
 // finish (cancelled after WORKER_DRAIN_TIMEOUT_MS), then the process exits 0. Any start-up failure
 // exits 1 instead of serving half a worker.
 import './lifecycle/libuv-pool.setup';
+import './instrumentation.setup';
 import 'reflect-metadata';
 
 import { ConfigError, inferenceWorkerConfigSchema, loadConfig } from '@hearth/config';
@@ -14,7 +15,11 @@ import { createWorkerApp } from './app/worker-app.factory';
 async function main(): Promise<void> {
   const config = loadConfig(inferenceWorkerConfigSchema);
   const logger = createLogger({ service: config.service, level: config.logLevel });
-  const stopTelemetry = startTelemetry({ serviceName: config.service, otlpEndpoint: config.otlpEndpoint });
+  const stopTelemetry = startTelemetry({
+    serviceName: config.service,
+    otlpEndpoint: config.otlpEndpoint,
+    ...config.tracing,
+  });
   // libuv-pool.setup sets it when unset; an explicit other value is the operator's choice, but a slow one.
   if (process.env['UV_THREADPOOL_SIZE'] !== '1')
     logger.warn(

@@ -1,5 +1,6 @@
 // Starts the model gateway: typed config from the environment (every bad variable listed at once),
 // tracing, then the gateway; any failure at start-up exits non-zero instead of serving half a gateway.
+import './instrumentation.setup';
 import 'reflect-metadata';
 
 import { loadConfig, modelGatewayConfigSchema } from '@hearth/config';
@@ -10,7 +11,11 @@ import { createGatewayApp } from './app/gateway-app.factory';
 async function main(): Promise<void> {
   const config = loadConfig(modelGatewayConfigSchema);
   const logger = createLogger({ service: config.service, level: config.logLevel });
-  const stopTelemetry = startTelemetry({ serviceName: config.service, otlpEndpoint: config.otlpEndpoint });
+  const stopTelemetry = startTelemetry({
+    serviceName: config.service,
+    otlpEndpoint: config.otlpEndpoint,
+    ...config.tracing,
+  });
   try {
     const gateway = await createGatewayApp(config, { logger, nestLogger: new PinoNestLogger(logger) });
     // Nest runs the shutdown hooks on these signals: health NOT_SERVING, the server closes, then the

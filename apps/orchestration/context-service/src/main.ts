@@ -1,5 +1,6 @@
 // Starts the context service: typed config from the environment (every bad variable listed at once),
 // tracing, then the service; any failure at start-up exits non-zero instead of serving half a service.
+import './instrumentation.setup';
 import 'reflect-metadata';
 
 import { contextServiceConfigSchema, loadConfig } from '@hearth/config';
@@ -10,7 +11,11 @@ import { createContextApp } from './app/context-app.factory';
 async function main(): Promise<void> {
   const config = loadConfig(contextServiceConfigSchema);
   const logger = createLogger({ service: config.service, level: config.logLevel });
-  const stopTelemetry = startTelemetry({ serviceName: config.service, otlpEndpoint: config.otlpEndpoint });
+  const stopTelemetry = startTelemetry({
+    serviceName: config.service,
+    otlpEndpoint: config.otlpEndpoint,
+    ...config.tracing,
+  });
   try {
     const context = await createContextApp(config, { logger, nestLogger: new PinoNestLogger(logger) });
     // Prometheus /metrics on its own port (gRPC and Node process metrics; unset METRICS_PORT: none).

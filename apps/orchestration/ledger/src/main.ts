@@ -1,6 +1,8 @@
 // Entry point of the ledger: typed config (fail fast listing every bad variable), tracing, PostgreSQL
 // and Kafka checked at start-up, then the usage and audit consumers until SIGTERM/SIGINT. A consumer
 // that kafkajs gives up on stops the process (exit 1), so the orchestrator restarts it.
+import './instrumentation.setup';
+
 import { ledgerConfigSchema, loadConfig } from '@hearth/config';
 import { createLogger, startTelemetry } from '@hearth/telemetry';
 
@@ -9,7 +11,11 @@ import { startLedgerApp, type RunningLedgerApp } from './app/ledger-app.factory'
 async function main(): Promise<void> {
   const config = loadConfig(ledgerConfigSchema);
   const logger = createLogger({ service: config.service, level: config.logLevel });
-  const stopTelemetry = startTelemetry({ serviceName: config.service, otlpEndpoint: config.otlpEndpoint });
+  const stopTelemetry = startTelemetry({
+    serviceName: config.service,
+    otlpEndpoint: config.otlpEndpoint,
+    ...config.tracing,
+  });
   // Filled once started; a consumer can give up before that, with nothing to close yet.
   const started: { app?: RunningLedgerApp } = {};
   const exit = async (code: number) => {

@@ -1,5 +1,6 @@
 // Starts the orchestrator: typed config from the environment (every bad variable listed at once),
 // tracing, then the orchestrator; any failure at start-up exits non-zero instead of serving half of it.
+import './instrumentation.setup';
 import 'reflect-metadata';
 
 import { loadConfig, orchestratorConfigSchema } from '@hearth/config';
@@ -10,7 +11,11 @@ import { createOrchestratorApp } from './app/orchestrator-app.factory';
 async function main(): Promise<void> {
   const config = loadConfig(orchestratorConfigSchema);
   const logger = createLogger({ service: config.service, level: config.logLevel });
-  const stopTelemetry = startTelemetry({ serviceName: config.service, otlpEndpoint: config.otlpEndpoint });
+  const stopTelemetry = startTelemetry({
+    serviceName: config.service,
+    otlpEndpoint: config.otlpEndpoint,
+    ...config.tracing,
+  });
   try {
     const orchestrator = await createOrchestratorApp(config, {
       logger,

@@ -1,5 +1,7 @@
 // Entry point of the safety service: typed config (fail fast listing every bad variable), tracing,
 // policies and Kafka checked at start-up, then the gRPC server until SIGTERM/SIGINT.
+import './instrumentation.setup';
+
 import { loadConfig, safetyServiceConfigSchema } from '@hearth/config';
 import { createLogger, serveMetrics, startTelemetry } from '@hearth/telemetry';
 
@@ -8,7 +10,11 @@ import { startSafetyApp } from './app/safety-app.factory';
 async function main(): Promise<void> {
   const config = loadConfig(safetyServiceConfigSchema);
   const logger = createLogger({ service: config.service, level: config.logLevel });
-  const stopTelemetry = startTelemetry({ serviceName: config.service, otlpEndpoint: config.otlpEndpoint });
+  const stopTelemetry = startTelemetry({
+    serviceName: config.service,
+    otlpEndpoint: config.otlpEndpoint,
+    ...config.tracing,
+  });
   const running = await startSafetyApp(config, logger).catch(async (error: unknown) => {
     logger.fatal({ err: error }, 'safety service failed to start');
     await stopTelemetry();

@@ -1,6 +1,7 @@
 // Starts the tool runner: typed config from the environment (every bad variable listed at once),
 // tracing, then the service; any failure at start-up exits non-zero instead of serving half a runner.
 // Node 20+ must run it with --no-node-snapshot (isolated-vm's requirement for the sandbox's isolates).
+import './instrumentation.setup';
 import 'reflect-metadata';
 
 import { loadConfig, toolRunnerConfigSchema } from '@hearth/config';
@@ -11,7 +12,11 @@ import { createToolRunnerApp } from './app/tool-runner-app.factory';
 async function main(): Promise<void> {
   const config = loadConfig(toolRunnerConfigSchema);
   const logger = createLogger({ service: config.service, level: config.logLevel });
-  const stopTelemetry = startTelemetry({ serviceName: config.service, otlpEndpoint: config.otlpEndpoint });
+  const stopTelemetry = startTelemetry({
+    serviceName: config.service,
+    otlpEndpoint: config.otlpEndpoint,
+    ...config.tracing,
+  });
   try {
     const runner = await createToolRunnerApp(config, { logger, nestLogger: new PinoNestLogger(logger) });
     // Prometheus /metrics on its own port (gRPC and Node process metrics; unset METRICS_PORT: none).

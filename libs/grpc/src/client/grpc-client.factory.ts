@@ -1,9 +1,9 @@
 // Owns building typed clients of the platform's own services: the rpcs of a generated service
 // definition, (de)serialized by @grpc/proto-loader from the shared protos with the loader options the
 // generated types match (so responses decode exactly as NestJS's server side and every earlier client
-// decoded them), over one channel with a short reconnect backoff. Every call gets a deadline, the
-// trace context, the request id and cancellation; unary errors reject as GrpcErrors; every call is
-// counted and timed (RED metrics by upstream, method and status code).
+// decoded them), over one channel with a short reconnect backoff. Every call gets a deadline, a
+// client span whose trace context it carries, the request id and cancellation; unary errors reject as
+// GrpcErrors; every call is counted and timed (RED metrics by upstream, method and status code).
 import { GRPC_LOADER_OPTIONS, PROTO_PACKAGES, protoFilesOf, type ProtoPackage } from '@hearth/contracts';
 
 import * as grpc from '@grpc/grpc-js';
@@ -12,6 +12,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { fromServiceError } from '../errors/grpc-status.codec';
 import { grpcClientMetricsInterceptor } from '../metrics/grpc-metrics.hooks';
 import { sharedGrpcMetrics, type GrpcMetrics } from '../metrics/grpc.metrics';
+import { grpcClientTracingInterceptor } from '../tracing/grpc-spans';
 import { outgoingMetadata, resolveDeadline, whenAborted } from './call-options';
 import type {
   GrpcCallOptions,
@@ -125,6 +126,7 @@ export function createGrpcClient<D extends GrpcServiceDefinition>(
     ...options.channelOptions,
     interceptors: [
       grpcClientMetricsInterceptor(options.metrics ?? sharedGrpcMetrics(), upstream),
+      grpcClientTracingInterceptor(options.address),
       requestIdInterceptor,
       ...(options.interceptors ?? []),
     ],

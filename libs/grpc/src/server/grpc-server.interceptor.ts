@@ -1,6 +1,8 @@
-// Wraps every rpc of a service: opens the request scope (the incoming request id, which outgoing calls
-// then carry) and runs the server hooks at the call's start and end with the status it ended with;
-// the RED metrics hook always runs first.
+// Wraps every rpc of a service: opens its SERVER span (continuing the caller's trace) and the request
+// scope (the incoming request id, which outgoing calls then carry), both active while the handler runs
+// and while its answer is subscribed to, and runs the server hooks at the call's start and end with
+// the status it ended with; the RED metrics hook always runs first. Each call ends with a debug line
+// (method, status, duration, request id) written in its span, so it carries the trace id.
 import { MalformedMessage } from '@hearth/contracts';
 
 import { status, type Metadata } from '@grpc/grpc-js';
@@ -11,12 +13,14 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
-import { finalize, map, tap, throwError, type MonoTypeOperatorFunction, type Observable } from 'rxjs';
+import { context as otelContext } from '@opentelemetry/api';
+import { finalize, map, Observable, tap, throwError, type MonoTypeOperatorFunction } from 'rxjs';
 
 import { requestIdOf, runInRequestScope } from '../context/request-scope';
 import { invalidArgument, type GrpcError } from '../errors/grpc-error';
 import { grpcServerMetricsHook } from '../metrics/grpc-metrics.hooks';
 import { sharedGrpcMetrics } from '../metrics/grpc.metrics';
+import { startGrpcServerSpan } from '../tracing/grpc-spans';
 import { resolveError } from './grpc-error.resolver';
 import type { GrpcServerCallOutcome, GrpcServerHook } from './grpc-server.hook';
 import { GRPC_SERVER_OPTIONS, type GrpcServerOptions } from './grpc-server.options';
@@ -35,6 +39,8 @@ export class GrpcServerInterceptor implements NestInterceptor {
     const call = context.getArgByIndex<{ getPath?(): string } | undefined>(2);
     const requestId = requestIdOf(metadata);
     const path = call?.getPath?.() ?? `/${context.getClass().name}/${context.getHandler().name}`;
+    const span = startGrpcServerSpan(path, metadata);
+    const started = performance.now();
     const ends = this.hooks
       .map((hook) => hook.onCall({ path, metadata: metadata as Metadata, requestId }))
       .filter((end): end is (outcome: GrpcServerCallOutcome) => void => typeof end === 'function');
@@ -42,6 +48,18 @@ export class GrpcServerInterceptor implements NestInterceptor {
     const end = (outcome: GrpcServerCallOutcome) => {
       if (ended) return;
       ended = true;
+      otelContext.with(span.context, () =>
+        this.options.logger.debug(
+          {
+            rpc: path,
+            code: status[outcome.code],
+            durationMs: Math.round(performance.now() - started),
+            requestId,
+          },
+          'rpc handled',
+        ),
+      );
+      span.end(outcome.code, outcome.error);
       for (const hook of ends) hook(outcome);
     };
     // A request that did not decode is the caller's fault (see MalformedMessage); a client stream's
@@ -50,7 +68,14 @@ export class GrpcServerInterceptor implements NestInterceptor {
     // next.handle() binds the handler to the async context it is called in: the scope reaches it.
     const handled = () =>
       data instanceof MalformedMessage ? throwError(() => malformedRequest(data)) : next.handle();
-    return runInRequestScope({ requestId }, handled).pipe(
+    // A handler's Observable may do its work when subscribed, after intercept() returned: the
+    // subscription runs inside the span and the scope too.
+    const traced = new Observable<unknown>((subscriber) =>
+      otelContext.with(span.context, () =>
+        runInRequestScope({ requestId }, () => handled().subscribe(subscriber)),
+      ),
+    );
+    return traced.pipe(
       tap({
         complete: () => end({ code: status.OK }),
         error: (error: unknown) => {

@@ -8,6 +8,7 @@ import type { Metadata, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc
 import { status } from '@grpc/grpc-js';
 import { Controller, Inject } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
+import { trace } from '@opentelemetry/api';
 import { map, Observable } from 'rxjs';
 
 import {
@@ -81,6 +82,7 @@ export class ScriptedToolRunnerController implements toolsV1.ToolRunnerServiceCo
             requestId: metadata?.get(REQUEST_ID_KEY)[0] ?? null,
             idempotencyKey: metadata?.get('idempotency-key')[0] ?? null,
             traceparent: metadata?.get('traceparent')[0] ?? null,
+            activeSpanId: trace.getActiveSpan()?.spanContext().spanId ?? null,
           }),
         );
       case 'not-found':

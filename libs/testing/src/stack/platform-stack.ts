@@ -25,6 +25,8 @@ export interface PlatformStackOptions {
   services?: PlaneService[];
   /** Each service's own variables, on top of the wiring the stack gives it. */
   env?: PlaneEnv;
+  /** Variables every process gets, workers and gateway included (e.g. the OTLP endpoint of a trace spec). */
+  commonEnv?: Record<string, string>;
   /**
    * Models whose GGUF vocabularies the context service loads to count tokens in process
    * (TOKENIZER_MODEL_PATHS); others are counted through the gateway.
@@ -86,7 +88,7 @@ export async function startPlatformStack(options: PlatformStackOptions): Promise
       const began = Date.now();
       const service = await ServiceProcess.start({
         app,
-        env,
+        env: { ...options.commonEnv, ...env },
         ...(port !== undefined && { port }),
         ...(app === 'bff' && { readiness: { httpUrl: (p: number) => `http://127.0.0.1:${p}/healthz` } }),
         ...(options.startTimeoutMs !== undefined && { startTimeoutMs: options.startTimeoutMs }),
@@ -104,6 +106,7 @@ export async function startPlatformStack(options: PlatformStackOptions): Promise
         const began = Date.now();
         const served = await startModelWorker(model, {
           dir,
+          ...(options.commonEnv && { env: options.commonEnv }),
           ...(index === 0 && firstWorkerMetrics !== undefined && { metricsPort: firstWorkerMetrics }),
           ...(options.startTimeoutMs !== undefined && { startTimeoutMs: options.startTimeoutMs }),
         });

@@ -69,6 +69,8 @@ export interface StartWorkerOptions {
   dir: string;
   /** Gives the worker a known METRICS_PORT. */
   metricsPort?: number;
+  /** Variables under the model's own worker settings. */
+  env?: Record<string, string>;
   startTimeoutMs?: number;
 }
 
@@ -106,6 +108,7 @@ export async function startModelWorker(model: StackModel, options: StartWorkerOp
     app: 'inference-worker',
     ...(options.startTimeoutMs !== undefined && { startTimeoutMs: options.startTimeoutMs }),
     env: {
+      ...options.env,
       MODEL_SOURCE: path,
       MODEL_ID: model.id,
       MODEL_SHA256: sha256,

@@ -128,6 +128,14 @@ const TURN_HEADERS = [
       'trace names the variant and prompt versions that served it.',
     schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$' },
   },
+  {
+    name: 'traceparent',
+    in: 'header',
+    description:
+      'W3C trace context: the request continues this trace (an invalid one starts a new trace). Every ' +
+      "answer carries a traceparent header naming the request's server span.",
+    schema: { type: 'string' },
+  },
 ];
 
 function op(summary: string, response: object, extra: object = {}) {

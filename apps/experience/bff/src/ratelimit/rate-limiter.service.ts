@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 
 import type { AuthenticatedCaller } from '../auth/authenticated-caller';
 import { ApiError } from '../errors/api.error';
+import { rateLimitRejections } from './rate-limit.metrics';
 import { SETTLE_SCRIPT, TAKE_SCRIPT } from './token-bucket.scripts';
 
 type RedisWithScripts = Redis & {
@@ -61,6 +62,7 @@ export class RateLimiterService {
     const headers = headersOf(rpm, reqLeft, reqReset, tpm, tokLeft, tokReset);
     if (allowed === 1) return headers;
     const which = reqLeft < 1 ? 'requests' : 'tokens';
+    rateLimitRejections().inc({ limit: which });
     const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
     throw new ApiError(
       429,

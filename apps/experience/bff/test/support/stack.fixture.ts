@@ -56,6 +56,8 @@ export interface StackOptions {
   longWorkerSlots?: number;
   /** LOG_LEVEL of every process (default: warn), e.g. `debug` for a spec that audits what gets logged. */
   logLevel?: string;
+  /** Variables every process gets (tracing: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SDK_DISABLED). */
+  processEnv?: Record<string, string>;
 }
 
 export interface Stack {
@@ -153,6 +155,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }),
     },
     ...(options.toolPolicy && { toolPolicy: options.toolPolicy }),
+    ...(options.processEnv && { commonEnv: options.processEnv }),
     metrics: options.metrics
       ? ['inference-worker', 'safety-service', 'context-service', 'tool-runner', 'orchestrator', 'bff']
       : [],

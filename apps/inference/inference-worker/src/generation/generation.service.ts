@@ -19,6 +19,7 @@ import { Admission, WorkerLifecycleService } from '../lifecycle/worker-lifecycle
 import { WorkerMetricsService } from '../metrics/worker-metrics.service';
 import { toGenerationRequest } from './generate-request.mapper';
 import { GenerateResponseWriter } from './generate-response.writer';
+import { GenerationTrace } from './generation.trace';
 import { ToolPlan } from './tool-choice.planner';
 
 const SCHEMA_FIELD = 'response_format.json_schema';
@@ -71,7 +72,9 @@ export class GenerationService {
     out: Subscriber<inferenceV1.GenerateResponse>,
   ): Promise<void> {
     const receivedAt = performance.now();
+    const traced = new GenerationTrace(this.model.id, wire.requestId);
     let outcome = 'error';
+    let failure: unknown;
     try {
       const signal = AbortSignal.any([cancelled, drainCut]);
       const functionCallSyntax = this.engine.functionCallSyntax(wire.chatTemplate || undefined);
@@ -80,8 +83,11 @@ export class GenerationService {
       const writer = new GenerateResponseWriter(toolPlan, receivedAt, functionCallSyntax);
       let lastDeltaAt: number | undefined;
       for await (const event of handle) {
-        if (event.type === 'started') writer.started(event);
-        else if (event.type === 'delta') {
+        if (event.type === 'started') {
+          writer.started(event);
+          traced.started(event.slot, event.promptTokens, event.cachedPromptTokens, event.queuedMs);
+        } else if (event.type === 'delta') {
+          traced.firstToken();
           const now = performance.now();
           const tokens = Math.max(1, event.tokenIds?.length ?? 1);
           if (lastDeltaAt === undefined) this.metrics.observeTimeToFirstToken((now - receivedAt) / 1000);
@@ -94,6 +100,7 @@ export class GenerationService {
           if (writer.answerEnded) handle.cancel();
         } else if (event.type === 'done') {
           outcome = event.finishReason;
+          traced.done(event.finishReason, event.usage);
           // Cancelled by a drain that ran out of time: the caller learns why (UNAVAILABLE).
           if (event.finishReason === 'cancelled' && drainCut.aborted) throw drainCut.reason;
           // Cancelled by the caller: nobody is listening any more.
@@ -109,8 +116,10 @@ export class GenerationService {
     } catch (error) {
       if (outcome === 'error' || outcome === 'deadline' || outcome === 'cancelled')
         outcome = error instanceof Error ? error.name : 'error';
+      failure = error;
       throw error;
     } finally {
+      traced.end(failure);
       this.metrics.countRequest(outcome);
     }
   }

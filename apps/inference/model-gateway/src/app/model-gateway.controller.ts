@@ -22,10 +22,10 @@ export class ModelGatewayController implements gatewayV1.ModelGatewayServiceCont
 
   generate(
     request: gatewayV1.GenerateRequest,
-    metadata?: Metadata,
+    _metadata?: Metadata,
     call?: AnyCall,
   ): Observable<gatewayV1.GenerateResponse> {
-    return this.generation.generate(request, metadata, deadlineOf(call));
+    return this.generation.generate(request, deadlineOf(call));
   }
 
   listModels(request: gatewayV1.ListModelsRequest): gatewayV1.ListModelsResponse {

@@ -1,10 +1,9 @@
-// Owns the Generate entry point: one GenerationRun per call, inside a server span that continues the
-// caller's trace (so worker calls and the usage event carry it), cancelled when the caller goes away.
+// Owns the Generate entry point: one GenerationRun per call, inside a span under the call's server span
+// (so worker calls and the usage event carry the caller's trace), cancelled when the caller goes away.
 import { gatewayV1 } from '@hearth/contracts';
-import { extractFromGrpcMetadata, TRACER_NAME } from '@hearth/telemetry';
+import { TRACER_NAME } from '@hearth/telemetry';
 
-import type { Metadata } from '@grpc/grpc-js';
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Observable } from 'rxjs';
 
 import { GenerationRun, type GenerationDeps } from './generation.run';
@@ -14,19 +13,16 @@ export class GenerationService {
 
   generate(
     request: gatewayV1.GenerateRequest,
-    metadata: Metadata | undefined,
     callDeadline: number | undefined,
   ): Observable<gatewayV1.GenerateResponse> {
     return new Observable<gatewayV1.GenerateResponse>((subscriber) => {
-      const parent = metadata ? extractFromGrpcMetadata(metadata, ROOT_CONTEXT) : ROOT_CONTEXT;
+      const parent = context.active();
       const span = trace.getTracer(TRACER_NAME).startSpan(
-        'hearth.gateway.v1.ModelGatewayService/Generate',
+        'gateway.generate',
         {
-          kind: SpanKind.SERVER,
           attributes: {
-            'rpc.system': 'grpc',
             'hearth.request_id': request.requestId,
-            'hearth.model': request.model,
+            'gen_ai.request.model': request.model,
           },
         },
         parent,

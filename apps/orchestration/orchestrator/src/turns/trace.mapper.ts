@@ -46,6 +46,7 @@ export function toWireTrace(row: TurnTrace): orchestratorV1.TurnTrace {
     conversationId: row.conversationId ?? '',
     requestId: row.requestId,
     requestedModel: params.requestedModel ?? row.model,
+    traceId: row.traceId ?? '',
     rounds: rounds.map((round, index) => ({
       round: round.round,
       prompt: prompts[index] ?? [],

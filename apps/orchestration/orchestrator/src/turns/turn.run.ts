@@ -4,10 +4,12 @@
 // the structured-output check with one corrective round, and a bounded number of server-side tool
 // rounds. Each step is a collaborator (turn-run.factory.ts builds them); the loop only decides what
 // comes next. Every outcome ends through the finalizer: exactly one `finish` or `error` event and one
-// stored final state: complete, incomplete (partial text kept) or blocked.
+// stored final state: complete, incomplete (partial text kept) or blocked. Each step is a span of the
+// turn's trace (`turn.assemble_context`, `turn.input_check`, `turn.model_round`, `turn.tool_round`),
+// so the calls it makes (context service, safety, gateway, tool runner) hang under the step.
 import { commonV1, type toolsV1 } from '@hearth/contracts';
 import { GrpcError } from '@hearth/grpc';
-import type { Logger } from '@hearth/telemetry';
+import { withSpan, type Logger } from '@hearth/telemetry';
 
 import { status } from '@grpc/grpc-js';
 
@@ -121,10 +123,11 @@ export class TurnRun {
   private async loop(): Promise<TurnOutcome> {
     const { parts, scope } = this;
     const request = scope.turn.request;
-    this.assembled = await parts.prompt.assemble();
-    if (this.assembled.answer) return this.assembled.answer;
+    const assembled = await withSpan('turn.assemble_context', () => parts.prompt.assemble());
+    this.assembled = assembled;
+    if (assembled.answer) return assembled.answer;
 
-    const input = await parts.input.check(this.assembled.prompt);
+    const input = await withSpan('turn.input_check', () => parts.input.check(assembled.prompt));
     if (input.blocked) return input.blocked;
     let prompt = input.prompt;
     const placeholders = input.placeholders;
@@ -146,17 +149,19 @@ export class TurnRun {
       // with an answer even when the request forces a tool on every round.
       const toolsExhausted = serverDefinitions.length > 0 && round > maxToolRounds;
       const tools = [...request.tools, ...(toolsExhausted ? [] : serverDefinitions)];
-      const result = await parts.model.run(
-        round,
-        toolsExhausted ? [...prompt, toolsExhaustedItem()] : prompt,
-        {
-          tools,
-          toolChoice: toolChoiceFor(request.toolChoice, tools),
-          holdBack,
-          placeholders,
-          canaries,
-          clientToolNames,
-        },
+      const roundPrompt = toolsExhausted ? [...prompt, toolsExhaustedItem()] : prompt;
+      const result = await withSpan(
+        'turn.model_round',
+        () =>
+          parts.model.run(round, roundPrompt, {
+            tools,
+            toolChoice: toolChoiceFor(request.toolChoice, tools),
+            holdBack,
+            placeholders,
+            canaries,
+            clientToolNames,
+          }),
+        { attributes: { 'hearth.round': round } },
       );
       if (this.cancelled) return cancelledOutcome(result.text);
       if (result.blocked) {
@@ -207,7 +212,9 @@ export class TurnRun {
           toolCalls: [],
           status: 'complete',
         };
-      const results = await parts.tools.run(round, serverCalls);
+      const results = await withSpan('turn.tool_round', () => parts.tools.run(round, serverCalls), {
+        attributes: { 'hearth.round': round, 'hearth.tool_calls': serverCalls.length },
+      });
       prompt = [
         ...prompt,
         contextItem(
@@ -219,7 +226,8 @@ export class TurnRun {
           contextItem(message, ContextLayer.CONTEXT_LAYER_TOOL_RESULT, TrustLevel.TRUST_LEVEL_UNTRUSTED),
         ),
       ];
-      const checked = await parts.input.check(prompt);
+      const toolResults = prompt;
+      const checked = await withSpan('turn.input_check', () => parts.input.check(toolResults));
       if (checked.blocked) return checked.blocked;
       prompt = checked.prompt;
     }

@@ -14,6 +14,7 @@ import { generateCanary } from '../detectors/leak/canary.detector';
 import type { RequestContext } from '../grpc/request-context';
 import { toProtoDecision, toProtoFinding, toProtoPlaceholders, trustOf } from '../grpc/safety-proto.mapper';
 import { requireItemIds, requireWithinLimit } from '../grpc/safety-request.validator';
+import { sharedSafetyMetrics } from '../metrics/safety.metrics';
 import { MODERATION_PORT, type ModerationPort } from '../moderation/moderation.port';
 import { moderates, type PolicyStore } from '../policy/policy.store';
 import { SafetyEngine } from './safety.engine';
@@ -59,6 +60,7 @@ export class InputCheckService {
     const moderation = new Map(moderated.map((item, k) => [item.itemId, verdicts[k]]));
     const result = this.engine.checkInput(policy, items, undefined, moderation);
 
+    sharedSafetyMetrics().record('input', result.decision, result.findings);
     if (isAudited(result.decision, result.findings)) {
       this.auditor.record({
         action: 'safety.input_check',

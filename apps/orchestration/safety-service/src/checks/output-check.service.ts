@@ -11,6 +11,7 @@ import { SafetyAuditor } from '../audit/safety-auditor';
 import type { RequestContext } from '../grpc/request-context';
 import { toProtoDecision, toProtoFinding, toProtoPlaceholders } from '../grpc/safety-proto.mapper';
 import { requireCanaries, requireWithinLimit } from '../grpc/safety-request.validator';
+import { sharedSafetyMetrics } from '../metrics/safety.metrics';
 import { MODERATION_PORT, type ModerationPort } from '../moderation/moderation.port';
 import { moderates, type PolicyStore } from '../policy/policy.store';
 import { PlaceholderRegistry } from '../redaction/placeholder.registry';
@@ -46,6 +47,7 @@ export class OutputCheckService {
         : [[]];
     const result = this.engine.checkOutput(policy, request.text, request.canaries, registry, moderation);
 
+    sharedSafetyMetrics().record('output', result.decision, result.findings);
     if (isAudited(result.decision, result.findings)) {
       this.auditor.record({
         action: 'safety.output_check',

@@ -15,6 +15,7 @@ import { SafetyAuditor } from '../audit/safety-auditor';
 import type { RequestContext } from '../grpc/request-context';
 import { toProtoDecision, toProtoFinding, toProtoPlaceholders } from '../grpc/safety-proto.mapper';
 import { requireCanaries } from '../grpc/safety-request.validator';
+import { sharedSafetyMetrics } from '../metrics/safety.metrics';
 import { MODERATION_PORT, type ModerationPort } from '../moderation/moderation.port';
 import { moderates, type PolicyStore } from '../policy/policy.store';
 import { OutputStreamSession, type StreamStep } from './output-stream.session';
@@ -141,6 +142,7 @@ export class OutputStreamService {
         ? 'redacted'
         : 'allowed';
     const summary = stream.session.summary;
+    sharedSafetyMetrics().decisions.inc({ check: 'output_stream', decision });
     if (!isAudited(decision, summary.flaggedCategories.length > 0 ? [{ action: 'flag' }] : [])) return;
     this.auditor.record({
       action: 'safety.output_stream_check',
@@ -155,6 +157,9 @@ export class OutputStreamService {
 }
 
 function toResponse(stream: OpenStream, step: StreamStep): safetyV1.CheckOutputStreamResponse {
+  const metrics = sharedSafetyMetrics();
+  for (const finding of step.findings)
+    metrics.findings.inc({ check: 'output_stream', category: finding.category, action: finding.action });
   return {
     decision: toProtoDecision(step.decision),
     findings: step.findings.map((f) => toProtoFinding(f, 'output')),

@@ -6,6 +6,8 @@
 // generator loops do not batch: sampling resolves at different times and each sequence's next
 // decode is dispatched alone (measured: 126 of 127 decodes held one sequence). Low-priority work
 // sits out the steps in which an interactive prompt is prefilled (step-participants.ts).
+import { context, type Context } from '@opentelemetry/api';
+
 import type { CallArgumentGrammars } from '../decode/call-arguments.guide';
 import { DeadlineExceededError, EngineClosedError, QueueFullError } from '../engine.errors';
 import { EngineLogger } from '../engine.logger';
@@ -64,6 +66,8 @@ export interface BatchSchedulerOptions {
 
 export interface ScheduledJob extends QueueEntry {
   readonly prepared: PreparedJob;
+  /** The submitter's trace context: the loop logs the job's lines in it (trace and span ids). */
+  readonly traceContext: Context;
   phase: 'queued' | 'running' | 'done';
   deadlineTimer?: NodeJS.Timeout;
   /** Removes the abort listener once the job is done (signals can outlive requests). */
@@ -180,7 +184,13 @@ export class BatchScheduler {
     const now = Date.now();
     if (prepared.deadlineAt !== undefined && prepared.deadlineAt <= now)
       throw new DeadlineExceededError('queued');
-    const job: ScheduledJob = { prepared, priority: prepared.priority, enqueuedAt: now, phase: 'queued' };
+    const job: ScheduledJob = {
+      prepared,
+      priority: prepared.priority,
+      enqueuedAt: now,
+      phase: 'queued',
+      traceContext: context.active(),
+    };
     if (signal?.aborted) {
       this.end(job, 'cancelled');
       return job;
@@ -341,9 +351,11 @@ export class BatchScheduler {
         const keep = Math.min(choice.sharedPrefix, prompt.length - 1);
         await slot.sequence.adaptStateToTokens(prompt.slice(0, keep), false);
       } catch (error) {
-        this.logger.warn(
-          { requestId: prepared.requestId, slot: slot.index, err: error },
-          'could not reuse the slot cache; clearing it',
+        context.with(job.traceContext, () =>
+          this.logger.warn(
+            { requestId: prepared.requestId, slot: slot.index, err: error },
+            'could not reuse the slot cache; clearing it',
+          ),
         );
         await slot.sequence.clearHistory();
       }
@@ -363,14 +375,16 @@ export class BatchScheduler {
         cachedPromptTokens: cached,
         queuedMs: run.admittedAt - job.enqueuedAt,
       });
-      this.logger.debug(
-        {
-          requestId: prepared.requestId,
-          slot: slot.index,
-          promptTokens: prompt.length,
-          cachedPromptTokens: cached,
-        },
-        'request admitted',
+      context.with(job.traceContext, () =>
+        this.logger.debug(
+          {
+            requestId: prepared.requestId,
+            slot: slot.index,
+            promptTokens: prompt.length,
+            cachedPromptTokens: cached,
+          },
+          'request admitted',
+        ),
       );
     }
   }
@@ -388,9 +402,11 @@ export class BatchScheduler {
   /** A llama.cpp failure for one slot: that request fails, the slot's cache is dropped, others go on. */
   private async crash(active: Active, reason: unknown): Promise<void> {
     const error = reason instanceof Error ? reason : new Error(String(reason));
-    this.logger.error(
-      { requestId: active.job.prepared.requestId, slot: active.slot.index, err: error },
-      'generation failed',
+    context.with(active.job.traceContext, () =>
+      this.logger.error(
+        { requestId: active.job.prepared.requestId, slot: active.slot.index, err: error },
+        'generation failed',
+      ),
     );
     await this.release(active);
     active.slot.salt = null;
