@@ -28,6 +28,14 @@ export const usagePayloadSchema = z.object({
   outputTokens: count,
   /** Price in millionths of the billing currency unit: integers, so sums never drift. */
   costMicros: count,
+  /**
+   * ISO 4217 code of costMicros (added compatibly: an event without it was priced in USD, the only
+   * currency before price periods had one).
+   */
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
+    .optional(),
   latencyMs: count,
   status: z.enum(['completed', 'failed', 'cancelled', 'cached']),
   /** True when the response came from the exact-match cache (no GPU time spent). */

@@ -47,6 +47,49 @@ describe('POST /v1/chat/completions', () => {
     expect(completion.usage?.prompt_tokens_details?.cached_tokens).toEqual(expect.any(Number));
   });
 
+  it('tells the caller the cost it is charged: a header when answered at once, hearth_cost on a stream', async () => {
+    const own = await stack.tenant('cost');
+    const client = new OpenAI({ apiKey: own.secret, baseURL: stack.baseURL, maxRetries: 0 });
+    const { data, response } = await client.chat.completions
+      .create(
+        { model: MODEL_ID, messages: [user('Say hello')], temperature: 0 },
+        { headers: { 'X-Request-Id': `cost-once-${own.tenantId}` } },
+      )
+      .withResponse();
+    expectOpenAiShape('CreateChatCompletionResponse', data);
+    const stream = await client.chat.completions.create(
+      {
+        model: MODEL_ID,
+        messages: [user('Say hello again')],
+        temperature: 0,
+        stream: true,
+        stream_options: { include_usage: true },
+      },
+      { headers: { 'X-Request-Id': `cost-stream-${own.tenantId}` } },
+    );
+    let last: (OpenAI.Chat.Completions.ChatCompletionChunk & { hearth_cost?: unknown }) | undefined;
+    for await (const chunk of stream) {
+      expectOpenAiShape('CreateChatCompletionStreamResponse', chunk);
+      last = chunk;
+    }
+
+    const charged = (prefix: string) =>
+      usage
+        .forTenant(own.tenantId)
+        .filter((e) => e.payload.requestId.startsWith(prefix))
+        .reduce((sum, e) => sum + e.payload.costMicros, 0);
+    await waitFor('both usage events', () => usage.forTenant(own.tenantId).length >= 2);
+    const once = charged(`cost-once-${own.tenantId}`);
+    // 0.5 and 1.5 USD per million tokens: a few dozen tokens cost a few dozen micro-dollars.
+    expect(once).toBeGreaterThan(0);
+    expect(response.headers.get('x-hearth-cost-micros')).toBe(String(once));
+    expect(response.headers.get('x-hearth-cost-currency')).toBe('usd');
+    expect(last?.hearth_cost).toEqual({
+      amount_micros: charged(`cost-stream-${own.tenantId}`),
+      currency: 'usd',
+    });
+  });
+
   it('answers 404 model_not_found (NotFoundError) for a model the registry does not have', async () => {
     const error = await sut.chat.completions
       .create({ model: 'no-such-model', messages: [user('Say hello')] })

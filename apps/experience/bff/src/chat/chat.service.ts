@@ -17,6 +17,7 @@ import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-ca
 import { ApiError } from '../errors/api.error';
 import { apiErrorFromGrpc } from '../errors/grpc-status.mapper';
 import type { BffRequest } from '../http/bff-request';
+import { setCostHeaders } from '../http/cost.headers';
 import type { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import type { OrchestratorClient } from '../upstream/upstream.clients';
 import type { BackgroundChatService } from './background-chat.service';
@@ -68,7 +69,11 @@ export class ChatService {
     const builder = new ChatCompletionBuilder(builderOptions);
     try {
       if (body.stream === true) await this.stream(call, req, res, builder);
-      else res.json(await this.collect(call, res, builder));
+      else {
+        const completion = await this.collect(call, res, builder);
+        setCostHeaders(res, builder.usage);
+        res.json(completion);
+      }
     } finally {
       this.active.delete(call);
       const used = builder.started?.replayed ? 0 : builder.usage ? builder.usage.totalTokens || 0 : undefined;

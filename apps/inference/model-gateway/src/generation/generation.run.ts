@@ -20,6 +20,7 @@ import type { StructuredOutputGuard } from '../guard/structured-output.guard';
 import type { UsageMeterService } from '../metering/usage-meter.service';
 import type { GatewayMetrics } from '../metrics/gateway.metrics';
 import type { QuotaReservation, TokenQuotaService } from '../quota/token-quota.service';
+import { chargeFor } from '../registry/model-pricing';
 import type { RegisteredModel } from '../registry/model-registry';
 import type { ModelRegistryService } from '../registry/model-registry.service';
 import { isRetryableBeforeFirstToken, WorkerCallError } from '../workers/worker-failure.classifier';
@@ -30,7 +31,7 @@ import {
   toWorkerRequest,
   type NormalizedGeneration,
 } from './generation-request.normalizer';
-import { meterGeneration, settleGeneration, type Outcome } from './generation.settlement';
+import { meterGeneration, priceOutcome, settleGeneration, type Outcome } from './generation.settlement';
 import { AttemptFailure, WorkerStreamAttempt, type AttemptResult } from './worker-stream.attempt';
 
 export interface GenerationDeps {
@@ -206,15 +207,17 @@ export class GenerationRun {
     let outputValid: boolean | undefined;
     if (generation.outputCheck && !cancelled)
       outputValid = this.deps.guard.record(model.id, generation.outputCheck(result.text));
-    if (result.finishMessage) this.out.next({ ...result.finishMessage, outputValid });
-    return { status: cancelled ? 'cancelled' : 'completed', model, result, fallback, outputValid };
+    const { charge, message } = priceOutcome(model, result, result.finishMessage);
+    if (message) this.out.next({ ...message, outputValid });
+    return { status: cancelled ? 'cancelled' : 'completed', model, result, fallback, outputValid, charge };
   }
 
   private endPartial(model: RegisteredModel, failure: AttemptFailure, fallback: boolean): Outcome {
     const { error } = failure;
     const cancelled = this.cancelled || error.code === status.CANCELLED;
+    const { charge, message } = priceOutcome(model, failure.partial, failure.finishMessage);
     this.out.next({
-      ...(failure.finishMessage ?? { text: '', tokenIds: [], toolCallDeltas: [], cached: false }),
+      ...(message ?? { text: '', tokenIds: [], toolCallDeltas: [], cached: false }),
       finishReason: cancelled
         ? commonV1.FinishReason.FINISH_REASON_CANCELLED
         : commonV1.FinishReason.FINISH_REASON_ERROR,
@@ -229,7 +232,7 @@ export class GenerationRun {
         retryable: error.code !== status.DEADLINE_EXCEEDED,
       },
     });
-    return { status: cancelled ? 'cancelled' : 'failed', model, result: failure.partial, fallback };
+    return { status: cancelled ? 'cancelled' : 'failed', model, result: failure.partial, fallback, charge };
   }
 
   private exhausted(generation: NormalizedGeneration, lastError: WorkerCallError | undefined): GrpcError {
@@ -262,15 +265,25 @@ export class GenerationRun {
     }
     this.deps.metrics.cacheLookups.inc({ result: entry ? 'hit' : 'miss' });
     if (!entry) return false;
-    for (const message of replayMessages(entry)) this.out.next(message);
+    const tokens = {
+      inputTokens: entry.usage.promptTokens,
+      cachedTokens: entry.usage.promptTokens,
+      outputTokens: entry.usage.completionTokens,
+    };
+    const charge = chargeFor(generation.model.prices, tokens, new Date(), true);
+    for (const message of replayMessages(entry))
+      this.out.next(
+        message.usage
+          ? { ...message, usage: { ...message.usage, costMicros: 0, currency: charge.currency } }
+          : message,
+      );
     this.out.complete();
     this.deps.metrics.requests.inc({ model: generation.model.id, outcome: 'cached' });
     meterGeneration(this.deps, generation, this.traceId, {
       model: generation.model,
-      inputTokens: entry.usage.promptTokens,
-      cachedTokens: entry.usage.promptTokens,
-      outputTokens: entry.usage.completionTokens,
+      ...tokens,
       status: 'cached',
+      charge,
     });
     return true;
   }

@@ -1,8 +1,9 @@
 // Owns what happens after a Generate request ends, whatever its outcome: the quota reservation is
-// replaced by the tokens really used, exactly one usage event is recorded, and a complete
+// replaced by the tokens really used, exactly one usage event is recorded (priced once, when the
+// request ended), and a complete
 // deterministic answer from the requested model is stored in the response cache. All of it runs in
 // the background: the caller's stream has already ended.
-import { commonV1 } from '@hearth/contracts';
+import { commonV1, type gatewayV1 } from '@hearth/contracts';
 import type { Logger } from '@hearth/telemetry';
 
 import type { CachedResponse, ResponseCacheService } from '../cache/response-cache.service';
@@ -10,6 +11,7 @@ import type { UsageRecord, UsageStatus } from '../metering/usage-event.builder';
 import type { UsageMeterService } from '../metering/usage-meter.service';
 import type { GatewayMetrics } from '../metrics/gateway.metrics';
 import type { QuotaReservation, TokenQuotaService } from '../quota/token-quota.service';
+import { chargeFor, type Charge, type PricedTokens } from '../registry/model-pricing';
 import type { RegisteredModel } from '../registry/model-registry';
 import type { NormalizedGeneration } from './generation-request.normalizer';
 import type { AttemptResult } from './worker-stream.attempt';
@@ -22,6 +24,8 @@ export interface Outcome {
   result?: AttemptResult;
   fallback: boolean;
   outputValid?: boolean;
+  /** The price taken when the request ended (the cost its last message told the caller). */
+  charge?: Charge;
 }
 
 export interface SettlementDeps {
@@ -34,8 +38,39 @@ export interface SettlementDeps {
 
 export type MeteredUsage = Pick<
   UsageRecord,
-  'model' | 'inputTokens' | 'cachedTokens' | 'outputTokens' | 'status'
+  'model' | 'inputTokens' | 'cachedTokens' | 'outputTokens' | 'status' | 'charge'
 >;
+
+/**
+ * The tokens a request is billed for. A stream cut before the worker's last message is billed for
+ * its prompt as the first message reported it, and for the output that reached the caller.
+ */
+export function meteredTokens(result: AttemptResult | undefined): PricedTokens {
+  const usage = result?.usage;
+  const prompt = usage ?? result?.promptUsage;
+  return {
+    inputTokens: prompt?.promptTokens ?? 0,
+    cachedTokens: prompt?.cachedPromptTokens ?? 0,
+    outputTokens: usage?.completionTokens ?? result?.outputTokens ?? 0,
+  };
+}
+
+/** Prices the request now and writes the cost into the usage its last message carries. */
+export function priceOutcome(
+  model: RegisteredModel,
+  result: AttemptResult | undefined,
+  message: gatewayV1.GenerateResponse | undefined,
+): { charge: Charge; message: gatewayV1.GenerateResponse | undefined } {
+  const charge = chargeFor(model.prices, meteredTokens(result), new Date());
+  if (!message?.usage) return { charge, message };
+  return {
+    charge,
+    message: {
+      ...message,
+      usage: { ...message.usage, costMicros: charge.costMicros, currency: charge.currency },
+    },
+  };
+}
 
 // Only answers that ended on their own are worth replaying.
 const COMPLETE_REASONS = new Set([
@@ -53,11 +88,8 @@ export function settleGeneration(
   traceId: string | undefined,
 ): void {
   const usage = outcome.result?.usage;
-  // A stream cut before the worker's last message is billed for its prompt as the first one reported.
-  const prompt = usage ?? outcome.result?.promptUsage;
-  const inputTokens = prompt?.promptTokens ?? 0;
-  // Without the worker's final usage (a partial stream), what reached the caller is what counts.
-  const outputTokens = usage?.completionTokens ?? outcome.result?.outputTokens ?? 0;
+  const tokens = meteredTokens(outcome.result);
+  const { inputTokens, outputTokens } = tokens;
   deps.quota
     .settle(reservation, inputTokens + outputTokens)
     .catch((error: unknown) =>
@@ -69,10 +101,9 @@ export function settleGeneration(
   deps.metrics.requests.inc({ model: outcome.model.id, outcome: outcome.status });
   meterGeneration(deps, generation, traceId, {
     model: outcome.model,
-    inputTokens,
-    cachedTokens: prompt?.cachedPromptTokens ?? 0,
-    outputTokens,
+    ...tokens,
     status: outcome.status,
+    charge: outcome.charge,
   });
 
   const result = outcome.result;

@@ -10,6 +10,7 @@ import { status } from '@grpc/grpc-js';
 import { gatewayCaller, resolveModel, validateRequestId } from '../generation/generation-request.normalizer';
 import type { UsageMeterService } from '../metering/usage-meter.service';
 import type { TokenQuotaService } from '../quota/token-quota.service';
+import { chargeFor, priceAt, type Charge } from '../registry/model-pricing';
 import type { RegisteredModel } from '../registry/model-registry';
 import type { ModelCapabilityName } from '../registry/model-registry.schema';
 import type { ModelRegistryService } from '../registry/model-registry.service';
@@ -45,17 +46,19 @@ export class ModelCatalogService {
 
   listModels(request: gatewayV1.ListModelsRequest): gatewayV1.ListModelsResponse {
     const tenantId = gatewayCaller(request.caller).tenantId;
+    const now = new Date();
     return {
       models: this.deps.registry
         .current()
         .visibleModels(tenantId)
-        .map((model) => ({
+        .map((model) => ({ model, price: priceAt(model.prices, now) }))
+        .map(({ model, price }) => ({
           id: model.id,
           aliases: [...model.aliases],
           tier: model.tier,
           contextLength: model.contextLength,
-          inputMicroUsdPerMillionTokens: model.inputMicroUsdPerMillion,
-          outputMicroUsdPerMillionTokens: model.outputMicroUsdPerMillion,
+          inputMicroUsdPerMillionTokens: Number(price.inputMicrosPerMillion),
+          outputMicroUsdPerMillionTokens: Number(price.outputMicrosPerMillion),
           sha256: model.sha256,
           fallbacks: [...model.fallbacks],
           capabilities: model.capabilities.map((capability) => CAPABILITIES[capability]),
@@ -112,6 +115,7 @@ export class ModelCatalogService {
     );
     let inputTokens = 0;
     let outcome: 'completed' | 'failed' = 'failed';
+    let charge: Charge | undefined;
     try {
       const response = await this.withWorker(model, callDeadline, (worker, deadline) =>
         worker.client
@@ -120,9 +124,11 @@ export class ModelCatalogService {
       );
       inputTokens = response.result.usage?.promptTokens ?? 0;
       outcome = 'completed';
+      charge = chargeFor(model.prices, { inputTokens, cachedTokens: 0, outputTokens: 0 }, new Date());
+      const usage = response.result.usage;
       return {
         embeddings: response.result.embeddings,
-        usage: response.result.usage,
+        usage: usage && { ...usage, costMicros: charge.costMicros, currency: charge.currency },
         servedBy: {
           modelId: model.id,
           modelSha256: model.sha256,
@@ -145,6 +151,7 @@ export class ModelCatalogService {
         outputTokens: 0,
         latencyMs: Date.now() - receivedAt,
         status: outcome,
+        charge,
       });
     }
   }
