@@ -114,6 +114,12 @@ describe('Tenant isolation on every route of the OpenAPI document', () => {
       const list = await read('/memory/facts');
       return { opt_in: list['opt_in'], fact: (list['data'] as Json[]).find((f) => f['id'] === owned.fact) };
     },
+    budget: async () => {
+      const reply = await send(ownerAdmin, 'GET', `/organization/budgets/${owned.budget}`);
+      expect(reply.status).toBe(200);
+      const { id, scope, subject_id, period, amount, limit_micros } = reply.body;
+      return { id, scope, subject_id, period, amount, limit_micros };
+    },
     toolCall: async () =>
       (await stack.db.prisma.toolCall.findFirstOrThrow({ where: { callId: owned.toolCall } })).status,
   };
@@ -218,6 +224,13 @@ describe('Tenant isolation on every route of the OpenAPI document', () => {
     const backgroundChatId = /"id":"(chatcmpl-[0-9a-f]+)"/.exec(await backgroundChat.text())?.[1];
     expect((await send(owner, 'PUT', '/memory/settings', { opt_in: true })).status).toBe(200);
     const fact = await send(owner, 'POST', '/memory/facts', { text: `My code word is ${MARKER}` });
+    const budget = await send(ownerAdmin, 'POST', '/organization/budgets', {
+      scope: 'api_key',
+      subject_id: owner.id,
+      period: 'monthly',
+      amount: { value: 1_000, currency: 'usd' },
+    });
+    expect(budget.status).toBe(200);
     expect(fact.status).toBe(200);
 
     // A server tool call waiting for the owner's confirmation; the turn stays open until then.
@@ -257,6 +270,7 @@ describe('Tenant isolation on every route of the OpenAPI document', () => {
       background: background.id,
       backgroundChat: backgroundChatId as string,
       fact: fact.body['id'] as string,
+      budget: budget.body['id'] as string,
       ownerKeyId: owner.id,
       ownerUserId: owner.userId,
       tenantId: owner.tenantId,

@@ -7,19 +7,34 @@
 //                                [--scopes models,chat,...] [--rpm <n>] [--tpm <n>] [--expires-days <n>]
 //   npm run admin -- keys revoke <prefix|id>
 //   npm run admin -- keys list [--tenant <id|slug>]
+//   npm run admin -- budgets set --tenant <id|slug> --scope tenant|api_key|user [--subject <id>]
+//                                --period daily|monthly --amount <value> [--currency USD]
+//   npm run admin -- budgets list --tenant <id|slug>
+//   npm run admin -- budgets delete --tenant <id|slug> <budget id>
+// Budgets are written to PostgreSQL and, when REDIS_URL is set, to the gateway's Redis at once
+// (otherwise the ledger's reconciler copies them there within its interval).
 import { parseArgs } from 'node:util';
 
 import { createPrismaClient, type PrismaClient } from '@hearth/db';
+import { createRedisClient } from '@hearth/redis';
 
+import type { Redis } from 'ioredis';
+
+import { setBudgetSchema } from '../budgets/budgets.schemas';
+import { BudgetsService } from '../budgets/budgets.service';
+import { ApiError } from '../errors/api.error';
 import { AdminService } from './admin.service';
 
 const USAGE = `usage:
   npm run admin -- tenants create <name> [--slug <slug>]
   npm run admin -- keys create --tenant <id|slug> [--user <external id>] [--name <name>] [--scopes a,b] [--rpm n] [--tpm n] [--expires-days n]
   npm run admin -- keys revoke <prefix|id>
-  npm run admin -- keys list [--tenant <id|slug>]`;
+  npm run admin -- keys list [--tenant <id|slug>]
+  npm run admin -- budgets set --tenant <id|slug> --scope tenant|api_key|user [--subject <id>] --period daily|monthly --amount <value> [--currency USD]
+  npm run admin -- budgets list --tenant <id|slug>
+  npm run admin -- budgets delete --tenant <id|slug> <budget id>`;
 
-async function run(prisma: PrismaClient, argv: string[]): Promise<number> {
+async function run(prisma: PrismaClient, argv: string[], redis?: Redis): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -32,6 +47,11 @@ async function run(prisma: PrismaClient, argv: string[]): Promise<number> {
       rpm: { type: 'string' },
       tpm: { type: 'string' },
       'expires-days': { type: 'string' },
+      scope: { type: 'string' },
+      subject: { type: 'string' },
+      period: { type: 'string' },
+      amount: { type: 'string' },
+      currency: { type: 'string' },
       json: { type: 'boolean' },
     },
   });
@@ -90,6 +110,50 @@ async function run(prisma: PrismaClient, argv: string[]): Promise<number> {
     }
     return 0;
   }
+  if (noun === 'budgets' && values.tenant) {
+    const budgets = new BudgetsService(prisma, redis);
+    const tenantId = (await admin.tenant(values.tenant)).id;
+    if (verb === 'set') {
+      const parsed = setBudgetSchema.safeParse({
+        scope: values.scope,
+        subject_id: values.subject,
+        period: values.period,
+        amount: {
+          value: values.amount === undefined ? undefined : Number(values.amount),
+          currency: values.currency,
+        },
+      });
+      if (!parsed.success) throw ApiError.fromZod(parsed.error);
+      const budget = await budgets.set(tenantId, parsed.data);
+      out(
+        budget,
+        `budget ${budget.id}: ${budget.period} ${budget.scope} ${budget.subject_id} ${budget.amount.value} ${budget.amount.currency}`,
+      );
+      return 0;
+    }
+    if (verb === 'list') {
+      const list = await budgets.list(tenantId);
+      if (values.json) console.log(JSON.stringify(list));
+      else
+        for (const b of list)
+          console.log(
+            [
+              b.id,
+              b.scope,
+              b.subject_id,
+              b.period,
+              `${b.amount.value} ${b.amount.currency}`,
+              `spent_micros=${b.spent_micros}`,
+            ].join('\t'),
+          );
+      return 0;
+    }
+    if (verb === 'delete' && arg) {
+      const deleted = await budgets.delete(tenantId, arg);
+      out(deleted, `budget ${deleted.id} deleted`);
+      return 0;
+    }
+  }
   console.error(USAGE);
   return 2;
 }
@@ -108,13 +172,19 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const prisma = createPrismaClient(url, { maxConnections: 1 });
+  const redisUrl = process.env['REDIS_URL'];
+  const redis = redisUrl
+    ? createRedisClient(redisUrl, { connectTimeoutMs: 5_000, commandTimeoutMs: 2_000 })
+    : undefined;
   try {
-    process.exitCode = await run(prisma, process.argv.slice(2));
+    await redis?.connect();
+    process.exitCode = await run(prisma, process.argv.slice(2), redis);
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     process.exitCode = 1;
   } finally {
     await prisma.$disconnect();
+    redis?.disconnect();
   }
 }
 

@@ -96,7 +96,7 @@ export class AdminService {
     return this.prisma.apiKey.findMany({ where, orderBy: { createdAt: 'asc' } });
   }
 
-  private async tenant(idOrSlug: string): Promise<Tenant> {
+  async tenant(idOrSlug: string): Promise<Tenant> {
     const tenant = await this.prisma.tenant.findFirst({
       where: UUID.test(idOrSlug) ? { id: idOrSlug } : { slug: idOrSlug },
     });

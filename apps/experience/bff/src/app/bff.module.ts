@@ -14,6 +14,7 @@ import { OutboxRelayModule } from '@hearth/transactional-events';
 
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
 
+import { BudgetsController } from '../budgets/budgets.controller';
 import { ChatController } from '../chat/chat.controller';
 import { ConversationsController } from '../conversations/conversations.controller';
 import { FilesController } from '../files/files.controller';
@@ -105,6 +106,7 @@ export class BffModule {
         ConversationsController,
         MemoryController,
         UsageController,
+        BudgetsController,
         FilesController,
       ],
       providers: [...bffProviders, BffLifecycle],

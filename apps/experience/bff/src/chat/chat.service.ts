@@ -15,7 +15,7 @@ import type { Response } from 'express';
 
 import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-caller';
 import { ApiError } from '../errors/api.error';
-import { apiErrorFromGrpc } from '../errors/grpc-status.mapper';
+import { apiErrorFromGrpc, budgetExceeded, isBudgetReason } from '../errors/grpc-status.mapper';
 import type { BffRequest } from '../http/bff-request';
 import { setCostHeaders } from '../http/cost.headers';
 import type { RateLimiterService } from '../ratelimit/rate-limiter.service';
@@ -231,6 +231,7 @@ export function apiErrorFromDetail(detail: commonV1.ErrorDetail): ApiError {
       // MODEL_NOT_FOUND → OpenAI's `model_not_found`.
       return new ApiError(404, message, { code });
     case grpcStatus.RESOURCE_EXHAUSTED:
+      if (isBudgetReason(detail.reason)) return budgetExceeded(message, detail.reason);
       return new ApiError(429, message, { type: 'tokens', code, headers: { 'retry-after': '1' } });
     case grpcStatus.UNAVAILABLE:
     case grpcStatus.DEADLINE_EXCEEDED:

@@ -6,6 +6,7 @@
 // methods the BFF answers with 405 (see method-not-allowed.middleware.ts).
 import { z } from 'zod';
 
+import { setBudgetSchema } from '../budgets/budgets.schemas';
 import { chatCompletionRequestSchema } from '../chat/chat.schemas';
 import {
   conversationBranchSchema,
@@ -63,6 +64,7 @@ const SCHEMAS: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> = {
   OpenAIFile: { schema: fileObjectSchema, io: 'output' },
   ListFilesResponse: { schema: fileListSchema, io: 'output' },
   UsageCompletionsPage: { schema: usagePageSchema, io: 'output' },
+  SetBudgetRequest: { schema: setBudgetSchema, io: 'input' },
   ErrorResponse: { schema: errorSchema, io: 'output' },
 };
 
@@ -477,6 +479,28 @@ export function buildOpenApiDocument(): OpenApiDocument {
             ],
           },
         ),
+      },
+      '/v1/organization/budgets': {
+        get: op(
+          "List the tenant's budgets in money with their current window's settled spend (scope admin)",
+          freeJson('{ object: "list", data: organization.budget[] }'),
+        ),
+        post: op(
+          'Set a daily or monthly budget of the tenant, one of its API keys or one of its users ' +
+            '(created, or its amount replaced; scope admin). A key’s traffic counts toward its key, its ' +
+            'user and its tenant; a request that would pass a budget is refused with 429 ' +
+            'insufficient_quota naming it',
+          freeJson('The organization.budget'),
+          { requestBody: { required: true, ...json('SetBudgetRequest') } },
+        ),
+      },
+      '/v1/organization/budgets/{id}': {
+        get: op('Read a budget (scope admin)', freeJson('The organization.budget'), {
+          parameters: [idParam('id')],
+        }),
+        delete: op('Delete a budget (scope admin)', freeJson('{ id, object, deleted }'), {
+          parameters: [idParam('id')],
+        }),
       },
       '/v1/memory/facts': {
         get: op(

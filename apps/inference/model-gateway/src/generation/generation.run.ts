@@ -1,5 +1,5 @@
 // Owns the life of one Generate request: validate and resolve, replay from the response cache, reserve
-// quota, then try workers (another worker of the same model, then down the fallback chain) until one
+// quota and the budgets' maximum cost, then try workers (another worker of the same model, then down the fallback chain) until one
 // produces output, all before the request's deadline. Once output has reached the caller nothing is
 // retried: a later failure ends the stream with an error finish marked partial. Every admitted request
 // settles its quota and is metered exactly once, whatever its outcome.
@@ -11,6 +11,7 @@ import { status } from '@grpc/grpc-js';
 import { BrokenCircuitError, IsolatedCircuitError } from 'cockatiel';
 import type { Subscriber } from 'rxjs';
 
+import type { BudgetGuardService, BudgetReservation } from '../budget/budget-guard.service';
 import {
   replayMessages,
   type CachedResponse,
@@ -19,7 +20,7 @@ import {
 import type { StructuredOutputGuard } from '../guard/structured-output.guard';
 import type { UsageMeterService } from '../metering/usage-meter.service';
 import type { GatewayMetrics } from '../metrics/gateway.metrics';
-import type { QuotaReservation, TokenQuotaService } from '../quota/token-quota.service';
+import type { TokenQuotaService } from '../quota/token-quota.service';
 import { chargeFor } from '../registry/model-pricing';
 import type { RegisteredModel } from '../registry/model-registry';
 import type { ModelRegistryService } from '../registry/model-registry.service';
@@ -31,13 +32,22 @@ import {
   toWorkerRequest,
   type NormalizedGeneration,
 } from './generation-request.normalizer';
-import { meterGeneration, priceOutcome, settleGeneration, type Outcome } from './generation.settlement';
+import {
+  maxCostOf,
+  meterGeneration,
+  priceOutcome,
+  settleGeneration,
+  settleQuotaUnused,
+  type Outcome,
+  type Reservations,
+} from './generation.settlement';
 import { AttemptFailure, WorkerStreamAttempt, type AttemptResult } from './worker-stream.attempt';
 
 export interface GenerationDeps {
   registry: ModelRegistryService;
   pools: WorkerPoolService;
   quota: TokenQuotaService;
+  budgets: BudgetGuardService;
   cache: ResponseCacheService;
   meter: UsageMeterService;
   guard: StructuredOutputGuard;
@@ -83,7 +93,18 @@ export class GenerationRun {
         registry.limitsFor(generation.caller.tenantId, generation.caller.apiKeyId),
         generation.promptTokenBound + generation.maxTokens,
       );
-      await this.serve(generation, reservation, cacheKey);
+      let budget: BudgetReservation;
+      try {
+        budget = await this.deps.budgets.reserve(
+          generation.caller,
+          generation.requestId,
+          maxCostOf(generation),
+        );
+      } catch (error) {
+        settleQuotaUnused(this.deps, reservation);
+        throw error;
+      }
+      await this.serve(generation, { quota: reservation, budget }, cacheKey);
     } catch (error) {
       this.deps.metrics.requests.inc({ model: modelLabel, outcome: 'rejected' });
       this.out.error(error);
@@ -92,7 +113,7 @@ export class GenerationRun {
 
   private async serve(
     generation: NormalizedGeneration,
-    reservation: QuotaReservation,
+    reservation: Reservations,
     cacheKey: string | undefined,
   ): Promise<void> {
     let outcome: Outcome = { status: 'failed', model: generation.model, fallback: false };

@@ -6,12 +6,13 @@
 import { commonV1, type gatewayV1 } from '@hearth/contracts';
 import type { Logger } from '@hearth/telemetry';
 
+import type { BudgetGuardService, BudgetReservation } from '../budget/budget-guard.service';
 import type { CachedResponse, ResponseCacheService } from '../cache/response-cache.service';
 import type { UsageRecord, UsageStatus } from '../metering/usage-event.builder';
 import type { UsageMeterService } from '../metering/usage-meter.service';
 import type { GatewayMetrics } from '../metrics/gateway.metrics';
 import type { QuotaReservation, TokenQuotaService } from '../quota/token-quota.service';
-import { chargeFor, type Charge, type PricedTokens } from '../registry/model-pricing';
+import { chargeFor, maxCostMicros, type Charge, type PricedTokens } from '../registry/model-pricing';
 import type { RegisteredModel } from '../registry/model-registry';
 import type { NormalizedGeneration } from './generation-request.normalizer';
 import type { AttemptResult } from './worker-stream.attempt';
@@ -30,6 +31,7 @@ export interface Outcome {
 
 export interface SettlementDeps {
   quota: TokenQuotaService;
+  budgets: BudgetGuardService;
   cache: ResponseCacheService;
   meter: UsageMeterService;
   metrics: GatewayMetrics;
@@ -79,10 +81,40 @@ const COMPLETE_REASONS = new Set([
   commonV1.FinishReason.FINISH_REASON_TOOL_CALLS,
 ]);
 
+/** What a request holds while it runs: tokens of the quota, the maximum cost on its budgets. */
+export interface Reservations {
+  quota: QuotaReservation;
+  budget: BudgetReservation;
+}
+
+/**
+ * The most the request can cost: its prompt bound and max tokens at the dearest price of the models
+ * that may serve it (a fallback can be dearer than the model asked for).
+ */
+export function maxCostOf(generation: NormalizedGeneration, at = new Date()): number {
+  return Math.max(
+    ...generation.candidates.map((model) =>
+      maxCostMicros(model.prices, generation.promptTokenBound, generation.maxTokens, at),
+    ),
+  );
+}
+
+/** A request refused after its quota reservation gives all of it back. */
+export function settleQuotaUnused(
+  deps: Pick<SettlementDeps, 'quota' | 'logger'>,
+  quota: QuotaReservation,
+): void {
+  deps.quota
+    .settle(quota, 0)
+    .catch((error: unknown) =>
+      deps.logger.error({ err: error }, 'quota release failed; the reservation stands'),
+    );
+}
+
 export function settleGeneration(
   deps: SettlementDeps,
   generation: NormalizedGeneration,
-  reservation: QuotaReservation,
+  reservations: Reservations,
   outcome: Outcome,
   cacheKey: string | undefined,
   traceId: string | undefined,
@@ -90,8 +122,17 @@ export function settleGeneration(
   const usage = outcome.result?.usage;
   const tokens = meteredTokens(outcome.result);
   const { inputTokens, outputTokens } = tokens;
+  const charge = outcome.charge ?? chargeFor(outcome.model.prices, tokens, new Date());
+  deps.budgets
+    .settle(reservations.budget, charge.costMicros, charge.pricedAt)
+    .catch((error: unknown) =>
+      deps.logger.error(
+        { err: error, requestId: generation.requestId, costMicros: charge.costMicros },
+        'budget settlement failed; the hold expires and the reconciliation restores the spend',
+      ),
+    );
   deps.quota
-    .settle(reservation, inputTokens + outputTokens)
+    .settle(reservations.quota, inputTokens + outputTokens)
     .catch((error: unknown) =>
       deps.logger.error(
         { err: error, requestId: generation.requestId },
@@ -103,7 +144,7 @@ export function settleGeneration(
     model: outcome.model,
     ...tokens,
     status: outcome.status,
-    charge: outcome.charge,
+    charge,
   });
 
   const result = outcome.result;

@@ -7,10 +7,12 @@ import type { Logger } from '@hearth/telemetry';
 
 import { status } from '@grpc/grpc-js';
 
+import type { BudgetGuardService, BudgetReservation } from '../budget/budget-guard.service';
 import { gatewayCaller, resolveModel, validateRequestId } from '../generation/generation-request.normalizer';
+import { settleQuotaUnused } from '../generation/generation.settlement';
 import type { UsageMeterService } from '../metering/usage-meter.service';
 import type { TokenQuotaService } from '../quota/token-quota.service';
-import { chargeFor, priceAt, type Charge } from '../registry/model-pricing';
+import { chargeFor, maxCostMicros, priceAt, type Charge } from '../registry/model-pricing';
 import type { RegisteredModel } from '../registry/model-registry';
 import type { ModelCapabilityName } from '../registry/model-registry.schema';
 import type { ModelRegistryService } from '../registry/model-registry.service';
@@ -37,6 +39,7 @@ export interface ModelCatalogDeps {
   registry: ModelRegistryService;
   pools: WorkerPoolService;
   quota: TokenQuotaService;
+  budgets: BudgetGuardService;
   meter: UsageMeterService;
   logger: Logger;
 }
@@ -113,6 +116,17 @@ export class ModelCatalogService {
       registry.limitsFor(caller.tenantId, caller.apiKeyId),
       bound,
     );
+    let budget: BudgetReservation;
+    try {
+      budget = await this.deps.budgets.reserve(
+        caller,
+        requestId,
+        maxCostMicros(model.prices, bound, 0, new Date()),
+      );
+    } catch (error) {
+      settleQuotaUnused(this.deps, reservation);
+      throw error;
+    }
     let inputTokens = 0;
     let outcome: 'completed' | 'failed' = 'failed';
     let charge: Charge | undefined;
@@ -141,6 +155,12 @@ export class ModelCatalogService {
         .settle(reservation, inputTokens)
         .catch((error: unknown) =>
           this.deps.logger.error({ err: error, requestId }, 'quota settlement failed'),
+        );
+      charge ??= chargeFor(model.prices, { inputTokens, cachedTokens: 0, outputTokens: 0 }, new Date());
+      this.deps.budgets
+        .settle(budget, charge.costMicros, charge.pricedAt)
+        .catch((error: unknown) =>
+          this.deps.logger.error({ err: error, requestId }, 'budget settlement failed'),
         );
       void this.deps.meter.record({
         ...caller,
