@@ -37,6 +37,8 @@ export const usagePayloadSchema = z.object({
     .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
     .optional(),
   latencyMs: count,
+  /** What was metered (added compatibly: an event without it is a completion). */
+  operation: z.enum(['completions', 'embeddings']).optional(),
   status: z.enum(['completed', 'failed', 'cancelled', 'cached']),
   /** True when the response came from the exact-match cache (no GPU time spent). */
   cached: z.boolean(),

@@ -1,4 +1,5 @@
-// The BFF's admin CLI (`npm run admin -- …`): creates tenants, creates/revokes/lists API keys.
+// The BFF's admin CLI (`npm run admin -- …`): creates tenants, creates/revokes/lists API keys, sets
+// budgets and reports usage as CSV.
 // It talks to PostgreSQL directly (DATABASE_URL), the same rows the BFF authenticates against; a new
 // key's secret is printed once and only its SHA-256 and prefix are stored.
 //
@@ -11,6 +12,9 @@
 //                                --period daily|monthly --amount <value> [--currency USD]
 //   npm run admin -- budgets list --tenant <id|slug>
 //   npm run admin -- budgets delete --tenant <id|slug> <budget id>
+//   npm run admin -- usage report --tenant <id|slug> --start <unix|ISO> --end <unix|ISO>
+//                                [--bucket 1m|1h|1d] [--group-by model,api_key_id,user_id]
+//                                [--operation completions|embeddings]    (CSV on stdout)
 // Budgets are written to PostgreSQL and, when REDIS_URL is set, to the gateway's Redis at once
 // (otherwise the ledger's reconciler copies them there within its interval).
 import { parseArgs } from 'node:util';
@@ -23,6 +27,9 @@ import type { Redis } from 'ioredis';
 import { setBudgetSchema } from '../budgets/budgets.schemas';
 import { BudgetsService } from '../budgets/budgets.service';
 import { ApiError } from '../errors/api.error';
+import { parseInstant, usageReportCsv } from '../usage/usage-report';
+import { BUCKET_WIDTHS, GROUP_BY_FIELDS, type BucketWidth, type GroupByField } from '../usage/usage.schemas';
+import { UsageService } from '../usage/usage.service';
 import { AdminService } from './admin.service';
 
 const USAGE = `usage:
@@ -32,7 +39,8 @@ const USAGE = `usage:
   npm run admin -- keys list [--tenant <id|slug>]
   npm run admin -- budgets set --tenant <id|slug> --scope tenant|api_key|user [--subject <id>] --period daily|monthly --amount <value> [--currency USD]
   npm run admin -- budgets list --tenant <id|slug>
-  npm run admin -- budgets delete --tenant <id|slug> <budget id>`;
+  npm run admin -- budgets delete --tenant <id|slug> <budget id>
+  npm run admin -- usage report --tenant <id|slug> --start <unix|ISO> --end <unix|ISO> [--bucket 1m|1h|1d] [--group-by model,api_key_id,user_id] [--operation completions|embeddings]`;
 
 async function run(prisma: PrismaClient, argv: string[], redis?: Redis): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -52,6 +60,11 @@ async function run(prisma: PrismaClient, argv: string[], redis?: Redis): Promise
       period: { type: 'string' },
       amount: { type: 'string' },
       currency: { type: 'string' },
+      start: { type: 'string' },
+      end: { type: 'string' },
+      bucket: { type: 'string' },
+      'group-by': { type: 'string' },
+      operation: { type: 'string' },
       json: { type: 'boolean' },
     },
   });
@@ -108,6 +121,28 @@ async function run(prisma: PrismaClient, argv: string[], redis?: Redis): Promise
         );
       }
     }
+    return 0;
+  }
+  if (noun === 'usage' && verb === 'report' && values.tenant && values.start && values.end) {
+    const bucket = values.bucket ?? '1d';
+    if (!(bucket in BUCKET_WIDTHS)) throw new Error(`--bucket must be one of 1m, 1h, 1d, got ${bucket}`);
+    const groupBy = (values['group-by'] ?? '').split(',').filter(Boolean);
+    const unknown = groupBy.filter((field) => !(GROUP_BY_FIELDS as readonly string[]).includes(field));
+    if (unknown.length > 0)
+      throw new Error(`--group-by: unknown ${unknown.join(', ')} (known: ${GROUP_BY_FIELDS.join(', ')})`);
+    const operation = values.operation;
+    if (operation !== undefined && operation !== 'completions' && operation !== 'embeddings')
+      throw new Error(`--operation must be completions or embeddings, got ${operation}`);
+    process.stdout.write(
+      await usageReportCsv(new UsageService(prisma), {
+        tenantId: (await admin.tenant(values.tenant)).id,
+        start: parseInstant(values.start, '--start'),
+        end: parseInstant(values.end, '--end'),
+        bucketWidth: bucket as BucketWidth,
+        groupBy: groupBy as GroupByField[],
+        operation,
+      }),
+    );
     return 0;
   }
   if (noun === 'budgets' && values.tenant) {

@@ -14,6 +14,7 @@ import { OutboxRelayModule } from '@hearth/transactional-events';
 
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
 
+import { AuditController } from '../audit/audit.controller';
 import { BudgetsController } from '../budgets/budgets.controller';
 import { ChatController } from '../chat/chat.controller';
 import { ConversationsController } from '../conversations/conversations.controller';
@@ -107,6 +108,7 @@ export class BffModule {
         MemoryController,
         UsageController,
         BudgetsController,
+        AuditController,
         FilesController,
       ],
       providers: [...bffProviders, BffLifecycle],

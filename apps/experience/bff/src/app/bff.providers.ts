@@ -8,6 +8,7 @@ import type { Logger } from '@hearth/telemetry';
 import type { Provider } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
+import { AuditService } from '../audit/audit.service';
 import { ApiKeyAuthenticator } from '../auth/api-key.authenticator';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { BackgroundTurnDriver } from '../background/background-turn.driver';
@@ -229,6 +230,11 @@ export const bffProviders: Provider[] = [
     provide: BudgetsService,
     inject: [PrismaClient, Redis],
     useFactory: (prisma: PrismaClient, redis: Redis) => new BudgetsService(prisma, redis),
+  },
+  {
+    provide: AuditService,
+    inject: [PrismaClient],
+    useFactory: (prisma: PrismaClient) => new AuditService(prisma),
   },
   {
     provide: UsageService,

@@ -275,6 +275,33 @@ export const PROBES: Record<string, Probe> = {
       owner: 'admin',
     },
   },
+  'GET /v1/organization/usage/embeddings': {
+    strangers: ['tenant'],
+    refused: ['user'],
+    listing: {
+      path: () => `/organization/usage/embeddings?start_time=${USAGE_START}&group_by=api_key_id,user_id`,
+      ids: (o) => [o.ownerKeyId, o.ownerUserId],
+      owner: 'admin',
+    },
+  },
+  'GET /v1/organization/costs': {
+    strangers: ['tenant'],
+    refused: ['user'],
+    listing: {
+      path: () => `/organization/costs?start_time=${USAGE_START}&group_by=api_key_id`,
+      ids: (o) => [o.ownerKeyId],
+      owner: 'admin',
+    },
+  },
+  'GET /v1/organization/audit_logs': {
+    strangers: ['tenant'],
+    refused: ['user'],
+    listing: {
+      path: () => `/organization/audit_logs?start_time=${USAGE_START}&limit=100`,
+      ids: (o) => [o.ownerUserId],
+      owner: 'admin',
+    },
+  },
   'GET /v1/organization/budgets': {
     strangers: ['tenant'],
     refused: ['user'],

@@ -26,6 +26,8 @@ export interface UsageRecord {
   outputTokens: number;
   latencyMs: number;
   status: UsageStatus;
+  /** Embeddings are metered apart from completions (the default). */
+  operation?: 'completions' | 'embeddings';
   /** Set when the request was priced before metering (its cost already went to the caller). */
   charge?: Charge;
 }
@@ -64,6 +66,7 @@ export function buildUsageEvent(record: UsageRecord, at = new Date()): EventInpu
       costMicros: charge.costMicros,
       currency: charge.currency,
       latencyMs: Math.max(0, Math.round(record.latencyMs)),
+      operation: record.operation ?? 'completions',
       status: record.status,
       cached: record.status === 'cached',
     },

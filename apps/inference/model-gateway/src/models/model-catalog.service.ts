@@ -171,6 +171,7 @@ export class ModelCatalogService {
         outputTokens: 0,
         latencyMs: Date.now() - receivedAt,
         status: outcome,
+        operation: 'embeddings',
         charge,
       });
     }

@@ -19,6 +19,7 @@ export function toUsageRow(event: UsageEvent): Prisma.UsageEventCreateManyInput 
     outputTokens: payload.outputTokens,
     costMicros: BigInt(payload.costMicros),
     currency: payload.currency ?? 'USD',
+    operation: payload.operation ?? 'completions',
     latencyMs: payload.latencyMs,
     traceId: event.traceId ?? null,
     cached: payload.cached,
