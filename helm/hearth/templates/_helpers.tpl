@@ -90,7 +90,7 @@ ledger:
   component: ledger
   port: 50058
   metricsPort: 9467
-  stores: [postgresql, kafka]
+  stores: [postgresql, redis, kafka]
   upstreams: {}
 {{- end -}}
 

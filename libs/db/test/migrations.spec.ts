@@ -24,6 +24,7 @@ describe(migrateDeploy.name, () => {
         '_prisma_migrations',
         'api_keys',
         'audit_log',
+        'budgets',
         'chunks',
         'conversation_summaries',
         'conversations',

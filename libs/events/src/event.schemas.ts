@@ -28,7 +28,17 @@ export const usagePayloadSchema = z.object({
   outputTokens: count,
   /** Price in millionths of the billing currency unit: integers, so sums never drift. */
   costMicros: count,
+  /**
+   * ISO 4217 code of costMicros (added compatibly: an event without it was priced in USD, the only
+   * currency before price periods had one).
+   */
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
+    .optional(),
   latencyMs: count,
+  /** What was metered (added compatibly: an event without it is a completion). */
+  operation: z.enum(['completions', 'embeddings']).optional(),
   status: z.enum(['completed', 'failed', 'cancelled', 'cached']),
   /** True when the response came from the exact-match cache (no GPU time spent). */
   cached: z.boolean(),

@@ -24,6 +24,7 @@ const ROOTS = [
   'DeletedConversationResource',
   'ConversationItem',
   'ConversationItemList',
+  'UsageResponse',
 ];
 const FIXTURES = resolve(__dirname, '..', 'test', 'fixtures');
 

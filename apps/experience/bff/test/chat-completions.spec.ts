@@ -47,6 +47,81 @@ describe('POST /v1/chat/completions', () => {
     expect(completion.usage?.prompt_tokens_details?.cached_tokens).toEqual(expect.any(Number));
   });
 
+  it('tells the caller the cost it is charged: a header when answered at once, hearth_cost on a stream', async () => {
+    const own = await stack.tenant('cost');
+    const client = new OpenAI({ apiKey: own.secret, baseURL: stack.baseURL, maxRetries: 0 });
+    const { data, response } = await client.chat.completions
+      .create(
+        { model: MODEL_ID, messages: [user('Say hello')], temperature: 0 },
+        { headers: { 'X-Request-Id': `cost-once-${own.tenantId}` } },
+      )
+      .withResponse();
+    expectOpenAiShape('CreateChatCompletionResponse', data);
+    const stream = await client.chat.completions.create(
+      {
+        model: MODEL_ID,
+        messages: [user('Say hello again')],
+        temperature: 0,
+        stream: true,
+        stream_options: { include_usage: true },
+      },
+      { headers: { 'X-Request-Id': `cost-stream-${own.tenantId}` } },
+    );
+    let last: (OpenAI.Chat.Completions.ChatCompletionChunk & { hearth_cost?: unknown }) | undefined;
+    for await (const chunk of stream) {
+      expectOpenAiShape('CreateChatCompletionStreamResponse', chunk);
+      last = chunk;
+    }
+
+    const charged = (prefix: string) =>
+      usage
+        .forTenant(own.tenantId)
+        .filter((e) => e.payload.requestId.startsWith(prefix))
+        .reduce((sum, e) => sum + e.payload.costMicros, 0);
+    await waitFor('both usage events', () => usage.forTenant(own.tenantId).length >= 2);
+    const once = charged(`cost-once-${own.tenantId}`);
+    // 0.5 and 1.5 USD per million tokens: a few dozen tokens cost a few dozen micro-dollars.
+    expect(once).toBeGreaterThan(0);
+    expect(response.headers.get('x-hearth-cost-micros')).toBe(String(once));
+    expect(response.headers.get('x-hearth-cost-currency')).toBe('usd');
+    expect(last?.hearth_cost).toEqual({
+      amount_micros: charged(`cost-stream-${own.tenantId}`),
+      currency: 'usd',
+    });
+  });
+
+  it('refuses a request over a budget with insufficient_quota naming the budget: a 429, or the stream’s error event', async () => {
+    const own = await stack.tenant('budget');
+    const admin = await stack.admin.createKey({ tenant: own.tenantId, user: 'admin', scopes: ['admin'] });
+    const set = await fetch(`${stack.baseURL}/organization/budgets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin.secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ scope: 'user', subject_id: own.userId, period: 'daily', amount: { value: 0 } }),
+    });
+    expect(set.status).toBe(200);
+    const client = new OpenAI({ apiKey: own.secret, baseURL: stack.baseURL, maxRetries: 0 });
+    for (const stream of [false, true]) {
+      const error = await client.chat.completions
+        .create({ model: MODEL_ID, messages: [user('Say hello')], stream })
+        .then(async (answer) => {
+          if (stream) for await (const _ of answer as AsyncIterable<unknown>);
+          return answer;
+        })
+        .catch((e: unknown) => e);
+      // A stream has already sent its headers when the turn reaches the model: the refusal is its
+      // error event, with the same type and code.
+      if (!stream) expect(error).toBeInstanceOf(OpenAI.RateLimitError);
+      expect(error).toBeInstanceOf(OpenAI.APIError);
+      expect(error).toMatchObject({
+        ...(stream ? {} : { status: 429 }),
+        type: 'insufficient_quota',
+        code: 'request_exceeds_budget',
+      });
+      expect((error as Error).message).toContain(`daily budget of user ${own.userId}`);
+    }
+    expect(usage.forTenant(own.tenantId)).toHaveLength(0);
+  });
+
   it('answers 404 model_not_found (NotFoundError) for a model the registry does not have', async () => {
     const error = await sut.chat.completions
       .create({ model: 'no-such-model', messages: [user('Say hello')] })

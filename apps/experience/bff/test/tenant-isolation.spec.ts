@@ -18,11 +18,11 @@
 // - responses (stored and background): per user;
 // - background chat completions (their streams and cancellation): per user;
 // - memory facts and the opt-in switch: per user;
-// - usage: per tenant and `admin` only; the colleague's default key is refused (403), B's admin key
-//   answers only B's (empty) usage.
+// - usage, costs, audit trail and budgets: per tenant and `admin` only; the colleague's default key is
+//   refused (403), B's admin key answers only B's (empty) data and gets 404 for A's budget, key or user.
 import { randomUUID } from 'node:crypto';
 
-import { createKafkaClient, USAGE_TOPIC } from '@hearth/events';
+import { AUDIT_TOPIC, createKafkaClient, USAGE_TOPIC } from '@hearth/events';
 import { createLogger } from '@hearth/telemetry';
 import { freePort, infraEnv, ServiceProcess } from '@hearth/testing';
 
@@ -114,6 +114,12 @@ describe('Tenant isolation on every route of the OpenAPI document', () => {
       const list = await read('/memory/facts');
       return { opt_in: list['opt_in'], fact: (list['data'] as Json[]).find((f) => f['id'] === owned.fact) };
     },
+    budget: async () => {
+      const reply = await send(ownerAdmin, 'GET', `/organization/budgets/${owned.budget}`);
+      expect(reply.status).toBe(200);
+      const { id, scope, subject_id, period, amount, limit_micros } = reply.body;
+      return { id, scope, subject_id, period, amount, limit_micros };
+    },
     toolCall: async () =>
       (await stack.db.prisma.toolCall.findFirstOrThrow({ where: { callId: owned.toolCall } })).status,
   };
@@ -145,6 +151,13 @@ describe('Tenant isolation on every route of the OpenAPI document', () => {
       groupId: `${group}.usage`,
       topic: USAGE_TOPIC.name,
       partitions: ends.map(({ partition, high }) => ({ partition, offset: high })),
+    });
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: AUDIT_TOPIC.name }] });
+    const auditEnds = await admin.fetchTopicOffsets(AUDIT_TOPIC.name);
+    await admin.setOffsets({
+      groupId: `${group}.audit`,
+      topic: AUDIT_TOPIC.name,
+      partitions: auditEnds.map(({ partition, high }) => ({ partition, offset: high })),
     });
     await admin.disconnect();
     return ServiceProcess.start({
@@ -218,6 +231,15 @@ describe('Tenant isolation on every route of the OpenAPI document', () => {
     const backgroundChatId = /"id":"(chatcmpl-[0-9a-f]+)"/.exec(await backgroundChat.text())?.[1];
     expect((await send(owner, 'PUT', '/memory/settings', { opt_in: true })).status).toBe(200);
     const fact = await send(owner, 'POST', '/memory/facts', { text: `My code word is ${MARKER}` });
+    const embedded = await send(owner, 'POST', '/embeddings', { model: MODEL_ID, input: 'owner words' });
+    expect(embedded.status).toBe(200);
+    const budget = await send(ownerAdmin, 'POST', '/organization/budgets', {
+      scope: 'api_key',
+      subject_id: owner.id,
+      period: 'monthly',
+      amount: { value: 1_000, currency: 'usd' },
+    });
+    expect(budget.status).toBe(200);
     expect(fact.status).toBe(200);
 
     // A server tool call waiting for the owner's confirmation; the turn stays open until then.
@@ -257,6 +279,7 @@ describe('Tenant isolation on every route of the OpenAPI document', () => {
       background: background.id,
       backgroundChat: backgroundChatId as string,
       fact: fact.body['id'] as string,
+      budget: budget.body['id'] as string,
       ownerKeyId: owner.id,
       ownerUserId: owner.userId,
       tenantId: owner.tenantId,

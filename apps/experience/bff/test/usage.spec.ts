@@ -2,10 +2,19 @@
 // the gateway publishes them, stored by the real ledger process, read through the in-process BFF. The
 // expected buckets are computed here from the raw events, independently of the SQL that serves them.
 // Tenant A's admin never sees tenant B's usage: the same window answers empty buckets, never data.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 
 import { bffConfigSchema, loadConfig } from '@hearth/config';
-import { createKafkaClient, EventProducer, USAGE_TOPIC, type UsageEventInput } from '@hearth/events';
+import {
+  AUDIT_TOPIC,
+  createKafkaClient,
+  EventProducer,
+  USAGE_TOPIC,
+  type AuditEventInput,
+  type UsageEventInput,
+} from '@hearth/events';
 import { createLogger } from '@hearth/telemetry';
 import { createTestDatabase, freePort, infraEnv, ServiceProcess, type TestDatabase } from '@hearth/testing';
 
@@ -13,6 +22,7 @@ import type { Kafka } from 'kafkajs';
 
 import { AdminService, type CreatedKey } from '../src/admin/admin.service';
 import { createBffApp, type BffApp } from '../src/app/bff-app.factory';
+import { expectOpenAiShape } from './support/openai-schemas';
 
 const HOUR = 3_600;
 const DAY = 86_400;
@@ -98,9 +108,16 @@ describe('GET /v1/organization/usage/completions', () => {
   let adminC: CreatedKey;
   let chatOnlyA: CreatedKey;
   const events: UsageEventInput[] = [];
+  let tenantAId: string;
+  const embeddingEvents: UsageEventInput[] = [];
+  const auditEvents: AuditEventInput[] = [];
 
-  async function get(key: CreatedKey, query: string): Promise<{ status: number; body: unknown }> {
-    const response = await fetch(`${bff.url}/v1/organization/usage/completions?${query}`, {
+  async function get(
+    key: CreatedKey,
+    query: string,
+    path = '/v1/organization/usage/completions',
+  ): Promise<{ status: number; body: unknown }> {
+    const response = await fetch(`${bff.url}${path}?${query}`, {
       headers: { authorization: `Bearer ${key.secret}` },
     });
     return { status: response.status, body: await response.json() };
@@ -133,6 +150,13 @@ describe('GET /v1/organization/usage/completions', () => {
       topic: USAGE_TOPIC.name,
       partitions: ends.map(({ partition, high }) => ({ partition, offset: high })),
     });
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: AUDIT_TOPIC.name }] });
+    const auditEnds = await admin.fetchTopicOffsets(AUDIT_TOPIC.name);
+    await admin.setOffsets({
+      groupId: `${group}.audit`,
+      topic: AUDIT_TOPIC.name,
+      partitions: auditEnds.map(({ partition, high }) => ({ partition, offset: high })),
+    });
     await admin.disconnect();
     ledger = await ServiceProcess.start({
       app: 'ledger',
@@ -154,6 +178,7 @@ describe('GET /v1/organization/usage/completions', () => {
 
     const accounts = new AdminService(db.prisma);
     const tenantA = await accounts.createTenant(`usage-a-${randomUUID().slice(0, 6)}`);
+    tenantAId = tenantA.id;
     const tenantB = await accounts.createTenant(`usage-b-${randomUUID().slice(0, 6)}`);
     adminA = await accounts.createKey({ tenant: tenantA.id, user: 'admin', scopes: ['admin'] });
     adminB = await accounts.createKey({ tenant: tenantB.id, user: 'admin', scopes: ['admin'] });
@@ -199,9 +224,71 @@ describe('GET /v1/organization/usage/completions', () => {
       payload: { ...events[0]!.payload, requestId: `req-${randomUUID()}`, apiKeyId: adminB.id },
     };
     await producer.publish(USAGE_TOPIC, [...events.slice(0, 10), bEvent]); // redelivered A events too
+    // Embeddings of tenant A (and one of B) in the same window: reported apart from completions.
+    for (let i = 0; i < 40; i++) {
+      const key = i % 2 ? bobKey : aliceKey;
+      embeddingEvents.push({
+        ...events[0]!,
+        id: randomUUID(),
+        occurredAt: new Date((START + next(3 * DAY)) * 1000 + next(1000)).toISOString(),
+        payload: {
+          ...events[0]!.payload,
+          requestId: `emb-${randomUUID()}`,
+          apiKeyId: key.id,
+          userId: key.userId,
+          model: 'embeddinggemma',
+          inputTokens: 1 + next(800),
+          cachedTokens: 0,
+          outputTokens: 0,
+          costMicros: next(500),
+          operation: 'embeddings',
+        },
+      });
+    }
+    await producer.publish(USAGE_TOPIC, [
+      ...embeddingEvents,
+      {
+        ...embeddingEvents[0]!,
+        id: randomUUID(),
+        tenantId: tenantB.id,
+        payload: { ...embeddingEvents[0]!.payload, requestId: `emb-${randomUUID()}`, apiKeyId: adminB.id },
+      },
+    ]);
+    // The audit trail: A's key created and revoked, a tool approved, a safety block; one entry of B.
+    const audit = (
+      tenantId: string,
+      actor: string,
+      action: string,
+      at: number,
+      decision?: 'allowed' | 'blocked_input' | 'confirmed',
+    ): AuditEventInput => ({
+      id: randomUUID(),
+      type: 'llm.audit',
+      version: 1,
+      occurredAt: new Date(at * 1000).toISOString(),
+      tenantId,
+      payload: {
+        actor: { type: actor.split(':')[0] as 'api_key' | 'user' | 'service', id: actor.split(':')[1]! },
+        action,
+        decision,
+        ruleIds: [],
+        resource: { type: 'api_key', id: aliceKey.id },
+        metadata: { marker: 'audit-spec' },
+      },
+    });
+    auditEvents.push(
+      audit(tenantA.id, `user:${aliceKey.userId}`, 'api_key.create', START + HOUR),
+      audit(tenantA.id, `user:${aliceKey.userId}`, 'tool.approve', START + 2 * HOUR, 'confirmed'),
+      audit(tenantA.id, 'service:safety-service', 'safety.input_check', START + DAY, 'blocked_input'),
+      audit(tenantA.id, `user:${bobKey.userId}`, 'api_key.revoke', START + 2 * DAY),
+      audit(tenantB.id, `user:${adminB.userId}`, 'api_key.create', START + HOUR),
+    );
+    await producer.publish(AUDIT_TOPIC, auditEvents);
     const stored = async () =>
       (await db.prisma.usageEvent.count({ where: { tenantId: { in: [tenantA.id, tenantB.id] } } })) ===
-      events.length + 1;
+        events.length + 1 + embeddingEvents.length + 1 &&
+      (await db.prisma.auditLog.count({ where: { tenantId: { in: [tenantA.id, tenantB.id] } } })) ===
+        auditEvents.length;
     for (const deadline = Date.now() + 60_000; !(await stored());) {
       if (Date.now() > deadline) throw new Error(`the ledger did not store the events:\n${ledger.log}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -291,4 +378,178 @@ describe('GET /v1/organization/usage/completions', () => {
     expect(status).toBe(400);
     expect(body).toMatchObject({ error: { type: 'invalid_request_error', param } });
   });
+
+  it('answers embeddings buckets with the sums of the raw embeddings events, apart from completions', async () => {
+    const { status, body } = await get(
+      adminA,
+      `start_time=${START}&end_time=${END}&bucket_width=1d&group_by=api_key_id&group_by=model`,
+      '/v1/organization/usage/embeddings',
+    );
+    expect(status).toBe(200);
+    expectOpenAiShape('UsageResponse', body);
+    const expected = new Map<string, { input: number; requests: number }>();
+    for (const event of embeddingEvents) {
+      const bucket = START + Math.floor((Date.parse(event.occurredAt) / 1000 - START) / DAY) * DAY;
+      const key = JSON.stringify([bucket, event.payload.apiKeyId, event.payload.model]);
+      const row = expected.get(key) ?? { input: 0, requests: 0 };
+      row.input += event.payload.inputTokens;
+      row.requests += 1;
+      expected.set(key, row);
+    }
+    const answered = new Map<string, { input: number; requests: number }>();
+    for (const bucket of (body as EmbeddingsPage).data)
+      for (const r of bucket.results) {
+        expect(r.object).toBe('organization.usage.embeddings.result');
+        answered.set(JSON.stringify([bucket.start_time, r.api_key_id, r.model]), {
+          input: r.input_tokens,
+          requests: r.num_model_requests,
+        });
+      }
+    expect(answered).toEqual(expected);
+  });
+
+  it('answers costs per day with the sums of every raw event of the tenant, by line item', async () => {
+    const { status, body } = await get(
+      adminA,
+      `start_time=${START}&end_time=${END}&group_by=line_item`,
+      '/v1/organization/costs',
+    );
+    expect(status).toBe(200);
+    expectOpenAiShape('UsageResponse', body);
+    const expected = new Map<string, number>();
+    for (const event of [...events, ...embeddingEvents]) {
+      const at = Date.parse(event.occurredAt) / 1000;
+      if (at < START || at >= END) continue;
+      const key = JSON.stringify([START + Math.floor((at - START) / DAY) * DAY, event.payload.model]);
+      expected.set(key, (expected.get(key) ?? 0) + event.payload.costMicros);
+    }
+    const answered = new Map<string, number>();
+    for (const bucket of (body as CostsPage).data)
+      for (const r of bucket.results) {
+        expect(r).toMatchObject({ object: 'organization.costs.result', amount: { currency: 'usd' } });
+        expect(r.amount.value).toBeCloseTo(r.amount_micros / 1_000_000, 9);
+        answered.set(JSON.stringify([bucket.start_time, r.line_item]), r.amount_micros);
+      }
+    expect(answered).toEqual(expected);
+    const b = (await get(adminB, `start_time=${START}&end_time=${END}`, '/v1/organization/costs'))
+      .body as CostsPage;
+    const bTotal = b.data.flatMap((bucket) => bucket.results).reduce((sum, r) => sum + r.amount_micros, 0);
+    expect(bTotal).toBe(events[0]!.payload.costMicros + embeddingEvents[0]!.payload.costMicros);
+  });
+
+  it('reads the audit trail filtered by time, actor and action, and only the caller’s tenant', async () => {
+    const list = async (key: CreatedKey, query: string) => {
+      const reply = await get(key, query, '/v1/organization/audit_logs');
+      expect(reply.status).toBe(200);
+      return reply.body as {
+        data: Array<{ id: string; action: string; actor: string; effective_at: number }>;
+      };
+    };
+    const all = await list(adminA, `start_time=${START}&end_time=${END}`);
+    expect(all.data.map((e) => e.action)).toEqual([
+      'api_key.revoke',
+      'safety.input_check',
+      'tool.approve',
+      'api_key.create',
+    ]);
+    expect((await list(adminA, `start_time=${START + DAY}&end_time=${END}`)).data).toHaveLength(2);
+    const bobs = auditEvents[3]!.payload.actor;
+    expect((await list(adminA, `actor=${bobs.type}:${bobs.id}`)).data.map((e) => e.action)).toEqual([
+      'api_key.revoke',
+    ]);
+    expect((await list(adminA, 'action=tool.approve')).data).toHaveLength(1);
+    const first = await list(adminA, `start_time=${START}&limit=3`);
+    const rest = await list(adminA, `start_time=${START}&limit=3&after=${first.data.at(-1)!.id}`);
+    expect([...first.data, ...rest.data].map((e) => e.id)).toEqual(all.data.map((e) => e.id));
+    const b = await list(adminB, `start_time=${START}&end_time=${END}`);
+    expect(b.data.map((e) => e.action)).toEqual(['api_key.create']);
+    expect(JSON.stringify(b)).not.toContain(all.data[0]!.id);
+    expect((await get(chatOnlyA, '', '/v1/organization/audit_logs')).status).toBe(403);
+    expect((await get(adminA, 'action=Not-A-Verb', '/v1/organization/audit_logs')).status).toBe(400);
+    // Never editable: no method but GET exists on it.
+    for (const method of ['POST', 'PATCH', 'PUT', 'DELETE']) {
+      const response = await fetch(`${bff.url}/v1/organization/audit_logs/${all.data[0]!.id}`, {
+        method,
+        headers: { authorization: `Bearer ${adminA.secret}`, 'content-type': 'application/json' },
+        body: method === 'DELETE' ? undefined : '{}',
+      });
+      expect(response.status).toBeGreaterThanOrEqual(404);
+      expect(response.status).toBeLessThan(500);
+    }
+    expect(await db.prisma.auditLog.count({ where: { tenantId: auditEvents[0]!.tenantId } })).toBe(4);
+  });
+
+  it('reports the same sums as CSV through the admin CLI `usage report`', async () => {
+    const { stdout } = await promisify(execFile)(
+      'npx',
+      [
+        'tsx',
+        'apps/experience/bff/src/admin/admin.cli.ts',
+        'usage',
+        'report',
+        '--tenant',
+        tenantAId,
+        '--start',
+        new Date(START * 1000).toISOString(),
+        '--end',
+        String(END),
+        '--group-by',
+        'model',
+      ],
+      { env: { ...process.env, DATABASE_URL: db.url } },
+    );
+    const [header, ...lines] = stdout.trimEnd().split('\r\n');
+    expect(header).toBe(
+      'bucket_start,bucket_end,model,api_key_id,user_id,requests,input_tokens,input_cached_tokens,output_tokens,cost_micros,currency',
+    );
+    const answered = new Map<string, number[]>();
+    for (const line of lines) {
+      const [start, , model, , , requests, input, cached, output, cost, currency] = line.split(',');
+      expect(currency).toBe('USD');
+      answered.set(
+        JSON.stringify([Date.parse(start!) / 1000, model]),
+        [requests, input, cached, output, cost].map(Number),
+      );
+    }
+    const expected = new Map<string, number[]>();
+    for (const event of [...events, ...embeddingEvents]) {
+      const at = Date.parse(event.occurredAt) / 1000;
+      if (at < START || at >= END) continue;
+      const key = JSON.stringify([START + Math.floor((at - START) / DAY) * DAY, event.payload.model]);
+      const p = event.payload;
+      const row = expected.get(key) ?? [0, 0, 0, 0, 0];
+      expected.set(key, [
+        row[0]! + 1,
+        row[1]! + p.inputTokens,
+        row[2]! + p.cachedTokens,
+        row[3]! + p.outputTokens,
+        row[4]! + p.costMicros,
+      ]);
+    }
+    expect(answered).toEqual(expected);
+  }, 60_000);
 });
+
+interface EmbeddingsPage {
+  data: Array<{
+    start_time: number;
+    results: Array<{
+      object: string;
+      input_tokens: number;
+      num_model_requests: number;
+      api_key_id: string;
+      model: string;
+    }>;
+  }>;
+}
+interface CostsPage {
+  data: Array<{
+    start_time: number;
+    results: Array<{
+      object: string;
+      amount: { value: number; currency: string };
+      amount_micros: number;
+      line_item: string;
+    }>;
+  }>;
+}

@@ -132,13 +132,18 @@ describe('Model gateway usage metering', () => {
           costMicros: Math.round(
             ((usage?.promptTokens ?? 0) * 500_000 + (usage?.completionTokens ?? 0) * 1_500_000) / 1_000_000,
           ),
+          currency: 'USD',
           status: 'completed',
           cached: false,
         },
       });
+      // The caller was told the very figure the ledger receives.
+      expect(usage?.costMicros).toBe(event.payload.costMicros);
+      expect(usage?.currency).toBe('USD');
       expect(event.payload.inputTokens).toBeGreaterThan(0);
       expect(event.payload.latencyMs).toBeGreaterThanOrEqual(0);
     }
+    expect(cached.last?.usage).toMatchObject({ costMicros: 0, currency: 'USD' });
     expect(eventsFor('cached-1')[0].payload).toMatchObject({
       status: 'cached',
       cached: true,
@@ -177,6 +182,53 @@ describe('Model gateway usage metering', () => {
   });
 
   /** Streams until the first token, then cancels; returns the tokens received. */
+  it('prices each request by the price period in force when it ended, never retroactively', async () => {
+    const boundary = Date.now() + 3_000;
+    await fixture.close();
+    fixture = await startGateway({
+      version: 1,
+      routing: TEST_ROUTING,
+      models: [
+        registryModel('tiny', model.sha256, [worker.address], {
+          aliases: ['fast'],
+          price: undefined,
+          prices: [
+            { effectiveFrom: '2020-01-01T00:00:00Z', inputPerMillionTokens: 1, outputPerMillionTokens: 2 },
+            {
+              effectiveFrom: new Date(boundary).toISOString(),
+              inputPerMillionTokens: 1_000,
+              cachedInputPerMillionTokens: 100,
+              outputPerMillionTokens: 3_000,
+            },
+          ],
+        }),
+      ],
+    });
+    const before = await fixture.generate(request('period-1', { bypassCache: true }));
+    await waitFor('the new price period', () => Date.now() > boundary, { timeoutMs: 10_000 });
+    const after = await fixture.generate(request('period-2', { bypassCache: true }));
+    expect([before.error, after.error]).toEqual([undefined, undefined]);
+    await waitFor('both events', () => eventsFor('period-1').length + eventsFor('period-2').length === 2, {
+      timeoutMs: 20_000,
+    });
+
+    const old = before.last!.usage!;
+    expect(Date.parse(eventsFor('period-1')[0]!.occurredAt)).toBeLessThan(boundary);
+    expect(eventsFor('period-1')[0]!.payload.costMicros).toBe(
+      Math.round((old.promptTokens * 1_000_000 + old.completionTokens * 2_000_000) / 1_000_000),
+    );
+    const now = after.last!.usage!;
+    const uncached = now.promptTokens - now.cachedPromptTokens;
+    expect(eventsFor('period-2')[0]!.payload.costMicros).toBe(
+      Math.round((uncached * 1e9 + now.cachedPromptTokens * 1e8 + now.completionTokens * 3e9) / 1_000_000),
+    );
+    for (const [id, outcome] of [
+      ['period-1', before],
+      ['period-2', after],
+    ] as const)
+      expect(outcome.last?.usage?.costMicros).toBe(eventsFor(id)[0]!.payload.costMicros);
+  });
+
   function cancelAfterFirstToken(req: gatewayV1.GenerateRequest): Promise<number> {
     return new Promise((resolve) => {
       const call = fixture.stream(req);

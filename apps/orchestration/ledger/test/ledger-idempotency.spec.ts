@@ -65,13 +65,13 @@ describe('ledger: idempotent writes', () => {
     ).toBe(EVENTS);
   }, 120_000);
 
-  it('stores the event as metered: time, user, trace and the cost the gateway computed', async () => {
+  it('stores the event as metered: time, user, trace and the cost (and currency) the gateway computed', async () => {
     const tenantId = randomUUID();
     const userId = randomUUID();
     const occurredAt = new Date('2026-12-01T08:30:00.250Z');
     const event = usageEvent(
       tenantId,
-      { userId, costMicros: 123_456, status: 'cached', cached: true },
+      { userId, costMicros: 123_456, currency: 'EUR', status: 'cached', cached: true },
       occurredAt,
     );
 
@@ -83,6 +83,7 @@ describe('ledger: idempotent writes', () => {
       requestId: event.payload.requestId,
       userId,
       costMicros: 123_456n,
+      currency: 'EUR',
       status: 'cached',
       cached: true,
       traceId: 'b'.repeat(32),

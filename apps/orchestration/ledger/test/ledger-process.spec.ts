@@ -35,6 +35,7 @@ describe('ledger process', () => {
     const result = runLedger({
       DATABASE_URL: `postgresql://hearth:hearth@127.0.0.1:${await freePort()}/hearth`,
       KAFKA_BROKERS: infraEnv().kafkaBrokers.join(','),
+      REDIS_URL: infraEnv().redisUrl,
       GRPC_PORT: String(await freePort()),
       METRICS_PORT: '0',
     });

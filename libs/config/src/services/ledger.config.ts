@@ -1,5 +1,5 @@
 // Ledger: where usage and audit events come from (Kafka, its consumer groups), where they go
-// (PostgreSQL), how often a failing event is retried before it is dead-lettered, and the metrics port.
+// (PostgreSQL), the Redis of the live budget counters it reconciles, how often a failing event is retried before it is dead-lettered, and the metrics port.
 import { z } from 'zod';
 
 import {
@@ -8,6 +8,7 @@ import {
   grpcServerEnv,
   kafkaEnv,
   positiveInt,
+  redisEnv,
   toBase,
   toGrpcServer,
 } from '../env-fields';
@@ -18,6 +19,8 @@ export const ledgerConfigSchema = z
     ...grpcServerEnv,
     ...databaseEnv,
     ...kafkaEnv,
+    /** Live budget counters and limits (the gateway's Redis), reconciled with the ledger. */
+    ...redisEnv,
     /** gRPC health only: the ledger serves no API of its own; probes and `npm start` ask it. */
     GRPC_PORT: grpcServerEnv.GRPC_PORT.default(50058),
     /** Prefix of the consumer groups (`<prefix>.usage`, `<prefix>.audit`) and of their dedupe records. */
@@ -36,6 +39,8 @@ export const ledgerConfigSchema = z
     LEDGER_RETRY_BACKOFF_MS: positiveInt().default(200),
     /** Deadline of one event's write transaction. */
     LEDGER_WRITE_TIMEOUT_MS: positiveInt().default(10_000),
+    /** Budget reconciliation: limits synced to Redis, counters compared with (and set back to) the ledger. */
+    LEDGER_RECONCILE_INTERVAL_MS: positiveInt().default(60_000),
     /** Prometheus /metrics (counters, consumer lag) on this port; 0 lets the OS pick one. */
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9467),
   })
@@ -44,6 +49,8 @@ export const ledgerConfigSchema = z
     grpc: toGrpcServer(env),
     databaseUrl: env.DATABASE_URL,
     kafkaBrokers: env.KAFKA_BROKERS,
+    redisUrl: env.REDIS_URL,
+    reconcileIntervalMs: env.LEDGER_RECONCILE_INTERVAL_MS,
     consumerGroup: env.LEDGER_CONSUMER_GROUP,
     fromBeginning: env.LEDGER_START_FROM === 'earliest',
     maxAttempts: env.LEDGER_MAX_ATTEMPTS,

@@ -20,6 +20,21 @@ export const modelGatewayConfigSchema = z
     GENERATE_MAX_DURATION_MS: positiveInt().default(300_000),
     /** How long a request id is remembered as metered (a retry within it is never charged twice). */
     USAGE_DEDUPE_TTL_SECONDS: positiveInt().default(7 * 24 * 3600),
+    /**
+     * Budget scopes (tenant, api_key, user; comma-separated, may be empty) that fail closed when Redis
+     * cannot be asked: a caller known to have such a budget is refused (UNAVAILABLE) instead of being
+     * admitted unchecked.
+     */
+    BUDGET_FAIL_CLOSED_SCOPES: z
+      .string()
+      .default('api_key')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((scope) => scope.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.enum(['tenant', 'api_key', 'user']))),
     /** Prometheus /metrics on this port; unset serves no metrics endpoint. */
     // 0 lets the OS pick (several gateways in one test run).
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
@@ -34,6 +49,7 @@ export const modelGatewayConfigSchema = z
     responseCacheTtlSeconds: env.RESPONSE_CACHE_TTL_SECONDS,
     generateMaxDurationMs: env.GENERATE_MAX_DURATION_MS,
     usageDedupeTtlSeconds: env.USAGE_DEDUPE_TTL_SECONDS,
+    budgetFailClosedScopes: env.BUDGET_FAIL_CLOSED_SCOPES,
     metricsPort: env.METRICS_PORT,
   }));
 

@@ -1,4 +1,5 @@
-// The BFF's admin CLI (`npm run admin -- …`): creates tenants, creates/revokes/lists API keys.
+// The BFF's admin CLI (`npm run admin -- …`): creates tenants, creates/revokes/lists API keys, sets
+// budgets and reports usage as CSV.
 // It talks to PostgreSQL directly (DATABASE_URL), the same rows the BFF authenticates against; a new
 // key's secret is printed once and only its SHA-256 and prefix are stored.
 //
@@ -8,10 +9,28 @@
 //   npm run admin -- keys revoke <prefix|id>
 //   npm run admin -- keys list [--tenant <id|slug>]
 //   npm run admin -- feedback variants --tenant <id|slug> [--days <n>]   thumbs per prompt variant
+//   npm run admin -- budgets set --tenant <id|slug> --scope tenant|api_key|user [--subject <id>]
+//                                --period daily|monthly --amount <value> [--currency USD]
+//   npm run admin -- budgets list --tenant <id|slug>
+//   npm run admin -- budgets delete --tenant <id|slug> <budget id>
+//   npm run admin -- usage report --tenant <id|slug> --start <unix|ISO> --end <unix|ISO>
+//                                [--bucket 1m|1h|1d] [--group-by model,api_key_id,user_id]
+//                                [--operation completions|embeddings]    (CSV on stdout)
+// Budgets are written to PostgreSQL and, when REDIS_URL is set, to the gateway's Redis at once
+// (otherwise the ledger's reconciler copies them there within its interval).
 import { parseArgs } from 'node:util';
 
 import { createPrismaClient, type PrismaClient } from '@hearth/db';
+import { createRedisClient } from '@hearth/redis';
 
+import type { Redis } from 'ioredis';
+
+import { setBudgetSchema } from '../budgets/budgets.schemas';
+import { BudgetsService } from '../budgets/budgets.service';
+import { ApiError } from '../errors/api.error';
+import { parseInstant, usageReportCsv } from '../usage/usage-report';
+import { BUCKET_WIDTHS, GROUP_BY_FIELDS, type BucketWidth, type GroupByField } from '../usage/usage.schemas';
+import { UsageService } from '../usage/usage.service';
 import { AdminService } from './admin.service';
 import { FeedbackReport } from './feedback.report';
 
@@ -23,9 +42,13 @@ const USAGE = `usage:
   npm run admin -- keys create --tenant <id|slug> [--user <external id>] [--name <name>] [--scopes a,b] [--rpm n] [--tpm n] [--expires-days n]
   npm run admin -- keys revoke <prefix|id>
   npm run admin -- keys list [--tenant <id|slug>]
-  npm run admin -- feedback variants --tenant <id|slug> [--days n]`;
+  npm run admin -- feedback variants --tenant <id|slug> [--days n]
+  npm run admin -- budgets set --tenant <id|slug> --scope tenant|api_key|user [--subject <id>] --period daily|monthly --amount <value> [--currency USD]
+  npm run admin -- budgets list --tenant <id|slug>
+  npm run admin -- budgets delete --tenant <id|slug> <budget id>
+  npm run admin -- usage report --tenant <id|slug> --start <unix|ISO> --end <unix|ISO> [--bucket 1m|1h|1d] [--group-by model,api_key_id,user_id] [--operation completions|embeddings]`;
 
-async function run(prisma: PrismaClient, argv: string[]): Promise<number> {
+async function run(prisma: PrismaClient, argv: string[], redis?: Redis): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -39,6 +62,16 @@ async function run(prisma: PrismaClient, argv: string[]): Promise<number> {
       tpm: { type: 'string' },
       'expires-days': { type: 'string' },
       days: { type: 'string' },
+      scope: { type: 'string' },
+      subject: { type: 'string' },
+      period: { type: 'string' },
+      amount: { type: 'string' },
+      currency: { type: 'string' },
+      start: { type: 'string' },
+      end: { type: 'string' },
+      bucket: { type: 'string' },
+      'group-by': { type: 'string' },
+      operation: { type: 'string' },
       json: { type: 'boolean' },
     },
   });
@@ -98,7 +131,7 @@ async function run(prisma: PrismaClient, argv: string[]): Promise<number> {
     return 0;
   }
   if (noun === 'feedback' && verb === 'variants' && values.tenant) {
-    const tenant = await admin.findTenant(values.tenant);
+    const tenant = await admin.tenant(values.tenant);
     const days = optionalInt(values.days, '--days') ?? FEEDBACK_DAYS;
     const rows = await new FeedbackReport(prisma).byVariant(
       tenant.id,
@@ -116,6 +149,72 @@ async function run(prisma: PrismaClient, argv: string[]): Promise<number> {
         );
     }
     return 0;
+  }
+  if (noun === 'usage' && verb === 'report' && values.tenant && values.start && values.end) {
+    const bucket = values.bucket ?? '1d';
+    if (!(bucket in BUCKET_WIDTHS)) throw new Error(`--bucket must be one of 1m, 1h, 1d, got ${bucket}`);
+    const groupBy = (values['group-by'] ?? '').split(',').filter(Boolean);
+    const unknown = groupBy.filter((field) => !(GROUP_BY_FIELDS as readonly string[]).includes(field));
+    if (unknown.length > 0)
+      throw new Error(`--group-by: unknown ${unknown.join(', ')} (known: ${GROUP_BY_FIELDS.join(', ')})`);
+    const operation = values.operation;
+    if (operation !== undefined && operation !== 'completions' && operation !== 'embeddings')
+      throw new Error(`--operation must be completions or embeddings, got ${operation}`);
+    process.stdout.write(
+      await usageReportCsv(new UsageService(prisma), {
+        tenantId: (await admin.tenant(values.tenant)).id,
+        start: parseInstant(values.start, '--start'),
+        end: parseInstant(values.end, '--end'),
+        bucketWidth: bucket as BucketWidth,
+        groupBy: groupBy as GroupByField[],
+        operation,
+      }),
+    );
+    return 0;
+  }
+  if (noun === 'budgets' && values.tenant) {
+    const budgets = new BudgetsService(prisma, redis);
+    const tenantId = (await admin.tenant(values.tenant)).id;
+    if (verb === 'set') {
+      const parsed = setBudgetSchema.safeParse({
+        scope: values.scope,
+        subject_id: values.subject,
+        period: values.period,
+        amount: {
+          value: values.amount === undefined ? undefined : Number(values.amount),
+          currency: values.currency,
+        },
+      });
+      if (!parsed.success) throw ApiError.fromZod(parsed.error);
+      const budget = await budgets.set(tenantId, parsed.data);
+      out(
+        budget,
+        `budget ${budget.id}: ${budget.period} ${budget.scope} ${budget.subject_id} ${budget.amount.value} ${budget.amount.currency}`,
+      );
+      return 0;
+    }
+    if (verb === 'list') {
+      const list = await budgets.list(tenantId);
+      if (values.json) console.log(JSON.stringify(list));
+      else
+        for (const b of list)
+          console.log(
+            [
+              b.id,
+              b.scope,
+              b.subject_id,
+              b.period,
+              `${b.amount.value} ${b.amount.currency}`,
+              `spent_micros=${b.spent_micros}`,
+            ].join('\t'),
+          );
+      return 0;
+    }
+    if (verb === 'delete' && arg) {
+      const deleted = await budgets.delete(tenantId, arg);
+      out(deleted, `budget ${deleted.id} deleted`);
+      return 0;
+    }
   }
   console.error(USAGE);
   return 2;
@@ -135,13 +234,19 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const prisma = createPrismaClient(url, { maxConnections: 1 });
+  const redisUrl = process.env['REDIS_URL'];
+  const redis = redisUrl
+    ? createRedisClient(redisUrl, { connectTimeoutMs: 5_000, commandTimeoutMs: 2_000 })
+    : undefined;
   try {
-    process.exitCode = await run(prisma, process.argv.slice(2));
+    await redis?.connect();
+    process.exitCode = await run(prisma, process.argv.slice(2), redis);
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     process.exitCode = 1;
   } finally {
     await prisma.$disconnect();
+    redis?.disconnect();
   }
 }
 

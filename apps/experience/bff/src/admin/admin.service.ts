@@ -97,11 +97,7 @@ export class AdminService {
   }
 
   /** A tenant by id or slug; throws when there is none. */
-  async findTenant(idOrSlug: string): Promise<Tenant> {
-    return this.tenant(idOrSlug);
-  }
-
-  private async tenant(idOrSlug: string): Promise<Tenant> {
+  async tenant(idOrSlug: string): Promise<Tenant> {
     const tenant = await this.prisma.tenant.findFirst({
       where: UUID.test(idOrSlug) ? { id: idOrSlug } : { slug: idOrSlug },
     });

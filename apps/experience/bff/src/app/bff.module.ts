@@ -14,6 +14,8 @@ import { OutboxRelayModule } from '@hearth/transactional-events';
 
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
 
+import { AuditController } from '../audit/audit.controller';
+import { BudgetsController } from '../budgets/budgets.controller';
 import { ChatController } from '../chat/chat.controller';
 import { ConversationsController } from '../conversations/conversations.controller';
 import { FilesController } from '../files/files.controller';
@@ -105,6 +107,8 @@ export class BffModule {
         ConversationsController,
         MemoryController,
         UsageController,
+        BudgetsController,
+        AuditController,
         FilesController,
       ],
       providers: [...bffProviders, BffLifecycle],

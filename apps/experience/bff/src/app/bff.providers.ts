@@ -8,10 +8,12 @@ import type { Logger } from '@hearth/telemetry';
 import type { Provider } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
+import { AuditService } from '../audit/audit.service';
 import { ApiKeyAuthenticator } from '../auth/api-key.authenticator';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { BackgroundTurnDriver } from '../background/background-turn.driver';
 import { TurnEventLog } from '../background/turn-event.log';
+import { BudgetsService } from '../budgets/budgets.service';
 import { BackgroundChatService, backgroundChatTurns } from '../chat/background-chat.service';
 import { BackgroundChatStore } from '../chat/background-chat.store';
 import type { ChatStreamEvent } from '../chat/background-chat.turn';
@@ -223,6 +225,16 @@ export const bffProviders: Provider[] = [
     provide: MemoryService,
     inject: [OPTIONAL_CONTEXT],
     useFactory: (context: ContextClient | undefined) => new MemoryService(context),
+  },
+  {
+    provide: BudgetsService,
+    inject: [PrismaClient, Redis],
+    useFactory: (prisma: PrismaClient, redis: Redis) => new BudgetsService(prisma, redis),
+  },
+  {
+    provide: AuditService,
+    inject: [PrismaClient],
+    useFactory: (prisma: PrismaClient) => new AuditService(prisma),
   },
   {
     provide: UsageService,

@@ -3,9 +3,11 @@
 // chunk, optional usage chunk) or, for non-streaming requests, one `chat.completion` object. The
 // extensions ride on OpenAI's shapes as extra properties (which OpenAI's schemas and SDKs tolerate):
 // `citations`/`grounding` on the message (non-streaming) or on the finish chunk (streaming), and
-// server tool progress as chunks with `choices: []` and `hearth_tool_progress`.
+// server tool progress as chunks with `choices: []` and `hearth_tool_progress`, the request's cost as
+// `hearth_cost` on the usage chunk.
 import { commonV1, orchestratorV1 } from '@hearth/contracts';
 
+import { toHearthCost, type HearthCost } from '../http/cost.headers';
 import { toUnixSeconds } from '../http/timestamps';
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
@@ -84,6 +86,8 @@ export interface ChatCompletionChunk {
   grounding?: Grounding;
   /** Extension (a chunk of its own, `choices: []`). */
   hearth_tool_progress?: ToolProgressEvent;
+  /** Extension (the usage chunk): what the request cost. */
+  hearth_cost?: HearthCost;
 }
 
 export interface ChatCompletion {
@@ -275,7 +279,13 @@ export class ChatCompletionBuilder {
     this.finishReason = FINISH[reason] ?? (this.calls.size > 0 ? 'tool_calls' : 'stop');
     const chunks = [{ ...this.chunk({}, this.finishReason), ...this.grounded }];
     if (this.options.includeUsage) {
-      chunks.push({ ...this.base(), choices: [], usage: toUsage(this.usage) });
+      const cost = toHearthCost(this.usage);
+      chunks.push({
+        ...this.base(),
+        choices: [],
+        usage: toUsage(this.usage),
+        ...(cost ? { hearth_cost: cost } : {}),
+      });
     }
     return chunks;
   }

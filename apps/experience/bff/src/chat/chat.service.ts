@@ -15,8 +15,9 @@ import type { Response } from 'express';
 
 import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-caller';
 import { ApiError } from '../errors/api.error';
-import { apiErrorFromGrpc } from '../errors/grpc-status.mapper';
+import { apiErrorFromGrpc, budgetExceeded, isBudgetReason } from '../errors/grpc-status.mapper';
 import type { BffRequest } from '../http/bff-request';
+import { setCostHeaders } from '../http/cost.headers';
 import type { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import type { OrchestratorClient } from '../upstream/upstream.clients';
 import type { BackgroundChatService } from './background-chat.service';
@@ -69,7 +70,11 @@ export class ChatService {
     const builder = new ChatCompletionBuilder(builderOptions);
     try {
       if (body.stream === true) await this.stream(call, req, res, builder);
-      else res.json(await this.collect(call, res, builder));
+      else {
+        const completion = await this.collect(call, res, builder);
+        setCostHeaders(res, builder.usage);
+        res.json(completion);
+      }
     } finally {
       this.active.delete(call);
       const used = builder.started?.replayed ? 0 : builder.usage ? builder.usage.totalTokens || 0 : undefined;
@@ -227,6 +232,7 @@ export function apiErrorFromDetail(detail: commonV1.ErrorDetail): ApiError {
       // MODEL_NOT_FOUND → OpenAI's `model_not_found`.
       return new ApiError(404, message, { code });
     case grpcStatus.RESOURCE_EXHAUSTED:
+      if (isBudgetReason(detail.reason)) return budgetExceeded(message, detail.reason);
       return new ApiError(429, message, { type: 'tokens', code, headers: { 'retry-after': '1' } });
     case grpcStatus.UNAVAILABLE:
     case grpcStatus.DEADLINE_EXCEEDED:

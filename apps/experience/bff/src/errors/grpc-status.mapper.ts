@@ -33,6 +33,7 @@ export function apiErrorFromGrpc(error: GrpcError, what = 'upstream'): ApiError 
       }
       return new ApiError(422, message, { code: 'failed_precondition' });
     case status.RESOURCE_EXHAUSTED: {
+      if (isBudgetReason(error.reason)) return budgetExceeded(message, error.reason);
       const seconds = retryAfterSeconds(error) ?? DEFAULT_RETRY_AFTER_S;
       return new ApiError(429, message, {
         type: 'tokens',
@@ -57,4 +58,17 @@ export function apiErrorFromGrpc(error: GrpcError, what = 'upstream'): ApiError 
 function retryAfterSeconds(error: GrpcError): number | undefined {
   const ms = error.retryAfterMs;
   return ms !== undefined && Number.isFinite(ms) && ms > 0 ? Math.max(1, Math.ceil(ms / 1000)) : undefined;
+}
+
+/** A budget in money refused the request (the gateway's reasons). */
+export function isBudgetReason(reason: string | undefined): boolean {
+  return reason === 'BUDGET_EXCEEDED' || reason === 'REQUEST_EXCEEDS_BUDGET';
+}
+
+/**
+ * OpenAI answers spend limits with 429 `insufficient_quota`; the code says which case it is and the
+ * message names the budget. No retry-after: retrying does not help before the budget's window resets.
+ */
+export function budgetExceeded(message: string, reason: string): ApiError {
+  return new ApiError(429, message, { type: 'insufficient_quota', code: reason.toLowerCase() });
 }

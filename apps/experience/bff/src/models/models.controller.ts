@@ -1,9 +1,11 @@
 // GET /v1/models, GET /v1/models/{id}, POST /v1/embeddings.
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
 
 import { ApiKeyGuard, RequireScope } from '../auth/api-key.guard';
 import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-caller';
 import { CurrentCaller, RequestId } from '../auth/current-caller.decorator';
+import { setCostHeaders } from '../http/cost.headers';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
 import {
   embeddingRequestSchema,
@@ -33,11 +35,14 @@ export class ModelsController {
   @Post('embeddings')
   @HttpCode(200)
   @RequireScope('embeddings')
-  embed(
+  async embed(
     @CurrentCaller() caller: AuthenticatedCaller,
     @RequestId() requestId: string,
     @Body(new ZodValidationPipe(embeddingRequestSchema)) body: EmbeddingRequest,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<EmbeddingResponse> {
-    return this.models.embed(toGrpcCaller(caller), requestId, body);
+    const embedded = await this.models.embed(toGrpcCaller(caller), requestId, body);
+    setCostHeaders(res, embedded.usage);
+    return embedded.body;
   }
 }

@@ -41,7 +41,7 @@ export class ModelsService {
     caller: commonV1.Caller,
     requestId: string,
     body: EmbeddingRequest,
-  ): Promise<EmbeddingResponse> {
+  ): Promise<{ body: EmbeddingResponse; usage: commonV1.Usage | null | undefined }> {
     const inputs = typeof body.input === 'string' ? [body.input] : body.input;
     const response = await this.gateway.embed({
       caller,
@@ -52,14 +52,17 @@ export class ModelsService {
     const base64 = body.encoding_format === 'base64';
     const promptTokens = response.usage?.promptTokens ?? 0;
     return {
-      object: 'list',
-      data: response.embeddings.map((e, index) => ({
-        object: 'embedding',
-        index,
-        embedding: base64 ? Buffer.from(new Float32Array(e.values).buffer).toString('base64') : e.values,
-      })),
-      model: response.servedBy?.modelId || body.model,
-      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+      body: {
+        object: 'list',
+        data: response.embeddings.map((e, index) => ({
+          object: 'embedding',
+          index,
+          embedding: base64 ? Buffer.from(new Float32Array(e.values).buffer).toString('base64') : e.values,
+        })),
+        model: response.servedBy?.modelId || body.model,
+        usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+      },
+      usage: response.usage,
     };
   }
 

@@ -6,6 +6,7 @@
 // methods the BFF answers with 405 (see method-not-allowed.middleware.ts).
 import { z } from 'zod';
 
+import { setBudgetSchema } from '../budgets/budgets.schemas';
 import { chatCompletionRequestSchema } from '../chat/chat.schemas';
 import {
   conversationBranchSchema,
@@ -29,7 +30,16 @@ import {
   modelSchema,
 } from '../models/models.schemas';
 import { createResponseRequestSchema } from '../responses/responses.schemas';
-import { BUCKET_LIMITS, GROUP_BY_FIELDS, MAX_UNIX_SECONDS, usagePageSchema } from '../usage/usage.schemas';
+import {
+  BUCKET_LIMITS,
+  COST_GROUP_BY_FIELDS,
+  COST_LIMITS,
+  costsPageSchema,
+  embeddingsUsagePageSchema,
+  GROUP_BY_FIELDS,
+  MAX_UNIX_SECONDS,
+  usagePageSchema,
+} from '../usage/usage.schemas';
 
 const errorSchema = z.object({
   error: z.object({
@@ -63,6 +73,9 @@ const SCHEMAS: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> = {
   OpenAIFile: { schema: fileObjectSchema, io: 'output' },
   ListFilesResponse: { schema: fileListSchema, io: 'output' },
   UsageCompletionsPage: { schema: usagePageSchema, io: 'output' },
+  UsageEmbeddingsPage: { schema: embeddingsUsagePageSchema, io: 'output' },
+  CostsPage: { schema: costsPageSchema, io: 'output' },
+  SetBudgetRequest: { schema: setBudgetSchema, io: 'input' },
   ErrorResponse: { schema: errorSchema, io: 'output' },
 };
 
@@ -494,6 +507,146 @@ export function buildOpenApiDocument(): OpenApiDocument {
             ],
           },
         ),
+      },
+      '/v1/organization/usage/embeddings': {
+        get: op('Embeddings usage of the tenant in time buckets (scope admin)', json('UsageEmbeddingsPage'), {
+          parameters: [
+            {
+              name: 'start_time',
+              in: 'query',
+              required: true,
+              schema: { type: 'integer', minimum: 0, maximum: MAX_UNIX_SECONDS },
+              description: 'unix seconds, inclusive; the first bucket starts here',
+            },
+            {
+              name: 'end_time',
+              in: 'query',
+              schema: { type: 'integer', minimum: 0, maximum: MAX_UNIX_SECONDS },
+              description: 'unix seconds, exclusive; default: now',
+            },
+            {
+              name: 'bucket_width',
+              in: 'query',
+              schema: { type: 'string', enum: ['1m', '1h', '1d'], default: '1d' },
+            },
+            {
+              name: 'group_by',
+              in: 'query',
+              schema: { type: 'array', items: { type: 'string', enum: [...GROUP_BY_FIELDS] } },
+              style: 'form',
+              explode: true,
+            },
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1 },
+              description: `buckets per page: default/max ${Object.entries(BUCKET_LIMITS)
+                .map(([w, l]) => `${w} ${l.default}/${l.max}`)
+                .join(', ')}`,
+            },
+            {
+              name: 'page',
+              in: 'query',
+              schema: { type: 'string', minLength: 1, maxLength: 200 },
+              description: 'next_page of the previous page',
+            },
+          ],
+        }),
+      },
+      '/v1/organization/costs': {
+        get: op(
+          'Costs of the tenant per day (scope admin): the sum of what each request was priced at when ' +
+            'metered; a line item is a model; amount_micros (extension) is the exact integer',
+          json('CostsPage'),
+          {
+            parameters: [
+              {
+                name: 'start_time',
+                in: 'query',
+                required: true,
+                schema: { type: 'integer', minimum: 0, maximum: MAX_UNIX_SECONDS },
+              },
+              {
+                name: 'end_time',
+                in: 'query',
+                schema: { type: 'integer', minimum: 0, maximum: MAX_UNIX_SECONDS },
+              },
+              { name: 'bucket_width', in: 'query', schema: { type: 'string', enum: ['1d'], default: '1d' } },
+              {
+                name: 'group_by',
+                in: 'query',
+                schema: { type: 'array', items: { type: 'string', enum: [...COST_GROUP_BY_FIELDS] } },
+                style: 'form',
+                explode: true,
+              },
+              {
+                name: 'limit',
+                in: 'query',
+                schema: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: COST_LIMITS.max,
+                  default: COST_LIMITS.default,
+                },
+              },
+              { name: 'page', in: 'query', schema: { type: 'string', minLength: 1, maxLength: 200 } },
+            ],
+          },
+        ),
+      },
+      '/v1/organization/audit_logs': {
+        get: op(
+          "The tenant's audit trail, newest first (scope admin; read only: nothing in the API edits it)",
+          freeJson('{ object: "list", data: organization.audit_log[], first_id, last_id, has_more }'),
+          {
+            parameters: [
+              {
+                name: 'start_time',
+                in: 'query',
+                schema: { type: 'integer', minimum: 0, maximum: MAX_UNIX_SECONDS },
+              },
+              {
+                name: 'end_time',
+                in: 'query',
+                schema: { type: 'integer', minimum: 0, maximum: MAX_UNIX_SECONDS },
+              },
+              { name: 'actor', in: 'query', schema: { type: 'string', minLength: 1, maxLength: 200 } },
+              {
+                name: 'action',
+                in: 'query',
+                schema: { type: 'string', pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)+$' },
+              },
+              {
+                name: 'limit',
+                in: 'query',
+                schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+              },
+              { name: 'after', in: 'query', schema: { type: 'string', format: 'uuid' } },
+            ],
+          },
+        ),
+      },
+      '/v1/organization/budgets': {
+        get: op(
+          "List the tenant's budgets in money with their current window's settled spend (scope admin)",
+          freeJson('{ object: "list", data: organization.budget[] }'),
+        ),
+        post: op(
+          'Set a daily or monthly budget of the tenant, one of its API keys or one of its users ' +
+            '(created, or its amount replaced; scope admin). A key’s traffic counts toward its key, its ' +
+            'user and its tenant; a request that would pass a budget is refused with 429 ' +
+            'insufficient_quota naming it',
+          freeJson('The organization.budget'),
+          { requestBody: { required: true, ...json('SetBudgetRequest') } },
+        ),
+      },
+      '/v1/organization/budgets/{id}': {
+        get: op('Read a budget (scope admin)', freeJson('The organization.budget'), {
+          parameters: [idParam('id')],
+        }),
+        delete: op('Delete a budget (scope admin)', freeJson('{ id, object, deleted }'), {
+          parameters: [idParam('id')],
+        }),
       },
       '/v1/memory/facts': {
         get: op(

@@ -93,6 +93,8 @@ interface OpenCall {
 export class ResponseBuilder {
   readonly response: ResponseObject;
   started?: orchestratorV1.TurnStarted;
+  /** The turn's usage as the orchestrator sent it (with its cost). */
+  turnUsage?: commonV1.Usage;
   private sequence = 0;
   private message?: { item: OutputMessage; outputIndex: number };
   private readonly calls = new Map<number, OpenCall>();
@@ -245,6 +247,7 @@ export class ResponseBuilder {
 
   /** The usage event. */
   usage(usage: commonV1.Usage): void {
+    this.turnUsage = usage;
     const details = toUsage(usage);
     this.response.usage = {
       input_tokens: details.prompt_tokens,

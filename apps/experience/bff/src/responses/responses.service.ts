@@ -28,6 +28,7 @@ import { SseWriter } from '../chat/sse.writer';
 import { ApiError } from '../errors/api.error';
 import { apiErrorFromGrpc } from '../errors/grpc-status.mapper';
 import type { BffRequest } from '../http/bff-request';
+import { setCostHeaders } from '../http/cost.headers';
 import type { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import type { OrchestratorClient } from '../upstream/upstream.clients';
 import { BackgroundResponseTurn } from './background-response.turn';
@@ -237,6 +238,7 @@ export class ResponsesService {
         const response = await this.collect(run, res);
         // Stored before the client has it: a GET or DELETE right after must see the final response.
         await this.save(run);
+        setCostHeaders(res, run.builder.turnUsage);
         res.json(response);
       }
     } finally {

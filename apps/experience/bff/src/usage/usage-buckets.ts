@@ -30,7 +30,10 @@ export function decodePage(page: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-export function pageWindow(query: UsageQuery, nowSeconds: number): UsagePageWindow {
+export function pageWindow(
+  query: Pick<UsageQuery, 'start_time' | 'end_time' | 'bucket_width' | 'limit' | 'page'>,
+  nowSeconds: number,
+): UsagePageWindow {
   const width = BUCKET_WIDTHS[query.bucket_width];
   const start = query.start_time;
   const end = query.end_time ?? Math.max(nowSeconds, start + 1);

@@ -32,6 +32,8 @@ export interface Owned {
   /** A finished background chat completion (`chatcmpl-…`) in a conversation of its own. */
   backgroundChat: string;
   fact: string;
+  /** A budget on the owner's API key, set by the tenant's admin. */
+  budget: string;
   ownerKeyId: string;
   ownerUserId: string;
   tenantId: string;
@@ -70,6 +72,7 @@ export type View =
   | 'background'
   | 'backgroundChat'
   | 'fact'
+  | 'budget'
   | 'toolCall';
 
 /** Routes of openapi.json that hold no tenant data, so nothing to isolate, with the reason. */
@@ -271,6 +274,62 @@ export const PROBES: Record<string, Probe> = {
       ids: (o) => [o.ownerKeyId, o.ownerUserId],
       owner: 'admin',
     },
+  },
+  'GET /v1/organization/usage/embeddings': {
+    strangers: ['tenant'],
+    refused: ['user'],
+    listing: {
+      path: () => `/organization/usage/embeddings?start_time=${USAGE_START}&group_by=api_key_id,user_id`,
+      ids: (o) => [o.ownerKeyId, o.ownerUserId],
+      owner: 'admin',
+    },
+  },
+  'GET /v1/organization/costs': {
+    strangers: ['tenant'],
+    refused: ['user'],
+    listing: {
+      path: () => `/organization/costs?start_time=${USAGE_START}&group_by=api_key_id`,
+      ids: (o) => [o.ownerKeyId],
+      owner: 'admin',
+    },
+  },
+  'GET /v1/organization/audit_logs': {
+    strangers: ['tenant'],
+    refused: ['user'],
+    listing: {
+      path: () => `/organization/audit_logs?start_time=${USAGE_START}&limit=100`,
+      ids: (o) => [o.ownerUserId],
+      owner: 'admin',
+    },
+  },
+  'GET /v1/organization/budgets': {
+    strangers: ['tenant'],
+    refused: ['user'],
+    listing: { path: () => '/organization/budgets', ids: (o) => [o.budget, o.ownerKeyId], owner: 'admin' },
+  },
+  // Naming the owner's key or user in a budget of one's own tenant: 404, as for an unknown id.
+  'POST /v1/organization/budgets': {
+    strangers: ['tenant'],
+    requests: (o) => [
+      {
+        path: '/organization/budgets',
+        body: { scope: 'api_key', subject_id: o.ownerKeyId, period: 'monthly', amount: { value: 0 } },
+      },
+      {
+        path: '/organization/budgets',
+        body: { scope: 'user', subject_id: o.ownerUserId, period: 'daily', amount: { value: 0 } },
+      },
+    ],
+    intact: ['budget'],
+  },
+  'GET /v1/organization/budgets/{id}': {
+    strangers: ['tenant'],
+    requests: (o) => [{ path: `/organization/budgets/${o.budget}` }],
+  },
+  'DELETE /v1/organization/budgets/{id}': {
+    strangers: ['tenant'],
+    requests: (o) => [{ path: `/organization/budgets/${o.budget}` }],
+    intact: ['budget'],
   },
   'GET /v1/memory/facts': { strangers: BOTH, listing: { path: () => '/memory/facts', ids: (o) => [o.fact] } },
   'PATCH /v1/memory/facts/{id}': {

@@ -50,7 +50,8 @@ export type OpenAiSchemaName =
   | 'ConversationResource'
   | 'DeletedConversationResource'
   | 'ConversationItem'
-  | 'ConversationItemList';
+  | 'ConversationItemList'
+  | 'UsageResponse';
 
 /** Throws with ajv's messages when `value` does not match OpenAI's schema `name`. */
 export function expectOpenAiShape(name: OpenAiSchemaName, value: unknown): void {

@@ -8,6 +8,7 @@ import type { Logger } from '@hearth/telemetry';
 import type { Provider } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
+import { BudgetGuardService } from '../budget/budget-guard.service';
 import { ResponseCacheService } from '../cache/response-cache.service';
 import { GenerationService } from '../generation/generation.service';
 import { StructuredOutputGuard } from '../guard/structured-output.guard';
@@ -47,6 +48,12 @@ export const gatewayProviders: Provider[] = [
       new TokenQuotaService(redis, metrics, logger),
   },
   {
+    provide: BudgetGuardService,
+    inject: [Redis, GatewayMetrics, GATEWAY_LOGGER, GATEWAY_CONFIG],
+    useFactory: (redis: Redis, metrics: GatewayMetrics, logger: Logger, config: ModelGatewayConfig) =>
+      new BudgetGuardService(redis, metrics, logger, { failClosedScopes: config.budgetFailClosedScopes }),
+  },
+  {
     provide: ResponseCacheService,
     inject: [Redis, GATEWAY_CONFIG],
     useFactory: (redis: Redis, config: ModelGatewayConfig) =>
@@ -81,6 +88,7 @@ export const gatewayProviders: Provider[] = [
       ModelRegistryService,
       WorkerPoolService,
       TokenQuotaService,
+      BudgetGuardService,
       ResponseCacheService,
       UsageMeterService,
       StructuredOutputGuard,
@@ -92,6 +100,7 @@ export const gatewayProviders: Provider[] = [
       registry: ModelRegistryService,
       pools: WorkerPoolService,
       quota: TokenQuotaService,
+      budgets: BudgetGuardService,
       cache: ResponseCacheService,
       meter: UsageMeterService,
       guard: StructuredOutputGuard,
@@ -103,6 +112,7 @@ export const gatewayProviders: Provider[] = [
         registry,
         pools,
         quota,
+        budgets,
         cache,
         meter,
         guard,
@@ -113,13 +123,21 @@ export const gatewayProviders: Provider[] = [
   },
   {
     provide: ModelCatalogService,
-    inject: [ModelRegistryService, WorkerPoolService, TokenQuotaService, UsageMeterService, GATEWAY_LOGGER],
+    inject: [
+      ModelRegistryService,
+      WorkerPoolService,
+      TokenQuotaService,
+      BudgetGuardService,
+      UsageMeterService,
+      GATEWAY_LOGGER,
+    ],
     useFactory: (
       registry: ModelRegistryService,
       pools: WorkerPoolService,
       quota: TokenQuotaService,
+      budgets: BudgetGuardService,
       meter: UsageMeterService,
       logger: Logger,
-    ) => new ModelCatalogService({ registry, pools, quota, meter, logger }),
+    ) => new ModelCatalogService({ registry, pools, quota, budgets, meter, logger }),
   },
 ];

@@ -1,5 +1,5 @@
 // Owns the life of one Generate request: validate and resolve, replay from the response cache, reserve
-// quota, then try workers (another worker of the same model, then down the fallback chain) until one
+// quota and the budgets' maximum cost, then try workers (another worker of the same model, then down the fallback chain) until one
 // produces output, all before the request's deadline. Once output has reached the caller nothing is
 // retried: a later failure ends the stream with an error finish marked partial. Every admitted request
 // settles its quota and is metered exactly once, whatever its outcome.
@@ -11,6 +11,7 @@ import { status } from '@grpc/grpc-js';
 import { BrokenCircuitError, IsolatedCircuitError } from 'cockatiel';
 import type { Subscriber } from 'rxjs';
 
+import type { BudgetGuardService, BudgetReservation } from '../budget/budget-guard.service';
 import {
   replayMessages,
   type CachedResponse,
@@ -19,7 +20,8 @@ import {
 import type { StructuredOutputGuard } from '../guard/structured-output.guard';
 import type { UsageMeterService } from '../metering/usage-meter.service';
 import type { GatewayMetrics } from '../metrics/gateway.metrics';
-import type { QuotaReservation, TokenQuotaService } from '../quota/token-quota.service';
+import type { TokenQuotaService } from '../quota/token-quota.service';
+import { chargeFor } from '../registry/model-pricing';
 import type { RegisteredModel } from '../registry/model-registry';
 import type { ModelRegistryService } from '../registry/model-registry.service';
 import { isRetryableBeforeFirstToken, WorkerCallError } from '../workers/worker-failure.classifier';
@@ -30,13 +32,22 @@ import {
   toWorkerRequest,
   type NormalizedGeneration,
 } from './generation-request.normalizer';
-import { meterGeneration, settleGeneration, type Outcome } from './generation.settlement';
+import {
+  maxCostOf,
+  meterGeneration,
+  priceOutcome,
+  settleGeneration,
+  settleQuotaUnused,
+  type Outcome,
+  type Reservations,
+} from './generation.settlement';
 import { AttemptFailure, WorkerStreamAttempt, type AttemptResult } from './worker-stream.attempt';
 
 export interface GenerationDeps {
   registry: ModelRegistryService;
   pools: WorkerPoolService;
   quota: TokenQuotaService;
+  budgets: BudgetGuardService;
   cache: ResponseCacheService;
   meter: UsageMeterService;
   guard: StructuredOutputGuard;
@@ -82,7 +93,18 @@ export class GenerationRun {
         registry.limitsFor(generation.caller.tenantId, generation.caller.apiKeyId),
         generation.promptTokenBound + generation.maxTokens,
       );
-      await this.serve(generation, reservation, cacheKey);
+      let budget: BudgetReservation;
+      try {
+        budget = await this.deps.budgets.reserve(
+          generation.caller,
+          generation.requestId,
+          maxCostOf(generation),
+        );
+      } catch (error) {
+        settleQuotaUnused(this.deps, reservation);
+        throw error;
+      }
+      await this.serve(generation, { quota: reservation, budget }, cacheKey);
     } catch (error) {
       this.deps.metrics.requests.inc({ model: modelLabel, outcome: 'rejected' });
       this.out.error(error);
@@ -91,7 +113,7 @@ export class GenerationRun {
 
   private async serve(
     generation: NormalizedGeneration,
-    reservation: QuotaReservation,
+    reservation: Reservations,
     cacheKey: string | undefined,
   ): Promise<void> {
     let outcome: Outcome = { status: 'failed', model: generation.model, fallback: false };
@@ -206,15 +228,17 @@ export class GenerationRun {
     let outputValid: boolean | undefined;
     if (generation.outputCheck && !cancelled)
       outputValid = this.deps.guard.record(model.id, generation.outputCheck(result.text));
-    if (result.finishMessage) this.out.next({ ...result.finishMessage, outputValid });
-    return { status: cancelled ? 'cancelled' : 'completed', model, result, fallback, outputValid };
+    const { charge, message } = priceOutcome(model, result, result.finishMessage);
+    if (message) this.out.next({ ...message, outputValid });
+    return { status: cancelled ? 'cancelled' : 'completed', model, result, fallback, outputValid, charge };
   }
 
   private endPartial(model: RegisteredModel, failure: AttemptFailure, fallback: boolean): Outcome {
     const { error } = failure;
     const cancelled = this.cancelled || error.code === status.CANCELLED;
+    const { charge, message } = priceOutcome(model, failure.partial, failure.finishMessage);
     this.out.next({
-      ...(failure.finishMessage ?? { text: '', tokenIds: [], toolCallDeltas: [], cached: false }),
+      ...(message ?? { text: '', tokenIds: [], toolCallDeltas: [], cached: false }),
       finishReason: cancelled
         ? commonV1.FinishReason.FINISH_REASON_CANCELLED
         : commonV1.FinishReason.FINISH_REASON_ERROR,
@@ -229,7 +253,7 @@ export class GenerationRun {
         retryable: error.code !== status.DEADLINE_EXCEEDED,
       },
     });
-    return { status: cancelled ? 'cancelled' : 'failed', model, result: failure.partial, fallback };
+    return { status: cancelled ? 'cancelled' : 'failed', model, result: failure.partial, fallback, charge };
   }
 
   private exhausted(generation: NormalizedGeneration, lastError: WorkerCallError | undefined): GrpcError {
@@ -262,15 +286,25 @@ export class GenerationRun {
     }
     this.deps.metrics.cacheLookups.inc({ result: entry ? 'hit' : 'miss' });
     if (!entry) return false;
-    for (const message of replayMessages(entry)) this.out.next(message);
+    const tokens = {
+      inputTokens: entry.usage.promptTokens,
+      cachedTokens: entry.usage.promptTokens,
+      outputTokens: entry.usage.completionTokens,
+    };
+    const charge = chargeFor(generation.model.prices, tokens, new Date(), true);
+    for (const message of replayMessages(entry))
+      this.out.next(
+        message.usage
+          ? { ...message, usage: { ...message.usage, costMicros: 0, currency: charge.currency } }
+          : message,
+      );
     this.out.complete();
     this.deps.metrics.requests.inc({ model: generation.model.id, outcome: 'cached' });
     meterGeneration(this.deps, generation, this.traceId, {
       model: generation.model,
-      inputTokens: entry.usage.promptTokens,
-      cachedTokens: entry.usage.promptTokens,
-      outputTokens: entry.usage.completionTokens,
+      ...tokens,
       status: 'cached',
+      charge,
     });
     return true;
   }

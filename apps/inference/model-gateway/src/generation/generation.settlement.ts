@@ -1,15 +1,18 @@
 // Owns what happens after a Generate request ends, whatever its outcome: the quota reservation is
-// replaced by the tokens really used, exactly one usage event is recorded, and a complete
+// replaced by the tokens really used, exactly one usage event is recorded (priced once, when the
+// request ended), and a complete
 // deterministic answer from the requested model is stored in the response cache. All of it runs in
 // the background: the caller's stream has already ended.
-import { commonV1 } from '@hearth/contracts';
+import { commonV1, type gatewayV1 } from '@hearth/contracts';
 import type { Logger } from '@hearth/telemetry';
 
+import type { BudgetGuardService, BudgetReservation } from '../budget/budget-guard.service';
 import type { CachedResponse, ResponseCacheService } from '../cache/response-cache.service';
 import type { UsageRecord, UsageStatus } from '../metering/usage-event.builder';
 import type { UsageMeterService } from '../metering/usage-meter.service';
 import type { GatewayMetrics } from '../metrics/gateway.metrics';
 import type { QuotaReservation, TokenQuotaService } from '../quota/token-quota.service';
+import { chargeFor, maxCostMicros, type Charge, type PricedTokens } from '../registry/model-pricing';
 import type { RegisteredModel } from '../registry/model-registry';
 import type { NormalizedGeneration } from './generation-request.normalizer';
 import type { AttemptResult } from './worker-stream.attempt';
@@ -22,10 +25,13 @@ export interface Outcome {
   result?: AttemptResult;
   fallback: boolean;
   outputValid?: boolean;
+  /** The price taken when the request ended (the cost its last message told the caller). */
+  charge?: Charge;
 }
 
 export interface SettlementDeps {
   quota: TokenQuotaService;
+  budgets: BudgetGuardService;
   cache: ResponseCacheService;
   meter: UsageMeterService;
   metrics: GatewayMetrics;
@@ -34,8 +40,39 @@ export interface SettlementDeps {
 
 export type MeteredUsage = Pick<
   UsageRecord,
-  'model' | 'inputTokens' | 'cachedTokens' | 'outputTokens' | 'status'
+  'model' | 'inputTokens' | 'cachedTokens' | 'outputTokens' | 'status' | 'charge'
 >;
+
+/**
+ * The tokens a request is billed for. A stream cut before the worker's last message is billed for
+ * its prompt as the first message reported it, and for the output that reached the caller.
+ */
+export function meteredTokens(result: AttemptResult | undefined): PricedTokens {
+  const usage = result?.usage;
+  const prompt = usage ?? result?.promptUsage;
+  return {
+    inputTokens: prompt?.promptTokens ?? 0,
+    cachedTokens: prompt?.cachedPromptTokens ?? 0,
+    outputTokens: usage?.completionTokens ?? result?.outputTokens ?? 0,
+  };
+}
+
+/** Prices the request now and writes the cost into the usage its last message carries. */
+export function priceOutcome(
+  model: RegisteredModel,
+  result: AttemptResult | undefined,
+  message: gatewayV1.GenerateResponse | undefined,
+): { charge: Charge; message: gatewayV1.GenerateResponse | undefined } {
+  const charge = chargeFor(model.prices, meteredTokens(result), new Date());
+  if (!message?.usage) return { charge, message };
+  return {
+    charge,
+    message: {
+      ...message,
+      usage: { ...message.usage, costMicros: charge.costMicros, currency: charge.currency },
+    },
+  };
+}
 
 // Only answers that ended on their own are worth replaying.
 const COMPLETE_REASONS = new Set([
@@ -44,22 +81,58 @@ const COMPLETE_REASONS = new Set([
   commonV1.FinishReason.FINISH_REASON_TOOL_CALLS,
 ]);
 
+/** What a request holds while it runs: tokens of the quota, the maximum cost on its budgets. */
+export interface Reservations {
+  quota: QuotaReservation;
+  budget: BudgetReservation;
+}
+
+/**
+ * The most the request can cost: its prompt bound and max tokens at the dearest price of the models
+ * that may serve it (a fallback can be dearer than the model asked for).
+ */
+export function maxCostOf(generation: NormalizedGeneration, at = new Date()): number {
+  return Math.max(
+    ...generation.candidates.map((model) =>
+      maxCostMicros(model.prices, generation.promptTokenBound, generation.maxTokens, at),
+    ),
+  );
+}
+
+/** A request refused after its quota reservation gives all of it back. */
+export function settleQuotaUnused(
+  deps: Pick<SettlementDeps, 'quota' | 'logger'>,
+  quota: QuotaReservation,
+): void {
+  deps.quota
+    .settle(quota, 0)
+    .catch((error: unknown) =>
+      deps.logger.error({ err: error }, 'quota release failed; the reservation stands'),
+    );
+}
+
 export function settleGeneration(
   deps: SettlementDeps,
   generation: NormalizedGeneration,
-  reservation: QuotaReservation,
+  reservations: Reservations,
   outcome: Outcome,
   cacheKey: string | undefined,
   traceId: string | undefined,
 ): void {
   const usage = outcome.result?.usage;
-  // A stream cut before the worker's last message is billed for its prompt as the first one reported.
-  const prompt = usage ?? outcome.result?.promptUsage;
-  const inputTokens = prompt?.promptTokens ?? 0;
-  // Without the worker's final usage (a partial stream), what reached the caller is what counts.
-  const outputTokens = usage?.completionTokens ?? outcome.result?.outputTokens ?? 0;
+  const tokens = meteredTokens(outcome.result);
+  const { inputTokens, outputTokens } = tokens;
+  const charge = outcome.charge ?? chargeFor(outcome.model.prices, tokens, new Date());
+  deps.budgets
+    .settle(reservations.budget, charge.costMicros, charge.pricedAt)
+    .catch((error: unknown) =>
+      deps.logger.error(
+        { err: error, requestId: generation.requestId, costMicros: charge.costMicros },
+        'budget settlement failed; the hold expires and the reconciliation restores the spend',
+      ),
+    );
   deps.quota
-    .settle(reservation, inputTokens + outputTokens)
+    .settle(reservations.quota, inputTokens + outputTokens)
     .catch((error: unknown) =>
       deps.logger.error(
         { err: error, requestId: generation.requestId },
@@ -69,10 +142,9 @@ export function settleGeneration(
   deps.metrics.requests.inc({ model: outcome.model.id, outcome: outcome.status });
   meterGeneration(deps, generation, traceId, {
     model: outcome.model,
-    inputTokens,
-    cachedTokens: prompt?.cachedPromptTokens ?? 0,
-    outputTokens,
+    ...tokens,
     status: outcome.status,
+    charge,
   });
 
   const result = outcome.result;

@@ -7,7 +7,7 @@ import {
   TENANT_A,
   TENANT_B,
 } from '../../test/support/gateway-requests.fixture';
-import { buildUsageEvent, costMicros, usageEventId, type UsageRecord } from './usage-event.builder';
+import { buildUsageEvent, usageEventId, type UsageRecord } from './usage-event.builder';
 
 const model = registryOf({
   version: 1,
@@ -73,8 +73,10 @@ describe(buildUsageEvent.name, () => {
     });
   });
 
-  it('rounds costs to whole micro-dollars', () => {
-    expect(costMicros(model, 1, 0, 'completed')).toBe(0);
-    expect(costMicros(model, 10, 1, 'failed')).toBe(2);
+  it('keeps the charge the caller was told, and its instant as the event time', () => {
+    const pricedAt = new Date('2031-05-01T12:00:00Z');
+    const event = buildUsageEvent(record({ charge: { costMicros: 77, currency: 'USD', pricedAt } }));
+    expect(event.occurredAt).toBe(pricedAt.toISOString());
+    expect(event.payload).toMatchObject({ costMicros: 77, currency: 'USD' });
   });
 });

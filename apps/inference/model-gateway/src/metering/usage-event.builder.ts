@@ -1,10 +1,11 @@
 // Owns the content of a usage event: its id, derived from the tenant and request id (UUID v5), so
-// every retry of a request produces the same id and consumers drop the duplicate, and its cost from
-// the registry prices in integer micro-dollars.
+// every retry of a request produces the same id and consumers drop the duplicate, and its cost in
+// integer micro-units of the registry's currency, priced once (model-pricing.ts).
 import { USAGE_TOPIC, type EventInputOf } from '@hearth/events';
 
 import { v5 as uuidv5 } from 'uuid';
 
+import { chargeFor, type Charge } from '../registry/model-pricing';
 import type { RegisteredModel } from '../registry/model-registry';
 
 /** Namespace of gateway usage event ids (a fixed random UUID; changing it would re-charge everything). */
@@ -25,6 +26,10 @@ export interface UsageRecord {
   outputTokens: number;
   latencyMs: number;
   status: UsageStatus;
+  /** Embeddings are metered apart from completions (the default). */
+  operation?: 'completions' | 'embeddings';
+  /** Set when the request was priced before metering (its cost already went to the caller). */
+  charge?: Charge;
 }
 
 export function usageEventId(tenantId: string, requestId: string): string {
@@ -32,28 +37,20 @@ export function usageEventId(tenantId: string, requestId: string): string {
 }
 
 /**
- * Micro-dollars for the tokens at the model's prices. Responses replayed from the cache cost nothing:
- * no worker spent time on them.
+ * Prices the request at `at` (the registry's period in force then) unless it was priced already
+ * (the cost sent to the caller); a response replayed from the cache costs nothing: no worker spent
+ * time on it.
  */
-export function costMicros(
-  model: RegisteredModel,
-  inputTokens: number,
-  outputTokens: number,
-  status: UsageStatus,
-): number {
-  if (status === 'cached') return 0;
-  return Math.round(
-    (inputTokens * model.inputMicroUsdPerMillion + outputTokens * model.outputMicroUsdPerMillion) / 1_000_000,
-  );
+export function chargeOf(record: UsageRecord, at = new Date()): Charge {
+  return record.charge ?? chargeFor(record.model.prices, record, at, record.status === 'cached');
 }
 
-export function buildUsageEvent(
-  record: UsageRecord,
-  occurredAt = new Date(),
-): EventInputOf<typeof USAGE_TOPIC> {
+export function buildUsageEvent(record: UsageRecord, at = new Date()): EventInputOf<typeof USAGE_TOPIC> {
+  const charge = chargeOf(record, at);
   return {
     id: usageEventId(record.tenantId, record.requestId),
-    occurredAt: occurredAt.toISOString(),
+    // The instant the price was taken at: a price period starting later never applies to it.
+    occurredAt: charge.pricedAt.toISOString(),
     tenantId: record.tenantId,
     traceId: record.traceId,
     type: 'llm.usage',
@@ -66,8 +63,10 @@ export function buildUsageEvent(
       inputTokens: record.inputTokens,
       cachedTokens: record.cachedTokens,
       outputTokens: record.outputTokens,
-      costMicros: costMicros(record.model, record.inputTokens, record.outputTokens, record.status),
+      costMicros: charge.costMicros,
+      currency: charge.currency,
       latencyMs: Math.max(0, Math.round(record.latencyMs)),
+      operation: record.operation ?? 'completions',
       status: record.status,
       cached: record.status === 'cached',
     },

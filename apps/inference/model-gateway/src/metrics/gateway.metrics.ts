@@ -37,6 +37,20 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly budgetRejections = new Counter({
+    name: 'gateway_budget_rejections_total',
+    help: 'Requests refused for a budget in money, by scope (tenant, api_key, user) and period (daily, monthly).',
+    labelNames: ['scope', 'period'] as const,
+    registers: [this.registry],
+  });
+
+  readonly budgetStoreUnavailable = new Counter({
+    name: 'gateway_budget_store_unavailable_total',
+    help: 'Requests whose budgets Redis could not check, by decision (open: admitted, closed: refused).',
+    labelNames: ['decision'] as const,
+    registers: [this.registry],
+  });
+
   readonly quotaUnavailable = new Counter({
     name: 'gateway_quota_store_unavailable_total',
     help: 'Requests admitted without a quota check because Redis did not answer (fail open).',

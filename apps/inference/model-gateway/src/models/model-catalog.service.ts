@@ -7,9 +7,12 @@ import type { Logger } from '@hearth/telemetry';
 
 import { status } from '@grpc/grpc-js';
 
+import type { BudgetGuardService, BudgetReservation } from '../budget/budget-guard.service';
 import { gatewayCaller, resolveModel, validateRequestId } from '../generation/generation-request.normalizer';
+import { settleQuotaUnused } from '../generation/generation.settlement';
 import type { UsageMeterService } from '../metering/usage-meter.service';
 import type { TokenQuotaService } from '../quota/token-quota.service';
+import { chargeFor, maxCostMicros, priceAt, type Charge } from '../registry/model-pricing';
 import type { RegisteredModel } from '../registry/model-registry';
 import type { ModelCapabilityName } from '../registry/model-registry.schema';
 import type { ModelRegistryService } from '../registry/model-registry.service';
@@ -36,6 +39,7 @@ export interface ModelCatalogDeps {
   registry: ModelRegistryService;
   pools: WorkerPoolService;
   quota: TokenQuotaService;
+  budgets: BudgetGuardService;
   meter: UsageMeterService;
   logger: Logger;
 }
@@ -45,17 +49,19 @@ export class ModelCatalogService {
 
   listModels(request: gatewayV1.ListModelsRequest): gatewayV1.ListModelsResponse {
     const tenantId = gatewayCaller(request.caller).tenantId;
+    const now = new Date();
     return {
       models: this.deps.registry
         .current()
         .visibleModels(tenantId)
-        .map((model) => ({
+        .map((model) => ({ model, price: priceAt(model.prices, now) }))
+        .map(({ model, price }) => ({
           id: model.id,
           aliases: [...model.aliases],
           tier: model.tier,
           contextLength: model.contextLength,
-          inputMicroUsdPerMillionTokens: model.inputMicroUsdPerMillion,
-          outputMicroUsdPerMillionTokens: model.outputMicroUsdPerMillion,
+          inputMicroUsdPerMillionTokens: Number(price.inputMicrosPerMillion),
+          outputMicroUsdPerMillionTokens: Number(price.outputMicrosPerMillion),
           sha256: model.sha256,
           fallbacks: [...model.fallbacks],
           capabilities: model.capabilities.map((capability) => CAPABILITIES[capability]),
@@ -110,8 +116,20 @@ export class ModelCatalogService {
       registry.limitsFor(caller.tenantId, caller.apiKeyId),
       bound,
     );
+    let budget: BudgetReservation;
+    try {
+      budget = await this.deps.budgets.reserve(
+        caller,
+        requestId,
+        maxCostMicros(model.prices, bound, 0, new Date()),
+      );
+    } catch (error) {
+      settleQuotaUnused(this.deps, reservation);
+      throw error;
+    }
     let inputTokens = 0;
     let outcome: 'completed' | 'failed' = 'failed';
+    let charge: Charge | undefined;
     try {
       const response = await this.withWorker(model, callDeadline, (worker, deadline) =>
         worker.client
@@ -120,9 +138,11 @@ export class ModelCatalogService {
       );
       inputTokens = response.result.usage?.promptTokens ?? 0;
       outcome = 'completed';
+      charge = chargeFor(model.prices, { inputTokens, cachedTokens: 0, outputTokens: 0 }, new Date());
+      const usage = response.result.usage;
       return {
         embeddings: response.result.embeddings,
-        usage: response.result.usage,
+        usage: usage && { ...usage, costMicros: charge.costMicros, currency: charge.currency },
         servedBy: {
           modelId: model.id,
           modelSha256: model.sha256,
@@ -136,6 +156,12 @@ export class ModelCatalogService {
         .catch((error: unknown) =>
           this.deps.logger.error({ err: error, requestId }, 'quota settlement failed'),
         );
+      charge ??= chargeFor(model.prices, { inputTokens, cachedTokens: 0, outputTokens: 0 }, new Date());
+      this.deps.budgets
+        .settle(budget, charge.costMicros, charge.pricedAt)
+        .catch((error: unknown) =>
+          this.deps.logger.error({ err: error, requestId }, 'budget settlement failed'),
+        );
       void this.deps.meter.record({
         ...caller,
         requestId,
@@ -145,6 +171,8 @@ export class ModelCatalogService {
         outputTokens: 0,
         latencyMs: Date.now() - receivedAt,
         status: outcome,
+        operation: 'embeddings',
+        charge,
       });
     }
   }

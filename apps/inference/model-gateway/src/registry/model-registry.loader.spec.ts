@@ -57,8 +57,15 @@ describe(parseRegistry.name, () => {
       tier: 'cpu-small',
       workerModelId: 'tiny-small',
       maxOutputTokens: 2048,
-      inputMicroUsdPerMillion: 100_000,
-      outputMicroUsdPerMillion: 400_000,
+      prices: [
+        {
+          effectiveFrom: 0,
+          currency: 'USD',
+          inputMicrosPerMillion: 100_000n,
+          cachedInputMicrosPerMillion: 100_000n,
+          outputMicrosPerMillion: 400_000n,
+        },
+      ],
       capabilities: ['chat'],
       workers: { endpoints: ['127.0.0.1:50001', '127.0.0.1:50002'] },
     });

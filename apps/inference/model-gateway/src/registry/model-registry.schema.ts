@@ -24,6 +24,30 @@ export const workerPoolSchema = z.union([
   }),
 ]);
 
+/** Money per million tokens, at most six decimals (integer micro-units once loaded). */
+const perMillion = z
+  .number()
+  .nonnegative()
+  .max(100_000)
+  .refine((value) => Math.abs(value * 1e6 - Math.round(value * 1e6)) < 1e-6, 'at most six decimals');
+
+/**
+ * One price period. A new price is added as a new period with a later `effectiveFrom`, never by
+ * editing one that already applied: a request is priced by the period in force when it was metered.
+ */
+export const pricePeriodSchema = z.strictObject({
+  effectiveFrom: z.iso.datetime({ offset: true }),
+  /** ISO 4217 code; one registry bills in one currency (budgets compare sums across models). */
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as USD')
+    .default('USD'),
+  inputPerMillionTokens: perMillion,
+  /** Prompt tokens served from the prefix cache; defaults to the input price. */
+  cachedInputPerMillionTokens: perMillion.optional(),
+  outputPerMillionTokens: perMillion,
+});
+
 export const capabilitySchema = z.enum(['chat', 'embeddings', 'tools', 'json_schema', 'vision']);
 
 export const modelSchema = z.strictObject({
@@ -34,10 +58,16 @@ export const modelSchema = z.strictObject({
   workerModelId: modelId.optional(),
   sha256: z.string().regex(/^[a-f0-9]{64}$/, 'expected 64 lowercase hex characters'),
   contextLength: positiveInt,
-  price: z.strictObject({
-    inputUsdPerMillionTokens: z.number().nonnegative(),
-    outputUsdPerMillionTokens: z.number().nonnegative(),
-  }),
+  /** A single USD price applying since the epoch (the original form); or `prices` below. */
+  price: z
+    .strictObject({
+      inputUsdPerMillionTokens: z.number().nonnegative(),
+      cachedInputUsdPerMillionTokens: z.number().nonnegative().optional(),
+      outputUsdPerMillionTokens: z.number().nonnegative(),
+    })
+    .optional(),
+  /** Price periods: each applies from its `effectiveFrom` until the next one's. */
+  prices: z.array(pricePeriodSchema).min(1).optional(),
   fallbacks: z.array(modelId).default([]),
   capabilities: z.array(capabilitySchema).min(1).default(['chat']),
   workers: workerPoolSchema,
@@ -133,6 +163,32 @@ export const registryFileSchema = z
         } else owners.set(name, model.id);
       }
     });
+    const currencies = new Set<string>();
+    file.models.forEach((model, index) => {
+      if ((model.price === undefined) === (model.prices === undefined))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', index, 'prices'],
+          message: 'set exactly one of price and prices',
+        });
+      (model.prices ?? []).forEach((period, j) => {
+        currencies.add(period.currency);
+        const previous = model.prices?.[j - 1];
+        if (previous && Date.parse(previous.effectiveFrom) >= Date.parse(period.effectiveFrom))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['models', index, 'prices', j, 'effectiveFrom'],
+            message: 'price periods must be in strictly increasing effectiveFrom order',
+          });
+      });
+      if (model.price) currencies.add('USD');
+    });
+    if (currencies.size > 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['models'],
+        message: `every price must be in one currency (found ${[...currencies].sort().join(', ')})`,
+      });
     const ids = new Set(file.models.map((model) => model.id));
     file.models.forEach((model, index) => {
       model.fallbacks.forEach((fallback, j) => {
@@ -161,4 +217,5 @@ export type WorkerPoolDefinition = z.output<typeof workerPoolSchema>;
 export type RoutingPolicy = z.output<typeof routingSchema>;
 export type QuotaPolicy = z.output<typeof quotasSchema>;
 export type TokenLimits = z.output<typeof tokenLimitsSchema>;
+export type PricePeriodDefinition = z.output<typeof pricePeriodSchema>;
 export type ModelCapabilityName = z.output<typeof capabilitySchema>;

@@ -1,6 +1,7 @@
 // Owns the read side of one validated registry snapshot: name and alias resolution, per-tenant
-// visibility, fallback chains, prices in integer micro-dollars and the quota limits of a caller. A
+// visibility, fallback chains, price periods and the quota limits of a caller. A
 // snapshot is immutable; a reload builds a new one.
+import { toPricePeriods, type PricePeriod } from './model-pricing';
 import type {
   ModelCapabilityName,
   ModelDefinition,
@@ -19,9 +20,8 @@ export interface RegisteredModel {
   readonly sha256: string;
   readonly contextLength: number;
   readonly maxOutputTokens: number;
-  /** Millionths of a US dollar per million tokens: integers, so cost sums never drift. */
-  readonly inputMicroUsdPerMillion: number;
-  readonly outputMicroUsdPerMillion: number;
+  /** Price periods in effectiveFrom order (see model-pricing.ts). */
+  readonly prices: readonly PricePeriod[];
   readonly fallbacks: readonly string[];
   readonly capabilities: readonly ModelCapabilityName[];
   readonly workers: WorkerPoolDefinition;
@@ -90,11 +90,6 @@ function isVisibleTo(model: RegisteredModel, tenantId: string): boolean {
   return model.tenants === undefined || model.tenants.has(tenantId);
 }
 
-/** USD with up to six decimals to integer micro-dollars. */
-export function toMicroUsd(usd: number): number {
-  return Math.round(usd * 1_000_000);
-}
-
 function toRegisteredModel(model: ModelDefinition): RegisteredModel {
   return {
     id: model.id,
@@ -104,8 +99,7 @@ function toRegisteredModel(model: ModelDefinition): RegisteredModel {
     sha256: model.sha256,
     contextLength: model.contextLength,
     maxOutputTokens: Math.min(model.maxOutputTokens ?? model.contextLength, model.contextLength),
-    inputMicroUsdPerMillion: toMicroUsd(model.price.inputUsdPerMillionTokens),
-    outputMicroUsdPerMillion: toMicroUsd(model.price.outputUsdPerMillionTokens),
+    prices: toPricePeriods(model),
     fallbacks: model.fallbacks,
     capabilities: model.capabilities,
     workers: model.workers,

@@ -1,11 +1,12 @@
-// Builds and starts the ledger from its config: PostgreSQL and Kafka checked at start-up (either one
-// down stops the process), the metrics endpoint, then the Nest app, whose LedgerConsumers start
+// Builds and starts the ledger from its config: PostgreSQL, Kafka and Redis checked at start-up (any
+// one down stops the process), the metrics endpoint, then the Nest app, whose LedgerConsumers start
 // before grpc.health.v1 listens (so SERVING means both consumers run). main.ts and the medium specs
 // start it this way; close() stops the consumers first, so their offsets are committed.
 import type { LedgerConfig } from '@hearth/config';
 import { grpcTransportOptions, PROTO_PACKAGES } from '@hearth/contracts';
 import { createPrismaClient } from '@hearth/db';
 import { createKafkaClient, EventProducer } from '@hearth/events';
+import { connectRedis, createRedisClient } from '@hearth/redis';
 import {
   sharedMetricsRegistry,
   startMetricsServer,
@@ -48,12 +49,15 @@ export async function startLedgerApp(
   const kafka = createKafkaClient({ clientId: config.service, brokers: [...config.kafkaBrokers], logger });
   const deadLetters = new EventProducer({ kafka, connectTimeoutMs: CONNECT_TIMEOUT_MS });
   const probe = new ConsumerLagProbe(kafka);
+  const redis = createRedisClient(config.redisUrl, { connectTimeoutMs: 5_000, commandTimeoutMs: 2_000 });
+  const redisStops: Array<() => void> = [];
   let app: INestMicroservice | undefined;
   let metricsServer: MetricsHttpServer | undefined;
 
   const closeAll = async () => {
     await app?.close();
     await Promise.allSettled([deadLetters.disconnect(), probe.close(), metricsServer?.close()]);
+    for (const stop of redisStops) stop();
     await prisma.$disconnect();
   };
 
@@ -62,11 +66,22 @@ export async function startLedgerApp(
     await withDeadline(CONNECT_TIMEOUT_MS, 'PostgreSQL connect', () => prisma.$queryRaw`SELECT 1`);
     await deadLetters.connect();
     await probe.connect();
+    await connectRedis(redis, { name: 'Redis', timeoutMs: CONNECT_TIMEOUT_MS, logger, stops: redisStops });
     const metrics = new LedgerMetrics(probe, logger);
     metricsServer = await startMetricsServer([metrics.registry, sharedMetricsRegistry()], config.metrics);
 
     app = await NestFactory.createMicroservice<MicroserviceOptions>(
-      LedgerModule.register({ config, logger, prisma, kafka, deadLetters, metrics, onFatal: hooks.onFatal }),
+      LedgerModule.register({
+        config,
+        logger,
+        prisma,
+        kafka,
+        deadLetters,
+        metrics,
+        redis,
+        probe,
+        onFatal: hooks.onFatal,
+      }),
       {
         transport: Transport.GRPC,
         options: { ...grpcTransportOptions([PROTO_PACKAGES.healthV1], address), gracefulShutdown: true },

@@ -11,10 +11,12 @@ import type { Logger } from '@hearth/telemetry';
 import { EventConsumer, type EventHandler } from '@hearth/transactional-events';
 
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 
 import { isPoisonWrite } from '../ledger/ledger-write.error';
 import { LedgerWriter } from '../ledger/ledger.writer';
+import type { ConsumerLagProbe } from '../metrics/consumer-lag.probe';
 import type { LedgerMetrics } from '../metrics/ledger.metrics';
 import { LEDGER_OPTIONS } from './ledger.constants';
 
@@ -25,6 +27,9 @@ export interface LedgerModuleOptions {
   kafka: Kafka;
   deadLetters: EventProducer;
   metrics: LedgerMetrics;
+  /** The live budget counters' Redis and the lag probe, for the budget reconciliation. */
+  redis: Redis;
+  probe: ConsumerLagProbe;
   /** A consumer stopped for good: the process should exit and be restarted. */
   onFatal(error: Error): void;
 }

@@ -67,6 +67,8 @@ describe(toUsageRow.name, () => {
       cachedTokens: 64,
       outputTokens: 30,
       costMicros: 4_200n,
+      currency: 'USD',
+      operation: 'completions',
       latencyMs: 350,
       traceId: 'a'.repeat(32),
       cached: false,
@@ -80,6 +82,14 @@ describe(toUsageRow.name, () => {
     const sut = toUsageRow(parseEvent(USAGE_TOPIC, input));
     expect(sut.userId).toBeNull();
     expect(sut.traceId).toBeNull();
+  });
+
+  it("stores the event's currency; an event from before currencies were sent is in USD", () => {
+    expect(toUsageRow(parseEvent(USAGE_TOPIC, usageEvent({ currency: 'EUR' }))).currency).toBe('EUR');
+    expect(toUsageRow(parseEvent(USAGE_TOPIC, usageEvent())).currency).toBe('USD');
+    expect(toUsageRow(parseEvent(USAGE_TOPIC, usageEvent({ operation: 'embeddings' }))).operation).toBe(
+      'embeddings',
+    );
   });
 
   it('keeps the largest exact cost a JSON number can carry exact, as a bigint', () => {

@@ -1,7 +1,7 @@
 // Owns the mapping of a validated event onto its ledger row. The row id is the event id, so the row
 // itself says which event it came from and a second insert of the same event conflicts on the key.
 // Cost is not computed here: the gateway prices each request once, at metering time, in integer
-// micro-units (costMicros), and the ledger stores that figure next to the token counts.
+// micro-units (costMicros, in `currency`), and the ledger stores that figure next to the token counts.
 import type { Prisma } from '@hearth/db';
 import type { AuditEvent, UsageEvent } from '@hearth/events';
 
@@ -18,6 +18,8 @@ export function toUsageRow(event: UsageEvent): Prisma.UsageEventCreateManyInput 
     cachedTokens: payload.cachedTokens,
     outputTokens: payload.outputTokens,
     costMicros: BigInt(payload.costMicros),
+    currency: payload.currency ?? 'USD',
+    operation: payload.operation ?? 'completions',
     latencyMs: payload.latencyMs,
     traceId: event.traceId ?? null,
     cached: payload.cached,

@@ -1,6 +1,6 @@
 // Owns the ledger's Prometheus metrics, on a registry of its own: what became of each consumed event
 // (applied, duplicate, dead-lettered and why), the usage it recorded, and consumer lag per partition,
-// measured against the broker on every scrape.
+// measured against the broker on every scrape, and the drift between live budget counters and the ledger.
 import type { Logger } from '@hearth/telemetry';
 import type { EventOutcome } from '@hearth/transactional-events';
 
@@ -21,6 +21,10 @@ export class LedgerMetrics {
   private readonly usageTokens: Counter<'kind'>;
   private readonly usageCost: Counter;
   private readonly lagSources: LagSource[] = [];
+  /** Budget reconciliation (budget-reconciler.service.ts). */
+  readonly budgetDrift: Gauge<'scope' | 'period'>;
+  readonly budgetCorrections: Counter<'scope' | 'period'>;
+  readonly budgetReconcileSkipped: Counter<'reason'>;
 
   constructor(probe: ConsumerLagProbe, logger: Logger) {
     collectDefaultMetrics({ register: this.registry });
@@ -51,6 +55,24 @@ export class LedgerMetrics {
     this.usageCost = new Counter({
       name: 'ledger_usage_cost_micros_total',
       help: 'Cost recorded in the usage ledger, in millionths of the billing currency unit',
+      registers: [this.registry],
+    });
+    this.budgetDrift = new Gauge({
+      name: 'ledger_budget_drift_micros',
+      help: 'Sum over budgets of |live counter - ledger sum| in the current window at the last reconciliation, by scope and period',
+      labelNames: ['scope', 'period'],
+      registers: [this.registry],
+    });
+    this.budgetCorrections = new Counter({
+      name: 'ledger_budget_corrections_total',
+      help: 'Live budget counters set back to the ledger sum (a drift seen on two runs in a row)',
+      labelNames: ['scope', 'period'],
+      registers: [this.registry],
+    });
+    this.budgetReconcileSkipped = new Counter({
+      name: 'ledger_budget_reconcile_skipped_total',
+      help: 'Reconciliation runs that corrected nothing, by reason (lag, kafka_unavailable, redis_unavailable)',
+      labelNames: ['reason'],
       registers: [this.registry],
     });
     const sources = this.lagSources;

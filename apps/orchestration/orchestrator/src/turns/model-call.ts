@@ -170,7 +170,8 @@ export class ModelCall {
           const failure = toGrpcError(error, this.gateway.upstream);
           result.error = {
             code: failure.code,
-            reason: reasonOf(failure.code),
+            // A budget refusal keeps the gateway's reason, so the client learns which limit it hit.
+            reason: BUDGET_REASONS.has(failure.reason) ? failure.reason : reasonOf(failure.code),
             message: messageOf(failure),
             partial: result.text !== '' || calls.size > 0,
             retryable: [status.UNAVAILABLE, status.RESOURCE_EXHAUSTED, status.DEADLINE_EXCEEDED].includes(
@@ -183,6 +184,8 @@ export class ModelCall {
     });
   }
 }
+
+const BUDGET_REASONS = new Set(['BUDGET_EXCEEDED', 'REQUEST_EXCEEDS_BUDGET']);
 
 function reasonOf(code: status | undefined): string {
   switch (code) {

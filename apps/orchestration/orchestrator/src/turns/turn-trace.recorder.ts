@@ -74,6 +74,11 @@ export class TurnTraceRecorder {
     this.usage.completionTokens += round.usage.completionTokens;
     this.usage.totalTokens += round.usage.totalTokens;
     this.usage.cachedPromptTokens += round.usage.cachedPromptTokens;
+    // The gateway priced each round once; the turn's cost is their sum (one registry, one currency).
+    if (round.usage.costMicros != null) {
+      this.usage.costMicros = (this.usage.costMicros ?? 0) + round.usage.costMicros;
+      this.usage.currency = round.usage.currency ?? this.usage.currency;
+    }
     return stored;
   }
 
