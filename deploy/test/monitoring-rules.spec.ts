@@ -1,6 +1,7 @@
 // The chart's alerts and dashboard: rendered behind their values flags, every PromQL expression they
 // hold names only metrics the services' code defines (a renamed metric fails here, not in a silent
-// alert), and the alerts cover TTFT p95, error ratios, worker queue depth and shedding.
+// alert), the alerts cover TTFT p95, error ratios, worker queue depth and shedding, outbox age and the
+// ledger's consumer lag, and the three dashboards (overview, inference, turn pipeline) ship.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -41,10 +42,13 @@ const PREFIXES: Array<[string, (rest: string) => string[]]> = [
   ['hearth_nodejs_', () => ['collectDefaultMetrics({ register: shared, prefix: METRIC_PREFIX })']],
   ['hearth_', (rest) => [`\${METRIC_PREFIX}${rest}\``]],
   ['gateway_', (rest) => [`'gateway_${rest}'`]],
+  ['ledger_', (rest) => [`'ledger_${rest}'`]],
 ];
 
+const DASHBOARDS = ['hearth-overview', 'hearth-inference', 'hearth-turn-pipeline'];
+
 function metricNames(expr: string): string[] {
-  const names = expr.match(/\b(hearth|gateway)_[a-z0-9_]+/g) ?? [];
+  const names = expr.match(/\b(hearth|gateway|ledger)_[a-z0-9_]+/g) ?? [];
   return [...new Set(names.map((name) => name.replace(/_(bucket|count|sum)$/, '')))];
 }
 
@@ -65,12 +69,22 @@ describe('chart alerts and dashboard', () => {
       (g) => g.rules,
     );
   };
-  const dashboardExprs = () => {
+  const dashboards = () => {
     const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'hearth-dashboard')!;
-    const json = (configMap as unknown as { data: Record<string, string> }).data['hearth-overview.json']!;
-    const dashboard = JSON.parse(json) as { panels: Array<{ targets: Array<{ expr: string }> }> };
-    return dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    const data = (configMap as unknown as { data: Record<string, string> }).data;
+    return DASHBOARDS.map((name) => {
+      const dashboard = JSON.parse(data[`${name}.json`]!) as {
+        uid: string;
+        panels: Array<{ targets: Array<{ expr: string }> }>;
+      };
+      return {
+        name,
+        uid: dashboard.uid,
+        exprs: dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)),
+      };
+    });
   };
+  const dashboardExprs = () => dashboards().flatMap((d) => d.exprs);
 
   it('renders neither by default, nor the rule without its CRD', () => {
     const plain = parseManifests(helmTemplate('production-ha').stdout);
@@ -80,22 +94,29 @@ describe('chart alerts and dashboard', () => {
     expect(noCrd.filter((o) => o.kind === 'PrometheusRule')).toEqual([]);
   });
 
-  it('alerts on TTFT p95, error ratios, worker queue depth and shed rate', () => {
+  it('alerts on TTFT p95, error ratios, worker queue depth and shed rate, outbox age and consumer lag', () => {
     expect(rules().map((r) => r.alert)).toEqual([
       'HearthTimeToFirstTokenP95High',
       'HearthGrpcErrorRatioHigh',
       'HearthHttpErrorRatioHigh',
       'HearthWorkerQueueDeep',
       'HearthWorkerShedding',
+      'HearthOutboxEventsOld',
+      'HearthLedgerConsumerLagHigh',
     ]);
   });
 
-  it('ships the dashboard JSON from the chart, with a query on every panel', () => {
-    const file = JSON.parse(readFileSync(join(CHART_DIR, 'dashboards', 'hearth-overview.json'), 'utf8')) as {
-      uid: string;
-    };
-    expect(file.uid).toBe('hearth-overview');
-    expect(dashboardExprs().length).toBeGreaterThanOrEqual(8);
+  it('ships the three dashboards from the chart, each file as shipped, with a query on every panel', () => {
+    for (const { name, uid, exprs } of dashboards()) {
+      const file = JSON.parse(readFileSync(join(CHART_DIR, 'dashboards', `${name}.json`), 'utf8')) as {
+        uid: string;
+        panels: unknown[];
+      };
+      expect(uid).toBe(name);
+      expect(file.uid).toBe(name);
+      expect(exprs.length).toBeGreaterThanOrEqual(file.panels.length);
+      expect(exprs.length).toBeGreaterThanOrEqual(8);
+    }
   });
 
   it('queries only metrics the services define', () => {

@@ -105,6 +105,16 @@ describe('/metrics on every service', () => {
     expect(total(safety, 'hearth_safety_decisions_total', { decision: 'blocked_input' })).toBe(0);
   });
 
+  it("times the turn's phases in the orchestrator and its queue wait in the worker", () => {
+    const orchestrator = scrape('orchestrator');
+    expect(orchestrator.families.get('hearth_turn_phase_duration_seconds')?.type).toBe('HISTOGRAM');
+    expect(total(orchestrator, 'hearth_turn_phase_duration_seconds_count', { phase: 'total' })).toBe(1);
+    expect(total(orchestrator, 'hearth_turn_phase_duration_seconds_count', { phase: 'context' })).toBe(1);
+    const worker = scrape('inference-worker');
+    expect(worker.families.get('hearth_inference_queue_wait_seconds')?.type).toBe('HISTOGRAM');
+    expect(total(worker, 'hearth_inference_queue_wait_seconds_count')).toBeGreaterThanOrEqual(1);
+  });
+
   it.each(['orchestrator', 'tool-runner', 'bff'])(
     "%s reports the outbox's backlog and its oldest row's age",
     (service) => {

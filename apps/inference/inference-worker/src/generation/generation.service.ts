@@ -86,6 +86,7 @@ export class GenerationService {
         if (event.type === 'started') {
           writer.started(event);
           traced.started(event.slot, event.promptTokens, event.cachedPromptTokens, event.queuedMs);
+          this.metrics.observeQueueWait(event.queuedMs / 1000);
         } else if (event.type === 'delta') {
           traced.firstToken();
           const now = performance.now();

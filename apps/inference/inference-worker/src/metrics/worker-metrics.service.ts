@@ -19,6 +19,7 @@ export class WorkerMetricsService {
   readonly registry = new Registry();
   private readonly ttft: Histogram;
   private readonly interToken: Histogram;
+  private readonly queueWait: Histogram;
   private readonly requests: Counter<'outcome'>;
   /** Engine counters already exported, so each scrape adds only what is new. */
   private synced = { completion: 0, prompt: 0, cached: 0, decodeHistogram: [] as number[] };
@@ -42,6 +43,12 @@ export class WorkerMetricsService {
       name: `${PREFIX}inter_token_latency_seconds`,
       help: 'Gap between consecutive streamed deltas of one generation, per token.',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    this.queueWait = new Histogram({
+      name: `${PREFIX}queue_wait_seconds`,
+      help: 'From admission to a slot taking the request (the part of time to first token spent waiting).',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
     this.requests = new Counter({
@@ -116,6 +123,10 @@ export class WorkerMetricsService {
       () => load.figures().prefixCacheHitRatio,
     );
     gauge('draining', '1 while the worker drains for shutdown.', () => (lifecycle.draining ? 1 : 0));
+  }
+
+  observeQueueWait(seconds: number): void {
+    this.queueWait.observe(seconds);
   }
 
   observeTimeToFirstToken(seconds: number): void {

@@ -14,6 +14,7 @@ import type { Logger } from '@hearth/telemetry';
 
 import type { ContextClient } from '../clients/upstream.clients';
 import { assistantJson, assistantMessage } from './message.mapper';
+import { observeTurnPhases } from './turn-phase.metrics';
 import type { TurnSafetyLog } from './turn-safety.log';
 import type { TurnOutcome } from './turn.outcome';
 import type { TurnScope } from './turn.scope';
@@ -69,6 +70,7 @@ export class StoredTurnFinalizer implements TurnFinalizer {
     const { trace, begun } = scope;
     const request = scope.turn.request;
     await this.store(this.finishInput(outcome, facts));
+    observeTurnPhases(trace.steps, trace.elapsedMs());
     // The hot window is a cache the context service can rebuild from PostgreSQL: the client does not
     // wait for it. The next turn of this conversation in this process waits for it before assembling.
     const appended = this.appendHotWindow(outcome).catch((error: unknown) =>
