@@ -1,8 +1,9 @@
 // Loads the labelled safety corpus (./corpus/*.jsonl) and assigns every case to its split. The split
 // is a hash of the case id, fixed before any tuning: `fnv1a(id) % 3 == 0` is held out, the rest is
 // dev. The files written for the first round of rules (injection, pii, secrets) are "v1"; the files
-// added later (injection families, PII look-alikes, benign technical text, moderation) are "v2", and
-// their held-out third is the split nobody tuned against.
+// added later (injection families, PII look-alikes, benign technical text, moderation) are "v2"; the
+// third round of PII look-alikes (written before the rules were tuned for it) is "v3". The held-out
+// third of the newest round is the split nobody tuned against.
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
@@ -33,8 +34,12 @@ export type Split = 'dev' | 'heldout';
 
 /** The corpus files of the first round; everything else was added after them. */
 const V1_FILES = new Set(['injection', 'pii', 'secrets']);
+/** The corpus files of the third round. */
+const V3_FILES = new Set(['pii-lookalikes-v3']);
 
-export const isV2 = (c: Case): boolean => !V1_FILES.has(c.file);
+export const isV1 = (c: Case): boolean => V1_FILES.has(c.file);
+export const isV3 = (c: Case): boolean => V3_FILES.has(c.file);
+export const isV2 = (c: Case): boolean => !isV1(c) && !isV3(c);
 
 /** Cases scored for the injection target: attacks and benign prompts that use the same words. */
 export const isInjectionTargetCase = (c: Case): boolean =>
@@ -66,9 +71,9 @@ export function loadCorpus(dir = join(__dirname, 'corpus')): Case[] {
   return cases;
 }
 
-/** Subsets the tables report on. `heldout v2` is the untouched split. */
-export type Subset = 'dev' | 'heldout' | 'heldout v1' | 'heldout v2' | 'all';
-export const SUBSETS: readonly Subset[] = ['dev', 'heldout', 'heldout v1', 'heldout v2', 'all'];
+/** Subsets the tables report on. `heldout v3` is the untouched split. */
+export type Subset = 'dev' | 'heldout' | 'heldout v1' | 'heldout v2' | 'heldout v3' | 'all';
+export const SUBSETS: readonly Subset[] = ['dev', 'heldout', 'heldout v1', 'heldout v2', 'heldout v3', 'all'];
 
 export function subsetOf(corpus: readonly Case[], subset: Subset): Case[] {
   switch (subset) {
@@ -77,9 +82,11 @@ export function subsetOf(corpus: readonly Case[], subset: Subset): Case[] {
     case 'heldout':
       return corpus.filter((c) => splitOf(c.id) === 'heldout');
     case 'heldout v1':
-      return corpus.filter((c) => splitOf(c.id) === 'heldout' && !isV2(c));
+      return corpus.filter((c) => splitOf(c.id) === 'heldout' && isV1(c));
     case 'heldout v2':
       return corpus.filter((c) => splitOf(c.id) === 'heldout' && isV2(c));
+    case 'heldout v3':
+      return corpus.filter((c) => splitOf(c.id) === 'heldout' && isV3(c));
     case 'all':
       return [...corpus];
   }

@@ -1,13 +1,14 @@
 // Scores the safety detectors against the labelled corpus in ./corpus and prints precision and
-// recall per detector (dev split, held-out split, the held-out split of the v2 files that no rule was
-// tuned on, and everything), then per category on one subset, then the false-positive rate of every
+// recall per detector (dev split, held-out split, the held-out split of each round of files, the newest
+// of which no rule was tuned on, and everything), then per category on one subset, then the false-positive rate of every
 // detector on benign technical text (code, logs, changelogs, docs, config).
 //
 //   npm run eval:safety                          # tables only
 //   npm run eval:safety -- --failures            # also list misses and false alarms of the dev split
 //   npm run eval:safety -- --failures=all        # ... of both splits
 //   npm run eval:safety -- --categories=dev      # per-category table of another subset
-//                                                # (dev, heldout [default], heldout-v1, heldout-v2, all)
+//                                                # (dev, heldout [default], heldout-v1, heldout-v2,
+//                                                # heldout-v3, all)
 //   npm run eval:safety -- --dev-only            # dev split only, for tuning without seeing held-out
 //
 // Scoring rules are in detector.scoring.ts; the split is in corpus.loader.ts (a hash of the case id,
@@ -120,23 +121,26 @@ function summary(corpus: readonly Case[]): boolean {
       if (failures) printFailures(`${name} ${subset}`, s.misses, s.falseAlarms);
     }
     const s = scoreInjection(cases.filter(isInjectionTargetCase));
-    const recall = ratio(s.detected, s.positives);
-    const fpRate = ratio(s.falsePositives, s.benign);
-    const met = recall >= TARGETS.injection.recall && fpRate <= TARGETS.injection.maxFalsePositiveRate;
-    if (subset === (devOnly ? 'dev' : 'all')) allMet &&= met;
-    rows.push([
-      'injection',
-      subset,
-      `${s.positives}+${s.benign}b`,
-      String(s.detected),
-      String(s.positives - s.detected),
-      `${s.falsePositives} (${(fpRate * 100).toFixed(1)}%)`,
-      fmt(ratio(s.detected, s.detected + s.falsePositives)),
-      fmt(recall),
-      `R>=${TARGETS.injection.recall} FP<=5%`,
-      met ? 'yes' : 'NO',
-    ]);
-    if (failures) printFailures(`injection ${subset}`, s.misses, s.falseAlarms);
+    // A subset without injection cases (the v3 PII look-alikes) has no injection target to report.
+    if (s.positives + s.benign > 0) {
+      const recall = ratio(s.detected, s.positives);
+      const fpRate = ratio(s.falsePositives, s.benign);
+      const met = recall >= TARGETS.injection.recall && fpRate <= TARGETS.injection.maxFalsePositiveRate;
+      if (subset === (devOnly ? 'dev' : 'all')) allMet &&= met;
+      rows.push([
+        'injection',
+        subset,
+        `${s.positives}+${s.benign}b`,
+        String(s.detected),
+        String(s.positives - s.detected),
+        `${s.falsePositives} (${(fpRate * 100).toFixed(1)}%)`,
+        fmt(ratio(s.detected, s.detected + s.falsePositives)),
+        fmt(recall),
+        `R>=${TARGETS.injection.recall} FP<=5%`,
+        met ? 'yes' : 'NO',
+      ]);
+      if (failures) printFailures(`injection ${subset}`, s.misses, s.falseAlarms);
+    }
     const other = scoreInjection(cases.filter((c) => !isInjectionTargetCase(c)));
     rows.push([
       'injection',
