@@ -1,8 +1,9 @@
 // E-mail addresses, including the "name [at] domain [dot] com" spelling people use to dodge scrapers.
 // A user@host that is a login rather than a mailbox is left alone: a URL's user part
 // (`ssh://git@host/`), an SSH or scp target or shell prompt (`git@host:org/repo`, `root@host:~#`),
-// a host on a private-use top-level domain (`ubuntu@ip-10-0-1-5.ec2.internal`), and file names
-// (`logo@2x.png`, `theme@2x.css`).
+// a host on a private-use top-level domain (`ubuntu@ip-10-0-1-5.ec2.internal`), file names
+// (`logo@2x.png`, `theme@2x.css`, `backup@2025-03-14.tar`) and systemd template units
+// (`getty@tty1.service`).
 import type { Detection } from '../detection.model';
 
 // Anchored on "@": scanning from every word start for a local part would cost O(words x length).
@@ -12,7 +13,9 @@ const SPELLED_OUT_EMAIL =
   /\b[A-Za-z0-9._%+-]{1,64}\s*[[(<{]\s*at\s*[\])>}]\s*[A-Za-z0-9-]{1,63}(?:\s*[[(<{]\s*dot\s*[\])>}]\s*[A-Za-z0-9-]{1,63})+\b/gi;
 
 // `logo@2x.png` is an image name (the retina-asset convention), not an address; neither is a name
-// ending in a file extension that is no top-level domain.
+// ending in a file extension or a systemd unit type (`getty@tty1.service`, `backup@daily.timer`)
+// that is no top-level domain. Extensions that are also country codes (.sh, .py, .rs, .md, .pl)
+// stay addresses.
 const FILE_EXTENSIONS = new Set([
   'css',
   'scss',
@@ -47,6 +50,43 @@ const FILE_EXTENSIONS = new Set([
   'tif',
   'tiff',
   'avif',
+  'tar',
+  'gz',
+  'tgz',
+  'bz2',
+  'xz',
+  'zst',
+  'rar',
+  'bak',
+  'log',
+  'csv',
+  'tsv',
+  'pdf',
+  'sql',
+  'sqlite',
+  'db',
+  'iso',
+  'img',
+  'exe',
+  'dll',
+  'deb',
+  'rpm',
+  'whl',
+  'jar',
+  'war',
+  'ini',
+  'cfg',
+  'conf',
+  // systemd unit types
+  'service',
+  'socket',
+  'timer',
+  'mount',
+  'automount',
+  'target',
+  'slice',
+  'scope',
+  'swap',
 ]);
 // Names reserved for private networks (RFC 6762, RFC 8375, ICANN's .internal): no mailbox on the
 // internet is reachable there, so `user@host.internal` is a login on a machine.

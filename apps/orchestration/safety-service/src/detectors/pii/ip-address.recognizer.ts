@@ -1,8 +1,12 @@
 // IP addresses (v4 and v6) that can point at a host or a person's connection. Loopback, unspecified,
-// netmask, network (x.x.x.0) and broadcast (x.x.x.255) values identify nobody and are left alone, as
-// are dotted numbers that the words around them call something else: versions ("v1.2.3.4",
-// "firmware 4.1.0.12", `<AssemblyVersion>1.0.0.0`, "bumps rails from 7.1.3.2 to 7.1.3.4"), object
-// identifiers ("OID 2.5.4.3") and section numbers ("section 4.2.1.3").
+// link-local (169.254.x.x: the cloud metadata endpoint, self-assigned addresses), multicast and
+// reserved, netmask, network (x.x.x.0) and broadcast (x.x.x.255) values identify nobody and are left
+// alone, as are dotted numbers that the words around them call something else: versions
+// ("v1.2.3.4", "firmware 4.1.0.12", `<AssemblyVersion>1.0.0.0`, "bumps rails from 7.1.3.2 to
+// 7.1.3.4", "the 3.4.1.2 upgrade"), object identifiers ("OID 2.5.4.3", "X509v3 Basic Constraints
+// (2.5.29.19)"), section and requirement numbers ("section 4.2.1.3", "requirement 3.2.1.4"), and a
+// dotted number inside a larger name (`app-1.4.7.212-linux.tar.gz`, `setup-1.4.7.212.msi`,
+// `TC-3.2.1.4-a`).
 import { isIPv4, isIPv6 } from 'node:net';
 
 import type { Detection } from '../detection.model';
@@ -15,13 +19,24 @@ const IPV6_HINT = /[0-9A-Fa-f]:[0-9A-Fa-f]*:/;
 // Words that say the dotted number right after them is not an address: versioned things and
 // identifier schemes ("firmware 4.1.0.12", "Version=8.0.0.0", "<FileVersion>4.2.0.17", "OID 2.5.4.3").
 const NAMED_BEFORE =
-  '(?:v|ver|version|release|build|rev|revision|firmware|fw|bios|driver|kernel|sdk|runtime|framework|assembly|assemblyversion|fileversion|productversion|chrome|chromium|firefox|safari|python|java|jdk|ruby|rails|php|perl|dotnet|ios|ipados|macos|android|windows|ubuntu|debian|oid|section|clause|chapter|paragraph|figure|table|step|article|rfc)';
+  '(?:v|ver|version|release|build|rev|revision|firmware|fw|bios|driver|kernel|sdk|runtime|framework|assembly|assemblyversion|fileversion|productversion|chrome|chromium|firefox|safari|python|java|jdk|ruby|rails|php|perl|dotnet|ios|ipados|macos|android|windows|ubuntu|debian|oid|section|clause|chapter|paragraph|figure|table|step|article|rfc|requirement|req|annex|appendix)';
 const CUE_BEFORE = new RegExp(`(?:^|[^\\w.])${NAMED_BEFORE}(?:\\s*[=:>"']+\\s*|\\s+)$`, 'i');
 // A version change, up to three words after its verb: "bumps rails from 7.1.3.2", "upgrade the
 // agent from 7.2.0.14". Only with "from": "update the record to 10.0.0.7" may well be an address.
 const CHANGE_BEFORE =
   /(?:^|[^\w.])(?:upgrade|upgraded|upgrades|upgrading|downgrade|downgraded|bump|bumps|bumped|update|updated|updates|updating|migrate|migrated)\s+(?:[\w.+-]+\s+){0,3}from\s+["']?$/i;
 // Between two dotted numbers of one list or range ("7.2.0.14 to 7.2.1.3", "7.2.0.14 → 7.2.1.3").
+// The noun right after it says it is a version: "the 3.4.1.2 upgrade", "7.2.0.14 release notes".
+const CUE_AFTER =
+  /^\s+(?:upgrade|update|release|build|patch|hotfix|version|firmware|installer|rollout|changelog)s?\b/i;
+// An object-identifier scheme named earlier in the clause: "X509v3 Subject Alternative Name
+// (2.5.29.17)" (how openssl prints extensions), "the ASN.1 arc 2.5.4.6", "MIB object 1.3.6.1". Not
+// "SNMP" or "X.509" alone: "the SNMP agent at 10.0.0.5" and "served by 10.0.0.5" are addresses.
+const OID_CONTEXT = /\b(?:oids?|object identifiers?|x509v3|asn\.1|mib)\b/i;
+// Glued to a name: `app-1.4.7.212-linux`, `TC-3.2.1.4-a`, `setup-1.4.7.212.msi`.
+// Letters only: `10.0.0.1-10.0.0.254` is a range of addresses, not a name.
+const GLUED_BEFORE = /[A-Za-z][-_]$/;
+const GLUED_AFTER = /^(?:[-_][A-Za-z]|\.[A-Za-z])/;
 const LIST_JOINER = /^\s*(?:,|and|or|to|->|→|=>|-|–|\.\.)\s*["']?$/i;
 const CLAUSE_BREAK = /[.!?;\n](?:\s|$)/;
 
@@ -36,7 +51,7 @@ export function recognizeIpAddresses(text: string): Detection[] {
       continue;
     }
     if (
-      calledSomethingElse(text, match.index) ||
+      calledSomethingElse(text, match.index, match.index + value.length) ||
       (previousNonAddress && LIST_JOINER.test(text.slice(previousNonAddress.end, match.index)))
     ) {
       previousNonAddress = { end: match.index + value.length };
@@ -56,12 +71,18 @@ export function recognizeIpAddresses(text: string): Detection[] {
   return found;
 }
 
-/** True when the words before `start`, within its clause, say the number is a version or an id. */
-function calledSomethingElse(text: string, start: number): boolean {
-  let before = text.slice(Math.max(0, start - 64), start);
-  const lastBreak = lastIndexOfPattern(before, CLAUSE_BREAK);
-  if (lastBreak >= 0) before = before.slice(lastBreak + 1);
-  return CUE_BEFORE.test(before) || CHANGE_BEFORE.test(before);
+/** True when the words around `start`..`end`, within its clause, say the number is a version or an id. */
+function calledSomethingElse(text: string, start: number, end: number): boolean {
+  const glued = text.slice(Math.max(0, start - 2), start);
+  const after = text.slice(end, end + 24);
+  if (GLUED_BEFORE.test(glued) || GLUED_AFTER.test(after) || CUE_AFTER.test(after)) return true;
+  // A scheme name may stand a few OIDs back ("X509v3 Subject Alternative Name (2.5.29.17) and Basic
+  // Constraints (2.5.29.19)"): a longer window for it than for the cue words right before.
+  let clause = text.slice(Math.max(0, start - 128), start);
+  const lastBreak = lastIndexOfPattern(clause, CLAUSE_BREAK);
+  if (lastBreak >= 0) clause = clause.slice(lastBreak + 1);
+  const before = clause.slice(-64);
+  return CUE_BEFORE.test(before) || CHANGE_BEFORE.test(before) || OID_CONTEXT.test(clause);
 }
 
 function lastIndexOfPattern(text: string, pattern: RegExp): number {
@@ -72,9 +93,13 @@ function lastIndexOfPattern(text: string, pattern: RegExp): number {
 
 function identifiesAHost(ipv4: string): boolean {
   const octets = ipv4.split('.').map(Number);
-  // 0.x and 127.x name no remote host, 255.x is a netmask; a last octet of 0 or 255 is the network
-  // or broadcast address of a /24 (or smaller) subnet, never one machine.
-  return octets[0] !== 0 && octets[0] !== 127 && octets[0] !== 255 && octets[3] !== 0 && octets[3] !== 255;
+  // 0.x and 127.x name no remote host, 169.254.x.x is link-local (self-assigned, or the cloud
+  // metadata endpoint every instance shares), 224-239.x is multicast (a group), 240-255.x reserved
+  // or a netmask; a last octet of 0 or 255 is the network or broadcast address of a /24 (or smaller)
+  // subnet, never one machine.
+  if (octets[0] === 0 || octets[0] === 127 || octets[0] >= 224) return false;
+  if (octets[0] === 169 && octets[1] === 254) return false;
+  return octets[3] !== 0 && octets[3] !== 255;
 }
 
 function ip(start: number, value: string, canonical: string): Detection {

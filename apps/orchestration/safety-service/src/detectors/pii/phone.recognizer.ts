@@ -3,7 +3,10 @@
 // text matcher over the whole input costs ~4 ms per 4 KB; validating a handful of candidates costs
 // microseconds. Bare digit runs without phone formatting count only next to a word like "call".
 // A formatted number in national form with a trunk "0" ("030 12345678") is invalid under a NANP
-// default region (no NANP number starts with 0), so it is tried against the fallback regions.
+// default region (no NANP number starts with 0), so it is tried against the fallback regions, when
+// it has at least 9 digits: shorter runs with a leading 0 are valid Italian (or short German) fixed
+// lines far too often ("03-14-2025", the timecode "01.02.15.20") for a number in no region of the
+// policy to count on its shape alone.
 // Parsing is ~10-15 us per candidate (the library builds its RegExps on every call), so every cheap
 // test runs first and a candidate written the same way twice in one text is parsed once (a per-call
 // map: a cache across requests would remember users' numbers and flatter the benchmark). Each parse
@@ -23,6 +26,7 @@ const PHONE_WORDS =
 const MIN_DIGITS = 7;
 const MAX_DIGITS = 15;
 const NATIONAL_TRUNK = /^\(?0[1-9]/;
+const MIN_FALLBACK_DIGITS = 9;
 
 export function recognizePhoneNumbers(
   text: string,
@@ -87,6 +91,7 @@ function validate(
   if (parsed && (international ? parsed.isPossible() : parsed.isValid())) return parsed;
   // Other regions only for a national-format number with a trunk "0", never for "+..." or bare runs.
   if (international || !formatted || !NATIONAL_TRUNK.test(candidate)) return null;
+  if (countDigits(candidate) < MIN_FALLBACK_DIGITS) return null;
   for (const region of fallbackRegions) {
     if (region === defaultRegion) continue;
     parsed = parsePhoneNumberFromString(candidate, { defaultCountry: region, extract: false });

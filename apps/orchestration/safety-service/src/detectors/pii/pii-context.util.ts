@@ -3,7 +3,7 @@
 
 /** Labels that introduce identifiers which merely look like personal numbers. */
 const NON_PERSONAL_LABEL =
-  /(?:\b(?:order|invoice|ticket|ref|reference|tracking|isbn(?:-1[03])?|issn|sku|serial|part|model|case|claim|transaction|txn|confirmation|booking|pnr|po|build|version|ver|release|rev|revision|commit|pid|port|zip|postal|id|ids|uuid|item|product|batch|lot|shipment|parcel|package|receipt|bug|issue|pr|job|run)\b(?:\s*(?:number|no\.?|num|nr|#|id|code))?|#|\bno\.)\s*[:=#-]?\s*$/i;
+  /(?:\b(?:order|invoice|ticket|ref|reference|tracking|isbn(?:-1[03])?|issn|sku|serial|part|model|case|claim|transaction|txn|confirmation|booking|pnr|po|build|version|ver|release|rev|revision|commit|pid|port|zip|postal|id|ids|uuid|item|product|batch|lot|shipment|parcel|package|receipt|bug|issue|pr|job|run|sample|specimen|drawing|catalog|catalogue|docket|asset|artifact|artefact)\b(?:\s*(?:number|no\.?|num|nr|#|id|code))?|#|\bno\.)\s*[:=#-]?\s*$/i;
 
 /** True when the text right before `start` labels the number as a non-personal identifier. */
 export function hasNonPersonalLabel(text: string, start: number): boolean {

@@ -31,6 +31,15 @@ describe(PiiDetector.name, () => {
     ['pii.email', 'mail bob@example.com: he knows', 'bob@example.com'],
     ['pii.email', 'mailto:ana@example.org?subject=hi', 'ana@example.org'],
     ['pii.us_ssn', 'my SSN is 536-22-1907', '536-22-1907'],
+    // Next to the v3 look-alikes: extensions that are also country codes, addresses near words
+    // that name OIDs or versions elsewhere, national numbers long enough for a fallback region.
+    ['pii.email', 'mail dev@tools.sh about the script', 'dev@tools.sh'],
+    ['pii.email', 'ask k.ito@studio.md for the assets', 'k.ito@studio.md'],
+    ['pii.ip_address', 'the SNMP agent at 81.2.69.160 stopped answering', '81.2.69.160'],
+    ['pii.ip_address', 'the X.509 certificate is served by 81.2.69.160', '81.2.69.160'],
+    ['pii.ip_address', 'the upgrade server 81.2.69.160 is down', '81.2.69.160'],
+    ['pii.phone', 'Milan office 02 8738 6411 (national format)', '02 8738 6411'],
+    ['pii.phone', 'call +39 0314 2025 from abroad', '+39 0314 2025'],
   ])('finds %s in %j', (ruleId, text, value) => {
     expect(found(text)).toEqual([[ruleId, value]]);
   });
@@ -65,9 +74,33 @@ describe(PiiDetector.name, () => {
     '@import url("theme@2x.css");',
     'Lot 483-22-1907 expires in May',
     'nine digits 123456789 without context',
+    // v3 look-alikes: file names and systemd units with "@", OIDs, requirement numbers, versions
+    // named by the noun after them or glued into a file name, link-local and multicast addresses,
+    // dates and timecodes, sample and drawing numbers.
+    'systemctl restart getty@tty2.service and backup@nightly.timer',
+    'restored dump@2024-11-02T03.00.00.tar from cold storage',
+    'X509v3 Key Usage (2.5.29.15) and X509v3 Extended Key Usage (2.5.29.37)',
+    'X509v3 Subject Key Identifier (2.5.29.14) and Authority Key Identifier (2.5.29.35) are set',
+    'the ASN.1 arc 2.5.4.6 is countryName',
+    'requirement 4.1.2.3 covers audit logs',
+    'the 2.4.0.117 rollout starts on Monday',
+    'download agent-2.4.0.117-win64.zip or setup-2.4.0.117.msi',
+    'test case TC-4.1.2.3-b passed',
+    'metadata at 169.254.169.254, SSDP on 239.255.255.250',
+    'exported on 04-11-2024 and again on 05.12.2024',
+    'timecode 02.03.14.21 marks the cut',
+    'specimen 214-55-9012 was re-tested',
+    'drawing 305-41-2210 rev D',
     '',
   ])('finds nothing in the look-alike %j', (text) => {
     expect(found(text)).toEqual([]);
+  });
+
+  it('finds both ends of an address range (digits on both sides of the dash are no file name)', () => {
+    expect(found('VPN pool 81.2.69.161-81.2.69.170')).toEqual([
+      ['pii.ip_address', '81.2.69.161'],
+      ['pii.ip_address', '81.2.69.170'],
+    ]);
   });
 
   it('gives a card the digits, not a phone number, when both could claim them', () => {
