@@ -222,6 +222,18 @@ async function settle(turns = 20): Promise<void> {
   for (let i = 0; i < turns; i += 1) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * Stalled, and still stalled with nothing more pulled after the event loop settled: the kernel may
+ * grow a paused client's receive window for a while after the first stall (TCP auto-tuning, slower on
+ * a busy machine), which rightly drains the server's socket and resumes the upstream once more.
+ */
+async function stalledSteadily(client: RawSseClient, exchange: Exchange): Promise<boolean> {
+  if (!stalled(client, exchange)) return false;
+  const pulled = exchange.source.pulled;
+  await settle();
+  return stalled(client, exchange) && exchange.source.pulled === pulled;
+}
+
 /** Checked on every timer turn, with a generous cap: filling the buffers takes what it takes. */
 const STALL_WAIT = { timeoutMs: 30_000, intervalMs: 0 };
 
@@ -259,7 +271,7 @@ describe(SseWriter.name, () => {
     // and stop pulling; each read by the client must resume it.
     const cycles = 3;
     for (let cycle = 0; cycle < cycles; cycle += 1) {
-      await waitFor('the stream to stall', () => stalled(client, exchange), STALL_WAIT);
+      await waitFor('the stream to stall', () => stalledSteadily(client, exchange), STALL_WAIT);
       expect(sut.waitingForDrain).toBe(true);
       expect(res.listenerCount('drain')).toBe(1);
 
@@ -307,7 +319,7 @@ describe(SseWriter.name, () => {
     client.socket.pause();
     const exchange = await server.nextExchange();
     const { sut, res, source } = exchange;
-    await waitFor('the stream to stall', () => stalled(client, exchange), STALL_WAIT);
+    await waitFor('the stream to stall', () => stalledSteadily(client, exchange), STALL_WAIT);
 
     // Writes that do not come from the upstream (heartbeats, a finish burst) also meet a full socket.
     for (let i = 0; i < 200; i += 1) expect(sut.send({ extra: i })).toBe(false);
@@ -326,7 +338,7 @@ describe(SseWriter.name, () => {
     client.socket.pause();
     const exchange = await server.nextExchange();
     const { sut, res, source } = exchange;
-    await waitFor('the stream to stall', () => stalled(client, exchange), STALL_WAIT);
+    await waitFor('the stream to stall', () => stalledSteadily(client, exchange), STALL_WAIT);
 
     let writesAfterClose = 0;
     const errors: Error[] = [];
