@@ -279,6 +279,15 @@ describe('/v1/responses', () => {
     );
   });
 
+  it('answers 404 for a response id PostgreSQL could not even hold (a NUL in it), never a 500', async () => {
+    await expectError(
+      sut.responses.create({ model: MODEL_ID, input: 'Hi', previous_response_id: 'resp_\u0000x' }),
+      404,
+      'not_found',
+    );
+    await expectError(sut.responses.retrieve('resp_\u0000x'), 404, 'not_found');
+  });
+
   it('answers 404 for a conversation that is not there', async () => {
     const res = await post({ model: MODEL_ID, input: 'Hi', conversation: 'conv_unknown' });
     expect(res.status).toBe(404);

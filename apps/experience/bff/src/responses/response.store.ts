@@ -75,6 +75,8 @@ export class ResponseStore {
   }
 
   async get(caller: AuthenticatedCaller, id: string, param = 'response_id'): Promise<StoredResponseRecord> {
+    // PostgreSQL text cannot hold NUL, so no stored id has one (and the query would be refused).
+    if (id.includes('\u0000')) throw notFound(id, param);
     const row = await this.prisma.storedResponse.findFirst({
       where: { id, tenantId: caller.tenantId, userId: caller.userId },
     });
@@ -104,6 +106,7 @@ export class ResponseStore {
   }
 
   async delete(caller: AuthenticatedCaller, id: string): Promise<void> {
+    if (id.includes('\u0000')) throw notFound(id, 'response_id');
     const { count } = await this.prisma.storedResponse.deleteMany({
       where: { id, tenantId: caller.tenantId, userId: caller.userId },
     });

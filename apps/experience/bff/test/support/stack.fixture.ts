@@ -87,6 +87,10 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/** How long close() waits for the in-process BFF before stopping the rest anyway. */
+const BFF_CLOSE_MS = 20_000;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 const PRICE = { inputUsdPerMillionTokens: 0.5, outputUsdPerMillionTokens: 1.5 };
 const ORCHESTRATION: PlaneService[] = ['safety-service', 'context-service', 'tool-runner', 'orchestrator'];
 
@@ -198,7 +202,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         });
       },
       close: async () => {
-        await bff?.close();
+        // Bounded: one CI run's in-process BFF did not finish closing within the hook's two minutes
+        // (not reproduced since); the services and the database must still be stopped and dropped.
+        if (bff) {
+          const closing = bff.close().then(() => true);
+          const closed = await Promise.race([closing, sleep(BFF_CLOSE_MS).then(() => false)]);
+          if (!closed) console.warn(`the in-process BFF did not close within ${BFF_CLOSE_MS} ms`);
+        }
         await platform.close();
       },
     };
