@@ -155,6 +155,51 @@ function op(summary: string, response: object, extra: object = {}) {
   return { summary, responses: { '200': response, ...ERRORS }, ...extra };
 }
 
+/** Query parameters of the organization usage endpoints (completions and embeddings alike). */
+function usageParameters() {
+  return [
+    {
+      name: 'start_time',
+      in: 'query',
+      required: true,
+      schema: { type: 'integer', minimum: 0, maximum: MAX_UNIX_SECONDS },
+      description: 'unix seconds, inclusive; the first bucket starts here',
+    },
+    {
+      name: 'end_time',
+      in: 'query',
+      schema: { type: 'integer', minimum: 0, maximum: MAX_UNIX_SECONDS },
+      description: 'unix seconds, exclusive; default: now',
+    },
+    {
+      name: 'bucket_width',
+      in: 'query',
+      schema: { type: 'string', enum: ['1m', '1h', '1d'], default: '1d' },
+    },
+    {
+      name: 'group_by',
+      in: 'query',
+      schema: { type: 'array', items: { type: 'string', enum: [...GROUP_BY_FIELDS] } },
+      style: 'form',
+      explode: true,
+    },
+    {
+      name: 'limit',
+      in: 'query',
+      schema: { type: 'integer', minimum: 1 },
+      description: `buckets per page: default/max ${Object.entries(BUCKET_LIMITS)
+        .map(([w, l]) => `${w} ${l.default}/${l.max}`)
+        .join(', ')}`,
+    },
+    {
+      name: 'page',
+      in: 'query',
+      schema: { type: 'string', minLength: 1, maxLength: 200 },
+      description: 'next_page of the previous page',
+    },
+  ];
+}
+
 function componentSchemas(): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, { schema, io }] of Object.entries(SCHEMAS)) {
@@ -463,94 +508,12 @@ export function buildOpenApiDocument(): OpenApiDocument {
         get: op(
           'Completions usage of the tenant in time buckets (scope admin)',
           json('UsageCompletionsPage'),
-          {
-            parameters: [
-              {
-                name: 'start_time',
-                in: 'query',
-                required: true,
-                schema: { type: 'integer', minimum: 0, maximum: MAX_UNIX_SECONDS },
-                description: 'unix seconds, inclusive; the first bucket starts here',
-              },
-              {
-                name: 'end_time',
-                in: 'query',
-                schema: { type: 'integer', minimum: 0, maximum: MAX_UNIX_SECONDS },
-                description: 'unix seconds, exclusive; default: now',
-              },
-              {
-                name: 'bucket_width',
-                in: 'query',
-                schema: { type: 'string', enum: ['1m', '1h', '1d'], default: '1d' },
-              },
-              {
-                name: 'group_by',
-                in: 'query',
-                schema: { type: 'array', items: { type: 'string', enum: [...GROUP_BY_FIELDS] } },
-                style: 'form',
-                explode: true,
-              },
-              {
-                name: 'limit',
-                in: 'query',
-                schema: { type: 'integer', minimum: 1 },
-                description: `buckets per page: default/max ${Object.entries(BUCKET_LIMITS)
-                  .map(([w, l]) => `${w} ${l.default}/${l.max}`)
-                  .join(', ')}`,
-              },
-              {
-                name: 'page',
-                in: 'query',
-                schema: { type: 'string', minLength: 1, maxLength: 200 },
-                description: 'next_page of the previous page',
-              },
-            ],
-          },
+          { parameters: usageParameters() },
         ),
       },
       '/v1/organization/usage/embeddings': {
         get: op('Embeddings usage of the tenant in time buckets (scope admin)', json('UsageEmbeddingsPage'), {
-          parameters: [
-            {
-              name: 'start_time',
-              in: 'query',
-              required: true,
-              schema: { type: 'integer', minimum: 0, maximum: MAX_UNIX_SECONDS },
-              description: 'unix seconds, inclusive; the first bucket starts here',
-            },
-            {
-              name: 'end_time',
-              in: 'query',
-              schema: { type: 'integer', minimum: 0, maximum: MAX_UNIX_SECONDS },
-              description: 'unix seconds, exclusive; default: now',
-            },
-            {
-              name: 'bucket_width',
-              in: 'query',
-              schema: { type: 'string', enum: ['1m', '1h', '1d'], default: '1d' },
-            },
-            {
-              name: 'group_by',
-              in: 'query',
-              schema: { type: 'array', items: { type: 'string', enum: [...GROUP_BY_FIELDS] } },
-              style: 'form',
-              explode: true,
-            },
-            {
-              name: 'limit',
-              in: 'query',
-              schema: { type: 'integer', minimum: 1 },
-              description: `buckets per page: default/max ${Object.entries(BUCKET_LIMITS)
-                .map(([w, l]) => `${w} ${l.default}/${l.max}`)
-                .join(', ')}`,
-            },
-            {
-              name: 'page',
-              in: 'query',
-              schema: { type: 'string', minLength: 1, maxLength: 200 },
-              description: 'next_page of the previous page',
-            },
-          ],
+          parameters: usageParameters(),
         }),
       },
       '/v1/organization/costs': {

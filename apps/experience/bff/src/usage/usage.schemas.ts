@@ -79,19 +79,23 @@ export const usageResultSchema = z.object({
   batch: z.null(),
 });
 
-export const usagePageSchema = z.object({
-  object: z.literal('page'),
-  data: z.array(
-    z.object({
-      object: z.literal('bucket'),
-      start_time: z.number().int(),
-      end_time: z.number().int(),
-      results: z.array(usageResultSchema),
-    }),
-  ),
-  has_more: z.boolean(),
-  next_page: z.string().nullable(),
-});
+/** A page of time buckets, each with its groups (OpenAI's organization usage and costs pages). */
+const pageOf = <T extends z.ZodType>(result: T) =>
+  z.object({
+    object: z.literal('page'),
+    data: z.array(
+      z.object({
+        object: z.literal('bucket'),
+        start_time: z.number().int(),
+        end_time: z.number().int(),
+        results: z.array(result),
+      }),
+    ),
+    has_more: z.boolean(),
+    next_page: z.string().nullable(),
+  });
+
+export const usagePageSchema = pageOf(usageResultSchema);
 
 export type UsageResult = z.infer<typeof usageResultSchema>;
 export type UsagePage = z.infer<typeof usagePageSchema>;
@@ -152,21 +156,6 @@ export interface BucketPage<T> {
   has_more: boolean;
   next_page: string | null;
 }
-
-const pageOf = <T extends z.ZodType>(result: T) =>
-  z.object({
-    object: z.literal('page'),
-    data: z.array(
-      z.object({
-        object: z.literal('bucket'),
-        start_time: z.number().int(),
-        end_time: z.number().int(),
-        results: z.array(result),
-      }),
-    ),
-    has_more: z.boolean(),
-    next_page: z.string().nullable(),
-  });
 
 export const embeddingsUsagePageSchema = pageOf(embeddingsUsageResultSchema);
 export const costsPageSchema = pageOf(costsResultSchema);
