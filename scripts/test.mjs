@@ -139,8 +139,9 @@ console.log(`\nnpm test finished in ${((Date.now() - started) / 1000).toFixed(0)
 console.log(`jest: ${summary}`);
 // Both tiers in Jest's own summary format, for tools that read a run's totals the way Jest prints them.
 const suitesFailed = count('numFailedTestSuites');
+const suitesSkipped = count('numPendingTestSuites');
 console.log(
-  `Test Suites: ${suitesFailed ? `${suitesFailed} failed, ` : ''}${count('numPassedTestSuites')} passed, ${count('numTotalTestSuites')} total`,
+  `Test Suites: ${suitesFailed ? `${suitesFailed} failed, ` : ''}${suitesSkipped ? `${suitesSkipped} skipped, ` : ''}${count('numPassedTestSuites')} passed, ${count('numTotalTestSuites')} total`,
 );
 console.log(
   `Tests:       ${failed ? `${failed} failed, ` : ''}${skipped ? `${skipped} skipped, ` : ''}${passed} passed, ${count('numTotalTests')} total`,
