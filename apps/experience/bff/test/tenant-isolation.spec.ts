@@ -20,11 +20,8 @@
 // - memory facts and the opt-in switch: per user;
 // - usage, costs, audit trail and budgets: per tenant and `admin` only; the colleague's default key is
 //   refused (403), B's admin key answers only B's (empty) data and gets 404 for A's budget, key or user.
-import { randomUUID } from 'node:crypto';
 
-import { AUDIT_TOPIC, createKafkaClient, USAGE_TOPIC } from '@hearth/events';
-import { createLogger } from '@hearth/telemetry';
-import { freePort, infraEnv, ServiceProcess } from '@hearth/testing';
+import { startLedgerFromTopicEnds, type ServiceProcess } from '@hearth/testing';
 
 import OpenAI, { toFile } from 'openai';
 
@@ -134,42 +131,6 @@ describe('Tenant isolation on every route of the OpenAPI document', () => {
     }
   };
 
-  /** A ledger whose consumer group starts at the usage topic's end: it stores this spec's events only. */
-  const startLedger = async () => {
-    const logger = createLogger({ service: 'tenant-isolation-spec', level: 'error' });
-    const kafka = createKafkaClient({
-      clientId: 'tenant-isolation-spec',
-      brokers: infraEnv().kafkaBrokers,
-      logger,
-    });
-    const group = `tenant-isolation-${randomUUID().slice(0, 8)}`;
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: USAGE_TOPIC.name }] });
-    const ends = await admin.fetchTopicOffsets(USAGE_TOPIC.name);
-    await admin.setOffsets({
-      groupId: `${group}.usage`,
-      topic: USAGE_TOPIC.name,
-      partitions: ends.map(({ partition, high }) => ({ partition, offset: high })),
-    });
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: AUDIT_TOPIC.name }] });
-    const auditEnds = await admin.fetchTopicOffsets(AUDIT_TOPIC.name);
-    await admin.setOffsets({
-      groupId: `${group}.audit`,
-      topic: AUDIT_TOPIC.name,
-      partitions: auditEnds.map(({ partition, high }) => ({ partition, offset: high })),
-    });
-    await admin.disconnect();
-    return ServiceProcess.start({
-      app: 'ledger',
-      env: {
-        DATABASE_URL: stack.db.url,
-        LEDGER_CONSUMER_GROUP: group,
-        METRICS_PORT: String(await freePort()),
-      },
-    });
-  };
-
   beforeAll(async () => {
     stack = await startStack({
       orchestration: true,
@@ -178,7 +139,8 @@ describe('Tenant isolation on every route of the OpenAPI document', () => {
       scriptedModels: [{ id: CALC_MODEL, reply: CALC_REPLY }],
       toolPolicy: { version: 1, tenants: { default: { allow: ['calculator'], confirm: ['calculator'] } } },
     });
-    ledger = await startLedger();
+    ledger = (await startLedgerFromTopicEnds({ databaseUrl: stack.db.url, name: 'tenant-isolation' }))
+      .process;
     owner = await stack.tenant('isolation-owner', { user: 'owner' });
     ownerAdmin = await stack.admin.createKey({ tenant: owner.tenantId, user: 'admin', scopes: ['admin'] });
     keys = {

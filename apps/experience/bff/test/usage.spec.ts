@@ -16,7 +16,14 @@ import {
   type UsageEventInput,
 } from '@hearth/events';
 import { createLogger } from '@hearth/telemetry';
-import { createTestDatabase, freePort, infraEnv, ServiceProcess, type TestDatabase } from '@hearth/testing';
+import {
+  createTestDatabase,
+  freePort,
+  infraEnv,
+  startLedgerFromTopicEnds,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@hearth/testing';
 
 import type { Kafka } from 'kafkajs';
 
@@ -139,29 +146,8 @@ describe('GET /v1/organization/usage/completions', () => {
     const infra = infraEnv();
     db = await createTestDatabase();
     kafka = createKafkaClient({ clientId: 'usage-spec', brokers: infra.kafkaBrokers, logger });
-    // The ledger's consumer group starts at the topic's current end: it stores this spec's events only.
-    const group = `usage-spec-${randomUUID().slice(0, 8)}`;
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: USAGE_TOPIC.name }] });
-    const ends = await admin.fetchTopicOffsets(USAGE_TOPIC.name);
-    await admin.setOffsets({
-      groupId: `${group}.usage`,
-      topic: USAGE_TOPIC.name,
-      partitions: ends.map(({ partition, high }) => ({ partition, offset: high })),
-    });
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: AUDIT_TOPIC.name }] });
-    const auditEnds = await admin.fetchTopicOffsets(AUDIT_TOPIC.name);
-    await admin.setOffsets({
-      groupId: `${group}.audit`,
-      topic: AUDIT_TOPIC.name,
-      partitions: auditEnds.map(({ partition, high }) => ({ partition, offset: high })),
-    });
-    await admin.disconnect();
-    ledger = await ServiceProcess.start({
-      app: 'ledger',
-      env: { DATABASE_URL: db.url, LEDGER_CONSUMER_GROUP: group, METRICS_PORT: String(await freePort()) },
-    });
+    // The ledger starts at the topics' current ends: it stores this spec's events only.
+    ledger = (await startLedgerFromTopicEnds({ databaseUrl: db.url, name: 'usage-spec' })).process;
     producer = new EventProducer({ kafka });
     await producer.connect();
 

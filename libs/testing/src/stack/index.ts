@@ -3,5 +3,6 @@ export * from './orchestration-plane';
 export * from './platform-stack';
 export * from './retrieval.env';
 export * from './stack-model';
+export * from './ledger-process';
 export * from './topic-records.consumer';
 export * from './usage-events.consumer';
