@@ -109,10 +109,26 @@ export class EventConsumer<T extends EventTopic> {
     const { topic, fromBeginning = false } = this.options;
     await this.deadLetters.connect();
     await withDeadline(this.connectTimeoutMs, `Kafka consumer ${this.options.groupId} start`, async () => {
+      await this.createTopicIfMissing();
       await this.consumer.connect();
       await this.consumer.subscribe({ topic: topic.name, fromBeginning });
       await this.consumer.run({ eachMessage: (payload) => this.handleMessage(payload) });
     });
+  }
+
+  /**
+   * Creates the topic and waits for its leaders. Subscribing to a topic the broker is still
+   * auto-creating answers UNKNOWN_TOPIC_OR_PARTITION, which kafkajs does not retry at start: on a
+   * fresh cluster the service would exit. Creating an existing topic is a no-op.
+   */
+  private async createTopicIfMissing(): Promise<void> {
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: this.options.topic.name }] });
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   /** The kafkajs consumer's group id and topic, for lag probes. */

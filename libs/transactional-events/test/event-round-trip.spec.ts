@@ -222,4 +222,38 @@ describe(EventConsumer.name, () => {
     ).toBe(1);
     expect(await tenantUsage(event.tenantId)).toEqual({ events: 1, output_tokens: 5 });
   }, 40_000);
+
+  it('starts on a topic nobody has created yet and applies the first event published to it', async () => {
+    const freshTopic = defineTopic(`llm.usage.v1.fresh-${uniqueSuffix()}`, usageEventSchema);
+    const applied: string[] = [];
+    const consumer = new EventConsumer({
+      kafka,
+      prisma: db.prisma,
+      groupId: `fresh-${uniqueSuffix()}`,
+      topic: freshTopic,
+      logger,
+      fromBeginning: true,
+      handler: async (event) => {
+        applied.push(event.id);
+      },
+    });
+    try {
+      await consumer.start();
+      const admin = kafka.admin();
+      await admin.connect();
+      const leaders = await admin
+        .fetchTopicMetadata({ topics: [freshTopic.name] })
+        .finally(() => admin.disconnect());
+      expect(leaders.topics[0]!.partitions.every((partition) => partition.leader >= 0)).toBe(true);
+
+      const event = usageEvent();
+      await producer.publish(freshTopic, event);
+      await waitFor('the first event on the fresh topic', () => applied.includes(event.id), {
+        timeoutMs: 30_000,
+      });
+      expect(applied).toEqual([event.id]);
+    } finally {
+      await consumer.stop();
+    }
+  }, 60_000);
 });

@@ -5,15 +5,12 @@
 // span's parent is in it, the stored turn trace names its id, and every log line of the turn carries it.
 import { randomBytes } from 'node:crypto';
 
-import { createKafkaClient, USAGE_TOPIC } from '@hearth/events';
-import { createLogger } from '@hearth/telemetry';
 import {
-  freePort,
-  infraEnv,
   OtlpReceiver,
-  ServiceProcess,
+  startLedgerFromTopicEnds,
   waitFor,
   type ReceivedSpan,
+  type ServiceProcess,
 } from '@hearth/testing';
 
 import OpenAI, { toFile } from 'openai';
@@ -57,39 +54,6 @@ function coverage(spans: readonly ReceivedSpan[]): Record<string, boolean> {
   };
 }
 
-/**
- * The ledger as a process on the stack's database, its consumer groups starting at the topics' ends
- * (it consumes this spec's events only).
- */
-async function startLedger(databaseUrl: string, otlpEndpoint: string): Promise<ServiceProcess> {
-  const logger = createLogger({ service: 'trace-spec', level: 'warn' });
-  const kafka = createKafkaClient({ clientId: 'trace-spec', brokers: infraEnv().kafkaBrokers, logger });
-  const group = `trace-spec-${randomBytes(4).toString('hex')}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: USAGE_TOPIC.name }] });
-    const ends = await admin.fetchTopicOffsets(USAGE_TOPIC.name);
-    await admin.setOffsets({
-      groupId: `${group}.usage`,
-      topic: USAGE_TOPIC.name,
-      partitions: ends.map(({ partition, high }) => ({ partition, offset: high })),
-    });
-  } finally {
-    await admin.disconnect();
-  }
-  return ServiceProcess.start({
-    app: 'ledger',
-    env: {
-      DATABASE_URL: databaseUrl,
-      LEDGER_CONSUMER_GROUP: group,
-      LEDGER_START_FROM: 'latest',
-      METRICS_PORT: String(await freePort()),
-      OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
-    },
-  });
-}
-
 /** Spans whose parent is not in the trace. */
 function orphans(spans: readonly ReceivedSpan[]): ReceivedSpan[] {
   const ids = new Set(spans.map((span) => span.spanId));
@@ -115,7 +79,13 @@ describe('One trace per turn across every hop', () => {
       logLevel: 'debug',
       processEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
     });
-    ledger = await startLedger(stack.db.url, receiver.url);
+    ledger = (
+      await startLedgerFromTopicEnds({
+        databaseUrl: stack.db.url,
+        name: 'trace-spec',
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+      })
+    ).process;
     key = await stack.tenant('traced');
     sut = new OpenAI({ apiKey: key.secret, baseURL: stack.baseURL, maxRetries: 0 });
   });

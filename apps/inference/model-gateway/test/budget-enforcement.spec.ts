@@ -6,15 +6,15 @@
 // counter is set back to the ledger's sum and counted. Refusals name the budget.
 import { randomUUID } from 'node:crypto';
 
-import { createKafkaClient, USAGE_TOPIC } from '@hearth/events';
 import { budgetWindow, limitField, limitsKey, spentKey, type BudgetRef } from '@hearth/redis';
 import { createLogger } from '@hearth/telemetry';
 import {
   createTestDatabase,
   freePort,
   infraEnv,
-  ServiceProcess,
+  startLedgerFromTopicEnds,
   waitFor,
+  type ServiceProcess,
   type TestDatabase,
 } from '@hearth/testing';
 
@@ -68,30 +68,18 @@ describe('Budgets in money', () => {
     const infra = infraEnv();
     redis = new Redis(infra.redisUrl);
     db = await createTestDatabase();
-    // The ledger's group starts at the topic's end: it stores what is published from now on.
-    const group = `budget-spec-${randomUUID().slice(0, 8)}`;
-    const kafka = createKafkaClient({ clientId: 'budget-spec', brokers: infra.kafkaBrokers, logger });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: USAGE_TOPIC.name }] });
-    const ends = await admin.fetchTopicOffsets(USAGE_TOPIC.name);
-    await admin.setOffsets({
-      groupId: `${group}.usage`,
-      topic: USAGE_TOPIC.name,
-      partitions: ends.map(({ partition, high }) => ({ partition, offset: high })),
-    });
-    await admin.disconnect();
     metricsPort = await freePort();
-    ledger = await ServiceProcess.start({
-      app: 'ledger',
-      env: {
-        DATABASE_URL: db.url,
-        REDIS_URL: infra.redisUrl,
-        LEDGER_CONSUMER_GROUP: group,
-        LEDGER_RECONCILE_INTERVAL_MS: '300',
-        METRICS_PORT: String(metricsPort),
-      },
-    });
+    ledger = (
+      await startLedgerFromTopicEnds({
+        databaseUrl: db.url,
+        name: 'budget-spec',
+        env: {
+          REDIS_URL: infra.redisUrl,
+          LEDGER_RECONCILE_INTERVAL_MS: '300',
+          METRICS_PORT: String(metricsPort),
+        },
+      })
+    ).process;
     model = await writeTinyModel({});
     worker = await WorkerProcess.start({
       modelPath: model.path,

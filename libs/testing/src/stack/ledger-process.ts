@@ -21,6 +21,8 @@ export async function startLedgerFromTopicEnds(options: {
   databaseUrl: string;
   /** Prefix of the consumer group (a random suffix is added). */
   name: string;
+  /** More environment for the ledger (overrides the defaults above it, METRICS_PORT included). */
+  env?: Record<string, string>;
 }): Promise<LedgerProcess> {
   const logger = createLogger({ service: `${options.name}-ledger`, level: 'error' });
   const kafka = createKafkaClient({ clientId: options.name, brokers: infraEnv().kafkaBrokers, logger });
@@ -49,6 +51,7 @@ export async function startLedgerFromTopicEnds(options: {
       DATABASE_URL: options.databaseUrl,
       LEDGER_CONSUMER_GROUP: group,
       METRICS_PORT: String(await freePort()),
+      ...options.env,
     },
   });
   return { process, group };
