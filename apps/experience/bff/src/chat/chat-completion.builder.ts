@@ -39,7 +39,10 @@ export interface ChunkChoice {
   finish_reason: FinishReason | null;
 }
 
-/** Extension: one source of a grounded answer, cited in the text as `[marker]`. */
+/**
+ * Extension: one source of a grounded answer, cited in the text as `[marker]`, or attributed by the
+ * platform when the answer wrote no marker (then `answer_offset` is where the supported sentence ends).
+ */
 export interface Citation {
   marker: number;
   file_id: string;
@@ -52,6 +55,10 @@ export interface Citation {
   excerpt: string;
   start_offset: number;
   end_offset: number;
+  /** True when the answer wrote no marker and the platform attributed the source to a sentence. */
+  attributed: boolean;
+  /** Attributed only: offset in the answer just after the sentence the source supports. */
+  answer_offset: number | null;
 }
 
 /** Extension: how a request with retrieval was grounded. */
@@ -158,6 +165,8 @@ export function toCitations(event: orchestratorV1.TurnCitations): {
       excerpt: c.excerpt,
       start_offset: c.startOffset,
       end_offset: c.endOffset,
+      attributed: c.attributed,
+      answer_offset: c.attributed ? c.answerOffset : null,
     })),
     grounding: {
       status: GROUNDING[event.status] ?? 'grounded',

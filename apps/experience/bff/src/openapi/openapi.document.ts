@@ -246,7 +246,9 @@ export function buildOpenApiDocument(): OpenApiDocument {
               '(`data: {...}` events, `: ping` heartbeats, a final `data: [DONE]`; an error after the stream ' +
               'started arrives as a last `data: {"error": {...}}` event). Extensions: with file_ids/retrieval ' +
               'the message (or, streaming, the finish chunk) carries `citations` [{marker, file_id, filename, ' +
-              'chunk_id, page, position, excerpt, start_offset, end_offset}] and `grounding` {status, ' +
+              'chunk_id, page, position, excerpt, start_offset, end_offset, attributed, answer_offset}] (attributed: ' +
+              'the answer wrote no marker and the platform matched the source to the sentence ending at ' +
+              'answer_offset) and `grounding` {status, ' +
               'retrieved_chunks, dropped_markers, unavailable_files}; with server_tools the stream carries ' +
               'chunks with `choices: []` and `hearth_tool_progress` {tool_call_id, name, stage, round, message, ' +
               'elapsed_ms} (stage pending_confirmation: approve or reject the call over REST). Extension: with ' +

@@ -105,28 +105,32 @@ describe(ResponseBuilder.name, () => {
     ]);
   });
 
+  const atlasCitation = (attributed: { answerOffset: number } | undefined): orchestratorV1.TurnCitations => ({
+    status: orchestratorV1.GroundingStatus.GROUNDING_STATUS_GROUNDED,
+    citations: [
+      {
+        marker: 1,
+        chunkId: 'c1',
+        fileId: 'file-1',
+        fileName: 'atlas.txt',
+        page: 0,
+        position: 0,
+        excerpt: 'Paris…',
+        startOffset: 0,
+        endOffset: 5,
+        attributed: attributed !== undefined,
+        answerOffset: attributed?.answerOffset ?? 0,
+      },
+    ],
+    droppedMarkers: [],
+    retrievedChunks: 1,
+    unavailableFiles: [],
+  });
+
   it("annotates the output text with a file_citation at each source's marker", () => {
     const sut = started();
     sut.content('Paris is the capital [1].');
-    sut.citationsOf({
-      status: orchestratorV1.GroundingStatus.GROUNDING_STATUS_GROUNDED,
-      citations: [
-        {
-          marker: 1,
-          chunkId: 'c1',
-          fileId: 'file-1',
-          fileName: 'atlas.txt',
-          page: 0,
-          position: 0,
-          excerpt: 'Paris…',
-          startOffset: 0,
-          endOffset: 5,
-        },
-      ],
-      droppedMarkers: [],
-      retrievedChunks: 1,
-      unavailableFiles: [],
-    });
+    sut.citationsOf(atlasCitation(undefined));
 
     sut.finish(commonV1.FinishReason.FINISH_REASON_STOP);
 
@@ -134,6 +138,20 @@ describe(ResponseBuilder.name, () => {
     if (message?.type !== 'message') throw new Error('expected a message');
     expect(message.content[0]?.annotations).toEqual([
       { type: 'file_citation', file_id: 'file-1', filename: 'atlas.txt', index: 21 },
+    ]);
+  });
+
+  it('puts the file_citation of an attributed source at the end of the sentence it supports', () => {
+    const sut = started();
+    sut.content('Paris is the capital of France. Ask me more.');
+    sut.citationsOf(atlasCitation({ answerOffset: 31 }));
+
+    sut.finish(commonV1.FinishReason.FINISH_REASON_STOP);
+
+    const message = sut.response.output[0];
+    if (message?.type !== 'message') throw new Error('expected a message');
+    expect(message.content[0]?.annotations).toEqual([
+      { type: 'file_citation', file_id: 'file-1', filename: 'atlas.txt', index: 31 },
     ]);
   });
 

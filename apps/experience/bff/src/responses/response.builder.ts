@@ -364,10 +364,13 @@ export class ResponseBuilder {
     return events;
   }
 
-  /** One file_citation per cited source, at the position of its first `[marker]` in the text. */
+  /**
+   * One file_citation per cited source, at the position of its first `[marker]` in the text, or of
+   * the end of the sentence it was attributed to.
+   */
   private annotations(text: string): FileCitation[] {
     return this.citations.map((citation) => {
-      const at = text.indexOf(`[${citation.marker}]`);
+      const at = citation.answer_offset ?? text.indexOf(`[${citation.marker}]`);
       return {
         type: 'file_citation',
         file_id: citation.file_id,

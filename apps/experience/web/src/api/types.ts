@@ -47,6 +47,9 @@ export interface Citation {
   excerpt: string;
   start_offset: number;
   end_offset: number;
+  /** The answer wrote no marker: the platform matched this source to one of its sentences. */
+  attributed: boolean;
+  answer_offset: number | null;
 }
 
 export interface Grounding {

@@ -102,6 +102,23 @@ export function MessageView(props: MessageViewProps) {
           {writing && message.text && <span className="cursor" aria-hidden="true" />}
         </div>
       )}
+      {!writing && message.citations?.some((citation) => citation.attributed) && (
+        <p className="muted small attributed-sources">
+          Sources:{' '}
+          {message.citations
+            .filter((citation) => citation.attributed)
+            .map((citation) => (
+              <button
+                key={citation.marker}
+                type="button"
+                className="citation"
+                onClick={() => props.onCitation(citation.marker)}
+              >
+                [{citation.marker}] {citation.filename}
+              </button>
+            ))}
+        </p>
+      )}
       {message.grounding && message.grounding.status !== 'grounded' && (
         <p className="muted small">{groundingText(message.grounding.status)}</p>
       )}

@@ -2,10 +2,13 @@
 // chunks of an assembled prompt ([1], [2], ... in prompt order), the deterministic answers for turns
 // that cannot be grounded (files still processing, failed files, nothing retrieved — no model call),
 // and validating the markers of an answer against the chunks the model was actually given: a marker
-// that names no retrieved chunk is dropped from the citation list and counted.
+// that names no retrieved chunk is dropped from the citation list and counted. An answer that wrote
+// no marker at all gets the sources its sentences are made of (citation-attribution.ts), marked as
+// attributed.
 import { commonV1, contextV1, orchestratorV1 } from '@hearth/contracts';
 import type { PromptCatalog } from '@hearth/prompts';
 
+import { attributeSources } from './citation-attribution';
 import { textMessage } from './message.mapper';
 
 const { ContextLayer } = commonV1;
@@ -26,6 +29,8 @@ export interface NumberedSource {
   marker: number;
   citation: commonV1.Citation;
   chunkId: string;
+  /** The chunk's text as given to the model (without its label). */
+  text: string;
 }
 
 /**
@@ -49,7 +54,8 @@ export function numberSources(prompt: readonly commonV1.ContextMessage[]): {
     if (item.provenance?.layer !== ContextLayer.CONTEXT_LAYER_RETRIEVAL || !item.message) return item;
     const marker = sources.length + 1;
     const citation = item.provenance.citation ?? emptyCitation(item.provenance.sourceId);
-    sources.push({ marker, citation, chunkId: citation.chunkId || item.provenance.sourceId });
+    const text = item.message.content.map((part) => part.text ?? '').join('');
+    sources.push({ marker, citation, chunkId: citation.chunkId || item.provenance.sourceId, text });
     const [first, ...rest] = item.message.content;
     const label = `Source [${marker}]:\n`;
     const content =
@@ -70,36 +76,50 @@ export function markersIn(text: string): number[] {
   return [...seen];
 }
 
-/** The citation list of a grounded answer: valid markers only; the others are reported as dropped. */
+/**
+ * The citation list of a grounded answer: valid markers only, the others reported as dropped; an
+ * answer without any marker gets the sources its sentences are made of, marked as attributed.
+ */
 export function citationsFor(text: string, sources: readonly NumberedSource[]): orchestratorV1.TurnCitations {
   const byMarker = new Map(sources.map((source) => [source.marker, source]));
-  const citations: orchestratorV1.SourceCitation[] = [];
+  const markers = markersIn(text);
+  const cited: { source: NumberedSource; answerOffset?: number }[] = [];
   const dropped: number[] = [];
-  for (const marker of markersIn(text)) {
+  if (markers.length === 0) {
+    for (const { marker, answerOffset } of attributeSources(text, sources))
+      cited.push({ source: byMarker.get(marker) as NumberedSource, answerOffset });
+  }
+  for (const marker of markers) {
     const source = byMarker.get(marker);
-    if (!source) {
-      dropped.push(marker);
-      continue;
-    }
-    const c = source.citation;
-    citations.push({
-      marker,
-      chunkId: source.chunkId,
-      fileId: c.fileId,
-      fileName: c.fileName || c.title,
-      page: c.page,
-      position: c.position,
-      excerpt: c.excerpt,
-      startOffset: c.startOffset,
-      endOffset: c.endOffset,
-    });
+    if (source) cited.push({ source });
+    else dropped.push(marker);
   }
   return {
     status: GroundingStatus.GROUNDING_STATUS_GROUNDED,
-    citations,
+    citations: cited.map(({ source, answerOffset }) => sourceCitation(source, answerOffset)),
     droppedMarkers: dropped,
     retrievedChunks: sources.length,
     unavailableFiles: [],
+  };
+}
+
+function sourceCitation(
+  source: NumberedSource,
+  answerOffset: number | undefined,
+): orchestratorV1.SourceCitation {
+  const c = source.citation;
+  return {
+    marker: source.marker,
+    chunkId: source.chunkId,
+    fileId: c.fileId,
+    fileName: c.fileName || c.title,
+    page: c.page,
+    position: c.position,
+    excerpt: c.excerpt,
+    startOffset: c.startOffset,
+    endOffset: c.endOffset,
+    attributed: answerOffset !== undefined,
+    answerOffset: answerOffset ?? 0,
   };
 }
 
