@@ -185,6 +185,8 @@ describe('Files, grounded chat and tool confirmations', () => {
           file_id: guide.id,
           filename: 'lanterns.md',
           chunk_id: expect.any(String),
+          attributed: false,
+          answer_offset: null,
         }),
       ]);
       expect(message.citations?.[0]?.excerpt).not.toBe('');
