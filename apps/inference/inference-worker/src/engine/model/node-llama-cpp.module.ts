@@ -18,6 +18,7 @@ import type {
   PrioritizedBatchItem,
   SequenceEvaluateOptions,
   Token,
+  TokenPredictor,
 } from 'node-llama-cpp' with { 'resolution-mode': 'import' };
 
 export type {
@@ -36,6 +37,7 @@ export type {
   PrioritizedBatchItem,
   SequenceEvaluateOptions,
   Token,
+  TokenPredictor,
 };
 
 export type NodeLlamaCpp = typeof import('node-llama-cpp', { with: { 'resolution-mode': 'import' } });

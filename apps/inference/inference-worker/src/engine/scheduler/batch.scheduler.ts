@@ -25,6 +25,7 @@ import { ResolvedSampling } from '../request/sampling-params.validator';
 import { AdmissionQueue, QueueEntry } from './admission-queue';
 import { EngineMetrics } from './engine.metrics';
 import { choosePrefixSlot } from './prefix-slot.selector';
+import { createSlotPredictor, SpeculativeDraftingOptions } from './prompt-lookup.drafting';
 import { slotOrderedBatch } from './slot-ordered-batch';
 import { SlotRun } from './slot-run';
 import { stepParticipants } from './step-participants';
@@ -62,6 +63,8 @@ export interface BatchSchedulerOptions {
    * prefix longer than the window cannot be reused.
    */
   readonly swaFullCache: boolean;
+  /** Speculative decoding: each slot drafts from its request's prompt, or not at all. */
+  readonly drafting: SpeculativeDraftingOptions;
 }
 
 export interface ScheduledJob extends QueueEntry {
@@ -143,7 +146,7 @@ export class BatchScheduler {
     });
     const slots: Slot[] = Array.from({ length: options.slots }, (_, index) => ({
       index,
-      sequence: context.getSequence(),
+      sequence: context.getSequence({ tokenPredictor: createSlotPredictor(llamaCpp, options.drafting) }),
       salt: null,
       lastUsedAt: 0,
     }));
@@ -154,6 +157,7 @@ export class BatchScheduler {
         batchSize: context.batchSize,
         threads: context.idealThreads,
         swaFullCache: options.swaFullCache,
+        drafting: options.drafting,
       },
       'inference context ready',
     );
@@ -421,6 +425,7 @@ export class BatchScheduler {
     slot.active = undefined;
     slot.lastUsedAt = Date.now();
     await run.close();
+    this.metrics.recordDrafts(run.drafts());
     this.serviceMs = 0.8 * this.serviceMs + 0.2 * (Date.now() - run.admittedAt);
   }
 

@@ -1,6 +1,7 @@
 // Owns the engine's counters. Batch occupancy is observed at the llama.cpp boundary: every
 // llama_decode call passes through the context's batch prioritization hook, which records how many
 // sequences and tokens it carried, so "4 requests shared a batch" is a measured fact, not inferred.
+import type { DraftTally } from './prompt-lookup.drafting';
 
 export interface BatchObservation {
   readonly sequences: number;
@@ -24,6 +25,9 @@ export interface EngineMetricsSnapshot {
   readonly promptTokens: number;
   readonly cachedPromptTokens: number;
   readonly completionTokens: number;
+  /** Speculative decoding: drafted tokens the model evaluated, and those it accepted. */
+  readonly draftTokensProposed: number;
+  readonly draftTokensAccepted: number;
   readonly requestsStarted: number;
   readonly requestsFinished: Readonly<Record<string, number>>;
   readonly requestsRejected: number;
@@ -42,6 +46,8 @@ export class EngineMetrics {
   promptTokens = 0;
   cachedPromptTokens = 0;
   completionTokens = 0;
+  draftTokensProposed = 0;
+  draftTokensAccepted = 0;
   requestsStarted = 0;
   requestsRejected = 0;
   readonly requestsFinished: Record<string, number> = {};
@@ -58,6 +64,11 @@ export class EngineMetrics {
   recordStep(activeSlots: number): void {
     this.steps++;
     this.stepSlotsTotal += activeSlots;
+  }
+
+  recordDrafts({ proposed, accepted }: DraftTally): void {
+    this.draftTokensProposed += proposed;
+    this.draftTokensAccepted += accepted;
   }
 
   recordFinish(reason: string): void {
@@ -78,6 +89,8 @@ export class EngineMetrics {
       promptTokens: this.promptTokens,
       cachedPromptTokens: this.cachedPromptTokens,
       completionTokens: this.completionTokens,
+      draftTokensProposed: this.draftTokensProposed,
+      draftTokensAccepted: this.draftTokensAccepted,
       requestsStarted: this.requestsStarted,
       requestsFinished: { ...this.requestsFinished },
       requestsRejected: this.requestsRejected,

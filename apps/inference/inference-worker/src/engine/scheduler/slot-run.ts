@@ -15,6 +15,7 @@ import type {
   Token,
 } from '../model/node-llama-cpp.module';
 import type { PreparedJob } from './batch.scheduler';
+import { aimPredictor, draftable, DraftTally, draftTally } from './prompt-lookup.drafting';
 
 export type StepOutcome =
   | { readonly kind: 'prefilled' }
@@ -50,6 +51,8 @@ export class SlotRun {
   /** tool_choice auto: switches to a tool's grammar while its call's arguments are generated. */
   private readonly callGuide: CallArgumentsGuide | undefined;
   private readonly batchOrder: EvaluationPriority;
+  /** The sequence's draft counters when this run took the slot. */
+  private readonly draftsBefore: DraftTally;
 
   constructor(
     readonly job: PreparedJob,
@@ -61,6 +64,7 @@ export class SlotRun {
     llamaCpp: NodeLlamaCpp,
   ) {
     this.pending = job.promptTokens.slice(cachedPromptTokens);
+    this.draftsBefore = draftTally(sequence);
     // Not a priority: slotOrderedBatch orders a decode's items by it (slot order, which llama.cpp
     // needs to keep one forward pass per decode). node-llama-cpp passes it through untouched.
     this.batchOrder = (slotIndex + 1) as EvaluationPriority;
@@ -97,6 +101,11 @@ export class SlotRun {
       }
       // The last prompt chunk starts generation. The generator keeps one sampler (so one RNG
       // stream for the seed, one grammar state, one penalty window) for the whole request.
+      const constrained = this.job.grammar !== undefined || this.job.callArguments !== undefined;
+      aimPredictor(
+        this.sequence,
+        draftable({ sampling: this.job.sampling, constrained }) ? this.job.promptTokens : undefined,
+      );
       this.generator = this.sequence.evaluate(this.pending.splice(0), this.samplerOptions());
     }
     return this.generator.next().then((r) => (r.done ? ENDED : { kind: 'token', token: r.value }));
@@ -112,6 +121,15 @@ export class SlotRun {
     if (stopped) return { emit, finish: 'stop', stopSequenceHit: true };
     if (this.generated.length >= this.job.maxTokens) return { emit, finish: 'length' };
     return { emit };
+  }
+
+  /** Tokens drafted for this request by prompt lookup, and how many of them the model accepted. */
+  drafts(): DraftTally {
+    const now = draftTally(this.sequence);
+    return {
+      proposed: now.proposed - this.draftsBefore.proposed,
+      accepted: now.accepted - this.draftsBefore.accepted,
+    };
   }
 
   /** Text still held back when generation ends for a reason other than a stop sequence. */
