@@ -1,8 +1,9 @@
 // Medium: speculative decoding by prompt lookup on the real default chat model (SmolLM2 135M Instruct,
 // HEARTH_CHAT_MODEL_PATH). Two engines on the same GGUF, drafting off and on: greedy answers must be
 // token-for-token the same, on an answer that copies its prompt and on free text, alone, batched
-// together, and on a slot whose cache still holds the previous answer's drafts; the draft counters
-// must move where drafts can be accepted and stay put where a request may not draft.
+// together, and on a slot whose cache a drafting answer left; the draft counters
+// must move where drafts can be accepted and stay put where a request may not draft (a grammar,
+// penalties, sampling).
 import { GenerationEvent, GenerationRequest } from '../src/engine/generation.types';
 import { InferenceEngine } from '../src/engine/inference.engine';
 import { chatModelPath, collect, EngineFixture, startRealEngine } from './engine.fixtures';
@@ -113,7 +114,7 @@ describe(`${InferenceEngine.name} speculative decoding (prompt lookup) on the re
     expect(after.draftTokensAccepted).toBeGreaterThan(before.draftTokensAccepted);
   });
 
-  it('reuses a cached prefix whose slot still held the last answer’s drafts, with the same answer', async () => {
+  it('reuses the prefix a drafting answer left cached (verified tokens past its end included), with the same answer', async () => {
     const expected = await answer(plain.engine, ask(EXTRACTIVE, { cacheSalt: 'reuse' }));
     await answer(sut, ask(EXTRACTIVE, { cacheSalt: 'reuse' }));
     const again = await answer(sut, ask(EXTRACTIVE, { cacheSalt: 'reuse' }));
@@ -125,6 +126,7 @@ describe(`${InferenceEngine.name} speculative decoding (prompt lookup) on the re
   it.each<[string, Partial<GenerationRequest>]>([
     ['a JSON response format', { responseFormat: { type: 'json_object' } }],
     ['a repetition penalty', { sampling: { temperature: 0, maxTokens: 48, repetitionPenalty: 1.2 } }],
+    ['sampling at temperature 0.7', { sampling: { temperature: 0.7, seed: 11, maxTokens: 48 } }],
   ])('never drafts for %s, and answers as without drafting', async (_, extra) => {
     const expected = await answer(plain.engine, ask(EXTRACTIVE, extra));
     const before = drafts();

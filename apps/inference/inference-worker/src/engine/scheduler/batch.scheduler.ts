@@ -25,7 +25,7 @@ import { ResolvedSampling } from '../request/sampling-params.validator';
 import { AdmissionQueue, QueueEntry } from './admission-queue';
 import { EngineMetrics } from './engine.metrics';
 import { choosePrefixSlot } from './prefix-slot.selector';
-import { createSlotPredictor, SpeculativeDraftingOptions } from './prompt-lookup.drafting';
+import type { SpeculativeDraftingOptions } from './prompt-lookup.drafting';
 import { slotOrderedBatch } from './slot-ordered-batch';
 import { SlotRun } from './slot-run';
 import { stepParticipants } from './step-participants';
@@ -146,7 +146,7 @@ export class BatchScheduler {
     });
     const slots: Slot[] = Array.from({ length: options.slots }, (_, index) => ({
       index,
-      sequence: context.getSequence({ tokenPredictor: createSlotPredictor(llamaCpp, options.drafting) }),
+      sequence: context.getSequence(),
       salt: null,
       lastUsedAt: 0,
     }));
@@ -365,7 +365,15 @@ export class BatchScheduler {
       }
       // What survived the erase (a sliding-window cache may not keep everything it shared).
       const cached = slot.sequence.nextTokenIndex;
-      const run = new SlotRun(prepared, slot.sequence, slot.index, cached, this.model, this.llamaCpp);
+      const run = new SlotRun(
+        prepared,
+        slot.sequence,
+        slot.index,
+        cached,
+        this.model,
+        this.llamaCpp,
+        this.options.drafting,
+      );
       slot.active = { job, run };
       slot.salt = prepared.salt;
       job.phase = 'running';
@@ -425,7 +433,7 @@ export class BatchScheduler {
     slot.active = undefined;
     slot.lastUsedAt = Date.now();
     await run.close();
-    this.metrics.recordDrafts(run.drafts());
+    this.metrics.recordDrafts(run.drafts);
     this.serviceMs = 0.8 * this.serviceMs + 0.2 * (Date.now() - run.admittedAt);
   }
 

@@ -1,11 +1,16 @@
 // Owns the engine's counters. Batch occupancy is observed at the llama.cpp boundary: every
 // llama_decode call passes through the context's batch prioritization hook, which records how many
 // sequences and tokens it carried, so "4 requests shared a batch" is a measured fact, not inferred.
-import type { DraftTally } from './prompt-lookup.drafting';
 
 export interface BatchObservation {
   readonly sequences: number;
   readonly tokens: number;
+}
+
+/** Speculative decoding: tokens drafted and evaluated, and those the model generated itself (kept). */
+export interface DraftTally {
+  readonly proposed: number;
+  readonly accepted: number;
 }
 
 export interface EngineMetricsSnapshot {

@@ -1,15 +1,8 @@
-// Owns speculative decoding by prompt lookup: each slot's sequence gets node-llama-cpp's
-// InputLookupTokenPredictor, which drafts the tokens that followed the latest generated n-gram in the
-// prompt; the target model checks the draft in the same llama_decode as the next token and keeps the
-// longest prefix it would have sampled itself, so greedy output is unchanged. It pays when answers
-// copy from their context (grounded quotes, code edits, JSON) and costs a few extra batch rows when
-// they do not. Drafting is per sequence, so slots still decode together in one batch.
-import type {
-  LlamaContextSequence,
-  NodeLlamaCpp,
-  Token,
-  TokenPredictor,
-} from '../model/node-llama-cpp.module';
+// Owns the drafting half of speculative decoding by prompt lookup: which requests may draft, and
+// where a draft comes from — the tokens that followed the latest generated n-gram in the request's
+// prompt. Answers that copy their context (grounded quotes, code edits, JSON) continue a match for
+// many tokens; free text rarely finds one and then costs nothing but the search.
+import type { Token } from '../model/node-llama-cpp.module';
 import type { ResolvedSampling } from '../request/sampling-params.validator';
 
 export type SpeculativeDraftingMode = 'off' | 'prompt_lookup';
@@ -20,25 +13,7 @@ export interface SpeculativeDraftingOptions {
   readonly maxDraftTokens: number;
 }
 
-/**
- * Generated tokens that must match the prompt before a draft is made: one-token matches (a comma, "the")
- * draft far more than they get accepted on free text.
- */
-const MIN_PATTERN_TOKENS = 2;
-
-/** The predictor a slot's sequence is created with; undefined when drafting is off. */
-export function createSlotPredictor(
-  llamaCpp: NodeLlamaCpp,
-  options: SpeculativeDraftingOptions,
-): TokenPredictor | undefined {
-  if (options.mode === 'off') return undefined;
-  return new llamaCpp.InputLookupTokenPredictor({
-    patternLength: { min: MIN_PATTERN_TOKENS },
-    predictionLength: { min: 1, max: options.maxDraftTokens },
-  });
-}
-
-/** What a request asks of the sampler that a draft would bypass. */
+/** What a request asks of the sampler. */
 export interface DraftConstraints {
   readonly sampling: ResolvedSampling;
   /** A response-format or tool grammar, or tool-call argument grammars switched in mid-answer. */
@@ -46,33 +21,68 @@ export interface DraftConstraints {
 }
 
 /**
- * node-llama-cpp samples a draft's positions with the grammar and penalty window of the step that
- * drafted them (they do not advance with the drafted tokens), so requests that use either decode
- * without a draft: correct first, fast where it is safe.
+ * Greedy requests without a grammar or penalties draft. A draft is checked against the token the
+ * model picks at each drafted position, which is only the token the request would get without the
+ * draft when picking is deterministic and depends on nothing but the logits: sampling at temperature
+ * > 0 would need its seeded random stream kept across verifications, a grammar state or a penalty
+ * window would have to advance through the drafted tokens.
  */
 export function draftable({ sampling, constrained }: DraftConstraints): boolean {
   const penalized =
     sampling.repetitionPenalty !== 1 || sampling.frequencyPenalty !== 0 || sampling.presencePenalty !== 0;
-  return !constrained && !penalized;
+  return sampling.temperature === 0 && !constrained && !penalized;
 }
 
 /**
- * Points the slot's predictor at this request's prompt (the text drafts are copied from), or at
- * nothing, which makes every step an ordinary one-token decode.
+ * Generated tokens that must match the prompt before a draft is made: one-token matches (a comma,
+ * "the") draft far more than they get accepted on free text.
  */
-export function aimPredictor(sequence: LlamaContextSequence, prompt: readonly Token[] | undefined): void {
-  sequence.tokenPredictor?.updateInputTokens(prompt ? [...prompt] : []);
-}
+const MIN_PATTERN = 2;
+/** Longer patterns than this rarely pick a different place in the prompt. */
+const MAX_PATTERN = 4;
 
-export interface DraftTally {
-  /** Drafted tokens the target model evaluated. */
-  readonly proposed: number;
-  /** Of those, the ones it would have generated itself. */
-  readonly accepted: number;
-}
+/** Drafts for one request from its prompt (of llama.cpp tokens; generic only so specs can use numbers). */
+export class PromptLookup<T extends number = Token> {
+  /** Where the last draft came from: the prompt index that follows history[historyLength - 1]. */
+  private anchor: { readonly historyLength: number; readonly sourceIndex: number } | undefined;
 
-/** The sequence's lifetime draft counters; a request's share is the difference across its run. */
-export function draftTally(sequence: LlamaContextSequence): DraftTally {
-  const { validated, refuted } = sequence.tokenPredictions;
-  return { proposed: validated + refuted, accepted: validated };
+  constructor(private readonly source: readonly T[]) {}
+
+  /** Up to `max` tokens the prompt suggests come after `history` (the prompt and what followed it). */
+  draft(history: readonly T[], max: number): T[] {
+    if (max < 1) return [];
+    const next = this.continuation(history) ?? this.search(history);
+    if (next === undefined || next >= this.source.length) {
+      this.anchor = undefined;
+      return [];
+    }
+    this.anchor = { historyLength: history.length, sourceIndex: next };
+    return this.source.slice(next, next + max);
+  }
+
+  /** The last match still holds: the tokens generated since then are the prompt's next ones. */
+  private continuation(history: readonly T[]): number | undefined {
+    if (this.anchor === undefined) return undefined;
+    const next = this.anchor.sourceIndex + history.length - this.anchor.historyLength;
+    if (next > this.source.length) return undefined;
+    return this.endsWith(history, next, MIN_PATTERN) ? next : undefined;
+  }
+
+  /** The latest place in the prompt that the longest possible tail of `history` matches. */
+  private search(history: readonly T[]): number | undefined {
+    for (let n = Math.min(MAX_PATTERN, history.length); n >= MIN_PATTERN; n--) {
+      // A match must leave at least one prompt token after it to draft.
+      for (let end = this.source.length - 1; end >= n; end--) {
+        if (this.endsWith(history, end, n)) return end;
+      }
+    }
+    return undefined;
+  }
+
+  /** Whether the last `n` tokens of `history` equal the prompt tokens just before `end`. */
+  private endsWith(history: readonly T[], end: number, n: number): boolean {
+    if (end < n || history.length < n) return false;
+    for (let i = 1; i <= n; i++) if (history[history.length - i] !== this.source[end - i]) return false;
+    return true;
+  }
 }

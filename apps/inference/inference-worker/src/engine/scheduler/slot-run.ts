@@ -1,5 +1,6 @@
 // Owns one request's life inside a slot: which prompt tokens are still to be prefilled, the
-// node-llama-cpp generator that samples its tokens, and turning those tokens into client text
+// node-llama-cpp generator that samples its tokens (or, for a request that drafts, the verifier that
+// yields several per decode), and turning those tokens into client text
 // (incremental UTF-8, stop sequences, stop tokens, max_tokens). The scheduler decides when it runs.
 import { CallArgumentsGuide } from '../decode/call-arguments.guide';
 import { IncrementalDetokenizer } from '../decode/incremental-detokenizer';
@@ -15,7 +16,9 @@ import type {
   Token,
 } from '../model/node-llama-cpp.module';
 import type { PreparedJob } from './batch.scheduler';
-import { aimPredictor, draftable, DraftTally, draftTally } from './prompt-lookup.drafting';
+import { DraftVerifier } from './draft.verifier';
+import type { DraftTally } from './engine.metrics';
+import { draftable, SpeculativeDraftingOptions } from './prompt-lookup.drafting';
 
 export type StepOutcome =
   | { readonly kind: 'prefilled' }
@@ -45,14 +48,19 @@ export class SlotRun {
   /** Prompt tokens not yet evaluated. */
   private readonly pending: Token[];
   private generator: AsyncGenerator<Token, void, void | Token | Token[]> | undefined;
+  /** Speculative decoding: set when this request drafts; it then replaces the generator. */
+  private readonly verifier: DraftVerifier | undefined;
+  private started = false;
+  /** Verified tokens not handed to the scheduler yet (one per step, like the generator's). */
+  private readonly verified: Token[] = [];
+  /** The last verified token: evaluated by the next verification. */
+  private lastVerified: Token | undefined;
   private readonly detokenizer: IncrementalDetokenizer;
   private readonly stopMatcher: StopSequenceMatcher;
   private readonly grammarState: LlamaGrammarEvaluationState | undefined;
   /** tool_choice auto: switches to a tool's grammar while its call's arguments are generated. */
   private readonly callGuide: CallArgumentsGuide | undefined;
   private readonly batchOrder: EvaluationPriority;
-  /** The sequence's draft counters when this run took the slot. */
-  private readonly draftsBefore: DraftTally;
 
   constructor(
     readonly job: PreparedJob,
@@ -60,11 +68,11 @@ export class SlotRun {
     slotIndex: number,
     /** Prompt tokens whose KV state the slot already held. */
     readonly cachedPromptTokens: number,
-    model: LlamaModel,
+    private readonly model: LlamaModel,
     llamaCpp: NodeLlamaCpp,
+    drafting: SpeculativeDraftingOptions,
   ) {
     this.pending = job.promptTokens.slice(cachedPromptTokens);
-    this.draftsBefore = draftTally(sequence);
     // Not a priority: slotOrderedBatch orders a decode's items by it (slot order, which llama.cpp
     // needs to keep one forward pass per decode). node-llama-cpp passes it through untouched.
     this.batchOrder = (slotIndex + 1) as EvaluationPriority;
@@ -78,11 +86,21 @@ export class SlotRun {
         job.callArguments,
         (grammar) => new llamaCpp.LlamaGrammarEvaluationState({ model, grammar }),
       );
+    const constrained = job.grammar !== undefined || job.callArguments !== undefined;
+    this.verifier =
+      drafting.mode === 'prompt_lookup' && draftable({ sampling: job.sampling, constrained })
+        ? new DraftVerifier(sequence, model, job.promptTokens, drafting.maxDraftTokens, this.batchOrder)
+        : undefined;
+  }
+
+  /** Tokens drafted for this request and how many of them the model kept (zero when it did not draft). */
+  get drafts(): DraftTally {
+    return this.verifier?.tally ?? { proposed: 0, accepted: 0 };
   }
 
   /** True once the prompt is in and tokens are being sampled. */
   get decoding(): boolean {
-    return this.generator !== undefined;
+    return this.started;
   }
 
   /**
@@ -91,7 +109,7 @@ export class SlotRun {
    * every slot's work in the same tick and node-llama-cpp puts it all in one batch.
    */
   advance(chunk: number): Promise<StepOutcome> {
-    if (this.generator === undefined) {
+    if (!this.started) {
       if (this.pending.length > chunk) {
         return this.sequence
           .evaluateWithoutGeneratingNewTokens(this.pending.splice(0, chunk), {
@@ -99,16 +117,30 @@ export class SlotRun {
           })
           .then(() => PREFILLED);
       }
+      this.started = true;
+      if (this.verifier) return this.verify(this.pending.splice(0));
       // The last prompt chunk starts generation. The generator keeps one sampler (so one RNG
       // stream for the seed, one grammar state, one penalty window) for the whole request.
-      const constrained = this.job.grammar !== undefined || this.job.callArguments !== undefined;
-      aimPredictor(
-        this.sequence,
-        draftable({ sampling: this.job.sampling, constrained }) ? this.job.promptTokens : undefined,
-      );
       this.generator = this.sequence.evaluate(this.pending.splice(0), this.samplerOptions());
     }
-    return this.generator.next().then((r) => (r.done ? ENDED : { kind: 'token', token: r.value }));
+    if (this.verifier) {
+      // Tokens a previous verification already produced cost no decode.
+      const next = this.verified.shift();
+      return next === undefined ? this.verify([this.lastVerified!]) : Promise.resolve(this.outcomeOf(next));
+    }
+    return this.generator!.next().then((r) => (r.done ? ENDED : { kind: 'token', token: r.value }));
+  }
+
+  private async verify(input: Token[]): Promise<StepOutcome> {
+    const [first, ...rest] = await this.verifier!.verify(input);
+    this.verified.push(...rest);
+    this.lastVerified = rest.at(-1) ?? first;
+    return this.outcomeOf(first);
+  }
+
+  /** The end-of-generation token ends the request, as it ends node-llama-cpp's generator. */
+  private outcomeOf(token: Token): StepOutcome {
+    return this.model.isEogToken(token) ? ENDED : { kind: 'token', token };
   }
 
   accept(token: Token): TokenVerdict {
@@ -121,15 +153,6 @@ export class SlotRun {
     if (stopped) return { emit, finish: 'stop', stopSequenceHit: true };
     if (this.generated.length >= this.job.maxTokens) return { emit, finish: 'length' };
     return { emit };
-  }
-
-  /** Tokens drafted for this request by prompt lookup, and how many of them the model accepted. */
-  drafts(): DraftTally {
-    const now = draftTally(this.sequence);
-    return {
-      proposed: now.proposed - this.draftsBefore.proposed,
-      accepted: now.accepted - this.draftsBefore.accepted,
-    };
   }
 
   /** Text still held back when generation ends for a reason other than a stop sequence. */
