@@ -36,8 +36,8 @@ export const inferenceWorkerConfigSchema = z
     WORKER_QUEUE_MAX: positiveInt().default(64),
     /**
      * Speculative decoding: `prompt_lookup` drafts the tokens that followed the latest generated
-     * n-gram in the prompt and verifies them in the same decode (identical output at temperature 0);
-     * it pays on answers that copy their context. Requests with a grammar or penalties never draft.
+     * n-gram in the prompt and verifies them in the same decode (identical output); it pays on answers
+     * that copy their context. Only greedy requests without a grammar or penalties draft.
      */
     WORKER_SPECULATIVE_DRAFTING: z.enum(['off', 'prompt_lookup']).default('off'),
     /** Most tokens drafted per decode step. */
