@@ -302,12 +302,19 @@ export class BatchScheduler {
         await this.crash(active, outcome.reason);
       } else if (outcome.value.kind === 'ended') {
         await this.finish(active, 'stop');
-      } else if (outcome.value.kind === 'token') {
-        const generatedBefore = active.run.generated.length;
-        const verdict = active.run.accept(outcome.value.token);
-        this.metrics.completionTokens += active.run.generated.length - generatedBefore;
-        this.emit(active, verdict.emit);
-        if (verdict.finish) await this.finish(active, verdict.finish, verdict.stopSequenceHit);
+      } else if (outcome.value.kind === 'tokens') {
+        // Several tokens when a draft was verified: each is its own delta, and the first that
+        // finishes the request (stop, max_tokens) drops the rest.
+        for (const token of outcome.value.tokens) {
+          const generatedBefore = active.run.generated.length;
+          const verdict = active.run.accept(token);
+          this.metrics.completionTokens += active.run.generated.length - generatedBefore;
+          this.emit(active, verdict.emit);
+          if (verdict.finish) {
+            await this.finish(active, verdict.finish, verdict.stopSequenceHit);
+            break;
+          }
+        }
       }
     }
   }

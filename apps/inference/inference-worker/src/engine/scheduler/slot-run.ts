@@ -22,7 +22,8 @@ import { draftable, SpeculativeDraftingOptions } from './prompt-lookup.drafting'
 
 export type StepOutcome =
   | { readonly kind: 'prefilled' }
-  | { readonly kind: 'token'; readonly token: Token }
+  /** One sampled token, or several verified in one decode (speculative decoding). */
+  | { readonly kind: 'tokens'; readonly tokens: readonly Token[] }
   | { readonly kind: 'ended' };
 
 /** What a sampled token means for the request: text to send, and whether it is over. */
@@ -51,10 +52,10 @@ export class SlotRun {
   /** Speculative decoding: set when this request drafts; it then replaces the generator. */
   private readonly verifier: DraftVerifier | undefined;
   private started = false;
-  /** Verified tokens not handed to the scheduler yet (one per step, like the generator's). */
-  private readonly verified: Token[] = [];
   /** The last verified token: evaluated by the next verification. */
   private lastVerified: Token | undefined;
+  /** A verification reached the end-of-generation token. */
+  private verifiedEnd = false;
   private readonly detokenizer: IncrementalDetokenizer;
   private readonly stopMatcher: StopSequenceMatcher;
   private readonly grammarState: LlamaGrammarEvaluationState | undefined;
@@ -123,24 +124,21 @@ export class SlotRun {
       // stream for the seed, one grammar state, one penalty window) for the whole request.
       this.generator = this.sequence.evaluate(this.pending.splice(0), this.samplerOptions());
     }
-    if (this.verifier) {
-      // Tokens a previous verification already produced cost no decode.
-      const next = this.verified.shift();
-      return next === undefined ? this.verify([this.lastVerified!]) : Promise.resolve(this.outcomeOf(next));
-    }
-    return this.generator!.next().then((r) => (r.done ? ENDED : { kind: 'token', token: r.value }));
+    if (this.verifier) return this.verifiedEnd ? Promise.resolve(ENDED) : this.verify([this.lastVerified!]);
+    return this.generator!.next().then((r) => (r.done ? ENDED : { kind: 'tokens', tokens: [r.value] }));
   }
 
+  /**
+   * One verification: the tokens it generated, up to an end-of-generation token, which then ends the
+   * request at the next step (as it ends node-llama-cpp's generator).
+   */
   private async verify(input: Token[]): Promise<StepOutcome> {
-    const [first, ...rest] = await this.verifier!.verify(input);
-    this.verified.push(...rest);
-    this.lastVerified = rest.at(-1) ?? first;
-    return this.outcomeOf(first);
-  }
-
-  /** The end-of-generation token ends the request, as it ends node-llama-cpp's generator. */
-  private outcomeOf(token: Token): StepOutcome {
-    return this.model.isEogToken(token) ? ENDED : { kind: 'token', token };
+    const generated = await this.verifier!.verify(input);
+    const end = generated.findIndex((token) => this.model.isEogToken(token));
+    const tokens = end === -1 ? generated : generated.slice(0, end);
+    this.verifiedEnd = end !== -1;
+    this.lastVerified = generated.at(-1);
+    return tokens.length === 0 ? ENDED : { kind: 'tokens', tokens };
   }
 
   accept(token: Token): TokenVerdict {
