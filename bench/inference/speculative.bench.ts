@@ -10,8 +10,9 @@
 //   npx tsx bench/inference/speculative.bench.ts [model.gguf …]
 //
 // Default models: $HEARTH_CHAT_MODEL_PATH (SmolLM2 135M) and $HEARTH_MODEL_PATH (Gemma 3 270M, with
-// the chat template the local registry gives it). BENCH_ROUNDS (3), BENCH_THREADS (2),
-// BENCH_MAX_TOKENS (192), BENCH_DRAFT_TOKENS (the worker's default).
+// the chat template the local registry gives it). BENCH_ROUNDS (3), BENCH_THREADS (1: two workers
+// and other work share the development machine's 2 cores, and a spinning second thread only adds
+// noise), BENCH_MAX_TOKENS (128), BENCH_DRAFT_TOKENS (the worker's default).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
@@ -24,8 +25,8 @@ import { WorkerGrpcTarget } from './worker-grpc.target';
 
 const root = resolve(__dirname, '..', '..');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const threads = Number(process.env.BENCH_THREADS ?? 2);
-const maxTokens = Number(process.env.BENCH_MAX_TOKENS ?? 192);
+const threads = Number(process.env.BENCH_THREADS ?? 1);
+const maxTokens = Number(process.env.BENCH_MAX_TOKENS ?? 128);
 const draftTokens = process.env.BENCH_DRAFT_TOKENS;
 
 const ORDER_JSON = JSON.stringify(

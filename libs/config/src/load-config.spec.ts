@@ -104,7 +104,7 @@ describe(loadConfig.name, () => {
   it('reads speculative drafting and its draft size, refusing unknown modes and out-of-range sizes', () => {
     const drafting = (env: Record<string, string>) =>
       loadConfig(inferenceWorkerConfigSchema, { MODEL_SOURCE: 'm.gguf', ...env }).runtime.drafting;
-    expect(drafting({})).toEqual({ mode: 'off', maxDraftTokens: 8 });
+    expect(drafting({})).toEqual({ mode: 'off', maxDraftTokens: 4 });
     expect(drafting({ WORKER_SPECULATIVE_DRAFTING: 'prompt_lookup', WORKER_DRAFT_TOKENS: '4' })).toEqual({
       mode: 'prompt_lookup',
       maxDraftTokens: 4,

@@ -41,7 +41,7 @@ export const inferenceWorkerConfigSchema = z
      */
     WORKER_SPECULATIVE_DRAFTING: z.enum(['off', 'prompt_lookup']).default('off'),
     /** Most tokens drafted per decode step. */
-    WORKER_DRAFT_TOKENS: positiveInt().max(32).default(8),
+    WORKER_DRAFT_TOKENS: positiveInt().max(32).default(4),
     /** How long SIGTERM waits for running generations before cancelling them. */
     WORKER_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
     /** Stable instance id for Stats and logs; defaults to `<hostname>-<pid>`. */
