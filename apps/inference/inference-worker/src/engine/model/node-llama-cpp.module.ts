@@ -18,7 +18,6 @@ import type {
   PrioritizedBatchItem,
   SequenceEvaluateOptions,
   Token,
-  TokenPredictor,
 } from 'node-llama-cpp' with { 'resolution-mode': 'import' };
 
 export type {
@@ -37,7 +36,6 @@ export type {
   PrioritizedBatchItem,
   SequenceEvaluateOptions,
   Token,
-  TokenPredictor,
 };
 
 export type NodeLlamaCpp = typeof import('node-llama-cpp', { with: { 'resolution-mode': 'import' } });
