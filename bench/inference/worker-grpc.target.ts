@@ -17,6 +17,8 @@ export class WorkerGrpcTarget implements StreamTarget {
   constructor(
     readonly name: string,
     address: string,
+    /** For a GGUF without a chat template of its own: the one its registry entry gives it. */
+    private readonly chatTemplate = '',
   ) {
     this.client = createGrpcClient(inferenceV1.InferenceWorkerServiceDefinition, { address });
   }
@@ -45,7 +47,7 @@ export class WorkerGrpcTarget implements StreamTarget {
         tools: [],
         priority: commonV1.PriorityTier.PRIORITY_TIER_UNSPECIFIED,
         cacheSalt: request.cacheKey ?? '',
-        chatTemplate: '',
+        chatTemplate: this.chatTemplate,
       },
       { timeoutMs: 600_000 },
     );

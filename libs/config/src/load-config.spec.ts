@@ -101,6 +101,22 @@ describe(loadConfig.name, () => {
     ]);
   });
 
+  it('reads speculative drafting and its draft size, refusing unknown modes and out-of-range sizes', () => {
+    const drafting = (env: Record<string, string>) =>
+      loadConfig(inferenceWorkerConfigSchema, { MODEL_SOURCE: 'm.gguf', ...env }).runtime.drafting;
+    expect(drafting({})).toEqual({ mode: 'off', maxDraftTokens: 4 });
+    expect(drafting({ WORKER_SPECULATIVE_DRAFTING: 'prompt_lookup', WORKER_DRAFT_TOKENS: '4' })).toEqual({
+      mode: 'prompt_lookup',
+      maxDraftTokens: 4,
+    });
+    expect(
+      problemsOf(() => drafting({ WORKER_SPECULATIVE_DRAFTING: 'draft_model', WORKER_DRAFT_TOKENS: '33' })),
+    ).toEqual([
+      'WORKER_SPECULATIVE_DRAFTING: Invalid option: expected one of "off"|"prompt_lookup"',
+      expect.stringMatching(/^WORKER_DRAFT_TOKENS: /),
+    ]);
+  });
+
   describe('safety service guard model', () => {
     const safetyEnv = { KAFKA_BROKERS: '127.0.0.1:59092', REDIS_URL: 'redis://127.0.0.1:56379' };
 

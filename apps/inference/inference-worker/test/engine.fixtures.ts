@@ -65,9 +65,22 @@ export function realModelPath(): string {
   return path;
 }
 
-export async function startRealEngine(options: Partial<InferenceEngineOptions> = {}): Promise<EngineFixture> {
+/** SmolLM2 135M Instruct, the local default chat model (HEARTH_CHAT_MODEL_PATH). */
+export function chatModelPath(): string {
+  const path = process.env.HEARTH_CHAT_MODEL_PATH;
+  if (!path)
+    throw new Error(
+      'HEARTH_CHAT_MODEL_PATH is not set: run `eval "$(bash deploy/local/infra.sh env)"` (npm test does this)',
+    );
+  return path;
+}
+
+export async function startRealEngine(
+  options: Partial<InferenceEngineOptions> = {},
+  source = realModelPath(),
+): Promise<EngineFixture> {
   const loaded = await new ModelLoaderAdapter().load({
-    source: realModelPath(),
+    source,
     cacheDir: '.local/models',
     gpu: 'auto',
     threads: TEST_THREADS,

@@ -449,6 +449,8 @@ describe(InferenceWorkerController.name, () => {
         'hearth_inference_active_slots',
         'hearth_inference_kv_cells_used',
         'hearth_inference_prefix_cache_hit_ratio',
+        'hearth_inference_draft_tokens_proposed_total',
+        'hearth_inference_draft_tokens_accepted_total',
       ])
         expect(body).toMatch(new RegExp(`^${series}\\{model_id="tiny"\\} `, 'm'));
       expect(

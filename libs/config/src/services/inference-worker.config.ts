@@ -34,6 +34,14 @@ export const inferenceWorkerConfigSchema = z
     WORKER_CONTEXT_SIZE: positiveInt().default(4096),
     WORKER_BATCH_SIZE: positiveInt().default(512),
     WORKER_QUEUE_MAX: positiveInt().default(64),
+    /**
+     * Speculative decoding: `prompt_lookup` drafts the tokens that followed the latest generated
+     * n-gram in the prompt and verifies them in the same decode (identical output); it pays on answers
+     * that copy their context. Only greedy requests without a grammar or penalties draft.
+     */
+    WORKER_SPECULATIVE_DRAFTING: z.enum(['off', 'prompt_lookup']).default('off'),
+    /** Most tokens drafted per decode step. */
+    WORKER_DRAFT_TOKENS: positiveInt().max(32).default(4),
     /** How long SIGTERM waits for running generations before cancelling them. */
     WORKER_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
     /** Stable instance id for Stats and logs; defaults to `<hostname>-<pid>`. */
@@ -58,6 +66,7 @@ export const inferenceWorkerConfigSchema = z
       contextSize: env.WORKER_CONTEXT_SIZE,
       batchSize: env.WORKER_BATCH_SIZE,
       queueMax: env.WORKER_QUEUE_MAX,
+      drafting: { mode: env.WORKER_SPECULATIVE_DRAFTING, maxDraftTokens: env.WORKER_DRAFT_TOKENS },
       drainTimeoutMs: env.WORKER_DRAIN_TIMEOUT_MS,
     },
     workerId: env.WORKER_ID,

@@ -13,3 +13,4 @@ export type {
 } from './model/model-loader.adapter';
 export { ModelLoaderAdapter, isModelUri } from './model/model-loader.adapter';
 export type { EngineMetricsSnapshot } from './scheduler/engine.metrics';
+export type { SpeculativeDraftingMode, SpeculativeDraftingOptions } from './scheduler/prompt-lookup.drafting';

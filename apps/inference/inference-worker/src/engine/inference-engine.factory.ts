@@ -26,6 +26,7 @@ export async function startInferenceEngine(
       contextSize: config.runtime.contextSize,
       batchSize: config.runtime.batchSize,
       queueMax: config.runtime.queueMax,
+      drafting: config.runtime.drafting,
       logger,
     });
   } catch (error) {

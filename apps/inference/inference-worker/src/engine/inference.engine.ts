@@ -22,6 +22,7 @@ import { GrammarCache, grammarStopStrings } from './request/grammar.cache';
 import { validateRequest } from './request/sampling-params.validator';
 import { BatchScheduler, ScheduledJob } from './scheduler/batch.scheduler';
 import { EngineMetricsSnapshot } from './scheduler/engine.metrics';
+import type { SpeculativeDraftingOptions } from './scheduler/prompt-lookup.drafting';
 
 export interface InferenceEngineOptions {
   /** Concurrent sequences in the one context. */
@@ -34,6 +35,8 @@ export interface InferenceEngineOptions {
   readonly prefillChunkTokens?: number;
   /** Default true: full KV cache on sliding-window models so long prefixes can be reused. */
   readonly swaFullCache?: boolean;
+  /** Speculative decoding by prompt lookup (default off). */
+  readonly drafting?: SpeculativeDraftingOptions;
   /** Compiled JSON-schema grammars kept (default 64). */
   readonly grammarCacheSize?: number;
   /** Embedding context size (default min(contextSize, 2048)). */
@@ -91,6 +94,7 @@ export class InferenceEngine {
         queueMax: options.queueMax,
         prefillChunkTokens: options.prefillChunkTokens ?? 128,
         swaFullCache: options.swaFullCache ?? true,
+        drafting: options.drafting ?? { mode: 'off', maxDraftTokens: 0 },
       },
       logger,
     );

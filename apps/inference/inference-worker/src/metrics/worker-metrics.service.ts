@@ -22,7 +22,14 @@ export class WorkerMetricsService {
   private readonly queueWait: Histogram;
   private readonly requests: Counter<'outcome'>;
   /** Engine counters already exported, so each scrape adds only what is new. */
-  private synced = { completion: 0, prompt: 0, cached: 0, decodeHistogram: [] as number[] };
+  private synced = {
+    completion: 0,
+    prompt: 0,
+    cached: 0,
+    draftProposed: 0,
+    draftAccepted: 0,
+    decodeHistogram: [] as number[],
+  };
 
   constructor(
     @Inject(INFERENCE_ENGINE) private readonly engine: InferenceEngine,
@@ -87,6 +94,27 @@ export class WorkerMetricsService {
         const total = sync().cachedPromptTokens;
         this.inc(total - synced.cached);
         synced.cached = total;
+      },
+    });
+    // Acceptance rate = accepted / proposed; both stay at 0 with WORKER_SPECULATIVE_DRAFTING=off.
+    new Counter({
+      name: `${PREFIX}draft_tokens_proposed_total`,
+      help: 'Speculative decoding: drafted tokens the model evaluated alongside the next token.',
+      registers,
+      collect() {
+        const total = sync().draftTokensProposed;
+        this.inc(total - synced.draftProposed);
+        synced.draftProposed = total;
+      },
+    });
+    new Counter({
+      name: `${PREFIX}draft_tokens_accepted_total`,
+      help: 'Speculative decoding: drafted tokens the model would have generated itself (kept).',
+      registers,
+      collect() {
+        const total = sync().draftTokensAccepted;
+        this.inc(total - synced.draftAccepted);
+        synced.draftAccepted = total;
       },
     });
     new Histogram({

@@ -25,6 +25,7 @@ import { ResolvedSampling } from '../request/sampling-params.validator';
 import { AdmissionQueue, QueueEntry } from './admission-queue';
 import { EngineMetrics } from './engine.metrics';
 import { choosePrefixSlot } from './prefix-slot.selector';
+import type { SpeculativeDraftingOptions } from './prompt-lookup.drafting';
 import { slotOrderedBatch } from './slot-ordered-batch';
 import { SlotRun } from './slot-run';
 import { stepParticipants } from './step-participants';
@@ -62,6 +63,8 @@ export interface BatchSchedulerOptions {
    * prefix longer than the window cannot be reused.
    */
   readonly swaFullCache: boolean;
+  /** Speculative decoding: each slot drafts from its request's prompt, or not at all. */
+  readonly drafting: SpeculativeDraftingOptions;
 }
 
 export interface ScheduledJob extends QueueEntry {
@@ -154,6 +157,7 @@ export class BatchScheduler {
         batchSize: context.batchSize,
         threads: context.idealThreads,
         swaFullCache: options.swaFullCache,
+        drafting: options.drafting,
       },
       'inference context ready',
     );
@@ -298,12 +302,19 @@ export class BatchScheduler {
         await this.crash(active, outcome.reason);
       } else if (outcome.value.kind === 'ended') {
         await this.finish(active, 'stop');
-      } else if (outcome.value.kind === 'token') {
-        const generatedBefore = active.run.generated.length;
-        const verdict = active.run.accept(outcome.value.token);
-        this.metrics.completionTokens += active.run.generated.length - generatedBefore;
-        this.emit(active, verdict.emit);
-        if (verdict.finish) await this.finish(active, verdict.finish, verdict.stopSequenceHit);
+      } else if (outcome.value.kind === 'tokens') {
+        // Several tokens when a draft was verified: each is its own delta, and the first that
+        // finishes the request (stop, max_tokens) drops the rest.
+        for (const token of outcome.value.tokens) {
+          const generatedBefore = active.run.generated.length;
+          const verdict = active.run.accept(token);
+          this.metrics.completionTokens += active.run.generated.length - generatedBefore;
+          this.emit(active, verdict.emit);
+          if (verdict.finish) {
+            await this.finish(active, verdict.finish, verdict.stopSequenceHit);
+            break;
+          }
+        }
       }
     }
   }
@@ -361,7 +372,15 @@ export class BatchScheduler {
       }
       // What survived the erase (a sliding-window cache may not keep everything it shared).
       const cached = slot.sequence.nextTokenIndex;
-      const run = new SlotRun(prepared, slot.sequence, slot.index, cached, this.model, this.llamaCpp);
+      const run = new SlotRun(
+        prepared,
+        slot.sequence,
+        slot.index,
+        cached,
+        this.model,
+        this.llamaCpp,
+        this.options.drafting,
+      );
       slot.active = { job, run };
       slot.salt = prepared.salt;
       job.phase = 'running';
@@ -421,6 +440,7 @@ export class BatchScheduler {
     slot.active = undefined;
     slot.lastUsedAt = Date.now();
     await run.close();
+    this.metrics.recordDrafts(run.drafts);
     this.serviceMs = 0.8 * this.serviceMs + 0.2 * (Date.now() - run.admittedAt);
   }
 

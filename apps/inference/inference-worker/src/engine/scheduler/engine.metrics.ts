@@ -7,6 +7,12 @@ export interface BatchObservation {
   readonly tokens: number;
 }
 
+/** Speculative decoding: tokens drafted and evaluated, and those the model generated itself (kept). */
+export interface DraftTally {
+  readonly proposed: number;
+  readonly accepted: number;
+}
+
 export interface EngineMetricsSnapshot {
   /** Scheduler steps (one await of all active slots' work). */
   readonly steps: number;
@@ -24,6 +30,9 @@ export interface EngineMetricsSnapshot {
   readonly promptTokens: number;
   readonly cachedPromptTokens: number;
   readonly completionTokens: number;
+  /** Speculative decoding: drafted tokens the model evaluated, and those it accepted. */
+  readonly draftTokensProposed: number;
+  readonly draftTokensAccepted: number;
   readonly requestsStarted: number;
   readonly requestsFinished: Readonly<Record<string, number>>;
   readonly requestsRejected: number;
@@ -42,6 +51,8 @@ export class EngineMetrics {
   promptTokens = 0;
   cachedPromptTokens = 0;
   completionTokens = 0;
+  draftTokensProposed = 0;
+  draftTokensAccepted = 0;
   requestsStarted = 0;
   requestsRejected = 0;
   readonly requestsFinished: Record<string, number> = {};
@@ -58,6 +69,11 @@ export class EngineMetrics {
   recordStep(activeSlots: number): void {
     this.steps++;
     this.stepSlotsTotal += activeSlots;
+  }
+
+  recordDrafts({ proposed, accepted }: DraftTally): void {
+    this.draftTokensProposed += proposed;
+    this.draftTokensAccepted += accepted;
   }
 
   recordFinish(reason: string): void {
@@ -78,6 +94,8 @@ export class EngineMetrics {
       promptTokens: this.promptTokens,
       cachedPromptTokens: this.cachedPromptTokens,
       completionTokens: this.completionTokens,
+      draftTokensProposed: this.draftTokensProposed,
+      draftTokensAccepted: this.draftTokensAccepted,
       requestsStarted: this.requestsStarted,
       requestsFinished: { ...this.requestsFinished },
       requestsRejected: this.requestsRejected,

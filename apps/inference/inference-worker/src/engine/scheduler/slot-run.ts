@@ -1,5 +1,6 @@
 // Owns one request's life inside a slot: which prompt tokens are still to be prefilled, the
-// node-llama-cpp generator that samples its tokens, and turning those tokens into client text
+// node-llama-cpp generator that samples its tokens (or, for a request that drafts, the verifier that
+// yields several per decode), and turning those tokens into client text
 // (incremental UTF-8, stop sequences, stop tokens, max_tokens). The scheduler decides when it runs.
 import { CallArgumentsGuide } from '../decode/call-arguments.guide';
 import { IncrementalDetokenizer } from '../decode/incremental-detokenizer';
@@ -15,10 +16,14 @@ import type {
   Token,
 } from '../model/node-llama-cpp.module';
 import type { PreparedJob } from './batch.scheduler';
+import { DraftVerifier } from './draft.verifier';
+import type { DraftTally } from './engine.metrics';
+import { draftable, SpeculativeDraftingOptions } from './prompt-lookup.drafting';
 
 export type StepOutcome =
   | { readonly kind: 'prefilled' }
-  | { readonly kind: 'token'; readonly token: Token }
+  /** One sampled token, or several verified in one decode (speculative decoding). */
+  | { readonly kind: 'tokens'; readonly tokens: readonly Token[] }
   | { readonly kind: 'ended' };
 
 /** What a sampled token means for the request: text to send, and whether it is over. */
@@ -44,6 +49,13 @@ export class SlotRun {
   /** Prompt tokens not yet evaluated. */
   private readonly pending: Token[];
   private generator: AsyncGenerator<Token, void, void | Token | Token[]> | undefined;
+  /** Speculative decoding: set when this request drafts; it then replaces the generator. */
+  private readonly verifier: DraftVerifier | undefined;
+  private started = false;
+  /** The last verified token: evaluated by the next verification. */
+  private lastVerified: Token | undefined;
+  /** A verification reached the end-of-generation token. */
+  private verifiedEnd = false;
   private readonly detokenizer: IncrementalDetokenizer;
   private readonly stopMatcher: StopSequenceMatcher;
   private readonly grammarState: LlamaGrammarEvaluationState | undefined;
@@ -57,8 +69,9 @@ export class SlotRun {
     slotIndex: number,
     /** Prompt tokens whose KV state the slot already held. */
     readonly cachedPromptTokens: number,
-    model: LlamaModel,
+    private readonly model: LlamaModel,
     llamaCpp: NodeLlamaCpp,
+    drafting: SpeculativeDraftingOptions,
   ) {
     this.pending = job.promptTokens.slice(cachedPromptTokens);
     // Not a priority: slotOrderedBatch orders a decode's items by it (slot order, which llama.cpp
@@ -74,11 +87,21 @@ export class SlotRun {
         job.callArguments,
         (grammar) => new llamaCpp.LlamaGrammarEvaluationState({ model, grammar }),
       );
+    const constrained = job.grammar !== undefined || job.callArguments !== undefined;
+    this.verifier =
+      drafting.mode === 'prompt_lookup' && draftable({ sampling: job.sampling, constrained })
+        ? new DraftVerifier(sequence, model, job.promptTokens, drafting.maxDraftTokens, this.batchOrder)
+        : undefined;
+  }
+
+  /** Tokens drafted for this request and how many of them the model kept (zero when it did not draft). */
+  get drafts(): DraftTally {
+    return this.verifier?.tally ?? { proposed: 0, accepted: 0 };
   }
 
   /** True once the prompt is in and tokens are being sampled. */
   get decoding(): boolean {
-    return this.generator !== undefined;
+    return this.started;
   }
 
   /**
@@ -87,7 +110,7 @@ export class SlotRun {
    * every slot's work in the same tick and node-llama-cpp puts it all in one batch.
    */
   advance(chunk: number): Promise<StepOutcome> {
-    if (this.generator === undefined) {
+    if (!this.started) {
       if (this.pending.length > chunk) {
         return this.sequence
           .evaluateWithoutGeneratingNewTokens(this.pending.splice(0, chunk), {
@@ -95,11 +118,27 @@ export class SlotRun {
           })
           .then(() => PREFILLED);
       }
+      this.started = true;
+      if (this.verifier) return this.verify(this.pending.splice(0));
       // The last prompt chunk starts generation. The generator keeps one sampler (so one RNG
       // stream for the seed, one grammar state, one penalty window) for the whole request.
       this.generator = this.sequence.evaluate(this.pending.splice(0), this.samplerOptions());
     }
-    return this.generator.next().then((r) => (r.done ? ENDED : { kind: 'token', token: r.value }));
+    if (this.verifier) return this.verifiedEnd ? Promise.resolve(ENDED) : this.verify([this.lastVerified!]);
+    return this.generator!.next().then((r) => (r.done ? ENDED : { kind: 'tokens', tokens: [r.value] }));
+  }
+
+  /**
+   * One verification: the tokens it generated, up to an end-of-generation token, which then ends the
+   * request at the next step (as it ends node-llama-cpp's generator).
+   */
+  private async verify(input: Token[]): Promise<StepOutcome> {
+    const generated = await this.verifier!.verify(input);
+    const end = generated.findIndex((token) => this.model.isEogToken(token));
+    const tokens = end === -1 ? generated : generated.slice(0, end);
+    this.verifiedEnd = end !== -1;
+    this.lastVerified = generated.at(-1);
+    return tokens.length === 0 ? ENDED : { kind: 'tokens', tokens };
   }
 
   accept(token: Token): TokenVerdict {
