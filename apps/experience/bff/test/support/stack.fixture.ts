@@ -60,6 +60,8 @@ export interface StackOptions {
   processEnv?: Record<string, string>;
   /** The gateway's worker Stats interval (default 200 ms, so specs notice a dead worker fast). */
   statsIntervalMs?: number;
+  /** The gateway's Stats interval while no request comes (default: statsIntervalMs). */
+  statsIdleIntervalMs?: number;
 }
 
 export interface Stack {
@@ -141,6 +143,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     models: models(options),
     routing: {
       statsIntervalMs: options.statsIntervalMs ?? 200,
+      statsIdleIntervalMs: options.statsIdleIntervalMs ?? options.statsIntervalMs ?? 200,
       statsTimeoutMs: 1_000,
       firstTokenTimeoutMs: 20_000,
     },
