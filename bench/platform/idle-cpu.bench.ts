@@ -1,7 +1,8 @@
 // Idle background CPU per service, and how long a committed outbox event waits for its relay.
 // Starts the platform from dist/ as the turn-cost bench does (every service its own process, the
-// BFF's stack fixture, the gateway's worker Stats at its production default of 1 s unless
-// BENCH_STATS_INTERVAL_MS says otherwise), warms every path with a few turns, then:
+// BFF's stack fixture, the gateway's worker Stats at its production defaults, 1 s and 5 s once idle,
+// unless BENCH_STATS_INTERVAL_MS / BENCH_STATS_IDLE_INTERVAL_MS say otherwise), warms every path with
+// a few turns, then:
 //
 // 1. idle windows: BENCH_IDLE_WINDOWS windows of BENCH_IDLE_SECONDS each, every process's CPU
 //    (/proc/<pid>/stat) while nothing is asked of it, as % of one core; the table shows each window
@@ -10,9 +11,15 @@
 //    when its row commits), and per outbox row they wrote: published_at - created_at (the writer's
 //    clock at enqueue, just before its commit, to the relay's clock after Kafka's ack), p50/p99/max.
 //
+// With BENCH_CPU_PROFILE_DIR, every service records a V8 CPU profile of the first idle window there
+// (cpu-profile.hook.cjs, <pid>.cpuprofile; the bench prints which pid is which), for
+// `tsx bench/platform/cpu-profile.summary.ts <dir>` to show what the idle CPU is spent on. The
+// profiler's own cost shows in that window's numbers.
+//
 //   npm run build && eval "$(bash deploy/local/infra.sh env)" && npm run bench:idle
 //   BENCH_IDLE_WINDOWS=3 BENCH_IDLE_SECONDS=20 npm run bench:idle
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 
 import type { CreatedKey } from '../../apps/experience/bff/src/admin/admin.service';
 import { MODEL_ID, startStack, type Stack } from '../../apps/experience/bff/test/support/stack.fixture';
@@ -23,7 +30,9 @@ import { fmt, percentile, SERVICES } from './turn-cost.report';
 const WINDOWS = Number(process.env['BENCH_IDLE_WINDOWS'] ?? 3);
 const WINDOW_SECONDS = Number(process.env['BENCH_IDLE_SECONDS'] ?? 20);
 const STATS_INTERVAL_MS = Number(process.env['BENCH_STATS_INTERVAL_MS'] ?? 1_000);
+const STATS_IDLE_INTERVAL_MS = Number(process.env['BENCH_STATS_IDLE_INTERVAL_MS'] ?? 5_000);
 const RELAY_TURNS = Number(process.env['BENCH_RELAY_TURNS'] ?? 20);
+const PROFILE_DIR = process.env['BENCH_CPU_PROFILE_DIR'];
 /** After the warm-up, before the first window: the services' start-up timers and batches settle. */
 const SETTLE_MS = 5_000;
 
@@ -104,6 +113,14 @@ async function main(): Promise<void> {
     orchestration: true,
     bffProcess: true,
     statsIntervalMs: STATS_INTERVAL_MS,
+    statsIdleIntervalMs: STATS_IDLE_INTERVAL_MS,
+    ...(PROFILE_DIR && {
+      processEnv: {
+        NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile.hook.cjs')}`,
+        CPU_PROFILE_DIR: PROFILE_DIR,
+        CPU_PROFILE_SECONDS: String(WINDOW_SECONDS),
+      },
+    }),
   });
   try {
     const key = await stack.tenant('idle', { rpm: 10_000_000, tpm: 2_000_000_000 });
@@ -117,6 +134,12 @@ async function main(): Promise<void> {
     }
     await sleep(SETTLE_MS);
 
+    if (PROFILE_DIR) {
+      for (const service of stack.services) {
+        console.log(`pid ${service.pid}: ${service.app}`);
+        if (service.pid) process.kill(service.pid, 'SIGWINCH');
+      }
+    }
     const idle = await idleWindows(groups);
 
     const since = new Date();
@@ -132,7 +155,7 @@ async function main(): Promise<void> {
 
     const names = groups.map((g) => g.name);
     console.log(
-      `\nIdle background, % of one core (${WINDOWS} windows of ${WINDOW_SECONDS} s; gateway Stats every ${STATS_INTERVAL_MS} ms):\n`,
+      `\nIdle background, % of one core (${WINDOWS} windows of ${WINDOW_SECONDS} s; gateway Stats every ${STATS_INTERVAL_MS} ms, ${STATS_IDLE_INTERVAL_MS} ms idle):\n`,
     );
     console.log(
       `| process | ${Array.from({ length: WINDOWS }, (_, w) => `window ${w + 1}`).join(' | ')} | median |`,
