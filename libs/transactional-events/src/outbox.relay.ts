@@ -40,8 +40,10 @@ export interface OutboxRelayOptions {
   /** Pause after a poll that found less than a full batch, while listening: the missed-notification net. */
   idlePollIntervalMs?: number;
   /**
-   * Least time between the starts of two polls a notification triggers: under a stream of commits
-   * the relay batches what arrived meanwhile instead of running a transaction per commit.
+   * Least time between the starts of two polls a notification triggers. A commit after a quiet spell
+   * is relayed at once; under a stream of commits the relay batches what arrived meanwhile instead of
+   * running a transaction and a Kafka send per commit (at 50 ms, turns at ~10 a second cost about
+   * two more SQL statements each than the old 200 ms poll; at 200 ms it polls no more often than that).
    */
   notifiedPollGapMs?: number;
   /** Deadline of one batch's transaction; must exceed the producer's send deadline. */
@@ -98,7 +100,7 @@ export class OutboxRelay {
     this.batchSize = options.batchSize ?? 100;
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.idlePollIntervalMs = options.idlePollIntervalMs ?? 5_000;
-    this.notifiedPollGapMs = options.notifiedPollGapMs ?? 50;
+    this.notifiedPollGapMs = options.notifiedPollGapMs ?? 200;
     if (options.listen) {
       this.notifications = new OutboxNotifications({
         ...options.listen,
