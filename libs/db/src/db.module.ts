@@ -1,5 +1,6 @@
 // Nest module providing PrismaService (also injectable as PrismaClient, the type repositories take);
-// options come from the app's validated config.
+// options come from the app's validated config and stay injectable (DB_OPTIONS) for the connections
+// that must live outside the pool (a LISTEN).
 import {
   Module,
   type DynamicModule,
@@ -26,7 +27,7 @@ export class DbModule {
       module: DbModule,
       global: true,
       providers: [{ provide: DB_OPTIONS, useValue: options }, PrismaService, PRISMA_CLIENT_ALIAS],
-      exports: [PrismaService, PrismaClient],
+      exports: [PrismaService, PrismaClient, DB_OPTIONS],
     };
   }
 
@@ -44,7 +45,7 @@ export class DbModule {
         PrismaService,
         PRISMA_CLIENT_ALIAS,
       ],
-      exports: [PrismaService, PrismaClient],
+      exports: [PrismaService, PrismaClient, DB_OPTIONS],
     };
   }
 }

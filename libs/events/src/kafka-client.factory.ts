@@ -1,8 +1,11 @@
 // Owns how a process builds its kafkajs client: bounded connection/request timeouts and retries,
-// and kafkajs's own logging routed into our pino logger at warn (kafkajs is chatty at info).
+// kafkajs's own logging routed into our pino logger at warn (kafkajs is chatty at info), and the fix
+// of kafkajs's idle timer loop (kafka-request-queue.fix.ts), installed before the first client.
 import type { Logger } from '@hearth/telemetry';
 
 import { Kafka, logLevel, type KafkaConfig, type logCreator, type RetryOptions } from 'kafkajs';
+
+import { installKafkaRequestQueueFix } from './kafka-request-queue.fix';
 
 export interface KafkaClientOptions {
   clientId: string;
@@ -54,6 +57,7 @@ export function pinoLogCreator(logger: Logger): logCreator {
 }
 
 export function createKafkaClient(options: KafkaClientOptions): Kafka {
+  installKafkaRequestQueueFix();
   const config: KafkaConfig = {
     clientId: options.clientId,
     brokers: options.brokers,

@@ -6,3 +6,4 @@ export * from './outbox-relay.module';
 export * from './outbox.relay';
 export * from './outbox.writer';
 export * from './outbox.metrics';
+export * from './outbox.notifications';

@@ -1,8 +1,9 @@
 // Runs the service's outbox relay under Nest: built on the global PrismaService (DbModule) and the
 // EventProducer of the imported EventProducerModule, started once the application has initialised
 // (the database and the broker are connected by then: Nest initialises imported modules first) and
-// stopped at shutdown before either closes, so the batch in flight is published and marked.
-import { PrismaService } from '@hearth/db';
+// stopped at shutdown before either closes, so the batch in flight is published and marked. It
+// listens for the outbox's notifications on the service's database, as its pool's application_name.
+import { DB_OPTIONS, PrismaService, type DbModuleOptions } from '@hearth/db';
 import { EventProducer } from '@hearth/events';
 import type { Logger } from '@hearth/telemetry';
 
@@ -58,12 +59,19 @@ export class OutboxRelayModule {
         },
         {
           provide: OutboxRelay,
-          inject: [OUTBOX_RELAY_OPTIONS, PrismaService, EventProducer],
+          inject: [OUTBOX_RELAY_OPTIONS, PrismaService, EventProducer, DB_OPTIONS],
           useFactory: (
             relayOptions: OutboxRelayModuleOptions,
             prisma: PrismaService,
             producer: EventProducer,
-          ) => new OutboxRelay({ ...relayOptions, prisma, producer }),
+            db: DbModuleOptions,
+          ) =>
+            new OutboxRelay({
+              listen: { databaseUrl: db.databaseUrl, applicationName: db.applicationName },
+              ...relayOptions,
+              prisma,
+              producer,
+            }),
         },
         OutboxRelayLifecycle,
       ],

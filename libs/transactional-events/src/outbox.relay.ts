@@ -4,9 +4,9 @@
 // transaction. While Kafka is down, cockatiel's retry (exponential backoff) and circuit breaker keep
 // it from hammering the broker and Postgres; it resumes by itself. Delivery is at-least-once (a crash
 // between the Kafka ack and the commit resends the batch); consumer dedupe makes the effect once.
-// While it runs, /metrics reports the table's backlog (outbox.metrics.ts).
-import { setTimeout as sleep } from 'node:timers/promises';
-
+// With `listen`, it waits for the outbox_events notification of a commit (outbox.notifications.ts)
+// and polls only every idlePollIntervalMs as a safety net; without, or while that connection is down,
+// it polls every pollIntervalMs. While it runs, /metrics reports the table's backlog (outbox.metrics.ts).
 import type { Prisma, PrismaClient } from '@hearth/db';
 import type { EventProducer, OutboundRecord } from '@hearth/events';
 import type { Logger } from '@hearth/telemetry';
@@ -22,6 +22,7 @@ import {
 } from 'cockatiel';
 
 import { reportOutboxBacklog } from './outbox.metrics';
+import { OutboxNotifications } from './outbox.notifications';
 
 export interface OutboxRelayOptions {
   prisma: PrismaClient;
@@ -29,8 +30,22 @@ export interface OutboxRelayOptions {
   logger: Logger;
   /** Rows per transaction (and per Kafka batch). */
   batchSize?: number;
-  /** Pause after a poll that found less than a full batch. */
+  /** Pause after a poll that found less than a full batch, while no notification connection listens. */
   pollIntervalMs?: number;
+  /**
+   * Wake on the outbox_events notifications of the inserts made by the pool named `applicationName`
+   * (every insert when unset), on a connection of its own to `databaseUrl`.
+   */
+  listen?: { databaseUrl: string; applicationName?: string };
+  /** Pause after a poll that found less than a full batch, while listening: the missed-notification net. */
+  idlePollIntervalMs?: number;
+  /**
+   * Least time between the starts of two polls a notification triggers. A commit after a quiet spell
+   * is relayed at once; under a stream of commits the relay batches what arrived meanwhile instead of
+   * running a transaction and a Kafka send per commit (at 50 ms, turns at ~10 a second cost about
+   * two more SQL statements each than the old 200 ms poll; at 200 ms it polls no more often than that).
+   */
+  notifiedPollGapMs?: number;
   /** Deadline of one batch's transaction; must exceed the producer's send deadline. */
   transactionTimeoutMs?: number;
   /** Backoff between failed batches while Kafka or Postgres is unavailable. */
@@ -68,15 +83,31 @@ export class OutboxRelay {
   readonly stats: OutboxRelayStats = { published: 0, failedBatches: 0 };
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
+  private readonly idlePollIntervalMs: number;
+  private readonly notifiedPollGapMs: number;
   private readonly transactionTimeoutMs: number;
   private readonly policy: IPolicy;
+  private readonly notifications?: OutboxNotifications;
   private abort?: AbortController;
   private loop?: Promise<void>;
   private stopReporting?: () => void;
+  /** A notification came since the last poll started: poll again without the pause. */
+  private woken = false;
+  /** Ends the pause in progress. */
+  private endPause?: () => void;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSize = options.batchSize ?? 100;
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
+    this.idlePollIntervalMs = options.idlePollIntervalMs ?? 5_000;
+    this.notifiedPollGapMs = options.notifiedPollGapMs ?? 200;
+    if (options.listen) {
+      this.notifications = new OutboxNotifications({
+        ...options.listen,
+        logger: options.logger,
+        wake: () => this.wake(),
+      });
+    }
     // Above the producer's connect (15 s) plus send (30 s) deadlines, so Kafka fails first.
     this.transactionTimeoutMs = options.transactionTimeoutMs ?? 60_000;
 
@@ -105,11 +136,12 @@ export class OutboxRelay {
     this.policy = wrap(retryPolicy, breakerPolicy);
   }
 
-  /** Starts the polling loop in the background; idempotent. */
+  /** Starts the relay loop (and its listening connection) in the background; idempotent. */
   start(): void {
     if (this.loop) return;
     const abort = new AbortController();
     this.abort = abort;
+    this.notifications?.start();
     this.loop = this.run(abort.signal);
     this.stopReporting = reportOutboxBacklog(this.options.prisma);
   }
@@ -119,7 +151,7 @@ export class OutboxRelay {
     this.abort?.abort();
     this.stopReporting?.();
     this.stopReporting = undefined;
-    await this.loop;
+    await Promise.all([this.loop, this.notifications?.stop()]);
     this.loop = undefined;
     this.abort = undefined;
   }
@@ -163,6 +195,8 @@ export class OutboxRelay {
 
   private async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
+      const pollStarted = performance.now();
+      this.woken = false;
       let published = 0;
       try {
         published = await this.policy.execute(({ signal: attemptSignal }) => {
@@ -178,9 +212,39 @@ export class OutboxRelay {
         this.options.logger.error({ err: error }, 'outbox relay gave up on a batch');
       }
       if (published < this.batchSize) {
-        await sleep(this.pollIntervalMs, undefined, { signal }).catch(() => undefined);
+        await this.pause(signal);
+        // Woken by a commit: let the rows of the commits right behind it join the same batch.
+        if (this.woken)
+          await this.pauseFor(this.notifiedPollGapMs - (performance.now() - pollStarted), signal, false);
       }
     }
+  }
+
+  private wake(): void {
+    this.woken = true;
+    this.endPause?.();
+  }
+
+  /** Until a notification (or the stop), at most the poll interval of the current mode. */
+  private pause(signal: AbortSignal): Promise<void> {
+    if (this.woken) return Promise.resolve();
+    const listening = this.notifications?.listening ?? false;
+    return this.pauseFor(listening ? this.idlePollIntervalMs : this.pollIntervalMs, signal, true);
+  }
+
+  private pauseFor(ms: number, signal: AbortSignal, wakeable: boolean): Promise<void> {
+    if (ms <= 0 || signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', end);
+        if (this.endPause === end) this.endPause = undefined;
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      signal.addEventListener('abort', end, { once: true });
+      if (wakeable) this.endPause = end;
+    });
   }
 }
 

@@ -101,7 +101,7 @@ describe('Moderation through a guard model behind the gateway', () => {
       registryPath,
       stringify({
         version: 1,
-        routing: { statsIntervalMs: 200, statsTimeoutMs: 400 },
+        routing: { statsIntervalMs: 200, statsIdleIntervalMs: 200, statsTimeoutMs: 400 },
         models: [
           {
             id: 'guard',

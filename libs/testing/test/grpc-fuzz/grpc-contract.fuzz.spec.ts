@@ -108,7 +108,12 @@ describe('gRPC contract fuzz', () => {
           },
         },
       ],
-      routing: { statsIntervalMs: 200, statsTimeoutMs: 1_000, firstTokenTimeoutMs: 10_000 },
+      routing: {
+        statsIntervalMs: 200,
+        statsIdleIntervalMs: 200,
+        statsTimeoutMs: 1_000,
+        firstTokenTimeoutMs: 10_000,
+      },
       services: ['safety-service', 'context-service', 'tool-runner', 'orchestrator'],
       tokenizerModels: [MODEL_ID],
       env: { 'context-service': { SUMMARY_MODEL: MODEL_ID, ...retrievalEnv(MODEL_ID) } },

@@ -41,6 +41,8 @@ export function bffAdapters({ config }: BffDependencies): Imports {
     DbModule.forRoot({
       databaseUrl: config.databaseUrl,
       maxConnections: 10,
+      // Also the outbox notification its relay wakes on (outbox.notifications.ts).
+      applicationName: 'bff',
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     }),
     RedisModule.forRootAsync({

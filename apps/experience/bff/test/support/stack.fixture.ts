@@ -58,6 +58,10 @@ export interface StackOptions {
   logLevel?: string;
   /** Variables every process gets (tracing: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SDK_DISABLED). */
   processEnv?: Record<string, string>;
+  /** The gateway's worker Stats interval (default 200 ms, so specs notice a dead worker fast). */
+  statsIntervalMs?: number;
+  /** The gateway's Stats interval while no request comes (default: statsIntervalMs). */
+  statsIdleIntervalMs?: number;
 }
 
 export interface Stack {
@@ -137,7 +141,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const platform = await startPlatformStack({
     name: 'bff-spec',
     models: models(options),
-    routing: { statsIntervalMs: 200, statsTimeoutMs: 1_000, firstTokenTimeoutMs: 20_000 },
+    routing: {
+      statsIntervalMs: options.statsIntervalMs ?? 200,
+      statsIdleIntervalMs: options.statsIdleIntervalMs ?? options.statsIntervalMs ?? 200,
+      statsTimeoutMs: 1_000,
+      firstTokenTimeoutMs: 20_000,
+    },
     services: [
       ...(options.orchestration ? ORCHESTRATION : []),
       ...(options.bffProcess ? ['bff' as const] : []),

@@ -78,7 +78,12 @@ export async function startWebStack(): Promise<WebStack> {
         registry: { tier: 'cpu-tiny', contextLength: 2048, price, capabilities: ['chat'] },
       },
     ],
-    routing: { statsIntervalMs: 200, statsTimeoutMs: 1_000, firstTokenTimeoutMs: 20_000 },
+    routing: {
+      statsIntervalMs: 200,
+      statsIdleIntervalMs: 200,
+      statsTimeoutMs: 1_000,
+      firstTokenTimeoutMs: 20_000,
+    },
     services: ['safety-service', 'context-service', 'tool-runner', 'orchestrator', 'bff'],
     env: {
       'context-service': { SUMMARY_MODEL: TINY_MODEL, ...retrievalEnv(TINY_MODEL) },

@@ -2,6 +2,8 @@
 // inter-token gaps, request outcomes) are observed as they happen; everything the engine already
 // counts (tokens, decode batch sizes, prefix reuse, slots, queue, KV cells) is read from its
 // snapshot at scrape time, so the engine stays the one source of truth.
+import { EVENT_LOOP_MONITORING_PRECISION_MS } from '@hearth/telemetry';
+
 import { Inject, Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -39,7 +41,10 @@ export class WorkerMetricsService {
   ) {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ model_id: model.id });
-    collectDefaultMetrics({ register: this.registry });
+    collectDefaultMetrics({
+      register: this.registry,
+      eventLoopMonitoringPrecision: EVENT_LOOP_MONITORING_PRECISION_MS,
+    });
     this.ttft = new Histogram({
       name: `${PREFIX}time_to_first_token_seconds`,
       help: 'From receiving a Generate call to its first generated text (queue and prefill included).',

@@ -103,6 +103,11 @@ export const modelSchema = z.strictObject({
 export const routingSchema = z
   .strictObject({
     statsIntervalMs: positiveInt.default(1_000),
+    /**
+     * Stats interval once no request has come for that long (never below statsIntervalMs): an idle
+     * gateway polls its workers rarely; the next request polls them at once.
+     */
+    statsIdleIntervalMs: positiveInt.default(5_000),
     statsTimeoutMs: positiveInt.default(500),
     /** Workers of one model tried before moving down the fallback chain. */
     maxAttemptsPerModel: positiveInt.default(2),
@@ -117,6 +122,7 @@ export const routingSchema = z
   })
   .default({
     statsIntervalMs: 1_000,
+    statsIdleIntervalMs: 5_000,
     statsTimeoutMs: 500,
     maxAttemptsPerModel: 2,
     firstTokenTimeoutMs: 30_000,

@@ -1,6 +1,9 @@
 // Owns the worker pools of every registered model: resolving their addresses (static or DNS), one
 // WorkerHandle per address, a periodic Stats poll of each (bounded by a deadline, never overlapping),
-// following registry reloads, and picking the least-loaded routable worker for a model.
+// following registry reloads, and picking the least-loaded routable worker for a model. The polls run
+// every statsIntervalMs while requests come, and every statsIdleIntervalMs once none has for that
+// long (an idle gateway then costs its workers and itself next to nothing); the first request after a
+// quiet spell is routed on the last idle-pace Stats and polls every worker at once.
 import type { Logger } from '@hearth/telemetry';
 
 import type { GatewayMetrics } from '../metrics/gateway.metrics';
@@ -42,7 +45,12 @@ export class WorkerPoolService {
   private readonly selector = new LeastLoadedSelector();
   private readonly lastLoggedBreakerState = new Map<string, BreakerStateName>();
   private statsTimer?: NodeJS.Timeout;
-  private statsIntervalMs = 0;
+  /** The pace the last Stats round was scheduled at: three of them without Stats mean a worker is gone. */
+  private statsPaceMs = 0;
+  /** A poll is due now: a request came while the pace was the idle one. */
+  private statsWoken = false;
+  /** When a request last picked a worker (performance.now()). */
+  private lastPickAt = Number.NEGATIVE_INFINITY;
   private unsubscribe?: () => void;
   private stopped = false;
 
@@ -53,16 +61,16 @@ export class WorkerPoolService {
     const registry = this.options.registry.current();
     await this.syncPools(registry);
     await this.pollAll(registry);
-    this.scheduleStats(registry);
+    this.scheduleStats();
     this.unsubscribe = this.options.registry.onChange((next) => {
-      void this.syncPools(next).then(() => this.scheduleStats(next));
+      void this.syncPools(next).then(() => this.pollStatsNow());
     });
   }
 
   stop(): void {
     this.stopped = true;
     this.unsubscribe?.();
-    clearInterval(this.statsTimer);
+    clearTimeout(this.statsTimer);
     for (const pool of this.pools.values()) clearInterval(pool.refreshTimer);
     for (const handle of this.handles.values()) handle.close();
     this.pools.clear();
@@ -74,6 +82,8 @@ export class WorkerPoolService {
     const candidates = this.routable(model)
       .filter((handle) => !exclude.has(handle.address))
       .map((handle) => ({ item: handle, load: handle.load() }));
+    this.lastPickAt = performance.now();
+    if (this.statsPaceMs > this.options.registry.current().routing.statsIntervalMs) this.pollStatsNow();
     return this.selector.pick(candidates);
   }
 
@@ -114,9 +124,11 @@ export class WorkerPoolService {
   private routable(model: RegisteredModel): WorkerHandle[] {
     const pool = this.pools.get(model.id);
     if (!pool) return [];
-    const { statsIntervalMs, statsTimeoutMs } = this.options.registry.current().routing;
+    const { statsTimeoutMs } = this.options.registry.current().routing;
     // Stats missing for three polls means the worker is gone, even if the breaker has not opened yet.
-    const maxAge = 3 * statsIntervalMs + statsTimeoutMs;
+    // The pace is the one the last round was scheduled at, so the first request after a quiet spell
+    // still routes on the idle-pace Stats while the poll it triggered runs.
+    const maxAge = 3 * this.statsPaceMs + statsTimeoutMs;
     const result: WorkerHandle[] = [];
     for (const address of pool.addresses) {
       const handle = this.handles.get(address);
@@ -125,12 +137,31 @@ export class WorkerPoolService {
     return result;
   }
 
-  private scheduleStats(registry: ModelRegistry): void {
-    const interval = registry.routing.statsIntervalMs;
-    if (this.stopped || (this.statsTimer && interval === this.statsIntervalMs)) return;
-    clearInterval(this.statsTimer);
-    this.statsIntervalMs = interval;
-    this.statsTimer = setInterval(() => void this.pollAll(), interval);
+  /** The next Stats round, at the busy or the idle pace. */
+  private scheduleStats(): void {
+    if (this.stopped) return;
+    const { statsIntervalMs, statsIdleIntervalMs } = this.options.registry.current().routing;
+    const idleMs = Math.max(statsIdleIntervalMs, statsIntervalMs);
+    const busy =
+      performance.now() - this.lastPickAt < idleMs ||
+      [...this.handles.values()].some((handle) => handle.inflightRequests > 0);
+    this.statsPaceMs = busy ? statsIntervalMs : idleMs;
+    this.statsWoken = false;
+    this.runStatsAfter(this.statsPaceMs);
+  }
+
+  /** A Stats round now (a request after a quiet spell, a registry reload), then the usual pace. */
+  private pollStatsNow(): void {
+    if (this.stopped || this.statsWoken) return;
+    this.statsWoken = true;
+    this.runStatsAfter(0);
+  }
+
+  private runStatsAfter(delayMs: number): void {
+    clearTimeout(this.statsTimer);
+    this.statsTimer = setTimeout(() => {
+      void this.pollAll().finally(() => this.scheduleStats());
+    }, delayMs);
     this.statsTimer.unref();
   }
 

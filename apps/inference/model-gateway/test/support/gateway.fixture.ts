@@ -18,6 +18,8 @@ import { createGatewayApp, type GatewayApp } from '../../src/app/gateway-app.fac
 /** Fast polling and breaking, so failures show within a test's patience. */
 export const TEST_ROUTING = {
   statsIntervalMs: 200,
+  // As fast while idle: specs break workers while no request runs and wait for the breaker.
+  statsIdleIntervalMs: 200,
   // Generous for loaded CI machines: stats older than 3 intervals + this timeout make a worker unroutable.
   statsTimeoutMs: 1_000,
   maxAttemptsPerModel: 2,

@@ -95,7 +95,7 @@ export async function startModelStack(options: ModelStackOptions = {}): Promise<
     registryPath,
     stringify({
       version: 1,
-      routing: { statsIntervalMs: 200, statsTimeoutMs: 400 },
+      routing: { statsIntervalMs: 200, statsIdleIntervalMs: 200, statsTimeoutMs: 400 },
       models: [
         {
           id: modelId,

@@ -1,7 +1,7 @@
 // Owns the ledger's Prometheus metrics, on a registry of its own: what became of each consumed event
 // (applied, duplicate, dead-lettered and why), the usage it recorded, and consumer lag per partition,
 // measured against the broker on every scrape, and the drift between live budget counters and the ledger.
-import type { Logger } from '@hearth/telemetry';
+import { EVENT_LOOP_MONITORING_PRECISION_MS, type Logger } from '@hearth/telemetry';
 import type { EventOutcome } from '@hearth/transactional-events';
 
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
@@ -27,7 +27,10 @@ export class LedgerMetrics {
   readonly budgetReconcileSkipped: Counter<'reason'>;
 
   constructor(probe: ConsumerLagProbe, logger: Logger) {
-    collectDefaultMetrics({ register: this.registry });
+    collectDefaultMetrics({
+      register: this.registry,
+      eventLoopMonitoringPrecision: EVENT_LOOP_MONITORING_PRECISION_MS,
+    });
     this.events = new Counter({
       name: 'ledger_events_total',
       help: 'Consumed events by topic and outcome (applied, duplicate, dead_lettered)',

@@ -172,6 +172,7 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
     models: models(options),
     routing: {
       statsIntervalMs: 200,
+      statsIdleIntervalMs: 200,
       statsTimeoutMs: 400,
       maxAttemptsPerModel: 2,
       firstTokenTimeoutMs: options.chatModel ? 120_000 : 10_000,

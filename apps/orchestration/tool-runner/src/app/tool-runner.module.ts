@@ -41,7 +41,8 @@ export function toolRunnerAdapters({ config, relayPollMs }: ToolRunnerDependenci
     }),
   });
   return [
-    DbModule.forRoot({ databaseUrl: config.databaseUrl, maxConnections: 10 }),
+    // The application name also picks the outbox notifications its relay wakes on.
+    DbModule.forRoot({ databaseUrl: config.databaseUrl, maxConnections: 10, applicationName: 'tool-runner' }),
     producer,
     OutboxRelayModule.forRootAsync({
       imports: [producer],
