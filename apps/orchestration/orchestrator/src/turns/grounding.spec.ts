@@ -9,7 +9,10 @@ function retrieved(chunkId: string, fileName: string, text: string): commonV1.Co
     message: { role: Role.ROLE_USER, content: [{ text }], toolCalls: [], toolCallId: '', name: '' },
     provenance: {
       layer: ContextLayer.CONTEXT_LAYER_RETRIEVAL,
+      trust: commonV1.TrustLevel.TRUST_LEVEL_UNTRUSTED,
       sourceId: chunkId,
+      seqStart: 0,
+      seqEnd: 0,
       citation: {
         fileId: `file-${chunkId}`,
         chunkId,
@@ -23,8 +26,8 @@ function retrieved(chunkId: string, fileName: string, text: string): commonV1.Co
         fileName,
       },
     },
-    tokens: 10,
-  } as commonV1.ContextMessage;
+    tokenCount: 10,
+  };
 }
 
 const { sources, prompt } = numberSources([
