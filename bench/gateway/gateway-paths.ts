@@ -154,6 +154,8 @@ export interface GrpcPathsOptions {
 }
 
 export interface GrpcPaths {
+  /** The inference worker's process. */
+  workerPid: number | undefined;
   direct: PathUnderTest;
   bare: PathUnderTest;
   gateway: PathUnderTest;
@@ -191,22 +193,21 @@ export async function startGrpcPaths(options: GrpcPathsOptions): Promise<GrpcPat
     for (const child of children) child.kill('SIGTERM');
   };
   try {
-    children.push(
-      startProcess(process.execPath, [appEntry('inference-worker')], {
-        LOG_LEVEL: 'error',
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: String(workerPort),
-        MODEL_ID: modelId,
-        MODEL_SOURCE: options.modelPath,
-        MODEL_SHA256: sha256,
-        WORKER_GPU: 'cpu',
-        WORKER_THREADS: String(options.threads),
-        WORKER_SLOTS: String(options.slots),
-        WORKER_CONTEXT_SIZE: String(options.contextPerSlot),
-        WORKER_QUEUE_MAX: '128',
-        METRICS_PORT: '0',
-      }),
-    );
+    const workerProcess = startProcess(process.execPath, [appEntry('inference-worker')], {
+      LOG_LEVEL: 'error',
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(workerPort),
+      MODEL_ID: modelId,
+      MODEL_SOURCE: options.modelPath,
+      MODEL_SHA256: sha256,
+      WORKER_GPU: 'cpu',
+      WORKER_THREADS: String(options.threads),
+      WORKER_SLOTS: String(options.slots),
+      WORKER_CONTEXT_SIZE: String(options.contextPerSlot),
+      WORKER_QUEUE_MAX: '128',
+      METRICS_PORT: '0',
+    });
+    children.push(workerProcess);
     await waitForStats(workerAddress, 120_000);
     const gatewayProcess = startProcess(process.execPath, [appEntry('model-gateway')], {
       LOG_LEVEL: 'error',
@@ -274,6 +275,7 @@ export async function startGrpcPaths(options: GrpcPathsOptions): Promise<GrpcPat
       bypassCache: true,
     });
     return {
+      workerPid: workerProcess.pid,
       direct: { name: 'worker direct', run: (i) => timeGrpcStream(worker.generate, direct(i)) },
       bare: {
         name: 'bare grpc-js hop',

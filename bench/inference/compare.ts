@@ -4,14 +4,17 @@
 //   npm run build   # the worker runs from its compiled output
 //   LLAMA_SERVER_BIN=/path/to/llama-server npx tsx bench/inference/compare.ts [model.gguf]
 //
-// Build llama-server from the llama.cpp source node-llama-cpp ships (its `llama/gitRelease.bundle`), outside
-// this repository. Without LLAMA_SERVER_BIN only our worker is measured.
+// bench/peers/build-llama-server.sh builds that llama-server outside this repository, from the llama.cpp
+// source node-llama-cpp ships, with node-llama-cpp's own prebuilt CPU backend files, so both sides run the
+// same kernels (the table's header names the file each loaded). Without LLAMA_SERVER_BIN only our worker
+// is measured.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
 import { appEntry } from '@hearth/testing';
 
+import { loadedCpuBackends } from '../support/cpu-backend';
 import { runLoad, type LoadSummary } from './load.driver';
 import { OpenAiHttpTarget } from './openai-http.target';
 import type { StreamRequest, StreamTarget } from './stream-target';
@@ -140,9 +143,10 @@ const fmt = (n: number | undefined, digits = 1) =>
 async function main(): Promise<void> {
   if (!model) throw new Error('pass a GGUF path or set HEARTH_MODEL_PATH');
   const targets: StreamTarget[] = [];
+  let peerProcess: ChildProcess | undefined;
 
   const workerPort = await freePort();
-  startProcess(process.execPath, [appEntry('inference-worker')], {
+  const workerProcess = startProcess(process.execPath, [appEntry('inference-worker')], {
     MODEL_SOURCE: model,
     MODEL_ID: 'default',
     GRPC_HOST: '127.0.0.1',
@@ -160,7 +164,7 @@ async function main(): Promise<void> {
 
   if (process.env.LLAMA_SERVER_BIN) {
     const port = await freePort();
-    startProcess(
+    peerProcess = startProcess(
       process.env.LLAMA_SERVER_BIN,
       [
         '-m',
@@ -199,6 +203,10 @@ async function main(): Promise<void> {
   console.log(
     `\nmodel ${model}\nthreads ${threads}, slots ${slots}, context/slot ${contextPerSlot}, max_tokens ${maxTokens}, ${perWorker} requests per stream\n`,
   );
+  // Both load their CPU backend from a libggml-cpu-<variant>.so: the same file means the same kernels.
+  console.log(`CPU backend: hearth worker ${loadedCpuBackends(workerProcess.pid).join(', ') || '?'}`);
+  if (peerProcess)
+    console.log(`CPU backend: llama-server ${loadedCpuBackends(peerProcess.pid).join(', ') || '?'}\n`);
   console.log(
     '| streams | target | tok/s | ratio vs llama-server | TTFT p50 ms | TTFT p95 ms | ITL p50 ms | ITL p95 ms | batch occupancy |',
   );
