@@ -81,14 +81,17 @@ function httpPath(name: string, baseUrl: string, apiKey: string, pid?: number): 
     name,
     pid,
     run: async () => {
-      try {
-        return await once();
-      } catch (error) {
-        if (!closedConnection(error)) throw new Error(`${name}: ${String(error)}`, { cause: error });
-        resent.set(name, (resent.get(name) ?? 0) + 1);
-        return once().catch((again: unknown) => {
-          throw new Error(`${name}, sent again: ${String(again)}`, { cause: again });
-        });
+      // Every pooled connection that idled past the server's keep-alive while the other paths ran may
+      // be closed under a request: such a request is sent again (at most once per stream's connection).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await once();
+        } catch (error) {
+          if (!closedConnection(error) || attempt > 4) {
+            throw new Error(`${name}: ${String(error)}`, { cause: error });
+          }
+          resent.set(name, (resent.get(name) ?? 0) + 1);
+        }
       }
     },
   };

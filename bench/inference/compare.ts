@@ -9,6 +9,7 @@
 // same kernels (the table's header names the file each loaded). Without LLAMA_SERVER_BIN only our worker
 // is measured.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
@@ -27,6 +28,9 @@ const slots = Number(process.env.BENCH_SLOTS ?? 8);
 const contextPerSlot = Number(process.env.BENCH_CONTEXT ?? 4096);
 const maxTokens = Number(process.env.BENCH_MAX_TOKENS ?? 96);
 const perWorker = Number(process.env.BENCH_ROUNDS ?? 2);
+// A Jinja chat template for a GGUF without one (Gemma 3 270M base): both servers then use it, the worker
+// per request and llama-server with --jinja --chat-template-file.
+const chatTemplateFile = process.env.BENCH_CHAT_TEMPLATE_FILE;
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,4,8').split(',').map(Number);
 
 const TOPICS = [
@@ -158,7 +162,11 @@ async function main(): Promise<void> {
     WORKER_GPU: process.env.WORKER_GPU ?? 'auto',
     LOG_LEVEL: 'warn',
   });
-  const worker = new WorkerGrpcTarget('hearth worker', `127.0.0.1:${workerPort}`);
+  const worker = new WorkerGrpcTarget(
+    'hearth worker',
+    `127.0.0.1:${workerPort}`,
+    chatTemplateFile ? readFileSync(chatTemplateFile, 'utf8') : '',
+  );
   await waitFor(async () => (await worker.occupancy()) !== undefined, 'inference worker');
   targets.push(worker);
 
@@ -178,6 +186,7 @@ async function main(): Promise<void> {
         '-c',
         String(slots * contextPerSlot),
         '--swa-full',
+        ...(chatTemplateFile ? ['--jinja', '--chat-template-file', chatTemplateFile] : []),
         '--host',
         '127.0.0.1',
         '--port',

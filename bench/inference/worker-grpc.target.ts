@@ -14,9 +14,11 @@ const ROLES = {
 export class WorkerGrpcTarget implements StreamTarget {
   private readonly client: GrpcClient<typeof inferenceV1.InferenceWorkerServiceDefinition>;
 
+  /** `chatTemplate`: a Jinja template for models whose GGUF carries none (the registry's `chatTemplate`). */
   constructor(
     readonly name: string,
     address: string,
+    private readonly chatTemplate = '',
   ) {
     this.client = createGrpcClient(inferenceV1.InferenceWorkerServiceDefinition, { address });
   }
@@ -45,7 +47,7 @@ export class WorkerGrpcTarget implements StreamTarget {
         tools: [],
         priority: commonV1.PriorityTier.PRIORITY_TIER_UNSPECIFIED,
         cacheSalt: request.cacheKey ?? '',
-        chatTemplate: '',
+        chatTemplate: this.chatTemplate,
       },
       { timeoutMs: 600_000 },
     );
