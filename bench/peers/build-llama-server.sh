@@ -21,8 +21,8 @@
 # compile and link steps); ggml-base, ggml, libllama and the server compile with the same commands
 # either way (`ninja -t commands llama-server` of both configurations, less the ggml-cpu lines, are
 # identical). Those modules are all replaced below, so CPU_VARIANTS=one builds a single baseline module
-# instead (removed as well) and ends with the same binary and the same backend files in a third of the
-# time. CPU_VARIANTS=all (the default) configures exactly as node-llama-cpp does.
+# instead (removed as well) and ends with a binary compiled by the same commands and the same backend
+# files in half the build steps. CPU_VARIANTS=all (the default) configures exactly as node-llama-cpp does.
 # BUILD_JOBS (default 2) sets the parallel compile jobs. Needs git, cmake (>= 3.21) and a C++17 compiler;
 # ninja is used when present.
 set -euo pipefail
