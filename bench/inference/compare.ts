@@ -4,14 +4,18 @@
 //   npm run build   # the worker runs from its compiled output
 //   LLAMA_SERVER_BIN=/path/to/llama-server npx tsx bench/inference/compare.ts [model.gguf]
 //
-// Build llama-server from the llama.cpp source node-llama-cpp ships (its `llama/gitRelease.bundle`), outside
-// this repository. Without LLAMA_SERVER_BIN only our worker is measured.
+// bench/peers/build-llama-server.sh builds that llama-server outside this repository, from the llama.cpp
+// source node-llama-cpp ships, with node-llama-cpp's own prebuilt CPU backend files, so both sides run the
+// same kernels (the table's header names the file each loaded). Without LLAMA_SERVER_BIN only our worker
+// is measured.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
 import { appEntry } from '@hearth/testing';
 
+import { loadedCpuBackends } from '../support/cpu-backend';
 import { runLoad, type LoadSummary } from './load.driver';
 import { OpenAiHttpTarget } from './openai-http.target';
 import type { StreamRequest, StreamTarget } from './stream-target';
@@ -24,6 +28,9 @@ const slots = Number(process.env.BENCH_SLOTS ?? 8);
 const contextPerSlot = Number(process.env.BENCH_CONTEXT ?? 4096);
 const maxTokens = Number(process.env.BENCH_MAX_TOKENS ?? 96);
 const perWorker = Number(process.env.BENCH_ROUNDS ?? 2);
+// A Jinja chat template for a GGUF without one (Gemma 3 270M base): both servers then use it, the worker
+// per request and llama-server with --jinja --chat-template-file.
+const chatTemplateFile = process.env.BENCH_CHAT_TEMPLATE_FILE;
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,4,8').split(',').map(Number);
 
 const TOPICS = [
@@ -140,9 +147,10 @@ const fmt = (n: number | undefined, digits = 1) =>
 async function main(): Promise<void> {
   if (!model) throw new Error('pass a GGUF path or set HEARTH_MODEL_PATH');
   const targets: StreamTarget[] = [];
+  let peerProcess: ChildProcess | undefined;
 
   const workerPort = await freePort();
-  startProcess(process.execPath, [appEntry('inference-worker')], {
+  const workerProcess = startProcess(process.execPath, [appEntry('inference-worker')], {
     MODEL_SOURCE: model,
     MODEL_ID: 'default',
     GRPC_HOST: '127.0.0.1',
@@ -154,13 +162,17 @@ async function main(): Promise<void> {
     WORKER_GPU: process.env.WORKER_GPU ?? 'auto',
     LOG_LEVEL: 'warn',
   });
-  const worker = new WorkerGrpcTarget('hearth worker', `127.0.0.1:${workerPort}`);
+  const worker = new WorkerGrpcTarget(
+    'hearth worker',
+    `127.0.0.1:${workerPort}`,
+    chatTemplateFile ? readFileSync(chatTemplateFile, 'utf8') : '',
+  );
   await waitFor(async () => (await worker.occupancy()) !== undefined, 'inference worker');
   targets.push(worker);
 
   if (process.env.LLAMA_SERVER_BIN) {
     const port = await freePort();
-    startProcess(
+    peerProcess = startProcess(
       process.env.LLAMA_SERVER_BIN,
       [
         '-m',
@@ -174,6 +186,7 @@ async function main(): Promise<void> {
         '-c',
         String(slots * contextPerSlot),
         '--swa-full',
+        ...(chatTemplateFile ? ['--jinja', '--chat-template-file', chatTemplateFile] : []),
         '--host',
         '127.0.0.1',
         '--port',
@@ -199,6 +212,10 @@ async function main(): Promise<void> {
   console.log(
     `\nmodel ${model}\nthreads ${threads}, slots ${slots}, context/slot ${contextPerSlot}, max_tokens ${maxTokens}, ${perWorker} requests per stream\n`,
   );
+  // Both load their CPU backend from a libggml-cpu-<variant>.so: the same file means the same kernels.
+  console.log(`CPU backend: hearth worker ${loadedCpuBackends(workerProcess.pid).join(', ') || '?'}`);
+  if (peerProcess)
+    console.log(`CPU backend: llama-server ${loadedCpuBackends(peerProcess.pid).join(', ') || '?'}\n`);
   console.log(
     '| streams | target | tok/s | ratio vs llama-server | TTFT p50 ms | TTFT p95 ms | ITL p50 ms | ITL p95 ms | batch occupancy |',
   );

@@ -14,10 +14,10 @@ const ROLES = {
 export class WorkerGrpcTarget implements StreamTarget {
   private readonly client: GrpcClient<typeof inferenceV1.InferenceWorkerServiceDefinition>;
 
+  /** `chatTemplate`: a Jinja template for models whose GGUF carries none (the registry's `chatTemplate`). */
   constructor(
     readonly name: string,
     address: string,
-    /** For a GGUF without a chat template of its own: the one its registry entry gives it. */
     private readonly chatTemplate = '',
   ) {
     this.client = createGrpcClient(inferenceV1.InferenceWorkerServiceDefinition, { address });

@@ -15,17 +15,50 @@ const TICKS_PER_SECOND = (() => {
 
 /** The process's user + system CPU time in ms, or undefined when it is gone. */
 export function processCpuMs(pid: number): number | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'.
+  const fields = statFields(pid);
+  if (!fields) return undefined;
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return ((utime + stime) * 1000) / TICKS_PER_SECOND;
+}
+
+/** Fields after the command name of /proc/<pid>/stat (ppid is [1], utime [11], stime [12]), or undefined. */
+function statFields(pid: number | string): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU ms of a process and every descendant: each live member's user + system time plus that of the
+ * children it has already reaped (cutime + cstime), so a worker process that ended between two readings
+ * still counts. NaN when the pid is undefined or gone.
+ */
+export function processTreeCpuMs(rootPid: number | undefined): number {
+  if (rootPid === undefined) return Number.NaN;
+  const children = new Map<number, number[]>();
+  const ticks = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = statFields(entry);
+    if (!fields) continue;
+    const pid = Number(entry);
+    const parent = Number(fields[1]);
+    children.set(parent, [...(children.get(parent) ?? []), pid]);
+    ticks.set(pid, Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]));
+  }
+  if (!ticks.has(rootPid)) return Number.NaN;
+  let total = 0;
+  const pending = [rootPid];
+  for (let pid = pending.pop(); pid !== undefined; pid = pending.pop()) {
+    total += ticks.get(pid) ?? 0;
+    pending.push(...(children.get(pid) ?? []));
+  }
+  return (total * 1000) / TICKS_PER_SECOND;
 }
 
 /** Processes whose command line (arguments joined by spaces) matches. */

@@ -1,0 +1,296 @@
+// Owns the gRPC paths the gateway benches drive and how one request on any path is timed: an inference
+// worker (compiled output) called directly, through the bare grpc-js hop (bare-grpc-proxy.ts) and
+// through the model gateway (compiled output, with Redis and Kafka for quotas and metering), each hop a
+// child process whose pid the benches read CPU time from.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+
+import { commonV1, gatewayV1, inferenceV1 } from '@hearth/contracts';
+import { createGrpcClient, type GrpcClient } from '@hearth/grpc';
+import { appEntry, freePort, type InfraEnv } from '@hearth/testing';
+
+import type * as grpc from '@grpc/grpc-js';
+import { stringify } from 'yaml';
+
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+const TENANT = '6f1d2c3b-4a59-4e68-9d7c-0b1a2f3e4d5c';
+const API_KEY = '7a2e3d4c-5b6a-4f79-8e8d-1c2b3a4f5e6d';
+
+export interface Sample {
+  ttftMs: number;
+  totalMs: number;
+}
+
+/** One way to the model: times request `i`; `pid` is the hop process whose CPU the bench reads. */
+export interface PathUnderTest {
+  name: string;
+  run: (i: number) => Promise<Sample>;
+  pid?: number;
+}
+
+type StreamCall = (
+  request: never,
+  options: { deadline: number },
+) => grpc.ClientReadableStream<{ text: string; tokenIds: number[] }>;
+
+type GatewayClient = GrpcClient<typeof gatewayV1.ModelGatewayServiceDefinition>;
+
+/** A child process (stdout ignored); its stderr tail is printed when it exits with an error. */
+export function startProcess(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  name = args.at(-1) ?? command,
+): ChildProcess {
+  const child = spawn(command, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && signal === null) console.error(`${name} exited with ${code}:\n${stderr}`);
+  });
+  return child;
+}
+
+/** One Generate stream; TTFT is the first message carrying a token, total the stream's end. */
+function timeGrpcStream(call: StreamCall, request: unknown): Promise<Sample> {
+  return new Promise((resolvePromise, reject) => {
+    const start = performance.now();
+    let ttft = -1;
+    const stream = call(request as never, { deadline: Date.now() + 60_000 });
+    stream.on('data', (message) => {
+      if (ttft < 0 && (message.tokenIds.length > 0 || message.text !== '')) ttft = performance.now() - start;
+    });
+    stream.on('error', reject);
+    stream.on('end', () => {
+      const total = performance.now() - start;
+      resolvePromise({ ttftMs: ttft < 0 ? total : ttft, totalMs: total });
+    });
+  });
+}
+
+/** `streams` concurrent loops of `perStream` requests each, numbered from `offset`. */
+export async function runLevel(
+  path: PathUnderTest,
+  streams: number,
+  perStream: number,
+  offset = 0,
+): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  let counter = offset;
+  await Promise.all(
+    Array.from({ length: streams }, async () => {
+      for (let i = 0; i < perStream; i++) samples.push(await path.run(counter++));
+    }),
+  );
+  return samples;
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function waitForStats(address: string, timeoutMs: number): Promise<void> {
+  const client = createGrpcClient(inferenceV1.InferenceWorkerServiceDefinition, { address });
+  const until = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const ok = await client.stats({}, { timeoutMs: 500 }).then(
+        () => true,
+        () => false,
+      );
+      if (ok) return;
+      if (Date.now() > until) throw new Error(`worker at ${address} did not start`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    client.close();
+  }
+}
+
+async function waitForServing(
+  client: GatewayClient,
+  timeoutMs: number,
+  requireAvailableModel: boolean,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const available = await client
+      .listModels({ caller: { tenantId: TENANT, apiKeyId: API_KEY, userId: '' } }, { timeoutMs: 500 })
+      .then(
+        (response) => !requireAvailableModel || response.models.some((m) => m.available),
+        () => false,
+      );
+    if (available) return;
+    if (Date.now() > until) throw new Error('the hop in front of the worker did not start');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export interface GrpcPathsOptions {
+  /** Scratch directory for the gateway's model registry. */
+  dir: string;
+  infra: InfraEnv;
+  modelId: string;
+  modelPath: string;
+  threads: number;
+  slots: number;
+  contextPerSlot: number;
+  prompt: string;
+  maxTokens: number;
+}
+
+export interface GrpcPaths {
+  /** The inference worker's process. */
+  workerPid: number | undefined;
+  direct: PathUnderTest;
+  bare: PathUnderTest;
+  gateway: PathUnderTest;
+  close(): void;
+}
+
+/** Starts the worker, the model gateway and the bare hop in front of it; resolves once all serve. */
+export async function startGrpcPaths(options: GrpcPathsOptions): Promise<GrpcPaths> {
+  const { modelId } = options;
+  const sha256 = await sha256Of(options.modelPath);
+  const [workerPort, gatewayPort, barePort] = [await freePort(), await freePort(), await freePort()];
+  const workerAddress = `127.0.0.1:${workerPort}`;
+  const registryPath = join(options.dir, 'registry.yaml');
+  await writeFile(
+    registryPath,
+    stringify({
+      version: 1,
+      models: [
+        {
+          id: modelId,
+          tier: 'cpu-tiny',
+          sha256,
+          contextLength: options.contextPerSlot,
+          price: { inputUsdPerMillionTokens: 0.1, outputUsdPerMillionTokens: 0.2 },
+          workers: { endpoints: [workerAddress] },
+        },
+      ],
+    }),
+  );
+
+  const children: ChildProcess[] = [];
+  const clients: { close(): void }[] = [];
+  const close = () => {
+    for (const client of clients) client.close();
+    for (const child of children) child.kill('SIGTERM');
+  };
+  try {
+    const workerProcess = startProcess(process.execPath, [appEntry('inference-worker')], {
+      LOG_LEVEL: 'error',
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(workerPort),
+      MODEL_ID: modelId,
+      MODEL_SOURCE: options.modelPath,
+      MODEL_SHA256: sha256,
+      WORKER_GPU: 'cpu',
+      WORKER_THREADS: String(options.threads),
+      WORKER_SLOTS: String(options.slots),
+      WORKER_CONTEXT_SIZE: String(options.contextPerSlot),
+      WORKER_QUEUE_MAX: '128',
+      METRICS_PORT: '0',
+    });
+    children.push(workerProcess);
+    await waitForStats(workerAddress, 120_000);
+    const gatewayProcess = startProcess(process.execPath, [appEntry('model-gateway')], {
+      LOG_LEVEL: 'error',
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(gatewayPort),
+      REDIS_URL: options.infra.redisUrl,
+      KAFKA_BROKERS: options.infra.kafkaBrokers.join(','),
+      MODEL_REGISTRY_PATH: registryPath,
+    });
+    children.push(gatewayProcess);
+    const bareProcess = startProcess(
+      process.execPath,
+      ['--import', 'tsx', join(REPO_ROOT, 'bench', 'gateway', 'bare-grpc-proxy.ts')],
+      { GRPC_PORT: String(barePort), WORKER_ADDRESS: workerAddress, MODEL_ID: modelId },
+    );
+    children.push(bareProcess);
+    const gateway = createGrpcClient(gatewayV1.ModelGatewayServiceDefinition, {
+      address: `127.0.0.1:${gatewayPort}`,
+    });
+    const bare = createGrpcClient(gatewayV1.ModelGatewayServiceDefinition, {
+      address: `127.0.0.1:${barePort}`,
+    });
+    const worker = createGrpcClient(inferenceV1.InferenceWorkerServiceDefinition, {
+      address: workerAddress,
+    });
+    clients.push(gateway, bare, worker);
+    await waitForServing(gateway, 60_000, true);
+    await waitForServing(bare, 60_000, false);
+
+    const messages = [
+      {
+        role: commonV1.Role.ROLE_USER,
+        content: [{ text: options.prompt }],
+        name: '',
+        toolCalls: [],
+        toolCallId: '',
+      },
+    ];
+    const sampling = { temperature: 0, stop: [], maxTokens: options.maxTokens };
+    const direct = (i: number): inferenceV1.GenerateRequest => ({
+      requestId: `bench-direct-${i}`,
+      modelId,
+      messages,
+      prompt: '',
+      sampling,
+      tools: [],
+      priority: commonV1.PriorityTier.PRIORITY_TIER_NORMAL,
+      cacheSalt: TENANT,
+      chatTemplate: '',
+      deadline: new Date(Date.now() + 60_000),
+    });
+    const runId = Date.now();
+    const viaGateway = (i: number): gatewayV1.GenerateRequest => ({
+      caller: { tenantId: TENANT, apiKeyId: API_KEY, userId: '' },
+      requestId: `bench-${runId}-${i}`,
+      model: modelId,
+      messages,
+      prompt: '',
+      sampling,
+      tools: [],
+      priority: commonV1.PriorityTier.PRIORITY_TIER_NORMAL,
+      cacheSalt: '',
+      deadline: new Date(Date.now() + 60_000),
+      // The cache would answer every repeat without a worker; the point is the routed path.
+      bypassCache: true,
+    });
+    return {
+      workerPid: workerProcess.pid,
+      direct: { name: 'worker direct', run: (i) => timeGrpcStream(worker.generate, direct(i)) },
+      bare: {
+        name: 'bare grpc-js hop',
+        run: (i) => timeGrpcStream(bare.generate, viaGateway(i)),
+        pid: bareProcess.pid,
+      },
+      gateway: {
+        name: 'model gateway',
+        run: (i) => timeGrpcStream(gateway.generate, viaGateway(i)),
+        pid: gatewayProcess.pid,
+      },
+      close,
+    };
+  } catch (error) {
+    close();
+    throw error;
+  }
+}
