@@ -225,19 +225,23 @@ export function useChat(options: UseChatOptions): ChatApi {
         setPendingTool(undefined);
       }
       // The stored messages carry the ids (trace, feedback) and the server's final status. A stopped
-      // turn is finalized by the server just after the disconnect, so it is read until it settles.
+      // turn is finalized by the server just after the disconnect, so it is read until it settles:
+      // quickly at first, then (a busy server) at the slower pace of an answer written elsewhere.
+      let settled = true;
       try {
         for (let attempt = 0; attempt < 20; attempt++) {
           const stored = await reload(id, current);
-          if (!stored.some((m) => m.status === 'streaming') || opened.current !== id) break;
+          settled = !stored.some((m) => m.status === 'streaming');
+          if (settled || opened.current !== id) break;
           await new Promise((r) => setTimeout(r, 250));
         }
       } catch (e) {
         if (!(e instanceof ApiFailure && e.isInvalidKey)) setError(e);
       }
+      if (!settled && opened.current === id) await followRunning(id);
       latest.current.onConversationsChanged();
     },
-    [client, reload],
+    [client, reload, followRunning],
   );
 
   const send = useCallback(
