@@ -15,3 +15,4 @@ export * from './repositories/conversation.repository';
 export * from './repositories/message.repository';
 export * from './repositories/message-tree.repository';
 export * from './jsonb';
+export * from './pg-channel.listener';
