@@ -18,8 +18,7 @@ import { join } from 'node:path';
 
 import { infraEnv, writeTinyGguf } from '@hearth/testing';
 
-import { processTreeCpuMs } from '../platform/process-cpu';
-import { percentile, runLevel, startGrpcPaths, type Sample } from './gateway-paths';
+import { measureLevel, percentile, runLevel, startGrpcPaths, type Sample } from './gateway-paths';
 
 const LEVELS = [1, 16, 64];
 const REQUESTS_PER_LEVEL = Number(process.argv[2] ?? 640);
@@ -63,17 +62,9 @@ async function main(): Promise<void> {
     ];
     let offset = 0;
     for (const streams of LEVELS) {
-      const perRound = Math.max(2, Math.ceil(REQUESTS_PER_LEVEL / ROUNDS / streams));
-      const samples = paths.map(() => [] as Sample[]);
-      const cpuMs = paths.map(() => 0);
-      for (let round = 0; round < ROUNDS; round++) {
-        for (const [index, path] of paths.entries()) {
-          const cpuBefore = processTreeCpuMs(path.pid);
-          samples[index].push(...(await runLevel(path, streams, perRound, offset)));
-          cpuMs[index] += processTreeCpuMs(path.pid) - cpuBefore;
-          offset += streams * perRound;
-        }
-      }
+      const level = await measureLevel(paths, streams, REQUESTS_PER_LEVEL, ROUNDS, offset);
+      const { samples, cpuMs } = level;
+      offset = level.offset;
       const stat = (list: Sample[], key: keyof Sample, p: number) =>
         percentile(
           list.map((s) => s[key]),

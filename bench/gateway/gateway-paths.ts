@@ -15,6 +15,8 @@ import { appEntry, freePort, type InfraEnv } from '@hearth/testing';
 import type * as grpc from '@grpc/grpc-js';
 import { stringify } from 'yaml';
 
+import { processTreeCpuMs } from '../platform/process-cpu';
+
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 const TENANT = '6f1d2c3b-4a59-4e68-9d7c-0b1a2f3e4d5c';
 const API_KEY = '7a2e3d4c-5b6a-4f79-8e8d-1c2b3a4f5e6d';
@@ -90,6 +92,31 @@ export async function runLevel(
     }),
   );
   return samples;
+}
+
+/**
+ * One concurrency level over every path, in `rounds` alternating rounds (so drift hits all paths
+ * alike): each path's samples and the CPU time its process tree spent on them.
+ */
+export async function measureLevel(
+  paths: readonly PathUnderTest[],
+  streams: number,
+  requests: number,
+  rounds: number,
+  offset: number,
+): Promise<{ samples: Sample[][]; cpuMs: number[]; offset: number }> {
+  const perRound = Math.max(2, Math.ceil(requests / rounds / streams));
+  const samples = paths.map(() => [] as Sample[]);
+  const cpuMs = paths.map(() => 0);
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, path] of paths.entries()) {
+      const cpuBefore = processTreeCpuMs(path.pid);
+      samples[index].push(...(await runLevel(path, streams, perRound, offset)));
+      cpuMs[index] += processTreeCpuMs(path.pid) - cpuBefore;
+      offset += streams * perRound;
+    }
+  }
+  return { samples, cpuMs, offset };
 }
 
 export function percentile(values: number[], p: number): number {

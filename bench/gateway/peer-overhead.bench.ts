@@ -25,10 +25,10 @@ import { freePort, infraEnv } from '@hearth/testing';
 
 import { stringify } from 'yaml';
 
-import { processTreeCpuMs } from '../platform/process-cpu';
 import { loadedCpuBackends } from '../support/cpu-backend';
 import { streamTtft } from '../support/sse-ttft';
 import {
+  measureLevel,
   percentile,
   REPO_ROOT,
   runLevel,
@@ -221,17 +221,9 @@ async function main(): Promise<void> {
     ];
     let offset = 0;
     for (const streams of LEVELS) {
-      const perRound = Math.max(2, Math.ceil(requestsPerLevel / ROUNDS / streams));
-      const samples = paths.map(() => [] as Sample[]);
-      const cpuMs = paths.map(() => 0);
-      for (let round = 0; round < ROUNDS; round++) {
-        for (const [index, path] of paths.entries()) {
-          const cpuBefore = processTreeCpuMs(path.pid);
-          samples[index].push(...(await runLevel(path, streams, perRound, offset)));
-          cpuMs[index] += processTreeCpuMs(path.pid) - cpuBefore;
-          offset += streams * perRound;
-        }
-      }
+      const level = await measureLevel(paths, streams, requestsPerLevel, ROUNDS, offset);
+      const { samples, cpuMs } = level;
+      offset = level.offset;
       const added = (index: number, p: number) =>
         stat(samples[index], p) - stat(samples[baselineOf[index]], p);
       const cpuPerRequest = (index: number) => cpuMs[index] / samples[index].length;

@@ -10,10 +10,9 @@
 // is measured.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
-import { appEntry } from '@hearth/testing';
+import { appEntry, freePort } from '@hearth/testing';
 
 import { loadedCpuBackends } from '../support/cpu-backend';
 import { runLoad, type LoadSummary } from './load.driver';
@@ -56,19 +55,6 @@ function storyRequest(worker: number, i: number): StreamRequest {
     maxTokens,
     cacheKey: perStreamSalt ? `w${worker}` : 'bench',
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const server = createServer();
-    server.once('error', rej);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? res(address.port) : rej(new Error('no port')),
-      );
-    });
-  });
 }
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {

@@ -14,11 +14,10 @@
 // and other work share the development machine's 2 cores, and a spinning second thread only adds
 // noise), BENCH_MAX_TOKENS (128), BENCH_DRAFT_TOKENS (the worker's default).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { basename, resolve } from 'node:path';
 
-import { appEntry, localChatTemplate } from '@hearth/testing';
+import { appEntry, freePort, localChatTemplate } from '@hearth/testing';
 
 import type { StreamRequest, StreamResult } from './stream-target';
 import { WorkerGrpcTarget } from './worker-grpc.target';
@@ -100,19 +99,6 @@ function models(): Model[] {
 /** Gemma 270M's GGUF has no chat template: render its prompts as the local platform does. */
 function templateFor(path: string): string {
   return basename(path).startsWith('gemma-3-270m') ? localChatTemplate('gemma-3-270m') : '';
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const server = createServer();
-    server.once('error', rej);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? res(address.port) : rej(new Error('no port')),
-      );
-    });
-  });
 }
 
 interface Worker {
