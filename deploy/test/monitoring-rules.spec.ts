@@ -35,11 +35,14 @@ function sourceText(): string {
   return texts.join('\n');
 }
 
+const DEFAULT_METRICS_CALL = 'collectDefaultMetrics({\n      register: shared,\n      prefix: METRIC_PREFIX,';
+
 /** How the code spells a metric name: literal, or after the prefix constant it is built from. */
 const PREFIXES: Array<[string, (rest: string) => string[]]> = [
   ['hearth_inference_', (rest) => [`\${PREFIX}${rest}\``, `gauge('${rest}'`]],
-  ['hearth_process_', () => ['collectDefaultMetrics({ register: shared, prefix: METRIC_PREFIX })']],
-  ['hearth_nodejs_', () => ['collectDefaultMetrics({ register: shared, prefix: METRIC_PREFIX })']],
+  // prom-client's default metrics, collected into the shared registry under the platform's prefix.
+  ['hearth_process_', () => [DEFAULT_METRICS_CALL]],
+  ['hearth_nodejs_', () => [DEFAULT_METRICS_CALL]],
   ['hearth_', (rest) => [`\${METRIC_PREFIX}${rest}\``]],
   ['gateway_', (rest) => [`'gateway_${rest}'`]],
   ['ledger_', (rest) => [`'ledger_${rest}'`]],
