@@ -29,7 +29,7 @@ export interface NumberedSource {
   marker: number;
   citation: commonV1.Citation;
   chunkId: string;
-  /** The chunk's text as given to the model (without its label). */
+  /** The chunk's own text as given to the model (inside its `<document>` fence, if any). */
   text: string;
 }
 
@@ -54,7 +54,7 @@ export function numberSources(prompt: readonly commonV1.ContextMessage[]): {
     if (item.provenance?.layer !== ContextLayer.CONTEXT_LAYER_RETRIEVAL || !item.message) return item;
     const marker = sources.length + 1;
     const citation = item.provenance.citation ?? emptyCitation(item.provenance.sourceId);
-    const text = item.message.content.map((part) => part.text ?? '').join('');
+    const text = documentBody(item.message.content.map((part) => part.text ?? '').join(''));
     sources.push({ marker, citation, chunkId: citation.chunkId || item.provenance.sourceId, text });
     const [first, ...rest] = item.message.content;
     const label = `Source [${marker}]:\n`;
@@ -65,6 +65,14 @@ export function numberSources(prompt: readonly commonV1.ContextMessage[]): {
     return { ...item, message: { ...item.message, content } };
   });
   return { prompt: numbered, sources };
+}
+
+/**
+ * The document text of a retrieved item: the context service fences it as data behind a notice
+ * (`<document id=…>…</document>`), whose words an answer must not be credited for echoing.
+ */
+function documentBody(text: string): string {
+  return /<document\b[^>]*>\n([\s\S]*)\n<\/document>\s*$/.exec(text)?.[1] ?? text;
 }
 
 /** Markers such as [1] or [2, 3] in an answer, distinct, in order of first mention. */
