@@ -46,6 +46,8 @@ export interface EvalStack {
 
 const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
 const HOT_WINDOW_TURNS = '2';
+/** Summaries fold two turns at a time: the memory suite's fact leaves the verbatim part after four. */
+const SUMMARY_BLOCK_TURNS = '2';
 const SLOW_MS = '600000';
 
 export async function startEvalStack(log: (line: string) => void = () => undefined): Promise<EvalStack> {
@@ -81,6 +83,7 @@ export async function startEvalStack(log: (line: string) => void = () => undefin
         SUMMARY_TIMEOUT_MS: SLOW_MS,
         GATEWAY_TIMEOUT_MS: SLOW_MS,
         HOT_WINDOW_TURNS,
+        SUMMARY_BLOCK_TURNS,
         INGEST_POLL_MS: '200',
       },
       orchestrator: {

@@ -1,6 +1,8 @@
 // Multi-turn memory: a fact stated in turn 1 of a server-side conversation (conversation_id), then
 // enough unrelated turns that the hot window no longer holds turn 1 and a rolling summary stands in
-// for it, then a question about the fact. The last turn's trace proves the setting: a summary item in
+// for it, then a question about the fact. Summaries are written in the background after a block of
+// turns, so after the fillers more of them are sent (at most MAX_EXTRA_FILLERS) until the last
+// filler's trace shows a summary in place of turn 1: the question then meets the same setting. The last turn's trace proves the setting: a summary item in
 // the prompt and turn 1's text nowhere verbatim. Passed (score 1): the answer holds the fact and the
 // trace shows it came through the summary; a case whose trace still shows turn 1 verbatim scores 0,
 // because it did not test memory.
@@ -18,6 +20,7 @@ interface MemoryCase extends EvalCase {
 
 const data = loadData<{ fillers: string[]; cases: MemoryCase[] }>('memory.cases.json');
 const MAX_TOKENS = 24;
+const MAX_EXTRA_FILLERS = 6;
 const SUMMARY_LAYERS = new Set<unknown>([3, 'CONTEXT_LAYER_SUMMARY']);
 
 export function memorySuite(): Suite<MemoryCase> {
@@ -37,6 +40,10 @@ export function memorySuite(): Suite<MemoryCase> {
           );
         await say(c.fact);
         for (const filler of data.fillers) await say(filler);
+        for (let extra = 0; extra < MAX_EXTRA_FILLERS; extra++) {
+          if (summaryReplaced(await ctx.api.lastTurnTrace(conversationId), c.fact)) break;
+          await say(data.fillers[extra % data.fillers.length] as string);
+        }
         await say(c.question);
         const answer = turns[turns.length - 1];
         const trace = await ctx.api.lastTurnTrace(conversationId);
