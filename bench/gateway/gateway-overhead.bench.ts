@@ -18,7 +18,7 @@ import { join } from 'node:path';
 
 import { infraEnv, writeTinyGguf } from '@hearth/testing';
 
-import { measureLevel, percentile, runLevel, startGrpcPaths, type Sample } from './gateway-paths';
+import { measureLevel, percentile, runLevel, startGrpcPaths, tableHead, type Sample } from './gateway-paths';
 
 const LEVELS = [1, 16, 64];
 const REQUESTS_PER_LEVEL = Number(process.argv[2] ?? 640);
@@ -56,10 +56,7 @@ async function main(): Promise<void> {
       'added total p99',
       'hop CPU/request',
     ];
-    const lines = [
-      `| ${header.join(' | ')} |`,
-      `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
-    ];
+    const lines = tableHead(header);
     let offset = 0;
     for (const streams of LEVELS) {
       const level = await measureLevel(paths, streams, REQUESTS_PER_LEVEL, ROUNDS, offset);

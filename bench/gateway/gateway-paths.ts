@@ -119,6 +119,11 @@ export async function measureLevel(
   return { samples, cpuMs, offset };
 }
 
+/** A Markdown table's header and separator rows: the first two columns text, the others numbers. */
+export function tableHead(header: readonly string[]): string[] {
+  return [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`];
+}
+
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];

@@ -34,6 +34,7 @@ import {
   runLevel,
   startGrpcPaths,
   startProcess,
+  tableHead,
   type PathUnderTest,
   type Sample,
 } from './gateway-paths';
@@ -211,10 +212,7 @@ async function main(): Promise<void> {
       'added TTFT p99',
       'hop CPU ms/request',
     ];
-    const lines = [
-      `| ${header.join(' | ')} |`,
-      `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
-    ];
+    const lines = tableHead(header);
     const summary = [
       '| streams | gateway CPU / LiteLLM CPU | gateway added TTFT p50 / LiteLLM added p50 | gateway p50 − bare hop p50 ms | gateway p99 − bare hop p99 ms |',
       '|---|---:|---:|---:|---:|',

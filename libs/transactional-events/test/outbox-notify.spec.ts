@@ -57,6 +57,22 @@ describe(`${OutboxRelay.name} notifications`, () => {
     return row?.publishedAt !== null && row?.publishedAt !== undefined;
   }
 
+  /** A relay listening as `service` that polls only every `idlePollIntervalMs`, started and listening. */
+  async function startListeningRelay(idlePollIntervalMs: number): Promise<OutboxRelay> {
+    const started = new OutboxRelay({
+      prisma: db.prisma,
+      producer,
+      logger,
+      listen: { databaseUrl: db.url, applicationName: service },
+      pollIntervalMs: NEVER_MS,
+      idlePollIntervalMs,
+    });
+    relay = started;
+    started.start();
+    await listening();
+    return started;
+  }
+
   /** Until the relay's own connection has run its LISTEN. */
   async function listening(): Promise<void> {
     await waitFor('the relay to listen', async () => {
@@ -69,16 +85,7 @@ describe(`${OutboxRelay.name} notifications`, () => {
   }
 
   it('publishes a committed row on its notification, without waiting for a poll', async () => {
-    relay = new OutboxRelay({
-      prisma: db.prisma,
-      producer,
-      logger,
-      listen: { databaseUrl: db.url, applicationName: service },
-      pollIntervalMs: NEVER_MS,
-      idlePollIntervalMs: NEVER_MS,
-    });
-    relay.start();
-    await listening();
+    const sut = await startListeningRelay(NEVER_MS);
     const before = await topicMessageCount(kafka, topic.name);
 
     // The first row may meet the poll that follows the LISTEN; after it, the relay waits on polls
@@ -88,21 +95,12 @@ describe(`${OutboxRelay.name} notifications`, () => {
     const second = await write();
     await waitFor('the second row to be published on its notification', () => published(second));
 
-    expect(relay.stats.published).toBe(2);
+    expect(sut.stats.published).toBe(2);
     expect(await topicMessageCount(kafka, topic.name)).toBe(before + 2);
   }, 60_000);
 
   it('publishes a row whose notification was missed on its slow poll', async () => {
-    relay = new OutboxRelay({
-      prisma: db.prisma,
-      producer,
-      logger,
-      listen: { databaseUrl: db.url, applicationName: service },
-      pollIntervalMs: NEVER_MS,
-      idlePollIntervalMs: 1_000,
-    });
-    relay.start();
-    await listening();
+    const sut = await startListeningRelay(1_000);
     await db.prisma.$executeRawUnsafe('ALTER TABLE outbox_events DISABLE TRIGGER outbox_events_notify');
     try {
       const id = await write();
@@ -110,7 +108,7 @@ describe(`${OutboxRelay.name} notifications`, () => {
     } finally {
       await db.prisma.$executeRawUnsafe('ALTER TABLE outbox_events ENABLE TRIGGER outbox_events_notify');
     }
-    expect(relay.stats.published).toBe(1);
+    expect(sut.stats.published).toBe(1);
   }, 60_000);
 
   it('polls at its fast pace while it cannot listen', async () => {
