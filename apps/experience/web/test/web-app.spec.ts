@@ -50,8 +50,11 @@ suite(title, () => {
     const res = await fetch(`${stack.url}/v1/conversations/${conversationId}/messages?limit=100`, {
       headers: { authorization: `Bearer ${key.secret}` },
     });
-    return ((await res.json()) as { data: { role: string; status: string; content: { content: string } }[] })
-      .data;
+    return (
+      (await res.json()) as {
+        data: { id: string; role: string; status: string; content: { content: string } }[];
+      }
+    ).data;
   }
 
   const conversationId = () => /#\/c\/([\w-]+)/.exec(page.url())?.[1] ?? '';
@@ -174,6 +177,9 @@ suite(title, () => {
     await versions.getByRole('button', { name: 'Previous version' }).click();
     await page.waitForURL(`**/#/c/${original}`);
     await lastAnswer().getByRole('group', { name: 'Versions' }).getByText('1/2').waitFor();
+    // What "1/2" labels is the original's answer, never the regenerated one still on screen.
+    const [, originalAnswer] = await stored(original);
+    expect(await lastAnswer().getAttribute('data-message-id')).toBe(originalAnswer?.id);
     // The list shows the conversation once, with its branch count.
     expect(await page.locator('.conversation-link').filter({ hasText: 'Hello there' }).count()).toBe(1);
   });

@@ -109,10 +109,10 @@ export function useChat(options: UseChatOptions): ChatApi {
       setConversationId(id);
       setPendingTool(undefined);
       setError(undefined);
-      if (!id) {
-        setMessages([]);
-        return;
-      }
+      // Another conversation's messages must not stay on screen under this one's id while it loads:
+      // their versions and actions would already be this conversation's.
+      setMessages([]);
+      if (!id) return;
       setLoading(true);
       try {
         const stored = await reload(id);

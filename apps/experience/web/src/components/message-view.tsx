@@ -47,7 +47,11 @@ export function MessageView(props: MessageViewProps) {
   }
 
   return (
-    <li className={`message message-${message.role}`} data-status={message.status}>
+    <li
+      className={`message message-${message.role}`}
+      data-status={message.status}
+      data-message-id={message.id}
+    >
       <div className="message-author">{isUser ? 'You' : (message.model ?? 'Assistant')}</div>
       {message.tools && message.tools.length > 0 && (
         <ul className="tool-steps" aria-label="Tool steps">
