@@ -3,7 +3,7 @@
 // dev. The files written for the first round of rules (injection, pii, secrets) are "v1"; the files
 // added later (injection families, PII look-alikes, benign technical text, moderation) are "v2"; the
 // third round of PII look-alikes (written before the rules were tuned for it) is "v3". The held-out
-// third of the newest round is the split nobody tuned against. Look-alikes written while tuning
+// third of each round is the split its rules were not tuned against. Look-alikes written while tuning
 // (`pii-lookalikes-dev.jsonl`: cases chosen knowing the rules) are dev as a whole: they would flatter
 // any held-out third they joined, and adding them must not change which cases are held out.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -80,7 +80,7 @@ export function loadCorpus(dir = join(__dirname, 'corpus')): Case[] {
   return cases;
 }
 
-/** Subsets the tables report on. `heldout v3` is the untouched split. */
+/** Subsets the tables report on. `heldout v3` is the newest round's held-out third. */
 export type Subset = 'dev' | 'heldout' | 'heldout v1' | 'heldout v2' | 'heldout v3' | 'all';
 export const SUBSETS: readonly Subset[] = ['dev', 'heldout', 'heldout v1', 'heldout v2', 'heldout v3', 'all'];
 
