@@ -3,7 +3,9 @@
 // dev. The files written for the first round of rules (injection, pii, secrets) are "v1"; the files
 // added later (injection families, PII look-alikes, benign technical text, moderation) are "v2"; the
 // third round of PII look-alikes (written before the rules were tuned for it) is "v3". The held-out
-// third of the newest round is the split nobody tuned against.
+// third of each round is the split its rules were not tuned against. Look-alikes written while tuning
+// (`pii-lookalikes-dev.jsonl`: cases chosen knowing the rules) are dev as a whole: they would flatter
+// any held-out third they joined, and adding them must not change which cases are held out.
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
@@ -36,10 +38,12 @@ export type Split = 'dev' | 'heldout';
 const V1_FILES = new Set(['injection', 'pii', 'secrets']);
 /** The corpus files of the third round. */
 const V3_FILES = new Set(['pii-lookalikes-v3']);
+/** Files written while tuning the rules: every case is dev. */
+const DEV_ONLY_FILES = new Set(['pii-lookalikes-dev']);
 
 export const isV1 = (c: Case): boolean => V1_FILES.has(c.file);
 export const isV3 = (c: Case): boolean => V3_FILES.has(c.file);
-export const isV2 = (c: Case): boolean => !isV1(c) && !isV3(c);
+export const isV2 = (c: Case): boolean => !isV1(c) && !isV3(c) && !DEV_ONLY_FILES.has(c.file);
 
 /** Cases scored for the injection target: attacks and benign prompts that use the same words. */
 export const isInjectionTargetCase = (c: Case): boolean =>
@@ -47,7 +51,12 @@ export const isInjectionTargetCase = (c: Case): boolean =>
 
 export const isBenignTechnical = (c: Case): boolean => c.file === 'benign-technical';
 
-export function splitOf(id: string): Split {
+/** The split of a case: its id's hash, except for the dev-only files. */
+export function splitOf(c: Case): Split {
+  return DEV_ONLY_FILES.has(c.file) ? 'dev' : splitOfId(c.id);
+}
+
+function splitOfId(id: string): Split {
   let hash = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
   return hash % 3 === 0 ? 'heldout' : 'dev';
@@ -71,22 +80,22 @@ export function loadCorpus(dir = join(__dirname, 'corpus')): Case[] {
   return cases;
 }
 
-/** Subsets the tables report on. `heldout v3` is the untouched split. */
+/** Subsets the tables report on. `heldout v3` is the newest round's held-out third. */
 export type Subset = 'dev' | 'heldout' | 'heldout v1' | 'heldout v2' | 'heldout v3' | 'all';
 export const SUBSETS: readonly Subset[] = ['dev', 'heldout', 'heldout v1', 'heldout v2', 'heldout v3', 'all'];
 
 export function subsetOf(corpus: readonly Case[], subset: Subset): Case[] {
   switch (subset) {
     case 'dev':
-      return corpus.filter((c) => splitOf(c.id) === 'dev');
+      return corpus.filter((c) => splitOf(c) === 'dev');
     case 'heldout':
-      return corpus.filter((c) => splitOf(c.id) === 'heldout');
+      return corpus.filter((c) => splitOf(c) === 'heldout');
     case 'heldout v1':
-      return corpus.filter((c) => splitOf(c.id) === 'heldout' && isV1(c));
+      return corpus.filter((c) => splitOf(c) === 'heldout' && isV1(c));
     case 'heldout v2':
-      return corpus.filter((c) => splitOf(c.id) === 'heldout' && isV2(c));
+      return corpus.filter((c) => splitOf(c) === 'heldout' && isV2(c));
     case 'heldout v3':
-      return corpus.filter((c) => splitOf(c.id) === 'heldout' && isV3(c));
+      return corpus.filter((c) => splitOf(c) === 'heldout' && isV3(c));
     case 'all':
       return [...corpus];
   }

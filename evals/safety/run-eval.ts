@@ -280,7 +280,7 @@ function benignTechnical(corpus: readonly Case[]): void {
   const any = (c: Case) => detectors.some(([, flagged]) => flagged(c) > 0);
   for (const [name, flagged] of [...detectors, ['any', (c: Case) => (any(c) ? 1 : 0)] as const]) {
     const cells = splits.map((split) => {
-      const subset = texts.filter((c) => splitOf(c.id) === split);
+      const subset = texts.filter((c) => splitOf(c) === split);
       return pct(subset.filter((c) => flagged(c) > 0).length, subset.length);
     });
     if (!devOnly) cells.push(pct(texts.filter((c) => flagged(c) > 0).length, texts.length));
@@ -291,7 +291,7 @@ function benignTechnical(corpus: readonly Case[]): void {
 
 function main(): void {
   const corpus = loadCorpus();
-  const dev = corpus.filter((c) => splitOf(c.id) === 'dev').length;
+  const dev = corpus.filter((c) => splitOf(c) === 'dev').length;
   console.log(
     `Safety detector evaluation: ${corpus.length} cases (${dev} dev, ${corpus.length - dev} held-out)${devOnly ? ', dev only' : ''}\n`,
   );

@@ -3,7 +3,8 @@
 // (`ssh://git@host/`), an SSH or scp target or shell prompt (`git@host:org/repo`, `root@host:~#`),
 // a host on a private-use top-level domain (`ubuntu@ip-10-0-1-5.ec2.internal`), file names
 // (`logo@2x.png`, `theme@2x.css`, `backup@2025-03-14.tar`) and systemd template units
-// (`getty@tty1.service`).
+// (`getty@tty1.service`). The spelled-out form obeys the same rules for its last label: "user [at]
+// host [dot] local" and "me [at] 10 [dot] 30" are no addresses.
 import type { Detection } from '../detection.model';
 
 // Anchored on "@": scanning from every word start for a local part would cost O(words x length).
@@ -102,6 +103,8 @@ const PRIVATE_USE_TLDS = new Set([
 ]);
 // A pixel-density descriptor right after the "@" (`icon@2x`, `banner@1.5x`) names an image variant.
 const DENSITY_DESCRIPTOR = /^\d+(?:\.\d+)?x\./i;
+// The top-level domain of a spelled-out address once "[dot]" is a dot: "me [at] 10 [dot] 30" has none.
+const SPELLED_OUT_TLD = /\.([A-Za-z]{2,24})$/;
 // After a login: a path (`:~`, `:/srv`, `:org/repo`), which is how SSH, scp and shell prompts write it.
 const LOGIN_PATH_AFTER = /^:(?:[~/]|[\w.-]+\/)/;
 
@@ -130,6 +133,9 @@ export function recognizeEmails(text: string): Detection[] {
     const canonical = match[0]
       .replace(/\s*[[(<{]\s*at\s*[\])>}]\s*/i, '@')
       .replace(/\s*[[(<{]\s*dot\s*[\])>}]\s*/gi, '.');
+    // Spelled out or not, an address ends in a top-level domain: letters, on the public internet.
+    const tld = SPELLED_OUT_TLD.exec(canonical)?.[1].toLowerCase();
+    if (!tld || FILE_EXTENSIONS.has(tld) || PRIVATE_USE_TLDS.has(tld)) continue;
     found.push(email(match.index, match.index + match[0].length, canonical));
   }
   return found;

@@ -6,7 +6,8 @@
 // 7.1.3.4", "the 3.4.1.2 upgrade"), object identifiers ("OID 2.5.4.3", "X509v3 Basic Constraints
 // (2.5.29.19)"), section and requirement numbers ("section 4.2.1.3", "requirement 3.2.1.4"), and a
 // dotted number inside a larger name (`app-1.4.7.212-linux.tar.gz`, `setup-1.4.7.212.msi`,
-// `TC-3.2.1.4-a`).
+// `TC-3.2.1.4-a`). A version-shaped number ("2.0.1.7", "13.0.3.1": small first three parts) is
+// an address only where the clause speaks of hosts or connections, or a port, prefix or URL marks it.
 import { isIPv4, isIPv6 } from 'node:net';
 
 import type { Detection } from '../detection.model';
@@ -37,6 +38,13 @@ const OID_CONTEXT = /\b(?:oids?|object identifiers?|x509v3|asn\.1|mib)\b/i;
 // Letters only: `10.0.0.1-10.0.0.254` is a range of addresses, not a name.
 const GLUED_BEFORE = /[A-Za-z][-_]$/;
 const GLUED_AFTER = /^(?:[-_][A-Za-z]|\.[A-Za-z])/;
+// Version-shaped numbers ("2.0.1.7") count as addresses only with one of these nearby: a word about
+// hosts and connections, a port or prefix length after it, or a URL or login glued before it.
+const VERSION_PART_MAX = 30;
+const NETWORK_WORDS =
+  /\b(?:ip|ips|ipv4|addr|address|addresses|host|hosts|hostname|server|servers|client|clients|peer|peers|remote|src|dst|source|destination|gateway|gw|dns|nameserver|resolver|proxy|router|route|subnet|ping|pinged|traceroute|tracert|nslookup|ssh|telnet|curl|wget|connect|connects|connected|connecting|connection|login|logins|logged|listen|listens|listening|bind|bound|nat|firewall|vpn|egress|ingress|endpoint|machine|box|instance|vm|blocked|banned|allowed|allowlist|whitelist|blocklist|blacklist|denied|attacker|visitor|origin|forwarded|reachable|unreachable|resolves|resolved|interface|eth\d|wlan\d|network|lan|wan)\b/i;
+const NETWORK_AFTER = /^(?::\d{1,5}\b|\/\d{1,2}\b|\/)/;
+const NETWORK_JOINED_BEFORE = /(?:\/\/|@|\bip=|\bsrc=|\bdst=|\bhost=)$/i;
 const LIST_JOINER = /^\s*(?:,|and|or|to|->|→|=>|-|–|\.\.)\s*["']?$/i;
 const CLAUSE_BREAK = /[.!?;\n](?:\s|$)/;
 
@@ -50,11 +58,13 @@ export function recognizeIpAddresses(text: string): Detection[] {
       if (isIPv4(value)) previousNonAddress = { end: match.index + value.length };
       continue;
     }
+    const end = match.index + value.length;
     if (
-      calledSomethingElse(text, match.index, match.index + value.length) ||
-      (previousNonAddress && LIST_JOINER.test(text.slice(previousNonAddress.end, match.index)))
+      calledSomethingElse(text, match.index, end) ||
+      (previousNonAddress && LIST_JOINER.test(text.slice(previousNonAddress.end, match.index))) ||
+      (versionShaped(value) && !networkEvidence(text, match.index, end))
     ) {
-      previousNonAddress = { end: match.index + value.length };
+      previousNonAddress = { end };
       continue;
     }
     previousNonAddress = undefined;
@@ -83,6 +93,32 @@ function calledSomethingElse(text: string, start: number, end: number): boolean 
   if (lastBreak >= 0) clause = clause.slice(lastBreak + 1);
   const before = clause.slice(-64);
   return CUE_BEFORE.test(before) || CHANGE_BEFORE.test(before) || OID_CONTEXT.test(clause);
+}
+
+/**
+ * True for a four-part number that reads as a version as readily as an address: small first three
+ * parts ("2.0.1.7", "13.0.3.1", "5.0.0.2"), outside 10/8 (a private network, where such addresses are
+ * common). About 0.2 % of the IPv4 space has this shape; most four-part versions do.
+ */
+function versionShaped(ipv4: string): boolean {
+  const [a, b, c] = ipv4.split('.').map(Number);
+  return a !== 10 && a <= VERSION_PART_MAX && b <= VERSION_PART_MAX && c <= VERSION_PART_MAX;
+}
+
+/** True when the clause around the number speaks of networks: a host word, a port, a prefix, a URL. */
+function networkEvidence(text: string, start: number, end: number): boolean {
+  if (
+    NETWORK_AFTER.test(text.slice(end, end + 8)) ||
+    NETWORK_JOINED_BEFORE.test(text.slice(Math.max(0, start - 8), start))
+  ) {
+    return true;
+  }
+  let clause = text.slice(Math.max(0, start - 64), start);
+  const lastBreak = lastIndexOfPattern(clause, CLAUSE_BREAK);
+  if (lastBreak >= 0) clause = clause.slice(lastBreak + 1);
+  const after = text.slice(end, end + 48);
+  const nextBreak = after.search(CLAUSE_BREAK);
+  return NETWORK_WORDS.test(clause) || NETWORK_WORDS.test(nextBreak >= 0 ? after.slice(0, nextBreak) : after);
 }
 
 function lastIndexOfPattern(text: string, pattern: RegExp): number {

@@ -1,8 +1,14 @@
 // Payment card numbers (PAN): 12-19 digits, optionally grouped by spaces or dashes, that pass the
 // Luhn checksum AND start with a card network's issuer prefix for that length. The prefix check is
-// what keeps random Luhn-valid numbers (one in ten) from counting as cards.
+// what keeps random Luhn-valid numbers (one in ten) from counting as cards. A number the words before
+// it name as something else (`user_id: `, "shipment number") is not one, whatever its checksum.
 import type { Detection } from '../detection.model';
-import { hasNonPersonalLabel } from './pii-context.util';
+import { labelledAsOtherKind } from './pii-context.util';
+
+// Nouns that name a card number ("card number", `card_no:`, "Visa #"); any other noun in that place
+// (`accountId:`, `txn_id=`, "shipment number") names an identifier that happens to pass the checks.
+const CARD_KINDS =
+  /^(?:card|cards|credit|debit|visa|mastercard|amex|discover|maestro|jcb|unionpay|diners|pan|cc|account|payment|billing)$/;
 
 const CANDIDATE = /(?<![\w.-])\d(?:[ -]?\d){11,18}(?![\w-]|\.\d)/g;
 
@@ -52,7 +58,7 @@ export function recognizePaymentCards(text: string): Detection[] {
     if (/ /.test(candidate) && /-/.test(candidate)) continue;
     const digits = candidate.replace(/\D/g, '');
     if (!isPaymentCardNumber(digits)) continue;
-    if (hasNonPersonalLabel(text, match.index)) continue;
+    if (labelledAsOtherKind(text, match.index, CARD_KINDS)) continue;
     found.push({
       ruleId: 'pii.payment_card',
       category: 'pii',

@@ -1,7 +1,9 @@
 // Phone numbers: a cheap scan finds digit runs shaped like a phone number, libphonenumber-js (full
 // metadata) decides whether each one is a valid number for its country. Running the library's own
 // text matcher over the whole input costs ~4 ms per 4 KB; validating a handful of candidates costs
-// microseconds. Bare digit runs without phone formatting count only next to a word like "call".
+// microseconds. Bare digit runs without phone formatting (and decimal numbers like "212.5550187")
+// count only next to a word like "call". A number named as another kind ("customer number",
+// `order_id:`) or followed by a unit ("415 555 2671 bytes", "212-555-0187 lines") is not one.
 // A formatted number in national form with a trunk "0" ("030 12345678") is invalid under a NANP
 // default region (no NANP number starts with 0), so it is tried against the fallback regions, when
 // it has at least 9 digits: shorter runs with a leading 0 are valid Italian (or short German) fixed
@@ -16,13 +18,19 @@
 import { parsePhoneNumberFromString, type CountryCode, type PhoneNumber } from 'libphonenumber-js/max';
 
 import type { Detection } from '../detection.model';
-import { hasContextBefore, hasNonPersonalLabel } from './pii-context.util';
+import { hasContextBefore, isQuantity, labelledAsOtherKind } from './pii-context.util';
 
 // The character before a candidate is checked by hand: a lookbehind would run at every position.
 const CANDIDATE = /(?:\+\(?|\()?\d[\d ().-]{5,20}\d(?![\w@%/\\-]|\.\d)/g;
 const BAD_PREDECESSOR = /[\w#@$%+./:\\-]/;
 const PHONE_WORDS =
   /\b(?:phone|tel|telephone|mobile|cell|cellphone|call|text|sms|whats ?app|signal|fax|contact|reach|ring|dial|number|no)\b/i;
+// Nouns that name a phone number ("mobile number", "fax no.", `phone_number:`); any other noun in
+// that place ("customer number", "membership no.", `order_id:`) names another kind of number.
+const PHONE_KINDS =
+  /^(?:phone|telephone|tel|mobile|cell|cellphone|fax|contact|callback|landline|office|home|work|whatsapp|direct|emergency|support|hotline|helpline|pager|sms|personal|private|business|desk|switchboard|country|area|dial|msisdn)$/;
+// One dot and no other separator ("212.5550187") is a decimal number; phone formats group digits.
+const DECIMAL = /^\d+\.\d+$/;
 const MIN_DIGITS = 7;
 const MAX_DIGITS = 15;
 const NATIONAL_TRUNK = /^\(?0[1-9]/;
@@ -47,8 +55,9 @@ export function recognizePhoneNumbers(
     const digits = countDigits(candidate);
     if (digits < MIN_DIGITS || digits > MAX_DIGITS) continue;
     if (looksLikeNonPhone(candidate)) continue;
-    if (hasNonPersonalLabel(text, start)) continue;
-    const formatted = candidate.startsWith('+') || /[ ().-]/.test(candidate);
+    if (labelledAsOtherKind(text, start, PHONE_KINDS)) continue;
+    if (isQuantity(text, start, end)) continue;
+    const formatted = candidate.startsWith('+') || (/[ ().-]/.test(candidate) && !DECIMAL.test(candidate));
     if (!formatted && !hasContextBefore(text, start, PHONE_WORDS)) continue;
     let parsed = verdicts.get(candidate);
     if (parsed === undefined) {

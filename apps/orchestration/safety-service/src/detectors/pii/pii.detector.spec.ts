@@ -96,6 +96,69 @@ describe(PiiDetector.name, () => {
     expect(found(text)).toEqual([]);
   });
 
+  // Each rule of the v4 round, as a real value next to the look-alike it must leave alone.
+  it.each([
+    // A version-shaped four-part number (small first three parts) is an address only where the
+    // clause speaks of hosts or connections, or a port, prefix or URL marks it.
+    ['pii.ip_address', 'ping 4.2.2.2 from the office', '4.2.2.2', 'Updated to 4.3.2.1 yesterday'],
+    ['pii.ip_address', 'client 1.2.4.9 is still allowed', '1.2.4.9', 'Sprint 12.3.4.5 retro notes'],
+    ['pii.ip_address', 'curl http://3.8.12.7/health', '3.8.12.7', 'docker pull registry/app:1.24.3.9'],
+    ['pii.ip_address', 'blocked 2.5.8.14:443 twice', '2.5.8.14', 'Product: Acme Widget 2.5.1.3 (x64)'],
+    ['pii.ip_address', 'the 10.0.0.7 box is back', '10.0.0.7', 'the 6.0.0.7 build is back'],
+    [
+      'pii.ip_address',
+      'logins from 41.58.12.7 today',
+      '41.58.12.7',
+      'NuGet restored Newtonsoft.Json 13.0.3.1',
+    ],
+    // A spelled-out address ends in a public top-level domain, like a written one.
+    [
+      'pii.email',
+      'helen.marsh [at] northwind [dot] de',
+      'helen.marsh [at] northwind [dot] de',
+      'user [at] host [dot] local',
+    ],
+    ['pii.email', 'ping li [at] example [dot] cn', 'li [at] example [dot] cn', 'ping me [at] 10 [dot] 30'],
+    // A noun or an identifier key of another kind, or a quantity, takes the number from the phone.
+    [
+      'pii.phone',
+      'Customer phone number (718) 555-0188',
+      '(718) 555-0188',
+      'Membership number (718) 555-0199',
+    ],
+    ['pii.phone', 'phone_number: "415-555-2671"', '415-555-2671', '{"order_id": "415-555-2671"}'],
+    ['pii.phone', 'PhoneNo=646-437-2290', '646-437-2290', 'orderId=646-437-2290 status=shipped'],
+    ['pii.phone', 'Phone no. 212-555-0187', '212-555-0187', 'Voucher code 212-555-0187 expires'],
+    ['pii.phone', 'call 415 555 2671 today', '415 555 2671', 'Read 415 555 2671 bytes from disk'],
+    ['pii.phone', 'text 212-555-0187 later', '212-555-0187', 'The diff adds 212-555-0187 lines'],
+    ['pii.phone', 'fax 212 555 0187 please', '212 555 0187', 'Budget 212 555 0187 USD'],
+    ['pii.phone', 'my cell 650.253.0000', '650.253.0000', 'Number of rows: 650.253.0000'],
+    ['pii.phone', 'call 212.555.0187', '212.555.0187', 'Coordinates 212.5550187, 40.7128'],
+    // A key ending in "id" names a record's identifier; a card's own noun wins over a bare "#".
+    [
+      'pii.payment_card',
+      'card_number: 4716108999716531',
+      '4716108999716531',
+      '{"user_id": 4716108999716531}',
+    ],
+    ['pii.payment_card', 'Visa #4111 1111 1111 1111', '4111 1111 1111 1111', 'accountId: 4539578763621486'],
+    [
+      'pii.payment_card',
+      'actually full number 4242424242424242',
+      '4242424242424242',
+      'txn_id=4539578763621486',
+    ],
+    // Spaced SSNs need an SSN word (three table columns read the same); nouns of another kind win.
+    ['pii.us_ssn', 'ssn: 536 22 8740', '536 22 8740', 'Sum of the three columns: 536 22 8740'],
+    ['pii.us_ssn', 'SSN# 536-22-8740', '536-22-8740', 'Warranty no. 536-22-8740 covers parts'],
+    ['pii.us_ssn', 'taxpayer id 536-22-8740', '536-22-8740', 'Certificate number 219-44-1907 was issued'],
+    ['pii.us_ssn', 'tax_id: 536-22-8740', '536-22-8740', 'claimNo=536-22-8740&status=open'],
+    ['pii.us_ssn', 'my ssn 536-22-8740 please', '536-22-8740', 'badge number 536-22-8740'],
+  ])('finds %s in %j, nothing in the look-alike beside it', (ruleId, text, value, lookAlike) => {
+    expect(found(text)).toEqual([[ruleId, value]]);
+    expect(found(lookAlike)).toEqual([]);
+  });
+
   it('finds both ends of an address range (digits on both sides of the dash are no file name)', () => {
     expect(found('VPN pool 81.2.69.161-81.2.69.170')).toEqual([
       ['pii.ip_address', '81.2.69.161'],

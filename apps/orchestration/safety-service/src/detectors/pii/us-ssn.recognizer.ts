@@ -1,17 +1,27 @@
 // US social security numbers: AAA-GG-SSSS (or spaced) outside the ranges the SSA never issues
-// (area 000, 666 and 900-999, group 00, serial 0000). Nine bare digits count only after "SSN". A
-// number labelled as something else ("part no. 104-33-2210", "lot 483-22-1907") is not one.
+// (area 000, 666 and 900-999, group 00, serial 0000). Nine bare digits, and the spaced form ("123 45
+// 6789": three columns of a table read the same), count only after "SSN" or "social security". A
+// number labelled or named as something else ("part no. 104-33-2210", "lot 483-22-1907", "warranty
+// number 536-22-8740", `claimNo=536-22-8740`) or followed by a unit is not one.
 import type { Detection } from '../detection.model';
-import { hasContextBefore, hasNonPersonalLabel } from './pii-context.util';
+import { hasContextBefore, isQuantity, labelledAsOtherKind } from './pii-context.util';
 
 const FORMATTED = /(?<![\w.-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w-]|\.\d)/g;
 const BARE = /(?<![\w.-])(?!000|666|9\d\d)\d{3}(?!00)\d{2}(?!0000)\d{4}(?![\w-]|\.\d)/g;
 const SSN_WORDS = /\b(?:ssn|ss#|social security(?: number| no\.?| #)?|social)\W{0,12}$/i;
+// Nouns that name an SSN ("social security number", "SSN #", "taxpayer id"); any other noun in that
+// place ("badge number", "certificate no.") names another kind of number.
+const SSN_KINDS =
+  /^(?:social|security|ssn|ssns|ss|tax|taxpayer|tin|itin|id|national|(?:ssn|tax|taxpayer|national) id)$/;
 
 export function recognizeUsSsns(text: string): Detection[] {
   const found: Detection[] = [];
   for (const match of text.matchAll(FORMATTED)) {
-    if (!hasNonPersonalLabel(text, match.index)) found.push(ssn(match.index, match[0]));
+    const start = match.index;
+    if (labelledAsOtherKind(text, start, SSN_KINDS)) continue;
+    if (isQuantity(text, start, start + match[0].length)) continue;
+    if (match[1] === ' ' && !hasContextBefore(text, start, SSN_WORDS, 30)) continue;
+    found.push(ssn(start, match[0]));
   }
   for (const match of text.matchAll(BARE)) {
     if (hasContextBefore(text, match.index, SSN_WORDS, 30)) found.push(ssn(match.index, match[0]));
