@@ -6,7 +6,9 @@
 // 7.1.3.4", "the 3.4.1.2 upgrade"), object identifiers ("OID 2.5.4.3", "X509v3 Basic Constraints
 // (2.5.29.19)"), section and requirement numbers ("section 4.2.1.3", "requirement 3.2.1.4"), and a
 // dotted number inside a larger name (`app-1.4.7.212-linux.tar.gz`, `setup-1.4.7.212.msi`,
-// `TC-3.2.1.4-a`). A version-shaped number ("2.0.1.7", "13.0.3.1": small first three parts) is
+// `TC-3.2.1.4-a`), a git tag (`refs/tags/6.3.2.1`), and every other place the text writes a number
+// it called a version once. Hex pairs joined by colons (WWNs, fingerprints) are bytes, not IPv6
+// addresses. A version-shaped number ("2.0.1.7", "13.0.3.1": small first three parts) is
 // an address only where the clause speaks of hosts or connections, or a port, prefix or URL marks it.
 import { isIPv4, isIPv6 } from 'node:net';
 
@@ -38,6 +40,8 @@ const OID_CONTEXT = /\b(?:oids?|object identifiers?|x509v3|asn\.1|mib)\b/i;
 // Letters only: `10.0.0.1-10.0.0.254` is a range of addresses, not a name.
 const GLUED_BEFORE = /[A-Za-z][-_]$/;
 const GLUED_AFTER = /^(?:[-_][A-Za-z]|\.[A-Za-z])/;
+// The last part of a git ref or a release path: `refs/tags/6.3.2.1`, `tags/5.4.0.2`, `releases/tag/...`.
+const GIT_REF_BEFORE = /(?:\brefs\/(?:tags|heads)\/|\btags?\/|\breleases?\/(?:tag\/|download\/)?)$/i;
 // Version-shaped numbers ("2.0.1.7") count as addresses only with one of these nearby: a word about
 // hosts and connections, a port or prefix length after it, or a URL or login glued before it.
 const VERSION_PART_MAX = 30;
@@ -50,17 +54,24 @@ const CLAUSE_BREAK = /[.!?;\n](?:\s|$)/;
 
 export function recognizeIpAddresses(text: string): Detection[] {
   const found: Detection[] = [];
+  const matches = [...text.matchAll(IPV4)].filter((m) => m.index === 0 || text[m.index - 1] !== '.');
+  // A dotted number the text calls a version or an id once is that throughout: `git push origin
+  // refs/tags/6.3.2.1 && gh release create 6.3.2.1` names one tag twice.
+  const calledElsewhere = new Set(
+    matches
+      .filter((m) => isIPv4(m[0]) && calledSomethingElse(text, m.index, m.index + m[0].length))
+      .map((m) => m[0]),
+  );
   let previousNonAddress: { end: number } | undefined;
-  for (const match of text.matchAll(IPV4)) {
+  for (const match of matches) {
     const value = match[0];
-    if (match.index > 0 && text[match.index - 1] === '.') continue;
     if (!isIPv4(value) || !identifiesAHost(value)) {
       if (isIPv4(value)) previousNonAddress = { end: match.index + value.length };
       continue;
     }
     const end = match.index + value.length;
     if (
-      calledSomethingElse(text, match.index, end) ||
+      calledElsewhere.has(value) ||
       (previousNonAddress && LIST_JOINER.test(text.slice(previousNonAddress.end, match.index))) ||
       (versionShaped(value) && !networkEvidence(text, match.index, end))
     ) {
@@ -76,6 +87,9 @@ export function recognizeIpAddresses(text: string): Detection[] {
     if (match.index > 0 && /[\w:.]/.test(text[match.index - 1])) continue;
     if (!isIPv6(value) || value === '::' || value === '::1') continue;
     if (value.split(':').filter(Boolean).length < 3) continue;
+    // Bytes written as hex pairs (a Fibre Channel WWN `50:06:01:60:3b:a0:12:34`, a key fingerprint or
+    // certificate serial): an address's groups are not all two digits long with none left out.
+    if (!value.includes('::') && value.split(':').every((group) => group.length === 2)) continue;
     found.push(ip(match.index, value, value.toLowerCase()));
   }
   return found;
@@ -86,6 +100,7 @@ function calledSomethingElse(text: string, start: number, end: number): boolean 
   const glued = text.slice(Math.max(0, start - 2), start);
   const after = text.slice(end, end + 24);
   if (GLUED_BEFORE.test(glued) || GLUED_AFTER.test(after) || CUE_AFTER.test(after)) return true;
+  if (GIT_REF_BEFORE.test(text.slice(Math.max(0, start - 24), start))) return true;
   // A scheme name may stand a few OIDs back ("X509v3 Subject Alternative Name (2.5.29.17) and Basic
   // Constraints (2.5.29.19)"): a longer window for it than for the cue words right before.
   let clause = text.slice(Math.max(0, start - 128), start);

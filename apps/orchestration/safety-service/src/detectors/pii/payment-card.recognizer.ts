@@ -1,9 +1,11 @@
 // Payment card numbers (PAN): 12-19 digits, optionally grouped by spaces or dashes, that pass the
 // Luhn checksum AND start with a card network's issuer prefix for that length. The prefix check is
 // what keeps random Luhn-valid numbers (one in ten) from counting as cards. A number the words before
-// it name as something else (`user_id: `, "shipment number") is not one, whatever its checksum.
+// it name as something else (`user_id: `, "shipment number"), a key of another kind in code or a log
+// (`"cursor": `, `seq=`, each of `"ids": [...]`), or the words after it ("... is the shipment id",
+// "...: that's the membership number") is not one, whatever its checksum.
 import type { Detection } from '../detection.model';
-import { labelledAsOtherKind } from './pii-context.util';
+import { describedAfterAsOtherKind, keyedAsOtherKind, labelledAsOtherKind } from './pii-context.util';
 
 // Nouns that name a card number ("card number", `card_no:`, "Visa #"); any other noun in that place
 // (`accountId:`, `txn_id=`, "shipment number") names an identifier that happens to pass the checks.
@@ -58,12 +60,19 @@ export function recognizePaymentCards(text: string): Detection[] {
     if (/ /.test(candidate) && /-/.test(candidate)) continue;
     const digits = candidate.replace(/\D/g, '');
     if (!isPaymentCardNumber(digits)) continue;
-    if (labelledAsOtherKind(text, match.index, CARD_KINDS)) continue;
+    const end = match.index + candidate.length;
+    if (
+      labelledAsOtherKind(text, match.index, CARD_KINDS) ||
+      keyedAsOtherKind(text, match.index, CARD_KINDS) ||
+      describedAfterAsOtherKind(text, end, CARD_KINDS)
+    ) {
+      continue;
+    }
     found.push({
       ruleId: 'pii.payment_card',
       category: 'pii',
       start: match.index,
-      end: match.index + candidate.length,
+      end,
       label: 'CARD',
       canonical: digits,
     });

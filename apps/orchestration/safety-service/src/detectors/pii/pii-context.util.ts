@@ -1,6 +1,6 @@
 // Words around a number that say what kind of number it is. Digits alone are ambiguous (an order
-// number and a phone number look alike); the few words in front of them, or the unit after them,
-// usually are not.
+// number and a phone number look alike); the few words in front of them, the key or column header
+// they are the value of, or the unit or description after them, usually are not.
 
 /** Labels that introduce identifiers which merely look like personal numbers. */
 const NON_PERSONAL_LABEL =
@@ -66,4 +66,130 @@ export function isQuantity(text: string, start: number, end: number): boolean {
 /** True when one of `words` (a regex alternation) occurs within `window` characters before `start`. */
 export function hasContextBefore(text: string, start: number, words: RegExp, window = 40): boolean {
   return words.test(text.slice(Math.max(0, start - window), start));
+}
+
+// A key in code, config or a log names the value after it, whatever the key: `"cursor": "4290..."`,
+// `seq=5141...`, `bin: 512-38-0091`, each number of `"ids": [4945..., 4945...]`. Quoted keys, `key=`
+// and lower-case `key: ` only: a capitalised "Details: " in prose is no key.
+const KEY_BEFORE =
+  /(?:["']([A-Za-z_][\w.-]*)["']\s*:|(?:^|[\s{,(;&?])([A-Za-z_][\w.-]*)=|(?:^|[\n{,])\s*([a-z_][\w.-]*):(?=\s))\s*(?:\[\s*(?:["']?[\w.-]+["']?\s*,\s*)*)?["']?$/;
+// Keys that name no kind (`"number": `, `value=`, `"to": `): the enclosing object's key speaks for
+// them (`"invoice": {"number": "4663..."}` is an invoice number, `"card": {"number": ...}` a card).
+// Free-text keys (`"message": `, `"note": `) say nothing of the value either.
+const GENERIC_KEY_WORD =
+  /^(?:value|values|val|number|numbers|no|num|nr|code|data|text|input|output|raw|content|field|string|str|digits|to|from|message|msg|body|query|q|prompt|comment|comments|note|notes|description|desc|answer|reply|response|line|payload)$/;
+const ID_KEY_WORD = /^(?:id|ids)$/;
+const ENCLOSING_OBJECT_KEY = /["']?([A-Za-z_][\w.-]*)["']?\s*[:=]\s*\{[^{}]*$/;
+
+/** The words of an identifier (`card_number`, `cardNumber`, `card-number` -> card, number). */
+function keyWords(key: string): string[] {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+}
+
+/**
+ * What a key's words say of the value: `own` when one of them is of the recogniser's kind, `other`
+ * when they name something else, undefined when they are generic (`number`, `value`).
+ */
+function judgeKey(key: string, ownKinds: RegExp): 'own' | 'other' | undefined {
+  const words = keyWords(key);
+  const naming = words.filter((w) => !GENERIC_KEY_WORD.test(w) && !ID_KEY_WORD.test(w));
+  if (naming.some((w) => ownKinds.test(w))) return 'own';
+  // A bare `"id": ` or `"ids": [` names a record's identifier, as a key ending in "id" does.
+  if (naming.length > 0 || words.some((w) => ID_KEY_WORD.test(w))) return 'other';
+  return undefined;
+}
+
+/** The key right before `start`, or the header of its column when it is a cell of a CSV/TSV table. */
+function keyOf(text: string, start: number): { key: string; keyStart: number } | undefined {
+  const before = text.slice(Math.max(0, start - 96), start);
+  const key = KEY_BEFORE.exec(before);
+  if (key) {
+    return { key: key[1] ?? key[2] ?? key[3], keyStart: Math.max(0, start - 96) + key.index };
+  }
+  const header = csvHeaderOf(text, start);
+  return header === undefined ? undefined : { key: header, keyStart: 0 };
+}
+
+// A table: a header line of names, then rows with as many separators. The header names each column.
+const CSV_SEPARATOR = /[,\t]/;
+
+/** The header cell of the column `start` is in, when its line is a row of a CSV or TSV table. */
+function csvHeaderOf(text: string, start: number): string | undefined {
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const lineEndAt = text.indexOf('\n', start);
+  const line = text.slice(lineStart, lineEndAt < 0 ? text.length : lineEndAt);
+  const separator = line.match(CSV_SEPARATOR)?.[0];
+  if (!separator || lineStart === 0) return undefined;
+  // The header is the block's first line (after the last blank line), made of names only.
+  const blank = text.lastIndexOf('\n\n', lineStart - 2);
+  const blockStart = blank < 0 ? 0 : blank + 2;
+  if (blockStart >= lineStart) return undefined;
+  const headerEnd = text.indexOf('\n', blockStart);
+  const header = text.slice(blockStart, headerEnd).replace(/^\s+/, '');
+  const names = header.split(separator);
+  if (names.length < 2 || !names.every((n) => /^\s*["']?[A-Za-z_][\w .-]*["']?\s*$/.test(n)))
+    return undefined;
+  if (line.split(separator).length !== names.length) return undefined;
+  const column = text.slice(lineStart, start).split(separator).length - 1;
+  return names[column]?.trim().replace(/^["']|["']$/g, '');
+}
+
+/**
+ * True when a key in code, config or a log (or a table's column header) names the number at `start`
+ * as another kind than `ownKinds` (a regex over one word of the key). A generic key (`number`,
+ * `value`) defers to the key of the object around it.
+ */
+export function keyedAsOtherKind(text: string, start: number, ownKinds: RegExp): boolean {
+  const found = keyOf(text, start);
+  if (!found) return false;
+  const verdict = judgeKey(found.key, ownKinds);
+  if (verdict !== undefined) return verdict === 'other';
+  const parent = ENCLOSING_OBJECT_KEY.exec(text.slice(Math.max(0, found.keyStart - 160), found.keyStart));
+  return parent ? judgeKey(parent[1], ownKinds) === 'other' : false;
+}
+
+// The words after a number may name it too: "AT64 0765 ... is the part number", "5250 2091 ...:
+// that's the membership number", "268-33-9015 (the replacement filter cartridge)", "5449... on the
+// receipt is just the terminal's batch id", "447-18-2209 lot passed QC". A description joined by
+// "is", a colon, a dash or a parenthesis ("that's", "it's", "that one is" may lead it), after at most
+// a few words of where the number stands ("on the receipt", "again"), ends at a preposition,
+// conjunction or punctuation.
+const DESCRIBED_AFTER =
+  /^(?:\s+(?:again|too|also|here|there|above|below))?(?:\s+(?:on|in|from|at|of)(?:\s+[\w'’-]+){1,3}?)?(?:\s+(?:is|was)|\s*[:;(—–]|\s+-)\s*(?:(?:that|it|this|which)(?:['’]s|\s+(?:one\s+)?is|\s+was)\s+)?(?:(?:just|only|simply|actually|also|really)\s+)?(?:the|a|an|my|your|our|their|his|her|its|[A-Za-z][\w-]*['’]s)\s+((?:[A-Za-z][\w-]*(?:['’]s)?\s*){1,5})/i;
+const DESCRIPTION_END =
+  /^(?:on|in|of|for|from|at|to|with|by|and|or|but|not|that|which|who|is|was|are|were|when|if|so|before|after|because|we|i|you|they|he|she|it|it['’]s)$/i;
+// Right after the number, a noun that makes it an identifier ("447-18-2209 lot passed QC").
+const ID_NOUN_AFTER =
+  /^\s+(?:lot|lots|batch|part|parts|item|sku|serial|ticket|order|invoice|build|model|sample|specimen|drawing|catalog|catalogue|docket|asset|permit|shipment|parcel|package|receipt|job|run|case|claim|voucher|coupon|warranty|certificate|policy|reservation|booking|bin|pallet)\b/i;
+// Heads that say nothing of the kind ("is the one I used", "is the full number").
+const NAMELESS_HEAD =
+  /^(?:one|ones|number|numbers|no|num|nr|digits|value|same|right|correct|wrong|last|first|new|old|full|whole|only|real|actual|test|thing)$/;
+const NUMBER_HEAD = /^(?:number|no|nr|num|code|id|ids|identifier|reference|ref)$/;
+
+/**
+ * True when the words after a number (from `end`) describe it as something other than `ownKinds`
+ * (a regex over one word): "is the part number", "(that's the meter number on the gas bill)",
+ * "(the building permit)", "lot passed QC". A description naming the own kind ("is my card",
+ * "is the SSN on file") or saying nothing of the kind ("is the one I used") leaves it alone.
+ */
+export function describedAfterAsOtherKind(text: string, end: number, ownKinds: RegExp): boolean {
+  const after = text.slice(end, end + 96).split('\n', 1)[0];
+  if (ID_NOUN_AFTER.test(after)) return true;
+  const described = DESCRIBED_AFTER.exec(after);
+  if (!described) return false;
+  const words: string[] = [];
+  for (const raw of described[1].trim().split(/\s+/)) {
+    if (DESCRIPTION_END.test(raw)) break;
+    words.push(raw.toLowerCase().replace(/['’]s$/, ''));
+  }
+  // "batch id" names a batch even where "id" alone could stand for the own kind ("ID 536-22-8740").
+  if (words.length === 0 || words.some((w) => !NUMBER_HEAD.test(w) && ownKinds.test(w))) return false;
+  const head = words[words.length - 1];
+  // "<noun> number/code/id" is named by its noun ("part number", "bin code", "batch id").
+  if (NUMBER_HEAD.test(head)) return words.slice(0, -1).some((w) => !NAMELESS_HEAD.test(w));
+  return !NAMELESS_HEAD.test(head);
 }

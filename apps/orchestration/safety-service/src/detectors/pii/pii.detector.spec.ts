@@ -159,6 +159,133 @@ describe(PiiDetector.name, () => {
     expect(found(lookAlike)).toEqual([]);
   });
 
+  // Each rule of the v5 round, as a real value next to the look-alike it must leave alone.
+  it.each([
+    // The target of a login, copy or Kerberos command is a login, up to the next separator or the
+    // end of the sentence; so are a client's user flag, a login with a port and a numbered machine.
+    [
+      'pii.email',
+      'ssh web-3 uptime || mail -s down ana.reyes@example.org',
+      'ana.reyes@example.org',
+      'ssh deploy@staging.example.net uptime',
+    ],
+    [
+      'pii.email',
+      'send it to drop@files.example.com',
+      'drop@files.example.com',
+      'sftp -P 2022 drop@files.example.com',
+    ],
+    [
+      'pii.email',
+      'kinit svc@CORP.EXAMPLE.COM fails, can you check? ana.reyes@example.org',
+      'ana.reyes@example.org',
+      'kinit -kt etl.keytab svc-etl@CORP.EXAMPLE.COM',
+    ],
+    [
+      'pii.email',
+      'mail ops@example.net: they know',
+      'ops@example.net',
+      'ProxyJump ops@jump.example.net:2222',
+    ],
+    [
+      'pii.email',
+      'psql -U admin -c "select * from users where email = \'bob@example.com\'"',
+      'bob@example.com',
+      'psql -U admin@orders-db.postgres.database.azure.com -d orders',
+    ],
+    [
+      'pii.email',
+      'write to anna@mail2.example.com',
+      'anna@mail2.example.com',
+      'log in as netadmin@core-sw2.lab.example.com',
+    ],
+    [
+      'pii.email',
+      'From: Ana <ana@example.org>',
+      'ana@example.org',
+      'Message-ID: <20251207.4F2A@mx1.example.com>',
+    ],
+    // A key names the value after it; a generic key ("number") defers to its object's key.
+    [
+      'pii.payment_card',
+      '{"card": {"number": "4111 1111 1111 1111"}}',
+      '4111 1111 1111 1111',
+      '{"invoice": {"number": "4111 1111 1111 1111"}}',
+    ],
+    [
+      'pii.payment_card',
+      '{"pan": "4716108999716531"}',
+      '4716108999716531',
+      '{"cursor": "4716108999716531", "has_more": true}',
+    ],
+    [
+      'pii.payment_card',
+      'cc=4716108999716531',
+      '4716108999716531',
+      '{"ids": [4111111111111111, 4716108999716531]}',
+    ],
+    // The words after a number name its kind, as the words before it do.
+    [
+      'pii.payment_card',
+      '4111 1111 1111 1111 is my card',
+      '4111 1111 1111 1111',
+      '4111 1111 1111 1111 is the shipment id from the carrier',
+    ],
+    [
+      'pii.payment_card',
+      '4111 1111 1111 1111 is the one I used',
+      '4111 1111 1111 1111',
+      "4111 1111 1111 1111: that's the loyalty number on the fob",
+    ],
+    [
+      'pii.us_ssn',
+      'my SSN 536-22-8740 (the one on file)',
+      '536-22-8740',
+      'filed 536-22-8740 (the building permit)',
+    ],
+    ['pii.us_ssn', '536-22-8740 is my social security number', '536-22-8740', '483-22-1907 lot failed QC'],
+    ['pii.us_ssn', '{"ssn": "536-22-8740"}', '536-22-8740', '{"bin": "536-22-8740", "zone": "C"}'],
+    // A table's column header names its cells.
+    ['pii.us_ssn', 'name,ssn\nAna Reyes,536-22-8740', '536-22-8740', 'part,desc\n536-22-8740,hex bolt'],
+    [
+      'pii.iban',
+      'name,iban\nAna,DE89370400440532013000',
+      'DE89370400440532013000',
+      'sku,name\nDE89370400440532013000,pump',
+    ],
+    [
+      'pii.iban',
+      "DE89 3704 0044 0532 0130 00 is the landlord's account",
+      'DE89 3704 0044 0532 0130 00',
+      'DE89 3704 0044 0532 0130 00 is the part number of the pump',
+    ],
+    [
+      'pii.iban',
+      '"iban": "GB29NWBK60161331926819"',
+      'GB29NWBK60161331926819',
+      '{"requestId": "GB29NWBK60161331926819"}',
+    ],
+    // A git tag is a version; hex pairs joined by colons are bytes, not an IPv6 address.
+    ['pii.ip_address', 'curl http://6.3.2.1/health', '6.3.2.1', 'git push origin refs/tags/6.3.2.1'],
+    [
+      'pii.ip_address',
+      'host 2001:db8:85a3::8a2e:370:7334 down',
+      '2001:db8:85a3::8a2e:370:7334',
+      'HBA port WWN 50:06:01:60:3b:a0:12:34',
+    ],
+  ])('finds %s in %j, nothing in the look-alike beside it (v5)', (ruleId, text, value, lookAlike) => {
+    expect(found(text)).toEqual([[ruleId, value]]);
+    expect(found(lookAlike)).toEqual([]);
+  });
+
+  it('reads a dotted number the text once calls a version as that version everywhere in it', () => {
+    expect(found('git push origin refs/tags/6.3.2.1 && gh release create 6.3.2.1')).toEqual([]);
+    expect(found('ssh 81.2.69.160 && ping 81.2.69.160')).toEqual([
+      ['pii.ip_address', '81.2.69.160'],
+      ['pii.ip_address', '81.2.69.160'],
+    ]);
+  });
+
   it('finds both ends of an address range (digits on both sides of the dash are no file name)', () => {
     expect(found('VPN pool 81.2.69.161-81.2.69.170')).toEqual([
       ['pii.ip_address', '81.2.69.161'],

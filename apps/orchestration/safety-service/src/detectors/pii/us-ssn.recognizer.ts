@@ -2,9 +2,17 @@
 // (area 000, 666 and 900-999, group 00, serial 0000). Nine bare digits, and the spaced form ("123 45
 // 6789": three columns of a table read the same), count only after "SSN" or "social security". A
 // number labelled or named as something else ("part no. 104-33-2210", "lot 483-22-1907", "warranty
-// number 536-22-8740", `claimNo=536-22-8740`) or followed by a unit is not one.
+// number 536-22-8740", `claimNo=536-22-8740`, `"bin": "512-38-0091"`, a table's "part" column),
+// described after it ("318-55-2011 (the building permit)", "447-18-2209 lot passed QC") or followed
+// by a unit is not one.
 import type { Detection } from '../detection.model';
-import { hasContextBefore, isQuantity, labelledAsOtherKind } from './pii-context.util';
+import {
+  describedAfterAsOtherKind,
+  hasContextBefore,
+  isQuantity,
+  keyedAsOtherKind,
+  labelledAsOtherKind,
+} from './pii-context.util';
 
 const FORMATTED = /(?<![\w.-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w-]|\.\d)/g;
 const BARE = /(?<![\w.-])(?!000|666|9\d\d)\d{3}(?!00)\d{2}(?!0000)\d{4}(?![\w-]|\.\d)/g;
@@ -18,8 +26,10 @@ export function recognizeUsSsns(text: string): Detection[] {
   const found: Detection[] = [];
   for (const match of text.matchAll(FORMATTED)) {
     const start = match.index;
-    if (labelledAsOtherKind(text, start, SSN_KINDS)) continue;
-    if (isQuantity(text, start, start + match[0].length)) continue;
+    const end = start + match[0].length;
+    if (labelledAsOtherKind(text, start, SSN_KINDS) || keyedAsOtherKind(text, start, SSN_KINDS)) continue;
+    if (describedAfterAsOtherKind(text, end, SSN_KINDS)) continue;
+    if (isQuantity(text, start, end)) continue;
     if (match[1] === ' ' && !hasContextBefore(text, start, SSN_WORDS, 30)) continue;
     found.push(ssn(start, match[0]));
   }
