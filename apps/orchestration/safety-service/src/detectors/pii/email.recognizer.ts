@@ -5,9 +5,8 @@
 // (`logo@2x.png`, `theme@2x.css`, `backup@2025-03-14.tar`) and systemd template units
 // (`getty@tty1.service`). Nor is the target of a remote-login, file-copy or Kerberos command (`ssh
 // deploy@build-7.example.net`, `sftp -P 2022 uploads@files.example.com`, `kinit svc@CORP.EXAMPLE.COM`),
-// a database client's user (`psql -U admin@server`), a login with a port (`ops@jump.example.net:2222`),
-// a user on a numbered machine (`netadmin@core-sw1.lab.example.com`, `ci@runner-04.example.com`), or
-// a message identifier (`Message-ID: <2025...@mx1.example.com>`). The spelled-out form obeys the same
+// a database client's user (`psql -U admin@server`), a login with a port (`ops@jump.example.net:2222`)
+// or a message identifier (`Message-ID: <2025...@mx1.example.com>`). The spelled-out form obeys the same
 // rules for its last label: "user [at] host [dot] local" and "me [at] 10 [dot] 30" are no addresses.
 import type { Detection } from '../detection.model';
 
@@ -121,10 +120,6 @@ const LOGIN_COMMAND =
 // A database client's user flag: `psql -U admin@server`, `mysql --user=ops@db-host`.
 const DB_USER_FLAG =
   /(?:^|[\n;|&(`]|\$\s)\s*(?:psql|pg_dump|pg_dumpall|pg_restore|mysql|mysqldump|mariadb|mongosh|mongo|mongodump|redis-cli|sqlcmd|clickhouse-client)(?:(?![,.?!]\s)[^\n;|&`])*?(?:\s-U\s*|\s-u\s*|\s--username[= ]|\s--user[= ]|\buser=)["']?$/;
-// The leftmost label of a three-or-more-label domain that is a numbered machine (`web-02`, `sw1`,
-// `runner-04`): a host someone logs in to, not a mail domain. A numbered mail host (`mail2`, `mx1`,
-// `smtp3`) may well hold mailboxes.
-const NUMBERED_MACHINE = /^(?!mail|mx|smtp|post|email)[A-Za-z][A-Za-z-]*\d+$/i;
 // Header lines whose <...@...> values are message identifiers, not mailboxes.
 const MESSAGE_ID_LINE =
   /^\s*(?:message-id|in-reply-to|references|content-id|resent-message-id|x-message-id)\s*:/i;
@@ -148,7 +143,7 @@ export function recognizeEmails(text: string): Detection[] {
     if (LOGIN_PATH_AFTER.test(text.slice(end, end + 64))) continue;
     // `ssh://git@host/repo`, `https://user@host/`: the user part of a URL.
     if (text.slice(Math.max(0, start - 3), start) === '://') continue;
-    if (isLogin(text, start, domain[0]) || isMessageId(text, start)) continue;
+    if (isLogin(text, start) || isMessageId(text, start)) continue;
     found.push(email(start, end, text.slice(start, end)));
   }
   for (const match of text.matchAll(SPELLED_OUT_EMAIL)) {
@@ -164,9 +159,7 @@ export function recognizeEmails(text: string): Detection[] {
 }
 
 /** True when the user@host at `start` is an argument a login command or a client's user flag takes. */
-function isLogin(text: string, start: number, domain: string): boolean {
-  const labels = domain.split('.');
-  if (labels.length >= 3 && NUMBERED_MACHINE.test(labels[0])) return true;
+function isLogin(text: string, start: number): boolean {
   const lineStart = text.lastIndexOf('\n', start - 1) + 1;
   const before = text.slice(Math.max(lineStart, start - 256), start);
   return LOGIN_COMMAND.test(before) || DB_USER_FLAG.test(before);
