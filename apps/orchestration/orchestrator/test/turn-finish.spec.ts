@@ -1,7 +1,8 @@
 // The end of a turn against real PostgreSQL with the committed migrations: TurnStore.finish writes the
 // final answer, the trace and the audit outbox rows together, once. A second finish of the same turn
-// (a retry whose first try committed, a duplicate finalizer) or a finish after the sweeper ended the
-// draft changes nothing: the stored answer, its trace and the outbox stay as they were.
+// (a retry whose first try committed, a duplicate finalizer) changes nothing: the stored answer, its
+// trace and the outbox stay as they were. A finish after the sweeper ended the draft (the process could
+// not reach the database meanwhile) stores the whole answer, once.
 import { randomUUID } from 'node:crypto';
 
 import { commonV1 } from '@hearth/contracts';
@@ -128,23 +129,27 @@ describe(`${TurnStore.name} finish`, () => {
     expect(await auditRowsOf(turn.turnId)).toBe(1);
   });
 
-  it('leaves a draft the sweeper ended as it is when the turn finishes late', async () => {
+  it('replaces a draft the sweeper ended with the late finish, once', async () => {
     const turn = await begin();
     await db.prisma
       .$executeRaw`UPDATE messages SET lease_expires_at = now() - interval '1 second' WHERE id = ${turn.draftId}::uuid`;
     await new DraftSweeper(db.prisma, createLogger({ service: 'orchestrator', level: 'silent' })).sweep();
 
-    expect(await sut.finish(finishInput(turn, 'too late', 2))).toBe(false);
+    // The process could not reach the database until after the sweep: the whole answer wins.
+    expect(await sut.finish(finishInput(turn, 'the whole answer', 3))).toBe(true);
+    expect(await sut.finish(finishInput(turn, 'again', 9))).toBe(false);
 
     expect(await db.prisma.message.findUniqueOrThrow({ where: { id: turn.draftId } })).toMatchObject({
-      status: 'incomplete',
-      finishReason: 'error',
-      content: { content: '' },
+      status: 'complete',
+      finishReason: 'stop',
+      content: { content: 'the whole answer' },
     });
-    expect((await db.prisma.turnTrace.findUniqueOrThrow({ where: { id: turn.turnId } })).finishReason).toBe(
-      'error',
-    );
-    expect(await auditRowsOf(turn.turnId)).toBe(0);
+    expect(await db.prisma.turnTrace.findUniqueOrThrow({ where: { id: turn.turnId } })).toMatchObject({
+      finishReason: 'stop',
+      error: null,
+      outputTokens: 3,
+    });
+    expect(await auditRowsOf(turn.turnId)).toBe(1);
   });
 
   it('still finishes a stateless turn, which stores no answer', async () => {

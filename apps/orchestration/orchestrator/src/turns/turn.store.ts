@@ -15,6 +15,7 @@ import { Prisma, type Message, type PrismaClient, type TurnTrace } from '@hearth
 import { AUDIT_TOPIC, parseEvent, toRecord, withActiveTraceId, type AuditEventInput } from '@hearth/events';
 import { alreadyExists, failedPrecondition, notFound, unavailable } from '@hearth/grpc';
 
+import { DRAFT_LEASE_EXPIRED } from './draft.sweeper';
 import { contentJson, dbRoleOf } from './message.mapper';
 
 export type AuditPayload = AuditEventInput['payload'];
@@ -286,8 +287,9 @@ export class TurnStore {
 
   /**
    * Records the end of a turn: final message, trace (latency included) and audit events, in one
-   * statement. The answer is written only while its draft is still `streaming`: a second finish of
-   * the turn (or one after the sweeper ended the draft) changes nothing, neither the stored answer
+   * statement. The answer is written only while its draft is still `streaming`, or was ended by the
+   * sweeper while this process could not reach the database (the whole answer the client read then
+   * replaces the swept draft): a second finish of the turn changes nothing, neither the stored answer
    * nor the trace, and adds no audit events. Returns false when it changed nothing.
    */
   async finish(input: FinishTurnInput): Promise<boolean> {
@@ -324,7 +326,11 @@ export class TurnStore {
            SET content = ${json(message?.content)}::jsonb, status = ${message?.status ?? null}::message_status,
                finish_reason = ${message?.finishReason ?? null}, token_count = ${message?.tokenCount ?? null}::int,
                model = ${message?.model ?? null}, updated_at = ${finishedAt}::timestamptz
-         WHERE id = ${message ? (input.assistantMessageId ?? null) : null}::uuid AND status = 'streaming'
+         WHERE id = ${message ? (input.assistantMessageId ?? null) : null}::uuid
+           AND (status = 'streaming'
+                OR (status = 'incomplete' AND EXISTS (
+                      SELECT 1 FROM turn_traces
+                       WHERE id = ${input.turnId}::uuid AND error->>'reason' = ${DRAFT_LEASE_EXPIRED.reason})))
         RETURNING 1
       ), proceed AS (
         SELECT 1 WHERE ${!message || !input.assistantMessageId}::boolean OR EXISTS (SELECT 1 FROM answer)
