@@ -3,7 +3,8 @@
 // statement-counting proxy with recording on (pg-statement.proxy.ts: each Query or Execute with its
 // text and its connection's application_name), then per phase (conversation turns, each conversation
 // 8 turns long, and stateless turns; max_tokens 1, one client, turns one after another) prints the
-// statements per turn by service and text, and the statements of one turn in the order they were sent.
+// statements per turn by service and text, and the statements of one turn in the order they were sent;
+// last, both phases' totals side by side (the stateless turn is the same run's baseline).
 // A phase's window runs from its first request to SETTLE_MS after its last answer, so work a turn
 // leaves behind (outbox relays, hot window, summaries) is counted; so are the relays' idle polls.
 //
@@ -114,12 +115,21 @@ async function main(): Promise<void> {
   const stack = await startStack({ orchestration: true, bffProcess: true });
   try {
     const key = await stack.tenant('turn-statements', { rpm: 10_000_000, tpm: 2_000_000_000 });
+    const totals = new Map<string, number>();
     for (const kind of ['conversation', 'stateless'] as const) {
       await phase(stack, key, proxy, kind, WARM_UP_TURNS, false);
       await sleep(SETTLE_MS);
       const { statements, oneTurn } = await phase(stack, key, proxy, kind, TURNS, true);
       print(kind, TURNS, statements, oneTurn);
+      totals.set(kind, statements.length / TURNS);
     }
+    // The baseline of the same run: a stateless turn (no history, no stored messages).
+    const conversation = totals.get('conversation') ?? Number.NaN;
+    const stateless = totals.get('stateless') ?? Number.NaN;
+    console.log('\n| turn | statements per turn |\n|---|---:|');
+    console.log(`| conversation | ${conversation.toFixed(2)} |`);
+    console.log(`| stateless (baseline) | ${stateless.toFixed(2)} |`);
+    console.log(`| conversation − stateless | ${(conversation - stateless).toFixed(2)} |`);
   } finally {
     await stack.close();
     await proxy.close();
