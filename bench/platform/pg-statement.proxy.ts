@@ -2,7 +2,9 @@
 // message ('Q': BEGIN, COMMIT and whatever else goes unprepared) and every Execute of the extended
 // protocol ('E': one per prepared statement run, which is how Prisma's pg adapter sends queries).
 // Bytes pass through unchanged; only the client-to-server stream is parsed. A connection that
-// switches to TLS is passed through uncounted.
+// switches to TLS is passed through uncounted. With `record` on, each counted statement is also kept
+// with its text (the Query's, or the Parse behind the Execute's portal) and the connection's
+// application_name (from its start-up message), so a bench can list who sent what.
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 const SSL_REQUEST = 80_877_103;
@@ -15,8 +17,17 @@ export interface StatementCounts {
   execute: number;
 }
 
+/** One counted statement: the sender's application_name ('' when it set none) and the SQL text. */
+export interface RecordedStatement {
+  application: string;
+  sql: string;
+}
+
 export class PgStatementProxy {
   readonly counts: StatementCounts = { query: 0, execute: 0 };
+  /** Every counted statement while `record` is on, in order. */
+  readonly recorded: RecordedStatement[] = [];
+  record = false;
   private readonly sockets = new Set<Socket>();
 
   private constructor(
@@ -45,7 +56,9 @@ export class PgStatementProxy {
   private forward(client: Socket, target: { host: string; port: number }): void {
     const upstream = connect(target.port, target.host);
     this.sockets.add(client).add(upstream);
-    const parser = new ClientStreamParser(this.counts);
+    const parser = new ClientStreamParser(this.counts, (statement) => {
+      if (this.record) this.recorded.push(statement);
+    });
     client.on('data', (chunk: Buffer) => {
       parser.push(chunk);
       upstream.write(chunk);
@@ -71,8 +84,15 @@ class ClientStreamParser {
   private started = false;
   private passthrough = false;
   private awaitingEncryptionAnswer = false;
+  private application = '';
+  /** Prepared statements' and portals' texts by name ('' is the unnamed one). */
+  private readonly statements = new Map<string, string>();
+  private readonly portals = new Map<string, string>();
 
-  constructor(private readonly counts: StatementCounts) {}
+  constructor(
+    private readonly counts: StatementCounts,
+    private readonly onStatement: (statement: RecordedStatement) => void,
+  ) {}
 
   /** After an SSLRequest the server answers one byte: 'S' (TLS follows: stop parsing) or 'N'. */
   serverAnswered(chunk: Buffer): void {
@@ -90,12 +110,16 @@ class ClientStreamParser {
         const length = this.buffer.readInt32BE(0);
         if (this.buffer.length < length) return;
         const code = this.buffer.readInt32BE(4);
+        const message = this.buffer.subarray(8, length);
         this.buffer = this.buffer.subarray(length);
         // SSLRequest / GSSENCRequest: the start-up message follows unless the server accepts.
         if (code === SSL_REQUEST || code === GSSENC_REQUEST) {
           this.awaitingEncryptionAnswer = true;
           continue;
         }
+        const parameters = cstrings(message, Number.MAX_SAFE_INTEGER);
+        for (let i = 0; i + 1 < parameters.length; i += 2)
+          if (parameters[i] === 'application_name') this.application = parameters[i + 1] as string;
         this.started = true;
         continue;
       }
@@ -107,9 +131,37 @@ class ClientStreamParser {
         return;
       }
       if (this.buffer.length < length + 1) return;
-      if (type === 'Q') this.counts.query++;
-      else if (type === 'E') this.counts.execute++;
+      const body = this.buffer.subarray(5, length + 1);
       this.buffer = this.buffer.subarray(length + 1);
+      if (type === 'Q') {
+        this.counts.query++;
+        this.onStatement({ application: this.application, sql: cstrings(body, 1)[0] ?? '' });
+      } else if (type === 'P') {
+        const [name, sql] = cstrings(body, 2);
+        this.statements.set(name ?? '', sql ?? '');
+      } else if (type === 'B') {
+        const [portal, statement] = cstrings(body, 2);
+        this.portals.set(portal ?? '', this.statements.get(statement ?? '') ?? '');
+      } else if (type === 'E') {
+        this.counts.execute++;
+        this.onStatement({
+          application: this.application,
+          sql: this.portals.get(cstrings(body, 1)[0] ?? '') ?? '',
+        });
+      }
     }
   }
+}
+
+/** The first `count` NUL-terminated strings of a message body. */
+function cstrings(body: Buffer, count: number): string[] {
+  const out: string[] = [];
+  let at = 0;
+  while (out.length < count && at < body.length) {
+    const end = body.indexOf(0, at);
+    if (end < 0) break;
+    out.push(body.toString('utf8', at, end));
+    at = end + 1;
+  }
+  return out;
 }

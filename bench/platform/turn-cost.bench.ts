@@ -28,13 +28,8 @@ import { infraEnv } from '@hearth/testing';
 import { Redis } from 'ioredis';
 
 import type { CreatedKey } from '../../apps/experience/bff/src/admin/admin.service';
-import {
-  LONG_MODEL_ID,
-  MODEL_ID,
-  startStack,
-  type Stack,
-} from '../../apps/experience/bff/test/support/stack.fixture';
-import { streamTtft } from '../support/sse-ttft';
+import { MODEL_ID, startStack, type Stack } from '../../apps/experience/bff/test/support/stack.fixture';
+import { bffTurn, createConversation } from '../support/bff-turn';
 import { workerTtft } from '../support/worker-ttft';
 import { PgStatementProxy } from './pg-statement.proxy';
 import { cpuBetween, pidsMatching, snapshot, type CpuGroup } from './process-cpu';
@@ -82,40 +77,6 @@ async function redisCommandStats(redis: Redis): Promise<Map<string, number>> {
   for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
     out.set(match[1] as string, Number(match[2]));
   return out;
-}
-
-/** One streamed chat completion through the BFF: time to the first content chunk (ms). */
-async function bffTurn(
-  stack: Stack,
-  key: CreatedKey,
-  maxTokens: number,
-  content: string,
-  conversationId?: string,
-): Promise<number> {
-  const started = performance.now();
-  const res = await fetch(`${stack.baseURL}/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model: maxTokens > 1 ? LONG_MODEL_ID : MODEL_ID,
-      messages: [{ role: 'user', content }],
-      temperature: 0,
-      max_completion_tokens: maxTokens,
-      stream: true,
-      ...(conversationId && { conversation_id: conversationId }),
-    }),
-  });
-  return streamTtft(res, started);
-}
-
-async function createConversation(stack: Stack, key: CreatedKey): Promise<string> {
-  const res = await fetch(`${stack.baseURL}/conversations`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ title: 'turn cost' }),
-  });
-  if (res.status !== 200 && res.status !== 201) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
-  return ((await res.json()) as { id: string }).id;
 }
 
 /** `clients` loops sharing `turns` turns; each turn's TTFT. */

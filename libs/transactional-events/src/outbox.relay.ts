@@ -1,9 +1,12 @@
-// Owns the read side of the transactional outbox: a loop that locks a batch of unpublished rows
-// (FOR UPDATE SKIP LOCKED, so concurrent relays never send the same row at the same time), publishes
-// them with the idempotent producer in created_at order, and marks them published in the same
-// transaction. While Kafka is down, cockatiel's retry (exponential backoff) and circuit breaker keep
-// it from hammering the broker and Postgres; it resumes by itself. Delivery is at-least-once (a crash
-// between the Kafka ack and the commit resends the batch); consumer dedupe makes the effect once.
+// Owns the read side of the transactional outbox: a loop that claims a batch of unpublished rows
+// (one statement: FOR UPDATE SKIP LOCKED picks rows no other relay holds or claims, and marks them
+// claimed for claimLeaseMs), publishes them with the idempotent producer in created_at order, and
+// marks them published in a second statement (or records the failure and frees them). Two statements
+// per batch and no interactive transaction: no connection is held across the Kafka send. While Kafka
+// is down, cockatiel's retry (exponential backoff) and circuit breaker keep it from hammering the
+// broker and Postgres; it resumes by itself. Delivery is at-least-once (a relay that dies between the
+// Kafka ack and its mark leaves its batch claimed until the claim passes, then another relay sends it
+// again); consumer dedupe makes the effect once.
 // With `listen`, it waits for the outbox_events notification of a commit (outbox.notifications.ts)
 // and polls only every idlePollIntervalMs as a safety net; without, or while that connection is down,
 // it polls every pollIntervalMs. While it runs, /metrics reports the table's backlog (outbox.metrics.ts).
@@ -46,8 +49,12 @@ export interface OutboxRelayOptions {
    * two more SQL statements each than the old 200 ms poll; at 200 ms it polls no more often than that).
    */
   notifiedPollGapMs?: number;
-  /** Deadline of one batch's transaction; must exceed the producer's send deadline. */
-  transactionTimeoutMs?: number;
+  /**
+   * How long a claimed batch is held for this relay: longer than the producer's connect and send
+   * deadlines, so no other relay sends a batch still being sent; a relay that died holds its last
+   * batch this long.
+   */
+  claimLeaseMs?: number;
   /** Backoff between failed batches while Kafka or Postgres is unavailable. */
   backoff?: { initialDelayMs?: number; maxDelayMs?: number };
   /** Consecutive failures that open the circuit, and how long it stays open before one probe. */
@@ -68,6 +75,7 @@ interface OutboxRow {
   key: string;
   payload: Prisma.JsonValue;
   headers: Prisma.JsonValue;
+  createdAt: Date;
 }
 
 export interface OutboxRelayStats {
@@ -85,7 +93,7 @@ export class OutboxRelay {
   private readonly pollIntervalMs: number;
   private readonly idlePollIntervalMs: number;
   private readonly notifiedPollGapMs: number;
-  private readonly transactionTimeoutMs: number;
+  private readonly claimLeaseMs: number;
   private readonly policy: IPolicy;
   private readonly notifications?: OutboxNotifications;
   private abort?: AbortController;
@@ -109,7 +117,7 @@ export class OutboxRelay {
       });
     }
     // Above the producer's connect (15 s) plus send (30 s) deadlines, so Kafka fails first.
-    this.transactionTimeoutMs = options.transactionTimeoutMs ?? 60_000;
+    this.claimLeaseMs = options.claimLeaseMs ?? 60_000;
 
     const retryPolicy = retry(handleAll, {
       // The relay never gives up: the outbox exists so events wait out an outage of any length.
@@ -158,39 +166,41 @@ export class OutboxRelay {
 
   /** Publishes at most one batch; returns how many rows it published. */
   async relayOnce(): Promise<number> {
-    const outcome = await this.options.prisma.$transaction(
-      async (tx) => {
-        const rows = await tx.$queryRaw<OutboxRow[]>`
-          SELECT id::text AS id, topic, key, payload, headers
-          FROM outbox_events
-          WHERE published_at IS NULL
-          ORDER BY created_at, id
-          LIMIT ${this.batchSize}
-          FOR UPDATE SKIP LOCKED`;
-        if (rows.length === 0) return { published: 0 };
-        const ids = rows.map((row) => row.id);
-        try {
-          await this.options.producer.publishRecords(rows.map(toOutboundRecord));
-        } catch (error) {
-          // Committed with the failure, so operators can see stuck rows and why.
-          await tx.outboxEvent.updateMany({
-            where: { id: { in: ids } },
-            data: { attempts: { increment: 1 }, lastError: errorMessage(error).slice(0, 1_000) },
-          });
-          return { published: 0, error };
-        }
-        await this.options.hooks?.afterPublish?.(ids);
-        await tx.outboxEvent.updateMany({
-          where: { id: { in: ids } },
-          data: { publishedAt: new Date(), attempts: { increment: 1 }, lastError: null },
-        });
-        return { published: rows.length };
-      },
-      { timeout: this.transactionTimeoutMs, maxWait: this.transactionTimeoutMs },
+    const { prisma, producer, hooks } = this.options;
+    const claimed = await prisma.$queryRaw<OutboxRow[]>`
+      UPDATE outbox_events o
+         SET claimed_until = now() + ${this.claimLeaseMs}::int * interval '1 millisecond'
+        FROM (SELECT id FROM outbox_events
+               WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+               ORDER BY created_at, id
+               LIMIT ${this.batchSize}::int
+                 FOR UPDATE SKIP LOCKED) batch
+       WHERE o.id = batch.id
+      RETURNING o.id::text AS id, o.topic, o.key, o.payload, o.headers, o.created_at AS "createdAt"`;
+    if (claimed.length === 0) return 0;
+    // RETURNING keeps no order: publish in the order the rows were written.
+    const rows = claimed.sort(
+      (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
     );
-    if ('error' in outcome) throw outcome.error;
-    this.stats.published += outcome.published;
-    return outcome.published;
+    const ids = rows.map((row) => row.id);
+    try {
+      await producer.publishRecords(rows.map(toOutboundRecord));
+    } catch (error) {
+      // Recorded with the failure, so operators can see stuck rows and why; freed for the retry.
+      await prisma.$executeRaw`
+        UPDATE outbox_events
+           SET attempts = attempts + 1, last_error = ${errorMessage(error).slice(0, 1_000)}, claimed_until = NULL
+         WHERE id = ANY(${ids}::uuid[])`;
+      throw error;
+    }
+    await hooks?.afterPublish?.(ids);
+    await prisma.$executeRaw`
+      UPDATE outbox_events
+         SET published_at = ${new Date()}::timestamptz, attempts = attempts + 1, last_error = NULL,
+             claimed_until = NULL
+       WHERE id = ANY(${ids}::uuid[])`;
+    this.stats.published += rows.length;
+    return rows.length;
   }
 
   private async run(signal: AbortSignal): Promise<void> {

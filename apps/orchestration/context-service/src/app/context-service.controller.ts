@@ -40,13 +40,17 @@ export class ContextServiceController implements contextV1.ContextServiceControl
     const conversationId = requireConversationId(request.conversationId);
     const hotWindowSize = await this.window.append(caller, conversationId, request.messages);
     this.assembly.warmAppended(caller, conversationId, request.messages);
-    void this.summaries.schedule(
-      caller,
-      conversationId,
-      0,
-      request.messages[request.messages.length - 1]?.messageId ?? null,
-    );
-    void this.proposals.schedule(caller, conversationId, request.messages);
+    // The turn's assembly here may already know that no summary is due yet and whether memory is on.
+    const assembled = this.assembly.afterAppend(caller, conversationId, request.messages);
+    if (assembled?.summaryMayBeDue !== false) {
+      void this.summaries.schedule(
+        caller,
+        conversationId,
+        0,
+        request.messages[request.messages.length - 1]?.messageId ?? null,
+      );
+    }
+    void this.proposals.schedule(caller, conversationId, request.messages, assembled?.optedIn);
     return { hotWindowSize };
   }
 

@@ -57,7 +57,11 @@ class ContextUpstreamsModule {
 export function contextAdapters(dependencies: ContextDependencies): Imports {
   const { config } = dependencies;
   return [
-    DbModule.forRoot({ databaseUrl: config.databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS }),
+    DbModule.forRoot({
+      databaseUrl: config.databaseUrl,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      applicationName: 'context-service',
+    }),
     RedisModule.forRootAsync({
       inject: [CONTEXT_LOGGER],
       useFactory: (logger: Logger) => ({

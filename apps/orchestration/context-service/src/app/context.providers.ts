@@ -10,6 +10,7 @@ import type { Provider } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
 import { ContextAssemblyService } from '../assembly/context-assembly.service';
+import { TurnSourcesRepository } from '../assembly/turn-sources.repository';
 import { FileRepository } from '../files/file.repository';
 import { FileService } from '../files/file.service';
 import { ModelGatewayAdapter } from '../gateway/model-gateway.adapter';
@@ -240,7 +241,7 @@ export const contextProviders: Provider[] = [
       TokenCounterService,
       HotWindowService,
       SummaryService,
-      MemoryFactService,
+      PrismaClient,
       RetrievalService,
       PrefixPrimer,
     ],
@@ -250,7 +251,7 @@ export const contextProviders: Provider[] = [
       tokens: TokenCounterService,
       window: HotWindowService,
       summaries: SummaryService,
-      memory: MemoryFactService,
+      prisma: PrismaClient,
       retrieval: RetrievalService,
       primer: PrefixPrimer | null,
     ) =>
@@ -258,7 +259,7 @@ export const contextProviders: Provider[] = [
         tokens,
         window,
         summaries,
-        memory,
+        sources: new TurnSourcesRepository(prisma),
         retrieval,
         primer: primer ?? undefined,
         shares: config.budget,

@@ -25,7 +25,6 @@ import {
 import type { WindowEntry } from '../history/history.repository';
 import type { HotWindowService } from '../history/hot-window.service';
 import { textOf } from '../history/stored-message.mapper';
-import type { MemoryFactService } from '../memory/memory-fact.service';
 import type { RetrievalService } from '../retrieval/retrieval.service';
 import type { PrefixPrimer } from '../summary/prefix-primer';
 import type { ReadySummary, SummaryService } from '../summary/summary.service';
@@ -42,6 +41,7 @@ import {
   type ContextItem,
 } from './context-items';
 import { requireConversationId, requireRoles } from './request.validation';
+import type { TurnSourcesRepository } from './turn-sources.repository';
 
 const { ContextLayer, Role } = commonV1;
 
@@ -60,7 +60,8 @@ export interface ContextAssemblyDeps {
   tokens: TokenCounterService;
   window: HotWindowService;
   summaries: SummaryService;
-  memory: MemoryFactService;
+  /** The conversation, its branch, the ready summary and the memory facts, in one read. */
+  sources: Pick<TurnSourcesRepository, 'read'>;
   retrieval: RetrievalService;
   /** Told what each conversation's prompt starts with, to prime it after the next summary. */
   primer?: PrefixPrimer;
@@ -76,6 +77,21 @@ const MAX_SEQ = 2_147_483_647;
  */
 const MAX_OLDER_MESSAGES = 512;
 
+/** How long an assembly's findings wait for the AppendMessages of its turn. */
+const ASSEMBLED_TTL_MS = 10 * 60_000;
+
+interface AssembledTurn {
+  tenantId: string;
+  userId: string;
+  /** The end of the branch it read (the turn's parent). */
+  leafId: string | null;
+  /** Turns (user messages) after the ready summary, this turn's not counted. */
+  verbatimTurns: number;
+  /** It scheduled summary work of its own (a stale summary, uncovered or left-out messages). */
+  urgent: boolean;
+  optedIn: boolean;
+}
+
 interface Counted extends ContextItem {
   tokens: number;
 }
@@ -86,6 +102,8 @@ export class ContextAssemblyService {
    * counted for it in the background: the next turn then finds the previous answer's count cached.
    */
   private readonly recentModels = new LRUCache<string, ResolvedModel>({ max: 10_000 });
+  /** What each conversation's last assembly here learned, until its AppendMessages (afterAppend). */
+  private readonly assembled = new LRUCache<string, AssembledTurn>({ max: 10_000, ttl: ASSEMBLED_TTL_MS });
 
   constructor(private readonly deps: ContextAssemblyDeps) {}
 
@@ -119,29 +137,41 @@ export class ContextAssemblyService {
     }
 
     // This turn's messages are counted (in process, or a Tokenize round trip for a model without a
-    // local vocabulary) while the hot window, the ready summary and the memory facts are read.
+    // local vocabulary) while the conversation, its branch, the ready summary and the memory facts
+    // are read (one statement), and the hot window.
     const resolving = this.deps.tokens.resolveModel(caller, request.model);
+    const reading = this.deps.sources.read({
+      caller,
+      conversationId,
+      parentMessageId: request.parentMessageId,
+      beforeSeq: request.historyBeforeSeq,
+      memory: !request.excludeMemory,
+    });
     const branching = conversationId
-      ? this.deps.window.branch(caller, conversationId, request.parentMessageId)
+      ? reading.then((sources) =>
+          this.deps.window.branchOf(caller, conversationId, request.parentMessageId, sources),
+        )
       : undefined;
-    const [model, windowRead, facts, , ready, branch] = await Promise.all([
+    const [model, windowRead, sources, , ready, branch] = await Promise.all([
       resolving,
       branching?.then((path) =>
         this.deps.window.read(caller, conversationId, path, request.historyBeforeSeq),
       ),
-      request.excludeMemory ? Promise.resolve([]) : this.deps.memory.factsForContext(caller),
+      reading,
       resolving.then((resolved) => this.deps.tokens.countMessages(caller, resolved, request.newMessages)),
       branching
-        ? branching.then((path) =>
+        ? Promise.all([branching, reading]).then(([path, read]) =>
             this.deps.summaries.readyFor(
               conversationId,
               request.historyBeforeSeq,
               path.marks.map((mark) => mark.id),
+              { row: read.summary },
             ),
           )
         : Promise.resolve<ReadySummary>({ staleFound: false }),
       branching,
     ]);
+    const facts = sources.facts;
     if (conversationId) this.recentModels.set(conversationId, model);
     const budget = effectiveBudget({
       requested: request.tokenBudget,
@@ -296,6 +326,7 @@ export class ContextAssemblyService {
               history,
               plan,
               hasOlder,
+              sources.optedIn,
             ),
           )
         : null,
@@ -307,6 +338,7 @@ export class ContextAssemblyService {
    * the next AppendMessages would not (a stale summary, older messages no ready summary covers,
    * messages left out for the budget). A verbatim part that merely reached the high mark is left to
    * the AppendMessages after this turn, so the summary is not generated alongside this turn's answer.
+   * What it learned is kept for that AppendMessages (afterAppend).
    */
   private scheduleIfDue(
     caller: commonV1.Caller,
@@ -316,13 +348,59 @@ export class ContextAssemblyService {
     history: readonly { entry?: WindowEntry }[],
     { keepFrom }: { keepFrom: number },
     hasOlder: boolean,
+    optedIn: boolean,
   ): boolean {
     const leftOutSeq = keepFrom > 0 ? (history[keepFrom - 1]?.entry?.seq ?? 0) : 0;
     const urgent = ready.staleFound || hasOlder || leftOutSeq > 0;
     if (urgent) void this.deps.summaries.schedule(caller, conversationId, leftOutSeq, leafId);
+    const verbatimTurns = history.filter((h) => h.entry?.message.role === Role.ROLE_USER).length;
+    this.assembled.set(conversationId, {
+      tenantId: caller.tenantId,
+      userId: caller.userId,
+      leafId,
+      verbatimTurns,
+      urgent,
+      optedIn,
+    });
     // This turn's user message opens one more turn than the history holds.
-    const turns = history.filter((h) => h.entry?.message.role === Role.ROLE_USER).length + 1;
-    return urgent || turns >= this.deps.summaries.highTurns;
+    return urgent || verbatimTurns + 1 >= this.deps.summaries.highTurns;
+  }
+
+  /**
+   * What the assembly of the turn whose messages AppendMessages now stores learned, for the background
+   * work AppendMessages starts, so it need not read PostgreSQL again: whether a summary may be due once
+   * they are added (the turns after the ready summary reach the high mark, or the assembly found a
+   * need of its own), and whether the user has memory on. Undefined (read it again) unless the last
+   * assembly of the conversation in this process was the caller's and the messages continue the
+   * branch it read. Either answer only decides whether background work starts; the work itself reads
+   * and checks everything again (the summary plan under its lease, the opt-in under the proposal lock).
+   */
+  afterAppend(
+    caller: commonV1.Caller,
+    conversationId: string,
+    messages: readonly contextV1.StoredMessage[],
+  ): { summaryMayBeDue: boolean; optedIn: boolean } | undefined {
+    const assembled = this.assembled.get(conversationId);
+    this.assembled.delete(conversationId);
+    // The messages continue the branch it read when they follow its end, or hold it: a turn without
+    // a named parent is assembled on the current branch, which already ends at its own draft.
+    const continues =
+      (messages[0]?.parentMessageId ?? '') === (assembled?.leafId ?? '') ||
+      messages.some((stored) => stored.messageId === assembled?.leafId);
+    if (
+      !assembled ||
+      assembled.tenantId !== caller.tenantId ||
+      assembled.userId !== caller.userId ||
+      !continues
+    ) {
+      return undefined;
+    }
+    const turns =
+      assembled.verbatimTurns + messages.filter((stored) => stored.message?.role === Role.ROLE_USER).length;
+    return {
+      summaryMayBeDue: assembled.urgent || turns >= this.deps.summaries.highTurns,
+      optedIn: assembled.optedIn,
+    };
   }
 
   private async retrieve(

@@ -96,13 +96,20 @@ describe(HotWindowService.name, () => {
   let store: FakeStore;
   let sut: HotWindowService;
 
+  /** The branch a turn continues, from what the assembly's one read returns (turn-sources.repository.ts). */
+  async function turnBranch(parentId: string, who: commonV1.Caller = caller) {
+    const conversation = await history.findConversation();
+    const { marks } = await history.branch(CONVERSATION, parentId || conversation.currentLeafId);
+    return sut.branchOf(who, CONVERSATION, parentId, { conversation, marks });
+  }
+
   /** q1 → a1 → q2 → a2, and a fork q2b → a2b from a1; the cache holds the a2 branch. */
   async function forked() {
     history.add('q1', 'user', null);
     history.add('a1', 'assistant', 'q1');
     history.add('q2', 'user', 'a1');
     history.add('a2', 'assistant', 'q2');
-    await sut.read(caller, CONVERSATION, await sut.branch(caller, CONVERSATION, ''));
+    await sut.read(caller, CONVERSATION, await turnBranch(''));
     history.add('q2b', 'user', 'a1');
     history.add('a2b', 'assistant', 'q2b');
   }
@@ -127,10 +134,10 @@ describe(HotWindowService.name, () => {
     await forked();
     expect(store.window?.leafId).toBe('a2');
 
-    const same = await sut.read(caller, CONVERSATION, await sut.branch(caller, CONVERSATION, 'a2'));
+    const same = await sut.read(caller, CONVERSATION, await turnBranch('a2'));
     expect(same.source).toBe('redis');
 
-    const sibling = await sut.read(caller, CONVERSATION, await sut.branch(caller, CONVERSATION, 'a2b'));
+    const sibling = await sut.read(caller, CONVERSATION, await turnBranch('a2b'));
     expect(sibling.source).toBe('database');
     expect(ids(sibling.window)).toEqual(['q1', 'a1', 'q2b', 'a2b']);
     // The cache still holds the other branch; AppendMessages moves it.
@@ -141,12 +148,12 @@ describe(HotWindowService.name, () => {
     history.add('q1', 'user', null);
     history.add('a1', 'assistant', 'q1');
     (history.rows.get('a1') as StoredRow).status = 'streaming';
-    const first = await sut.read(caller, CONVERSATION, await sut.branch(caller, CONVERSATION, ''));
+    const first = await sut.read(caller, CONVERSATION, await turnBranch(''));
     expect(first.window).toMatchObject({ leafId: 'a1' });
     expect(ids(first.window)).toEqual(['q1']);
     (history.rows.get('a1') as StoredRow).status = 'complete';
 
-    const next = await sut.read(caller, CONVERSATION, await sut.branch(caller, CONVERSATION, 'a1'));
+    const next = await sut.read(caller, CONVERSATION, await turnBranch('a1'));
 
     expect(next.source).toBe('database');
     expect(ids(next.window)).toEqual(['q1', 'a1']);
@@ -155,7 +162,7 @@ describe(HotWindowService.name, () => {
   it('extends the cached branch with an append that continues it', async () => {
     history.add('q1', 'user', null);
     history.add('a1', 'assistant', 'q1');
-    await sut.read(caller, CONVERSATION, await sut.branch(caller, CONVERSATION, ''));
+    await sut.read(caller, CONVERSATION, await turnBranch(''));
     history.add('q2', 'user', 'a1');
     history.add('a2', 'assistant', 'q2');
     history.branchReads = [];
@@ -187,12 +194,22 @@ describe(HotWindowService.name, () => {
 
   it('answers NOT_FOUND for a parent that is not a message of the conversation', async () => {
     history.add('q1', 'user', null);
-    await expect(sut.branch(caller, CONVERSATION, 'elsewhere')).rejects.toMatchObject({
+    await expect(turnBranch('elsewhere')).rejects.toMatchObject({
       code: status.NOT_FOUND,
     });
-    await expect(sut.branch(caller, CONVERSATION, '')).resolves.toMatchObject({
+    await expect(turnBranch('')).resolves.toMatchObject({
       leafId: 'q1',
       explicit: false,
+    });
+  });
+
+  it("answers NOT_FOUND for another user's or another tenant's conversation", async () => {
+    history.add('q1', 'user', null);
+    await expect(turnBranch('', { ...caller, userId: 'someone else' })).rejects.toMatchObject({
+      code: status.NOT_FOUND,
+    });
+    await expect(turnBranch('', { ...caller, tenantId: 'another tenant' })).rejects.toMatchObject({
+      code: status.NOT_FOUND,
     });
   });
 });

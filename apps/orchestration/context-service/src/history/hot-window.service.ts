@@ -6,6 +6,7 @@
 // siblings never mix. Every access is checked against the caller's tenant (and user, when the
 // caller has one).
 import { commonV1, type contextV1 } from '@hearth/contracts';
+import type { BranchMark } from '@hearth/db';
 import { invalidArgument, notFound } from '@hearth/grpc';
 
 import type { Branch, ConversationRef, HistoryRepository, WindowEntry } from './history.repository';
@@ -14,6 +15,8 @@ import type { HotWindow, HotWindowStore } from './hot-window.store';
 /** The branch a turn continues; `explicit` when the turn named its parent message. */
 export interface TurnBranch extends Branch {
   explicit: boolean;
+  /** The caller's conversation it belongs to (checked). */
+  conversation: ConversationRef;
 }
 
 export interface WindowRead {
@@ -33,18 +36,22 @@ export class HotWindowService {
   ) {}
 
   /**
-   * The branch a turn continues: the one ending at `parentId`, or (empty) the conversation's current
-   * branch. NOT_FOUND when the conversation is not the caller's, or `parentId` is not one of its
-   * live messages.
+   * The branch a turn continues, from what the assembly read (turn-sources.repository.ts): the one
+   * ending at `parentId`, or (empty) the conversation's current branch. NOT_FOUND when the
+   * conversation is not the caller's, or `parentId` is not one of its live messages.
    */
-  async branch(caller: commonV1.Caller, conversationId: string, parentId: string): Promise<TurnBranch> {
-    const conversation = await this.owned(caller, conversationId);
-    const leafId = parentId || conversation.currentLeafId;
-    const branch = await this.history.branch(conversationId, leafId);
-    if (parentId && branch.marks.length === 0) {
+  branchOf(
+    caller: commonV1.Caller,
+    conversationId: string,
+    parentId: string,
+    read: { conversation?: ConversationRef; marks: BranchMark[] },
+  ): TurnBranch {
+    const conversation = this.checkOwner(caller, conversationId, read.conversation);
+    if (parentId && read.marks.length === 0) {
       throw notFound(`message ${parentId} is not in conversation ${conversationId}`);
     }
-    return { ...branch, explicit: parentId !== '' };
+    const leafId = parentId || conversation.currentLeafId;
+    return { leafId, marks: read.marks, explicit: parentId !== '', conversation };
   }
 
   /**
@@ -70,9 +77,12 @@ export class HotWindowService {
         ? cached.leafId === branch.leafId && holds(cached, branch.leafId)
         : !(beforeSeq > 1 && lastSeq(cached) < beforeSeq - 1);
       if (fresh) return { window: cached, source: 'redis' };
-      return { window: await this.rebuild(caller, conversationId, branch), source: 'database' };
+      return {
+        window: await this.rebuild(caller, conversationId, branch, branch.conversation),
+        source: 'database',
+      };
     }
-    const window = await this.rebuild(caller, conversationId, branch);
+    const window = await this.rebuild(caller, conversationId, branch, branch.conversation);
     await this.store.writeIfAbsent(conversationId, window);
     return { window, source: 'database' };
   }
@@ -124,15 +134,36 @@ export class HotWindowService {
   }
 
   private async owned(caller: commonV1.Caller, conversationId: string): Promise<ConversationRef> {
-    const conversation = await this.history.findConversation(caller.tenantId, conversationId);
-    if (!conversation || (caller.userId !== '' && conversation.userId !== caller.userId)) {
+    return this.checkOwner(
+      caller,
+      conversationId,
+      await this.history.findConversation(caller.tenantId, conversationId),
+    );
+  }
+
+  private checkOwner(
+    caller: commonV1.Caller,
+    conversationId: string,
+    conversation: ConversationRef | undefined,
+  ): ConversationRef {
+    if (
+      !conversation ||
+      conversation.tenantId !== caller.tenantId ||
+      (caller.userId !== '' && conversation.userId !== caller.userId)
+    ) {
       throw notFound(`conversation ${conversationId} does not exist`);
     }
     return conversation;
   }
 
-  private async rebuild(caller: commonV1.Caller, conversationId: string, branch: Branch): Promise<HotWindow> {
-    const conversation = await this.owned(caller, conversationId);
+  /** The window of `branch` from PostgreSQL; `conversation` when the caller's ownership is already checked. */
+  private async rebuild(
+    caller: commonV1.Caller,
+    conversationId: string,
+    branch: Branch,
+    conversation?: ConversationRef,
+  ): Promise<HotWindow> {
+    conversation ??= await this.owned(caller, conversationId);
     const snapshot = await this.history.loadWindow(branch, this.turns);
     return {
       v: 2,

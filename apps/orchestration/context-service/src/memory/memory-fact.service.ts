@@ -2,8 +2,8 @@
 // one; page_size up to 200 doubles as the export), creating (only for opted-in users, the fact counts
 // as approved), approving a proposed fact (memory-proposal.service.ts proposes them), deleting (a
 // hard delete: a user who asks to forget something, or rejects a proposal, must not leave its text
-// behind), switching memory on or off, and the facts an assembly may use: approved ones only, and
-// none unless the user opted in.
+// behind), and switching memory on or off. The facts an assembly may use (approved ones only, and none
+// unless the user opted in) are read with the rest of a turn's sources (turn-sources.repository.ts).
 import { contextV1, type commonV1 } from '@hearth/contracts';
 import { jsonbSafe, type MemoryFactStatus, type PrismaClient } from '@hearth/db';
 import { failedPrecondition, invalidArgument, isUuid, notFound, validateCaller } from '@hearth/grpc';
@@ -12,9 +12,6 @@ import { MAX_FACT_CHARS } from './fact-proposals';
 
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 200;
-/** Facts an assembly considers (newest first); the memory budget share decides how many fit. */
-const MAX_FACTS_PER_ASSEMBLY = 50;
-
 export interface FactForContext {
   id: string;
   text: string;
@@ -153,26 +150,6 @@ export class MemoryFactService {
     });
     if (count === 0) throw notFound(`user ${caller.userId} does not exist`);
     return { optedIn: request.optedIn };
-  }
-
-  /** Approved facts for an assembly, newest first; empty unless the user has memory on. */
-  async factsForContext(caller: commonV1.Caller): Promise<FactForContext[]> {
-    if (!caller.userId || !isUuid(caller.userId)) return [];
-    const facts = await this.prisma.memoryFact.findMany({
-      where: {
-        tenantId: caller.tenantId,
-        userId: caller.userId,
-        deletedAt: null,
-        // Never a proposed fact: only what the user wrote or approved reaches a prompt.
-        status: 'approved',
-        // Checked in the same query, so a fact is never used for a user who has not opted in.
-        user: { memoryOptIn: true, tenantId: caller.tenantId },
-      },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      take: MAX_FACTS_PER_ASSEMBLY,
-      select: { id: true, text: true },
-    });
-    return facts;
   }
 
   private async user(caller: commonV1.Caller): Promise<{ memoryOptIn: boolean }> {

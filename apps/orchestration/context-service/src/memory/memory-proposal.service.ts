@@ -54,13 +54,16 @@ export class MemoryProposalService {
   constructor(private readonly options: MemoryProposalOptions) {}
 
   /**
-   * Proposes facts from the user messages among `messages` after the user's current run here. The
-   * promise (for specs and logs) never rejects; callers do not wait for it.
+   * Proposes facts from the user messages among `messages` after the user's current run here.
+   * `optedIn`: whether the user has memory on, when the caller just read it (the turn's assembly);
+   * otherwise it is read here. Storing checks it again either way. The promise (for specs and logs)
+   * never rejects; callers do not wait for it.
    */
   schedule(
     caller: commonV1.Caller,
     conversationId: string,
     messages: readonly contextV1.StoredMessage[],
+    optedIn?: boolean,
   ): Promise<ProposalOutcome> {
     if (!this.options.enabled) return Promise.resolve('off');
     if (this.stopping.signal.aborted) return Promise.resolve('stopped');
@@ -80,7 +83,7 @@ export class MemoryProposalService {
     const previous = this.running.get(key) ?? Promise.resolve<ProposalOutcome>('nothing_new');
     const done = this.count(
       previous
-        .then(() => this.run(caller, key, texts, source))
+        .then(() => this.run(caller, key, texts, source, optedIn))
         .catch((error: unknown): ProposalOutcome => {
           if (this.stopping.signal.aborted) return 'stopped';
           this.options.logger.warn({ err: error, conversationId }, 'memory proposal failed');
@@ -104,11 +107,12 @@ export class MemoryProposalService {
     key: string,
     texts: string[],
     source: { conversationId: string; messageId: string },
+    optedIn: boolean | undefined,
   ): Promise<ProposalOutcome> {
     const { repository, proposer, redis, minIntervalMs } = this.options;
     const signal = this.stopping.signal;
     if (signal.aborted) return 'stopped';
-    if (!(await repository.optedIn(caller))) return 'opted_out';
+    if (!(optedIn ?? (await repository.optedIn(caller)))) return 'opted_out';
     if (minIntervalMs > 0) {
       const claimed = await redis.set(`ctx:mem:next:${key}`, '1', 'PX', minIntervalMs, 'NX');
       if (claimed === null) return 'throttled';

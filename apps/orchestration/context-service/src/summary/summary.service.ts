@@ -80,15 +80,23 @@ export class SummaryService {
     return this.options.lowTurns + this.options.blockTurns;
   }
 
-  /** The summary of the branch `branchIds` (its message ids) a context may use now. */
+  /**
+   * The summary of the branch `branchIds` (its message ids) a context may use now. `newest`: the
+   * newest one the caller already read (SummaryRepository.newestChecked's answer, or undefined for
+   * none); it is judged first, and only a stale one costs another read.
+   */
   async readyFor(
     conversationId: string,
     beforeSeq: number,
     branchIds: readonly string[],
+    newest?: { row?: CheckedSummary },
   ): Promise<ReadySummary> {
     let staleFound = false;
     for (let i = 0; i < READY_CHECKS; i++) {
-      const row = await this.options.summaries.newestChecked(conversationId, branchIds, beforeSeq);
+      const row =
+        i === 0 && newest
+          ? newest.row
+          : await this.options.summaries.newestChecked(conversationId, branchIds, beforeSeq);
       if (!row) return { staleFound };
       if (isUnchanged(row)) return { row, staleFound };
       await this.options.summaries.markStale(row.id);

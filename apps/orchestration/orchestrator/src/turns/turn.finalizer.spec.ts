@@ -21,10 +21,10 @@ class InMemoryTurnStore implements Pick<TurnStore, 'finish'> {
     private readonly failures = Infinity,
   ) {}
 
-  finish(input: FinishTurnInput): Promise<void> {
+  finish(input: FinishTurnInput): Promise<boolean> {
     if (this.failWith && ++this.calls <= this.failures) return Promise.reject(this.failWith);
     this.finished.push(input);
-    return Promise.resolve();
+    return Promise.resolve(true);
   }
 }
 

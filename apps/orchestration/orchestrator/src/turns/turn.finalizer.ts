@@ -112,8 +112,11 @@ export class StoredTurnFinalizer implements TurnFinalizer {
       pause = Math.min(pause * 2, STORE_RETRY_MAX_MS), tries++
     ) {
       try {
-        await deps.store.finish(input);
-        if (tries > 1)
+        // Nothing changed: the answer was already final (an earlier try that committed before its
+        // connection broke, or the sweeper), and the stored one stays.
+        if (!(await deps.store.finish(input)))
+          deps.logger.warn({ turnId, tries }, 'turn finalization skipped: the answer was already final');
+        else if (tries > 1)
           deps.logger.warn({ turnId, tries }, 'turn finalization stored after the database came back');
         return;
       } catch (error) {

@@ -15,6 +15,7 @@ import { Prisma, type Message, type PrismaClient, type TurnTrace } from '@hearth
 import { AUDIT_TOPIC, parseEvent, toRecord, withActiveTraceId, type AuditEventInput } from '@hearth/events';
 import { alreadyExists, failedPrecondition, notFound, unavailable } from '@hearth/grpc';
 
+import { DRAFT_LEASE_EXPIRED } from './draft.sweeper';
 import { contentJson, dbRoleOf } from './message.mapper';
 
 export type AuditPayload = AuditEventInput['payload'];
@@ -286,9 +287,12 @@ export class TurnStore {
 
   /**
    * Records the end of a turn: final message, trace (latency included) and audit events, in one
-   * statement.
+   * statement. The answer is written only while its draft is still `streaming`, or was ended by the
+   * sweeper while this process could not reach the database (the whole answer the client read then
+   * replaces the swept draft): a second finish of the turn changes nothing, neither the stored answer
+   * nor the trace, and adds no audit events. Returns false when it changed nothing.
    */
-  async finish(input: FinishTurnInput): Promise<void> {
+  async finish(input: FinishTurnInput): Promise<boolean> {
     const finishedAt = new Date();
     const events = input.audit.map((payload) => {
       const parsed = parseEvent(
@@ -315,19 +319,27 @@ export class TurnStore {
     const message = input.message;
     const trace = input.trace;
     const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
-    await this.prisma.$executeRaw`
+    // proceed: the answer was written, or the turn stores none (stateless, or no draft).
+    const changed = await this.prisma.$executeRaw`
       WITH answer AS (
         UPDATE messages
            SET content = ${json(message?.content)}::jsonb, status = ${message?.status ?? null}::message_status,
                finish_reason = ${message?.finishReason ?? null}, token_count = ${message?.tokenCount ?? null}::int,
                model = ${message?.model ?? null}, updated_at = ${finishedAt}::timestamptz
          WHERE id = ${message ? (input.assistantMessageId ?? null) : null}::uuid
+           AND (status = 'streaming'
+                OR (status = 'incomplete' AND EXISTS (
+                      SELECT 1 FROM turn_traces
+                       WHERE id = ${input.turnId}::uuid AND error->>'reason' = ${DRAFT_LEASE_EXPIRED.reason})))
         RETURNING 1
+      ), proceed AS (
+        SELECT 1 WHERE ${!message || !input.assistantMessageId}::boolean OR EXISTS (SELECT 1 FROM answer)
       ), outbox AS (
         INSERT INTO outbox_events (id, topic, key, payload, headers, created_at)
         SELECT e.id, e.topic, e.key, e.payload, e.headers, e.created_at
           FROM jsonb_to_recordset(${JSON.stringify(events)}::jsonb)
             AS e(id uuid, topic text, key text, payload jsonb, headers jsonb, created_at timestamptz)
+         WHERE EXISTS (SELECT 1 FROM proceed)
         RETURNING 1
       )
       UPDATE turn_traces
@@ -339,7 +351,8 @@ export class TurnStore {
              safety_decisions = ${json(trace.safetyDecisions)}::jsonb,
              tool_rounds = ${json(trace.toolRounds)}::jsonb, latency = ${json(trace.latency)}::jsonb,
              prompts = ${json(trace.prompts)}::jsonb, params = ${json(trace.params)}::jsonb
-       WHERE id = ${input.turnId}::uuid`;
+       WHERE id = ${input.turnId}::uuid AND EXISTS (SELECT 1 FROM proceed)`;
+    return changed > 0;
   }
 
   /** A turn's trace row, scoped to the tenant. */
