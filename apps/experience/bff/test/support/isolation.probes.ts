@@ -371,15 +371,26 @@ export interface Twins {
 }
 
 /**
- * For each owned id, one of the same form that names nothing: its last hex digits redrawn. A stranger's
- * answer for the owner's id must be the answer for its twin, so it says nothing about existence.
+ * Characters a twin's character is redrawn within: each class keeps an id's form (a UUID's hex digits
+ * stay hex, a base-62 call id stays base 62), and every letter or digit changes.
+ */
+const REDRAW_CLASSES = ['0123456789', 'abcdef', 'ghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'];
+
+function redraw(char: string): string {
+  const within = REDRAW_CLASSES.find((chars) => chars.includes(char));
+  if (!within) return char;
+  return within[(within.indexOf(char) + randomInt(1, within.length)) % within.length] as string;
+}
+
+/**
+ * For each owned id, one of the same form that names nothing: its last 12 letters and digits redrawn.
+ * A stranger's answer for the owner's id must be the answer for its twin, so it says nothing about
+ * existence.
  */
 export function twinsOf(ids: string[]): Twins {
   const pairs = ids.map((id): [string, string] => {
-    const tail = id
-      .slice(-12)
-      .replace(/[0-9a-f]/g, (d) => ((parseInt(d, 16) + randomInt(1, 16)) % 16).toString(16));
-    if (tail === id.slice(-12)) throw new Error(`no hex digits to redraw at the end of '${id}'`);
+    const tail = [...id.slice(-12)].map(redraw).join('');
+    if (tail === id.slice(-12)) throw new Error(`nothing to redraw at the end of '${id}'`);
     return [id, id.slice(0, -12) + tail];
   });
   const replace = (value: unknown, from: 0 | 1): unknown => {
