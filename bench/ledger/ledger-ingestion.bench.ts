@@ -1,5 +1,6 @@
 // Ledger ingestion: how fast the compiled ledger stores usage events from the real broker (events/s,
-// a burst of N published at once), and the delay from an event's publication (the moment the gateway
+// a burst of N published at once, written in batches (LEDGER_BATCH_SIZE, default 100) and, in the
+// same run, one transaction per event (LEDGER_BATCH_SIZE=1)), and the delay from an event's publication (the moment the gateway
 // hands a metered response's usage to Kafka) to the row being queryable in PostgreSQL, p50/p99, at a
 // paced rate. Peers measured in the same run: for the rate, the same rows written straight into
 // PostgreSQL in batches (the database's own floor, no broker, no dedupe); for the delay, a bare kafkajs
@@ -61,25 +62,60 @@ async function groupAtTheEnd(kafka: Kafka, groupId: string): Promise<void> {
   await admin.disconnect();
 }
 
+/** A compiled ledger whose consumer group starts at the topic's end. */
+async function startLedger(kafka: Kafka, databaseUrl: string, batchSize: number): Promise<ServiceProcess> {
+  const group = `ledger-bench-${randomUUID().slice(0, 8)}`;
+  await groupAtTheEnd(kafka, `${group}.usage`);
+  return ServiceProcess.start({
+    app: 'ledger',
+    env: {
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: infraEnv().redisUrl,
+      LEDGER_CONSUMER_GROUP: group,
+      LEDGER_BATCH_SIZE: String(batchSize),
+      METRICS_PORT: String(await freePort()),
+      LEDGER_RECONCILE_INTERVAL_MS: '600000',
+    },
+  });
+}
+
 async function main(): Promise<void> {
   const logger = createLogger({ service: 'ledger-bench', level: 'error' });
   const infra = infraEnv();
   const kafka = createKafkaClient({ clientId: 'ledger-bench', brokers: infra.kafkaBrokers, logger });
   const db = await createTestDatabase();
-  const group = `ledger-bench-${randomUUID().slice(0, 8)}`;
-  await groupAtTheEnd(kafka, `${group}.usage`);
-  const ledger = await ServiceProcess.start({
-    app: 'ledger',
-    env: {
-      DATABASE_URL: db.url,
-      REDIS_URL: infra.redisUrl,
-      LEDGER_CONSUMER_GROUP: group,
-      METRICS_PORT: String(await freePort()),
-      LEDGER_RECONCILE_INTERVAL_MS: '600000',
-    },
-  });
   const producer = new EventProducer({ kafka });
   await producer.connect();
+  const count = async (tenantId: string) => db.prisma.usageEvent.count({ where: { tenantId } });
+
+  /** Seconds until a burst of BURST events is stored by a ledger writing `batchSize` per transaction. */
+  async function burstSeconds(batchSize: number): Promise<{ seconds: number; publishSeconds: number }> {
+    const ledger = await startLedger(kafka, db.url, batchSize);
+    try {
+      // Warm-up: connections and the consumer's assignment.
+      const warm = randomUUID();
+      await producer.publish(
+        USAGE_TOPIC,
+        Array.from({ length: 200 }, () => event(warm)),
+      );
+      while ((await count(warm)) < 200) await sleep(50);
+      const tenant = randomUUID();
+      const burst = Array.from({ length: BURST }, () => event(tenant));
+      const started = performance.now();
+      for (let i = 0; i < burst.length; i += 500)
+        await producer.publish(USAGE_TOPIC, burst.slice(i, i + 500));
+      const published = performance.now();
+      while ((await count(tenant)) < BURST) await sleep(20);
+      return { seconds: (performance.now() - started) / 1000, publishSeconds: (published - started) / 1000 };
+    } finally {
+      await ledger.stop();
+    }
+  }
+
+  // 1. Burst rate: one transaction per event, then batches (each ledger its own group at the end).
+  const single = await burstSeconds(1);
+  const batched = await burstSeconds(100);
+  const ledger = await startLedger(kafka, db.url, 100);
   // The delay peer: a bare consumer of the same topic, started at its end.
   const peerGroup = `ledger-bench-peer-${randomUUID().slice(0, 8)}`;
   await groupAtTheEnd(kafka, peerGroup);
@@ -93,25 +129,14 @@ async function main(): Promise<void> {
       if (id) delivered.set(id, performance.now());
     },
   });
-  const count = async (tenantId: string) => db.prisma.usageEvent.count({ where: { tenantId } });
-
   try {
-    // Warm-up: connections, the ledger's consumer assignment, the peer's.
+    // Warm-up: the ledger's consumer assignment, the peer's.
     const warm = randomUUID();
     await producer.publish(
       USAGE_TOPIC,
       Array.from({ length: 200 }, () => event(warm)),
     );
-    while ((await count(warm)) < 200) await sleep(50);
-
-    // 1. Burst rate.
-    const tenant = randomUUID();
-    const burst = Array.from({ length: BURST }, () => event(tenant));
-    const started = performance.now();
-    for (let i = 0; i < burst.length; i += 500) await producer.publish(USAGE_TOPIC, burst.slice(i, i + 500));
-    const published = performance.now();
-    while ((await count(tenant)) < BURST) await sleep(20);
-    const ledgerSeconds = (performance.now() - started) / 1000;
+    while ((await count(warm)) < 200 || ![...delivered.keys()].length) await sleep(50);
 
     const direct = randomUUID();
     const rows = Array.from({ length: BURST }, () => event(direct)).map((e) => ({
@@ -165,12 +190,16 @@ async function main(): Promise<void> {
     const peerDelays = [...sentAt].map(([id, at]) => delivered.get(id)! - at).sort((a, b) => a - b);
 
     console.log(
-      `\nledger ingestion (${BURST} events in one burst, published in ${((published - started) / 1000).toFixed(2)} s)`,
+      `\nledger ingestion (${BURST} events in one burst, published in ${batched.publishSeconds.toFixed(2)} s)`,
     );
     console.table({
-      'ledger (Kafka → dedupe + row, one tx per event)': {
-        seconds: ledgerSeconds.toFixed(2),
-        'events/s': Math.round(BURST / ledgerSeconds),
+      'ledger, LEDGER_BATCH_SIZE=1 (one tx per event)': {
+        seconds: single.seconds.toFixed(2),
+        'events/s': Math.round(BURST / single.seconds),
+      },
+      'ledger, LEDGER_BATCH_SIZE=100 (default)': {
+        seconds: batched.seconds.toFixed(2),
+        'events/s': Math.round(BURST / batched.seconds),
       },
       'peer: createMany straight into PostgreSQL': {
         seconds: directSeconds.toFixed(2),

@@ -3,6 +3,9 @@
 // valid one runs the handler inside a Postgres transaction that first records
 // ProcessedEvent(consumerGroup, eventId), so a redelivered event (relay resend, rebalance, crash
 // before the offset commit) has no second effect. The producer's trace continues in the handler.
+// Messages are applied in batches (kafkajs eachBatch): up to batchSize events of a partition share
+// one transaction, their offsets resolved after its commit; a batch that fails is rolled back and its
+// events applied one at a time, so one event's failure is handled as if it had come alone.
 // A handler that keeps failing either makes kafkajs redeliver (the default: the partition waits) or,
 // with maxAttempts, dead-letters the event after that many tries so one poison event cannot block
 // the events behind it.
@@ -20,7 +23,7 @@ import {
 import { extractFromKafkaHeaders, withDeadline, withSpan, type Logger } from '@hearth/telemetry';
 
 import { context, ROOT_CONTEXT, SpanKind, type Context, type Span } from '@opentelemetry/api';
-import type { Consumer, EachMessagePayload, IHeaders, Kafka, KafkaMessage, RetryOptions } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, RetryOptions } from 'kafkajs';
 
 export interface EventHandlerContext {
   /** The transaction the dedupe record is in: write the handler's effect through it. */
@@ -30,6 +33,8 @@ export interface EventHandlerContext {
   /** The active context in the handler (carries `span`): pass it on to outbound calls. */
   traceContext: Context;
   message: { topic: string; partition: number; offset: string; headers: IHeaders };
+  /** Runs `effect` once the transaction has committed (metrics, caches); never if it rolls back. */
+  afterCommit(effect: () => void): void;
 }
 
 export type EventHandler<TEvent> = (event: TEvent, context: EventHandlerContext) => Promise<void>;
@@ -47,6 +52,8 @@ export interface EventConsumerOptions<T extends EventTopic> {
   fromBeginning?: boolean;
   /** Deadline of the handler's transaction. */
   transactionTimeoutMs?: number;
+  /** Events of one partition applied in one transaction (default 100; 1: a transaction per event). */
+  batchSize?: number;
   /** Deadline for connect, subscribe, start and stop. */
   connectTimeoutMs?: number;
   sessionTimeoutMs?: number;
@@ -79,16 +86,21 @@ export type EventOutcome =
 
 type Decoded<TEvent> = { ok: true; event: TEvent } | { ok: false; reason: string };
 
+/** A handler's context before its transaction: the span and message, without `tx` and the commit hook. */
+type MessageContext = Omit<EventHandlerContext, 'tx' | 'afterCommit'>;
+
 export class EventConsumer<T extends EventTopic> {
   private readonly consumer: Consumer;
   private readonly deadLetters: EventProducer;
   private readonly ownsDeadLetterProducer: boolean;
   private readonly connectTimeoutMs: number;
   private readonly transactionTimeoutMs: number;
+  private readonly batchSize: number;
 
   constructor(private readonly options: EventConsumerOptions<T>) {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
     this.transactionTimeoutMs = options.transactionTimeoutMs ?? 10_000;
+    this.batchSize = Math.max(1, options.batchSize ?? 100);
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs ?? 10_000,
@@ -112,7 +124,10 @@ export class EventConsumer<T extends EventTopic> {
       await this.createTopicIfMissing();
       await this.consumer.connect();
       await this.consumer.subscribe({ topic: topic.name, fromBeginning });
-      await this.consumer.run({ eachMessage: (payload) => this.handleMessage(payload) });
+      await this.consumer.run({
+        eachBatchAutoResolve: false,
+        eachBatch: (payload) => this.handleBatch(payload),
+      });
     });
   }
 
@@ -143,33 +158,141 @@ export class EventConsumer<T extends EventTopic> {
     if (this.ownsDeadLetterProducer) await this.deadLetters.disconnect();
   }
 
-  /** One message: dead-letter it if malformed, else apply it at most once. Throwing makes kafkajs redeliver. */
-  private async handleMessage({ topic, partition, message }: EachMessagePayload): Promise<void> {
-    const headers = message.headers ?? {};
-    const producerContext = extractFromKafkaHeaders(headers, ROOT_CONTEXT);
+  /**
+   * A partition's batch, in chunks of batchSize: malformed messages are dead-lettered, the valid ones
+   * applied in one transaction, then the chunk's offsets resolved and committed. A chunk whose
+   * transaction fails for a reason that may be an event's is applied again message by message.
+   */
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    for (let from = 0; from < batch.messages.length; from += this.batchSize) {
+      if (!isRunning() || isStale()) return;
+      const chunk = batch.messages.slice(from, from + this.batchSize);
+      const valid: { message: KafkaMessage; event: EventOf<T> }[] = [];
+      for (const message of chunk) {
+        const decoded = this.decode(message);
+        if (decoded.ok) valid.push({ message, event: decoded.event });
+        else await this.rejectMalformed(batch.topic, batch.partition, message, decoded.reason);
+      }
+      let appliedTogether = valid.length === 0;
+      let failed: HandlerFailure | undefined;
+      if (!appliedTogether && this.batchSize > 1) {
+        try {
+          await this.applyTogether(batch.topic, batch.partition, valid);
+          appliedTogether = true;
+        } catch (error) {
+          failed = error instanceof HandlerFailure ? error : undefined;
+          const cause = failed ? failed.cause : error;
+          // The database at fault: every event would fail alone too; kafkajs redelivers the chunk.
+          if (this.options.isPoison && !this.options.isPoison(cause)) throw cause;
+          this.options.logger.warn(
+            { err: cause, topic: batch.topic, partition: batch.partition, events: valid.length },
+            'event batch failed, applying its events one at a time',
+          );
+        }
+      }
+      if (!appliedTogether) {
+        for (const { message, event } of valid) {
+          // The event whose handler failed the batch has had its first try.
+          const firstTry = failed?.eventId === event.id ? { error: failed.cause } : undefined;
+          await this.applyAlone(batch.topic, batch.partition, message, event, firstTry);
+          resolveOffset(message.offset);
+        }
+      }
+      resolveOffset(chunk[chunk.length - 1]!.offset);
+      await heartbeat();
+      await commitOffsetsIfNecessary();
+    }
+  }
+
+  private async rejectMalformed(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    reason: string,
+  ): Promise<void> {
     await withSpan(
       `${topic} process`,
       async (span) => {
-        const decoded = this.decode(message);
-        if (!decoded.ok) {
-          span.setAttribute('hearth.event.dead_lettered', true);
-          await this.deadLetter(topic, partition, message, decoded.reason);
-          this.options.onOutcome?.({
-            kind: 'dead_lettered',
-            topic,
-            cause: 'invalid',
-            reason: decoded.reason,
-          });
-          return;
+        span.setAttribute('hearth.event.dead_lettered', true);
+        await this.deadLetter(topic, partition, message, reason);
+      },
+      this.spanOptions(topic, partition, message),
+    );
+    this.options.onOutcome?.({ kind: 'dead_lettered', topic, cause: 'invalid', reason });
+  }
+
+  /** Valid events in one transaction: one dedupe insert names the new ones, the handler runs for each. */
+  private async applyTogether(
+    topic: string,
+    partition: number,
+    valid: { message: KafkaMessage; event: EventOf<T> }[],
+  ): Promise<void> {
+    const effects: (() => void)[] = [];
+    const outcomes: EventOutcome[] = [];
+    await this.options.prisma.$transaction(
+      async (tx) => {
+        const ids = valid.map(({ event }) => event.id);
+        // Inserting first takes the row locks on (group, id): a concurrent duplicate waits here for
+        // this transaction and then finds the rows, instead of running the handler in parallel.
+        const fresh = new Set(
+          (
+            await tx.$queryRaw<{ event_id: string }[]>`
+              INSERT INTO processed_events (consumer_group, event_id)
+              SELECT ${this.options.groupId}, id FROM unnest(${ids}::text[]) AS id
+              ON CONFLICT DO NOTHING
+              RETURNING event_id`
+          ).map((row) => row.event_id),
+        );
+        for (const { message, event } of valid) {
+          const applied = fresh.delete(event.id);
+          await withSpan(
+            `${topic} process`,
+            async (span) => {
+              span.setAttribute('messaging.message.id', event.id);
+              span.setAttribute('hearth.event.duplicate', !applied);
+              if (!applied) return;
+              await this.options
+                .handler(event, {
+                  tx,
+                  span,
+                  traceContext: context.active(),
+                  message: messageOf(topic, partition, message),
+                  afterCommit: (effect) => effects.push(effect),
+                })
+                .catch((error: unknown) => Promise.reject(new HandlerFailure(event.id, error)));
+            },
+            this.spanOptions(topic, partition, message),
+          );
+          outcomes.push(
+            applied
+              ? { kind: 'applied', topic, eventId: event.id, attempts: 1 }
+              : { kind: 'duplicate', topic, eventId: event.id },
+          );
         }
-        const eventId = decoded.event.id;
-        span.setAttribute('messaging.message.id', eventId);
-        const handlerContext = {
-          span,
-          traceContext: context.active(),
-          message: { topic, partition, offset: message.offset, headers },
-        };
-        const attempt = await this.applyWithAttempts(decoded.event, handlerContext);
+      },
+      { timeout: this.transactionTimeoutMs, maxWait: this.transactionTimeoutMs },
+    );
+    this.committed(effects, outcomes);
+  }
+
+  /** One valid event in its own transaction, with maxAttempts and dead letters. Throwing makes kafkajs redeliver. */
+  private async applyAlone(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    event: EventOf<T>,
+    firstTry?: { error: unknown },
+  ): Promise<void> {
+    await withSpan(
+      `${topic} process`,
+      async (span) => {
+        span.setAttribute('messaging.message.id', event.id);
+        const attempt = await this.applyWithAttempts(
+          event,
+          { span, traceContext: context.active(), message: messageOf(topic, partition, message) },
+          firstTry,
+        );
         if (!attempt.ok) {
           span.setAttribute('hearth.event.dead_lettered', true);
           await this.deadLetter(topic, partition, message, attempt.reason);
@@ -177,29 +300,44 @@ export class EventConsumer<T extends EventTopic> {
           return;
         }
         span.setAttribute('hearth.event.duplicate', !attempt.applied);
-        if (!attempt.applied) {
-          this.options.logger.debug(
-            { eventId, topic, groupId: this.options.groupId },
-            'duplicate event skipped',
-          );
-          this.options.onOutcome?.({ kind: 'duplicate', topic, eventId });
-        } else {
-          this.options.onOutcome?.({ kind: 'applied', topic, eventId, attempts: attempt.attempts });
-        }
+        this.committed(
+          [],
+          [
+            attempt.applied
+              ? { kind: 'applied', topic, eventId: event.id, attempts: attempt.attempts }
+              : { kind: 'duplicate', topic, eventId: event.id },
+          ],
+        );
       },
-      {
-        kind: SpanKind.CONSUMER,
-        parent: producerContext,
-        attributes: {
-          'messaging.system': 'kafka',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': topic,
-          'messaging.consumer.group.name': this.options.groupId,
-          'messaging.destination.partition.id': String(partition),
-          'messaging.kafka.offset': Number(message.offset),
-        },
-      },
+      this.spanOptions(topic, partition, message),
     );
+  }
+
+  private committed(effects: (() => void)[], outcomes: EventOutcome[]): void {
+    for (const effect of effects) effect();
+    for (const outcome of outcomes) {
+      if (outcome.kind === 'duplicate')
+        this.options.logger.debug(
+          { eventId: outcome.eventId, topic: outcome.topic, groupId: this.options.groupId },
+          'duplicate event skipped',
+        );
+      this.options.onOutcome?.(outcome);
+    }
+  }
+
+  private spanOptions(topic: string, partition: number, message: KafkaMessage) {
+    return {
+      kind: SpanKind.CONSUMER,
+      parent: extractFromKafkaHeaders(message.headers ?? {}, ROOT_CONTEXT),
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': topic,
+        'messaging.consumer.group.name': this.options.groupId,
+        'messaging.destination.partition.id': String(partition),
+        'messaging.kafka.offset': Number(message.offset),
+      },
+    };
   }
 
   private decode(message: KafkaMessage): Decoded<EventOf<T>> {
@@ -219,54 +357,65 @@ export class EventConsumer<T extends EventTopic> {
   }
 
   /**
-   * applyOnce, tried up to maxAttempts times with backoff. Without maxAttempts the first failure is
-   * thrown (kafkajs redelivers); with it, the last failure becomes the dead-letter reason.
+   * applyOnce, tried up to maxAttempts times with backoff (`firstTry`: the first failed already, in a
+   * batch). Without maxAttempts the first failure is thrown (kafkajs redelivers); with it, the last
+   * failure becomes the dead-letter reason.
    */
   private async applyWithAttempts(
     event: EventOf<T>,
-    handlerContext: Omit<EventHandlerContext, 'tx'>,
+    messageContext: MessageContext,
+    firstTry?: { error: unknown },
   ): Promise<{ ok: true; applied: boolean; attempts: number } | { ok: false; reason: string }> {
     const maxAttempts = this.options.maxAttempts;
     if (maxAttempts === undefined) {
-      return { ok: true, applied: await this.applyOnce(event, handlerContext), attempts: 1 };
+      if (firstTry) throw firstTry.error;
+      return { ok: true, applied: await this.applyOnce(event, messageContext), attempts: 1 };
     }
     let delayMs = this.options.attemptBackoffMs ?? 100;
+    let failure = firstTry;
     for (let attempt = 1; ; attempt++) {
-      try {
-        return { ok: true, applied: await this.applyOnce(event, handlerContext), attempts: attempt };
-      } catch (error) {
-        if (this.options.isPoison && !this.options.isPoison(error)) throw error;
-        const reason = `handler failed ${attempt} time(s): ${errorText(error)}`;
-        if (attempt >= maxAttempts) return { ok: false, reason };
-        this.options.logger.warn(
-          { eventId: event.id, topic: this.options.topic.name, attempt, err: error },
-          'event handler failed, retrying',
-        );
-        await sleep(delayMs);
-        delayMs *= 2;
+      if (!failure) {
+        try {
+          return { ok: true, applied: await this.applyOnce(event, messageContext), attempts: attempt };
+        } catch (error) {
+          failure = { error };
+        }
       }
+      const { error } = failure;
+      if (this.options.isPoison && !this.options.isPoison(error)) throw error;
+      const reason = `handler failed ${attempt} time(s): ${errorText(error)}`;
+      if (attempt >= maxAttempts) return { ok: false, reason };
+      this.options.logger.warn(
+        { eventId: event.id, topic: this.options.topic.name, attempt, err: error },
+        'event handler failed, retrying',
+      );
+      await sleep(delayMs);
+      delayMs *= 2;
+      failure = undefined;
     }
   }
 
   /** Records the event as processed and runs the handler in one transaction; false if it was already processed. */
-  private async applyOnce(
-    event: EventOf<T>,
-    handlerContext: Omit<EventHandlerContext, 'tx'>,
-  ): Promise<boolean> {
-    return this.options.prisma.$transaction(
+  private async applyOnce(event: EventOf<T>, messageContext: MessageContext): Promise<boolean> {
+    const effects: (() => void)[] = [];
+    const applied = await this.options.prisma.$transaction(
       async (tx) => {
-        // Inserting first takes the row lock on (group, id): a concurrent duplicate waits here for
-        // this transaction and then finds the row, instead of running the handler in parallel.
         const { count } = await tx.processedEvent.createMany({
           data: [{ consumerGroup: this.options.groupId, eventId: event.id }],
           skipDuplicates: true,
         });
         if (count === 0) return false;
-        await this.options.handler(event, { ...handlerContext, tx });
+        await this.options.handler(event, {
+          ...messageContext,
+          tx,
+          afterCommit: (effect) => effects.push(effect),
+        });
         return true;
       },
       { timeout: this.transactionTimeoutMs, maxWait: this.transactionTimeoutMs },
     );
+    for (const effect of effects) effect();
+    return applied;
   }
 
   private async deadLetter(
@@ -297,6 +446,20 @@ export class EventConsumer<T extends EventTopic> {
       },
     ]);
   }
+}
+
+/** A handler's error inside a batch, with the event it failed on. */
+class HandlerFailure extends Error {
+  constructor(
+    readonly eventId: string,
+    override readonly cause: unknown,
+  ) {
+    super(`handler failed on event ${eventId}`);
+  }
+}
+
+function messageOf(topic: string, partition: number, message: KafkaMessage): EventHandlerContext['message'] {
+  return { topic, partition, offset: message.offset, headers: message.headers ?? {} };
 }
 
 function errorText(error: unknown): string {

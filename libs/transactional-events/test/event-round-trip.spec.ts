@@ -77,7 +77,7 @@ describe(EventConsumer.name, () => {
       topic,
       logger,
       fromBeginning: true,
-      handler: async (event, { tx, span, message }) => {
+      handler: async (event, { tx, span, message, afterCommit }) => {
         if (failOnce.delete(event.id)) throw new Error('transient handler failure');
         // A deliberately non-idempotent effect (an increment): only the dedupe record keeps it single.
         await tx.$executeRaw`
@@ -85,13 +85,16 @@ describe(EventConsumer.name, () => {
           VALUES (${event.tenantId}::uuid, 1, ${event.payload.outputTokens})
           ON CONFLICT (tenant_id) DO UPDATE
           SET events = test_tenant_usage.events + 1, output_tokens = test_tenant_usage.output_tokens + EXCLUDED.output_tokens`;
-        received.push({
-          event,
-          traceId: span.spanContext().traceId,
-          headers: Object.fromEntries(
-            Object.entries(message.headers).map(([key, value]) => [key, String(value)]),
-          ),
-        });
+        // Recorded at commit: a batch rolled back and applied again must not record its events twice.
+        afterCommit(() =>
+          received.push({
+            event,
+            traceId: span.spanContext().traceId,
+            headers: Object.fromEntries(
+              Object.entries(message.headers).map(([key, value]) => [key, String(value)]),
+            ),
+          }),
+        );
       },
     });
     await sut.start();
@@ -221,6 +224,29 @@ describe(EventConsumer.name, () => {
       await db.prisma.processedEvent.count({ where: { consumerGroup: groupId, eventId: event.id } }),
     ).toBe(1);
     expect(await tenantUsage(event.tenantId)).toEqual({ events: 1, output_tokens: 5 });
+  }, 40_000);
+
+  it('applies a burst in shared transactions: each event once, a duplicate skipped, a failing one retried alone', async () => {
+    const tenantId = randomUUID();
+    const burst = Array.from({ length: 60 }, () => usageEvent(tenantId));
+    failOnce.add(burst[30]!.id);
+
+    await Promise.all([...burst, burst[10]!].map((event) => producer.publish(topic, event)));
+    await waitFor(
+      'every event of the burst',
+      () => burst.every((event) => received.some((r) => r.event.id === event.id)),
+      { timeoutMs: 30_000 },
+    );
+
+    // The failed handler rolled back every event of its batch; they were applied again one by one.
+    for (const event of burst) expect(received.filter((r) => r.event.id === event.id)).toHaveLength(1);
+    expect(failOnce.has(burst[30]!.id)).toBe(false);
+    expect(
+      await db.prisma.processedEvent.count({
+        where: { consumerGroup: groupId, eventId: { in: burst.map((event) => event.id) } },
+      }),
+    ).toBe(60);
+    expect(await tenantUsage(tenantId)).toEqual({ events: 60, output_tokens: 300 });
   }, 40_000);
 
   it('starts on a topic nobody has created yet and applies the first event published to it', async () => {

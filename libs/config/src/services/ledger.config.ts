@@ -37,8 +37,10 @@ export const ledgerConfigSchema = z
     LEDGER_MAX_ATTEMPTS: positiveInt().default(3),
     /** Pause before the second try, doubled before each further one. */
     LEDGER_RETRY_BACKOFF_MS: positiveInt().default(200),
-    /** Deadline of one event's write transaction. */
+    /** Deadline of one write transaction (a batch of events, or one). */
     LEDGER_WRITE_TIMEOUT_MS: positiveInt().default(10_000),
+    /** Events of a partition written in one transaction (1: a transaction per event). */
+    LEDGER_BATCH_SIZE: positiveInt().default(100),
     /** Budget reconciliation: limits synced to Redis, counters compared with (and set back to) the ledger. */
     LEDGER_RECONCILE_INTERVAL_MS: positiveInt().default(60_000),
     /** Prometheus /metrics (counters, consumer lag) on this port; 0 lets the OS pick one. */
@@ -56,6 +58,7 @@ export const ledgerConfigSchema = z
     maxAttempts: env.LEDGER_MAX_ATTEMPTS,
     retryBackoffMs: env.LEDGER_RETRY_BACKOFF_MS,
     writeTimeoutMs: env.LEDGER_WRITE_TIMEOUT_MS,
+    batchSize: env.LEDGER_BATCH_SIZE,
     metrics: { host: env.GRPC_HOST, port: env.METRICS_PORT },
   }));
 

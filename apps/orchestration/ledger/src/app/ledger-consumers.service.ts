@@ -50,8 +50,10 @@ export class LedgerConsumers implements OnApplicationBootstrap, OnApplicationShu
     private readonly health: GrpcHealthService,
   ) {
     const { metrics } = options;
-    const usage: EventHandler<EventOf<typeof USAGE_TOPIC>> = async (event, { tx }) => {
-      if ((await writer.writeUsage(tx, event)) === 'inserted') metrics.recordUsage(event.payload);
+    const usage: EventHandler<EventOf<typeof USAGE_TOPIC>> = async (event, { tx, afterCommit }) => {
+      // Counted once the row is committed: a batch rolled back and applied again counts it once.
+      if ((await writer.writeUsage(tx, event)) === 'inserted')
+        afterCommit(() => metrics.recordUsage(event.payload));
     };
     const audit: EventHandler<EventOf<typeof AUDIT_TOPIC>> = async (event, { tx }) => {
       await writer.writeAudit(tx, event);
@@ -91,6 +93,7 @@ export class LedgerConsumers implements OnApplicationBootstrap, OnApplicationShu
       deadLetterProducer: deadLetters,
       fromBeginning: config.fromBeginning,
       transactionTimeoutMs: config.writeTimeoutMs,
+      batchSize: config.batchSize,
       maxAttempts: config.maxAttempts,
       attemptBackoffMs: config.retryBackoffMs,
       // The database being down is never the event's fault: those failures wait, they are not counted.
