@@ -69,6 +69,14 @@ export function classifyDbError(error: unknown): DbFailure {
   };
 }
 
+/** Whether the statement broke a foreign key (Prisma's P2003, or SQLSTATE 23503 from a raw query). */
+export function isForeignKeyViolation(error: unknown): boolean {
+  if (error instanceof Prisma.PrismaClientKnownRequestError) {
+    return error.code === 'P2003' || driverCause(error.meta)?.originalCode === '23503';
+  }
+  return (error as { code?: unknown } | null)?.code === '23503';
+}
+
 /** Whether retrying the same statement later may succeed (see classifyDbError). */
 export function isTransientDbError(error: unknown): boolean {
   return classifyDbError(error).transient;

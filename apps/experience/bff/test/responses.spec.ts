@@ -3,9 +3,13 @@
 // PostgreSQL, Redis and Kafka. Every response, stream event and input-item list is validated against
 // OpenAI's published schemas; the bad cases (unknown or foreign ids, unsupported parameters, bad
 // input) answer in OpenAI's error envelope.
+import { randomUUID } from 'node:crypto';
+
 import OpenAI from 'openai';
 
 import type { CreatedKey } from '../src/admin/admin.service';
+import type { ResponseObject } from '../src/responses/response.builder';
+import { ResponseStore } from '../src/responses/response.store';
 import { expectOpenAiShape } from './support/openai-schemas';
 import { LONG_MODEL_ID, MODEL_ID, startStack, TINY_REPLY, type Stack } from './support/stack.fixture';
 
@@ -201,6 +205,95 @@ describe('/v1/responses', () => {
       temperature: 0,
     });
     expect(next.status).toBe('completed');
+  });
+
+  it('stores a chain as segments: each row holds its own messages, a deleted link stays until nothing continues it', async () => {
+    const rows = (ids: string[]) =>
+      stack.db.prisma.storedResponse.findMany({
+        where: { id: { in: ids } },
+        select: { id: true, transcript: true, transcriptParentId: true, deletedAt: true },
+      });
+    const first = await sut.responses.create({ model: MODEL_ID, input: 'Say hello', temperature: 0 });
+    const second = await sut.responses.create({
+      model: MODEL_ID,
+      input: 'Again',
+      previous_response_id: first.id,
+      temperature: 0,
+    });
+    const third = await sut.responses.create({
+      model: MODEL_ID,
+      input: 'Once more',
+      previous_response_id: second.id,
+      temperature: 0,
+    });
+    // Each row: its own input and its answer, after its parent's (not the whole chain again).
+    const stored = new Map((await rows([first.id, second.id, third.id])).map((row) => [row.id, row]));
+    for (const [response, parent, input] of [
+      [first, null, 'Say hello'],
+      [second, first.id, 'Again'],
+      [third, second.id, 'Once more'],
+    ] as const) {
+      const row = stored.get(response.id)!;
+      expect(row.transcriptParentId).toBe(parent);
+      expect(row.transcript).toEqual([
+        { role: 'user', content: input },
+        expect.objectContaining({ role: 'assistant', content: response.output_text }),
+      ]);
+    }
+
+    // Deleting the middle link hides it; its segment stays, so the chain after it is still whole.
+    await sut.responses.delete(second.id);
+    await expectError(sut.responses.retrieve(second.id), 404, 'not_found');
+    await expectError(
+      sut.responses.create({ model: MODEL_ID, input: 'Hi', previous_response_id: second.id }),
+      404,
+      'not_found',
+    );
+    const fourth = await sut.responses.create({
+      model: MODEL_ID,
+      input: 'And again',
+      previous_response_id: third.id,
+      temperature: 0,
+    });
+    // Its prompt held the three earlier exchanges: more input than the third's, plus the third's answer.
+    expect(fourth.usage?.input_tokens).toBeGreaterThan(
+      (third.usage?.input_tokens ?? 0) + (third.usage?.output_tokens ?? 0),
+    );
+    expect((await rows([second.id]))[0]).toMatchObject({ deletedAt: expect.any(Date) });
+
+    // Once nothing continues it, the segment goes too, and a deleted parent above it with it.
+    await sut.responses.delete(first.id);
+    await sut.responses.delete(fourth.id);
+    await sut.responses.delete(third.id);
+    expect(await rows([first.id, second.id, third.id, fourth.id])).toEqual([]);
+  });
+
+  it('stores a whole transcript when the response it continues was removed while it ran', async () => {
+    const owner = await sut.responses.create({ model: MODEL_ID, input: 'Say hello', temperature: 0 });
+    const { tenantId, userId } = await stack.db.prisma.storedResponse.findUniqueOrThrow({
+      where: { id: owner.id },
+    });
+    const caller = { tenantId, userId, apiKeyId: '', scopes: new Set<string>(), rpmLimit: 0, tpmLimit: 0 };
+    const transcript = [
+      { role: 'user' as const, content: 'Say hello' },
+      { role: 'assistant' as const, content: 'Hello' },
+      { role: 'user' as const, content: 'Again' },
+    ];
+    const id = `resp_${randomUUID().replace(/-/g, '')}`;
+    await new ResponseStore(stack.db.prisma).save(
+      caller,
+      {
+        response: { ...(owner as unknown as ResponseObject), id, previous_response_id: 'resp_gone' },
+        inputItems: [],
+        transcript,
+        transcriptParent: { id: 'resp_gone', length: 2 },
+      },
+      true,
+    );
+    expect(await stack.db.prisma.storedResponse.findUnique({ where: { id } })).toMatchObject({
+      transcriptParentId: null,
+      transcript,
+    });
   });
 
   it('continues a stored conversation: the server keeps its history', async () => {

@@ -69,6 +69,7 @@ export class BackgroundResponseTurn implements BackgroundTurn<ResponseEvent, Res
       response: this.builder.snapshot(),
       inputItems: this.inputItems,
       transcript: [...this.turn.context, ...this.builder.outputMessages()],
+      transcriptParent: this.turn.transcriptParent,
       turn: this.turn,
     };
     return this.store.save(this.caller, record, first);

@@ -59,7 +59,9 @@ export function toTranscript(transcript: ChatMessageInput[], items: InputItem[])
         function: { name: item.name, arguments: item.arguments },
       };
       const last = out[out.length - 1];
-      if (last?.role === 'assistant') last.tool_calls = [...(last.tool_calls ?? []), call];
+      // A copy: `transcript`'s messages are the stored chain's, shared with the caller.
+      if (last?.role === 'assistant')
+        out[out.length - 1] = { ...last, tool_calls: [...(last.tool_calls ?? []), call] };
       else out.push({ role: 'assistant', content: null, tool_calls: [call] });
       return;
     }
@@ -77,6 +79,26 @@ export function toTranscript(transcript: ChatMessageInput[], items: InputItem[])
     out.push(toChatMessage(item, index));
   });
   return out;
+}
+
+/** The response whose transcript a new one continues, and how many of its leading messages are that one's. */
+export interface TranscriptParent {
+  id: string;
+  length: number;
+}
+
+/**
+ * The previous response, when `context` begins with its whole `transcript` unchanged: then only the
+ * rest is stored with the new response. A function call appended to its last answer changes that
+ * message, so such a context is stored whole.
+ */
+export function continuedTranscript(
+  previousId: string | null | undefined,
+  transcript: ChatMessageInput[],
+  context: ChatMessageInput[],
+): TranscriptParent | undefined {
+  if (!previousId || !transcript.every((message, index) => context[index] === message)) return undefined;
+  return { id: previousId, length: transcript.length };
 }
 
 /** The chat completion request that runs this response's turn. */

@@ -36,10 +36,12 @@ import { ResponseBuilder, type ResponseEvent, type ResponseObject } from './resp
 import type { InputItemPage, ResponseStore, StoredResponseRecord } from './response.store';
 import {
   checkSemantics,
+  continuedTranscript,
   toChatRequest,
   toStoredInputItems,
   toTranscript,
   type StoredInputItem,
+  type TranscriptParent,
 } from './responses-request.mapper';
 import type {
   CreateResponseRequest,
@@ -71,6 +73,8 @@ interface Run {
   caller: AuthenticatedCaller;
   inputItems: StoredInputItem[];
   context: ReturnType<typeof toTranscript>;
+  /** The previous response, when `context` starts with its transcript unchanged. */
+  transcriptParent?: TranscriptParent;
   /** Writes of the stored response, one after another (the in-progress one never lands last). */
   saving: Promise<void>;
   /** True once the first write (the insert) is queued. */
@@ -91,11 +95,12 @@ export class ResponsesService {
     }
     checkSemantics(body);
     const previous = body.previous_response_id
-      ? await this.options.store.get(caller, body.previous_response_id, 'previous_response_id')
-      : undefined;
+      ? await this.options.store.transcript(caller, body.previous_response_id, 'previous_response_id')
+      : [];
     const items: InputItem[] =
       typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : body.input;
-    const context = toTranscript(previous?.transcript ?? [], items);
+    const context = toTranscript(previous, items);
+    const transcriptParent = continuedTranscript(body.previous_response_id, previous, context);
     const background = body.background === true;
     const request = toRunTurnRequest(toChatRequest(body, context), {
       caller: toGrpcCaller(caller),
@@ -113,7 +118,7 @@ export class ResponsesService {
     }
     if (background) {
       // The driver settles the admission estimate when the turn ends, after this request did.
-      const turn = { body, request: { ...request, detached: true }, context, turnId: '' };
+      const turn = { body, request: { ...request, detached: true }, context, transcriptParent, turnId: '' };
       const response = await this.options.driver.begin(
         caller,
         new BackgroundResponseTurn(this.options.store, caller, turn, inputItems, -1, true),
@@ -123,7 +128,7 @@ export class ResponsesService {
       else res.json(response);
       return;
     }
-    await this.foreground(req, res, body, request, { caller, inputItems, context });
+    await this.foreground(req, res, body, request, { caller, inputItems, context, transcriptParent });
   }
 
   /**
@@ -223,7 +228,7 @@ export class ResponsesService {
     res: Response,
     body: CreateResponseRequest,
     request: orchestratorV1.RunTurnRequest,
-    parts: Pick<Run, 'caller' | 'inputItems' | 'context'>,
+    parts: Pick<Run, 'caller' | 'inputItems' | 'context' | 'transcriptParent'>,
   ): Promise<void> {
     const call = this.options.orchestrator.runTurn(request, {
       timeoutMs: this.options.maxDurationMs,
@@ -289,6 +294,7 @@ export class ResponsesService {
       response: builder.snapshot(),
       inputItems: run.inputItems,
       transcript: [...run.context, ...builder.outputMessages()],
+      transcriptParent: run.transcriptParent,
     };
     const first = !run.saved;
     run.saved = true;
