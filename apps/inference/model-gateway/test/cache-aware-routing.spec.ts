@@ -2,11 +2,11 @@
 // the worker whose slot holds its first turn (and that worker reuses the cached prefix), the workers
 // report what they hold in Stats, a holder loaded beyond the bound (or, for background work, at all)
 // gets no more of it, and another tenant's identical prompt is no hit.
-import { commonV1, prefixFingerprint } from '@hearth/contracts';
+import { commonV1, inferenceV1, prefixFingerprint } from '@hearth/contracts';
+import { createGrpcClient } from '@hearth/grpc';
 import { waitFor } from '@hearth/testing';
 
 import { GatewayMetrics } from '../src/metrics/gateway.metrics';
-import { ModelRegistryService } from '../src/registry/model-registry.service';
 import { WorkerPoolService } from '../src/workers/worker-pool.service';
 import { generateRequest, TENANT_A, TENANT_B, userMessage } from './support/gateway-requests.fixture';
 import { registryModel, startGateway, TEST_ROUTING, type GatewayFixture } from './support/gateway.fixture';
@@ -131,12 +131,18 @@ describe('Cache-aware routing', () => {
     // Distinct prompts from the first block on: nothing matched, so least-loaded spread them.
     expect(new Set(first.map((f) => f.workerId)).size).toBe(2);
 
-    // The workers report what their slots hold; the gateway's next poll carries it.
-    await pools().pollAll();
-    const registered = fixture.gateway.app.get(ModelRegistryService).current().models[0];
-    const reported = pools()
-      .reports(registered)
-      .flatMap((r) => r.cachedPrefixes);
+    // The workers report what their slots hold in Stats.
+    const reported = [];
+    for (const worker of workers) {
+      const client = createGrpcClient(inferenceV1.InferenceWorkerServiceDefinition, {
+        address: worker.address,
+      });
+      try {
+        reported.push(...(await client.stats({})).cachedPrefixes);
+      } finally {
+        client.close();
+      }
+    }
     expect(reported.length).toBeGreaterThanOrEqual(4);
     // Hashed by the worker from what it received, equal to the gateway's hashing of what it sent.
     const sent = prefixFingerprint({
