@@ -78,6 +78,7 @@ class ScriptedInferenceWorkerController implements inferenceV1.InferenceWorkerSe
       tokensPerSecond: 41.5,
       draining: false,
       hasChatTemplate: true,
+      cachedPrefixes: [{ scope: '0123456789abcdef', blockHashes: ['fedcba9876543210'], blockCount: 3 }],
     };
   }
 }
@@ -186,6 +187,7 @@ describe(inferenceV1.INFERENCE_WORKER_SERVICE_NAME, () => {
       kvCellsTotal: 131_072,
       batchOccupancy: 0.25,
       draining: false,
+      cachedPrefixes: [{ scope: '0123456789abcdef', blockHashes: ['fedcba9876543210'], blockCount: 3 }],
     });
   });
 

@@ -2,7 +2,16 @@
 // the gateway puts on every generation.
 import { z } from 'zod';
 
-import { baseEnv, grpcServerEnv, kafkaEnv, positiveInt, redisEnv, toBase, toGrpcServer } from '../env-fields';
+import {
+  baseEnv,
+  flag,
+  grpcServerEnv,
+  kafkaEnv,
+  positiveInt,
+  redisEnv,
+  toBase,
+  toGrpcServer,
+} from '../env-fields';
 
 export const modelGatewayConfigSchema = z
   .object({
@@ -35,6 +44,17 @@ export const modelGatewayConfigSchema = z
           .filter(Boolean),
       )
       .pipe(z.array(z.enum(['tenant', 'api_key', 'user']))),
+    /**
+     * Route a request to the worker holding the longest cached prefix of it (workers report their
+     * slots' prefixes in Stats) instead of the least-loaded one, within CACHE_ROUTING_MAX_LOAD_GAP.
+     */
+    CACHE_AWARE_ROUTING: flag().default(true),
+    /**
+     * How many fewer free slots (more active or queued requests) than the least-loaded worker the
+     * prefix holder may have and still get an interactive request; beyond it the request overflows
+     * to the least-loaded worker. Low-priority (background) requests always use 0.
+     */
+    CACHE_ROUTING_MAX_LOAD_GAP: z.coerce.number().int().min(0).default(2),
     /** Prometheus /metrics on this port; unset serves no metrics endpoint. */
     // 0 lets the OS pick (several gateways in one test run).
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
@@ -50,6 +70,7 @@ export const modelGatewayConfigSchema = z
     generateMaxDurationMs: env.GENERATE_MAX_DURATION_MS,
     usageDedupeTtlSeconds: env.USAGE_DEDUPE_TTL_SECONDS,
     budgetFailClosedScopes: env.BUDGET_FAIL_CLOSED_SCOPES,
+    cacheRouting: { enabled: env.CACHE_AWARE_ROUTING, maxLoadGap: env.CACHE_ROUTING_MAX_LOAD_GAP },
     metricsPort: env.METRICS_PORT,
   }));
 

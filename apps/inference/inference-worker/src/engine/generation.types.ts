@@ -82,6 +82,13 @@ export interface ToolCallArguments {
   readonly schemas: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 }
 
+/** A slot's prompt prefix as the routing layer describes it (see CachedPrefix in the worker proto). */
+export interface HeldPrefix {
+  readonly scope: string;
+  readonly blockHashes: readonly string[];
+  readonly blockCount: number;
+}
+
 export interface GenerationRequest {
   /** Correlates logs and metrics; not interpreted. */
   readonly requestId: string;
@@ -96,6 +103,11 @@ export interface GenerationRequest {
    * every other unsalted request.
    */
   readonly cacheSalt?: string;
+  /**
+   * What the slot will hold once this request fills it, reported in Stats for cache-aware routing
+   * (block hashes of the wire request, not tokens; opaque to the engine).
+   */
+  readonly heldPrefix?: HeldPrefix;
   /** Absolute deadline (epoch ms), honoured in the queue and during generation. */
   readonly deadlineAt?: number;
   /** Aborting cancels the request; a running one frees its slot within one decode step. */

@@ -12,6 +12,7 @@ import {
   GenerationHandle,
   GenerationRequest,
   GenerationResult,
+  HeldPrefix,
   PromptInput,
   ToolCallArguments,
 } from './generation.types';
@@ -158,6 +159,7 @@ export class InferenceEngine {
         requestId: request.requestId,
         priority,
         salt: request.cacheSalt,
+        heldPrefix: request.heldPrefix,
         deadlineAt: request.deadlineAt,
         promptTokens: rendered.tokens,
         stopStrings: [...rendered.stopStrings, ...grammarStopStrings(grammar)],
@@ -217,6 +219,11 @@ export class InferenceEngine {
   kvCache(): { usedCells: number; totalCells: number } {
     const { used, total } = this.scheduler.kvCells();
     return { usedCells: used, totalCells: total };
+  }
+
+  /** The prompt prefixes the slots hold (see GenerationRequest.heldPrefix). */
+  heldPrefixes(): HeldPrefix[] {
+    return this.scheduler.heldPrefixes();
   }
 
   health(): EngineHealth {

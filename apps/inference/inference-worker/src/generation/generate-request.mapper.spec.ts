@@ -1,4 +1,4 @@
-import { commonV1, inferenceV1 } from '@hearth/contracts';
+import { commonV1, inferenceV1, prefixFingerprint, reportedPrefix } from '@hearth/contracts';
 
 import { InvalidRequestError } from '../engine/engine.errors';
 import { toGenerationRequest } from './generate-request.mapper';
@@ -81,6 +81,18 @@ describe(toGenerationRequest.name, () => {
       responseFormat: { type: 'json_schema', schema: { type: 'object' }, name: 'x' },
     });
     expect(toGenerationRequest(wire(), { callDeadline: Infinity }).request.deadlineAt).toBeUndefined();
+  });
+
+  it('describes the prefix the slot will hold exactly as the gateway hashes the request it sends', () => {
+    const long = wire({ messages: [user('tell me about the sea '.repeat(40))], cacheSalt: 'tenant-a' });
+
+    const { heldPrefix } = toGenerationRequest(long).request;
+
+    expect(heldPrefix).toEqual(reportedPrefix(prefixFingerprint(long)));
+    expect(heldPrefix?.blockCount).toBeGreaterThan(2);
+    expect(toGenerationRequest(wire({ ...long, cacheSalt: 'tenant-b' })).request.heldPrefix?.scope).not.toBe(
+      heldPrefix?.scope,
+    );
   });
 
   it('renders tool traffic as text the model can read', () => {

@@ -4,7 +4,7 @@
 // reported together, named by their public (snake_case) field names.
 import { randomUUID } from 'node:crypto';
 
-import { commonV1, inferenceV1 } from '@hearth/contracts';
+import { commonV1, inferenceV1, prefixFingerprint, reportedPrefix } from '@hearth/contracts';
 
 import { FieldProblem, InvalidRequestError } from '../engine/engine.errors';
 import {
@@ -69,6 +69,8 @@ export function toGenerationRequest(
       toolCallArguments,
       priority: PRIORITIES[wire.priority],
       cacheSalt: wire.cacheSalt || undefined,
+      // Hashed from the wire request exactly as the gateway hashes what it sends.
+      heldPrefix: reportedPrefix(prefixFingerprint(wire)),
       deadlineAt: deadlines.length > 0 ? Math.min(...deadlines) : undefined,
       signal: options.signal,
     },

@@ -1,6 +1,7 @@
 // Owns the Stats answer: what the gateway routes on (free slots, queue depth, draining) and what
 // dashboards and autoscaling read (KV cache use, last-minute batch occupancy, prefix-cache hit ratio
-// and throughput), plus the identity of the loaded weights and whether they carry a chat template.
+// and throughput), plus the identity of the loaded weights, whether they carry a chat template, and
+// the prompt prefixes the slots hold (cache-aware routing).
 import { hostname } from 'node:os';
 
 import type { InferenceWorkerConfig } from '@hearth/config';
@@ -58,6 +59,10 @@ export class StatsService {
       tokensPerSecond: figures.tokensPerSecond,
       draining: this.lifecycle.draining,
       hasChatTemplate: info.chatTemplate === 'gguf',
+      cachedPrefixes: this.engine.heldPrefixes().map((prefix) => ({
+        ...prefix,
+        blockHashes: [...prefix.blockHashes],
+      })),
     };
   }
 }

@@ -37,9 +37,13 @@ export const gatewayProviders: Provider[] = [
   },
   {
     provide: WorkerPoolService,
-    inject: [ModelRegistryService, GatewayMetrics, GATEWAY_LOGGER],
-    useFactory: (registry: ModelRegistryService, metrics: GatewayMetrics, logger: Logger) =>
-      new WorkerPoolService({ registry, logger, metrics }),
+    inject: [ModelRegistryService, GatewayMetrics, GATEWAY_LOGGER, GATEWAY_CONFIG],
+    useFactory: (
+      registry: ModelRegistryService,
+      metrics: GatewayMetrics,
+      logger: Logger,
+      config: ModelGatewayConfig,
+    ) => new WorkerPoolService({ registry, logger, metrics, cacheRouting: config.cacheRouting }),
   },
   {
     provide: TokenQuotaService,

@@ -3,7 +3,13 @@
 // produces output, all before the request's deadline. Once output has reached the caller nothing is
 // retried: a later failure ends the stream with an error finish marked partial. Every admitted request
 // settles its quota and is metered exactly once, whatever its outcome.
-import { commonV1, gatewayV1 } from '@hearth/contracts';
+import {
+  commonV1,
+  gatewayV1,
+  inferenceV1,
+  prefixFingerprint,
+  type PrefixFingerprint,
+} from '@hearth/contracts';
 import { cancelled, deadlineExceeded, GrpcError, resourceExhausted, unavailable } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
@@ -54,6 +60,14 @@ export interface GenerationDeps {
   metrics: GatewayMetrics;
   logger: Logger;
   maxDurationMs: number;
+}
+
+/** One candidate model's worker request, built once for every attempt on that model. */
+interface ModelRequest {
+  generation: NormalizedGeneration;
+  model: RegisteredModel;
+  request: inferenceV1.GenerateRequest;
+  fingerprint: PrefixFingerprint | undefined;
 }
 
 export class GenerationRun {
@@ -134,16 +148,24 @@ export class GenerationRun {
     const tried = new Set<string>();
     let lastError: WorkerCallError | undefined;
     for (const [index, model] of generation.candidates.entries()) {
+      // What the worker gets, and its prefix hashed as the worker will hash it (cache-aware routing).
+      const request = toWorkerRequest(generation, model);
+      const fingerprint = this.deps.pools.cacheAware ? prefixFingerprint(request) : undefined;
       for (let attempt = 0; attempt < routing.maxAttemptsPerModel; attempt++) {
         if (this.cancelled) throw cancelled('cancelled by the caller');
         if (Date.now() >= generation.deadline)
           throw deadlineExceeded(`no worker answered model "${generation.model.id}" before the deadline`);
-        const worker = this.deps.pools.pick(model, tried);
+        const worker = this.deps.pools.pick(model, tried, { fingerprint, priority: request.priority });
         if (!worker) break;
         tried.add(worker.address);
         const fallback = index > 0;
         try {
-          const result = await this.tryWorker(generation, model, worker, fallback, cacheable);
+          const result = await this.tryWorker(
+            { generation, model, request, fingerprint },
+            worker,
+            fallback,
+            cacheable,
+          );
           this.deps.metrics.attempts.inc({ worker: worker.address, result: 'ok' });
           if (fallback) this.deps.metrics.fallbacks.inc({ requested: generation.model.id, served: model.id });
           return this.complete(generation, model, result, fallback);
@@ -174,8 +196,7 @@ export class GenerationRun {
   }
 
   private async tryWorker(
-    generation: NormalizedGeneration,
-    model: RegisteredModel,
+    { generation, model, request, fingerprint }: ModelRequest,
     worker: WorkerHandle,
     fallback: boolean,
     cacheable: boolean,
@@ -183,7 +204,7 @@ export class GenerationRun {
     const attempt = new WorkerStreamAttempt({
       model,
       worker,
-      request: toWorkerRequest(generation, model),
+      request,
       fallback,
       deadline: generation.deadline,
       firstTokenTimeoutMs: this.deps.registry.current().routing.firstTokenTimeoutMs,
@@ -198,7 +219,7 @@ export class GenerationRun {
         ),
     });
     this.attempt = attempt;
-    const release = worker.acquire();
+    const release = worker.acquire(fingerprint);
     try {
       return await worker.breaker.execute(() => attempt.run());
     } catch (error) {

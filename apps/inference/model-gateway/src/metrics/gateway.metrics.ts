@@ -23,6 +23,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly routeDecisions = new Counter({
+    name: 'gateway_route_decisions_total',
+    help: 'Cache-aware routing decisions: cache (to the longest prefix holder), overflow (it was too loaded), least_loaded (no holder).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly fallbacks = new Counter({
     name: 'gateway_fallbacks_total',
     help: 'Requests served by a fallback model instead of the requested one.',

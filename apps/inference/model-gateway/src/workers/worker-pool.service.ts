@@ -3,14 +3,17 @@
 // following registry reloads, and picking the least-loaded routable worker for a model. The polls run
 // every statsIntervalMs while requests come, and every statsIdleIntervalMs once none has for that
 // long (an idle gateway then costs its workers and itself next to nothing); the first request after a
-// quiet spell is routed on the last idle-pace Stats and polls every worker at once.
+// quiet spell is routed on the last idle-pace Stats and polls every worker at once. With cache-aware
+// routing on, a request with a prefix fingerprint goes to the worker holding most of it, within the
+// load gate of its priority tier (cache-aware.selector.ts).
+import { commonV1, type PrefixFingerprint } from '@hearth/contracts';
 import type { Logger } from '@hearth/telemetry';
 
 import type { GatewayMetrics } from '../metrics/gateway.metrics';
 import type { WorkerTemplateReport } from '../registry/chat-template.audit';
 import type { ModelRegistry, RegisteredModel } from '../registry/model-registry';
 import type { ModelRegistryService } from '../registry/model-registry.service';
-import { LeastLoadedSelector } from './least-loaded.selector';
+import { CacheAwareSelector } from './cache-aware.selector';
 import { refreshIntervalMs, resolveWorkerAddresses, type DnsLookup } from './worker-endpoint.resolver';
 import { WorkerHandle, type BreakerStateName } from './worker.handle';
 
@@ -32,17 +35,33 @@ export interface WorkerSnapshot {
   queueDepth?: number;
 }
 
+export interface CacheRoutingSettings {
+  enabled: boolean;
+  /**
+   * How many fewer free slots than the least-loaded worker the prefix holder may have and still get
+   * an interactive request; background (low-priority) requests use 0.
+   */
+  maxLoadGap: number;
+}
+
+/** What routes one request besides its model: its prefix and its priority tier. */
+export interface RouteHint {
+  fingerprint?: PrefixFingerprint;
+  priority: commonV1.PriorityTier;
+}
+
 export interface WorkerPoolOptions {
   registry: ModelRegistryService;
   logger: Logger;
   metrics: GatewayMetrics;
+  cacheRouting?: CacheRoutingSettings;
   dnsLookup?: DnsLookup;
 }
 
 export class WorkerPoolService {
   private readonly handles = new Map<string, WorkerHandle>();
   private readonly pools = new Map<string, PoolState>();
-  private readonly selector = new LeastLoadedSelector();
+  private readonly selector = new CacheAwareSelector();
   private readonly lastLoggedBreakerState = new Map<string, BreakerStateName>();
   private statsTimer?: NodeJS.Timeout;
   /** The pace the last Stats round was scheduled at: three of them without Stats mean a worker is gone. */
@@ -77,14 +96,33 @@ export class WorkerPoolService {
     this.handles.clear();
   }
 
-  /** The least-loaded routable worker of `model`, skipping `exclude`d addresses. */
-  pick(model: RegisteredModel, exclude: ReadonlySet<string> = new Set()): WorkerHandle | undefined {
+  /**
+   * The routable worker of `model` for a request, skipping `exclude`d addresses: the holder of its
+   * longest cached prefix within the load gate, else the least-loaded one.
+   */
+  pick(
+    model: RegisteredModel,
+    exclude: ReadonlySet<string> = new Set(),
+    hint?: RouteHint,
+  ): WorkerHandle | undefined {
+    const fingerprint = this.options.cacheRouting?.enabled ? hint?.fingerprint : undefined;
     const candidates = this.routable(model)
       .filter((handle) => !exclude.has(handle.address))
-      .map((handle) => ({ item: handle, load: handle.load() }));
+      .map((handle) => ({
+        item: handle,
+        load: handle.load(),
+        matchedBlocks: fingerprint ? handle.matchedBlocks(fingerprint) : 0,
+      }));
     this.lastPickAt = performance.now();
     if (this.statsPaceMs > this.options.registry.current().routing.statsIntervalMs) this.pollStatsNow();
-    return this.selector.pick(candidates);
+    const choice = this.selector.pick(candidates, this.maxLoadGap(hint?.priority));
+    if (choice && fingerprint) this.options.metrics.routeDecisions.inc({ reason: choice.reason });
+    return choice?.item;
+  }
+
+  /** Whether picks look at cached prefixes (requests then bring their fingerprint). */
+  get cacheAware(): boolean {
+    return this.options.cacheRouting?.enabled ?? false;
   }
 
   /** The last Stats of each worker in a model's pool (those that answered at least once). */
@@ -119,6 +157,12 @@ export class WorkerPoolService {
     const timeoutMs = registry.routing.statsTimeoutMs;
     await Promise.all([...this.handles.values()].map((handle) => handle.pollStats(timeoutMs)));
     this.options.metrics.observeWorkers(this.snapshot());
+  }
+
+  /** Interactive tiers may trade some balance for a warm cache; background work never piles up for it. */
+  private maxLoadGap(priority: commonV1.PriorityTier | undefined): number {
+    if (priority === commonV1.PriorityTier.PRIORITY_TIER_LOW) return 0;
+    return this.options.cacheRouting?.maxLoadGap ?? 0;
   }
 
   private routable(model: RegisteredModel): WorkerHandle[] {

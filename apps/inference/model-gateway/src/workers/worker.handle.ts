@@ -2,7 +2,10 @@
 // has in flight on it, and its circuit breaker (cockatiel). Stats polls run through the breaker, so a
 // worker that stops answering is ejected even without traffic, and once the break has lasted
 // `halfOpenAfterMs` the next poll is the probe that lets it back in: no user request is spent on it.
-import { inferenceV1 } from '@hearth/contracts';
+// For cache-aware routing it also knows which prompt prefixes the worker holds: those of its last
+// Stats, plus those of the requests this gateway sent it since (a conversation's next turn often
+// comes before the next poll).
+import { HeldPrefixIndex, inferenceV1, type PrefixFingerprint } from '@hearth/contracts';
 
 import {
   circuitBreaker,
@@ -28,6 +31,15 @@ export interface WorkerLoad {
   free: number;
 }
 
+/** A request this gateway sent, remembered as held until Stats taken after its end replace it. */
+interface RoutedPrefix {
+  fingerprint: PrefixFingerprint;
+  endedAt?: number;
+}
+
+/** Requests remembered per worker between two Stats polls. */
+const MAX_ROUTED_PREFIXES = 64;
+
 export type BreakerStateName = 'closed' | 'open' | 'half-open' | 'isolated';
 
 const STATE_NAMES: Record<CircuitState, BreakerStateName> = {
@@ -44,6 +56,8 @@ export class WorkerHandle {
   private statsAt = 0;
   private inflight = 0;
   private inflightAtStats = 0;
+  private held = new HeldPrefixIndex();
+  private routed: RoutedPrefix[] = [];
   private polling?: Promise<void>;
 
   constructor(
@@ -83,6 +97,7 @@ export class WorkerHandle {
   }
 
   private async poll(timeoutMs: number): Promise<void> {
+    const startedAt = Date.now();
     try {
       const stats = await this.breaker.execute(async () => {
         try {
@@ -94,6 +109,9 @@ export class WorkerHandle {
       this.lastStats = stats;
       this.statsAt = Date.now();
       this.inflightAtStats = this.inflight;
+      this.held = new HeldPrefixIndex(stats.cachedPrefixes ?? []);
+      // What ended before this poll began is in these Stats (or was evicted); keep the rest.
+      this.routed = this.routed.filter((r) => r.endedAt === undefined || r.endedAt >= startedAt);
     } catch {
       // Open breaker (BrokenCircuitError) or a failed poll: the breaker already counted it.
     }
@@ -125,13 +143,34 @@ export class WorkerHandle {
     return { slotsTotal, busy, free: slotsTotal - busy };
   }
 
-  acquire(): () => void {
+  /** Blocks of the request's prefix this worker holds, by its Stats or by what was sent it since. */
+  matchedBlocks(fingerprint: PrefixFingerprint): number {
+    let best = this.held.matchedBlocks(fingerprint);
+    for (const { fingerprint: sent } of this.routed) {
+      if (sent.scope !== fingerprint.scope) continue;
+      const n = Math.min(sent.hashes.length, fingerprint.hashes.length);
+      let i = 0;
+      while (i < n && sent.hashes[i] === fingerprint.hashes[i]) i++;
+      best = Math.max(best, i);
+    }
+    return best;
+  }
+
+  /** Counts a request in flight here (and, with its fingerprint, its prefix as held); returns the release. */
+  acquire(fingerprint?: PrefixFingerprint): () => void {
     this.inflight++;
+    const routed: RoutedPrefix | undefined =
+      fingerprint && fingerprint.hashes.length > 0 ? { fingerprint } : undefined;
+    if (routed) {
+      this.routed.push(routed);
+      if (this.routed.length > MAX_ROUTED_PREFIXES) this.routed.shift();
+    }
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.inflight--;
+      if (routed) routed.endedAt = Date.now();
     };
   }
 

@@ -8,6 +8,8 @@ export interface WorkerProcessOptions {
   modelId: string;
   sha256: string;
   slots?: number;
+  /** Tokens per slot (default 512). */
+  contextSize?: number;
   port?: number;
   startTimeoutMs?: number;
 }
@@ -28,7 +30,7 @@ export class WorkerProcess {
         // One thread: the specs run several workers and the gateway on two cores.
         WORKER_THREADS: '1',
         WORKER_SLOTS: String(options.slots ?? 2),
-        WORKER_CONTEXT_SIZE: '512',
+        WORKER_CONTEXT_SIZE: String(options.contextSize ?? 512),
         WORKER_BATCH_SIZE: '256',
         WORKER_QUEUE_MAX: '64',
         WORKER_DRAIN_TIMEOUT_MS: '1000',

@@ -12,7 +12,7 @@ import type { CallArgumentGrammars } from '../decode/call-arguments.guide';
 import { DeadlineExceededError, EngineClosedError, QueueFullError } from '../engine.errors';
 import { EngineLogger } from '../engine.logger';
 import { GenerationStream } from '../generation.stream';
-import { FinishReason, RequestPriority } from '../generation.types';
+import { FinishReason, HeldPrefix, RequestPriority } from '../generation.types';
 import type {
   LlamaContext,
   LlamaContextSequence,
@@ -35,6 +35,7 @@ export interface PreparedJob {
   readonly requestId: string;
   readonly priority: RequestPriority;
   readonly salt: string | undefined;
+  readonly heldPrefix: HeldPrefix | undefined;
   readonly deadlineAt: number | undefined;
   readonly promptTokens: readonly Token[];
   readonly stopStrings: readonly string[];
@@ -82,6 +83,8 @@ interface Slot {
   readonly sequence: LlamaContextSequence;
   /** Salt of the request that filled the cache; null when the cache is empty. */
   salt: string | undefined | null;
+  /** The prefix of the request that filled the cache, for Stats; undefined when empty or unknown. */
+  heldPrefix: HeldPrefix | undefined;
   lastUsedAt: number;
   active?: { readonly job: ScheduledJob; readonly run: SlotRun };
 }
@@ -148,6 +151,7 @@ export class BatchScheduler {
       index,
       sequence: context.getSequence(),
       salt: null,
+      heldPrefix: undefined,
       lastUsedAt: 0,
     }));
     logger.info(
@@ -180,6 +184,13 @@ export class BatchScheduler {
   kvCells(): { used: number; total: number } {
     const used = this.slots.reduce((sum, s) => sum + s.sequence.nextTokenIndex, 0);
     return { used, total: this.context.contextSize * this.slots.length };
+  }
+
+  /** What each slot holding tokens holds (busy and idle), for cache-aware routing. */
+  heldPrefixes(): HeldPrefix[] {
+    return this.slots.flatMap((s) =>
+      s.heldPrefix && s.heldPrefix.blockCount > 0 && s.sequence.nextTokenIndex > 0 ? [s.heldPrefix] : [],
+    );
   }
 
   /** Queues a prepared job. Throws QueueFullError, DeadlineExceededError or EngineClosedError. */
@@ -383,6 +394,7 @@ export class BatchScheduler {
       );
       slot.active = { job, run };
       slot.salt = prepared.salt;
+      slot.heldPrefix = prepared.heldPrefix;
       job.phase = 'running';
       this.metrics.requestsStarted++;
       this.metrics.promptTokens += prompt.length;
@@ -429,6 +441,7 @@ export class BatchScheduler {
     );
     await this.release(active);
     active.slot.salt = null;
+    active.slot.heldPrefix = undefined;
     await active.slot.sequence.clearHistory().catch(() => undefined);
     active.job.phase = 'done';
     active.job.detach?.();
