@@ -20,6 +20,7 @@ import { appEntry, freePort, infraEnv, writeTinyGguf } from '@hearth/testing';
 
 import { stringify } from 'yaml';
 
+import { chatMessage } from '../../apps/inference/model-gateway/test/support/gateway-requests.fixture';
 import { percentile, sha256Of, startProcess, tableHead } from './gateway-paths';
 
 const MODEL_PATH = process.argv[2] || undefined;
@@ -43,14 +44,6 @@ interface TurnSample {
 const TOPICS = ['water', 'light', 'earth', 'music', 'school', 'food', 'animal', 'house'];
 const uuid = (n: number, salt: number) =>
   `${(0x10000000 + n * 7919 + salt).toString(16).slice(-8)}-1111-4111-8111-${(0x100000000000 + n).toString(16).slice(-12)}`;
-
-const message = (role: commonV1.Role, text: string): commonV1.ChatMessage => ({
-  role,
-  content: [{ text }],
-  name: '',
-  toolCalls: [],
-  toolCallId: '',
-});
 
 /** A tenant's system prompt: about 1,500 characters, shared by all its conversations. */
 function systemPrompt(tenant: number): string {
@@ -77,10 +70,10 @@ async function runConversation(
   round: number,
 ): Promise<TurnSample[]> {
   const caller = { tenantId: uuid(tenant, 1), apiKeyId: uuid(tenant, 2), userId: '' };
-  const messages = [message(commonV1.Role.ROLE_SYSTEM, systemPrompt(tenant))];
+  const messages = [chatMessage(commonV1.Role.ROLE_SYSTEM, systemPrompt(tenant))];
   const samples: TurnSample[] = [];
   for (let turn = 0; turn < TURNS; turn++) {
-    messages.push(message(commonV1.Role.ROLE_USER, `${userTurn(conversation, turn)} in round ${round}`));
+    messages.push(chatMessage(commonV1.Role.ROLE_USER, `${userTurn(conversation, turn)} in round ${round}`));
     const start = performance.now();
     let ttftMs = -1;
     let text = '';
@@ -112,7 +105,7 @@ async function runConversation(
       call.on('error', reject);
       call.on('end', () => resolve());
     });
-    messages.push(message(commonV1.Role.ROLE_ASSISTANT, text));
+    messages.push(chatMessage(commonV1.Role.ROLE_ASSISTANT, text));
     samples.push({
       turn,
       ttftMs: ttftMs < 0 ? performance.now() - start : ttftMs,

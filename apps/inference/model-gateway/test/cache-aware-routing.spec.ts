@@ -8,7 +8,13 @@ import { waitFor } from '@hearth/testing';
 
 import { GatewayMetrics } from '../src/metrics/gateway.metrics';
 import { WorkerPoolService } from '../src/workers/worker-pool.service';
-import { generateRequest, TENANT_A, TENANT_B, userMessage } from './support/gateway-requests.fixture';
+import {
+  chatMessage,
+  generateRequest,
+  TENANT_A,
+  TENANT_B,
+  userMessage,
+} from './support/gateway-requests.fixture';
 import { registryModel, startGateway, TEST_ROUTING, type GatewayFixture } from './support/gateway.fixture';
 import { writeTinyModel, type TinyModel } from './support/tiny-model.fixture';
 import { WorkerProcess } from './support/worker.process';
@@ -17,17 +23,9 @@ jest.setTimeout(120_000);
 
 const KEY_B = '3f6a1c2e-9b4d-4e7a-8c5f-2d1e0b9a7c63';
 
-const message = (role: commonV1.Role, text: string): commonV1.ChatMessage => ({
-  role,
-  content: [{ text }],
-  name: '',
-  toolCalls: [],
-  toolCallId: '',
-});
-
 // Words of the tiny model's vocabulary, so a prompt of some 900 characters is about 180 tokens.
 const systemPrompt = (topic: string) =>
-  message(
+  chatMessage(
     commonV1.Role.ROLE_SYSTEM,
     `${topic} ` +
       'you are a good help for the people of this world and you answer each question with care and thought '.repeat(
@@ -165,7 +163,7 @@ describe('Cache-aware routing', () => {
       const followUp = await served(
         turn(`second-${i}`, [
           ...messages,
-          message(commonV1.Role.ROLE_ASSISTANT, first[i].text),
+          chatMessage(commonV1.Role.ROLE_ASSISTANT, first[i].text),
           userMessage('and what then'),
         ]),
       );
@@ -239,7 +237,7 @@ describe('Cache-aware routing', () => {
     const firstA = await served(turn('scope-a-first', conversation));
     const followUp = [
       ...conversation,
-      message(commonV1.Role.ROLE_ASSISTANT, firstA.text),
+      chatMessage(commonV1.Role.ROLE_ASSISTANT, firstA.text),
       userMessage('why'),
     ];
 

@@ -2,15 +2,14 @@
 // passed (its process stopped renewing it) becomes incomplete with its turn's trace finished with the
 // reason; a running turn's draft, whose lease this process renews, is left streaming. Drafts are
 // written by the real TurnStore.begin and leases renewed by the real DraftLeaseKeeper.
-import { randomUUID } from 'node:crypto';
 
-import { commonV1 } from '@hearth/contracts';
 import { createLogger } from '@hearth/telemetry';
 import { createTestDatabase, seedTenantUser, type TestDatabase } from '@hearth/testing';
 
 import { DraftLeaseKeeper } from '../src/turns/draft-lease.keeper';
 import { DRAFT_LEASE_EXPIRED, DraftSweeper } from '../src/turns/draft.sweeper';
 import { TurnStore } from '../src/turns/turn.store';
+import { beginDraft } from './support/turn-drafts';
 
 jest.setTimeout(60_000);
 
@@ -33,24 +32,7 @@ describe(DraftSweeper.name, () => {
     await db.drop();
   });
 
-  /** Stores a turn's user message and assistant draft as RunTurn does; returns the draft and turn ids. */
-  async function begin(store: TurnStore): Promise<{ draftId: string; turnId: string }> {
-    const conversation = await db.prisma.conversation.create({ data: { tenantId, userId } });
-    const outcome = await store.begin({
-      tenantId,
-      userId,
-      requestId: `req-${randomUUID()}`,
-      fingerprint: randomUUID(),
-      conversationId: conversation.id,
-      model: 'tiny',
-      params: {},
-      messages: [
-        { role: commonV1.Role.ROLE_USER, content: [{ text: 'hi' }], name: '', toolCalls: [], toolCallId: '' },
-      ],
-    });
-    if (!('begun' in outcome) || !outcome.begun.assistantMessageId) throw new Error('no draft stored');
-    return { draftId: outcome.begun.assistantMessageId, turnId: outcome.begun.turnId };
-  }
+  const begin = (store: TurnStore) => beginDraft(db.prisma, store, { tenantId, userId });
 
   const expire = (messageId: string) =>
     db.prisma

@@ -5,12 +5,12 @@
 // not reach the database meanwhile) stores the whole answer, once.
 import { randomUUID } from 'node:crypto';
 
-import { commonV1 } from '@hearth/contracts';
 import { createLogger } from '@hearth/telemetry';
 import { createTestDatabase, seedTenantUser, type TestDatabase } from '@hearth/testing';
 
 import { DraftSweeper } from '../src/turns/draft.sweeper';
 import { TurnStore, type FinishTurnInput } from '../src/turns/turn.store';
+import { beginDraft } from './support/turn-drafts';
 
 jest.setTimeout(60_000);
 
@@ -30,23 +30,7 @@ describe(`${TurnStore.name} finish`, () => {
     await db.drop();
   });
 
-  async function begin(): Promise<{ draftId: string; turnId: string }> {
-    const conversation = await db.prisma.conversation.create({ data: { tenantId, userId } });
-    const outcome = await sut.begin({
-      tenantId,
-      userId,
-      requestId: `req-${randomUUID()}`,
-      fingerprint: randomUUID(),
-      conversationId: conversation.id,
-      model: 'tiny',
-      params: {},
-      messages: [
-        { role: commonV1.Role.ROLE_USER, content: [{ text: 'hi' }], name: '', toolCalls: [], toolCallId: '' },
-      ],
-    });
-    if (!('begun' in outcome) || !outcome.begun.assistantMessageId) throw new Error('no draft stored');
-    return { draftId: outcome.begun.assistantMessageId, turnId: outcome.begun.turnId };
-  }
+  const begin = () => beginDraft(db.prisma, sut, { tenantId, userId });
 
   function finishInput(
     turn: { draftId: string; turnId: string },

@@ -8,8 +8,13 @@ export const TENANT_A = '0b7c2f4e-8f0a-4c1e-9d55-3b0f1d2a4c6e';
 export const TENANT_B = '5e2d7a10-3c4b-4f8e-a1d2-7c9b0e6f5a43';
 export const KEY_A = '9d1c4e2a-7b3f-4a58-8e6d-1f0c2b3a4d5e';
 
+/** A plain text message of `role`. */
+export function chatMessage(role: commonV1.Role, text: string): commonV1.ChatMessage {
+  return { role, content: [{ text }], name: '', toolCalls: [], toolCallId: '' };
+}
+
 export function userMessage(text: string): commonV1.ChatMessage {
-  return { role: commonV1.Role.ROLE_USER, content: [{ text }], name: '', toolCalls: [], toolCallId: '' };
+  return chatMessage(commonV1.Role.ROLE_USER, text);
 }
 
 export function generateRequest(

@@ -11,7 +11,7 @@ import { MAX_BRANCH_DEPTH, type BranchMark, type PrismaClient } from '@hearth/db
 
 import type { ConversationRef } from '../history/history.repository';
 import type { FactForContext } from '../memory/memory-fact.service';
-import type { CheckedSummary } from '../summary/summary.repository';
+import { CHECKED_SUMMARIES, type CheckedSummary } from '../summary/summary.repository';
 
 /** Facts an assembly considers (newest first); the memory budget share decides how many fit. */
 const MAX_FACTS_PER_ASSEMBLY = 50;
@@ -77,17 +77,7 @@ export class TurnSourcesRepository {
           FROM messages m JOIN path p ON m.id = p.parent_id
          WHERE m.conversation_id = ${conversationId}::uuid AND p.depth < ${MAX_BRANCH_DEPTH}::int
       ), summary AS (
-        SELECT s.id, s.version, s.from_seq AS "fromSeq", s.to_seq AS "toSeq", s.text,
-               s.created_at AS "createdAt", s.message_count AS "messageCount",
-               s.through_message_id AS "throughMessageId",
-               r.rows_now AS "rowsNow", r.last_updated_at AS "lastUpdatedAt"
-          FROM conversation_summaries s
-          CROSS JOIN LATERAL (
-            SELECT count(*)::int AS rows_now, max(m.updated_at) AS last_updated_at
-              FROM messages m
-             WHERE m.conversation_id = s.conversation_id AND m.seq BETWEEN s.from_seq AND s.to_seq
-               AND m.deleted_at IS NULL
-          ) r
+        ${CHECKED_SUMMARIES}
          WHERE s.conversation_id = ${conversationId}::uuid AND s.stale = false AND s.to_seq < ${limit}::int
            AND s.through_message_id IN (SELECT id FROM path)
          ORDER BY s.to_seq DESC, s.version DESC

@@ -2,7 +2,7 @@
 // of the messages it covers (one query, so an assembly can check it is still valid without a second
 // round trip), saving the next version, marking one stale when its messages changed, and dropping a
 // conversation's summaries.
-import type { ConversationSummary, PrismaClient } from '@hearth/db';
+import { Prisma, type ConversationSummary, type PrismaClient } from '@hearth/db';
 
 export type SummaryRow = Pick<
   ConversationSummary,
@@ -38,6 +38,23 @@ const SELECT = {
   throughMessageId: true,
 } as const;
 
+/**
+ * Summaries (`s`) with the state of the range each covers (`r`: its rows now and their newest update),
+ * as CheckedSummary columns; the caller adds WHERE, ORDER BY and LIMIT.
+ */
+export const CHECKED_SUMMARIES = Prisma.sql`
+  SELECT s.id, s.version, s.from_seq AS "fromSeq", s.to_seq AS "toSeq", s.text,
+         s.created_at AS "createdAt", s.message_count AS "messageCount",
+         s.through_message_id AS "throughMessageId",
+         r.rows_now AS "rowsNow", r.last_updated_at AS "lastUpdatedAt"
+    FROM conversation_summaries s
+    CROSS JOIN LATERAL (
+      SELECT count(*)::int AS rows_now, max(m.updated_at) AS last_updated_at
+        FROM messages m
+       WHERE m.conversation_id = s.conversation_id AND m.seq BETWEEN s.from_seq AND s.to_seq
+         AND m.deleted_at IS NULL
+    ) r`;
+
 export class SummaryRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
@@ -54,17 +71,7 @@ export class SummaryRepository {
     if (branchIds.length === 0) return undefined;
     const limit = beforeSeq > 0 ? beforeSeq : 2_147_483_647;
     const rows = await this.prisma.$queryRaw<CheckedSummary[]>`
-      SELECT s.id, s.version, s.from_seq AS "fromSeq", s.to_seq AS "toSeq", s.text,
-             s.created_at AS "createdAt", s.message_count AS "messageCount",
-             s.through_message_id AS "throughMessageId",
-             r.rows_now AS "rowsNow", r.last_updated_at AS "lastUpdatedAt"
-        FROM conversation_summaries s
-        CROSS JOIN LATERAL (
-          SELECT count(*)::int AS rows_now, max(m.updated_at) AS last_updated_at
-            FROM messages m
-           WHERE m.conversation_id = s.conversation_id AND m.seq BETWEEN s.from_seq AND s.to_seq
-             AND m.deleted_at IS NULL
-        ) r
+      ${CHECKED_SUMMARIES}
        WHERE s.conversation_id = ${conversationId}::uuid AND s.stale = false AND s.to_seq < ${limit}
          AND s.through_message_id = ANY(${[...branchIds]}::uuid[])
        ORDER BY s.to_seq DESC, s.version DESC
