@@ -4,10 +4,10 @@
 // GGUF, the gateway's worker Stats at their production paces) against the running PostgreSQL, Redis
 // and Kafka, then runs an open-loop load at increasing rates (BENCH_RATES), each rate a step:
 //
-// 1. the peer: the worker's Generate called directly at that rate for BENCH_PEER_SECONDS (Poisson
-//    arrivals, max_tokens 1, to the first token);
+// 1. the peer: the worker's Generate called directly at that rate for BENCH_PEER_SECONDS (10), or
+//    long enough for BENCH_PEER_TURNS (40) (Poisson arrivals, max_tokens 1, to the first token);
 // 2. the same rate of stateless streamed chat completions (max_tokens 1, every prompt new) through
-//    the BFF for BENCH_STEP_SECONDS: TTFT p50/p99, the TTFT added over the peer (BFF percentile minus
+//    the BFF for BENCH_STEP_SECONDS (15), or long enough for BENCH_STEP_TURNS (100): TTFT p50/p99, the TTFT added over the peer (BFF percentile minus
 //    the worker's), each process's CPU (/proc/<pid>/stat: ms per turn and % of a core, gross: the
 //    services' background counts, as it does on a node), the achieved rate, the machine's busy share.
 //
@@ -38,9 +38,12 @@ import { printStep, printSummary, verdict, type Step, type Verdict } from './cap
 import { cpuBetween, machineCpuTicks, snapshot } from './process-cpu';
 import { stackCpuGroups } from './stack-cpu-groups';
 
-const RATES = (process.env['BENCH_RATES'] ?? '1,2,4,8,12,16,24,32').split(',').map(Number);
+const RATES = (process.env['BENCH_RATES'] ?? '2,4,8,12,16,24,32').split(',').map(Number);
 const STEP_SECONDS = Number(process.env['BENCH_STEP_SECONDS'] ?? 15);
 const PEER_SECONDS = Number(process.env['BENCH_PEER_SECONDS'] ?? 10);
+/** A step lasts long enough for this many turns (a p99 of fewer than 100 is the maximum). */
+const STEP_TURNS = Number(process.env['BENCH_STEP_TURNS'] ?? 100);
+const PEER_TURNS = Number(process.env['BENCH_PEER_TURNS'] ?? 40);
 const BUDGET_MS = Number(process.env['BENCH_ADDED_P99_BUDGET_MS'] ?? 50);
 const WARM_UP = { rate: 4, seconds: 5 };
 const SEED = 21;
@@ -79,11 +82,13 @@ async function main(): Promise<void> {
     let baseline99 = Number.NaN;
     let pastKneeInARow = 0;
     for (const [n, rate] of RATES.entries()) {
-      const peer = await openLoop(poissonArrivals(rate, PEER_SECONDS, SEED + n), PEER_SECONDS * 1000, direct);
+      const peerSeconds = Math.max(PEER_SECONDS, PEER_TURNS / rate);
+      const stepSeconds = Math.max(STEP_SECONDS, STEP_TURNS / rate);
+      const peer = await openLoop(poissonArrivals(rate, peerSeconds, SEED + n), peerSeconds * 1000, direct);
       const before = snapshot(groups);
       const machineBefore = machineCpuTicks();
       const selfBefore = process.cpuUsage();
-      const bff = await openLoop(poissonArrivals(rate, STEP_SECONDS, SEED + n), STEP_SECONDS * 1000, viaBff);
+      const bff = await openLoop(poissonArrivals(rate, stepSeconds, SEED + n), stepSeconds * 1000, viaBff);
       const self = process.cpuUsage(selfBefore);
       const machineAfter = machineCpuTicks();
       const step: Step = {
