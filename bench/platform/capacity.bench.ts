@@ -14,10 +14,10 @@
 // It stops after a step that falls behind (served under 95 % of the offered rate, or any error), whose
 // added p99 passes its limit by another budget, or after two steps in a row over the limit; the limit
 // is the larger of the budget and the lowest rate's added p99 plus the budget. Two figures:
-// - capacity: the highest rate whose step, and every step below it, kept the added p99 under the
-//   budget and kept up, as that step's achieved rate divided by the cores the six services on the
-//   turn's path (bff, orchestrator, context service, safety service, model gateway, tool runner)
-//   used in it (their CPU ms over the step's wall ms, background included);
+// - capacity: the highest rate whose step kept the added p99 under the budget and kept up, as that
+//   step's achieved rate divided by the cores the six services on the turn's path (bff,
+//   orchestrator, context service, safety service, model gateway, tool runner) used in it (their CPU
+//   ms over the step's wall ms, background included);
 // - capacity over the lowest rate: the same with the bound at the lowest rate's added p99 plus the
 //   budget, i.e. what load may add on top of the platform's fixed share, for a machine whose fixed
 //   share alone is over the budget.
@@ -38,7 +38,7 @@ import { printStep, printSummary, verdict, type Step, type Verdict } from './cap
 import { cpuBetween, machineCpuTicks, snapshot } from './process-cpu';
 import { stackCpuGroups } from './stack-cpu-groups';
 
-const RATES = (process.env['BENCH_RATES'] ?? '2,4,8,12,16,24,32').split(',').map(Number);
+const RATES = (process.env['BENCH_RATES'] ?? '2,4,8,12,16,24,32,48').split(',').map(Number);
 const STEP_SECONDS = Number(process.env['BENCH_STEP_SECONDS'] ?? 15);
 const PEER_SECONDS = Number(process.env['BENCH_PEER_SECONDS'] ?? 10);
 /** A step lasts long enough for this many turns (a p99 of fewer than 100 is the maximum). */

@@ -57,10 +57,12 @@ export function verdict(step: Step, budgetMs: number, baseline99: number): Verdi
 const p50p99 = (values: number[], digits = 1) =>
   `${fmt(percentile(values, 50), digits)} / ${fmt(percentile(values, 99), digits)}`;
 
-/** The highest step that, with every step below it, passed; undefined when the first did not. */
+/**
+ * The highest rate that passed, undefined when none did. A step over the bound between two that passed
+ * does not end the search: the run stops after two in a row over it, and one p99 is one unlucky pause.
+ */
 export function highestPassing(steps: Step[], passed: (step: Step) => boolean): Step | undefined {
-  const firstFailed = steps.findIndex((step) => !passed(step));
-  return (firstFailed === -1 ? steps : steps.slice(0, firstFailed)).at(-1);
+  return steps.filter(passed).at(-1);
 }
 
 export function printStep(step: Step, v: Verdict, budgetMs: number): void {
