@@ -35,7 +35,7 @@ import { bffTurn } from '../support/bff-turn';
 import { openLoop, poissonArrivals } from '../support/open-loop';
 import { workerTtft } from '../support/worker-ttft';
 import { printStep, printSummary, verdict, type Step, type Verdict } from './capacity.report';
-import { cpuBetween, machineCpuTicks, snapshot } from './process-cpu';
+import { cpuBetween, machineCpuTicks, snapshot, type CpuGroup } from './process-cpu';
 import { stackCpuGroups } from './stack-cpu-groups';
 
 const RATES = (process.env['BENCH_RATES'] ?? '2,4,8,12,16,24,32,48').split(',').map(Number);
@@ -49,6 +49,37 @@ const WARM_UP = { rate: 4, seconds: 5 };
 const SEED = 21;
 const PROMPT = 'Tell me something about the sea';
 const DIRECT = { modelId: MODEL_ID, prompt: PROMPT, temperature: 0, maxTokens: 1, cacheSalt: '' };
+
+type Send = (i: number) => Promise<number>;
+
+/** One rate: the peer, then the BFF with every process's CPU, this process's and the machine's. */
+async function runStep(
+  rate: number,
+  seed: number,
+  groups: CpuGroup[],
+  send: { direct: Send; viaBff: Send },
+): Promise<Step> {
+  const peerSeconds = Math.max(PEER_SECONDS, PEER_TURNS / rate);
+  const stepSeconds = Math.max(STEP_SECONDS, STEP_TURNS / rate);
+  const peer = await openLoop(poissonArrivals(rate, peerSeconds, seed), peerSeconds * 1000, send.direct);
+  const before = snapshot(groups);
+  const machineBefore = machineCpuTicks();
+  const selfBefore = process.cpuUsage();
+  const bff = await openLoop(poissonArrivals(rate, stepSeconds, seed), stepSeconds * 1000, send.viaBff);
+  const self = process.cpuUsage(selfBefore);
+  const machineAfter = machineCpuTicks();
+  return {
+    rate,
+    peer,
+    bff,
+    cpuMs: cpuBetween(before, snapshot(groups)),
+    loadGeneratorMs: (self.user + self.system) / 1000,
+    machineBusy:
+      (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total),
+    cores: cpus().length,
+    loadAverage: loadavg()[0] ?? Number.NaN,
+  };
+}
 
 async function main(): Promise<void> {
   const infra = infraEnv();
@@ -82,26 +113,7 @@ async function main(): Promise<void> {
     let baseline99 = Number.NaN;
     let pastKneeInARow = 0;
     for (const [n, rate] of RATES.entries()) {
-      const peerSeconds = Math.max(PEER_SECONDS, PEER_TURNS / rate);
-      const stepSeconds = Math.max(STEP_SECONDS, STEP_TURNS / rate);
-      const peer = await openLoop(poissonArrivals(rate, peerSeconds, SEED + n), peerSeconds * 1000, direct);
-      const before = snapshot(groups);
-      const machineBefore = machineCpuTicks();
-      const selfBefore = process.cpuUsage();
-      const bff = await openLoop(poissonArrivals(rate, stepSeconds, SEED + n), stepSeconds * 1000, viaBff);
-      const self = process.cpuUsage(selfBefore);
-      const machineAfter = machineCpuTicks();
-      const step: Step = {
-        rate,
-        peer,
-        bff,
-        cpuMs: cpuBetween(before, snapshot(groups)),
-        loadGeneratorMs: (self.user + self.system) / 1000,
-        machineBusy:
-          (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total),
-        cores: cpus().length,
-        loadAverage: loadavg()[0] ?? Number.NaN,
-      };
+      const step = await runStep(rate, SEED + n, groups, { direct, viaBff });
       if (n === 0) baseline99 = verdict(step, BUDGET_MS, 0).added99;
       const v = verdict(step, BUDGET_MS, baseline99);
       steps.push(step);
