@@ -109,3 +109,15 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): Map<string,
   }
   return out;
 }
+
+/** The whole machine's CPU time from /proc/stat's first line, in ticks: busy (all but idle and iowait) and total. */
+export function machineCpuTicks(): { busy: number; total: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] as string)
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9);
+  const ticks = fields.map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return { busy: total - idle, total };
+}

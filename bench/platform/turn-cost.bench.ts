@@ -32,7 +32,8 @@ import { MODEL_ID, startStack, type Stack } from '../../apps/experience/bff/test
 import { bffTurn, createConversation } from '../support/bff-turn';
 import { workerTtft } from '../support/worker-ttft';
 import { PgStatementProxy } from './pg-statement.proxy';
-import { cpuBetween, pidsMatching, snapshot, type CpuGroup } from './process-cpu';
+import { cpuBetween, snapshot, type CpuGroup } from './process-cpu';
+import { stackCpuGroups } from './stack-cpu-groups';
 import { fmt, PHASES, printTables, type Phase, type PhaseResult } from './turn-cost.report';
 
 const TURNS = Number(process.env['BENCH_TURNS'] ?? 100);
@@ -42,34 +43,6 @@ const WARM_UP_TURNS = 12;
 const PROMPT = 'Tell me something about the sea';
 /** The peer: the same prompt on the worker's Generate, to its first token. */
 const DIRECT = { modelId: MODEL_ID, prompt: PROMPT, temperature: 0, maxTokens: 1, cacheSalt: '' };
-
-function cpuGroups(stack: Stack, databaseName: string, redisPort: string): CpuGroup[] {
-  const services: CpuGroup[] = stack.services.map((service) => ({
-    name:
-      service === stack.worker
-        ? 'inference-worker'
-        : service === stack.longWorker
-          ? 'inference-worker (long)'
-          : service.app,
-    pids: () => (service.pid ? [service.pid] : []),
-  }));
-  return [
-    ...services,
-    {
-      name: 'postgres (bench db)',
-      pids: () => pidsMatching((line) => line.startsWith('postgres: ') && line.includes(` ${databaseName} `)),
-    },
-    {
-      name: 'postgres (server)',
-      pids: () => pidsMatching((line) => line.startsWith('postgres') || /\/postgres -D /.test(line)),
-    },
-    {
-      name: 'redis',
-      pids: () => pidsMatching((line) => line.startsWith('redis-server') && line.includes(`:${redisPort}`)),
-    },
-    { name: 'kafka', pids: () => pidsMatching((line) => line.includes('kafka.Kafka')) },
-  ];
-}
 
 async function redisCommandStats(redis: Redis): Promise<Map<string, number>> {
   const info = await redis.info('commandstats');
@@ -153,7 +126,7 @@ async function main(): Promise<void> {
   });
   try {
     const key = await stack.tenant('turn-cost', { rpm: 10_000_000, tpm: 2_000_000_000 });
-    const groups = cpuGroups(stack, stack.db.name, new URL(infra.redisUrl).port || '6379');
+    const groups = stackCpuGroups(stack, infra.redisUrl);
     const measure = { groups, proxy, redis };
     console.log(
       `load average at start: ${loadavg()
