@@ -19,7 +19,12 @@
 //
 //   npm run build && eval "$(bash deploy/local/infra.sh env)" && npm run bench:turn-cost
 //   BENCH_TURNS=200 BENCH_IDLE_SECONDS=20 npm run bench:turn-cost
+//
+// With BENCH_CPU_PROFILE_DIR=<dir>, every service also records a V8 CPU profile of the first
+// BENCH_CPU_PROFILE_SECONDS (15) of the first phase (stateless, max_tokens 1, one client), for
+// `tsx bench/platform/cpu-profile.summary.ts <dir>`; the profiler's own cost shows in that phase.
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 
 import { inferenceV1 } from '@hearth/contracts';
 import { createGrpcClient } from '@hearth/grpc';
@@ -40,6 +45,8 @@ const TURNS = Number(process.env['BENCH_TURNS'] ?? 100);
 const IDLE_SECONDS = Number(process.env['BENCH_IDLE_SECONDS'] ?? 20);
 const TURNS_PER_CONVERSATION = Number(process.env['BENCH_TURNS_PER_CONVERSATION'] ?? 8);
 const WARM_UP_TURNS = 12;
+const PROFILE_DIR = process.env['BENCH_CPU_PROFILE_DIR'];
+const PROFILE_SECONDS = Number(process.env['BENCH_CPU_PROFILE_SECONDS'] ?? 15);
 const PROMPT = 'Tell me something about the sea';
 /** The peer: the same prompt on the worker's Generate, to its first token. */
 const DIRECT = { modelId: MODEL_ID, prompt: PROMPT, temperature: 0, maxTokens: 1, cacheSalt: '' };
@@ -119,7 +126,19 @@ async function main(): Promise<void> {
   process.env['DATABASE_URL'] = server.toString();
   const redis = new Redis(infra.redisUrl, { lazyConnect: true });
   await redis.connect();
-  const stack = await startStack({ orchestration: true, bffProcess: true, longModel: true, workerSlots: 4 });
+  const stack = await startStack({
+    orchestration: true,
+    bffProcess: true,
+    longModel: true,
+    workerSlots: 4,
+    ...(PROFILE_DIR && {
+      processEnv: {
+        NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile.hook.cjs')}`,
+        CPU_PROFILE_DIR: PROFILE_DIR,
+        CPU_PROFILE_SECONDS: String(PROFILE_SECONDS),
+      },
+    }),
+  });
   const worker = createGrpcClient(inferenceV1.InferenceWorkerServiceDefinition, {
     address: stack.worker.address,
     defaultTimeoutMs: 60_000,
@@ -145,6 +164,12 @@ async function main(): Promise<void> {
 
     const results: PhaseResult[] = [];
     for (const phase of PHASES) {
+      if (PROFILE_DIR && results.length === 0) {
+        for (const service of stack.services) {
+          console.log(`profiling pid ${service.pid}: ${service.app}`);
+          if (service.pid) process.kill(service.pid, 'SIGWINCH');
+        }
+      }
       results.push(await runPhase(stack, key, phase, TURNS, measure));
       const last = results[results.length - 1] as PhaseResult;
       console.log(

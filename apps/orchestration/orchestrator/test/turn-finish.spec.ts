@@ -2,7 +2,7 @@
 // final answer, the trace and the audit outbox rows together, once. A second finish of the same turn
 // (a retry whose first try committed, a duplicate finalizer) changes nothing: the stored answer, its
 // trace and the outbox stay as they were. A finish after the sweeper ended the draft (the process could
-// not reach the database meanwhile) stores the whole answer, once.
+// not reach the database meanwhile) stores the whole answer, once. A stateless turn finishes once too.
 import { randomUUID } from 'node:crypto';
 
 import { createLogger } from '@hearth/telemetry';
@@ -136,7 +136,7 @@ describe(`${TurnStore.name} finish`, () => {
     expect(await auditRowsOf(turn.turnId)).toBe(1);
   });
 
-  it('still finishes a stateless turn, which stores no answer', async () => {
+  it('finishes a stateless turn, which stores no answer, once', async () => {
     const outcome = await sut.begin({
       tenantId,
       requestId: `req-${randomUUID()}`,
@@ -154,10 +154,12 @@ describe(`${TurnStore.name} finish`, () => {
     };
 
     expect(await sut.finish(input)).toBe(true);
+    const trace = await db.prisma.turnTrace.findUniqueOrThrow({ where: { id: turnId } });
+    expect(trace.finishedAt).not.toBeNull();
 
-    expect(
-      (await db.prisma.turnTrace.findUniqueOrThrow({ where: { id: turnId } })).finishedAt,
-    ).not.toBeNull();
+    expect(await sut.finish({ ...input, trace: { ...input.trace, outputTokens: 9 } })).toBe(false);
+
+    expect(await db.prisma.turnTrace.findUniqueOrThrow({ where: { id: turnId } })).toEqual(trace);
     expect(await auditRowsOf(turnId)).toBe(1);
   });
 });

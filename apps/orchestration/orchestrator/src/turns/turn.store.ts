@@ -319,21 +319,25 @@ export class TurnStore {
     const message = input.message;
     const trace = input.trace;
     const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
-    // proceed: the answer was written, or the turn stores none (stateless, or no draft).
+    // proceed: the answer was written, or the turn stores none (stateless, or no draft) and its trace
+    // is not finished yet.
+    const storesAnswer = Boolean(message && input.assistantMessageId);
     const changed = await this.prisma.$executeRaw`
       WITH answer AS (
         UPDATE messages
            SET content = ${json(message?.content)}::jsonb, status = ${message?.status ?? null}::message_status,
                finish_reason = ${message?.finishReason ?? null}, token_count = ${message?.tokenCount ?? null}::int,
                model = ${message?.model ?? null}, updated_at = ${finishedAt}::timestamptz
-         WHERE id = ${message ? (input.assistantMessageId ?? null) : null}::uuid
+         WHERE id = ${storesAnswer ? (input.assistantMessageId ?? null) : null}::uuid
            AND (status = 'streaming'
                 OR (status = 'incomplete' AND EXISTS (
                       SELECT 1 FROM turn_traces
                        WHERE id = ${input.turnId}::uuid AND error->>'reason' = ${DRAFT_LEASE_EXPIRED.reason})))
         RETURNING 1
       ), proceed AS (
-        SELECT 1 WHERE ${!message || !input.assistantMessageId}::boolean OR EXISTS (SELECT 1 FROM answer)
+        SELECT 1 WHERE EXISTS (SELECT 1 FROM answer)
+            OR (NOT ${storesAnswer}::boolean AND EXISTS (
+                  SELECT 1 FROM turn_traces WHERE id = ${input.turnId}::uuid AND finished_at IS NULL))
       ), outbox AS (
         INSERT INTO outbox_events (id, topic, key, payload, headers, created_at)
         SELECT e.id, e.topic, e.key, e.payload, e.headers, e.created_at
