@@ -14,6 +14,7 @@ import { resolve } from 'node:path';
 
 import { appEntry, freePort } from '@hearth/testing';
 
+import { processCpuMs } from '../platform/process-cpu';
 import { loadedCpuBackends } from '../support/cpu-backend';
 import { runLoad, type LoadSummary } from './load.driver';
 import { OpenAiHttpTarget } from './openai-http.target';
@@ -185,11 +186,30 @@ async function main(): Promise<void> {
     targets.push(peer);
   }
 
-  const rows: LoadSummary[] = [];
+  // CPU per generated token, each level: the server process (every thread: ggml's, the event loop, I/O)
+  // and this client process (the gRPC or HTTP/SSE client), since all of them share the cores.
+  const serverPid = new Map<string, number | undefined>([
+    [worker.name, workerProcess.pid],
+    ['llama-server', peerProcess?.pid],
+  ]);
+  const rows: (LoadSummary & { serverCpuMsPerToken?: number; clientCpuMsPerToken: number })[] = [];
   for (const concurrency of concurrencies) {
     for (const target of targets) {
       await target.stream(storyRequest(0, 0)); // warm-up
-      rows.push(await runLoad(target, concurrency, perWorker, storyRequest));
+      const pid = serverPid.get(target.name);
+      const serverBefore = pid === undefined ? undefined : processCpuMs(pid);
+      const clientBefore = process.cpuUsage();
+      const row = await runLoad(target, concurrency, perWorker, storyRequest);
+      const client = process.cpuUsage(clientBefore);
+      const serverAfter = pid === undefined ? undefined : processCpuMs(pid);
+      rows.push({
+        ...row,
+        serverCpuMsPerToken:
+          serverBefore === undefined || serverAfter === undefined
+            ? undefined
+            : (serverAfter - serverBefore) / row.completionTokens,
+        clientCpuMsPerToken: (client.user + client.system) / 1000 / row.completionTokens,
+      });
     }
   }
   const reuse: TurnReuse[] = [];
@@ -203,14 +223,14 @@ async function main(): Promise<void> {
   if (peerProcess)
     console.log(`CPU backend: llama-server ${loadedCpuBackends(peerProcess.pid).join(', ') || '?'}\n`);
   console.log(
-    '| streams | target | tok/s | ratio vs llama-server | TTFT p50 ms | TTFT p95 ms | ITL p50 ms | ITL p95 ms | batch occupancy |',
+    '| streams | target | tok/s | ratio vs llama-server | TTFT p50 ms | TTFT p95 ms | ITL p50 ms | ITL p95 ms | batch occupancy | server CPU ms/token | client CPU ms/token |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) {
     const peer = rows.find((r) => r.concurrency === row.concurrency && r.target === 'llama-server');
     const ratio = peer ? row.tokensPerSecond / peer.tokensPerSecond : undefined;
     console.log(
-      `| ${row.concurrency} | ${row.target} | ${fmt(row.tokensPerSecond)} | ${fmt(ratio, 2)} | ${fmt(row.ttftP50, 0)} | ${fmt(row.ttftP95, 0)} | ${fmt(row.itlP50)} | ${fmt(row.itlP95)} | ${fmt(row.occupancy, 2)} |`,
+      `| ${row.concurrency} | ${row.target} | ${fmt(row.tokensPerSecond)} | ${fmt(ratio, 2)} | ${fmt(row.ttftP50, 0)} | ${fmt(row.ttftP95, 0)} | ${fmt(row.itlP50)} | ${fmt(row.itlP95)} | ${fmt(row.occupancy, 2)} | ${fmt(row.serverCpuMsPerToken, 2)} | ${fmt(row.clientCpuMsPerToken, 2)} |`,
     );
   }
   console.log(
