@@ -1,4 +1,5 @@
-// Preloaded into every process of the idle bench when it profiles (NODE_OPTIONS=--require this file):
+// Preloaded into every process of the idle and turn-cost benches when they profile (NODE_OPTIONS=
+// --require this file):
 // on SIGWINCH the process records a V8 CPU profile of its main thread for CPU_PROFILE_SECONDS and writes
 // it to CPU_PROFILE_DIR/<pid>.cpuprofile. A profile of a span chosen from outside, which --cpu-prof
 // (start to exit, and only at a normal exit) cannot give. SIGWINCH because Nest's shutdown hooks take

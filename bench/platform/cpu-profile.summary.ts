@@ -1,4 +1,4 @@
-// What a folder of V8 CPU profiles (the idle bench's, or node --cpu-prof's) spent their main thread's
+// What a folder of V8 CPU profiles (the idle and turn-cost benches', or node --cpu-prof's) spent their main thread's
 // time on: per profile, ms per second of each function's self time, heaviest first; the same summed
 // per package or file (where the time goes by owner); and per innermost frame of our own code on the
 // sample's stack (which of our modules caused the work). The (idle) pseudo-node, and the inspector's
