@@ -1,8 +1,8 @@
 // Public surface of @hearth/grpc, the gRPC edge every service shares: typed clients built from the
 // generated service definitions (deadline, trace and request-id metadata, cancellation, per-method
 // retry, interceptor hooks), the one error model (GrpcError carried as google.rpc.ErrorInfo in the
-// status details), the server's exception filter and interceptor hooks, and the caller, stored-text and
-// timestamp validators.
+// status details), the server's exception filter and interceptor hooks, the text-delta coalescer for
+// streams, and the caller, stored-text and timestamp validators.
 export * from './caller/caller.validator';
 export * from './caller/uuid';
 export * from './client/grpc-client.factory';
@@ -22,5 +22,6 @@ export * from './server/grpc-server.options';
 export * from './server/grpc-server.setup';
 export * from './metrics/grpc.metrics';
 export * from './metrics/grpc-metrics.hooks';
+export * from './streaming/text-delta.coalescer';
 export * from './validation/stored-text.validator';
 export * from './validation/timestamp.validator';

@@ -2,9 +2,9 @@
 // streaming output check. Text reaches the turn only as the safety service releases it; a `stop`
 // cancels generation at once (finish content_filter). Tool-call fragments pass straight through.
 // Cancelling the call cancels both streams, which reaches the gateway and then the worker, so the
-// worker's slot frees at once.
+// worker's slot frees at once. Deltas read together from the gateway go to the safety service as one.
 import { commonV1, gatewayV1, safetyV1 } from '@hearth/contracts';
-import { toGrpcError, type GrpcError } from '@hearth/grpc';
+import { TextDeltaCoalescer, toGrpcError, type GrpcError } from '@hearth/grpc';
 
 import { status, type ClientDuplexStream, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 
@@ -55,6 +55,7 @@ export interface ModelCallResult {
 export class ModelCall {
   private generation?: ClientReadableStream<gatewayV1.GenerateResponse>;
   private check?: ClientDuplexStream<safetyV1.CheckOutputStreamRequest, safetyV1.CheckOutputStreamResponse>;
+  private readonly checkDeltas = new TextDeltaCoalescer((text) => this.check?.write({ delta: text }));
   private cancelled = false;
 
   constructor(
@@ -64,6 +65,7 @@ export class ModelCall {
 
   cancel(): void {
     this.cancelled = true;
+    this.checkDeltas.discard();
     this.generation?.cancel();
     this.check?.cancel();
   }
@@ -126,8 +128,13 @@ export class ModelCall {
         finish();
         result.modelMs = performance.now() - started;
         const tailStart = performance.now();
-        if (this.check && !result.blocked && !result.error && !this.cancelled) this.check.write({ end: {} });
-        else this.check?.end();
+        if (this.check && !result.blocked && !result.error && !this.cancelled) {
+          this.checkDeltas.flush();
+          this.check.write({ end: {} });
+        } else {
+          this.checkDeltas.discard();
+          this.check?.end();
+        }
         void safetyDone.then(() => {
           result.safetyTailMs = performance.now() - tailStart;
           result.toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call);
@@ -143,7 +150,7 @@ export class ModelCall {
           result.firstTokenMs = performance.now() - started;
         if (message.servedBy) result.servedBy = message.servedBy;
         if (message.text !== '') {
-          if (this.check) this.check.write({ delta: message.text });
+          if (this.check) this.checkDeltas.push(message.text);
           else {
             result.text += message.text;
             options.hooks.onText(message.text);
