@@ -116,6 +116,31 @@ describe(InferenceEngine.name, () => {
       expect((after.decodeSequencesTotal - before.decodeSequencesTotal) / decodes).toBeGreaterThan(3.5);
     });
 
+    it('starts requests that reach an idle engine together in one step, though they came in separate callbacks', async () => {
+      const sut = rambling.engine;
+      const before = sut.metrics();
+      // The second request is prepared in a later turn of the event loop than the first, as two
+      // requests read from the network one after the other are.
+      const first = sut.generate(ramble(8, { cacheSalt: 'together-1' }));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const second = sut.generate(ramble(8, { cacheSalt: 'together-2' }));
+      const results = await Promise.all(
+        [first, second].map(async (pending) => {
+          const handle = await pending;
+          for await (const event of handle) void event;
+          return handle.result;
+        }),
+      );
+      const after = sut.metrics();
+
+      expect(results.map((r) => r.usage.completionTokens)).toEqual([8, 8]);
+      const wide = (n: number) =>
+        (after.sequencesPerDecodeHistogram[n] ?? 0) - (before.sequencesPerDecodeHistogram[n] ?? 0);
+      // Every decode carried both: the prompts together, then each token step.
+      expect(wide(1)).toBe(0);
+      expect(wide(2)).toBe(after.decodeCalls - before.decodeCalls);
+    });
+
     it('prefills a long prompt in chunks while running streams keep decoding', async () => {
       const sut = rambling.engine;
       const runner = await sut.generate(ramble(1000, { cacheSalt: 'runner' }));

@@ -5,7 +5,8 @@
 // together, so node-llama-cpp dispatches them as ONE llama_decode batch. Independent per-sequence
 // generator loops do not batch: sampling resolves at different times and each sequence's next
 // decode is dispatched alone (measured: 126 of 127 decodes held one sequence). Low-priority work
-// sits out the steps in which an interactive prompt is prefilled (step-participants.ts).
+// sits out the steps in which an interactive prompt is prefilled (step-participants.ts). Requests that
+// arrive together at an idle engine start together.
 import { context, type Context } from '@opentelemetry/api';
 
 import type { CallArgumentGrammars } from '../decode/call-arguments.guide';
@@ -274,7 +275,13 @@ export class BatchScheduler {
         continue;
       }
       if (this.closing) return;
-      if (this.queue.size === 0) await new Promise<void>((resolve) => (this.wakeUp = resolve));
+      if (this.queue.size === 0) {
+        await new Promise<void>((resolve) => (this.wakeUp = resolve));
+        // Woken from idle by one request: the others that arrived with it (read in the same I/O
+        // phase, each prepared by its own callback) are queued before the next turn of the event
+        // loop, so they share the first step instead of waiting for a step of one.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
   }
 
