@@ -103,6 +103,20 @@ interface TurnReuse {
   cachedTokens: number;
 }
 
+/**
+ * The worker's llama_decode calls and the forward passes (micro-batches) they ran, from its metrics:
+ * more passes than decodes are batches llama.cpp split by sequence id or by uneven prompt chunks.
+ */
+async function decodePasses(metricsPort: number): Promise<{ decodes: number; passes: number }> {
+  const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const value = (name: string) =>
+    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(body)?.[1] ?? NaN);
+  return {
+    decodes: value('hearth_inference_decode_calls_total'),
+    passes: value('hearth_inference_forward_passes_total'),
+  };
+}
+
 let saltCounter = 0;
 const salt = () => `bench-${process.pid}-${saltCounter++}`;
 
@@ -137,12 +151,13 @@ async function main(): Promise<void> {
   let peerProcess: ChildProcess | undefined;
 
   const workerPort = await freePort();
+  const workerMetricsPort = await freePort();
   const workerProcess = startProcess(process.execPath, [appEntry('inference-worker')], {
     MODEL_SOURCE: model,
     MODEL_ID: 'default',
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: String(workerPort),
-    METRICS_PORT: String(await freePort()),
+    METRICS_PORT: String(workerMetricsPort),
     WORKER_THREADS: String(threads),
     WORKER_SLOTS: String(slots),
     WORKER_CONTEXT_SIZE: String(contextPerSlot),
@@ -192,16 +207,22 @@ async function main(): Promise<void> {
     [worker.name, workerProcess.pid],
     ['llama-server', peerProcess?.pid],
   ]);
-  const rows: (LoadSummary & { serverCpuMsPerToken?: number; clientCpuMsPerToken: number })[] = [];
+  const rows: (LoadSummary & {
+    serverCpuMsPerToken?: number;
+    clientCpuMsPerToken: number;
+    passesPerDecode?: number;
+  })[] = [];
   for (const concurrency of concurrencies) {
     for (const target of targets) {
       await target.stream(storyRequest(0, 0)); // warm-up
       const pid = serverPid.get(target.name);
       const serverBefore = pid === undefined ? undefined : processCpuMs(pid);
       const clientBefore = process.cpuUsage();
+      const passesBefore = target === worker ? await decodePasses(workerMetricsPort) : undefined;
       const row = await runLoad(target, concurrency, perWorker, storyRequest);
       const client = process.cpuUsage(clientBefore);
       const serverAfter = pid === undefined ? undefined : processCpuMs(pid);
+      const passesAfter = passesBefore && (await decodePasses(workerMetricsPort));
       rows.push({
         ...row,
         serverCpuMsPerToken:
@@ -209,6 +230,10 @@ async function main(): Promise<void> {
             ? undefined
             : (serverAfter - serverBefore) / row.completionTokens,
         clientCpuMsPerToken: (client.user + client.system) / 1000 / row.completionTokens,
+        passesPerDecode:
+          passesBefore && passesAfter
+            ? (passesAfter.passes - passesBefore.passes) / (passesAfter.decodes - passesBefore.decodes)
+            : undefined,
       });
     }
   }
@@ -223,14 +248,14 @@ async function main(): Promise<void> {
   if (peerProcess)
     console.log(`CPU backend: llama-server ${loadedCpuBackends(peerProcess.pid).join(', ') || '?'}\n`);
   console.log(
-    '| streams | target | tok/s | ratio vs llama-server | TTFT p50 ms | TTFT p95 ms | ITL p50 ms | ITL p95 ms | batch occupancy | server CPU ms/token | client CPU ms/token |',
+    '| streams | target | tok/s | ratio vs llama-server | TTFT p50 ms | TTFT p95 ms | ITL p50 ms | ITL p95 ms | batch occupancy | forward passes per decode | server CPU ms/token | client CPU ms/token |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) {
     const peer = rows.find((r) => r.concurrency === row.concurrency && r.target === 'llama-server');
     const ratio = peer ? row.tokensPerSecond / peer.tokensPerSecond : undefined;
     console.log(
-      `| ${row.concurrency} | ${row.target} | ${fmt(row.tokensPerSecond)} | ${fmt(ratio, 2)} | ${fmt(row.ttftP50, 0)} | ${fmt(row.ttftP95, 0)} | ${fmt(row.itlP50)} | ${fmt(row.itlP95)} | ${fmt(row.occupancy, 2)} | ${fmt(row.serverCpuMsPerToken, 2)} | ${fmt(row.clientCpuMsPerToken, 2)} |`,
+      `| ${row.concurrency} | ${row.target} | ${fmt(row.tokensPerSecond)} | ${fmt(ratio, 2)} | ${fmt(row.ttftP50, 0)} | ${fmt(row.ttftP95, 0)} | ${fmt(row.itlP50)} | ${fmt(row.itlP95)} | ${fmt(row.occupancy, 2)} | ${fmt(row.passesPerDecode, 2)} | ${fmt(row.serverCpuMsPerToken, 2)} | ${fmt(row.clientCpuMsPerToken, 2)} |`,
     );
   }
   console.log(

@@ -89,6 +89,49 @@ describe(InferenceEngine.name, () => {
   });
 
   describe('continuous batching', () => {
+    it('starts a request in the free slot beside the running one, so each step stays one forward pass', async () => {
+      const engine = await startTinyEngine({ slots: 4, queueMax: 8, contextSize: 512 });
+      try {
+        const sut = engine.engine;
+        const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
+        const request = (i: number, maxTokens: number): GenerationRequest => ({
+          requestId: `slot-${i}-${Math.random().toString(36).slice(2)}`,
+          input: { prompt: `${words[i]} ${words[i]} tell me everything you know about it` },
+          sampling: { temperature: 0, maxTokens },
+        });
+        const startedSlot = async (handle: AsyncIterator<GenerationEvent>) => {
+          const first = await handle.next();
+          if (first.done || first.value.type !== 'started') throw new Error('no started event');
+          return first.value.slot;
+        };
+        // Slots 0-3 are filled in turn, then slots 1 and 2 serve their prompts again: the least recently
+        // used free slots are now 0, then 3.
+        // (A few ms apart: slots record when they were last used in ms.)
+        for (const i of [0, 1, 2, 3, 1, 2]) {
+          await sut.complete(request(i, 2));
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        const before = sut.metrics();
+        const first = (await sut.generate(request(4, 32)))[Symbol.asyncIterator]();
+        expect(await startedSlot(first)).toBe(0);
+        // Least recently used would be slot 3, two runs of sequence ids and two passes per step.
+        const second = (await sut.generate(request(5, 32)))[Symbol.asyncIterator]();
+        expect(await startedSlot(second)).toBe(1);
+        const drain = async (handle: AsyncIterator<GenerationEvent>) => {
+          while (!(await handle.next()).done);
+        };
+        await Promise.all([drain(first), drain(second)]);
+        const after = sut.metrics();
+        const decodes = after.decodeCalls - before.decodeCalls;
+        const passes = after.decodePassesTotal - before.decodePassesTotal;
+        expect(decodes).toBeGreaterThan(30);
+        // The one extra pass: the second prompt is prefilled beside the first's next token.
+        expect(passes - decodes).toBeLessThanOrEqual(1);
+      } finally {
+        await engine.close();
+      }
+    });
+
     it('runs 4 concurrent requests in shared llama_decode batches', async () => {
       const sut = rambling.engine;
       const before = sut.metrics();

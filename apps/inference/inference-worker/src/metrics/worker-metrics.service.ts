@@ -30,6 +30,8 @@ export class WorkerMetricsService {
     cached: 0,
     draftProposed: 0,
     draftAccepted: 0,
+    decodes: 0,
+    passes: 0,
     decodeHistogram: [] as number[],
   };
 
@@ -120,6 +122,28 @@ export class WorkerMetricsService {
         const total = sync().draftTokensAccepted;
         this.inc(total - synced.draftAccepted);
         synced.draftAccepted = total;
+      },
+    });
+    // Passes per decode above 1 are micro-batches split by sequence id (slots far apart) or by uneven
+    // prompt chunks: each is another pass over the weights.
+    new Counter({
+      name: `${PREFIX}decode_calls_total`,
+      help: 'llama_decode calls (each one scheduler step of every running slot).',
+      registers,
+      collect() {
+        const total = sync().decodeCalls;
+        this.inc(total - synced.decodes);
+        synced.decodes = total;
+      },
+    });
+    new Counter({
+      name: `${PREFIX}forward_passes_total`,
+      help: 'Forward passes (llama.cpp micro-batches) those decode calls ran.',
+      registers,
+      collect() {
+        const total = sync().decodePassesTotal;
+        this.inc(total - synced.passes);
+        synced.passes = total;
       },
     });
     new Histogram({

@@ -25,9 +25,10 @@ import type {
 import { ResolvedSampling } from '../request/sampling-params.validator';
 import { AdmissionQueue, QueueEntry } from './admission-queue';
 import { EngineMetrics } from './engine.metrics';
+import { forwardPasses } from './forward-passes';
 import { choosePrefixSlot } from './prefix-slot.selector';
 import type { SpeculativeDraftingOptions } from './prompt-lookup.drafting';
-import { slotOrderedBatch } from './slot-ordered-batch';
+import { slotOfBatchOrder, slotOrderedBatch } from './slot-ordered-batch';
 import { SlotRun } from './slot-run';
 import { stepParticipants } from './step-participants';
 
@@ -142,8 +143,12 @@ export class BatchScheduler {
         // measured for batch occupancy.
         itemPrioritizationStrategy: ({ items, size }) => {
           const chosen = slotOrderedBatch(items, size);
-          const tokens = chosen.reduce((sum, c) => sum + c.processAmount, 0);
-          metrics.recordDecode({ sequences: chosen.length, tokens });
+          const shares = chosen.map((c) => ({ slot: slotOfBatchOrder(c.item), tokens: c.processAmount }));
+          metrics.recordDecode({
+            sequences: chosen.length,
+            tokens: shares.reduce((sum, s) => sum + s.tokens, 0),
+            passes: forwardPasses(shares, size),
+          });
           return chosen;
         },
       },
@@ -372,7 +377,8 @@ export class BatchScheduler {
         salt: s.salt,
         lastUsedAt: s.lastUsedAt,
       }));
-      const choice = choosePrefixSlot(candidates, prompt, prepared.salt)!;
+      const running = new Set(this.slots.filter((s) => s.active).map((s) => s.index));
+      const choice = choosePrefixSlot(candidates, prompt, prepared.salt, running)!;
       const slot = this.slots[choice.index];
       try {
         // Keep the shared prefix (nothing across salts), but at least the last prompt token is

@@ -5,6 +5,8 @@
 export interface BatchObservation {
   readonly sequences: number;
   readonly tokens: number;
+  /** Forward passes llama.cpp runs for it (see forward-passes.ts). */
+  readonly passes: number;
 }
 
 /** Speculative decoding: tokens drafted and evaluated, and those the model generated itself (kept). */
@@ -22,6 +24,7 @@ export interface EngineMetricsSnapshot {
   readonly decodeCalls: number;
   readonly decodeSequencesTotal: number;
   readonly decodeTokensTotal: number;
+  readonly decodePassesTotal: number;
   readonly maxSequencesPerDecode: number;
   /** decodeCalls by the number of sequences in them: index n = calls with n sequences. */
   readonly sequencesPerDecodeHistogram: readonly number[];
@@ -46,6 +49,7 @@ export class EngineMetrics {
   decodeCalls = 0;
   decodeSequencesTotal = 0;
   decodeTokensTotal = 0;
+  decodePassesTotal = 0;
   maxSequencesPerDecode = 0;
   readonly histogram: number[] = [];
   promptTokens = 0;
@@ -57,10 +61,11 @@ export class EngineMetrics {
   requestsRejected = 0;
   readonly requestsFinished: Record<string, number> = {};
 
-  recordDecode({ sequences, tokens }: BatchObservation): void {
+  recordDecode({ sequences, tokens, passes }: BatchObservation): void {
     this.decodeCalls++;
     this.decodeSequencesTotal += sequences;
     this.decodeTokensTotal += tokens;
+    this.decodePassesTotal += passes;
     this.maxSequencesPerDecode = Math.max(this.maxSequencesPerDecode, sequences);
     while (this.histogram.length <= sequences) this.histogram.push(0);
     this.histogram[sequences]++;
@@ -87,6 +92,7 @@ export class EngineMetrics {
       decodeCalls: this.decodeCalls,
       decodeSequencesTotal: this.decodeSequencesTotal,
       decodeTokensTotal: this.decodeTokensTotal,
+      decodePassesTotal: this.decodePassesTotal,
       maxSequencesPerDecode: this.maxSequencesPerDecode,
       sequencesPerDecodeHistogram: [...this.histogram],
       meanSequencesPerDecode: this.decodeCalls === 0 ? 0 : this.decodeSequencesTotal / this.decodeCalls,

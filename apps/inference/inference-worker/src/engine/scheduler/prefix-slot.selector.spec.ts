@@ -48,6 +48,25 @@ describe(choosePrefixSlot.name, () => {
     expect(choosePrefixSlot(free, prompt, undefined)).toEqual({ index: 0, sharedPrefix: 2 });
   });
 
+  it('takes a slot beside the running ones before one that costs every step another forward pass', () => {
+    // Slots 2 and 3 are generating; 7 is the least recently used, but 1 and 4 join their micro-batch.
+    const free = [
+      slot(0, [9], undefined, 5),
+      slot(1, [9], undefined, 30),
+      slot(4, [9], undefined, 20),
+      slot(7, [9], undefined, 1),
+    ];
+    expect(choosePrefixSlot(free, prompt, undefined, new Set([2, 3]))).toEqual({ index: 4, sharedPrefix: 0 });
+    // With nothing running, the least recently used.
+    expect(choosePrefixSlot(free, prompt, undefined, new Set())).toEqual({ index: 7, sharedPrefix: 0 });
+    // A slot whose cache the prompt continues still wins, wherever it is.
+    const conversation = [slot(7, [1, 2, 3, 4], undefined, 1), slot(4, [9], undefined, 20)];
+    expect(choosePrefixSlot(conversation, prompt, undefined, new Set([2, 3]))).toEqual({
+      index: 7,
+      sharedPrefix: 4,
+    });
+  });
+
   it('returns undefined when no slot is free', () => {
     expect(choosePrefixSlot([], prompt, undefined)).toBeUndefined();
   });

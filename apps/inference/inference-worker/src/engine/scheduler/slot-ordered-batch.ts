@@ -5,7 +5,16 @@
 // node-llama-cpp's batch items do not name their sequence, so each slot's work carries its order as
 // its evaluation priority (see SlotRun). Every item gets its first token before any prompt chunk
 // gets more, so a long prompt never pushes a running stream's next token out of the batch.
-import type { BatchItem, PrioritizedBatchItem } from '../model/node-llama-cpp.module';
+import type { BatchItem, EvaluationPriority, PrioritizedBatchItem } from '../model/node-llama-cpp.module';
+
+/** The evaluation priority a slot's work carries: not a priority, its place in the batch. */
+export function batchOrderOf(slot: number): EvaluationPriority {
+  return (slot + 1) as EvaluationPriority;
+}
+
+export function slotOfBatchOrder(item: BatchItem): number {
+  return item.evaluationPriority - 1;
+}
 
 export function slotOrderedBatch(items: readonly BatchItem[], size: number): PrioritizedBatchItem[] {
   const ordered = [...items].sort((a, b) => a.evaluationPriority - b.evaluationPriority);

@@ -19,6 +19,7 @@ import type { PreparedJob } from './batch.scheduler';
 import { DraftVerifier } from './draft.verifier';
 import type { DraftTally } from './engine.metrics';
 import { draftable, SpeculativeDraftingOptions } from './prompt-lookup.drafting';
+import { batchOrderOf } from './slot-ordered-batch';
 
 export type StepOutcome =
   | { readonly kind: 'prefilled' }
@@ -76,7 +77,7 @@ export class SlotRun {
     this.pending = job.promptTokens.slice(cachedPromptTokens);
     // Not a priority: slotOrderedBatch orders a decode's items by it (slot order, which llama.cpp
     // needs to keep one forward pass per decode). node-llama-cpp passes it through untouched.
-    this.batchOrder = (slotIndex + 1) as EvaluationPriority;
+    this.batchOrder = batchOrderOf(slotIndex);
     this.detokenizer = new IncrementalDetokenizer((tokens, last) => model.detokenize(tokens, false, last));
     this.stopMatcher = new StopSequenceMatcher([...job.sampling.stop, ...job.stopStrings]);
     this.grammarState =
