@@ -60,6 +60,21 @@ async function redisCommandStats(redis: Redis): Promise<Map<string, number>> {
 }
 
 /** `clients` loops sharing `turns` turns; each turn's TTFT. */
+/** The orchestrator's turn phase histogram (`hearth_turn_phase_duration_seconds`): seconds and turns by phase. */
+async function turnPhases(metricsPort: number): Promise<Map<string, { seconds: number; count: number }>> {
+  const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const out = new Map<string, { seconds: number; count: number }>();
+  for (const match of body.matchAll(
+    /^hearth_turn_phase_duration_seconds_(sum|count)\{[^}]*phase="([^"]+)"[^}]*\} (\S+)$/gm,
+  )) {
+    const entry = out.get(match[2] as string) ?? { seconds: 0, count: 0 };
+    if (match[1] === 'sum') entry.seconds = Number(match[3]);
+    else entry.count = Number(match[3]);
+    out.set(match[2] as string, entry);
+  }
+  return out;
+}
+
 async function drive(clients: number, turns: number, turn: (client: number, i: number) => Promise<number>) {
   const ttft: number[] = [];
   let next = 0;
@@ -88,12 +103,13 @@ async function runPhase(
   key: CreatedKey,
   phase: Phase,
   turns: number,
-  measure: { groups: CpuGroup[]; proxy: PgStatementProxy; redis: Redis },
+  measure: { groups: CpuGroup[]; proxy: PgStatementProxy; redis: Redis; orchestratorMetricsPort: number },
 ): Promise<PhaseResult> {
   const conversations = phase.kind === 'conversation' ? await conversationsFor(stack, key, phase, turns) : [];
   const turnsOfClient = new Array<number>(phase.clients).fill(0);
   const statementsBefore = measure.proxy.total;
   const redisBefore = await redisCommandStats(measure.redis);
+  const phasesBefore = await turnPhases(measure.orchestratorMetricsPort);
   const before = snapshot(measure.groups);
   const started = performance.now();
   // Every prompt is new: the gateway's response cache would answer a repeated one without the model.
@@ -106,6 +122,13 @@ async function runPhase(
   const wallMs = performance.now() - started;
   const cpuMs = cpuBetween(before, snapshot(measure.groups));
   const statements = measure.proxy.total - statementsBefore;
+  const phaseMs = new Map<string, number>();
+  for (const [name, after] of await turnPhases(measure.orchestratorMetricsPort)) {
+    const earlier = phasesBefore.get(name) ?? { seconds: 0, count: 0 };
+    // Mean over the turns that went through the phase (a turn without tools has no `tools` step).
+    if (after.count > earlier.count)
+      phaseMs.set(name, ((after.seconds - earlier.seconds) * 1000) / (after.count - earlier.count));
+  }
   const redisAfter = await redisCommandStats(measure.redis);
   const redisCommands = new Map<string, number>();
   for (const [command, calls] of redisAfter) {
@@ -113,7 +136,7 @@ async function runPhase(
     // INFO itself is the bench's own.
     if (delta > 0 && command !== 'info') redisCommands.set(command, delta);
   }
-  return { phase, turns, wallMs, cpuMs, statements, redisCommands, ttftMs };
+  return { phase, turns, wallMs, cpuMs, statements, redisCommands, ttftMs, phaseMs };
 }
 
 async function main(): Promise<void> {
@@ -131,6 +154,9 @@ async function main(): Promise<void> {
     bffProcess: true,
     longModel: true,
     workerSlots: 4,
+    metrics: true,
+    // As `npm start` runs it: the served models' vocabularies loaded, no Tokenize round trip.
+    localTokenCounts: true,
     ...(PROFILE_DIR && {
       processEnv: {
         NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile.hook.cjs')}`,
@@ -146,7 +172,9 @@ async function main(): Promise<void> {
   try {
     const key = await stack.tenant('turn-cost', { rpm: 10_000_000, tpm: 2_000_000_000 });
     const groups = stackCpuGroups(stack, infra.redisUrl);
-    const measure = { groups, proxy, redis };
+    const orchestratorMetricsPort = stack.metricsPorts['orchestrator'];
+    if (orchestratorMetricsPort === undefined) throw new Error('the orchestrator has no metrics port');
+    const measure = { groups, proxy, redis, orchestratorMetricsPort };
     console.log(
       `load average at start: ${loadavg()
         .map((l) => l.toFixed(2))

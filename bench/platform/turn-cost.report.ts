@@ -30,6 +30,8 @@ export interface PhaseResult {
   statements: number;
   redisCommands: Map<string, number>;
   ttftMs: number[];
+  /** Mean ms per turn in each of the orchestrator's turn phases (its phase histogram). */
+  phaseMs: Map<string, number>;
 }
 
 export function percentile(values: number[], p: number): number {
@@ -79,6 +81,17 @@ export function printTables(
       .map(([command, calls]) => `${command} ${fmt(calls / result.turns, 1)}`)
       .join(', ');
     console.log(`- ${kind}, max_tokens ${maxTokens}, ${clients} client(s): ${commands}`);
+  }
+
+  // The orchestrator's own clock per turn: where a turn's latency goes (steps in the stored turn trace).
+  const phaseNames = [...new Set(results.flatMap((r) => [...r.phaseMs.keys()]))];
+  console.log('\nTurn phases, mean ms per turn (orchestrator: hearth_turn_phase_duration_seconds)\n');
+  console.log(`| turn | max_tokens | clients | ${phaseNames.join(' | ')} |`);
+  console.log(`|---|---:|---:|${phaseNames.map(() => '---:').join('|')}|`);
+  for (const result of results) {
+    const { kind, maxTokens, clients } = result.phase;
+    const cells = phaseNames.map((name) => fmt(result.phaseMs.get(name) ?? Number.NaN, 1));
+    console.log(`| ${kind} | ${maxTokens} | ${clients} | ${cells.join(' | ')} |`);
   }
 
   console.log(`\nIdle background, % of one core (${fmt(idleWallMs / 1000, 0)} s window)\n`);

@@ -48,6 +48,11 @@ export interface StackOptions {
   retrieval?: boolean;
   /** Give every service a known METRICS_PORT (Stack.metricsPorts) instead of one the OS picks. */
   metrics?: boolean;
+  /**
+   * The context service counts tokens with the tiny models' vocabularies in process, as `npm start`
+   * configures it for the served models (TOKENIZER_MODEL_PATHS), instead of through the gateway.
+   */
+  localTokenCounts?: boolean;
   /** Extra context-service environment (memory proposals, budget shares). */
   contextEnv?: Record<string, string>;
   /** Extra orchestrator environment (draft lease and sweep, for fault specs). */
@@ -169,6 +174,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     ...(options.toolPolicy && { toolPolicy: options.toolPolicy }),
     ...(options.processEnv && { commonEnv: options.processEnv }),
+    ...(options.localTokenCounts && { tokenizerModels: [MODEL_ID, LONG_MODEL_ID] }),
     metrics: options.metrics
       ? ['inference-worker', 'safety-service', 'context-service', 'tool-runner', 'orchestrator', 'bff']
       : [],
