@@ -40,6 +40,11 @@ export const bffConfigSchema = z
      */
     AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(30),
     /**
+     * How long an authenticated API key is kept in memory (a change to the key evicts it at once on
+     * every replica through PostgreSQL NOTIFY); 0 reads PostgreSQL on every request.
+     */
+    API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(60_000),
+    /**
      * Proxies in front of the BFF whose X-Forwarded-For is trusted for the client address (Express'
      * `trust proxy` hop count); 0: the socket's peer is the client.
      */
@@ -85,6 +90,7 @@ export const bffConfigSchema = z
       defaultTpm: env.RATE_LIMIT_DEFAULT_TPM,
       authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
     },
+    apiKeyCacheTtlMs: env.API_KEY_CACHE_TTL_MS,
     chatMaxDurationMs: env.CHAT_MAX_DURATION_MS,
     responsesDriverLeaseMs: env.RESPONSES_DRIVER_LEASE_MS,
     files: { blobStore: toBlobStore(env), maxUploadBytes: env.FILES_MAX_UPLOAD_BYTES },

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 
 import { AuditService } from '../audit/audit.service';
 import { ApiKeyAuthenticator } from '../auth/api-key.authenticator';
+import { ApiKeyCache } from '../auth/api-key.cache';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { BackgroundTurnDriver } from '../background/background-turn.driver';
 import { TurnEventLog } from '../background/turn-event.log';
@@ -54,14 +55,28 @@ const OPTIONAL_TOOL_RUNNER = { token: TOOL_RUNNER_CLIENT, optional: true };
 
 export const bffProviders: Provider[] = [
   {
+    provide: ApiKeyCache,
+    inject: [BFF_CONFIG, BFF_LOGGER],
+    useFactory: (config: BffConfig, logger: Logger) => {
+      const cache = new ApiKeyCache({
+        databaseUrl: config.databaseUrl,
+        ttlMs: config.apiKeyCacheTtlMs,
+        logger,
+      });
+      cache.start();
+      return cache;
+    },
+  },
+  {
     provide: ApiKeyAuthenticator,
-    inject: [BFF_CONFIG, BFF_LOGGER, PrismaClient],
-    useFactory: (config: BffConfig, logger: Logger, prisma: PrismaClient) =>
+    inject: [BFF_CONFIG, BFF_LOGGER, PrismaClient, ApiKeyCache],
+    useFactory: (config: BffConfig, logger: Logger, prisma: PrismaClient, cache: ApiKeyCache) =>
       new ApiKeyAuthenticator({
         prisma,
         logger,
         defaultRpm: config.rateLimits.defaultRpm,
         defaultTpm: config.rateLimits.defaultTpm,
+        cache,
       }),
   },
   {

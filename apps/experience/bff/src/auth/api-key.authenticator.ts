@@ -1,11 +1,12 @@
-// Owns turning an `Authorization: Bearer sk-…` header into an AuthenticatedCaller: hash lookup in
-// PostgreSQL (the secret is never stored), rejection of revoked and expired keys, and the key's
-// limits falling back to the configured defaults. last_used_at is refreshed at most once a minute
-// per key, so authentication stays a single indexed read on the hot path.
-import type { PrismaClient } from '@hearth/db';
+// Owns turning an `Authorization: Bearer sk-…` header into an AuthenticatedCaller: hash lookup (the
+// secret is never stored) in the key cache, else in PostgreSQL, rejection of revoked and expired keys,
+// and the key's limits falling back to the configured defaults. last_used_at is refreshed at most once
+// a minute per key, so a request with a cached key reads nothing and one without does one indexed read.
+import type { ApiKey, PrismaClient } from '@hearth/db';
 import type { Logger } from '@hearth/telemetry';
 
 import { ApiError } from '../errors/api.error';
+import type { ApiKeyCache } from './api-key.cache';
 import { hashApiKey, looksLikeApiKey } from './api-key.secret';
 import type { AuthenticatedCaller } from './authenticated-caller';
 
@@ -16,6 +17,7 @@ export interface AuthenticatorOptions {
   logger: Logger;
   defaultRpm: number;
   defaultTpm: number;
+  cache?: ApiKeyCache;
 }
 
 export class ApiKeyAuthenticator {
@@ -33,7 +35,7 @@ export class ApiKeyAuthenticator {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     const secret = match?.[1] ?? '';
     if (!looksLikeApiKey(secret)) throw invalidKey(secret);
-    const key = await this.options.prisma.apiKey.findUnique({ where: { keyHash: hashApiKey(secret) } });
+    const key = await this.find(hashApiKey(secret));
     const now = new Date();
     if (!key || key.revokedAt || (key.expiresAt && key.expiresAt <= now)) throw invalidKey(secret);
     if (!key.userId) {
@@ -49,6 +51,16 @@ export class ApiKeyAuthenticator {
       rpmLimit: key.rpmLimit ?? this.options.defaultRpm,
       tpmLimit: key.tpmLimit ?? this.options.defaultTpm,
     };
+  }
+
+  private async find(keyHash: string): Promise<ApiKey | null> {
+    const { cache, prisma } = this.options;
+    const cached = cache?.get(keyHash);
+    if (cached) return cached;
+    const mark = cache?.mark() ?? 0;
+    const key = await prisma.apiKey.findUnique({ where: { keyHash } });
+    if (key) cache?.keep(keyHash, key, mark);
+    return key;
   }
 
   private touch(keyId: string, now: Date): void {
