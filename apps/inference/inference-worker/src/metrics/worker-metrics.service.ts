@@ -23,8 +23,17 @@ export class WorkerMetricsService {
   private readonly interToken: Histogram;
   private readonly queueWait: Histogram;
   private readonly requests: Counter<'outcome'>;
-  /** The decode histogram's buckets already exported, so each scrape adds only what is new. */
-  private synced = { decodeHistogram: [] as number[] };
+  /** Engine counters already exported, so each scrape adds only what is new. */
+  private synced = {
+    completion: 0,
+    prompt: 0,
+    cached: 0,
+    draftProposed: 0,
+    draftAccepted: 0,
+    decodes: 0,
+    passes: 0,
+    decodeHistogram: [] as number[],
+  };
 
   constructor(
     @Inject(INFERENCE_ENGINE) private readonly engine: InferenceEngine,
@@ -64,58 +73,79 @@ export class WorkerMetricsService {
     });
     const sync = (): EngineMetricsSnapshot => this.engine.metrics();
     const synced = this.synced;
-    // A counter fed by one of the engine's running totals: each scrape adds what is new since the last.
-    const engineCounter = (name: string, help: string, read: (m: EngineMetricsSnapshot) => number): void => {
-      let exported = 0;
-      void new Counter({
-        name: `${PREFIX}${name}`,
-        help,
-        registers,
-        collect() {
-          const total = read(sync());
-          this.inc(total - exported);
-          exported = total;
-        },
-      });
-    };
-    engineCounter(
-      'generated_tokens_total',
-      'Completion tokens sampled, all requests.',
-      (m) => m.completionTokens,
-    );
-    engineCounter(
-      'prompt_tokens_total',
-      'Prompt tokens of admitted requests, cached ones included.',
-      (m) => m.promptTokens,
-    );
-    engineCounter(
-      'cached_prompt_tokens_total',
-      'Prompt tokens served from the prefix KV cache instead of being prefilled.',
-      (m) => m.cachedPromptTokens,
-    );
+    new Counter({
+      name: `${PREFIX}generated_tokens_total`,
+      help: 'Completion tokens sampled, all requests.',
+      registers,
+      collect() {
+        const total = sync().completionTokens;
+        this.inc(total - synced.completion);
+        synced.completion = total;
+      },
+    });
+    new Counter({
+      name: `${PREFIX}prompt_tokens_total`,
+      help: 'Prompt tokens of admitted requests, cached ones included.',
+      registers,
+      collect() {
+        const total = sync().promptTokens;
+        this.inc(total - synced.prompt);
+        synced.prompt = total;
+      },
+    });
+    new Counter({
+      name: `${PREFIX}cached_prompt_tokens_total`,
+      help: 'Prompt tokens served from the prefix KV cache instead of being prefilled.',
+      registers,
+      collect() {
+        const total = sync().cachedPromptTokens;
+        this.inc(total - synced.cached);
+        synced.cached = total;
+      },
+    });
     // Acceptance rate = accepted / proposed; both stay at 0 with WORKER_SPECULATIVE_DRAFTING=off.
-    engineCounter(
-      'draft_tokens_proposed_total',
-      'Speculative decoding: drafted tokens the model evaluated alongside the next token.',
-      (m) => m.draftTokensProposed,
-    );
-    engineCounter(
-      'draft_tokens_accepted_total',
-      'Speculative decoding: drafted tokens the model would have generated itself (kept).',
-      (m) => m.draftTokensAccepted,
-    );
+    new Counter({
+      name: `${PREFIX}draft_tokens_proposed_total`,
+      help: 'Speculative decoding: drafted tokens the model evaluated alongside the next token.',
+      registers,
+      collect() {
+        const total = sync().draftTokensProposed;
+        this.inc(total - synced.draftProposed);
+        synced.draftProposed = total;
+      },
+    });
+    new Counter({
+      name: `${PREFIX}draft_tokens_accepted_total`,
+      help: 'Speculative decoding: drafted tokens the model would have generated itself (kept).',
+      registers,
+      collect() {
+        const total = sync().draftTokensAccepted;
+        this.inc(total - synced.draftAccepted);
+        synced.draftAccepted = total;
+      },
+    });
     // Passes per decode above 1 are micro-batches split by sequence id (slots far apart) or by uneven
     // prompt chunks: each is another pass over the weights.
-    engineCounter(
-      'decode_calls_total',
-      'llama_decode calls (each one scheduler step of every running slot).',
-      (m) => m.decodeCalls,
-    );
-    engineCounter(
-      'forward_passes_total',
-      'Forward passes (llama.cpp micro-batches) those decode calls ran.',
-      (m) => m.decodePassesTotal,
-    );
+    new Counter({
+      name: `${PREFIX}decode_calls_total`,
+      help: 'llama_decode calls (each one scheduler step of every running slot).',
+      registers,
+      collect() {
+        const total = sync().decodeCalls;
+        this.inc(total - synced.decodes);
+        synced.decodes = total;
+      },
+    });
+    new Counter({
+      name: `${PREFIX}forward_passes_total`,
+      help: 'Forward passes (llama.cpp micro-batches) those decode calls ran.',
+      registers,
+      collect() {
+        const total = sync().decodePassesTotal;
+        this.inc(total - synced.passes);
+        synced.passes = total;
+      },
+    });
     new Histogram({
       name: `${PREFIX}batch_sequences`,
       help: 'Sequences carried by each llama_decode call (continuous-batching occupancy).',
