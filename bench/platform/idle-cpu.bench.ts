@@ -19,11 +19,11 @@
 //   npm run build && eval "$(bash deploy/local/infra.sh env)" && npm run bench:idle
 //   BENCH_IDLE_WINDOWS=3 BENCH_IDLE_SECONDS=20 npm run bench:idle
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 
 import type { CreatedKey } from '../../apps/experience/bff/src/admin/admin.service';
 import { MODEL_ID, startStack, type Stack } from '../../apps/experience/bff/test/support/stack.fixture';
 import { streamTtft } from '../support/sse-ttft';
+import { cpuProfileEnv } from './cpu-profile.env';
 import { cpuBetween, pidsMatching, snapshot, type CpuGroup } from './process-cpu';
 import { fmt, percentile, SERVICES } from './turn-cost.report';
 
@@ -114,13 +114,7 @@ async function main(): Promise<void> {
     bffProcess: true,
     statsIntervalMs: STATS_INTERVAL_MS,
     statsIdleIntervalMs: STATS_IDLE_INTERVAL_MS,
-    ...(PROFILE_DIR && {
-      processEnv: {
-        NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile.hook.cjs')}`,
-        CPU_PROFILE_DIR: PROFILE_DIR,
-        CPU_PROFILE_SECONDS: String(WINDOW_SECONDS),
-      },
-    }),
+    ...(PROFILE_DIR && { processEnv: cpuProfileEnv(PROFILE_DIR, WINDOW_SECONDS) }),
   });
   try {
     const key = await stack.tenant('idle', { rpm: 10_000_000, tpm: 2_000_000_000 });

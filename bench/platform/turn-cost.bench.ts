@@ -24,7 +24,6 @@
 // BENCH_CPU_PROFILE_SECONDS (15) of the first phase (stateless, max_tokens 1, one client), for
 // `tsx bench/platform/cpu-profile.summary.ts <dir>`; the profiler's own cost shows in that phase.
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 
 import { inferenceV1 } from '@hearth/contracts';
 import { createGrpcClient } from '@hearth/grpc';
@@ -36,6 +35,7 @@ import type { CreatedKey } from '../../apps/experience/bff/src/admin/admin.servi
 import { MODEL_ID, startStack, type Stack } from '../../apps/experience/bff/test/support/stack.fixture';
 import { bffTurn, createConversation } from '../support/bff-turn';
 import { workerTtft } from '../support/worker-ttft';
+import { cpuProfileEnv } from './cpu-profile.env';
 import { PgStatementProxy } from './pg-statement.proxy';
 import { cpuBetween, snapshot, type CpuGroup } from './process-cpu';
 import { stackCpuGroups } from './stack-cpu-groups';
@@ -157,13 +157,7 @@ async function main(): Promise<void> {
     metrics: true,
     // As `npm start` runs it: the served models' vocabularies loaded, no Tokenize round trip.
     localTokenCounts: true,
-    ...(PROFILE_DIR && {
-      processEnv: {
-        NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile.hook.cjs')}`,
-        CPU_PROFILE_DIR: PROFILE_DIR,
-        CPU_PROFILE_SECONDS: String(PROFILE_SECONDS),
-      },
-    }),
+    ...(PROFILE_DIR && { processEnv: cpuProfileEnv(PROFILE_DIR, PROFILE_SECONDS) }),
   });
   const worker = createGrpcClient(inferenceV1.InferenceWorkerServiceDefinition, {
     address: stack.worker.address,
