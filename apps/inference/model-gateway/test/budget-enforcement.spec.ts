@@ -6,7 +6,15 @@
 // counter is set back to the ledger's sum and counted. Refusals name the budget.
 import { randomUUID } from 'node:crypto';
 
-import { budgetWindow, limitField, limitsKey, spentKey, type BudgetRef } from '@hearth/redis';
+import {
+  budgetWindow,
+  holdsKey,
+  limitField,
+  limitsKey,
+  settledKey,
+  spentKey,
+  type BudgetRef,
+} from '@hearth/redis';
 import { createLogger } from '@hearth/telemetry';
 import {
   createTestDatabase,
@@ -34,6 +42,8 @@ const TENANT = randomUUID();
 const KEY = randomUUID();
 const USER = randomUUID();
 const SMALL_USER = randomUUID();
+/** An API key whose token quota (5 a minute) is smaller than any request of this spec. */
+const QUOTA_KEY = randomUUID();
 const MAX_TOKENS = 10;
 // Output only, 1 000 micro-dollars a token: a request reserves exactly 10 000 (its max tokens).
 const RESERVED_MAX = MAX_TOKENS * 1_000;
@@ -90,6 +100,7 @@ describe('Budgets in money', () => {
     fixture = await startGateway({
       version: 1,
       routing: TEST_ROUTING,
+      quotas: { apiKeys: { [QUOTA_KEY]: { tokensPerMinute: 5 } } },
       models: [
         registryModel('tiny', model.sha256, [worker.address], {
           aliases: ['fast'],
@@ -122,6 +133,26 @@ describe('Budgets in money', () => {
     await ledger?.stop();
     await db?.drop();
     redis?.disconnect();
+  });
+
+  it('gives back the budget holds of a request its token quota refuses, settling nothing', async () => {
+    // Quota and budgets are reserved together; the quota's refusal must leave no hold on the
+    // tenant's budget and no settled marker, so the request id can still be served later.
+    const tenantBudget: BudgetRef = { scope: 'tenant', subjectId: TENANT, period: 'monthly' };
+    const holds = holdsKey(TENANT, tenantBudget, budgetWindow('monthly', new Date()).id);
+    const spentBefore = await counter(tenantBudget);
+    const refused = generateRequest({
+      requestId: 'over-quota',
+      caller: { tenantId: TENANT, apiKeyId: QUOTA_KEY, userId: USER },
+      messages: [userMessage('Question over-quota')],
+      sampling: { temperature: 0.9, stop: [], maxTokens: MAX_TOKENS },
+      bypassCache: true,
+    });
+    const outcome = await fixture.generate(refused);
+    expect(outcome.error).toMatchObject({ code: status.RESOURCE_EXHAUSTED, reason: 'REQUEST_EXCEEDS_QUOTA' });
+    await waitFor('the hold released', async () => (await redis.hexists(holds, 'over-quota')) === 0);
+    expect(await redis.exists(settledKey(TENANT, 'over-quota'))).toBe(0);
+    expect(await counter(tenantBudget)).toBe(spentBefore);
   });
 
   it('admits no more than the budget allows among 50 concurrent requests; ledger and counters agree', async () => {

@@ -34,20 +34,25 @@ export class AuthFailureLimiter {
     this.redis = redis as RedisWithScripts;
   }
 
-  /** Throws 429 while `address` is over its failures for the window. */
+  /**
+   * Throws 429 while `address` is over its failures for the window. One GET per request; the window's
+   * remaining time is read only for an address that is blocked.
+   */
   async check(address: string): Promise<void> {
     if (this.perMinute === 0) return;
-    let reply: [[Error | null, unknown], [Error | null, unknown]] | null;
+    const key = keyOf(address);
+    let ttlMs: number;
     try {
-      reply = (await this.redis.multi().get(keyOf(address)).pttl(keyOf(address)).exec()) as typeof reply;
+      if (Number((await this.redis.get(key)) ?? 0) < this.perMinute) return;
+      ttlMs = await this.redis.pttl(key);
     } catch (err) {
       this.logger.warn({ err }, 'auth failure limiter unavailable; request let through');
       countFailOpen('bff_auth_failure_limit');
       return;
     }
-    const count = Number(reply?.[0]?.[1] ?? 0);
-    if (count < this.perMinute) return;
-    const ttlMs = Math.max(1, Number(reply?.[1]?.[1] ?? WINDOW_MS));
+    // The window ended between the two reads (-2): the address is free again.
+    if (ttlMs === -2) return;
+    ttlMs = ttlMs > 0 ? ttlMs : WINDOW_MS;
     throw new ApiError(
       429,
       `Too many requests with an invalid API key from this address. Please try again in ${formatDuration(ttlMs)}.`,

@@ -129,6 +129,15 @@ export class BudgetGuardService {
     );
   }
 
+  /**
+   * Gives back the holds of a request that will not run (refused by its token quota, or answered from
+   * the response cache). Nothing is spent and no settled marker is written: the request id stays
+   * free to be served later.
+   */
+  async release(reservation: BudgetReservation): Promise<void> {
+    await Promise.all(reservation.holds.map((key) => this.redis.hdel(key, reservation.requestId)));
+  }
+
   private storeUnavailable(payer: BudgetPayer, requestId: string, error: unknown): BudgetReservation {
     const scopes = this.knownLimits.get(callerKey(payer)) ?? new Set<BudgetScope>();
     const closed = [...scopes].filter((scope) => this.options.failClosedScopes.includes(scope));

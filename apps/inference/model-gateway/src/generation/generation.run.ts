@@ -1,5 +1,5 @@
-// Owns the life of one Generate request: validate and resolve, replay from the response cache, reserve
-// quota and the budgets' maximum cost, then try workers (another worker of the same model, then down the fallback chain) until one
+// Owns the life of one Generate request: validate and resolve, look up the response cache while
+// reserving quota and the budgets' maximum cost (replaying a cached answer), then try workers (another worker of the same model, then down the fallback chain) until one
 // produces output, all before the request's deadline. Once output has reached the caller nothing is
 // retried: a later failure ends the stream with an error finish marked partial. Every admitted request
 // settles its quota and is metered exactly once, whatever its outcome.
@@ -17,7 +17,7 @@ import { status } from '@grpc/grpc-js';
 import { BrokenCircuitError, IsolatedCircuitError } from 'cockatiel';
 import type { Subscriber } from 'rxjs';
 
-import type { BudgetGuardService, BudgetReservation } from '../budget/budget-guard.service';
+import type { BudgetGuardService } from '../budget/budget-guard.service';
 import {
   replayMessages,
   type CachedResponse,
@@ -42,6 +42,7 @@ import {
   maxCostOf,
   meterGeneration,
   priceOutcome,
+  releaseBudgetUnused,
   settleGeneration,
   settleQuotaUnused,
   type Outcome,
@@ -100,29 +101,49 @@ export class GenerationRun {
       });
       modelLabel = generation.model.id;
       const cacheKey = this.deps.cache.keyFor(generation);
-      if (cacheKey && (await this.replayFromCache(generation, cacheKey))) return;
-      const registry = this.deps.registry.current();
-      const reservation = await this.deps.quota.reserve(
-        generation.caller,
-        registry.limitsFor(generation.caller.tenantId, generation.caller.apiKeyId),
-        generation.promptTokenBound + generation.maxTokens,
-      );
-      let budget: BudgetReservation;
-      try {
-        budget = await this.deps.budgets.reserve(
-          generation.caller,
-          generation.requestId,
-          maxCostOf(generation),
-        );
-      } catch (error) {
-        settleQuotaUnused(this.deps, reservation);
-        throw error;
-      }
-      await this.serve(generation, { quota: reservation, budget }, cacheKey);
+      const admission = await this.admit(generation, cacheKey);
+      if (!admission) return;
+      await this.serve(generation, admission, cacheKey);
     } catch (error) {
       this.deps.metrics.requests.inc({ model: modelLabel, outcome: 'rejected' });
       this.out.error(error);
     }
+  }
+
+  /**
+   * The cache lookup and both reservations, sent together: Redis gets them in one write (the client
+   * pipelines commands of the same tick) and the request waits one round trip, not three. A cached
+   * answer is replayed and the reservations given back; a refusal by one gives back the other (a
+   * budget hold released is no settlement: the request id can still be served later). When both
+   * refuse, the quota's refusal is the one the caller gets, as when they ran one after the other.
+   * Each refusal is counted in its rejections metric, even when the cache answers the request.
+   * Returns undefined when the request was answered from the cache.
+   */
+  private async admit(
+    generation: NormalizedGeneration,
+    cacheKey: string | undefined,
+  ): Promise<Reservations | undefined> {
+    const registry = this.deps.registry.current();
+    const [cached, quota, budget] = await Promise.all([
+      cacheKey ? this.cachedEntry(cacheKey) : undefined,
+      outcomeOf(
+        this.deps.quota.reserve(
+          generation.caller,
+          registry.limitsFor(generation.caller.tenantId, generation.caller.apiKeyId),
+          generation.promptTokenBound + generation.maxTokens,
+        ),
+      ),
+      outcomeOf(this.deps.budgets.reserve(generation.caller, generation.requestId, maxCostOf(generation))),
+    ]);
+    if (quota.ok && (cached || !budget.ok)) settleQuotaUnused(this.deps, quota.value);
+    if (budget.ok && (cached || !quota.ok)) releaseBudgetUnused(this.deps, budget.value);
+    if (cached) {
+      this.replay(generation, cached);
+      return undefined;
+    }
+    if (!quota.ok) throw quota.error;
+    if (!budget.ok) throw budget.error;
+    return { quota: quota.value, budget: budget.value };
   }
 
   private async serve(
@@ -297,7 +318,7 @@ export class GenerationRun {
     );
   }
 
-  private async replayFromCache(generation: NormalizedGeneration, key: string): Promise<boolean> {
+  private async cachedEntry(key: string): Promise<CachedResponse | undefined> {
     let entry: CachedResponse | undefined;
     try {
       entry = await this.deps.cache.get(key);
@@ -306,7 +327,10 @@ export class GenerationRun {
       this.deps.logger.warn({ err: error }, 'response cache lookup failed');
     }
     this.deps.metrics.cacheLookups.inc({ result: entry ? 'hit' : 'miss' });
-    if (!entry) return false;
+    return entry;
+  }
+
+  private replay(generation: NormalizedGeneration, entry: CachedResponse): void {
     const tokens = {
       inputTokens: entry.usage.promptTokens,
       cachedTokens: entry.usage.promptTokens,
@@ -327,6 +351,14 @@ export class GenerationRun {
       status: 'cached',
       charge,
     });
-    return true;
   }
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+function outcomeOf<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
 }

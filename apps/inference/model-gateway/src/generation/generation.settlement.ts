@@ -111,6 +111,18 @@ export function settleQuotaUnused(
     );
 }
 
+/** A request refused or answered from the cache after its budget holds were taken releases them. */
+export function releaseBudgetUnused(
+  deps: Pick<SettlementDeps, 'budgets' | 'logger'>,
+  budget: BudgetReservation,
+): void {
+  deps.budgets
+    .release(budget)
+    .catch((error: unknown) =>
+      deps.logger.error({ err: error }, 'budget hold release failed; the hold expires on its own'),
+    );
+}
+
 export function settleGeneration(
   deps: SettlementDeps,
   generation: NormalizedGeneration,
