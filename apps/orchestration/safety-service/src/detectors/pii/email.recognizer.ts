@@ -144,6 +144,7 @@ export function recognizeEmails(text: string): Detection[] {
     // `ssh://git@host/repo`, `https://user@host/`: the user part of a URL.
     if (text.slice(Math.max(0, start - 3), start) === '://') continue;
     if (isLogin(text, start) || isMessageId(text, start)) continue;
+    if (isServicePrincipal(text, start, domain[0])) continue;
     found.push(email(start, end, text.slice(start, end)));
   }
   for (const match of text.matchAll(SPELLED_OUT_EMAIL)) {
@@ -166,6 +167,14 @@ function isLogin(text: string, start: number): boolean {
 }
 
 /** True when the "@" at `start` stands in a Message-ID, In-Reply-To or References header, or a `cid:`. */
+// `HTTP/web01.corp.example.com@CORP.EXAMPLE.COM`: a Kerberos service principal (service/host@REALM,
+// the realm in capitals), not a mailbox.
+const SERVICE_BEFORE = /(?:^|[\s"'(<=,])[A-Za-z][\w-]*\/$/;
+
+function isServicePrincipal(text: string, start: number, domain: string): boolean {
+  return domain === domain.toUpperCase() && SERVICE_BEFORE.test(text.slice(Math.max(0, start - 32), start));
+}
+
 function isMessageId(text: string, start: number): boolean {
   if (text.slice(Math.max(0, start - 4), start).toLowerCase() === 'cid:') return true;
   const lineStart = text.lastIndexOf('\n', start - 1) + 1;

@@ -3,9 +3,15 @@
 // what keeps random Luhn-valid numbers (one in ten) from counting as cards. A number the words before
 // it name as something else (`user_id: `, "shipment number"), a key of another kind in code or a log
 // (`"cursor": `, `seq=`, each of `"ids": [...]`), or the words after it ("... is the shipment id",
-// "...: that's the membership number") is not one, whatever its checksum.
+// "...: that's the membership number") is not one, whatever its checksum; nor is a quantity ("offset
+// 4111...", "6011... ns").
 import type { Detection } from '../detection.model';
-import { describedAfterAsOtherKind, keyedAsOtherKind, labelledAsOtherKind } from './pii-context.util';
+import {
+  describedAfterAsOtherKind,
+  isQuantity,
+  keyedAsOtherKind,
+  labelledAsOtherKind,
+} from './pii-context.util';
 
 // Nouns that name a card number ("card number", `card_no:`, "Visa #"); any other noun in that place
 // (`accountId:`, `txn_id=`, "shipment number") names an identifier that happens to pass the checks.
@@ -64,7 +70,8 @@ export function recognizePaymentCards(text: string): Detection[] {
     if (
       labelledAsOtherKind(text, match.index, CARD_KINDS) ||
       keyedAsOtherKind(text, match.index, CARD_KINDS) ||
-      describedAfterAsOtherKind(text, end, CARD_KINDS)
+      describedAfterAsOtherKind(text, end, CARD_KINDS) ||
+      isQuantity(text, match.index, end)
     ) {
       continue;
     }

@@ -55,7 +55,8 @@ export function recognizePhoneNumbers(
     const digits = countDigits(candidate);
     if (digits < MIN_DIGITS || digits > MAX_DIGITS) continue;
     if (looksLikeNonPhone(candidate)) continue;
-    if (labelledAsOtherKind(text, start, PHONE_KINDS)) continue;
+    // A number with an explicit +country code is written as a phone; no scheme acronym names it.
+    if (labelledAsOtherKind(text, start, PHONE_KINDS, { schemes: !candidate.startsWith('+') })) continue;
     if (isQuantity(text, start, end)) continue;
     const formatted = candidate.startsWith('+') || (/[ ().-]/.test(candidate) && !DECIMAL.test(candidate));
     if (!formatted && !hasContextBefore(text, start, PHONE_WORDS)) continue;

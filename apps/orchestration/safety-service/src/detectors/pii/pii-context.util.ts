@@ -34,15 +34,44 @@ function kindNamedBefore(text: string, start: number): string | undefined {
   return noun && !NOT_A_NOUN.test(noun) ? noun.toLowerCase() : undefined;
 }
 
+// An identifier scheme's acronym right before the value names it ("NDC 0002-3227-30", "NPI
+// 1234567893", "CAS 7732-18-5"): three to six capitals. Capitalised words that are no scheme (verbs
+// and nouns of contact, regions that say where a phone rings) do not.
+const SCHEME_BEFORE = /(?:^|[^A-Za-z0-9])([A-Z][A-Z0-9]{2,5})\s*[:#]?\s*$/;
+const NOT_A_SCHEME =
+  /^(?:call|text|dial|ring|reach|contact|phone|mobile|cell|tel|fax|sms|home|work|office|main|direct|number|and|the|for|via|use|try|you|our|my|new|note|attn|asap|fyi|urgent|usa|emea|apac|latam|amer|dach|nyc|sfo|lon|hq)$/;
+// A value that is the next item of a list after another value ("NDC 50090-287-50 and
+// 0781-5180-01"): the list's label names both.
+const LIST_ITEM_BEFORE = /(?<![\w.-])[\dA-Za-z][\w.-]*\d[\w.-]*\s*(?:,|;|&|\band\b|\bor\b)\s*$/;
+
+/** The acronym of an identifier scheme right before `start`, lower-cased; undefined when none. */
+function schemeNamedBefore(text: string, start: number): string | undefined {
+  const scheme = SCHEME_BEFORE.exec(text.slice(Math.max(0, start - 12), start))?.[1].toLowerCase();
+  return scheme && !NOT_A_SCHEME.test(scheme) ? scheme : undefined;
+}
+
 /**
  * True when the words before `start` make the number something other than `ownKinds` (a regex over
  * the naming noun): a noun of the recogniser's own kind wins over a bare "#", "no." or "ID" label
- * ("SSN# 536-22-8740", "Visa #4111..."), any other noun or identifier label loses.
+ * ("SSN# 536-22-8740", "Visa #4111..."), any other noun, scheme acronym (unless `schemes` is false)
+ * or identifier label loses. A value listed after another one is labelled as that one is.
  */
-export function labelledAsOtherKind(text: string, start: number, ownKinds: RegExp): boolean {
-  const kind = kindNamedBefore(text, start);
+export function labelledAsOtherKind(
+  text: string,
+  start: number,
+  ownKinds: RegExp,
+  options: { schemes?: boolean } = {},
+  depth = 0,
+): boolean {
+  const kind =
+    kindNamedBefore(text, start) ?? (options.schemes === false ? undefined : schemeNamedBefore(text, start));
   if (kind !== undefined) return !ownKinds.test(kind);
-  return hasNonPersonalLabel(text, start);
+  if (hasNonPersonalLabel(text, start)) return true;
+  const before = text.slice(Math.max(0, start - 48), start);
+  const item = LIST_ITEM_BEFORE.exec(before);
+  return item !== null && depth < 3
+    ? labelledAsOtherKind(text, start - before.length + item.index, ownKinds, options, depth + 1)
+    : false;
 }
 
 // Units of measure, data sizes, currencies and counted things right after a number: the number is a

@@ -282,6 +282,41 @@ describe(PiiDetector.name, () => {
     expect(found(lookAlike)).toEqual([]);
   });
 
+  // Each rule of the v6 round, as a real value next to the look-alike it must leave alone.
+  it.each([
+    // A Kerberos service principal (service/host@REALM) is no mailbox; a capitalised address is one.
+    [
+      'pii.email',
+      'write to ana.reyes@EXAMPLE.ORG or see https://example.org/x',
+      'ana.reyes@EXAMPLE.ORG',
+      'principal HTTP/web01.corp.example.com@CORP.EXAMPLE.COM',
+    ],
+    // A quantity is no card, whatever its checksum and prefix.
+    [
+      'pii.payment_card',
+      'used 4111 1111 1111 1111 yesterday',
+      '4111 1111 1111 1111',
+      'committed offset 4111800199228371',
+    ],
+    // A scheme's acronym names the number, and the next items of its list; a region does not.
+    ['pii.phone', 'APAC +65 6123 4567', '+65 6123 4567', 'NDC 50090-287-50 and 0781-5180-01'],
+    ['pii.phone', 'CALL 415-555-0132', '415-555-0132', 'NPI 1234567893'],
+    ['pii.phone', 'NOC +1 415 555 0132', '+1 415 555 0132', 'NDC 0002-3227-30'],
+    // A noun right before an SSN-shaped number names its kind, unless it is the SSN's or its owner's.
+    ['pii.us_ssn', 'Applicant 536-22-1847', '536-22-1847', 'Route 128-09-2231 closed'],
+  ])('finds %s in %j, nothing in the look-alike beside it (v6)', (ruleId, text, value, lookAlike) => {
+    expect(found(text)).toEqual([[ruleId, value]]);
+    expect(found(lookAlike)).toEqual([]);
+  });
+
+  it('finds every SSN of a list, after a verb or a pronoun too', () => {
+    expect(found('my SSN is 536-22-1847 and hers 412-61-3907')).toEqual([
+      ['pii.us_ssn', '536-22-1847'],
+      ['pii.us_ssn', '412-61-3907'],
+    ]);
+    expect(found('SSN number 536-22-1847')).toEqual([['pii.us_ssn', '536-22-1847']]);
+  });
+
   it('reads a dotted number the text once calls a version as that version everywhere in it', () => {
     expect(found('git push origin refs/tags/6.3.2.1 && gh release create 6.3.2.1')).toEqual([]);
     expect(found('ssh 81.2.69.160 && ping 81.2.69.160')).toEqual([
