@@ -1,9 +1,9 @@
 // Owns the cross-process view of running turns in Redis:
 // - an event log per turn (a Redis stream), so a repeated request re-attaches to a turn another
 //   process is running and sees every event from the first one. Events are written in batches: one
-//   stream entry holds the events recorded within a few ms (field `e` repeated, in order), so a
-//   streamed answer costs Redis a handful of XADDs rather than one per token; a turn's last event
-//   (finish or error) is written at once;
+//   stream entry holds the events recorded within RECORD_BATCH_MS (field `e` repeated, in order), so
+//   a streamed answer costs Redis an XADD per batch rather than one per token (a model streams a
+//   token every 10-30 ms); a turn's last event (finish or error) is written at once;
 // - a lease per running turn, refreshed while it runs, so a follower can tell a live turn from one
 //   whose process died;
 // - cancellation: CancelTurn sets a flag and publishes the turn id; every orchestrator subscribes
@@ -20,8 +20,12 @@ const CANCEL_CHANNEL = 'orch:cancel';
 const LEASE_TTL_MS = 15_000;
 const LOG_TTL_SECONDS = 600;
 const FOLLOW_BLOCK_MS = 1_000;
-/** How long recorded events wait to share one stream entry (the log only serves re-attaching followers). */
-const RECORD_BATCH_MS = 5;
+/**
+ * How long recorded events wait to share one stream entry. The log only serves followers that
+ * re-attach to a running turn, who see its text in steps of this much; the turn's own client is not
+ * affected.
+ */
+const RECORD_BATCH_MS = 50;
 const SUBSCRIBER_CONNECT_TIMEOUT_MS = 10_000;
 
 const eventsKey = (turnId: string) => `orch:turn:{${turnId}}:events`;
