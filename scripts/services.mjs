@@ -13,7 +13,8 @@ import { root } from './lib.mjs';
  */
 export function serviceDefinitions(infra) {
   // One libuv pool thread: node-llama-cpp's decodes and samplings run there (see the worker's README).
-  const worker = { WORKER_SLOTS: '4', UV_THREADPOOL_SIZE: '1' };
+  // Deltas at most every 20 ms after the first two: fewer messages through every hop (bench/README.md).
+  const worker = { WORKER_SLOTS: '4', UV_THREADPOOL_SIZE: '1', WORKER_STREAM_INTERVAL_MS: '20' };
   return [
     {
       name: 'inference-worker',

@@ -42,6 +42,11 @@ export const inferenceWorkerConfigSchema = z
     WORKER_SPECULATIVE_DRAFTING: z.enum(['off', 'prompt_lookup']).default('off'),
     /** Most tokens drafted per decode step. */
     WORKER_DRAFT_TOKENS: positiveInt().max(32).default(4),
+    /**
+     * Least time between a generation's delta messages after its first: tokens generated sooner share
+     * one message (each message costs every hop a gRPC write and read). 0 sends one per token.
+     */
+    WORKER_STREAM_INTERVAL_MS: z.coerce.number().int().min(0).max(1000).default(0),
     /** How long SIGTERM waits for running generations before cancelling them. */
     WORKER_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
     /** Stable instance id for Stats and logs; defaults to `<hostname>-<pid>`. */
@@ -69,6 +74,7 @@ export const inferenceWorkerConfigSchema = z
       drafting: { mode: env.WORKER_SPECULATIVE_DRAFTING, maxDraftTokens: env.WORKER_DRAFT_TOKENS },
       drainTimeoutMs: env.WORKER_DRAIN_TIMEOUT_MS,
     },
+    streamIntervalMs: env.WORKER_STREAM_INTERVAL_MS,
     workerId: env.WORKER_ID,
     metrics: { host: env.GRPC_HOST, port: env.METRICS_PORT },
   }));

@@ -36,6 +36,8 @@ export interface StackOptions {
   bffProcess?: boolean;
   /** Also serve LONG_MODEL_ID: the tiny GGUF without a scripted reply, which rambles to max_tokens. */
   longModel?: boolean;
+  /** LONG_MODEL_ID loads this GGUF instead (a real model, at a real model's pace; benchmarks). */
+  longModelPath?: string;
   /** What the tiny model answers (default TINY_REPLY); words must be unique. */
   reply?: string;
   /** More tiny models, each with its own scripted reply (tool-call specs: one answers with calls). */
@@ -124,7 +126,7 @@ function models(options: StackOptions): StackModel[] {
   };
   const long: StackModel = {
     id: LONG_MODEL_ID,
-    source: { tiny: {} },
+    source: options.longModelPath ? { path: options.longModelPath } : { tiny: {} },
     worker: { contextSize: 2048, slots: options.longWorkerSlots ?? 1 },
     registry: { tier: 'cpu-tiny', price: PRICE, capabilities: ['chat'] },
   };

@@ -1,15 +1,17 @@
 // Owns one Generate call end to end: model check, admission (refused while draining), mapping the
-// request, streaming the engine's events as messages, and the call's end. A client cancel (Nest
+// request, streaming the engine's events as messages (paced by WORKER_STREAM_INTERVAL_MS, see
+// delta.coalescer.ts), and the call's end. A client cancel (Nest
 // unsubscribes when grpc-js reports 'cancelled') aborts the engine request, which frees its slot
 // within one decode step. Failures before or after the first message end the stream with a status
 // through the one error filter; the gateway decides what a partial output means.
+import type { InferenceWorkerConfig } from '@hearth/config';
 import { inferenceV1 } from '@hearth/contracts';
 import type { Logger } from '@hearth/telemetry';
 
 import { Inject, Injectable } from '@nestjs/common';
 import { Observable, Subscriber } from 'rxjs';
 
-import { INFERENCE_ENGINE, MODEL_IDENTITY, WORKER_LOGGER } from '../app/worker.constants';
+import { INFERENCE_ENGINE, MODEL_IDENTITY, WORKER_CONFIG, WORKER_LOGGER } from '../app/worker.constants';
 import type { ModelIdentity } from '../app/worker.constants';
 import { UnknownModelError } from '../app/worker.errors';
 import { DeadlineExceededError, InvalidRequestError } from '../engine/engine.errors';
@@ -17,6 +19,7 @@ import { GenerationHandle, GenerationRequest } from '../engine/generation.types'
 import type { InferenceEngine } from '../engine/inference.engine';
 import { Admission, WorkerLifecycleService } from '../lifecycle/worker-lifecycle.service';
 import { WorkerMetricsService } from '../metrics/worker-metrics.service';
+import { DeltaCoalescer } from './delta.coalescer';
 import { toGenerationRequest } from './generate-request.mapper';
 import { GenerateResponseWriter } from './generate-response.writer';
 import { GenerationTrace } from './generation.trace';
@@ -32,6 +35,7 @@ export class GenerationService {
     @Inject(WorkerLifecycleService) private readonly lifecycle: WorkerLifecycleService,
     @Inject(WorkerMetricsService) private readonly metrics: WorkerMetricsService,
     @Inject(WORKER_LOGGER) private readonly logger: Logger,
+    @Inject(WORKER_CONFIG) private readonly config: Pick<InferenceWorkerConfig, 'streamIntervalMs'>,
   ) {}
 
   /** `callDeadline`: the gRPC call's deadline in epoch ms (Infinity or undefined when none). */
@@ -75,12 +79,14 @@ export class GenerationService {
     const traced = new GenerationTrace(this.model.id, wire.requestId);
     let outcome = 'error';
     let failure: unknown;
+    let deltas: DeltaCoalescer | undefined;
     try {
       const signal = AbortSignal.any([cancelled, drainCut]);
       const functionCallSyntax = this.engine.functionCallSyntax(wire.chatTemplate || undefined);
       const { request, toolPlan } = toGenerationRequest(wire, { callDeadline, signal, functionCallSyntax });
       const handle = await this.start(request, toolPlan);
       const writer = new GenerateResponseWriter(toolPlan, receivedAt, functionCallSyntax);
+      deltas = new DeltaCoalescer(this.config.streamIntervalMs, (message) => out.next(message));
       let lastDeltaAt: number | undefined;
       for await (const event of handle) {
         if (event.type === 'started') {
@@ -95,17 +101,22 @@ export class GenerationService {
           else this.metrics.observeInterTokenGap((now - lastDeltaAt) / 1000 / tokens, tokens);
           lastDeltaAt = now;
           const message = writer.delta(event, now);
-          if (message) out.next(message);
+          if (message) deltas.push(message, now);
           // tool_choice auto: text after the calls (or a second call with parallel calls off) is not
           // part of the answer; the caller runs the calls.
           if (writer.answerEnded) handle.cancel();
         } else if (event.type === 'done') {
           outcome = event.finishReason;
           traced.done(event.finishReason, event.usage);
+          // Cancelled by the caller: nobody is listening any more.
+          if (event.finishReason === 'cancelled' && cancelled.aborted && !drainCut.aborted) {
+            deltas.discard();
+            return;
+          }
+          // What was generated reaches the caller before the end, whatever the end is.
+          deltas.flush();
           // Cancelled by a drain that ran out of time: the caller learns why (UNAVAILABLE).
           if (event.finishReason === 'cancelled' && drainCut.aborted) throw drainCut.reason;
-          // Cancelled by the caller: nobody is listening any more.
-          if (event.finishReason === 'cancelled' && cancelled.aborted) return;
           out.next(writer.final(event));
           if (event.finishReason === 'deadline') throw new DeadlineExceededError('running');
           this.logger.debug(
@@ -120,6 +131,8 @@ export class GenerationService {
       failure = error;
       throw error;
     } finally {
+      // A stream that failed sends nothing more (what waited was never the caller's).
+      deltas?.discard();
       traced.end(failure);
       this.metrics.countRequest(outcome);
     }
