@@ -1,8 +1,9 @@
 // Owns the life of one Generate request: validate and resolve, look up the response cache while
-// reserving quota and the budgets' maximum cost (replaying a cached answer), then try workers (another worker of the same model, then down the fallback chain) until one
-// produces output, all before the request's deadline. Once output has reached the caller nothing is
-// retried: a later failure ends the stream with an error finish marked partial. Every admitted request
-// settles its quota and is metered exactly once, whatever its outcome.
+// reserving quota and the budgets' maximum cost (replaying a cached answer), then try workers (another
+// worker of the same model, then down the fallback chain) until one produces output, all before the
+// request's deadline. Once output has reached the caller nothing is retried: a later failure ends the
+// stream with an error finish marked partial. Every admitted request settles its quota and is metered
+// exactly once, whatever its outcome.
 import {
   commonV1,
   gatewayV1,
@@ -124,25 +125,27 @@ export class GenerationRun {
     cacheKey: string | undefined,
   ): Promise<Reservations | undefined> {
     const registry = this.deps.registry.current();
-    const [cached, quota, budget] = await Promise.all([
-      cacheKey ? this.cachedEntry(cacheKey) : undefined,
-      outcomeOf(
-        this.deps.quota.reserve(
-          generation.caller,
-          registry.limitsFor(generation.caller.tenantId, generation.caller.apiKeyId),
-          generation.promptTokenBound + generation.maxTokens,
-        ),
+    const [entry, quota, budget] = await Promise.allSettled([
+      cacheKey ? this.cachedEntry(cacheKey) : Promise.resolve(undefined),
+      this.deps.quota.reserve(
+        generation.caller,
+        registry.limitsFor(generation.caller.tenantId, generation.caller.apiKeyId),
+        generation.promptTokenBound + generation.maxTokens,
       ),
-      outcomeOf(this.deps.budgets.reserve(generation.caller, generation.requestId, maxCostOf(generation))),
+      this.deps.budgets.reserve(generation.caller, generation.requestId, maxCostOf(generation)),
     ]);
-    if (quota.ok && (cached || !budget.ok)) settleQuotaUnused(this.deps, quota.value);
-    if (budget.ok && (cached || !quota.ok)) releaseBudgetUnused(this.deps, budget.value);
+    // cachedEntry() never rejects: a cache outage is a miss.
+    const cached = entry.status === 'fulfilled' ? entry.value : undefined;
+    if (quota.status === 'fulfilled' && (cached || budget.status === 'rejected'))
+      settleQuotaUnused(this.deps, quota.value);
+    if (budget.status === 'fulfilled' && (cached || quota.status === 'rejected'))
+      releaseBudgetUnused(this.deps, budget.value);
     if (cached) {
       this.replay(generation, cached);
       return undefined;
     }
-    if (!quota.ok) throw quota.error;
-    if (!budget.ok) throw budget.error;
+    if (quota.status === 'rejected') throw quota.reason;
+    if (budget.status === 'rejected') throw budget.reason;
     return { quota: quota.value, budget: budget.value };
   }
 
@@ -352,13 +355,4 @@ export class GenerationRun {
       charge,
     });
   }
-}
-
-type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
-
-function outcomeOf<T>(promise: Promise<T>): Promise<Settled<T>> {
-  return promise.then(
-    (value) => ({ ok: true, value }),
-    (error: unknown) => ({ ok: false, error }),
-  );
 }
