@@ -166,7 +166,6 @@ function isLogin(text: string, start: number): boolean {
   return LOGIN_COMMAND.test(before) || DB_USER_FLAG.test(before);
 }
 
-/** True when the "@" at `start` stands in a Message-ID, In-Reply-To or References header, or a `cid:`. */
 // `HTTP/web01.corp.example.com@CORP.EXAMPLE.COM`: a Kerberos service principal (service/host@REALM,
 // the realm in capitals), not a mailbox.
 const SERVICE_BEFORE = /(?:^|[\s"'(<=,])[A-Za-z][\w-]*\/$/;
@@ -175,6 +174,7 @@ function isServicePrincipal(text: string, start: number, domain: string): boolea
   return domain === domain.toUpperCase() && SERVICE_BEFORE.test(text.slice(Math.max(0, start - 32), start));
 }
 
+/** True when the "@" at `start` stands in a Message-ID, In-Reply-To or References header, or a `cid:`. */
 function isMessageId(text: string, start: number): boolean {
   if (text.slice(Math.max(0, start - 4), start).toLowerCase() === 'cid:') return true;
   const lineStart = text.lastIndexOf('\n', start - 1) + 1;
