@@ -16,7 +16,7 @@
 import type { CreatedKey } from '../../apps/experience/bff/src/admin/admin.service';
 import { LONG_MODEL_ID, startStack, type Stack } from '../../apps/experience/bff/test/support/stack.fixture';
 import { cpuBetween, snapshot, type CpuGroup } from './process-cpu';
-import { SERVICES } from './turn-cost.report';
+import { percentile, SERVICES } from './turn-cost.report';
 
 const TURNS = Number(process.env['BENCH_TURNS'] ?? 40);
 const WARM_UP_TURNS = 4;
@@ -39,11 +39,6 @@ interface IntervalStack {
   services: CpuGroup[];
   worker: CpuGroup[];
   turns: TurnResult[];
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function turn(stack: Stack, key: CreatedKey, index: number): Promise<TurnResult> {

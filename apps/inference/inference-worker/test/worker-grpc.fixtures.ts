@@ -141,6 +141,17 @@ export const assistantMessage = (text: string): inferenceV1.GenerateRequest['mes
   role: 4, // ROLE_ASSISTANT
 });
 
+/** The parameters of the get_weather tool the tool-call specs offer (a grammar-constrained call). */
+export const weatherParameters = {
+  type: 'object',
+  properties: {
+    city: { type: 'string', maxLength: 24 },
+    unit: { type: 'string', enum: ['celsius', 'fahrenheit'] },
+    days: { type: 'integer' },
+  },
+  required: ['city', 'unit', 'days'],
+};
+
 export function textOf(messages: readonly inferenceV1.GenerateResponse[]): string {
   return messages.map((m) => m.text).join('');
 }

@@ -19,6 +19,7 @@ import {
   startTinyWorker,
   textOf,
   userMessage,
+  weatherParameters,
   WorkerFixture,
 } from './worker-grpc.fixtures';
 
@@ -32,15 +33,6 @@ const jsonSchemaFormat = (schema: unknown): commonV1.ResponseFormat => ({
   schemaJson: typeof schema === 'string' ? schema : JSON.stringify(schema),
   strict: true,
 });
-const weatherParameters = {
-  type: 'object',
-  properties: {
-    city: { type: 'string', maxLength: 24 },
-    unit: { type: 'string', enum: ['celsius', 'fahrenheit'] },
-    days: { type: 'integer' },
-  },
-  required: ['city', 'unit', 'days'],
-};
 const tool = (name: string, parameters: unknown): commonV1.ToolDefinition => ({
   name,
   description: `the ${name} tool`,

@@ -7,20 +7,17 @@ import { commonV1 } from '@hearth/contracts';
 
 import Ajv from 'ajv';
 
-import { generate, startTinyWorker, userMessage, WorkerFixture } from './worker-grpc.fixtures';
+import {
+  generate,
+  startTinyWorker,
+  userMessage,
+  weatherParameters,
+  WorkerFixture,
+} from './worker-grpc.fixtures';
 
 jest.setTimeout(30_000);
 
 const { FinishReason, ToolChoiceMode } = commonV1;
-const weatherParameters = {
-  type: 'object',
-  properties: {
-    city: { type: 'string', maxLength: 24 },
-    unit: { type: 'string', enum: ['celsius', 'fahrenheit'] },
-    days: { type: 'integer' },
-  },
-  required: ['city', 'unit', 'days'],
-};
 
 describe('Worker stream interval', () => {
   let paced: WorkerFixture;
