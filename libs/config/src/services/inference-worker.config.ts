@@ -43,7 +43,7 @@ export const inferenceWorkerConfigSchema = z
     /** Most tokens drafted per decode step. */
     WORKER_DRAFT_TOKENS: positiveInt().max(32).default(4),
     /**
-     * Least time between a generation's delta messages after its first: tokens generated sooner share
+     * Least time between a generation's delta messages after its first two: tokens generated sooner share
      * one message (each message costs every hop a gRPC write and read). 0 sends one per token.
      */
     WORKER_STREAM_INTERVAL_MS: z.coerce.number().int().min(0).max(1000).default(0),

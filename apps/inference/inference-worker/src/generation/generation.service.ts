@@ -1,9 +1,9 @@
 // Owns one Generate call end to end: model check, admission (refused while draining), mapping the
 // request, streaming the engine's events as messages (paced by WORKER_STREAM_INTERVAL_MS, see
-// delta.coalescer.ts), and the call's end. A client cancel (Nest
-// unsubscribes when grpc-js reports 'cancelled') aborts the engine request, which frees its slot
-// within one decode step. Failures before or after the first message end the stream with a status
-// through the one error filter; the gateway decides what a partial output means.
+// delta.coalescer.ts), and the call's end. A client cancel (Nest unsubscribes when grpc-js reports
+// 'cancelled') aborts the engine request, which frees its slot within one decode step. Failures
+// before or after the first message end the stream with a status through the one error filter; the
+// gateway decides what a partial output means.
 import type { InferenceWorkerConfig } from '@hearth/config';
 import { inferenceV1 } from '@hearth/contracts';
 import type { Logger } from '@hearth/telemetry';
