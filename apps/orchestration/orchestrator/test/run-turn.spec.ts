@@ -1,7 +1,7 @@
 // A turn end to end against the real stack: a 3-turn conversation streams and persists in order, the
 // trace shows what the model saw (and which summary version), a conversation longer than the budget
-// never waits for a summary, stateless turns store nothing but their trace, and bad input is a gRPC
-// status before anything is stored.
+// never waits for a summary, stateless turns store nothing but their trace, a turn's input is checked
+// once (while its context is assembled), and bad input is a gRPC status before anything is stored.
 import { randomUUID } from 'node:crypto';
 
 import { commonV1, orchestratorV1 } from '@hearth/contracts';
@@ -30,6 +30,23 @@ describe('OrchestratorService.RunTurn', () => {
 
   afterAll(async () => {
     await stack?.stop();
+  });
+
+  it('checks the input of a turn once, while its context is assembled, stateless or in a conversation', async () => {
+    // The early check is used only when the assembled prompt's items are exactly the ones it sent
+    // (turn-input.guard.ts); otherwise the turn checks again, which would count two here.
+    const conversationId = await stack.newConversation(tenant);
+    for (const request of [
+      { messages: [userMessage('Checked early, stateless')] },
+      { conversationId, messages: [userMessage('Checked early, first turn')] },
+      { conversationId, messages: [userMessage('Checked early, second turn')] },
+    ]) {
+      const before = await stack.safetyInputChecks();
+      const outcome = await stack.runTurn({ caller: tenant.caller, ...request });
+      expect(outcome.error).toBeUndefined();
+      expect(outcome.text.trim()).toBe(TINY_REPLY);
+      expect((await stack.safetyInputChecks()) - before).toBe(1);
+    }
   });
 
   it('streams and persists a 3-turn conversation in order', async () => {

@@ -123,6 +123,9 @@ export class TurnRun {
   private async loop(): Promise<TurnOutcome> {
     const { parts, scope } = this;
     const request = scope.turn.request;
+    // Without retrieval the new messages are all the assembled prompt has to check: their check runs
+    // while the context is assembled (turn-input.guard.ts).
+    if (!request.retrieval?.enabled) parts.input.checkEarly?.(request.messages);
     const assembled = await withSpan('turn.assemble_context', () => parts.prompt.assemble());
     this.assembled = assembled;
     if (assembled.answer) return assembled.answer;

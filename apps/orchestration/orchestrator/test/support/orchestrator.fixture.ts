@@ -104,6 +104,8 @@ export interface OrchestratorStack {
     request: Partial<orchestratorV1.GetTurnTraceRequest>,
   ): Promise<orchestratorV1.GetTurnTraceResponse>;
   gatewayRequests(): Promise<number>;
+  /** Input checks the safety service has answered (hearth_safety_decisions_total{check="input"}). */
+  safetyInputChecks(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -179,6 +181,7 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
       breaker: { consecutiveFailures: 2, halfOpenAfterMs: 1_000 },
     },
     services: ['safety-service', 'context-service', ...(options.toolPolicy ? ['tool-runner' as const] : [])],
+    metrics: ['safety-service'],
     // Token counts in process with the chat model's vocabulary, as npm start runs it.
     tokenizerModels: [MODEL_ID],
     env: {
@@ -266,6 +269,16 @@ export async function startOrchestratorStack(options: StackOptions = {}): Promis
         return body
           .split('\n')
           .filter((line) => line.startsWith('gateway_generate_requests_total'))
+          .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+      },
+      safetyInputChecks: async () => {
+        const port = platform.metricsPorts['safety-service'];
+        const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return body
+          .split('\n')
+          .filter(
+            (line) => line.startsWith('hearth_safety_decisions_total{') && line.includes('check="input"'),
+          )
           .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
       },
       stop: cleanup,
