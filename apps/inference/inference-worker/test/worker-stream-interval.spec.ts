@@ -25,10 +25,9 @@ describe('Worker stream interval', () => {
 
   beforeAll(async () => {
     const gguf = { reply: 'alpha beta gamma delta epsilon' };
-    [paced, perToken] = await Promise.all([
-      startTinyWorker({ WORKER_CONTEXT_SIZE: '1024', WORKER_STREAM_INTERVAL_MS: '1000' }, gguf),
-      startTinyWorker({ WORKER_CONTEXT_SIZE: '1024' }, gguf),
-    ]);
+    // One after the other: two engines loading llama.cpp at once in one process can miss its binary.
+    paced = await startTinyWorker({ WORKER_CONTEXT_SIZE: '1024', WORKER_STREAM_INTERVAL_MS: '1000' }, gguf);
+    perToken = await startTinyWorker({ WORKER_CONTEXT_SIZE: '1024' }, gguf);
   });
 
   afterAll(() => Promise.all([paced?.close(), perToken?.close()]));
