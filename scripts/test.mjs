@@ -136,8 +136,8 @@ let summary = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipp
 if (tiers.some(({ report }) => !report)) summary += ' (a Jest run wrote no report)';
 else if (count('numTotalTests') === 0) summary = '0 passed, 0 failed (no test ran)';
 console.log(`\nnpm test finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-console.log(`jest: ${summary}`);
-// Both tiers in Jest's own summary format, for tools that read a run's totals the way Jest prints them.
+// Both tiers in Jest's own summary format, then the plain totals line last: CI reads a run's
+// closing line ("N passed, N failed"), and Jest's "Tests:" line is not one it knows.
 const suitesFailed = count('numFailedTestSuites');
 const suitesSkipped = count('numPendingTestSuites');
 console.log(
@@ -146,4 +146,5 @@ console.log(
 console.log(
   `Tests:       ${failed ? `${failed} failed, ` : ''}${skipped ? `${skipped} skipped, ` : ''}${passed} passed, ${count('numTotalTests')} total`,
 );
+console.log(`jest: ${summary}`);
 process.exit(tiers.every(({ status }) => status === 0) ? 0 : 1);
