@@ -1,4 +1,5 @@
-// Nest module providing PrismaService (also injectable as PrismaClient, the type repositories take);
+// Nest module providing PrismaService (also injectable as PrismaClient, the type repositories take)
+// and its SqlStatements;
 // options come from the app's validated config and stay injectable (DB_OPTIONS) for the connections
 // that must live outside the pool (a LISTEN).
 import {
@@ -12,8 +13,14 @@ import {
 import { DB_OPTIONS } from './db.constants';
 import { PrismaClient } from './generated/prisma';
 import { PrismaService, type DbModuleOptions } from './prisma.service';
+import { SqlStatements } from './sql-statements';
 
 const PRISMA_CLIENT_ALIAS = { provide: PrismaClient, useExisting: PrismaService };
+const SQL_STATEMENTS = {
+  provide: SqlStatements,
+  inject: [PrismaService],
+  useFactory: (prisma: PrismaService) => prisma.statements,
+};
 
 export interface DbModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   inject?: (InjectionToken | OptionalFactoryDependency)[];
@@ -26,8 +33,13 @@ export class DbModule {
     return {
       module: DbModule,
       global: true,
-      providers: [{ provide: DB_OPTIONS, useValue: options }, PrismaService, PRISMA_CLIENT_ALIAS],
-      exports: [PrismaService, PrismaClient, DB_OPTIONS],
+      providers: [
+        { provide: DB_OPTIONS, useValue: options },
+        PrismaService,
+        PRISMA_CLIENT_ALIAS,
+        SQL_STATEMENTS,
+      ],
+      exports: [PrismaService, PrismaClient, SqlStatements, DB_OPTIONS],
     };
   }
 
@@ -44,8 +56,9 @@ export class DbModule {
         },
         PrismaService,
         PRISMA_CLIENT_ALIAS,
+        SQL_STATEMENTS,
       ],
-      exports: [PrismaService, PrismaClient, DB_OPTIONS],
+      exports: [PrismaService, PrismaClient, SqlStatements, DB_OPTIONS],
     };
   }
 }

@@ -11,6 +11,7 @@ export * from './migrate.runner';
 export * from './prisma-adapter.factory';
 export * from './prisma-client.factory';
 export * from './prisma.service';
+export * from './sql-statements';
 export * from './repositories/conversation.repository';
 export * from './repositories/message.repository';
 export * from './repositories/message-tree.repository';

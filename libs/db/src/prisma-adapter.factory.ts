@@ -102,8 +102,16 @@ export class HearthPgAdapterFactory extends PrismaPg {
   constructor(
     private readonly poolConfig: pg.PoolConfig,
     private readonly adapterOptions: ConstructorParameters<typeof PrismaPg>[1],
+    /**
+     * A pool made from poolConfig (createPgPool, which reports its idle-connection errors itself) and
+     * shared with other users (SqlStatements); ended when the client disconnects.
+     */
+    pool?: pg.Pool,
   ) {
-    super(poolConfig, adapterOptions);
+    super(
+      pool ?? poolConfig,
+      pool ? { ...adapterOptions, onPoolError: undefined, disposeExternalPool: true } : adapterOptions,
+    );
   }
 
   override async connectToShadowDb(): Promise<PgAdapter> {
@@ -132,10 +140,29 @@ export class HearthPgAdapterFactory extends PrismaPg {
   }
 }
 
-/** The driver adapter for one database; also usable as prisma.config.ts `adapter` (migration-aware). */
-export function createPgAdapter(databaseUrl: string, options: PgAdapterOptions = {}): HearthPgAdapterFactory {
-  return new HearthPgAdapterFactory(poolConfigFromUrl(databaseUrl, options), {
-    onPoolError: options.onPoolError ?? (() => undefined),
-    onConnectionError: options.onPoolError ?? (() => undefined),
-  });
+/**
+ * The driver adapter for one database; also usable as prisma.config.ts `adapter` (migration-aware).
+ * With `pool` (made by createPgPool with the same options) the adapter queries through it and ends
+ * it on disconnect; without, it makes its own.
+ */
+export function createPgAdapter(
+  databaseUrl: string,
+  options: PgAdapterOptions = {},
+  pool?: pg.Pool,
+): HearthPgAdapterFactory {
+  return new HearthPgAdapterFactory(
+    poolConfigFromUrl(databaseUrl, options),
+    {
+      onPoolError: options.onPoolError ?? (() => undefined),
+      onConnectionError: options.onPoolError ?? (() => undefined),
+    },
+    pool,
+  );
+}
+
+/** A pg pool for one database, as the adapter would make it; idle-connection errors go to onPoolError. */
+export function createPgPool(databaseUrl: string, options: PgAdapterOptions = {}): pg.Pool {
+  const pool = new pg.Pool(poolConfigFromUrl(databaseUrl, options));
+  pool.on('error', options.onPoolError ?? (() => undefined));
+  return pool;
 }

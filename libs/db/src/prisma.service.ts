@@ -6,7 +6,11 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 
 import { DB_OPTIONS } from './db.constants';
 import { PrismaClient } from './generated/prisma';
+import { createPgPool } from './prisma-adapter.factory';
 import { prismaClientOptions, type PrismaClientOptions } from './prisma-client.factory';
+import { SqlStatements } from './sql-statements';
+
+const logger = new Logger('PrismaService');
 
 export interface DbModuleOptions extends PrismaClientOptions {
   databaseUrl: string;
@@ -14,19 +18,21 @@ export interface DbModuleOptions extends PrismaClientOptions {
 
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(PrismaService.name);
+  /** The hot path's hand-written statements, on this client's pool (see sql-statements.ts). */
+  readonly statements: SqlStatements;
 
   constructor(@Inject(DB_OPTIONS) options: DbModuleOptions) {
     const { databaseUrl, ...clientOptions } = options;
-    super(
-      prismaClientOptions(databaseUrl, {
-        ...clientOptions,
-        // A broken idle connection is replaced by the pool; it must not crash the process.
-        onPoolError:
-          clientOptions.onPoolError ??
-          ((err) => this.logger.warn(`idle database connection failed: ${err.message}`)),
-      }),
-    );
+    const poolOptions = {
+      ...clientOptions,
+      // A broken idle connection is replaced by the pool; it must not crash the process.
+      onPoolError:
+        clientOptions.onPoolError ??
+        ((err: Error) => logger.warn(`idle database connection failed: ${err.message}`)),
+    };
+    const pool = createPgPool(databaseUrl, poolOptions);
+    super(prismaClientOptions(databaseUrl, poolOptions, pool));
+    this.statements = new SqlStatements(pool);
   }
 
   async onModuleInit(): Promise<void> {

@@ -21,7 +21,9 @@ import {
 
 import { OutboxRelay, type OutboxRelayOptions } from './outbox.relay';
 
-export type OutboxRelayModuleOptions = Omit<OutboxRelayOptions, 'prisma' | 'producer'> & { logger: Logger };
+export type OutboxRelayModuleOptions = Omit<OutboxRelayOptions, 'prisma' | 'statements' | 'producer'> & {
+  logger: Logger;
+};
 
 export interface OutboxRelayModuleAsyncOptions {
   /** Must include the EventProducerModule the relay publishes through. */
@@ -70,6 +72,7 @@ export class OutboxRelayModule {
               listen: { databaseUrl: db.databaseUrl, applicationName: db.applicationName },
               ...relayOptions,
               prisma,
+              statements: prisma.statements,
               producer,
             }),
         },

@@ -10,7 +10,7 @@
 // With `listen`, it waits for the outbox_events notification of a commit (outbox.notifications.ts)
 // and polls only every idlePollIntervalMs as a safety net; without, or while that connection is down,
 // it polls every pollIntervalMs. While it runs, /metrics reports the table's backlog (outbox.metrics.ts).
-import type { Prisma, PrismaClient } from '@hearth/db';
+import type { Prisma, PrismaClient, SqlStatements } from '@hearth/db';
 import type { EventProducer, OutboundRecord } from '@hearth/events';
 import type { Logger } from '@hearth/telemetry';
 
@@ -28,7 +28,10 @@ import { reportOutboxBacklog } from './outbox.metrics';
 import { OutboxNotifications } from './outbox.notifications';
 
 export interface OutboxRelayOptions {
+  /** For the backlog metrics. */
   prisma: PrismaClient;
+  /** On the same database: the claim and the marks, which run after every turn's commit. */
+  statements: SqlStatements;
   producer: EventProducer;
   logger: Logger;
   /** Rows per transaction (and per Kafka batch). */
@@ -166,8 +169,8 @@ export class OutboxRelay {
 
   /** Publishes at most one batch; returns how many rows it published. */
   async relayOnce(): Promise<number> {
-    const { prisma, producer, hooks } = this.options;
-    const claimed = await prisma.$queryRaw<OutboxRow[]>`
+    const { statements, producer, hooks } = this.options;
+    const claimed = await statements.rows<OutboxRow>`
       UPDATE outbox_events o
          SET claimed_until = now() + ${this.claimLeaseMs}::int * interval '1 millisecond'
         FROM (SELECT id FROM outbox_events
@@ -187,14 +190,14 @@ export class OutboxRelay {
       await producer.publishRecords(rows.map(toOutboundRecord));
     } catch (error) {
       // Recorded with the failure, so operators can see stuck rows and why; freed for the retry.
-      await prisma.$executeRaw`
+      await statements.execute`
         UPDATE outbox_events
            SET attempts = attempts + 1, last_error = ${errorMessage(error).slice(0, 1_000)}, claimed_until = NULL
          WHERE id = ANY(${ids}::uuid[])`;
       throw error;
     }
     await hooks?.afterPublish?.(ids);
-    await prisma.$executeRaw`
+    await statements.execute`
       UPDATE outbox_events
          SET published_at = ${new Date()}::timestamptz, attempts = attempts + 1, last_error = NULL,
              claimed_until = NULL

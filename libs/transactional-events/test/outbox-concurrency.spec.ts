@@ -46,6 +46,7 @@ describe(`${OutboxRelay.name} concurrency`, () => {
     // The slow relay holds its first batch's row locks for a while: the other must skip past them.
     const slow = new OutboxRelay({
       prisma: db.prisma,
+      statements: db.statements,
       producer: producers[0],
       logger,
       batchSize: 10,
@@ -54,6 +55,7 @@ describe(`${OutboxRelay.name} concurrency`, () => {
     });
     const fast = new OutboxRelay({
       prisma: db.prisma,
+      statements: db.statements,
       producer: producers[1],
       logger,
       batchSize: 10,

@@ -61,6 +61,7 @@ describe(`${OutboxRelay.name} notifications`, () => {
   async function startListeningRelay(idlePollIntervalMs: number): Promise<OutboxRelay> {
     const started = new OutboxRelay({
       prisma: db.prisma,
+      statements: db.statements,
       producer,
       logger,
       listen: { databaseUrl: db.url, applicationName: service },
@@ -116,6 +117,7 @@ describe(`${OutboxRelay.name} notifications`, () => {
     unreachable.port = String(await freePort());
     relay = new OutboxRelay({
       prisma: db.prisma,
+      statements: db.statements,
       producer,
       logger: createLogger({ service: 'outbox-notify-spec', level: 'silent' }),
       listen: { databaseUrl: unreachable.toString(), applicationName: service },

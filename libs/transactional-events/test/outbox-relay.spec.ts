@@ -133,6 +133,7 @@ describe(OutboxRelay.name, () => {
     const producer = new EventProducer({ kafka, connectTimeoutMs: 10_000, sendTimeoutMs: 10_000 });
     const sut = new OutboxRelay({
       prisma: db.prisma,
+      statements: db.statements,
       producer,
       logger,
       batchSize: RELAY_BATCH,

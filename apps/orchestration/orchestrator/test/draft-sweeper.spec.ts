@@ -39,7 +39,7 @@ describe(DraftSweeper.name, () => {
       .$executeRaw`UPDATE messages SET lease_expires_at = now() - interval '1 second' WHERE id = ${messageId}::uuid`;
 
   it('ends a draft whose lease passed as incomplete, with its turn finished with the reason', async () => {
-    const { draftId, turnId } = await begin(new TurnStore(db.prisma, 60_000, 86_400_000));
+    const { draftId, turnId } = await begin(new TurnStore(db.prisma, db.statements, 60_000, 86_400_000));
     await expire(draftId);
 
     expect(await sut.sweep()).toBeGreaterThanOrEqual(1);
@@ -54,8 +54,8 @@ describe(DraftSweeper.name, () => {
 
   it('leaves the draft of a running turn streaming while its lease is renewed past its first term', async () => {
     const keeper = new DraftLeaseKeeper(db.prisma, logger, LEASE_MS);
-    const live = await begin(new TurnStore(db.prisma, keeper.leaseMs, 86_400_000));
-    const dead = await begin(new TurnStore(db.prisma, keeper.leaseMs, 86_400_000));
+    const live = await begin(new TurnStore(db.prisma, db.statements, keeper.leaseMs, 86_400_000));
+    const dead = await begin(new TurnStore(db.prisma, db.statements, keeper.leaseMs, 86_400_000));
     keeper.hold(live.draftId);
     keeper.start();
     try {
@@ -80,7 +80,7 @@ describe(DraftSweeper.name, () => {
 
   it('keeps the text streamed before its process died: each renewal saves it, the sweep leaves it', async () => {
     const keeper = new DraftLeaseKeeper(db.prisma, logger, LEASE_MS);
-    const { draftId } = await begin(new TurnStore(db.prisma, keeper.leaseMs, 86_400_000));
+    const { draftId } = await begin(new TurnStore(db.prisma, db.statements, keeper.leaseMs, 86_400_000));
     keeper.hold(draftId);
     keeper.append(draftId, 'Hello ');
     await keeper.renew();
@@ -101,7 +101,7 @@ describe(DraftSweeper.name, () => {
 
   it('never overwrites a final answer with a renewal of its draft text', async () => {
     const keeper = new DraftLeaseKeeper(db.prisma, logger, LEASE_MS);
-    const { draftId } = await begin(new TurnStore(db.prisma, keeper.leaseMs, 86_400_000));
+    const { draftId } = await begin(new TurnStore(db.prisma, db.statements, keeper.leaseMs, 86_400_000));
     keeper.hold(draftId);
     keeper.append(draftId, 'partial');
     await db.prisma.message.update({
@@ -118,7 +118,7 @@ describe(DraftSweeper.name, () => {
   });
 
   it('leaves a finished answer alone even when its lease passed', async () => {
-    const store = new TurnStore(db.prisma, 60_000, 86_400_000);
+    const store = new TurnStore(db.prisma, db.statements, 60_000, 86_400_000);
     const { draftId } = await begin(store);
     await db.prisma.message.update({
       where: { id: draftId },

@@ -25,7 +25,7 @@ describe('TurnStore idempotency keys', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     ({ tenantId, userId } = await seedTenantUser(db.prisma));
-    store = new TurnStore(db.prisma, 60_000, WINDOW_MS);
+    store = new TurnStore(db.prisma, db.statements, 60_000, WINDOW_MS);
   });
 
   afterAll(async () => {

@@ -23,7 +23,7 @@ describe(`${TurnStore.name} finish`, () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     ({ tenantId, userId } = await seedTenantUser(db.prisma));
-    sut = new TurnStore(db.prisma, 60_000, 86_400_000);
+    sut = new TurnStore(db.prisma, db.statements, 60_000, 86_400_000);
   });
 
   afterAll(async () => {

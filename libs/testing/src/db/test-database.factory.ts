@@ -8,11 +8,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import {
-  createPrismaClient,
+  createDatabaseClients,
   migrateDeploy,
   MIGRATIONS_DIR,
   type PrismaClient,
   type PrismaClientOptions,
+  type SqlStatements,
 } from '@hearth/db';
 
 import pg from 'pg';
@@ -24,6 +25,8 @@ export interface TestDatabase {
   name: string;
   /** A client connected to it (lazily); drop() disconnects it. */
   prisma: PrismaClient;
+  /** Hand-written statements on `prisma`'s pool. */
+  statements: SqlStatements;
   /** Disconnects `prisma` and drops the database (even if other sessions are still connected). */
   drop(): Promise<void>;
 }
@@ -118,12 +121,13 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
     client.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`),
   );
   const url = withDatabase(serverUrl, name);
-  const prisma = createPrismaClient(url, { maxConnections: 5, ...clientOptions });
+  const { prisma, statements } = createDatabaseClients(url, { maxConnections: 5, ...clientOptions });
   let dropped = false;
   return {
     url,
     name,
     prisma,
+    statements,
     async drop() {
       if (dropped) return;
       dropped = true;

@@ -2,7 +2,7 @@
 // Redis, the model gateway, the safety service, the blob store, the vector index) comes from the
 // adapter modules (see context.module.ts).
 import type { ContextServiceConfig } from '@hearth/config';
-import { PrismaClient } from '@hearth/db';
+import { PrismaClient, SqlStatements } from '@hearth/db';
 import { BLOB_STORE, type BlobStore } from '@hearth/retrieval';
 import type { Logger } from '@hearth/telemetry';
 
@@ -241,7 +241,7 @@ export const contextProviders: Provider[] = [
       TokenCounterService,
       HotWindowService,
       SummaryService,
-      PrismaClient,
+      SqlStatements,
       RetrievalService,
       PrefixPrimer,
     ],
@@ -251,7 +251,7 @@ export const contextProviders: Provider[] = [
       tokens: TokenCounterService,
       window: HotWindowService,
       summaries: SummaryService,
-      prisma: PrismaClient,
+      statements: SqlStatements,
       retrieval: RetrievalService,
       primer: PrefixPrimer | null,
     ) =>
@@ -259,7 +259,7 @@ export const contextProviders: Provider[] = [
         tokens,
         window,
         summaries,
-        sources: new TurnSourcesRepository(prisma),
+        sources: new TurnSourcesRepository(statements),
         retrieval,
         primer: primer ?? undefined,
         shares: config.budget,

@@ -5,9 +5,10 @@
 // on. Each part is the query its owner runs on its own (HotWindowService.branch, SummaryRepository
 // .newestChecked, MemoryFactService.factsForContext), joined into one round trip on the turn's path:
 // nothing but the conversation's own rows is read unless the conversation is the caller's, and facts
-// only ever for the caller's user in the caller's tenant.
+// only ever for the caller's user in the caller's tenant. It runs through SqlStatements (node-postgres
+// on Prisma's pool): on every turn's path, Prisma's runtime would cost several times the round trip.
 import type { commonV1 } from '@hearth/contracts';
-import { MAX_BRANCH_DEPTH, type BranchMark, type PrismaClient } from '@hearth/db';
+import { MAX_BRANCH_DEPTH, type BranchMark, type SqlStatements } from '@hearth/db';
 
 import type { ConversationRef } from '../history/history.repository';
 import type { FactForContext } from '../memory/memory-fact.service';
@@ -56,14 +57,14 @@ interface Row {
 }
 
 export class TurnSourcesRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(private readonly statements: SqlStatements) {}
 
   async read(query: TurnSourcesQuery): Promise<TurnSources> {
     const { caller } = query;
     const conversationId = query.conversationId || null;
     const userId = caller.userId || null;
     const limit = query.beforeSeq > 0 ? query.beforeSeq : MAX_SEQ;
-    const [row] = await this.prisma.$queryRaw<Row[]>`
+    const [row] = await this.statements.rows<Row>`
       WITH RECURSIVE conv AS (
         SELECT id, tenant_id, user_id, current_leaf_id FROM conversations
          WHERE id = ${conversationId}::uuid AND tenant_id = ${caller.tenantId}::uuid AND deleted_at IS NULL

@@ -1,7 +1,7 @@
 // The orchestrator's services, built from its config and each other; PostgreSQL, Redis and the gRPC
 // upstreams come from the adapter modules (see orchestrator.module.ts).
 import type { OrchestratorConfig } from '@hearth/config';
-import { PrismaClient } from '@hearth/db';
+import { PrismaClient, SqlStatements } from '@hearth/db';
 import { promptCatalog, PromptVariantSelector } from '@hearth/prompts';
 import type { Logger } from '@hearth/telemetry';
 
@@ -62,9 +62,13 @@ export const orchestratorProviders: Provider[] = [
   },
   {
     provide: TurnStore,
-    inject: [CONFIG, PrismaClient, DraftLeaseKeeper],
-    useFactory: (config: OrchestratorConfig, prisma: PrismaClient, drafts: DraftLeaseKeeper) =>
-      new TurnStore(prisma, drafts.leaseMs, config.idempotencyWindowMs),
+    inject: [CONFIG, PrismaClient, SqlStatements, DraftLeaseKeeper],
+    useFactory: (
+      config: OrchestratorConfig,
+      prisma: PrismaClient,
+      statements: SqlStatements,
+      drafts: DraftLeaseKeeper,
+    ) => new TurnStore(prisma, statements, drafts.leaseMs, config.idempotencyWindowMs),
   },
   {
     provide: TurnService,
