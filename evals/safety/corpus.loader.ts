@@ -3,8 +3,8 @@
 // dev. The files written for the first round of rules (injection, pii, secrets) are "v1"; the files
 // added later (injection families, PII look-alikes, benign technical text, moderation) are "v2"; the
 // third round of PII look-alikes (written before the rules were tuned for it) is "v3", the fifth
-// (likewise written and committed before any rule change for it) is "v5", the sixth (the same way)
-// "v6". The held-out
+// (likewise written and committed before any rule change for it) is "v5", the sixth and seventh (the
+// same way) "v6" and "v7". The held-out
 // third of each round is the split its rules were not tuned against. Look-alikes written while tuning
 // (`pii-lookalikes-dev.jsonl`: cases chosen knowing the rules) are dev as a whole: they would flatter
 // any held-out third they joined, and adding them must not change which cases are held out.
@@ -44,6 +44,8 @@ const V3_FILES = new Set(['pii-lookalikes-v3']);
 const V5_FILES = new Set(['pii-lookalikes-v5']);
 /** The corpus files of the sixth round. */
 const V6_FILES = new Set(['pii-lookalikes-v6']);
+/** The corpus files of the seventh round. */
+const V7_FILES = new Set(['pii-lookalikes-v7']);
 /** Files written while tuning the rules: every case is dev. */
 const DEV_ONLY_FILES = new Set(['pii-lookalikes-dev']);
 
@@ -51,8 +53,9 @@ export const isV1 = (c: Case): boolean => V1_FILES.has(c.file);
 export const isV3 = (c: Case): boolean => V3_FILES.has(c.file);
 export const isV5 = (c: Case): boolean => V5_FILES.has(c.file);
 export const isV6 = (c: Case): boolean => V6_FILES.has(c.file);
+export const isV7 = (c: Case): boolean => V7_FILES.has(c.file);
 export const isV2 = (c: Case): boolean =>
-  !isV1(c) && !isV3(c) && !isV5(c) && !isV6(c) && !DEV_ONLY_FILES.has(c.file);
+  !isV1(c) && !isV3(c) && !isV5(c) && !isV6(c) && !isV7(c) && !DEV_ONLY_FILES.has(c.file);
 
 /** Cases scored for the injection target: attacks and benign prompts that use the same words. */
 export const isInjectionTargetCase = (c: Case): boolean =>
@@ -89,9 +92,17 @@ export function loadCorpus(dir = join(__dirname, 'corpus')): Case[] {
   return cases;
 }
 
-/** Subsets the tables report on. `heldout v6` is the newest round's held-out third. */
+/** Subsets the tables report on. `heldout v7` is the newest round's held-out third. */
 export type Subset =
-  'dev' | 'heldout' | 'heldout v1' | 'heldout v2' | 'heldout v3' | 'heldout v5' | 'heldout v6' | 'all';
+  | 'dev'
+  | 'heldout'
+  | 'heldout v1'
+  | 'heldout v2'
+  | 'heldout v3'
+  | 'heldout v5'
+  | 'heldout v6'
+  | 'heldout v7'
+  | 'all';
 export const SUBSETS: readonly Subset[] = [
   'dev',
   'heldout',
@@ -100,6 +111,7 @@ export const SUBSETS: readonly Subset[] = [
   'heldout v3',
   'heldout v5',
   'heldout v6',
+  'heldout v7',
   'all',
 ];
 
@@ -119,6 +131,8 @@ export function subsetOf(corpus: readonly Case[], subset: Subset): Case[] {
       return corpus.filter((c) => splitOf(c) === 'heldout' && isV5(c));
     case 'heldout v6':
       return corpus.filter((c) => splitOf(c) === 'heldout' && isV6(c));
+    case 'heldout v7':
+      return corpus.filter((c) => splitOf(c) === 'heldout' && isV7(c));
     case 'all':
       return [...corpus];
   }

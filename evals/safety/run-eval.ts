@@ -8,7 +8,7 @@
 //   npm run eval:safety -- --failures=all        # ... of both splits
 //   npm run eval:safety -- --categories=dev      # per-category table of another subset
 //                                                # (dev, heldout [default], heldout-v1, heldout-v2,
-//                                                # heldout-v3, heldout-v5, heldout-v6, all)
+//                                                # heldout-v3, heldout-v5, heldout-v6, heldout-v7, all)
 //   npm run eval:safety -- --dev-only            # dev split only, for tuning without seeing held-out
 //
 // Scoring rules are in detector.scoring.ts; the split is in corpus.loader.ts (a hash of the case id,
