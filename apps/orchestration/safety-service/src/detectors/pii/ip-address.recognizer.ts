@@ -4,7 +4,7 @@
 // alone, as are dotted numbers that the words around them call something else: versions
 // ("v1.2.3.4", "firmware 4.1.0.12", `<AssemblyVersion>1.0.0.0`, "bumps rails from 7.1.3.2 to
 // 7.1.3.4", "the 3.4.1.2 upgrade"), object identifiers ("OID 2.5.4.3", "X509v3 Basic Constraints
-// (2.5.29.19)"), section and requirement numbers ("section 4.2.1.3", "requirement 3.2.1.4"), and a
+// (2.5.29.19)"; only a number whose first part is 0-2 can be one), section and requirement numbers ("section 4.2.1.3", "requirement 3.2.1.4"), and a
 // dotted number inside a larger name (`app-1.4.7.212-linux.tar.gz`, `setup-1.4.7.212.msi`,
 // `TC-3.2.1.4-a`), a git tag (`refs/tags/6.3.2.1`), and every other place the text writes a number
 // it called a version once. Hex pairs joined by colons (WWNs, fingerprints) are bytes, not IPv6
@@ -107,7 +107,19 @@ function calledSomethingElse(text: string, start: number, end: number): boolean 
   const lastBreak = lastIndexOfPattern(clause, CLAUSE_BREAK);
   if (lastBreak >= 0) clause = clause.slice(lastBreak + 1);
   const before = clause.slice(-64);
-  return CUE_BEFORE.test(before) || CHANGE_BEFORE.test(before) || OID_CONTEXT.test(clause);
+  return (
+    CUE_BEFORE.test(before) ||
+    CHANGE_BEFORE.test(before) ||
+    (OID_CONTEXT.test(clause) && couldBeAnOid(text.slice(start, end)))
+  );
+}
+
+/**
+ * An object identifier's first arc is 0, 1 or 2 (ITU-T, ISO, joint): "SNMP walk of OID 1.3.6.1.2.1.1.5
+ * on 192.0.2.44" names an OID and then a host.
+ */
+function couldBeAnOid(ipv4: string): boolean {
+  return Number(ipv4.slice(0, ipv4.indexOf('.'))) <= 2;
 }
 
 /**

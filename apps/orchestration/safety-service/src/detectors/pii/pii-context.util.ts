@@ -2,9 +2,12 @@
 // number and a phone number look alike); the few words in front of them, the key or column header
 // they are the value of, or the unit or description after them, usually are not.
 
-/** Labels that introduce identifiers which merely look like personal numbers. */
+/**
+ * Labels that introduce identifiers which merely look like personal numbers (with the usual
+ * abbreviations: PN, P/N and MPN for a part number, S/N for a serial number).
+ */
 const NON_PERSONAL_LABEL =
-  /(?:\b(?:order|invoice|ticket|ref|reference|tracking|isbn(?:-1[03])?|issn|sku|serial|part|model|case|claim|transaction|txn|confirmation|booking|pnr|po|build|version|ver|release|rev|revision|commit|pid|port|zip|postal|id|ids|uuid|item|product|batch|lot|shipment|parcel|package|receipt|bug|issue|pr|job|run|sample|specimen|drawing|catalog|catalogue|docket|asset|artifact|artefact|voucher|coupon|warranty|certificate|permit|registration|membership|member|customer|badge|employee|student|account\s+id|reservation|policy)\b(?:\s*(?:number|no\.?|num|nr|#|id|code))?|#|\bno\.)\s*[:=#-]?\s*$/i;
+  /(?:\b(?:order|invoice|ticket|ref|reference|tracking|isbn(?:-1[03])?|issn|sku|serial|s\/n|part|pn|p\/n|mpn|model|case|claim|transaction|txn|confirmation|booking|pnr|po|build|version|ver|release|rev|revision|commit|pid|port|zip|postal|id|ids|uuid|item|product|batch|lot|shipment|parcel|package|receipt|bug|issue|pr|job|run|sample|specimen|drawing|catalog|catalogue|docket|asset|artifact|artefact|voucher|coupon|warranty|certificate|permit|registration|membership|member|customer|badge|employee|student|account\s+id|reservation|policy)\b(?:\s*(?:number|no\.?|num|nr|#|id|code))?|#|\bno\.)\s*[:=#-]?\s*$/i;
 
 // "<noun> no.", "<noun> #", "<noun> code" or "<noun> ID" right before the value names its kind
 // ("badge no.", "Visa #", "customer ID"), as does an identifier key in code, config or a query string

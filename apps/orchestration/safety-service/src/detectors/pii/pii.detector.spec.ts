@@ -309,6 +309,23 @@ describe(PiiDetector.name, () => {
     expect(found(lookAlike)).toEqual([]);
   });
 
+  // Each rule of the v7 round, as a real value next to the look-alike it must leave alone.
+  it.each([
+    // PN, P/N and MPN abbreviate "part number", S/N "serial number".
+    ['pii.us_ssn', 'SSN 334-12-0457 on file', '334-12-0457', 'Part PN 334-12-0457 replaces the old one'],
+    ['pii.us_ssn', 'Spouse 334-12-0457', '334-12-0457', 'P/N 334-12-0457, S/N 512-38-0091'],
+    // An OID starts with 0, 1 or 2: in a clause about OIDs, a dotted number that does not is a host.
+    [
+      'pii.ip_address',
+      'SNMP walk of OID 1.3.6.1.2.1.1.5 on 192.0.2.44 timed out',
+      '192.0.2.44',
+      'OID 2.5.4.3 names the CN',
+    ],
+  ])('finds %s in %j, nothing in the look-alike beside it (v7)', (ruleId, text, value, lookAlike) => {
+    expect(found(text)).toEqual([[ruleId, value]]);
+    expect(found(lookAlike)).toEqual([]);
+  });
+
   it('finds every SSN of a list, after a verb or a pronoun too', () => {
     expect(found('my SSN is 536-22-1847 and hers 412-61-3907')).toEqual([
       ['pii.us_ssn', '536-22-1847'],
