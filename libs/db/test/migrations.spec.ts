@@ -53,7 +53,7 @@ describe(migrateDeploy.name, () => {
       expect.arrayContaining([
         'messages_conversation_id_seq_key',
         'messages_answer_for_request_id_key',
-        'usage_events_request_id_key',
+        'usage_events_tenant_id_request_id_key',
         'audit_log_event_id_key',
         'tool_calls_idempotency_key_key',
         'api_keys_key_hash_key',

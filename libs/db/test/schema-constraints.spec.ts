@@ -16,9 +16,9 @@ describe('schema constraints', () => {
 
   afterAll(() => db?.drop());
 
-  const usage = (requestId: string) => ({
+  const usage = (requestId: string, tenantId: string = randomUUID()) => ({
     requestId,
-    tenantId: randomUUID(),
+    tenantId,
     model: 'gemma-3-270m',
     inputTokens: 12,
     cachedTokens: 4,
@@ -35,14 +35,23 @@ describe('schema constraints', () => {
     expect(stored.cached).toBe(false);
   });
 
-  it('rejects a second usage event for the same request id, so a retry never double-charges', async () => {
+  it("rejects a second usage event for a tenant's request id, so a retry never double-charges", async () => {
+    const requestId = `req-${randomUUID()}`;
+    const tenantId = randomUUID();
+    await sut.usageEvent.create({ data: usage(requestId, tenantId) });
+
+    const err = await sut.usageEvent.create({ data: usage(requestId, tenantId) }).catch((e: unknown) => e);
+
+    expect(isUniqueViolation(err, ['tenant_id', 'request_id'])).toBe(true);
+    expect(await sut.usageEvent.count({ where: { requestId } })).toBe(1);
+  });
+
+  it('stores the same request id once for each tenant that used it', async () => {
     const requestId = `req-${randomUUID()}`;
     await sut.usageEvent.create({ data: usage(requestId) });
+    await sut.usageEvent.create({ data: usage(requestId) });
 
-    const err = await sut.usageEvent.create({ data: usage(requestId) }).catch((e: unknown) => e);
-
-    expect(isUniqueViolation(err, ['request_id'])).toBe(true);
-    expect(await sut.usageEvent.count({ where: { requestId } })).toBe(1);
+    expect(await sut.usageEvent.count({ where: { requestId } })).toBe(2);
   });
 
   it('lets a consumer group process an event once, and another group independently', async () => {

@@ -1,5 +1,5 @@
 // Duplicates and replays against the real ledger process: exactly one row per event id (and per
-// request id), sums equal to those of the distinct events, whatever is published twice.
+// tenant and request id), sums equal to those of the distinct events, whatever is published twice.
 import { randomUUID } from 'node:crypto';
 
 import { AUDIT_TOPIC, USAGE_TOPIC, type UsageEventInput } from '@hearth/events';
@@ -103,6 +103,27 @@ describe('ledger: idempotent writes', () => {
       where: { requestId: first.payload.requestId },
     });
     expect(rows.map((row) => [row.id, row.outputTokens])).toEqual([[first.id, 40]]);
+  }, 90_000);
+
+  it('charges two tenants that sent the same request id each for their own request', async () => {
+    // A client may choose its X-Request-Id: another tenant's id must not make a charge a duplicate.
+    const [tenantA, tenantB] = [randomUUID(), randomUUID()];
+    const requestId = `req-${randomUUID()}`;
+    const a = usageEvent(tenantA, { requestId, costMicros: 1_000 });
+    const b = usageEvent(tenantB, { requestId, costMicros: 2_000 });
+
+    await stack.producer.publish(USAGE_TOPIC, [a, b]);
+    await barrier(tenantA);
+    await barrier(tenantB);
+
+    const rows = await stack.db.prisma.usageEvent.findMany({
+      where: { requestId },
+      orderBy: { costMicros: 'asc' },
+    });
+    expect(rows.map((row) => [row.tenantId, row.costMicros])).toEqual([
+      [tenantA, 1_000n],
+      [tenantB, 2_000n],
+    ]);
   }, 90_000);
 
   it('writes each audit event once into the audit trail', async () => {
