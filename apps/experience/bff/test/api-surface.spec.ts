@@ -6,8 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { USAGE_TOPIC } from '@hearth/events';
 import { sharedMetricsRegistry } from '@hearth/telemetry';
-import { waitFor } from '@hearth/testing';
+import { consumeTopicRecords, waitFor } from '@hearth/testing';
 
 import OpenAI from 'openai';
 
@@ -94,6 +95,31 @@ describe('BFF API surface', () => {
       expectOpenAiShape('CreateEmbeddingResponse', body);
       const floats = body.data[0]?.embedding ?? [];
       expect(viaSdk.data[0]?.embedding[0]).toBeCloseTo(floats[0] ?? NaN, 5);
+    });
+
+    it('meters every embeddings call, also when a client sends the same X-Request-Id again', async () => {
+      const usage = await consumeTopicRecords([USAGE_TOPIC.name]);
+      try {
+        const clientId = `client-${randomUUID()}`;
+        for (let i = 0; i < 2; i++) {
+          const res = await raw('/v1/embeddings', {
+            method: 'POST',
+            headers: { 'x-request-id': clientId },
+            body: JSON.stringify({ model: MODEL_ID, input: `text ${i}`, encoding_format: 'float' }),
+          });
+          expect(res.status).toBe(200);
+          expect(res.headers.get('x-request-id')).toBe(clientId);
+        }
+        const metered = () =>
+          usage.records
+            .map((r) => JSON.parse(r.value) as { tenantId: string; payload: { requestId: string } })
+            .filter((e) => e.tenantId === key.tenantId && e.payload.requestId.startsWith(`${clientId}:`));
+        await waitFor('two usage events', () => metered().length === 2);
+        const ids = metered().map((e) => e.payload.requestId);
+        expect(new Set(ids).size).toBe(2);
+      } finally {
+        await usage.close();
+      }
     });
 
     it('names the bad input: an empty string, alone or in a list, as the document says (minLength 1)', async () => {

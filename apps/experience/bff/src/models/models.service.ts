@@ -1,6 +1,8 @@
 // Owns /v1/models and /v1/embeddings: both go straight to the model gateway (no turn, no history),
 // mapped to OpenAI's shapes. Embeddings honour encoding_format=base64 (little-endian float32, what
 // the official SDKs ask for by default).
+import { randomUUID } from 'node:crypto';
+
 import { gatewayV1, type commonV1 } from '@hearth/contracts';
 
 import { ApiError } from '../errors/api.error';
@@ -45,7 +47,9 @@ export class ModelsService {
     const inputs = typeof body.input === 'string' ? [body.input] : body.input;
     const response = await this.gateway.embed({
       caller,
-      requestId,
+      // The gateway meters (and budgets) a request id once. Embeddings are never replayed: the same
+      // X-Request-Id sent again is new work, so each call is its own request, the client's id first.
+      requestId: `${requestId}:emb-${randomUUID().slice(0, 8)}`,
       model: body.model,
       inputs,
     });
