@@ -1,7 +1,6 @@
 // Nest module providing PrismaService (also injectable as PrismaClient, the type repositories take)
-// and its SqlStatements;
-// options come from the app's validated config and stay injectable (DB_OPTIONS) for the connections
-// that must live outside the pool (a LISTEN).
+// and its SqlStatements; options come from the app's validated config and stay injectable
+// (DB_OPTIONS) for the connections that must live outside the pool (a LISTEN).
 import {
   Module,
   type DynamicModule,

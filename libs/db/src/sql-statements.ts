@@ -1,8 +1,8 @@
 // Owns running the hand-written statements of a turn's hot path straight through node-postgres, on
 // the same pool as the Prisma Client. The statements are written as Prisma's tagged templates
 // (Prisma.sql: nested fragments and parameters become `$n` placeholders, nothing is spliced into the
-// text); only the execution skips Prisma's query compiler and runtime, which cost about five times the
-// CPU of the round trip itself (≈ 160 µs against ≈ 30 µs per statement, measured in bench/README.md).
+// text); only the execution skips Prisma's query compiler and runtime: about 200 µs of CPU less per
+// statement of a turn (bench/README.md, "The statements' own cost").
 // Results are node-postgres's: timestamps as Date, int4 as number, bigint and numeric as string,
 // json and jsonb parsed.
 import type pg from 'pg';
