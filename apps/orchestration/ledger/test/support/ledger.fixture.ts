@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import {
   AUDIT_TOPIC,
   createKafkaClient,
+  DEAD_LETTER_HEADERS,
   EventProducer,
   USAGE_TOPIC,
   type AuditEventInput,
@@ -103,12 +104,18 @@ export interface DeadLetter {
   header(name: string): string | undefined;
 }
 
-/** Collects what lands on a dead-letter topic from now on whose value mentions one of `markers`. */
+/**
+ * Collects what lands on a dead-letter topic from now on that the consumer group `group()` wrote: the
+ * ledgers of other specs running beside this one consume the same topics under their own groups and
+ * dead-letter the same poison (and their own). Start it before the ledger, so that it sees every
+ * letter the ledger writes.
+ */
 export async function collectDeadLetters(
-  kafka: Kafka,
   topic: EventTopic,
-  markers: () => string[],
+  group: () => string | undefined,
 ): Promise<{ letters: DeadLetter[]; stop(): Promise<void> }> {
+  const logger = createLogger({ service: 'ledger-spec-dlq', level: 'error' });
+  const kafka = createKafkaClient({ clientId: 'ledger-spec-dlq', brokers: infraEnv().kafkaBrokers, logger });
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic.deadLetter);
@@ -120,15 +127,14 @@ export async function collectDeadLetters(
   await consumer.subscribe({ topic: topic.deadLetter });
   await consumer.run({
     eachMessage: async ({ message }) => {
-      const value = message.value?.toString() ?? '';
-      if (!markers().some((marker) => value.includes(marker))) return;
-      letters.push({
+      const letter: DeadLetter = {
         message,
         header: (name) => {
           const header = message.headers?.[name];
           return header === undefined ? undefined : (Array.isArray(header) ? header[0] : header).toString();
         },
-      });
+      };
+      if (letter.header(DEAD_LETTER_HEADERS.consumerGroup) === group()) letters.push(letter);
     },
   });
   await joined;
