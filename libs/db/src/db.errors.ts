@@ -9,7 +9,7 @@ export class ConversationNotFoundError extends Error {
   }
 }
 
-/** A request id already has its assistant answer: the turn is a replay and must not run again. */
+/** The request id already has its answer in the conversation: the turn is a replay, not to run again. */
 export class DuplicateRequestError extends Error {
   override readonly name = 'DuplicateRequestError';
   constructor(readonly requestId: string) {

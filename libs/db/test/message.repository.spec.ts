@@ -147,15 +147,16 @@ describe(appendMessage.name, () => {
     expect(next.seq).toBe(3);
   });
 
-  it('rejects a duplicate answer even when it comes from another conversation', async () => {
+  it('stores an answer for a request id another conversation answered (its tenant chose the same id)', async () => {
     const requestId = `req-${randomUUID()}`;
     const a = await newConversation();
     const b = await newConversation();
     await appendMessage(sut, { conversationId: a.id, role: 'assistant', content: 'a', requestId });
 
-    await expect(
-      appendMessage(sut, { conversationId: b.id, role: 'assistant', content: 'b', requestId }),
-    ).rejects.toThrow(DuplicateRequestError);
+    await appendMessage(sut, { conversationId: b.id, role: 'assistant', content: 'b', requestId });
+
+    const answers = await sut.message.findMany({ where: { answerForRequestId: requestId } });
+    expect(answers.map((m) => m.conversationId).sort()).toEqual([a.id, b.id].sort());
   });
 
   it('fails clearly for a conversation that does not exist', async () => {

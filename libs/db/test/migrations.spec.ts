@@ -52,7 +52,8 @@ describe(migrateDeploy.name, () => {
     expect(unique).toEqual(
       expect.arrayContaining([
         'messages_conversation_id_seq_key',
-        'messages_answer_for_request_id_key',
+        'messages_conversation_id_answer_for_request_id_key',
+        'turn_traces_tenant_id_request_id_key',
         'usage_events_tenant_id_request_id_key',
         'audit_log_event_id_key',
         'tool_calls_idempotency_key_key',

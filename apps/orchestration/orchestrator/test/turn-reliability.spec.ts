@@ -111,7 +111,7 @@ describe('OrchestratorService turn reliability', () => {
     ).toEqual([`${requestId}:r1`]);
   });
 
-  it('replays by idempotency key across request ids, and refuses a request id of another tenant', async () => {
+  it('replays by idempotency key across request ids; another tenant with the same ids runs its own turn', async () => {
     const key = randomUUID();
     const first = await stack.runTurn({ caller: tenant.caller, idempotencyKey: key, sampling: long(8) });
     const again = await stack.runTurn({ caller: tenant.caller, idempotencyKey: key, sampling: long(8) });
@@ -121,9 +121,53 @@ describe('OrchestratorService turn reliability', () => {
       requestId: first.started?.requestId,
     });
     expect(again.text).toBe(first.text);
+    // A client may choose its request id and idempotency key: another tenant's use of the same ones
+    // neither replays this tenant's turn to it nor refuses it (which would tell it the id was used).
     const other = await stack.newTenant();
-    const stolen = await stack.runTurn({ caller: other.caller, requestId: first.started?.requestId });
-    expect(stolen.error?.code).toBe(status.ALREADY_EXISTS);
+    const theirs = await stack.runTurn({
+      caller: other.caller,
+      requestId: first.started?.requestId,
+      idempotencyKey: key,
+      sampling: long(8),
+    });
+    expect(theirs.error).toBeUndefined();
+    expect(theirs.started).toMatchObject({ replayed: false, requestId: first.started?.requestId });
+    expect(theirs.started?.turnId).not.toBe(first.started?.turnId);
+    const traces = await stack.prisma.turnTrace.findMany({ where: { requestId: first.started?.requestId } });
+    expect(traces.map((t) => t.tenantId).sort()).toEqual([tenant.tenantId, other.tenantId].sort());
+  });
+
+  it("answers two tenants' conversation turns that carry the same request id, and charges each", async () => {
+    const requestId = randomUUID();
+    const other = await stack.newTenant();
+    tenants.add(other.tenantId);
+    const outcomes = [];
+    for (const owner of [tenant, other]) {
+      const conversationId = await stack.newConversation(owner);
+      const outcome = await stack.runTurn({
+        caller: owner.caller,
+        conversationId,
+        requestId,
+        messages: [userMessage('Mine, not theirs')],
+        sampling: long(6),
+      });
+      expect(outcome.error ?? outcome.failure).toBeUndefined();
+      expect(outcome.started?.replayed).toBe(false);
+      const answer = await stack.prisma.message.findFirstOrThrow({
+        where: { conversationId, answerForRequestId: requestId },
+      });
+      expect(answer).toMatchObject({
+        role: 'assistant',
+        status: 'complete',
+        content: { content: outcome.text },
+      });
+      outcomes.push(outcome);
+    }
+    expect(outcomes[1]?.started?.turnId).not.toBe(outcomes[0]?.started?.turnId);
+    const charged = () =>
+      new Set(usage.events.filter((e) => e.payload.requestId.startsWith(requestId)).map((e) => e.tenantId));
+    await waitFor('a usage event for each tenant', () => charged().size === 2);
+    expect([...charged()].sort()).toEqual([tenant.tenantId, other.tenantId].sort());
   });
 
   it('cancels a running turn from another connection and keeps the partial answer', async () => {

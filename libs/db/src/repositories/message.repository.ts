@@ -51,7 +51,7 @@ export async function appendMessage(db: DbClient, input: AppendMessageInput): Pr
       ? await db.$transaction((tx) => appendInTransaction(tx, input))
       : await appendInTransaction(db, input);
   } catch (err) {
-    if (input.requestId && isUniqueViolation(err, ['answer_for_request_id']))
+    if (input.requestId && isUniqueViolation(err, ['conversation_id', 'answer_for_request_id']))
       throw new DuplicateRequestError(input.requestId);
     throw err;
   }

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { commonV1 } from '@hearth/contracts';
 import { Prisma, type Message, type PrismaClient, type SqlStatements, type TurnTrace } from '@hearth/db';
 import { AUDIT_TOPIC, parseEvent, toRecord, withActiveTraceId, type AuditEventInput } from '@hearth/events';
-import { alreadyExists, failedPrecondition, notFound, unavailable } from '@hearth/grpc';
+import { failedPrecondition, notFound, unavailable } from '@hearth/grpc';
 
 import { DRAFT_LEASE_EXPIRED } from './draft.sweeper';
 import { contentJson, dbRoleOf } from './message.mapper';
@@ -396,11 +396,9 @@ export class TurnStore {
     requestId: string,
     idempotencyKey: string | undefined,
   ): Promise<TurnTrace | null> {
+    // Request ids and keys are the tenant's own: another tenant's turn with the same id is not seen.
     const or: Prisma.TurnTraceWhereInput[] = [{ requestId }];
-    if (idempotencyKey) or.push({ tenantId, idempotencyKey });
-    const found = await this.prisma.turnTrace.findFirst({ where: { OR: or } });
-    // A request id another tenant used is not a replay for this one: treat it as a new conflict.
-    if (found && found.tenantId !== tenantId) throw alreadyExists('request_id is already in use');
-    return found;
+    if (idempotencyKey) or.push({ idempotencyKey });
+    return this.prisma.turnTrace.findFirst({ where: { tenantId, OR: or } });
   }
 }
