@@ -18,7 +18,7 @@ import {
 import { createLogger } from '@hearth/telemetry';
 import { createTestDatabase, freePort, infraEnv, ServiceProcess, type TestDatabase } from '@hearth/testing';
 
-import { Partitioners, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 
 export const LEDGER_TOPICS = [USAGE_TOPIC, AUDIT_TOPIC] as const;
 
@@ -76,13 +76,21 @@ export async function startLedgerStack(env: Record<string, string> = {}): Promis
   };
 }
 
+/**
+ * Creates the ledger's topics and their dead-letter topics, all in one request: kafkajs waits for
+ * the leaders only when none of them existed yet.
+ */
+async function createLedgerTopics(admin: Admin): Promise<void> {
+  const topics = LEDGER_TOPICS.flatMap((topic) => [topic.name, topic.deadLetter]);
+  await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic })) });
+}
+
 /** Creates the topics if needed and commits the ledger's groups at their current ends. */
 async function startGroupsAtTheEnd(kafka: Kafka, groupPrefix: string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const topics = LEDGER_TOPICS.flatMap((topic) => [topic.name, topic.deadLetter]);
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic })) });
+    await createLedgerTopics(admin);
     for (const [topic, name] of [
       [USAGE_TOPIC, 'usage'],
       [AUDIT_TOPIC, 'audit'],
@@ -118,6 +126,8 @@ export async function collectDeadLetters(
   const kafka = createKafkaClient({ clientId: 'ledger-spec-dlq', brokers: infraEnv().kafkaBrokers, logger });
   const admin = kafka.admin();
   await admin.connect();
+  // On a fresh broker the topics exist only once a ledger started: this collector starts first.
+  await createLedgerTopics(admin);
   const ends = await admin.fetchTopicOffsets(topic.deadLetter);
   await admin.disconnect();
   const letters: DeadLetter[] = [];
