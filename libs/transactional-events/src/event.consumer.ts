@@ -5,7 +5,10 @@
 // before the offset commit) has no second effect. The producer's trace continues in the handler.
 // Messages are applied in batches (kafkajs eachBatch): up to batchSize events of a partition share
 // one transaction, their offsets resolved after its commit; a batch that fails is rolled back and its
-// events applied one at a time, so one event's failure is handled as if it had come alone.
+// events applied one at a time, so one event's failure is handled as if it had come alone. With a
+// batchHandler, a batch's new events are applied in one call (one statement for all of them, say):
+// a lone event under a span in its producer's trace, several under one span linked to each event's
+// producer span; events applied alone (a failed batch, retries) go through handler.
 // A handler that keeps failing either makes kafkajs redeliver (the default: the partition waits) or,
 // with maxAttempts, dead-letters the event after that many tries so one poison event cannot block
 // the events behind it.
@@ -22,7 +25,7 @@ import {
 } from '@hearth/events';
 import { extractFromKafkaHeaders, withDeadline, withSpan, type Logger } from '@hearth/telemetry';
 
-import { context, ROOT_CONTEXT, SpanKind, type Context, type Span } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, RetryOptions } from 'kafkajs';
 
 export interface EventHandlerContext {
@@ -39,12 +42,26 @@ export interface EventHandlerContext {
 
 export type EventHandler<TEvent> = (event: TEvent, context: EventHandlerContext) => Promise<void>;
 
+/** A batch handler's context: the batch's transaction and its commit hook. */
+export type EventBatchContext = Pick<EventHandlerContext, 'tx' | 'span' | 'afterCommit'>;
+
+/** Applies the new events of a batch (never empty, none seen before by the group) in one go. */
+export type EventBatchHandler<TEvent> = (
+  events: readonly TEvent[],
+  context: EventBatchContext,
+) => Promise<void>;
+
 export interface EventConsumerOptions<T extends EventTopic> {
   kafka: Kafka;
   prisma: PrismaClient;
   groupId: string;
   topic: T;
   handler: EventHandler<EventOf<T>>;
+  /**
+   * Applies a batch's new events in one call instead of `handler` for each. Its effect must be the
+   * same as `handler`'s on each event: a failed batch is applied again event by event through it.
+   */
+  batchHandler?: EventBatchHandler<EventOf<T>>;
   logger: Logger;
   /** Producer for dead letters; one is created on the same client when omitted. */
   deadLetterProducer?: EventProducer;
@@ -222,7 +239,10 @@ export class EventConsumer<T extends EventTopic> {
     this.options.onOutcome?.({ kind: 'dead_lettered', topic, cause: 'invalid', reason });
   }
 
-  /** Valid events in one transaction: one dedupe insert names the new ones, the handler runs for each. */
+  /**
+   * Valid events in one transaction: one dedupe insert names the new ones, then the batch handler
+   * runs for all of them, or the handler for each.
+   */
   private async applyTogether(
     topic: string,
     partition: number,
@@ -244,6 +264,11 @@ export class EventConsumer<T extends EventTopic> {
               RETURNING event_id`
           ).map((row) => row.event_id),
         );
+        const afterCommit = (effect: () => void) => effects.push(effect);
+        if (this.options.batchHandler) {
+          await this.applyAsOne(topic, partition, valid, fresh, tx, afterCommit, outcomes);
+          return;
+        }
         for (const { message, event } of valid) {
           const applied = fresh.delete(event.id);
           await withSpan(
@@ -258,7 +283,7 @@ export class EventConsumer<T extends EventTopic> {
                   span,
                   traceContext: context.active(),
                   message: messageOf(topic, partition, message),
-                  afterCommit: (effect) => effects.push(effect),
+                  afterCommit,
                 })
                 .catch((error: unknown) => Promise.reject(new HandlerFailure(event.id, error)));
             },
@@ -274,6 +299,63 @@ export class EventConsumer<T extends EventTopic> {
       { timeout: this.transactionTimeoutMs, maxWait: this.transactionTimeoutMs },
     );
     this.committed(effects, outcomes);
+  }
+
+  /**
+   * The batch handler on the new events. One new event: under a span in its producer's trace, as
+   * the per-event handler's. Several: under one span that starts a trace of its own, linked to each
+   * event's producer span (a batch has no single parent). A failure names no event: each is then
+   * applied alone, afresh.
+   */
+  private async applyAsOne(
+    topic: string,
+    partition: number,
+    valid: { message: KafkaMessage; event: EventOf<T> }[],
+    fresh: ReadonlySet<string>,
+    tx: Prisma.TransactionClient,
+    afterCommit: (effect: () => void) => void,
+    outcomes: EventOutcome[],
+  ): Promise<void> {
+    // An event twice in one batch is new once: its second copy is a duplicate.
+    const unseen = new Set(fresh);
+    const applied: typeof valid = [];
+    for (const item of valid) {
+      const isNew = unseen.delete(item.event.id);
+      if (isNew) applied.push(item);
+      outcomes.push(
+        isNew
+          ? { kind: 'applied', topic, eventId: item.event.id, attempts: 1 }
+          : { kind: 'duplicate', topic, eventId: item.event.id },
+      );
+    }
+    if (applied.length === 0) return;
+    const [only] = applied;
+    const spanOptions =
+      applied.length === 1 && only
+        ? this.spanOptions(topic, partition, only.message)
+        : {
+            kind: SpanKind.CONSUMER,
+            root: true,
+            attributes: this.spanAttributes(topic, partition),
+            links: applied.flatMap(({ message }) => {
+              const producer = trace.getSpanContext(
+                extractFromKafkaHeaders(message.headers ?? {}, ROOT_CONTEXT),
+              );
+              return producer ? [{ context: producer }] : [];
+            }),
+          };
+    await withSpan(
+      `${topic} process`,
+      async (span) => {
+        span.setAttribute('messaging.batch.message_count', applied.length);
+        if (only && applied.length === 1) span.setAttribute('messaging.message.id', only.event.id);
+        await this.options.batchHandler!(
+          applied.map(({ event }) => event),
+          { tx, span, afterCommit },
+        ).catch((error: unknown) => Promise.reject(new HandlerFailure(undefined, error)));
+      },
+      spanOptions,
+    );
   }
 
   /** One valid event in its own transaction, with maxAttempts and dead letters. Throwing makes kafkajs redeliver. */
@@ -330,13 +412,19 @@ export class EventConsumer<T extends EventTopic> {
       kind: SpanKind.CONSUMER,
       parent: extractFromKafkaHeaders(message.headers ?? {}, ROOT_CONTEXT),
       attributes: {
-        'messaging.system': 'kafka',
-        'messaging.operation.type': 'process',
-        'messaging.destination.name': topic,
-        'messaging.consumer.group.name': this.options.groupId,
-        'messaging.destination.partition.id': String(partition),
+        ...this.spanAttributes(topic, partition),
         'messaging.kafka.offset': Number(message.offset),
       },
+    };
+  }
+
+  private spanAttributes(topic: string, partition: number) {
+    return {
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': topic,
+      'messaging.consumer.group.name': this.options.groupId,
+      'messaging.destination.partition.id': String(partition),
     };
   }
 
@@ -448,13 +536,13 @@ export class EventConsumer<T extends EventTopic> {
   }
 }
 
-/** A handler's error inside a batch, with the event it failed on. */
+/** A handler's error inside a batch, with the event it failed on (none for a batch handler's). */
 class HandlerFailure extends Error {
   constructor(
-    readonly eventId: string,
+    readonly eventId: string | undefined,
     override readonly cause: unknown,
   ) {
-    super(`handler failed on event ${eventId}`);
+    super(eventId ? `handler failed on event ${eventId}` : 'batch handler failed');
   }
 }
 

@@ -8,7 +8,7 @@ import { GrpcHealthService, healthV1 } from '@hearth/contracts';
 import type { PrismaClient } from '@hearth/db';
 import { AUDIT_TOPIC, USAGE_TOPIC, type EventOf, type EventProducer, type EventTopic } from '@hearth/events';
 import type { Logger } from '@hearth/telemetry';
-import { EventConsumer, type EventHandler } from '@hearth/transactional-events';
+import { EventConsumer, type EventBatchHandler } from '@hearth/transactional-events';
 
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
@@ -50,14 +50,14 @@ export class LedgerConsumers implements OnApplicationBootstrap, OnApplicationShu
     private readonly health: GrpcHealthService,
   ) {
     const { metrics } = options;
-    const usage: EventHandler<EventOf<typeof USAGE_TOPIC>> = async (event, { tx, afterCommit }) => {
-      // Counted once the row is committed: a batch rolled back and applied again counts it once.
-      if ((await writer.writeUsage(tx, event)) === 'inserted')
-        afterCommit(() => metrics.recordUsage(event.payload));
+    // A batch's rows in one statement; an event applied alone (a failed batch, retries) in its own.
+    const usage: EventBatchHandler<EventOf<typeof USAGE_TOPIC>> = async (events, { tx, afterCommit }) => {
+      const inserted = await writer.writeUsage(tx, events);
+      // Counted once the rows are committed: a batch rolled back and applied again counts them once.
+      afterCommit(() => inserted.forEach((event) => metrics.recordUsage(event.payload)));
     };
-    const audit: EventHandler<EventOf<typeof AUDIT_TOPIC>> = async (event, { tx }) => {
-      await writer.writeAudit(tx, event);
-    };
+    const audit: EventBatchHandler<EventOf<typeof AUDIT_TOPIC>> = (events, { tx }) =>
+      writer.writeAudit(tx, events);
     this.consumers = [this.consumer(USAGE_TOPIC, 'usage', usage), this.consumer(AUDIT_TOPIC, 'audit', audit)];
   }
 
@@ -80,7 +80,7 @@ export class LedgerConsumers implements OnApplicationBootstrap, OnApplicationShu
   private consumer<T extends EventTopic>(
     topic: T,
     name: string,
-    handler: EventHandler<EventOf<T>>,
+    batchHandler: EventBatchHandler<EventOf<T>>,
   ): EventConsumer<T> {
     const { config, logger, prisma, kafka, deadLetters, metrics } = this.options;
     return new EventConsumer({
@@ -88,7 +88,8 @@ export class LedgerConsumers implements OnApplicationBootstrap, OnApplicationShu
       prisma,
       topic,
       groupId: `${config.consumerGroup}.${name}`,
-      handler,
+      handler: (event, context) => batchHandler([event], context),
+      batchHandler,
       logger,
       deadLetterProducer: deadLetters,
       fromBeginning: config.fromBeginning,
