@@ -130,6 +130,27 @@ describe('POST /v1/chat/completions', () => {
     expect(error).toMatchObject({ status: 404, code: 'model_not_found', type: 'invalid_request_error' });
   });
 
+  it('answers 400 context_length_exceeded for a prompt the model cannot hold, and for max_tokens beyond it', async () => {
+    // The test model's context is 512 tokens.
+    const overlong = await sut.chat.completions
+      .create({ model: MODEL_ID, messages: [user('lorem ipsum '.repeat(1_000))] })
+      .catch((e: unknown) => e);
+    expect(overlong).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(overlong).toMatchObject({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'context_length_exceeded',
+      param: 'messages',
+    });
+    expect((overlong as Error).message).toMatch(/too small|exceeds|context/);
+
+    const greedy = await sut.chat.completions
+      .create({ model: MODEL_ID, messages: [user('Say hello')], max_completion_tokens: 100_000 })
+      .catch((e: unknown) => e);
+    expect(greedy).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(greedy).toMatchObject({ status: 400, code: 'context_length_exceeded', param: 'max_tokens' });
+  });
+
   it('streams chunks the SDK reassembles, with the usage chunk last when asked', async () => {
     const stream = await sut.chat.completions.create({
       model: MODEL_ID,

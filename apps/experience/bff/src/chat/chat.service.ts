@@ -222,12 +222,22 @@ export class ChatService {
 }
 
 /** An error event of a turn that already started, as the HTTP error it would have been. */
+/**
+ * Refusals of a request the model's context cannot hold, in OpenAI's terms: its code
+ * `context_length_exceeded`, and the parameter to change.
+ */
+const CONTEXT_REFUSALS: Readonly<Record<string, { code: string; param: string }>> = {
+  CONTEXT_LENGTH_EXCEEDED: { code: 'context_length_exceeded', param: 'messages' },
+  COMPLETION_EXCEEDS_CONTEXT: { code: 'context_length_exceeded', param: 'max_tokens' },
+};
+
 export function apiErrorFromDetail(detail: commonV1.ErrorDetail): ApiError {
   const message = detail.message || 'The turn failed.';
   const code = detail.reason ? detail.reason.toLowerCase() : 'server_error';
   switch (detail.code) {
     case grpcStatus.INVALID_ARGUMENT:
-      return new ApiError(400, message, { code });
+    case grpcStatus.OUT_OF_RANGE:
+      return new ApiError(400, message, CONTEXT_REFUSALS[detail.reason] ?? { code });
     case grpcStatus.NOT_FOUND:
       // MODEL_NOT_FOUND → OpenAI's `model_not_found`.
       return new ApiError(404, message, { code });

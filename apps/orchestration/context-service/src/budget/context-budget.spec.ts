@@ -9,11 +9,11 @@ import { effectiveBudget, fitInOrder, planHistory, splitBudget } from './context
 
 const shares = { memoryPercent: 10, summaryPercent: 20, retrievalPercent: 30 };
 
-function codeOf(run: () => unknown): status | undefined {
+function failureOf(run: () => unknown): { code: status; reason: string } | undefined {
   try {
     run();
   } catch (error) {
-    return error instanceof GrpcError ? error.code : undefined;
+    return error instanceof GrpcError ? { code: error.code, reason: error.reason } : undefined;
   }
   return undefined;
 }
@@ -29,9 +29,12 @@ describe(effectiveBudget.name, () => {
   });
 
   it('refuses a reservation that leaves no prompt room', () => {
-    expect(codeOf(() => effectiveBudget({ requested: 0, contextLength: 512, reservedCompletion: 512 }))).toBe(
-      status.INVALID_ARGUMENT,
-    );
+    expect(
+      failureOf(() => effectiveBudget({ requested: 0, contextLength: 512, reservedCompletion: 512 })),
+    ).toEqual({
+      code: status.INVALID_ARGUMENT,
+      reason: 'COMPLETION_EXCEEDS_CONTEXT',
+    });
   });
 });
 
@@ -50,7 +53,10 @@ describe(splitBudget.name, () => {
   });
 
   it('fails with INVALID_ARGUMENT when instructions and input alone exceed the budget', () => {
-    expect(codeOf(() => splitBudget(99, 100, shares))).toBe(status.INVALID_ARGUMENT);
+    expect(failureOf(() => splitBudget(99, 100, shares))).toEqual({
+      code: status.INVALID_ARGUMENT,
+      reason: 'CONTEXT_LENGTH_EXCEEDED',
+    });
     expect(() => splitBudget(99, 100, shares)).toThrow(/token budget 99 is too small: .* take 100 tokens/);
   });
 });

@@ -22,12 +22,16 @@ export interface BudgetInput {
   reservedCompletion: number;
 }
 
-/** The prompt budget in force for a request; INVALID_ARGUMENT when nothing is left for a prompt. */
+/**
+ * The prompt budget in force for a request; INVALID_ARGUMENT (reason COMPLETION_EXCEEDS_CONTEXT) when
+ * the completion reserve leaves nothing for a prompt.
+ */
 export function effectiveBudget({ requested, contextLength, reservedCompletion }: BudgetInput): number {
   const modelRoom = contextLength > 0 ? contextLength - reservedCompletion : Number.POSITIVE_INFINITY;
   if (modelRoom <= 0) {
     throw invalidArgument(
-      `reserved_completion_tokens (${reservedCompletion}) leaves no room for a prompt in the model's ${contextLength}-token context`,
+      'COMPLETION_EXCEEDS_CONTEXT',
+      `reserved_completion_tokens (${reservedCompletion}, the turn's max_tokens) leaves no room for a prompt in the model's ${contextLength}-token context`,
     );
   }
   const budget = requested > 0 ? Math.min(requested, modelRoom) : modelRoom;
@@ -45,12 +49,14 @@ export interface LayerCaps {
 }
 
 /**
- * Splits what the mandatory items leave. INVALID_ARGUMENT when they alone exceed the budget: the
- * caller must shorten the input or raise the budget, dropping instructions is never an option.
+ * Splits what the mandatory items leave. INVALID_ARGUMENT (reason CONTEXT_LENGTH_EXCEEDED) when they
+ * alone exceed the budget: the caller must shorten the input or raise the budget, dropping
+ * instructions is never an option.
  */
 export function splitBudget(budget: number, mandatoryTokens: number, shares: BudgetShares): LayerCaps {
   if (mandatoryTokens > budget) {
     throw invalidArgument(
+      'CONTEXT_LENGTH_EXCEEDED',
       `token budget ${budget} is too small: the instructions and this turn's messages alone take ${mandatoryTokens} tokens`,
     );
   }

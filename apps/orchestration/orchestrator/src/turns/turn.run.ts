@@ -79,8 +79,19 @@ export class TurnRun {
         outcome = { ...outcome, finishReason: FinishReason.FINISH_REASON_CANCELLED, status: 'incomplete' };
     } catch (error) {
       const missing = callerNotFound(error, this.scope.turn.request.retrieval?.enabled === true);
+      const refused = upstreamRefused(error);
       const away = upstreamAway(error);
-      if (missing) {
+      if (refused) {
+        // The request itself is at fault (a prompt longer than the model's context, max_tokens
+        // beyond it) or over a limit: the client learns why, as the service that refused said it.
+        outcome = failedOutcome({
+          code: refused.code,
+          reason: refused.reason,
+          message: refused.message,
+          partial: false,
+          retryable: refused.code === status.RESOURCE_EXHAUSTED,
+        });
+      } else if (missing) {
         outcome = failedOutcome({
           code: status.NOT_FOUND,
           reason: missing.reason,
@@ -246,6 +257,18 @@ export class TurnRun {
 function upstreamAway(error: unknown): GrpcError | undefined {
   if (!(error instanceof GrpcError) || error.upstream === undefined) return undefined;
   return [status.UNAVAILABLE, status.DEADLINE_EXCEEDED].includes(error.code) ? error : undefined;
+}
+
+/** Upstream statuses that describe the client's request, passed on as they are. */
+const REQUEST_REFUSALS: readonly status[] = [
+  status.INVALID_ARGUMENT,
+  status.OUT_OF_RANGE,
+  status.RESOURCE_EXHAUSTED,
+];
+
+function upstreamRefused(error: unknown): GrpcError | undefined {
+  if (!(error instanceof GrpcError) || error.upstream === undefined) return undefined;
+  return REQUEST_REFUSALS.includes(error.code) ? error : undefined;
 }
 
 function callerNotFound(error: unknown, retrieval: boolean): GrpcError | undefined {

@@ -140,7 +140,7 @@ export class TurnStore {
         ON CONFLICT DO NOTHING
         RETURNING id`;
       if (inserted.length > 0) return { begun: { turnId, createdAt, inputMessages: [] } };
-      return this.duplicateOf(input, true, retried);
+      return this.duplicateOf(input, true, true, retried);
     }
 
     const draftId = randomUUID();
