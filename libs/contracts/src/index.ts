@@ -15,4 +15,5 @@ export * from './health/grpc-health.module';
 export * from './health/grpc-health.service';
 export * from './prefix/prefix-fingerprint';
 export * from './proto-paths';
+export * from './tool-call-id';
 export * from './well-known';

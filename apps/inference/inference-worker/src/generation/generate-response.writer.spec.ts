@@ -1,7 +1,7 @@
 import { commonV1 } from '@hearth/contracts';
 
 import type { FinishReason } from '../engine/generation.types';
-import { GenerateResponseWriter, newToolCallId } from './generate-response.writer';
+import { GenerateResponseWriter } from './generate-response.writer';
 import type { ToolPlan } from './tool-choice.planner';
 
 const syntax = { prefix: '||call: ', paramsPrefix: '(', suffix: ')' };
@@ -85,11 +85,5 @@ describe(GenerateResponseWriter.name, () => {
     const plain = run(autoPlan(), ['It is ', 'sunny |'], 'stop');
     expect(plain.text).toBe('It is sunny |');
     expect(plain.finishReason).toBe(commonV1.FinishReason.FINISH_REASON_STOP);
-  });
-
-  it('makes OpenAI-style call ids of 24 alphanumerics', () => {
-    const ids = Array.from({ length: 50 }, () => newToolCallId());
-    ids.forEach((id) => expect(id).toMatch(/^call_[A-Za-z0-9]{24}$/));
-    expect(new Set(ids).size).toBe(50);
   });
 });

@@ -6,9 +6,7 @@
 // the finish reason (TOOL_CALLS when a tool was called), usage and timings. The first message also
 // carries the prompt's usage (prompt and cached tokens, no completion yet), so a caller whose stream
 // is cut before the last message still knows what the prompt cost.
-import { randomBytes } from 'node:crypto';
-
-import { commonV1, durationFromMs, inferenceV1 } from '@hearth/contracts';
+import { commonV1, durationFromMs, inferenceV1, newToolCallId } from '@hearth/contracts';
 
 import { CallFragment, ToolCallTextParser } from '../engine/decode/tool-call-text.parser';
 import { FinishReason, FunctionCallSyntax, GenerationEvent } from '../engine/generation.types';
@@ -24,13 +22,6 @@ const FINISH_REASONS: Record<FinishReason, commonV1.FinishReason> = {
   cancelled: commonV1.FinishReason.FINISH_REASON_CANCELLED,
   deadline: commonV1.FinishReason.FINISH_REASON_CANCELLED,
 };
-
-const ALPHANUMERICS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** OpenAI-style call id: `call_` and 24 random alphanumerics. */
-export function newToolCallId(): string {
-  return `call_${[...randomBytes(24)].map((b) => ALPHANUMERICS[b % ALPHANUMERICS.length]).join('')}`;
-}
 
 export class GenerateResponseWriter {
   private readonly callId = newToolCallId();

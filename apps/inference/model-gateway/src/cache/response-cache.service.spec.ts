@@ -113,4 +113,40 @@ describe(replayMessages.name, () => {
     expect(messages.every((m) => m.cached)).toBe(true);
     expect(messages[2]).toMatchObject({ finishReason: commonV1.FinishReason.FINISH_REASON_STOP, usage });
   });
+
+  it('gives the tool calls of every replay new ids, the same within one replay', () => {
+    const call = (id: string, index: number, argumentsFragment: string) => ({
+      index,
+      id,
+      name: id ? 'lookup' : '',
+      argumentsFragment,
+    });
+    const entry = {
+      modelId: 'small',
+      modelSha256: 'c'.repeat(64),
+      chunks: [
+        { text: '', tokenIds: [1], toolCallDeltas: [call('call_first', 0, '{"q":'), call('', 0, '"a"}')] },
+        { text: '', tokenIds: [2], toolCallDeltas: [call('call_second', 1, '{}')] },
+      ],
+      finishReason: commonV1.FinishReason.FINISH_REASON_TOOL_CALLS,
+      usage: { promptTokens: 3, completionTokens: 2, totalTokens: 5, cachedPromptTokens: 0 },
+    };
+
+    const ids = (messages: ReturnType<typeof replayMessages>) =>
+      messages.flatMap((m) => m.toolCallDeltas.map((d) => d.id));
+    const first = ids(replayMessages(entry));
+    const second = ids(replayMessages(entry));
+
+    expect(first[1]).toBe('');
+    for (const replay of [first, second]) {
+      expect(replay[0]).toMatch(/^call_[A-Za-z0-9]{24}$/);
+      expect(replay[2]).toMatch(/^call_[A-Za-z0-9]{24}$/);
+      expect(replay[0]).not.toBe(replay[2]);
+    }
+    expect(new Set([first[0], first[2], second[0], second[2], 'call_first', 'call_second']).size).toBe(6);
+    expect(replayMessages(entry)[0]?.toolCallDeltas.map((d) => d.argumentsFragment)).toEqual([
+      '{"q":',
+      '"a"}',
+    ]);
+  });
 });

@@ -5,7 +5,7 @@
 // entry keeps the streamed chunks, so a hit replays as a normal stream.
 import { createHash } from 'node:crypto';
 
-import { commonV1, gatewayV1 } from '@hearth/contracts';
+import { commonV1, gatewayV1, newToolCallId } from '@hearth/contracts';
 
 import type { Redis } from 'ioredis';
 
@@ -71,7 +71,11 @@ export class ResponseCacheService {
   }
 }
 
-/** A cached response as gateway stream messages: served_by and cached on the first, usage on the last. */
+/**
+ * A cached response as gateway stream messages: served_by and cached on the first, usage on the
+ * last. Its tool calls get new ids: a call id names one response's call (a confirmation waiting for
+ * a user is found by it), never the same call of another request that had the same answer.
+ */
 export function replayMessages(entry: CachedResponse): gatewayV1.GenerateResponse[] {
   const servedBy: commonV1.ServedBy = {
     modelId: entry.modelId,
@@ -79,8 +83,16 @@ export function replayMessages(entry: CachedResponse): gatewayV1.GenerateRespons
     workerId: '',
     fallback: false,
   };
+  const callIds = new Map<string, string>();
+  const freshId = (id: string) => {
+    if (id === '') return id;
+    const fresh = callIds.get(id) ?? newToolCallId();
+    callIds.set(id, fresh);
+    return fresh;
+  };
   const messages: gatewayV1.GenerateResponse[] = entry.chunks.map((chunk) => ({
     ...chunk,
+    toolCallDeltas: chunk.toolCallDeltas.map((delta) => ({ ...delta, id: freshId(delta.id) })),
     finishReason: commonV1.FinishReason.FINISH_REASON_UNSPECIFIED,
     cached: true,
   }));
