@@ -276,6 +276,38 @@ describe('ToolRunnerService ExecuteTool', () => {
     expect(JSON.parse(execution.resultJson)).toMatchObject({ status: 200, body: 'ok' });
   });
 
+  it('stores arguments and results PostgreSQL cannot hold (NUL, a lone surrogate) with U+FFFD in their place', async () => {
+    // A lone surrogate in JSON is valid for JavaScript, not for jsonb; NUL fits no text column.
+    const args = await sut.execute({
+      caller: { tenantId: tenant },
+      name: 'calculator',
+      argumentsJson: '{"expression":"1 + \\ud800"}',
+    });
+    // The calculator refuses the character (a result the model can correct), and the call is stored.
+    expect(args.status).toBe(S.TOOL_CALL_STATUS_FAILED);
+    expect(args.error?.code).not.toBe(status.INTERNAL);
+    const storedArgs = await sut.db.prisma.toolCall.findFirstOrThrow({
+      where: { tenantId: tenant, name: 'calculator' },
+      orderBy: { createdAt: 'desc' },
+    });
+    expect(storedArgs).toMatchObject({ status: 'failed', arguments: { expression: '1 + \ufffd' } });
+
+    const result = await sut.execute({
+      caller: { tenantId: tenant },
+      name: 'run_javascript',
+      argumentsJson: JSON.stringify({
+        code: "'a' + String.fromCharCode(0) + 'b' + String.fromCharCode(0xd800)",
+      }),
+    });
+    expect(result.status).toBe(S.TOOL_CALL_STATUS_SUCCEEDED);
+    expect(JSON.parse(result.resultJson)).toMatchObject({ result: 'a\ufffdb\ufffd' });
+    const stored = await sut.db.prisma.toolCall.findFirstOrThrow({
+      where: { tenantId: tenant, name: 'run_javascript' },
+      orderBy: { createdAt: 'desc' },
+    });
+    expect(stored).toMatchObject({ status: 'succeeded', result: { result: 'a\ufffdb\ufffd' } });
+  });
+
   it('caps the output size and says so', async () => {
     const execution = await sut.execute({
       caller: { tenantId: tenant },

@@ -3,7 +3,14 @@
 // always audited, even while Kafka is down. The unique idempotency key is the claim: whoever inserts
 // it runs the tool; everyone else reads the stored row. Confirmation transitions are conditional
 // updates, so an approval runs a call at most once.
-import { isUniqueViolation, PrismaClient, type Prisma, type ToolCall, type ToolCallStatus } from '@hearth/db';
+import {
+  isUniqueViolation,
+  jsonbSafe,
+  PrismaClient,
+  type Prisma,
+  type ToolCall,
+  type ToolCallStatus,
+} from '@hearth/db';
 import { AUDIT_TOPIC } from '@hearth/events';
 import { enqueue } from '@hearth/transactional-events';
 
@@ -44,9 +51,10 @@ export class ToolCallRepository {
             requestId: call.requestId || null,
             callId: call.callId || null,
             name: call.name,
-            arguments: call.arguments as Prisma.InputJsonValue,
+            // Arguments (the model's) and results (a tool's) may hold what jsonb and text cannot.
+            arguments: jsonbSafe(call.arguments) as Prisma.InputJsonValue,
             status: call.status,
-            error: call.error ?? null,
+            error: call.error === undefined ? null : jsonbSafe(call.error),
             expiresAt: call.expiresAt ?? null,
             attempts: 0,
           },
@@ -76,8 +84,9 @@ export class ToolCallRepository {
         where: { id },
         data: {
           status: outcome.status,
-          result: outcome.result === undefined ? undefined : (outcome.result as Prisma.InputJsonValue),
-          error: outcome.error ?? null,
+          result:
+            outcome.result === undefined ? undefined : (jsonbSafe(outcome.result) as Prisma.InputJsonValue),
+          error: outcome.error === undefined ? null : jsonbSafe(outcome.error),
           attempts: outcome.attempts,
         },
       });
