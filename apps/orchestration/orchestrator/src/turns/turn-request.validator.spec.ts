@@ -56,6 +56,15 @@ describe(validateTurnRequest.name, () => {
     expect(validateTurnRequest(request({ model: 'fast' }), prompts).prompts.variant).toBe('control');
   });
 
+  it('refuses a model name the trace could not store (a NUL) as INVALID_ARGUMENT', () => {
+    expect(() => validateTurnRequest(request({ model: 'default\u0000' }))).toThrow(
+      expect.objectContaining({
+        code: status.INVALID_ARGUMENT,
+        message: 'model must not contain NUL characters',
+      }),
+    );
+  });
+
   it('serves a named variant and control without a rollout, and refuses an unknown one', () => {
     expect(
       validateTurnRequest(request({ model: 'default', promptVariant: 'control' }), prompts).prompts.variant,

@@ -76,6 +76,7 @@ export function validateTurnRequest(
     if (!isUuid(request.parentMessageId)) throw invalidArgument('parent_message_id must be a UUID');
   }
   if (request.model === '') throw invalidArgument('model is required');
+  requireStorableText('model', request.model);
   if (request.messages.length === 0) throw invalidArgument('messages must not be empty');
   if (request.messages.length > MAX_MESSAGES)
     throw invalidArgument(`at most ${MAX_MESSAGES} messages per turn`);
