@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 
 import { commonV1, orchestratorV1, toolsV1 } from '@hearth/contracts';
 import { createGrpcClient } from '@hearth/grpc';
+import { waitFor } from '@hearth/testing';
 
 import { status } from '@grpc/grpc-js';
 
@@ -184,6 +185,27 @@ describe('OrchestratorService.RunTurn with tools and response formats', () => {
       expect(invalidOutcome.error?.message).toContain('server_tool_names[1]');
       expect(await stack.prisma.turnTrace.count({ where: { requestId: denied.requestId } })).toBe(0);
       expect(await stack.prisma.message.count({ where: { conversationId } })).toBe(0);
+    });
+    it('answers UNAVAILABLE, not INTERNAL, while the tool runner is down, and serves again once it is back', async () => {
+      const conversationId = await stack.newConversation(tenant);
+      await stack.toolRunner!.kill();
+      try {
+        const outcome = await stack.runTurn(calculatorTurn(tenant, conversationId));
+        expect(outcome.error?.code).toBe(status.UNAVAILABLE);
+        expect(outcome.error?.message).toContain('tool runner');
+      } finally {
+        await stack.toolRunner!.restart();
+      }
+      // The orchestrator's channel reconnects with gRPC's backoff (a second or two here).
+      const again = await waitFor(
+        'a turn with the tool runner back',
+        async () => {
+          const outcome = await stack.runTurn(calculatorTurn(tenant, conversationId));
+          return outcome.error ? undefined : outcome;
+        },
+        { timeoutMs: 30_000, intervalMs: 500 },
+      );
+      expect(again.finish).toBeDefined();
     });
   });
 

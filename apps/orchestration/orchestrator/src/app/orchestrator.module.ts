@@ -37,6 +37,16 @@ type Imports = NonNullable<ModuleMetadata['imports']>;
 /** Retry hint while PostgreSQL is away (a restart or failover takes seconds). */
 const DATABASE_RETRY_AFTER_MS = 2_000;
 
+/** Upstream statuses a caller of the orchestrator gets as they are. */
+const UPSTREAM_PASSED_ON = [
+  status.INVALID_ARGUMENT,
+  status.NOT_FOUND,
+  status.PERMISSION_DENIED,
+  status.RESOURCE_EXHAUSTED,
+  status.DEADLINE_EXCEEDED,
+  status.UNAVAILABLE,
+];
+
 /** PostgreSQL, Redis, Kafka (producer and outbox relay) and the gRPC upstreams, from the config. */
 export function orchestratorAdapters({ config }: OrchestratorDependencies): Imports {
   const producer = EventProducerModule.forRootAsync({
@@ -101,10 +111,14 @@ export class OrchestratorModule {
       providers: [
         // @hearth/db's missing conversation is NOT_FOUND; PostgreSQL away (not the statement's fault)
         // is UNAVAILABLE with a retry hint, so callers retry or tell their client to, never INTERNAL.
+        // An upstream's status that reaches a handler (the tool runner listing tools before a turn,
+        // the context service after a committed change) is passed on when it is the caller's
+        // business, UNAVAILABLE otherwise.
         ...grpcServerProviders({
           useFactory: (logger: Logger) => ({
             logger,
             domain: options.config.service,
+            upstreamErrors: { passOn: UPSTREAM_PASSED_ON, otherwise: status.UNAVAILABLE },
             translate: (exception: unknown) =>
               exception instanceof ConversationNotFoundError
                 ? notFound('CONVERSATION_NOT_FOUND', 'conversation not found')
