@@ -245,6 +245,25 @@ describe(ContextAssemblyService.name, () => {
     ).toEqual(['hello', 'hi', 'again']);
   });
 
+  it("refuses to evict another caller's conversation, cached or not: its summaries stay", async () => {
+    const stranger = await seedUser(sut.prisma);
+    const { conversationId } = await seedConversation(sut.prisma, owner, [['user', 'mine']]);
+    await sut.prisma.conversationSummary.create({
+      data: { conversationId, version: 1, fromSeq: 1, toSeq: 1, text: 'a summary', model: 'tiny' },
+    });
+
+    const refused = await sut.failure('evictConversation', {
+      caller: stranger.caller,
+      conversationId,
+      windowOnly: false,
+    });
+
+    expect(refused.code).toBe(status.NOT_FOUND);
+    expect(await sut.prisma.conversationSummary.count({ where: { conversationId } })).toBe(1);
+    await sut.client.evictConversation({ caller: owner.caller, conversationId, windowOnly: false });
+    expect(await sut.prisma.conversationSummary.count({ where: { conversationId } })).toBe(0);
+  });
+
   it('answers NOT_FOUND for an unknown, deleted or foreign conversation and an unknown model', async () => {
     const stranger = await seedUser(sut.prisma);
     const { conversationId } = await seedConversation(sut.prisma, owner, [['user', 'mine']]);

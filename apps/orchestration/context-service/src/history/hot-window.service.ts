@@ -129,7 +129,9 @@ export class HotWindowService {
 
   async evict(caller: commonV1.Caller, conversationId: string): Promise<void> {
     const cached = await this.store.read(conversationId);
+    // Not cached: the database says whose it is (the caller may go on to drop its summaries).
     if (cached) this.checkAccess(caller, conversationId, cached);
+    else await this.owned(caller, conversationId);
     await this.store.delete(conversationId);
   }
 
