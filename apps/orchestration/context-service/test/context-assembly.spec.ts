@@ -314,6 +314,11 @@ describe(ContextAssemblyService.name, () => {
       ['no role', { newMessages: [chat(Role.ROLE_UNSPECIFIED, 'x')] }, /new_messages\[0\].role is required/],
       ['budget too small', { newMessages: turn, tokenBudget: 3 }, /token budget 3 is too small/],
       ['no room for a prompt', { newMessages: turn, reservedCompletionTokens: 512 }, /leaves no room/],
+      [
+        'bad parent message id',
+        { newMessages: turn, parentMessageId: 'abc' },
+        /parent_message_id must be a uuid/,
+      ],
     ];
     for (const [name, overrides, message] of cases) {
       const error = await sut.failure(
@@ -333,7 +338,27 @@ describe(ContextAssemblyService.name, () => {
       conversationId: 'x',
       windowOnly: false,
     });
-    expect([append.code, evict.code]).toEqual([status.INVALID_ARGUMENT, status.INVALID_ARGUMENT]);
+    const { conversationId } = await seedConversation(sut.prisma, owner, [['user', 'hello']]);
+    const badMessageId = await sut.failure('appendMessages', {
+      caller: owner.caller,
+      conversationId,
+      messages: [
+        {
+          messageId: 'not-a-uuid',
+          seq: 2,
+          message: chat(Role.ROLE_ASSISTANT, 'hi'),
+          tokenCount: 0,
+          createdAt: null,
+          parentMessageId: '',
+        },
+      ],
+    });
+    expect([append.code, evict.code, badMessageId.code]).toEqual([
+      status.INVALID_ARGUMENT,
+      status.INVALID_ARGUMENT,
+      status.INVALID_ARGUMENT,
+    ]);
+    expect(badMessageId.message).toMatch(/messages\[0\].message_id must be a uuid/);
   });
 
   it('starts from main.ts as a process and answers grpc.health and AssembleContext', async () => {

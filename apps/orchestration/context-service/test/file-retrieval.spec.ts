@@ -350,5 +350,20 @@ describe(RetrievalService.name, () => {
     await sut.blobs.delete(mine.key);
     expect((await ingest({ storageKey: mine.key })).code).toBe(status.NOT_FOUND);
     expect((await ingest({ storageKey: mine.key, name: ' ' })).code).toBe(status.INVALID_ARGUMENT);
+    // A user the database does not know (a caller built by hand): NOT_FOUND, not INTERNAL.
+    const stored = await sut.blobs.put(
+      owner.tenantId,
+      new TextEncoder().encode('# Ghost\n\nowned by nobody'),
+    );
+    const ghost = await sut.failure('ingestFile', {
+      caller: { ...owner.caller, userId: '6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b' },
+      storageKey: stored.key,
+      name: 'ghost.md',
+      purpose: '',
+      declaredType: '',
+      tenantWide: false,
+    });
+    expect(ghost.code).toBe(status.NOT_FOUND);
+    expect(ghost.message).toMatch(/user .* not found/);
   });
 });

@@ -8,7 +8,7 @@ import { validateCaller } from '@hearth/grpc';
 import { Controller, Inject } from '@nestjs/common';
 
 import { ContextAssemblyService } from '../assembly/context-assembly.service';
-import { requireConversationId } from '../assembly/request.validation';
+import { requireConversationId, requireMessageIds } from '../assembly/request.validation';
 import { FileService } from '../files/file.service';
 import { HotWindowService } from '../history/hot-window.service';
 import { MemoryFactService } from '../memory/memory-fact.service';
@@ -38,6 +38,7 @@ export class ContextServiceController implements contextV1.ContextServiceControl
   async appendMessages(request: contextV1.AppendMessagesRequest): Promise<contextV1.AppendMessagesResponse> {
     const caller = validateCaller(request.caller);
     const conversationId = requireConversationId(request.conversationId);
+    requireMessageIds(request.messages);
     const hotWindowSize = await this.window.append(caller, conversationId, request.messages);
     this.assembly.warmAppended(caller, conversationId, request.messages);
     // The turn's assembly here may already know that no summary is due yet and whether memory is on.

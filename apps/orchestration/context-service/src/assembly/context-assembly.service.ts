@@ -10,7 +10,7 @@
 // left out, and the response says so). Without a conversation the request's messages are the whole
 // history: everything before the last user message is history that may be dropped.
 import { commonV1, type contextV1 } from '@hearth/contracts';
-import { invalidArgument, validateCaller } from '@hearth/grpc';
+import { invalidArgument, isUuid, validateCaller } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
 import { LRUCache } from 'lru-cache';
@@ -128,6 +128,8 @@ export class ContextAssemblyService {
     if (!request.model) throw invalidArgument('model is required');
     requireRoles(request.newMessages, 'new_messages');
     const conversationId = request.conversationId ? requireConversationId(request.conversationId) : '';
+    if (request.parentMessageId && !isUuid(request.parentMessageId))
+      throw invalidArgument('parent_message_id must be a uuid');
     if (!conversationId && request.newMessages.length === 0) {
       throw invalidArgument('new_messages is required for a turn without a conversation');
     }

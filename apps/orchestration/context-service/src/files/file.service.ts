@@ -3,6 +3,7 @@
 // points leave the vector index under the row lock, then the row and chunks, then the blob when no
 // other file of the tenant shares it).
 import { contextV1 } from '@hearth/contracts';
+import { isForeignKeyViolation } from '@hearth/db';
 import {
   invalidArgument,
   isUuid,
@@ -82,7 +83,7 @@ export class FileService {
     // Sniffed here so the file shows its real type at once; unsupported content is still registered
     // and fails ingestion with the reason, so the client sees why.
     const sniffed = await sniffContentType(bytes);
-    const { row, created } = await this.options.files.register({
+    const { row, created } = await this.registered(caller, {
       tenantId: caller.tenantId,
       ownerId,
       apiKeyId: caller.apiKeyId,
@@ -159,5 +160,18 @@ export class FileService {
         );
     }
     return { fileId, removedChunks: deleted.chunkIds.length };
+  }
+
+  /** Registers the file; a caller whose user (or tenant) the database does not know is NOT_FOUND. */
+  private async registered(
+    caller: { tenantId: string; userId: string },
+    file: Parameters<FileRepository['register']>[0],
+  ): ReturnType<FileRepository['register']> {
+    try {
+      return await this.options.files.register(file);
+    } catch (error) {
+      if (!isForeignKeyViolation(error)) throw error;
+      throw notFound('USER_NOT_FOUND', `user ${caller.userId} not found in tenant ${caller.tenantId}`);
+    }
   }
 }
