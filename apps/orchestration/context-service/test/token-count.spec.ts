@@ -191,6 +191,10 @@ describe(TokenCounterService.name, () => {
       MESSAGES.map(([, m]) => m),
     );
     expect(remote).toEqual(local);
+    // Cached in Redis per tenant: another tenant's hit would tell by its speed what was sent.
+    expect(await redis.keys(`ctx:tok:${caller.tenantId}:${model.sha256 || model.id}:*`)).toHaveLength(
+      MESSAGES.length,
+    );
   });
 
   it("counts a base model through the gateway with the registry's template: its GGUF has none to load", async () => {

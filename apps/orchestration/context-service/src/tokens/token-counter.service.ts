@@ -65,7 +65,7 @@ export class TokenCounterService {
     messages: readonly commonV1.ChatMessage[],
   ): Promise<number[]> {
     if (messages.length === 0) return [];
-    const keys = messages.map((message) => this.cacheKey(model, message));
+    const keys = messages.map((message) => this.cacheKey(caller, model, message));
     const vocabulary = this.options.vocabularies?.get(model.sha256);
     if (vocabulary) {
       // Rendering a message costs far less than a Redis round trip: only the in-process LRU is used.
@@ -160,7 +160,11 @@ export class TokenCounterService {
     return response.tokenCount;
   }
 
-  private cacheKey(model: ResolvedModel, message: commonV1.ChatMessage): string {
+  /**
+   * Per tenant: a count is no secret, but a hit on another tenant's entry would tell by its speed
+   * that someone sent exactly this message.
+   */
+  private cacheKey(caller: Caller, model: ResolvedModel, message: commonV1.ChatMessage): string {
     // A canonical form: the same message decoded from gRPC, read from Redis or mapped from a row
     // differs in incidental fields (oneof markers, defaults), never in these.
     const canonical = [
@@ -178,7 +182,7 @@ export class TokenCounterService {
       message.toolCallId,
     ];
     const digest = createHash('sha256').update(JSON.stringify(canonical)).digest('base64url');
-    return `ctx:tok:${model.sha256 || model.id}:${digest}`;
+    return `ctx:tok:${caller.tenantId}:${model.sha256 || model.id}:${digest}`;
   }
 
   private async modelsOf(caller: Caller): Promise<readonly ResolvedModelEntry[]> {
