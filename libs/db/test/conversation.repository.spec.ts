@@ -68,6 +68,17 @@ describe(listConversations.name, () => {
     await expect(
       listConversations(sut, { tenantId, userId, limit: 2, cursor: 'garbage' }),
     ).rejects.toBeInstanceOf(InvalidCursorError);
+    // Well-formed JSON that this repository never encodes: an id that is no uuid, a year PostgreSQL
+    // cannot store. Refused as a bad cursor, not sent to the database (which would fail the query).
+    const forged = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    for (const cursor of [
+      forged(['2024-01-01T00:00:00.000Z', 'x']),
+      forged(['-010000-01-01T00:00:00.000Z', '7d0c3d4e-1111-4aaa-8bbb-000000000000']),
+    ]) {
+      await expect(listConversations(sut, { tenantId, userId, limit: 2, cursor })).rejects.toBeInstanceOf(
+        InvalidCursorError,
+      );
+    }
   });
 
   it('rejects a page size outside 1..100', async () => {

@@ -189,6 +189,42 @@ describe('BFF API surface', () => {
       expect(body.error.code).toBe('invalid_json');
     });
 
+    it('refuses a body nested deeper than 64 levels with 400, before anything walks it', async () => {
+      let parameters: unknown = { type: 'object' };
+      // 70 levels fit this stack's 4 KB body limit; a few thousand would overflow a recursive walk.
+      for (let i = 0; i < 70; i++) parameters = { properties: { d: parameters } };
+      const res = await raw('/v1/chat/completions', {
+        method: 'POST',
+        key: (await stack.tenant('nesting')).secret,
+        body: JSON.stringify({
+          model: MODEL_ID,
+          messages: [{ role: 'user', content: 'hi' }],
+          tools: [{ type: 'function', function: { name: 'deep', parameters } }],
+        }),
+      });
+      expect(res.status).toBe(400);
+      const body = await read(res);
+      expectOpenAiShape('ErrorResponse', body);
+      expect(body.error).toMatchObject({
+        code: 'invalid_json',
+        message: expect.stringMatching(/nested more than 64/),
+      });
+    });
+
+    it('refuses max_tokens beyond what the contracts carry, rather than wrapping it around', async () => {
+      const res = await raw('/v1/chat/completions', {
+        method: 'POST',
+        key: (await stack.tenant('wraparound')).secret,
+        body: JSON.stringify({
+          model: MODEL_ID,
+          messages: [{ role: 'user', content: 'hi' }],
+          max_tokens: 2 ** 32 + 1,
+        }),
+      });
+      expect(res.status).toBe(400);
+      expect((await read(res)).error.param).toBe('max_tokens');
+    });
+
     it('rejects a body over the limit with 413', async () => {
       const res = await chat(
         JSON.stringify({ model: MODEL_ID, messages: [{ role: 'user', content: 'x'.repeat(5000) }] }),
@@ -265,6 +301,11 @@ describe('BFF API surface', () => {
       const empty = await raw('/v1/conversations?after=');
       expect(empty.status).toBe(400);
       expect((await read(empty)).error.param).toBe('after');
+      // A cursor this server never made (an edited one): 400, not a failed query.
+      const forged = Buffer.from(JSON.stringify(['2024-01-01T00:00:00.000Z', 'x'])).toString('base64url');
+      const edited = await raw(`/v1/conversations?after=${forged}`);
+      expect(edited.status).toBe(400);
+      expect((await read(edited)).error.param).toBe('after');
       const list = document.paths['/v1/conversations']?.get;
       const after = list?.parameters.find((p) => p.name === 'after');
       expect(after?.schema).toMatchObject({ type: 'string', minLength: 1 });

@@ -325,6 +325,9 @@ describe('Conversations extension', () => {
       body: {},
     });
     expect(res.status).toBe(404);
+    // A NUL no stored call id can hold (PostgreSQL would refuse it in the query).
+    const nul = await call(`/conversations/${id}/tool_calls/call_%00/approve`, { method: 'POST', body: {} });
+    expect(nul.status).toBe(404);
     const intruder = await stack.tenant();
     const other = await call(`/conversations/${id}/tool_calls/call_missing/reject`, {
       method: 'POST',

@@ -452,6 +452,7 @@ describe('GET /v1/organization/usage/completions', () => {
     expect(JSON.stringify(b)).not.toContain(all.data[0]!.id);
     expect((await get(chatOnlyA, '', '/v1/organization/audit_logs')).status).toBe(403);
     expect((await get(adminA, 'action=Not-A-Verb', '/v1/organization/audit_logs')).status).toBe(400);
+    expect((await get(adminA, 'actor=%00', '/v1/organization/audit_logs')).status).toBe(400);
     // Never editable: no method but GET exists on it.
     for (const method of ['POST', 'PATCH', 'PUT', 'DELETE']) {
       const response = await fetch(`${bff.url}/v1/organization/audit_logs/${all.data[0]!.id}`, {

@@ -49,11 +49,22 @@ function encodeCursor(c: Conversation): string {
   return Buffer.from(JSON.stringify([c.updatedAt.toISOString(), c.id])).toString('base64url');
 }
 
+const CURSOR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function decodeCursor(cursor: string): CursorPosition {
   try {
     const [updatedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const date = new Date(String(updatedAt));
-    if (typeof id !== 'string' || Number.isNaN(date.getTime())) throw new InvalidCursorError();
+    // Only what this function encodes: a uuid, and a time PostgreSQL's timestamptz holds.
+    const year = date.getUTCFullYear();
+    if (
+      typeof id !== 'string' ||
+      !CURSOR_ID.test(id) ||
+      Number.isNaN(date.getTime()) ||
+      year < 1 ||
+      year > 9999
+    )
+      throw new InvalidCursorError();
     return { updatedAt: date, id };
   } catch {
     throw new InvalidCursorError();

@@ -14,7 +14,12 @@ export const auditQuerySchema = z
     /** Exclusive. */
     end_time: unixSeconds.optional(),
     /** Exact actor, e.g. `api_key:<id>`, `user:<id>`, `service:tool-runner`. */
-    actor: z.string().min(1).max(200).optional(),
+    actor: z
+      .string()
+      .min(1)
+      .max(200)
+      .refine((actor) => !actor.includes('\u0000'), 'must not contain NUL characters')
+      .optional(),
     /** Exact action, e.g. `tool.execute`, `safety.input_check`. */
     action: z
       .string()

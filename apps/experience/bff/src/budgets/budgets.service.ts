@@ -68,7 +68,10 @@ export class BudgetsService {
     id: string,
   ): Promise<{ object: 'organization.budget.deleted'; id: string; deleted: true }> {
     const budget = await this.find(tenantId, id);
-    await this.prisma.budget.delete({ where: { id: budget.id } });
+    // Two deletes at once (a double click, a client's retry) both find it; the one that removes
+    // nothing answers 404 as a later one would.
+    const { count } = await this.prisma.budget.deleteMany({ where: { id: budget.id, tenantId } });
+    if (count === 0) throw ApiError.notFound('budget', id);
     await this.redis?.hdel(limitsKey(tenantId), limitField(refOf(budget)));
     return { object: 'organization.budget.deleted', id: budget.id, deleted: true };
   }

@@ -5,6 +5,12 @@
 // that this server cannot honour are accepted only with their neutral value (e.g. logprobs=false).
 import { z } from 'zod';
 
+/**
+ * The most output tokens a request may ask for: the contracts carry max_tokens as a uint32, and no
+ * model's context comes near 2^31 (a larger number is refused, not wrapped around).
+ */
+export const MAX_OUTPUT_TOKENS = 2 ** 31 - 1;
+
 const text = z.string();
 
 const textPart = z.strictObject({ type: z.literal('text'), text });
@@ -111,8 +117,8 @@ export const chatCompletionRequestSchema = z.strictObject({
   messages: z.array(chatMessageSchema).min(1),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().gt(0).max(1).nullish(),
-  max_tokens: z.number().int().positive().nullish(),
-  max_completion_tokens: z.number().int().positive().nullish(),
+  max_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS).nullish(),
+  max_completion_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS).nullish(),
   stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
   seed: z.number().int().nullish(),
   n: z.number().int().positive().nullish(),

@@ -265,9 +265,12 @@ export class ConversationsService {
     reason: string | undefined,
   ): Promise<object> {
     await this.owned(caller, conversationId);
-    const call = await this.options.prisma.toolCall.findFirst({
-      where: { tenantId: caller.tenantId, conversationId, callId },
-    });
+    // A NUL cannot be in a stored call id (and PostgreSQL refuses it in a query).
+    const call = callId.includes('\u0000')
+      ? null
+      : await this.options.prisma.toolCall.findFirst({
+          where: { tenantId: caller.tenantId, conversationId, callId },
+        });
     if (!call || (call.userId && call.userId !== caller.userId)) throw ApiError.notFound('tool call', callId);
     if (!this.options.toolRunner) {
       throw new ApiError(503, 'Tool confirmations are not available on this server.', {

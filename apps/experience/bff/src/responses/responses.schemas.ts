@@ -5,7 +5,7 @@
 // field is a 400 naming it.
 import { z } from 'zod';
 
-import { retrievalSchema } from '../chat/chat.schemas';
+import { MAX_OUTPUT_TOKENS, retrievalSchema } from '../chat/chat.schemas';
 
 const functionName = z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must match ^[a-zA-Z0-9_-]{1,64}$');
 
@@ -108,7 +108,7 @@ export const createResponseRequestSchema = z.strictObject({
   conversation: z.union([z.string().min(1), z.strictObject({ id: z.string().min(1) })]).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().gt(0).max(1).nullish(),
-  max_output_tokens: z.number().int().positive().nullish(),
+  max_output_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS).nullish(),
   metadata: z
     .record(z.string().max(64), z.string().max(512))
     .refine((m) => Object.keys(m).length <= 16, 'at most 16 keys')
