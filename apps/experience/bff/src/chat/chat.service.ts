@@ -221,7 +221,6 @@ export class ChatService {
   }
 }
 
-/** An error event of a turn that already started, as the HTTP error it would have been. */
 /**
  * Refusals of a request the model's context cannot hold, in OpenAI's terms: its code
  * `context_length_exceeded`, and the parameter to change.
@@ -231,6 +230,7 @@ const CONTEXT_REFUSALS: Readonly<Record<string, { code: string; param: string }>
   COMPLETION_EXCEEDS_CONTEXT: { code: 'context_length_exceeded', param: 'max_tokens' },
 };
 
+/** An error event of a turn that already started, as the HTTP error it would have been. */
 export function apiErrorFromDetail(detail: commonV1.ErrorDetail): ApiError {
   const message = detail.message || 'The turn failed.';
   const code = detail.reason ? detail.reason.toLowerCase() : 'server_error';

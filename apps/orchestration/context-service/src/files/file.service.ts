@@ -171,7 +171,10 @@ export class FileService {
       return await this.options.files.register(file);
     } catch (error) {
       if (!isForeignKeyViolation(error)) throw error;
-      throw notFound('USER_NOT_FOUND', `user ${caller.userId} not found in tenant ${caller.tenantId}`);
+      throw notFound(
+        'USER_NOT_FOUND',
+        `user ${caller.userId} not found in tenant ${caller.tenantId} (or its API key is unknown)`,
+      );
     }
   }
 }

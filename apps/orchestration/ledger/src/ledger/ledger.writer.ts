@@ -1,8 +1,9 @@
 // Owns the ledger's writes: one usage row or audit row per event, inserted with ON CONFLICT DO
 // NOTHING (createMany skipDuplicates) through the consumer's transaction, so the dedupe record and
-// the row commit together. A batch's rows go in one statement; an event applied alone, in its own. A usage event whose request id is already charged under another event id
-// (a producer that gave up and published again) is skipped too: (tenant_id, request_id) is unique in
-// usage_events. Request ids are per tenant: another tenant's request with the same id is its own charge.
+// the row commit together. A batch's rows go in one statement; an event applied alone, in its own.
+// A usage event whose request id is already charged under another event id (a producer that gave
+// up and published again) is skipped too: (tenant_id, request_id) is unique in usage_events.
+// Request ids are per tenant: another tenant's request with the same id is its own charge.
 // A failed write throws a LedgerWriteError that says whether the event or the database is at fault.
 import type { Prisma } from '@hearth/db';
 import type { AuditEvent, UsageEvent } from '@hearth/events';
