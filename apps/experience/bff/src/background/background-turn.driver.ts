@@ -18,6 +18,7 @@ import type { AuthenticatedCaller } from '../auth/authenticated-caller';
 import { apiErrorFromDetail } from '../chat/chat.service';
 import { ApiError } from '../errors/api.error';
 import { apiErrorFromGrpc } from '../errors/grpc-status.mapper';
+import { guardedTurnListener } from '../errors/turn-event.listener';
 import type { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import type { OrchestratorClient } from '../upstream/upstream.clients';
 import type { LoggedEvent, TurnEventLog } from './turn-event.log';
@@ -168,24 +169,31 @@ export class BackgroundTurnDriver<E extends LoggedEvent, S> {
         }
         end(turn.fail(error));
       };
-      call.on('data', (event: orchestratorV1.RunTurnResponse) => {
-        if (finished) return;
-        if (event.error) return fail(apiErrorFromDetail(event.error));
-        const events = turn.apply(event);
-        if (event.started) {
-          const id = turn.id;
-          this.driving.add(id);
-          const claimed = claimOnStart ? this.options.log.claim(id, this.replica) : Promise.resolve(true);
-          const leaseMs = this.options.log.options.driverLeaseMs;
-          renewal = setInterval(() => void this.renew(id, abandon), leaseMs / 3);
-          renewal.unref();
-          this.write(drive, events, 'started');
-          void claimed.then(() => drive.writes).then(() => resolve(turn.snapshot()), reject);
-          return;
-        }
-        if (turn.ended) end(events);
-        else this.write(drive, events, 'running');
-      });
+      call.on(
+        'data',
+        guardedTurnListener(
+          (event: orchestratorV1.RunTurnResponse) => {
+            if (finished) return;
+            if (event.error) return fail(apiErrorFromDetail(event.error));
+            const events = turn.apply(event);
+            if (event.started) {
+              const id = turn.id;
+              this.driving.add(id);
+              const claimed = claimOnStart ? this.options.log.claim(id, this.replica) : Promise.resolve(true);
+              const leaseMs = this.options.log.options.driverLeaseMs;
+              renewal = setInterval(() => void this.renew(id, abandon), leaseMs / 3);
+              renewal.unref();
+              this.write(drive, events, 'started');
+              void claimed.then(() => drive.writes).then(() => resolve(turn.snapshot()), reject);
+              return;
+            }
+            if (turn.ended) end(events);
+            else this.write(drive, events, 'running');
+          },
+          fail,
+          this.options.logger,
+        ),
+      );
       call.on('error', (error: ServiceError) =>
         fail(apiErrorFromGrpc(toGrpcError(error, 'orchestrator'), 'orchestrator')),
       );

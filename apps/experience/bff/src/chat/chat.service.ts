@@ -16,6 +16,7 @@ import type { Response } from 'express';
 import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-caller';
 import { ApiError } from '../errors/api.error';
 import { apiErrorFromGrpc, budgetExceeded, isBudgetReason } from '../errors/grpc-status.mapper';
+import { guardedTurnListener } from '../errors/turn-event.listener';
 import type { BffRequest } from '../http/bff-request';
 import { setCostHeaders } from '../http/cost.headers';
 import type { RateLimiterService } from '../ratelimit/rate-limiter.service';
@@ -104,21 +105,28 @@ export class ChatService {
           resolve(builder.completion());
         }
       });
-      call.on('data', (event: orchestratorV1.RunTurnResponse) => {
-        if (event.started) builder.start(event.started);
-        else if (event.content) builder.content(event.content.text);
-        else if (event.toolCall) builder.toolCall(event.toolCall);
-        else if (event.citations) builder.citations(event.citations);
-        else if (event.usage) builder.usage = event.usage;
-        else if (event.error) fail(apiErrorFromDetail(event.error));
-        else if (event.finish) {
-          builder.finish(event.finish.finishReason);
-          if (!settled) {
-            settled = true;
-            resolve(builder.completion());
-          }
-        }
-      });
+      call.on(
+        'data',
+        guardedTurnListener(
+          (event: orchestratorV1.RunTurnResponse) => {
+            if (event.started) builder.start(event.started);
+            else if (event.content) builder.content(event.content.text);
+            else if (event.toolCall) builder.toolCall(event.toolCall);
+            else if (event.citations) builder.citations(event.citations);
+            else if (event.usage) builder.usage = event.usage;
+            else if (event.error) fail(apiErrorFromDetail(event.error));
+            else if (event.finish) {
+              builder.finish(event.finish.finishReason);
+              if (!settled) {
+                settled = true;
+                resolve(builder.completion());
+              }
+            }
+          },
+          fail,
+          this.options.logger,
+        ),
+      );
       call.on('error', (error: ServiceError) =>
         fail(apiErrorFromGrpc(toGrpcError(error, 'orchestrator'), 'orchestrator')),
       );
@@ -174,34 +182,43 @@ export class ChatService {
         finish();
       };
 
-      call.on('data', (event: orchestratorV1.RunTurnResponse) => {
-        if (done) return;
-        if (event.started) {
-          sse.open();
-          send(builder.start(event.started));
-        } else if (!sse.isOpen) {
-          failBeforeStart(new ApiError(500, 'The turn did not start properly.', { code: 'internal_error' }));
-        } else if (event.content) {
-          const chunk = builder.content(event.content.text);
-          if (chunk) send(chunk);
-        } else if (event.toolCall) {
-          const chunk = builder.toolCall(event.toolCall);
-          if (chunk) send(chunk);
-        } else if (event.toolProgress) {
-          // A tool waiting for confirmation shows up here: the client approves it over REST.
-          send(builder.toolProgress(event.toolProgress));
-        } else if (event.citations) {
-          builder.citations(event.citations);
-        } else if (event.usage) {
-          builder.usage = event.usage;
-        } else if (event.error) {
-          failAfterStart(apiErrorFromDetail(event.error));
-        } else if (event.finish) {
-          for (const chunk of builder.finish(event.finish.finishReason)) send(chunk);
-          sse.event('[DONE]');
-          finish();
-        }
-      });
+      call.on(
+        'data',
+        guardedTurnListener(
+          (event: orchestratorV1.RunTurnResponse) => {
+            if (done) return;
+            if (event.started) {
+              sse.open();
+              send(builder.start(event.started));
+            } else if (!sse.isOpen) {
+              failBeforeStart(
+                new ApiError(500, 'The turn did not start properly.', { code: 'internal_error' }),
+              );
+            } else if (event.content) {
+              const chunk = builder.content(event.content.text);
+              if (chunk) send(chunk);
+            } else if (event.toolCall) {
+              const chunk = builder.toolCall(event.toolCall);
+              if (chunk) send(chunk);
+            } else if (event.toolProgress) {
+              // A tool waiting for confirmation shows up here: the client approves it over REST.
+              send(builder.toolProgress(event.toolProgress));
+            } else if (event.citations) {
+              builder.citations(event.citations);
+            } else if (event.usage) {
+              builder.usage = event.usage;
+            } else if (event.error) {
+              failAfterStart(apiErrorFromDetail(event.error));
+            } else if (event.finish) {
+              for (const chunk of builder.finish(event.finish.finishReason)) send(chunk);
+              sse.event('[DONE]');
+              finish();
+            }
+          },
+          (error) => (sse.isOpen ? failAfterStart(error) : failBeforeStart(error)),
+          logger,
+        ),
+      );
       call.on('error', (error: ServiceError) => {
         if (done || error.code === grpcStatus.CANCELLED) return finish();
         const mapped = apiErrorFromGrpc(toGrpcError(error, 'orchestrator'), 'orchestrator');

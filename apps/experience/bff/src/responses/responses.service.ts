@@ -27,6 +27,7 @@ import { apiErrorFromDetail } from '../chat/chat.service';
 import { SseWriter } from '../chat/sse.writer';
 import { ApiError } from '../errors/api.error';
 import { apiErrorFromGrpc } from '../errors/grpc-status.mapper';
+import { guardedTurnListener } from '../errors/turn-event.listener';
 import type { BffRequest } from '../http/bff-request';
 import { setCostHeaders } from '../http/cost.headers';
 import type { RateLimiterService } from '../ratelimit/rate-limiter.service';
@@ -334,14 +335,21 @@ export class ResponsesService {
           resolve(builder.snapshot());
         }
       });
-      call.on('data', (event: orchestratorV1.RunTurnResponse) => {
-        if (event.error) return fail(apiErrorFromDetail(event.error));
-        this.apply(run, event);
-        if (event.finish && !settled) {
-          settled = true;
-          resolve(builder.snapshot());
-        }
-      });
+      call.on(
+        'data',
+        guardedTurnListener(
+          (event: orchestratorV1.RunTurnResponse) => {
+            if (event.error) return fail(apiErrorFromDetail(event.error));
+            this.apply(run, event);
+            if (event.finish && !settled) {
+              settled = true;
+              resolve(builder.snapshot());
+            }
+          },
+          fail,
+          this.options.logger,
+        ),
+      );
       call.on('error', (error: ServiceError) =>
         fail(apiErrorFromGrpc(toGrpcError(error, 'orchestrator'), 'orchestrator')),
       );
@@ -387,24 +395,31 @@ export class ResponsesService {
         finish();
       };
 
-      call.on('data', (event: orchestratorV1.RunTurnResponse) => {
-        if (done) return;
-        if (event.started) sse.open();
-        else if (!sse.isOpen) {
-          return failBeforeStart(
-            new ApiError(500, 'The turn did not start properly.', { code: 'internal_error' }),
-          );
-        }
-        if (event.error) return failAfterStart(apiErrorFromDetail(event.error));
-        const events = this.apply(run, event);
-        if (!event.finish) return send(events);
-        // Stored before the client reads the end: a GET or DELETE right after sees the final response.
-        finishing = true;
-        void this.save(run).then(() => {
-          send(events);
-          finish();
-        });
-      });
+      call.on(
+        'data',
+        guardedTurnListener(
+          (event: orchestratorV1.RunTurnResponse) => {
+            if (done) return;
+            if (event.started) sse.open();
+            else if (!sse.isOpen) {
+              return failBeforeStart(
+                new ApiError(500, 'The turn did not start properly.', { code: 'internal_error' }),
+              );
+            }
+            if (event.error) return failAfterStart(apiErrorFromDetail(event.error));
+            const events = this.apply(run, event);
+            if (!event.finish) return send(events);
+            // Stored before the client reads the end: a GET or DELETE right after sees the final response.
+            finishing = true;
+            void this.save(run).then(() => {
+              send(events);
+              finish();
+            });
+          },
+          (error) => (sse.isOpen ? failAfterStart(error) : failBeforeStart(error)),
+          logger,
+        ),
+      );
       call.on('error', (error: ServiceError) => {
         if (finishing) return;
         if (done || error.code === grpcStatus.CANCELLED) return finish();
