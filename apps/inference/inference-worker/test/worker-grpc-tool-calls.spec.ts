@@ -6,6 +6,8 @@
 // the script says otherwise.
 import { commonV1 } from '@hearth/contracts';
 
+import { status } from '@grpc/grpc-js';
+
 import { generate, startTinyWorker, userMessage, WorkerFixture } from './worker-grpc.fixtures';
 
 jest.setTimeout(30_000);
@@ -57,6 +59,26 @@ describe('InferenceWorkerService.Generate with tool_choice auto', () => {
     expect(deltas[2]?.id).toMatch(/^call_[A-Za-z0-9]{24}$/);
     expect(deltas[2]?.id).not.toBe(deltas[0]?.id);
     expect(messages[messages.length - 1]?.finishReason).toBe(FinishReason.FINISH_REASON_TOOL_CALLS);
+  });
+
+  it("answers INVALID_ARGUMENT for a tool's parameters the template cannot document, not INTERNAL", async () => {
+    // INTERNAL is a worker fault to the gateway: it retried every worker and ejected them.
+    const broken: commonV1.ToolDefinition = {
+      name: 'broken',
+      description: 'A schema with a property that is null',
+      parametersJsonSchema: JSON.stringify({ type: 'object', properties: { a: null } }),
+      strict: false,
+    };
+    const failure = await generate(sut.client, {
+      messages: [userMessage('Weather in Paris?')],
+      tools: [broken],
+      toolChoice: { mode: ToolChoiceMode.TOOL_CHOICE_MODE_AUTO, name: '', disableParallelCalls: false },
+      sampling: { temperature: 0, stop: [] },
+    }).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: status.INVALID_ARGUMENT });
+    expect(String((failure as Error).message)).toMatch(/tools/);
+    // The worker goes on serving.
+    expect((await run(true)).at(-1)?.finishReason).toBe(FinishReason.FINISH_REASON_TOOL_CALLS);
   });
 
   it('stops after the first call with disable_parallel_calls', async () => {

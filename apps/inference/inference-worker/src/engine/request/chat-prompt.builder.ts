@@ -9,7 +9,7 @@
 // cannot smuggle control tokens such as <|im_end|> into the prompt.
 import { LRUCache } from 'lru-cache';
 
-import { ChatTemplateError } from '../engine.errors';
+import { ChatTemplateError, InvalidRequestError } from '../engine.errors';
 import { ChatFunction, ChatMessage, FunctionCallSyntax, PromptInput } from '../generation.types';
 import {
   loadNodeLlamaCpp,
@@ -86,11 +86,13 @@ export class ChatPromptBuilder {
     if ('messages' in input) {
       const profile = this.profileFor(input.chatTemplate);
       const functions = profile.functionCallSyntax && input.functions?.length ? input.functions : undefined;
-      const { contextText } = profile.wrapper.generateContextState({
-        chatHistory: toChatHistory(input.messages),
-        availableFunctions: functions && toAvailableFunctions(functions),
-        documentFunctionParams: functions !== undefined,
-      });
+      const { contextText } = renderWithTools(functions !== undefined, () =>
+        profile.wrapper.generateContextState({
+          chatHistory: toChatHistory(input.messages),
+          availableFunctions: functions && toAvailableFunctions(functions),
+          documentFunctionParams: functions !== undefined,
+        }),
+      );
       return {
         tokens: contextText.tokenize(this.model.tokenizer),
         stopStrings: profile.stopStrings,
@@ -164,6 +166,23 @@ function compileProfile(
     }
   }
   return { wrapper, stopStrings, stopTokens, functionCallSyntax: plainCallSyntax(llamaCpp, wrapper) };
+}
+
+/**
+ * Renders a prompt; with tools, a throw while documenting their parameters is the request's fault (a
+ * schema node-llama-cpp cannot read, e.g. a property that is null), not the worker's: an INTERNAL
+ * here made the gateway retry every worker and eject them.
+ */
+function renderWithTools<T>(withTools: boolean, render: () => T): T {
+  try {
+    return render();
+  } catch (error) {
+    if (!withTools || !(error instanceof TypeError)) throw error;
+    throw InvalidRequestError.of(
+      'tools',
+      `a tool's parameters are not a usable JSON Schema: ${error.message}`,
+    );
+  }
 }
 
 /** A trailing assistant message is continued (prefilled), otherwise a new model turn is opened. */
