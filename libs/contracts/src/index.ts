@@ -13,6 +13,7 @@ export * as toolsV1 from './gen/hearth/tools/v1/tool_runner';
 export * from './health/grpc-health.controller';
 export * from './health/grpc-health.module';
 export * from './health/grpc-health.service';
+export * from './output-schema/output-schema';
 export * from './prefix/prefix-fingerprint';
 export * from './proto-paths';
 export * from './tool-call-id';

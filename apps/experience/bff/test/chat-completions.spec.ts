@@ -259,6 +259,30 @@ describe('POST /v1/chat/completions', () => {
     });
   });
 
+  it('answers 400 for a json_schema the platform cannot enforce, naming the keyword or limit', async () => {
+    const refused = (schema: Record<string, unknown>) =>
+      sut.chat.completions
+        .create({
+          model: MODEL_ID,
+          messages: [user('Give me a person')],
+          response_format: { type: 'json_schema', json_schema: { name: 'person', schema } },
+        })
+        .catch((e: unknown) => e);
+
+    const allOf = await refused({ allOf: [{ type: 'object' }, { required: ['name'] }] });
+    expect(allOf).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(allOf).toMatchObject({ status: 400, type: 'invalid_request_error' });
+    expect((allOf as Error).message).toContain("'allOf' is not supported for structured output");
+
+    const hugeEnum = await refused({ enum: Array.from({ length: 20_000 }, (_, i) => `v${i}`) });
+    expect(hugeEnum).toMatchObject({ status: 400, type: 'invalid_request_error' });
+    expect((hugeEnum as Error).message).toContain('more than 1000 enum values');
+
+    const backreference = await refused({ type: 'string', pattern: '(a)\\1' });
+    expect(backreference).toMatchObject({ status: 400, type: 'invalid_request_error' });
+    expect((backreference as Error).message).toContain('is not supported');
+  });
+
   it('keeps server-side history with conversation_id', async () => {
     const conversation = (await (
       await fetch(`${stack.baseURL}/conversations`, {

@@ -166,6 +166,28 @@ describe(InferenceWorkerController.name, () => {
       expect(new Set(outputs).size).toBeGreaterThan(1);
     });
 
+    it('follows anyOf in the grammar (as oneOf): every output matches one of the alternatives', async () => {
+      const schema = {
+        type: 'object',
+        properties: { size: { anyOf: [{ type: 'boolean' }, { enum: ['small', 'large'] }] } },
+        required: ['size'],
+        additionalProperties: false,
+      };
+      const validate = new Ajv().compile(schema);
+      const results = await Promise.all(
+        [0, 1, 2, 3].map((i) =>
+          generate(sut, {
+            messages: [userMessage('a size as JSON')],
+            responseFormat: jsonSchemaFormat(schema),
+            sampling: { temperature: 1, seed: 200 + i, maxTokens: 40, stop: [] },
+          }),
+        ),
+      );
+
+      const outputs = results.map(textOf);
+      expect(outputs.filter((text) => !validate(JSON.parse(text)))).toEqual([]);
+    });
+
     it('forces a named tool: one call with a generated id whose arguments parse and match the schema', async () => {
       const messages = await generate(sut, {
         messages: [userMessage('What is the weather in Paris?')],
@@ -286,6 +308,11 @@ describe(InferenceWorkerController.name, () => {
       [
         'a schema that is not a JSON schema',
         { responseFormat: jsonSchemaFormat({ type: 'object', properties: { a: { type: 'colour' } } }) },
+        'response_format.json_schema.schema',
+      ],
+      [
+        'a schema with a keyword a grammar cannot follow (allOf)',
+        { responseFormat: jsonSchemaFormat({ allOf: [{ type: 'object' }, { required: ['a'] }] }) },
         'response_format.json_schema.schema',
       ],
       ['both messages and a prompt', { prompt: 'also this' }, 'messages,prompt'],

@@ -106,9 +106,7 @@ describe('Model gateway structured output guard', () => {
     );
 
     expect(outcome.error?.code).toBe(status.INVALID_ARGUMENT);
-    expect(outcome.error?.message).toMatch(
-      /^response_format\.json_schema\.schema is not a valid JSON Schema/,
-    );
+    expect(outcome.error?.message).toMatch(/^response_format\.json_schema\.schema: not a valid JSON Schema/);
   });
 
   it('leaves output_valid unset when no format was requested', async () => {

@@ -65,12 +65,32 @@ describe(StructuredOutputGuard.name, () => {
     expect(() => sut.checkFor(schemaFormat({ type: 'no-such-type' }))).toThrow(
       expect.objectContaining({
         code: status.INVALID_ARGUMENT,
-        message: expect.stringMatching(/^response_format\.json_schema\.schema is not a valid JSON Schema/),
+        message: expect.stringMatching(/^response_format\.json_schema\.schema: not a valid JSON Schema/),
       }),
     );
     expect(() => sut.checkFor(schemaFormat(''))).toThrow(
       expect.objectContaining({ code: status.INVALID_ARGUMENT }),
     );
+  });
+
+  it('refuses a schema the platform does not accept (allOf, a huge enum) with INVALID_ARGUMENT', () => {
+    expect(() => sut.checkFor(schemaFormat({ allOf: [{ type: 'object' }] }))).toThrow(
+      expect.objectContaining({
+        code: status.INVALID_ARGUMENT,
+        message:
+          "response_format.json_schema.schema: schema: 'allOf' is not supported for structured output (merge the subschemas into one)",
+      }),
+    );
+    expect(() =>
+      sut.checkFor(schemaFormat({ enum: Array.from({ length: 100_000 }, (_, i) => String(i)) })),
+    ).toThrow(expect.objectContaining({ code: status.INVALID_ARGUMENT }));
+  });
+
+  it('checks a pattern in linear time, so a backtracking pattern cannot hold the event loop', () => {
+    const check = sut.checkFor(
+      schemaFormat({ type: 'object', properties: { a: { type: 'string', pattern: '^(a+)+$' } } }),
+    );
+    expect(check?.(JSON.stringify({ a: `${'a'.repeat(50_000)}!` }))).toBe(false);
   });
 
   it('counts validation failures per model', async () => {

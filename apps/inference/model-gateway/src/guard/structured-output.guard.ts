@@ -1,12 +1,13 @@
-// Owns the check of structured output: a requested JSON schema is compiled (ajv) when the request
+// Owns the check of structured output: a requested JSON schema is compiled (@hearth/contracts'
+// OutputSchemaCompiler: ajv, the platform's limits and keywords, linear-time patterns) when the request
 // arrives, so a bad schema is a clear INVALID_ARGUMENT before any worker is used, and the complete
 // output is validated against it at the end. Workers constrain output by grammar, so a failure here
 // means a truncated answer or a schema feature the grammar could not enforce; they are counted per
 // model because a rising count is a model or grammar regression.
-import { commonV1 } from '@hearth/contracts';
+import { commonV1, OutputSchemaCompiler } from '@hearth/contracts';
 import { invalidArgument } from '@hearth/grpc';
 
-import Ajv, { type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 
 import type { GatewayMetrics } from '../metrics/gateway.metrics';
 
@@ -16,8 +17,7 @@ export type OutputCheck = (output: string) => boolean;
 const MAX_CACHED_SCHEMAS = 256;
 
 export class StructuredOutputGuard {
-  // Unknown keywords are ignored (strict: false): schemas come from callers and OpenAI accepts them.
-  private readonly ajv = new Ajv({ strict: false, allErrors: false });
+  private readonly compiler = new OutputSchemaCompiler();
   private readonly compiled = new Map<string, ValidateFunction>();
 
   constructor(private readonly metrics: GatewayMetrics) {}
@@ -61,18 +61,14 @@ export class StructuredOutputGuard {
     }
     let validate: ValidateFunction;
     try {
-      validate = this.ajv.compile(schema.value as object);
+      validate = this.compiler.compile(schema.value);
     } catch (error) {
-      throw invalidArgument(
-        `response_format.json_schema.schema is not a valid JSON Schema: ${(error as Error).message}`,
-      );
+      throw invalidArgument(`response_format.json_schema.schema: ${(error as Error).message}`);
     }
     if (this.compiled.size >= MAX_CACHED_SCHEMAS) {
-      // Maps iterate in insertion order: drop the oldest schema, and empty ajv's own cache, which
-      // would otherwise keep every schema ever compiled (the validators we hold keep working).
+      // Maps iterate in insertion order: drop the oldest schema.
       const [oldest] = this.compiled.keys();
       this.compiled.delete(oldest);
-      this.ajv.removeSchema();
     }
     this.compiled.set(schemaJson, validate);
     return validate;

@@ -1,16 +1,16 @@
-// Owns checking a turn's final output against the requested response_format (ajv, JSON Schema
-// draft-07 and 2019-09 keywords as ajv supports them). Schemas are compiled once per distinct text:
-// clients send the same schema on every request.
-import { commonV1 } from '@hearth/contracts';
+// Owns checking a turn's final output against the requested response_format (@hearth/contracts'
+// OutputSchemaCompiler: ajv with the platform's limits, keywords and linear-time patterns). Schemas
+// are compiled once per distinct text: clients send the same schema on every request.
+import { commonV1, OutputSchemaCompiler } from '@hearth/contracts';
 import { invalidArgument } from '@hearth/grpc';
 
-import Ajv, { type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 
 export type OutputValidation = { valid: true } | { valid: false; problem: string };
 
 export type OutputValidator = (text: string) => OutputValidation;
 
-const ajv = new Ajv({ allErrors: false, strict: false });
+const compiler = new OutputSchemaCompiler();
 const compiled = new Map<string, ValidateFunction>();
 const MAX_COMPILED = 500;
 
@@ -26,11 +26,9 @@ function compile(schemaJson: string): ValidateFunction {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema))
     throw invalidArgument('response_format.schema_json must be a JSON Schema object');
   try {
-    validate = ajv.compile(schema);
+    validate = compiler.compile(schema);
   } catch (error) {
-    throw invalidArgument(
-      `response_format.schema_json is not a valid JSON Schema: ${(error as Error).message}`,
-    );
+    throw invalidArgument(`response_format.schema_json: ${(error as Error).message}`);
   }
   if (compiled.size >= MAX_COMPILED) compiled.clear();
   compiled.set(schemaJson, validate);

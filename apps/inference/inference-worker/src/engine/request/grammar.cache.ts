@@ -2,9 +2,11 @@
 // `json_schema` a grammar compiled from the schema. Compiling is the expensive part, so compiled
 // grammars are kept in a small LRU keyed by the schema's canonical JSON (key order does not matter).
 // node-llama-cpp degrades what it does not understand (an unknown type becomes `null`, a dangling
-// $ref becomes "any"), so a schema must first be a valid JSON Schema (checked with ajv), or the
-// request is refused instead of being constrained by something weaker than asked.
-import Ajv from 'ajv';
+// $ref becomes "any"), so a schema must first be one the platform accepts (@hearth/contracts'
+// OutputSchemaCompiler: valid JSON Schema, within the limits, no keyword a grammar cannot follow), or
+// the request is refused instead of being constrained by something weaker than asked. node-llama-cpp
+// reads `oneOf` only, so it gets `anyOf` as `oneOf` (grammarSchema).
+import { grammarSchema, OutputSchemaCompiler } from '@hearth/contracts';
 
 import { InvalidRequestError } from '../engine.errors';
 import { FIELD, ResponseFormat } from '../generation.types';
@@ -12,7 +14,7 @@ import type { Llama, LlamaGrammar } from '../model/node-llama-cpp.module';
 
 export class GrammarCache {
   private readonly compiled = new Map<string, Promise<LlamaGrammar>>();
-  private readonly ajv = new Ajv({ strict: false, validateSchema: true });
+  private readonly schemas = new OutputSchemaCompiler();
 
   constructor(
     private readonly llama: Llama,
@@ -33,7 +35,7 @@ export class GrammarCache {
       // The schema arrives as plain JSON; node-llama-cpp's GbnfJsonSchema type only narrows it.
       return await this.get(key, () =>
         this.llama.createGrammarForJsonSchema(
-          format.schema as Parameters<Llama['createGrammarForJsonSchema']>[0],
+          grammarSchema(format.schema) as Parameters<Llama['createGrammarForJsonSchema']>[0],
         ),
       );
     } catch (error) {
@@ -46,15 +48,9 @@ export class GrammarCache {
 
   private checkSchema(schema: object): void {
     try {
-      this.ajv.compile(schema);
+      this.schemas.compile(schema);
     } catch (error) {
-      throw InvalidRequestError.of(
-        `${FIELD.jsonSchema}.schema`,
-        `not a valid JSON schema: ${(error as Error).message}`,
-      );
-    } finally {
-      // Only the verdict is needed; ajv would otherwise keep every schema it ever saw.
-      this.ajv.removeSchema(schema);
+      throw InvalidRequestError.of(`${FIELD.jsonSchema}.schema`, (error as Error).message);
     }
   }
 
