@@ -272,7 +272,9 @@ describe('POST /v1/chat/completions', () => {
     const allOf = await refused({ allOf: [{ type: 'object' }, { required: ['name'] }] });
     expect(allOf).toBeInstanceOf(OpenAI.BadRequestError);
     expect(allOf).toMatchObject({ status: 400, type: 'invalid_request_error' });
-    expect((allOf as Error).message).toContain("'allOf' is not supported for structured output");
+    expect((allOf as Error).message).toContain(
+      "'allOf' is supported for structured output only with one subschema",
+    );
 
     const hugeEnum = await refused({ enum: Array.from({ length: 20_000 }, (_, i) => `v${i}`) });
     expect(hugeEnum).toMatchObject({ status: 400, type: 'invalid_request_error' });

@@ -166,12 +166,16 @@ describe(InferenceWorkerController.name, () => {
       expect(new Set(outputs).size).toBeGreaterThan(1);
     });
 
-    it('follows anyOf in the grammar (as oneOf): every output matches one of the alternatives', async () => {
+    it('follows anyOf (as oneOf) and an allOf of one subschema (merged) in the grammar', async () => {
       const schema = {
         type: 'object',
-        properties: { size: { anyOf: [{ type: 'boolean' }, { enum: ['small', 'large'] }] } },
-        required: ['size'],
+        properties: {
+          size: { anyOf: [{ type: 'boolean' }, { enum: ['small', 'large'] }] },
+          owner: { allOf: [{ $ref: '#/$defs/owner' }], description: 'who has it' },
+        },
+        required: ['size', 'owner'],
         additionalProperties: false,
+        $defs: { owner: { enum: ['ada', 'bob'] } },
       };
       const validate = new Ajv().compile(schema);
       const results = await Promise.all(

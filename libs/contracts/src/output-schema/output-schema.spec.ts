@@ -52,7 +52,10 @@ describe('output schemas', () => {
 
   it('refuses keywords a grammar cannot follow, naming them and what to use instead', () => {
     expect(refusal({ allOf: [{ type: 'object' }, { required: ['a'] }] })).toBe(
-      "schema: 'allOf' is not supported for structured output (merge the subschemas into one)",
+      "schema: 'allOf' is supported for structured output only with one subschema whose keywords its parent does not repeat (merge the subschemas into one)",
+    );
+    expect(refusal({ type: 'object', allOf: [{ type: 'object', required: ['a'] }] })).toMatch(
+      /only with one/,
     );
     expect(refusal({ type: 'object', properties: { a: { not: { type: 'null' } } } })).toBe(
       "schema.properties.a: 'not' is not supported for structured output",
@@ -113,6 +116,22 @@ describe('output schemas', () => {
       for (let level = 0; level < OUTPUT_SCHEMA_LIMITS.nesting; level++)
         deep = { type: 'array', items: deep };
       expect(() => checkOutputSchema(deep)).toThrow('the schema nests deeper than 32 levels');
+    });
+  });
+
+  it('accepts an allOf of one subschema (pydantic’s described model field) and merges it for the grammar', () => {
+    const schema = {
+      type: 'object',
+      properties: { owner: { allOf: [{ $ref: '#/$defs/person' }], description: 'who owns it' } },
+      required: ['owner'],
+      $defs: { person: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } },
+    };
+    const validate = compiler.compile(schema);
+    expect(validate({ owner: { name: 'Ada' } })).toBe(true);
+    expect(validate({ owner: {} })).toBe(false);
+    expect(grammarSchema(schema)).toEqual({
+      ...schema,
+      properties: { owner: { $ref: '#/$defs/person', description: 'who owns it' } },
     });
   });
 

@@ -6,7 +6,9 @@
 // - Keywords: those a worker's grammar enforces, those only checked once the output is complete, and
 //   those refused because the grammar would not follow them (the model could then only produce
 //   output the check rejects). `anyOf` is enforced as `oneOf`: a grammar cannot tell them apart, and
-//   the check afterwards still applies `anyOf`'s own meaning.
+//   the check afterwards still applies `anyOf`'s own meaning. An `allOf` of one subschema (what
+//   pydantic writes for a described field of a model type) is merged into its parent, as OpenAI's own
+//   SDKs do before sending; a longer `allOf` is refused.
 // - Regular expressions (`pattern`) run on RE2JS, a linear-time engine: a pattern such as
 //   `^(a+)+$` cannot hold a service's event loop. Patterns RE2 does not support (lookaround,
 //   backreferences) are refused.
@@ -37,7 +39,6 @@ const SUBSCHEMA_MAP = ['properties', '$defs'];
 
 /** Keywords a grammar cannot follow, with what to use instead where there is something. */
 const REFUSED: Record<string, string> = {
-  allOf: 'merge the subschemas into one',
   not: '',
   if: '',
   then: '',
@@ -61,6 +62,24 @@ const REFUSED: Record<string, string> = {
 };
 
 const LOCAL_REF = /^#\/\$defs\/[^/]+$/;
+
+/** Keywords that only describe: a parent's win over its single `allOf` subschema's when merged. */
+const ANNOTATIONS = new Set(['title', 'description', 'default', 'examples', '$comment', 'deprecated']);
+
+/** The one subschema of an `allOf` that can be merged into its parent; throws for any other `allOf`. */
+function mergeableAllOf(node: Record<string, unknown>, path: string): Record<string, unknown> {
+  const [only, ...more] = Array.isArray(node.allOf) ? (node.allOf as unknown[]) : [];
+  const clash =
+    typeof only === 'object' && only !== null && !Array.isArray(only)
+      ? Object.keys(only).find((key) => key in node && !ANNOTATIONS.has(key))
+      : 'allOf';
+  if (more.length > 0 || clash !== undefined)
+    throw new OutputSchemaError(
+      `${path}: 'allOf' is supported for structured output only with one subschema whose keywords ` +
+        `its parent does not repeat (merge the subschemas into one)`,
+    );
+  return only as Record<string, unknown>;
+}
 
 /** Throws OutputSchemaError when `schema` is not one the platform accepts; ajv's own checks come after. */
 export function checkOutputSchema(schema: unknown): void {
@@ -87,6 +106,7 @@ export function checkOutputSchema(schema: unknown): void {
         const instead = REFUSED[keyword] ? ` (${REFUSED[keyword]})` : '';
         throw new OutputSchemaError(`${path}: '${keyword}' is not supported for structured output${instead}`);
       }
+      if (keyword === 'allOf') visit(mergeableAllOf(keywords, path), `${path}.allOf[0]`, depth + 1);
       if (keyword === '$ref' && (typeof value !== 'string' || !LOCAL_REF.test(value)))
         throw new OutputSchemaError(
           `${path}: '$ref' must point into the schema's own $defs ("#/$defs/<name>")`,
@@ -156,12 +176,22 @@ export class OutputSchemaCompiler {
   }
 }
 
-/** The schema as a worker's grammar builder (node-llama-cpp) reads it: `anyOf` becomes `oneOf`. */
+/**
+ * An accepted schema as a worker's grammar builder (node-llama-cpp) reads it: `anyOf` becomes
+ * `oneOf`, and a single `allOf` subschema is merged into its parent.
+ */
 export function grammarSchema(schema: object): object {
   return JSON.parse(JSON.stringify(schema), (_key, value: unknown) => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value) || !('anyOf' in value))
-      return value;
-    const { anyOf, ...rest } = value as Record<string, unknown>;
-    return { ...rest, oneOf: anyOf };
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+    let node = value as Record<string, unknown>;
+    if ('allOf' in node) {
+      const { allOf, ...parent } = node;
+      node = { ...(allOf as Record<string, unknown>[])[0], ...parent };
+    }
+    if ('anyOf' in node) {
+      const { anyOf, ...rest } = node;
+      node = { ...rest, oneOf: anyOf };
+    }
+    return node;
   }) as object;
 }

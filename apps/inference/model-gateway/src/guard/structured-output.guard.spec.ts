@@ -73,12 +73,11 @@ describe(StructuredOutputGuard.name, () => {
     );
   });
 
-  it('refuses a schema the platform does not accept (allOf, a huge enum) with INVALID_ARGUMENT', () => {
-    expect(() => sut.checkFor(schemaFormat({ allOf: [{ type: 'object' }] }))).toThrow(
+  it('refuses a schema the platform does not accept (not, a huge enum) with INVALID_ARGUMENT', () => {
+    expect(() => sut.checkFor(schemaFormat({ type: 'string', not: { const: '' } }))).toThrow(
       expect.objectContaining({
         code: status.INVALID_ARGUMENT,
-        message:
-          "response_format.json_schema.schema: schema: 'allOf' is not supported for structured output (merge the subschemas into one)",
+        message: "response_format.json_schema.schema: schema: 'not' is not supported for structured output",
       }),
     );
     expect(() =>

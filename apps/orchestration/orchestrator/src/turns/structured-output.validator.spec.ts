@@ -22,10 +22,14 @@ describe(outputValidatorFor.name, () => {
   });
 
   it('refuses a schema the platform does not accept with INVALID_ARGUMENT naming the keyword', () => {
-    expect(() => outputValidatorFor(schemaFormat({ type: 'object', allOf: [{ required: ['a'] }] }))).toThrow(
+    expect(() =>
+      outputValidatorFor(
+        schemaFormat({ type: 'object', if: { required: ['a'] }, then: { required: ['b'] } }),
+      ),
+    ).toThrow(
       expect.objectContaining({
         code: status.INVALID_ARGUMENT,
-        message: expect.stringContaining("response_format.schema_json: schema: 'allOf' is not supported"),
+        message: expect.stringContaining("response_format.schema_json: schema: 'if' is not supported"),
       }),
     );
   });
