@@ -329,6 +329,23 @@ describe('Files, grounded chat and tool confirmations', () => {
       expect(chunks[chunks.length - 1]?.choices[0]?.finish_reason).toBe('stop');
     });
 
+    it('refuses a server tool the caller may not use with 403, streamed or not', async () => {
+      const request = {
+        model: MODEL_ID,
+        messages: [user('hi')],
+        server_tools: ['launch_rockets'],
+      } as Extended<OpenAI.ChatCompletionCreateParamsNonStreaming>;
+      const refused = await sut.chat.completions.create(request).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(OpenAI.PermissionDeniedError);
+      expect(refused).toMatchObject({ status: 403, code: 'permission_denied' });
+      expect((refused as Error).message).toContain('launch_rockets');
+
+      const streamed = await sut.chat.completions
+        .create({ ...request, stream: true } as Extended<OpenAI.ChatCompletionCreateParamsStreaming>)
+        .catch((e: unknown) => e);
+      expect(streamed).toMatchObject({ status: 403, code: 'permission_denied' });
+    });
+
     it('refuses a forced server tool the request does not name with 400', async () => {
       await expect(
         sut.chat.completions.create({

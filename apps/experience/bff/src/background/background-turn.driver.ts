@@ -15,9 +15,8 @@ import type { Logger } from '@hearth/telemetry';
 import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 
 import type { AuthenticatedCaller } from '../auth/authenticated-caller';
-import { apiErrorFromDetail } from '../chat/chat.service';
 import { ApiError } from '../errors/api.error';
-import { apiErrorFromGrpc } from '../errors/grpc-status.mapper';
+import { apiErrorFromDetail, apiErrorFromGrpc } from '../errors/grpc-status.mapper';
 import { guardedTurnListener } from '../errors/turn-event.listener';
 import type { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import type { OrchestratorClient } from '../upstream/upstream.clients';

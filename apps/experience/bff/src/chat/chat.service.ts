@@ -6,7 +6,7 @@
 // Rate-limit token estimates are settled against the turn's real usage; a replayed turn costs nothing.
 // A background request (`background: true`, an extension) goes to BackgroundChatService instead: its
 // turn outlives the connection, which a client that leaves a foreground stream does not.
-import type { commonV1, orchestratorV1 } from '@hearth/contracts';
+import type { orchestratorV1 } from '@hearth/contracts';
 import { toGrpcError } from '@hearth/grpc';
 import type { Logger } from '@hearth/telemetry';
 
@@ -15,7 +15,7 @@ import type { Response } from 'express';
 
 import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-caller';
 import { ApiError } from '../errors/api.error';
-import { apiErrorFromGrpc, budgetExceeded, isBudgetReason } from '../errors/grpc-status.mapper';
+import { apiErrorFromDetail, apiErrorFromGrpc } from '../errors/grpc-status.mapper';
 import { guardedTurnListener } from '../errors/turn-event.listener';
 import type { BffRequest } from '../http/bff-request';
 import { setCostHeaders } from '../http/cost.headers';
@@ -235,36 +235,5 @@ export class ChatService {
         else failBeforeStart(error);
       });
     });
-  }
-}
-
-/**
- * Refusals of a request the model's context cannot hold, in OpenAI's terms: its code
- * `context_length_exceeded`, and the parameter to change.
- */
-const CONTEXT_REFUSALS: Readonly<Record<string, { code: string; param: string }>> = {
-  CONTEXT_LENGTH_EXCEEDED: { code: 'context_length_exceeded', param: 'messages' },
-  COMPLETION_EXCEEDS_CONTEXT: { code: 'context_length_exceeded', param: 'max_tokens' },
-};
-
-/** An error event of a turn that already started, as the HTTP error it would have been. */
-export function apiErrorFromDetail(detail: commonV1.ErrorDetail): ApiError {
-  const message = detail.message || 'The turn failed.';
-  const code = detail.reason ? detail.reason.toLowerCase() : 'server_error';
-  switch (detail.code) {
-    case grpcStatus.INVALID_ARGUMENT:
-    case grpcStatus.OUT_OF_RANGE:
-      return new ApiError(400, message, CONTEXT_REFUSALS[detail.reason] ?? { code });
-    case grpcStatus.NOT_FOUND:
-      // MODEL_NOT_FOUND → OpenAI's `model_not_found`.
-      return new ApiError(404, message, { code });
-    case grpcStatus.RESOURCE_EXHAUSTED:
-      if (isBudgetReason(detail.reason)) return budgetExceeded(message, detail.reason);
-      return new ApiError(429, message, { type: 'tokens', code, headers: { 'retry-after': '1' } });
-    case grpcStatus.UNAVAILABLE:
-    case grpcStatus.DEADLINE_EXCEEDED:
-      return new ApiError(503, message, { code, headers: { 'retry-after': '1' } });
-    default:
-      return new ApiError(500, message, { code });
   }
 }

@@ -4,6 +4,7 @@
 // describe the client's request) versus hidden (5xx ones, which describe our internals). Upstream
 // errors arrive as @hearth/grpc GrpcErrors (code, reason, message, retry hint from RetryInfo or the
 // retry-after-ms trailer).
+import type { commonV1 } from '@hearth/contracts';
 import type { GrpcError } from '@hearth/grpc';
 
 import { status } from '@grpc/grpc-js';
@@ -71,4 +72,47 @@ export function isBudgetReason(reason: string | undefined): boolean {
  */
 export function budgetExceeded(message: string, reason: string): ApiError {
   return new ApiError(429, message, { type: 'insufficient_quota', code: reason.toLowerCase() });
+}
+
+/**
+ * Refusals of a request the model's context cannot hold, in OpenAI's terms: its code
+ * `context_length_exceeded`, and the parameter to change.
+ */
+const CONTEXT_REFUSALS: Readonly<Record<string, { code: string; param: string }>> = {
+  CONTEXT_LENGTH_EXCEEDED: { code: 'context_length_exceeded', param: 'messages' },
+  COMPLETION_EXCEEDS_CONTEXT: { code: 'context_length_exceeded', param: 'max_tokens' },
+};
+
+/**
+ * An error event of a turn that already started, as the HTTP error it would have been: the statuses
+ * map as in apiErrorFromGrpc, and the event's reason becomes the code. Its message is the
+ * orchestrator's, written for the client.
+ */
+export function apiErrorFromDetail(detail: commonV1.ErrorDetail): ApiError {
+  const message = detail.message || 'The turn failed.';
+  const code = detail.reason ? detail.reason.toLowerCase() : 'server_error';
+  switch (detail.code) {
+    case status.INVALID_ARGUMENT:
+    case status.OUT_OF_RANGE:
+      return new ApiError(400, message, CONTEXT_REFUSALS[detail.reason] ?? { code });
+    case status.NOT_FOUND:
+      // MODEL_NOT_FOUND → OpenAI's `model_not_found`.
+      return new ApiError(404, message, { code });
+    case status.ALREADY_EXISTS:
+      return new ApiError(409, message, { code });
+    case status.PERMISSION_DENIED:
+      return new ApiError(403, message, { code });
+    case status.UNAUTHENTICATED:
+      return new ApiError(401, message, { code });
+    case status.FAILED_PRECONDITION:
+      return new ApiError(422, message, { code });
+    case status.RESOURCE_EXHAUSTED:
+      if (isBudgetReason(detail.reason)) return budgetExceeded(message, detail.reason);
+      return new ApiError(429, message, { type: 'tokens', code, headers: { 'retry-after': '1' } });
+    case status.UNAVAILABLE:
+    case status.DEADLINE_EXCEEDED:
+      return new ApiError(503, message, { code, headers: { 'retry-after': '1' } });
+    default:
+      return new ApiError(500, message, { code });
+  }
 }

@@ -23,10 +23,9 @@ import type { BackgroundTurnDriver } from '../background/background-turn.driver'
 import { lastEventId, tailEventLog } from '../background/event-log.tail';
 import type { TurnEventLog } from '../background/turn-event.log';
 import { promptVariantHeader, toRunTurnRequest } from '../chat/chat-request.mapper';
-import { apiErrorFromDetail } from '../chat/chat.service';
 import { SseWriter } from '../chat/sse.writer';
 import { ApiError } from '../errors/api.error';
-import { apiErrorFromGrpc } from '../errors/grpc-status.mapper';
+import { apiErrorFromDetail, apiErrorFromGrpc } from '../errors/grpc-status.mapper';
 import { guardedTurnListener } from '../errors/turn-event.listener';
 import type { BffRequest } from '../http/bff-request';
 import { setCostHeaders } from '../http/cost.headers';
