@@ -12,6 +12,14 @@ import { InvalidRequestError } from '../engine.errors';
 import { FIELD, ResponseFormat } from '../generation.types';
 import type { Llama, LlamaGrammar } from '../model/node-llama-cpp.module';
 
+/**
+ * node-llama-cpp's number rules allow an exponent of up to 16 digits, so a model may write `61E684`:
+ * valid JSON, but Infinity once parsed, which no `number` or `integer` schema accepts (the tiny test
+ * model does, under `integer`). Two digits keep every number finite (below 1e116).
+ */
+export const UNBOUNDED_EXPONENT = '([eE] [-+]? ("0" | [1-9] [0-9]{0,15}))?';
+export const BOUNDED_EXPONENT = '([eE] [-+]? ("0" | [1-9] [0-9]?))?';
+
 export class GrammarCache {
   private readonly compiled = new Map<string, Promise<LlamaGrammar>>();
   private readonly schemas = new OutputSchemaCompiler();
@@ -32,18 +40,27 @@ export class GrammarCache {
     const key = `json_schema:${canonicalJson(format.schema)}`;
     if (!this.compiled.has(key)) this.checkSchema(format.schema);
     try {
-      // The schema arrives as plain JSON; node-llama-cpp's GbnfJsonSchema type only narrows it.
-      return await this.get(key, () =>
-        this.llama.createGrammarForJsonSchema(
-          grammarSchema(format.schema) as Parameters<Llama['createGrammarForJsonSchema']>[0],
-        ),
-      );
+      return await this.get(key, () => this.jsonSchemaGrammar(format.schema));
     } catch (error) {
       throw InvalidRequestError.of(
         `${FIELD.jsonSchema}.schema`,
         `unsupported JSON schema: ${(error as Error).message}`,
       );
     }
+  }
+
+  /** node-llama-cpp's grammar for the schema, its numbers' exponents bounded (UNBOUNDED_EXPONENT). */
+  private async jsonSchemaGrammar(schema: object): Promise<LlamaGrammar> {
+    const generated = await this.llama.createGrammarForJsonSchema(
+      // The schema arrives as plain JSON; node-llama-cpp's GbnfJsonSchema type only narrows it.
+      grammarSchema(schema) as Parameters<Llama['createGrammarForJsonSchema']>[0],
+    );
+    if (!generated.grammar.includes(UNBOUNDED_EXPONENT)) return generated;
+    return this.llama.createGrammar({
+      grammar: generated.grammar.replaceAll(UNBOUNDED_EXPONENT, BOUNDED_EXPONENT),
+      stopGenerationTriggers: generated.stopGenerationTriggers,
+      trimWhitespaceSuffix: generated.trimWhitespaceSuffix,
+    });
   }
 
   private checkSchema(schema: object): void {
