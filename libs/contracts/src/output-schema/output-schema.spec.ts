@@ -146,4 +146,12 @@ describe('output schemas', () => {
     });
     expect(schema.properties.a.anyOf).toHaveLength(2);
   });
+
+  it('rewrites subschemas only: a property named anyOf and an enum value holding one stay as they are', () => {
+    const schema = {
+      type: 'object',
+      properties: { anyOf: { type: 'string' }, allOf: { enum: [{ anyOf: [1] }] } },
+    };
+    expect(grammarSchema(schema)).toEqual(schema);
+  });
 });

@@ -178,20 +178,32 @@ export class OutputSchemaCompiler {
 
 /**
  * An accepted schema as a worker's grammar builder (node-llama-cpp) reads it: `anyOf` becomes
- * `oneOf`, and a single `allOf` subschema is merged into its parent.
+ * `oneOf`, and a single `allOf` subschema is merged into its parent. Only subschemas are rewritten:
+ * a property named `anyOf`, or an `enum` or `const` value holding one, stays as it is.
  */
 export function grammarSchema(schema: object): object {
-  return JSON.parse(JSON.stringify(schema), (_key, value: unknown) => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-    let node = value as Record<string, unknown>;
-    if ('allOf' in node) {
-      const { allOf, ...parent } = node;
-      node = { ...(allOf as Record<string, unknown>[])[0], ...parent };
+  const convert = (node: unknown): unknown => {
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) return node;
+    let converted: Record<string, unknown> = {};
+    for (const [keyword, value] of Object.entries(node)) {
+      if (SUBSCHEMA_MAP.includes(keyword) && typeof value === 'object' && value !== null)
+        converted[keyword] = Object.fromEntries(
+          Object.entries(value).map(([name, sub]) => [name, convert(sub)]),
+        );
+      else if (SUBSCHEMA_LIST.includes(keyword) && Array.isArray(value))
+        converted[keyword] = value.map(convert);
+      else if (SUBSCHEMA.includes(keyword)) converted[keyword] = convert(value);
+      else converted[keyword] = value;
     }
-    if ('anyOf' in node) {
-      const { anyOf, ...rest } = node;
-      node = { ...rest, oneOf: anyOf };
+    if (Array.isArray(converted.allOf)) {
+      const { allOf, ...parent } = converted;
+      converted = { ...(convert((allOf as unknown[])[0]) as Record<string, unknown>), ...parent };
     }
-    return node;
-  }) as object;
+    if ('anyOf' in converted) {
+      const { anyOf, ...rest } = converted;
+      converted = { ...rest, oneOf: anyOf };
+    }
+    return converted;
+  };
+  return convert(schema) as object;
 }
