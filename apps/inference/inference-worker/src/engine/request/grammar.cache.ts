@@ -5,7 +5,8 @@
 // $ref becomes "any"), so a schema must first be one the platform accepts (@hearth/contracts'
 // OutputSchemaCompiler: valid JSON Schema, within the limits, no keyword a grammar cannot follow), or
 // the request is refused instead of being constrained by something weaker than asked. node-llama-cpp
-// reads `oneOf` only, so it gets `anyOf` as `oneOf` (grammarSchema).
+// reads `oneOf` only, so it gets `anyOf` as `oneOf`, and a single `allOf` subschema merged in
+// (grammarSchema).
 import { grammarSchema, OutputSchemaCompiler } from '@hearth/contracts';
 
 import { InvalidRequestError } from '../engine.errors';
