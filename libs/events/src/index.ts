@@ -11,4 +11,5 @@ export * from './event.producer';
 export * from './event.schemas';
 export * from './kafka-client.factory';
 export * from './spooled-event.publisher';
+export * from './topic-ends';
 export * from './topics.constants';

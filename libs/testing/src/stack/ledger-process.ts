@@ -3,7 +3,7 @@
 // produces and none of the runs before it.
 import { randomUUID } from 'node:crypto';
 
-import { AUDIT_TOPIC, createKafkaClient, USAGE_TOPIC } from '@hearth/events';
+import { AUDIT_TOPIC, createKafkaClient, topicEnds, USAGE_TOPIC } from '@hearth/events';
 import { createLogger } from '@hearth/telemetry';
 
 import { freePort } from '../infra/free-port.util';
@@ -30,16 +30,15 @@ export async function startLedgerFromTopicEnds(options: {
   const admin = kafka.admin();
   await admin.connect();
   try {
+    const ends = await topicEnds(admin, [USAGE_TOPIC.name, AUDIT_TOPIC.name]);
     for (const [topic, suffix] of [
       [USAGE_TOPIC.name, 'usage'],
       [AUDIT_TOPIC.name, 'audit'],
     ] as const) {
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic }] });
-      const ends = await admin.fetchTopicOffsets(topic);
       await admin.setOffsets({
         groupId: `${group}.${suffix}`,
         topic,
-        partitions: ends.map(({ partition, high }) => ({ partition, offset: high })),
+        partitions: ends.get(topic)!.map(({ partition, high }) => ({ partition, offset: high })),
       });
     }
   } finally {

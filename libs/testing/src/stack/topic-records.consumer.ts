@@ -2,7 +2,7 @@
 // time (earlier runs' records are skipped) and keeps every record's topic and raw value, in arrival order.
 import { randomUUID } from 'node:crypto';
 
-import { createKafkaClient } from '@hearth/events';
+import { createKafkaClient, topicEnds } from '@hearth/events';
 import { createLogger } from '@hearth/telemetry';
 
 import { infraEnv } from '../infra/infra-env.loader';
@@ -24,12 +24,8 @@ export async function consumeTopicRecords(topics: readonly string[]): Promise<To
   const admin = kafka.admin();
   await admin.connect();
   // Leaders elected before the end offsets are read (a fresh broker elects them a moment later).
-  await admin
-    .createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic })) })
-    .catch(() => false);
-  const endOffsets = await Promise.all(
-    topics.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) })),
-  );
+  const ends = await topicEnds(admin, topics);
+  const endOffsets = topics.map((topic) => ({ topic, offsets: ends.get(topic)! }));
   await admin.disconnect();
   const consumer = kafka.consumer({ groupId: `topic-test-${randomUUID()}`, maxWaitTimeInMs: 200 });
   const records: TopicRecord[] = [];

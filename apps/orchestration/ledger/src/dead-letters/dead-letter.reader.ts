@@ -7,7 +7,7 @@
 // dead-letter topic with its new reason.
 import { randomUUID } from 'node:crypto';
 
-import { AUDIT_TOPIC, DEAD_LETTER_HEADERS, USAGE_TOPIC } from '@hearth/events';
+import { AUDIT_TOPIC, DEAD_LETTER_HEADERS, topicEnds, USAGE_TOPIC } from '@hearth/events';
 import { withDeadline } from '@hearth/telemetry';
 
 import type { IHeaders, Kafka } from 'kafkajs';
@@ -42,8 +42,7 @@ export class DeadLetterReader {
     await admin.connect();
     let ends: Array<{ partition: number; high: string; low: string }>;
     try {
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic }] });
-      ends = await admin.fetchTopicOffsets(topic);
+      ends = (await topicEnds(admin, [topic])).get(topic)!;
     } finally {
       await admin.disconnect();
     }

@@ -10,6 +10,7 @@ import {
   createKafkaClient,
   DEAD_LETTER_HEADERS,
   EventProducer,
+  topicEnds,
   USAGE_TOPIC,
   type AuditEventInput,
   type EventTopic,
@@ -76,13 +77,12 @@ export async function startLedgerStack(env: Record<string, string> = {}): Promis
   };
 }
 
-/**
- * Creates the ledger's topics and their dead-letter topics, all in one request: kafkajs waits for
- * the leaders only when none of them existed yet.
- */
-async function createLedgerTopics(admin: Admin): Promise<void> {
-  const topics = LEDGER_TOPICS.flatMap((topic) => [topic.name, topic.deadLetter]);
-  await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic })) });
+/** The ledger's topics and their dead-letter topics, created if missing, with their end offsets. */
+function ledgerTopicEnds(admin: Admin) {
+  return topicEnds(
+    admin,
+    LEDGER_TOPICS.flatMap((topic) => [topic.name, topic.deadLetter]),
+  );
 }
 
 /** Creates the topics if needed and commits the ledger's groups at their current ends. */
@@ -90,16 +90,15 @@ async function startGroupsAtTheEnd(kafka: Kafka, groupPrefix: string): Promise<v
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await createLedgerTopics(admin);
+    const ends = await ledgerTopicEnds(admin);
     for (const [topic, name] of [
       [USAGE_TOPIC, 'usage'],
       [AUDIT_TOPIC, 'audit'],
     ] as const) {
-      const ends = await admin.fetchTopicOffsets(topic.name);
       await admin.setOffsets({
         groupId: `${groupPrefix}.${name}`,
         topic: topic.name,
-        partitions: ends.map(({ partition, high }) => ({ partition, offset: high })),
+        partitions: ends.get(topic.name)!.map(({ partition, high }) => ({ partition, offset: high })),
       });
     }
   } finally {
@@ -127,8 +126,7 @@ export async function collectDeadLetters(
   const admin = kafka.admin();
   await admin.connect();
   // On a fresh broker the topics exist only once a ledger started: this collector starts first.
-  await createLedgerTopics(admin);
-  const ends = await admin.fetchTopicOffsets(topic.deadLetter);
+  const ends = (await ledgerTopicEnds(admin)).get(topic.deadLetter)!;
   await admin.disconnect();
   const letters: DeadLetter[] = [];
   const consumer = kafka.consumer({ groupId: `ledger-spec-dlq-${randomUUID()}`, maxWaitTimeInMs: 200 });

@@ -2,7 +2,7 @@
 // a spec created, so specs can assert what the tool runner audited.
 import { randomUUID } from 'node:crypto';
 
-import { AUDIT_TOPIC, createKafkaClient, type AuditEvent } from '@hearth/events';
+import { AUDIT_TOPIC, createKafkaClient, topicEnds, type AuditEvent } from '@hearth/events';
 import { createLogger } from '@hearth/telemetry';
 import { infraEnv } from '@hearth/testing';
 
@@ -19,8 +19,7 @@ export async function consumeAuditEvents(tenantIds: Set<string>): Promise<AuditE
   const kafka = createKafkaClient({ clientId: 'tool-audit-test', brokers: infraEnv().kafkaBrokers, logger });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: AUDIT_TOPIC.name }] }).catch(() => false);
-  const endOffsets = await admin.fetchTopicOffsets(AUDIT_TOPIC.name);
+  const endOffsets = (await topicEnds(admin, [AUDIT_TOPIC.name])).get(AUDIT_TOPIC.name)!;
   await admin.disconnect();
   const events: AuditEvent[] = [];
   const consumer: Consumer = kafka.consumer({
