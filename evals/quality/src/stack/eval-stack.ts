@@ -6,11 +6,9 @@
 // admin CLI. Differences from `npm start`, each for the suites: the hot window keeps 2 turns (memory
 // cases reach the rolling summary in 5 turns) and every deadline is 10 minutes: on two busy shared
 // cores a rolling summary alone took minutes, and a timeout would turn a slow machine into a quality
-// regression. For the same reason no model falls back to another, and a worker counts as gone only
-// when its Stats are 10 s late (500 ms in production): the gateway routes around a worker whose Stats
-// come late, to the model's fallback, and that answer would be scored as the requested model's. (One
-// gate run on a machine loaded far beyond CI's scored the structured case lower on unchanged code;
-// which model answered it was not recorded.)
+// regression. No model falls back to another, and a worker counts as gone only when its Stats are
+// 10 s late (500 ms in production): on a busy machine the gateway would route around a worker whose
+// Stats come late, to the model's fallback, and that answer would be scored as the requested model's.
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
