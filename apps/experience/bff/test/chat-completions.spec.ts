@@ -271,10 +271,22 @@ describe('POST /v1/chat/completions', () => {
 
     const allOf = await refused({ allOf: [{ type: 'object' }, { required: ['name'] }] });
     expect(allOf).toBeInstanceOf(OpenAI.BadRequestError);
-    expect(allOf).toMatchObject({ status: 400, type: 'invalid_request_error' });
+    // Named as OpenAI names it: the parameter the client sent, never the internal contract's field.
+    expect(allOf).toMatchObject({
+      status: 400,
+      type: 'invalid_request_error',
+      param: 'response_format',
+      code: 'invalid_value',
+    });
+    expect((allOf as Error).message).toContain("Invalid schema for response_format 'person'");
     expect((allOf as Error).message).toContain(
       "'allOf' is supported for structured output only with one subschema",
     );
+    expect((allOf as Error).message).not.toContain('schema_json');
+
+    const notJsonSchema = await refused({ type: 'object', properties: { name: { type: 'strnig' } } });
+    expect(notJsonSchema).toMatchObject({ status: 400, param: 'response_format' });
+    expect((notJsonSchema as Error).message).toContain('not a valid JSON Schema');
 
     const hugeEnum = await refused({ enum: Array.from({ length: 20_000 }, (_, i) => `v${i}`) });
     expect(hugeEnum).toMatchObject({ status: 400, type: 'invalid_request_error' });

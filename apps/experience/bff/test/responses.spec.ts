@@ -182,6 +182,26 @@ describe('/v1/responses', () => {
     expect(response.output_parsed).toEqual({ name: expect.any(String), age: expect.any(Number) });
   });
 
+  it('refuses a json_schema it cannot follow with a 400 naming text.format', async () => {
+    const refusal = await sut.responses
+      .create({
+        model: MODEL_ID,
+        input: 'Give me a person',
+        text: {
+          format: {
+            type: 'json_schema',
+            name: 'person',
+            schema: { type: 'object', if: { required: ['a'] } },
+          },
+        },
+      })
+      .catch((error: unknown) => error);
+
+    expect(refusal).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(refusal).toMatchObject({ status: 400, type: 'invalid_request_error', param: 'text.format' });
+    expect((refusal as Error).message).toContain("schema: 'if' is not supported for structured output");
+  });
+
   it('chains with previous_response_id: the earlier exchange is in the next prompt', async () => {
     const first = await sut.responses.create({ model: MODEL_ID, input: 'Say hello', temperature: 0 });
     const alone = await sut.responses.create({ model: MODEL_ID, input: 'Again', temperature: 0 });

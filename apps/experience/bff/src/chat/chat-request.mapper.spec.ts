@@ -131,6 +131,34 @@ describe(toRunTurnRequest.name, () => {
     );
   });
 
+  it('refuses a schema the platform cannot follow as response_format, with what is wrong', () => {
+    const format = (schema: Record<string, unknown>) => ({
+      ...base,
+      response_format: { type: 'json_schema', json_schema: { name: 's', schema } },
+    });
+    const refusal = (schema: Record<string, unknown>) => {
+      try {
+        sut(format(schema));
+      } catch (error) {
+        return error as ApiError;
+      }
+      throw new Error('accepted');
+    };
+
+    expect(refusal({ type: 'object', not: { required: ['a'] } })).toMatchObject({
+      status: 400,
+      param: 'response_format',
+      code: 'invalid_value',
+      message: expect.stringMatching(
+        /^Invalid schema for response_format 's': schema: 'not' is not supported/,
+      ),
+    });
+    expect(refusal({ type: 'strnig' }).message).toContain('not a valid JSON Schema');
+    expect(
+      sut(format({ type: 'object', properties: { a: { type: 'string' } } })).responseFormat?.schemaJson,
+    ).toBe('{"type":"object","properties":{"a":{"type":"string"}}}');
+  });
+
   it('passes parallel_tool_calls false on as a tool choice that disables parallel calls', () => {
     const tools = [{ type: 'function', function: { name: 'f' } }];
     expect(sut({ ...base, tools }).toolChoice).toBeNull();

@@ -7,6 +7,7 @@ import { commonV1, type orchestratorV1 } from '@hearth/contracts';
 
 import { ApiError } from '../errors/api.error';
 import type { ChatCompletionRequest, ChatMessageInput } from './chat.schemas';
+import { checkOutputSchemaOf } from './output-schema.check';
 import { findPairingProblem } from './tool-call-pairing';
 
 const ROLES: Record<ChatMessageInput['role'], commonV1.Role> = {
@@ -266,12 +267,15 @@ function toResponseFormat(body: ChatCompletionRequest): commonV1.ResponseFormat 
         schemaJson: '',
         strict: false,
       };
-    case 'json_schema':
+    case 'json_schema': {
+      const schemaJson = JSON.stringify(format.json_schema.schema);
+      checkOutputSchemaOf(schemaJson, format.json_schema.name, 'response_format');
       return {
         type: commonV1.ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_SCHEMA,
         schemaName: format.json_schema.name,
-        schemaJson: JSON.stringify(format.json_schema.schema),
+        schemaJson,
         strict: format.json_schema.strict ?? false,
       };
+    }
   }
 }

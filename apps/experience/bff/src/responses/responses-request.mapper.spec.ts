@@ -1,5 +1,5 @@
 import { ApiError } from '../errors/api.error';
-import { toChatRequest, toStoredInputItems, toTranscript } from './responses-request.mapper';
+import { checkSemantics, toChatRequest, toStoredInputItems, toTranscript } from './responses-request.mapper';
 import type { CreateResponseRequest } from './responses.schemas';
 
 const request = (extra: Partial<CreateResponseRequest> = {}): CreateResponseRequest => ({
@@ -69,6 +69,25 @@ describe('responses request mapping', () => {
       json_schema: { name: 'w', schema: { type: 'object' }, strict: undefined },
     });
     expect(sut.max_completion_tokens).toBe(20);
+  });
+
+  it('refuses a text.format schema the platform cannot follow, naming text.format', () => {
+    const withSchema = (schema: Record<string, unknown>) =>
+      request({ text: { format: { type: 'json_schema', name: 'w', schema } } });
+
+    expect(() => checkSemantics(withSchema({ type: 'object' }))).not.toThrow();
+    let refusal: unknown;
+    try {
+      checkSemantics(withSchema({ type: 'object', patternProperties: { '^a': { type: 'string' } } }));
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(ApiError);
+    expect(refusal).toMatchObject({
+      status: 400,
+      param: 'text.format',
+      message: expect.stringContaining("Invalid schema for text.format 'w': schema: 'patternProperties'"),
+    });
   });
 
   it('gives every input item an id and a type, a string input being one user message', () => {

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 
 import type { ChatCompletionRequest, ChatMessageInput } from '../chat/chat.schemas';
+import { checkOutputSchemaOf } from '../chat/output-schema.check';
 import { findPairingProblem } from '../chat/tool-call-pairing';
 import { ApiError } from '../errors/api.error';
 import type { CreateResponseRequest, InputContentPart, InputItem } from './responses.schemas';
@@ -172,6 +173,9 @@ export function checkSemantics(body: CreateResponseRequest): void {
   if (body.conversation != null && body.previous_response_id != null) {
     throw ApiError.badRequest('Use conversation or previous_response_id, not both.', 'previous_response_id');
   }
+  const format = body.text?.format;
+  if (format?.type === 'json_schema')
+    checkOutputSchemaOf(JSON.stringify(format.schema), format.name, 'text.format');
 }
 
 /** OpenAI's 400s for an output that answers no call, and calls of the chain left without output. */
