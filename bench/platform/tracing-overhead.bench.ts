@@ -3,7 +3,10 @@
 //
 //   off       OTEL_SDK_DISABLED=true: libraries unpatched, no tracer provider, no-op spans (baseline);
 //   local     the default: spans recorded (ids in logs and headers), no endpoint, nothing exported;
-//   exported  every span exported over OTLP/HTTP (JSON) to an in-process receiver.
+//   exported  every span exported over OTLP/HTTP (JSON) to an in-process receiver;
+//   unsampled OTEL_TRACES_SAMPLER=always_off: libraries patched, spans not recorded (ids still flow),
+//             what a trace outside a ratio sampler's share costs.
+// BENCH_TRACING_MODES picks and orders them (default off,local,exported; the first is the baseline).
 //
 // Then the same streamed chat completions go through each stack's BFF in rounds (one turn on each
 // stack per round, the order rotating), so load from anything else on the machine falls on the three
@@ -25,7 +28,8 @@ const WARM_UP_TURNS = 10;
 /** The batch span processor's delay: the last turns' spans are in the receiver after it. */
 const EXPORT_SETTLE_MS = 6_000;
 
-type Mode = 'off' | 'local' | 'exported';
+const MODES = ['off', 'local', 'exported', 'unsampled'] as const;
+type Mode = (typeof MODES)[number];
 
 interface ModeResult {
   mode: Mode;
@@ -72,9 +76,11 @@ async function startMode(mode: Mode): Promise<ModeStack> {
   const processEnv: Record<string, string> =
     mode === 'off'
       ? { OTEL_SDK_DISABLED: 'true' }
-      : receiver
-        ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }
-        : {};
+      : mode === 'unsampled'
+        ? { OTEL_TRACES_SAMPLER: 'always_off' }
+        : receiver
+          ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }
+          : {};
   const stack = await startStack({ orchestration: true, bffProcess: true, processEnv });
   const key = await stack.tenant(`tracing-${mode}`);
   const groups: CpuGroup[] = stack.services
@@ -86,7 +92,11 @@ async function startMode(mode: Mode): Promise<ModeStack> {
 async function main(): Promise<void> {
   const modes: ModeStack[] = [];
   try {
-    for (const mode of ['off', 'local', 'exported'] as const) {
+    const chosen = (process.env['BENCH_TRACING_MODES'] ?? 'off,local,exported').split(',');
+    const unknown = chosen.filter((mode) => !(MODES as readonly string[]).includes(mode));
+    if (unknown.length > 0)
+      throw new Error(`unknown tracing modes: ${unknown.join(', ')} (${MODES.join(', ')})`);
+    for (const mode of chosen as Mode[]) {
       console.error(`starting the platform with tracing ${mode}…`);
       modes.push(await startMode(mode));
     }

@@ -30,10 +30,13 @@ function routeTemplateOf(request: object): string | undefined {
 /**
  * Registers the instrumentations once per process; returns the function that removes them. With
  * tracing off (OTEL_SDK_DISABLED, read here because this runs before the config is loaded) nothing is
- * patched at all.
+ * patched at all. Without OTEL_EXPORTER_OTLP_ENDPOINT no span is recorded (telemetry-sdk.setup.ts),
+ * so only HTTP is patched: the BFF's server span gives a request its trace id (logs, `traceparent`
+ * answers, stored turns); the database and Redis patches would only add spans nobody can read.
  */
 export function instrumentLibraries(env: NodeJS.ProcessEnv = process.env): () => void {
   if (flagSet(env['OTEL_SDK_DISABLED'])) return () => undefined;
+  const exported = Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT']);
   registered ??= registerInstrumentations({
     instrumentations: [
       new HttpInstrumentation({
@@ -49,19 +52,23 @@ export function instrumentLibraries(env: NodeJS.ProcessEnv = process.env): () =>
         // Outgoing calls (object store, web fetches of tools) are traced only inside a trace.
         requireParentforOutgoingSpans: true,
       }),
-      // A query's span, not the pool's checkout (Prisma's db_query span already covers the wait).
-      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
-      // Prisma's operation, transaction and db_query spans; query compilation, serialisation and the
-      // client's own connect/disconnect (roots of their own) add little to a turn.
-      new PrismaInstrumentation({
-        ignoreSpanTypes: [
-          'prisma:client:compile',
-          'prisma:client:serialize',
-          'prisma:client:connect',
-          'prisma:client:disconnect',
-        ],
-      }),
-      new IORedisInstrumentation({ requireParentSpan: true }),
+      ...(exported
+        ? [
+            // A query's span, not the pool's checkout (Prisma's db_query span already covers the wait).
+            new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
+            // Prisma's operation, transaction and db_query spans; query compilation, serialisation
+            // and the client's own connect/disconnect (roots of their own) add little to a turn.
+            new PrismaInstrumentation({
+              ignoreSpanTypes: [
+                'prisma:client:compile',
+                'prisma:client:serialize',
+                'prisma:client:connect',
+                'prisma:client:disconnect',
+              ],
+            }),
+            new IORedisInstrumentation({ requireParentSpan: true }),
+          ]
+        : []),
     ],
   });
   return registered;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 
 import { withSpan } from './span.helper';
@@ -19,10 +19,16 @@ describe(startTelemetry.name, () => {
     try {
       const sut = startTelemetry({ serviceName: 'quiet-service' });
 
-      const spanContext = await withSpan('local work', (span) => span.spanContext());
+      const [spanContext, recording] = await withSpan('local work', (span) => [
+        span.spanContext(),
+        span.isRecording(),
+      ]);
       await sut();
 
       expect(trace.isSpanContextValid(spanContext)).toBe(true);
+      // Nothing can read a span here, so none is recorded; the ids still correlate logs and answers.
+      expect(recording).toBe(false);
+      expect(spanContext.traceFlags).toBe(TraceFlags.NONE);
       expect(requests).toBe(0);
     } finally {
       delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
