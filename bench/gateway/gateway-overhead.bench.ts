@@ -8,6 +8,10 @@
 //   eval "$(bash deploy/local/infra.sh env)"
 //   npx tsx bench/gateway/gateway-overhead.bench.ts [requests-per-level-and-path=640]
 //
+// A change to the gateway is measured against the build before it in the same run: copy `dist/` first
+// (`cp -r dist .local/dist-before`), change and rebuild, then run with
+// GATEWAY_BASELINE_DIST=.local/dist-before; the older gateway is one more path, "model gateway (baseline)".
+//
 // Both processes run on the tiny generated GGUF, so the worker's own time is small and the gateway's
 // share is visible. Each process is a child; the load generator is this process. Rounds alternate the
 // paths so that drift on a shared machine hits all of them alike. peer-overhead.bench.ts measures the
@@ -20,7 +24,7 @@ import { infraEnv, writeTinyGguf } from '@hearth/testing';
 
 import { measureLevel, percentile, runLevel, startGrpcPaths, tableHead, type Sample } from './gateway-paths';
 
-const LEVELS = [1, 16, 64];
+const LEVELS = (process.env['GATEWAY_BENCH_LEVELS'] ?? '1,16,64').split(',').map(Number);
 const REQUESTS_PER_LEVEL = Number(process.argv[2] ?? 640);
 const WARMUP_REQUESTS = 200;
 const ROUNDS = 4;
@@ -39,9 +43,11 @@ async function main(): Promise<void> {
     contextPerSlot: 256,
     prompt: 'Say hello',
     maxTokens: 1,
+    baselineDist: process.env['GATEWAY_BASELINE_DIST'],
   });
   try {
     const paths = [grpcPaths.direct, grpcPaths.bare, grpcPaths.gateway];
+    if (grpcPaths.baseline) paths.push(grpcPaths.baseline);
     for (const path of paths) await runLevel(path, 8, WARMUP_REQUESTS / 8);
 
     const header = [

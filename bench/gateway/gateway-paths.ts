@@ -183,6 +183,12 @@ export interface GrpcPathsOptions {
   contextPerSlot: number;
   prompt: string;
   maxTokens: number;
+  /**
+   * Another build's output folder (a copy of `dist/` taken before a change): a second gateway runs
+   * from it beside the current one, against the same worker, Redis and Kafka, as the path "gateway
+   * (baseline)", so a change's effect is measured in one run with the rounds alternating.
+   */
+  baselineDist?: string;
 }
 
 export interface GrpcPaths {
@@ -191,6 +197,8 @@ export interface GrpcPaths {
   direct: PathUnderTest;
   bare: PathUnderTest;
   gateway: PathUnderTest;
+  /** The gateway built from `baselineDist`, when one was given. */
+  baseline?: PathUnderTest;
   close(): void;
 }
 
@@ -198,7 +206,12 @@ export interface GrpcPaths {
 export async function startGrpcPaths(options: GrpcPathsOptions): Promise<GrpcPaths> {
   const { modelId } = options;
   const sha256 = await sha256Of(options.modelPath);
-  const [workerPort, gatewayPort, barePort] = [await freePort(), await freePort(), await freePort()];
+  const [workerPort, gatewayPort, barePort, baselinePort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const workerAddress = `127.0.0.1:${workerPort}`;
   const registryPath = join(options.dir, 'registry.yaml');
   await writeFile(
@@ -241,15 +254,25 @@ export async function startGrpcPaths(options: GrpcPathsOptions): Promise<GrpcPat
     });
     children.push(workerProcess);
     await waitForStats(workerAddress, 120_000);
-    const gatewayProcess = startProcess(process.execPath, [appEntry('model-gateway')], {
-      LOG_LEVEL: 'error',
-      GRPC_HOST: '127.0.0.1',
-      GRPC_PORT: String(gatewayPort),
-      REDIS_URL: options.infra.redisUrl,
-      KAFKA_BROKERS: options.infra.kafkaBrokers.join(','),
-      MODEL_REGISTRY_PATH: registryPath,
-    });
+    const startGateway = (entry: string, port: number) =>
+      startProcess(process.execPath, [entry], {
+        LOG_LEVEL: 'error',
+        GRPC_HOST: '127.0.0.1',
+        GRPC_PORT: String(port),
+        REDIS_URL: options.infra.redisUrl,
+        KAFKA_BROKERS: options.infra.kafkaBrokers.join(','),
+        MODEL_REGISTRY_PATH: registryPath,
+      });
+    const gatewayProcess = startGateway(appEntry('model-gateway'), gatewayPort);
     children.push(gatewayProcess);
+    const baselineProcess =
+      options.baselineDist === undefined
+        ? undefined
+        : startGateway(
+            join(resolve(options.baselineDist), 'apps', 'inference', 'model-gateway', 'src', 'main.js'),
+            baselinePort,
+          );
+    if (baselineProcess) children.push(baselineProcess);
     const bareProcess = startProcess(
       process.execPath,
       ['--import', 'tsx', join(REPO_ROOT, 'bench', 'gateway', 'bare-grpc-proxy.ts')],
@@ -265,8 +288,12 @@ export async function startGrpcPaths(options: GrpcPathsOptions): Promise<GrpcPat
     const worker = createGrpcClient(inferenceV1.InferenceWorkerServiceDefinition, {
       address: workerAddress,
     });
-    clients.push(gateway, bare, worker);
+    const baselineGateway =
+      baselineProcess &&
+      createGrpcClient(gatewayV1.ModelGatewayServiceDefinition, { address: `127.0.0.1:${baselinePort}` });
+    clients.push(gateway, bare, worker, ...(baselineGateway ? [baselineGateway] : []));
     await waitForServing(gateway, 60_000, true);
+    if (baselineGateway) await waitForServing(baselineGateway, 60_000, true);
     await waitForServing(bare, 60_000, false);
 
     const messages = [
@@ -318,6 +345,11 @@ export async function startGrpcPaths(options: GrpcPathsOptions): Promise<GrpcPat
         name: 'model gateway',
         run: (i) => timeGrpcStream(gateway.generate, viaGateway(i)),
         pid: gatewayProcess.pid,
+      },
+      baseline: baselineGateway && {
+        name: 'model gateway (baseline)',
+        run: (i) => timeGrpcStream(baselineGateway.generate, viaGateway(i)),
+        pid: baselineProcess.pid,
       },
       close,
     };
