@@ -394,6 +394,37 @@ describe('POST /v1/chat/completions', () => {
     expect(rows).toHaveLength(2);
   });
 
+  it('refuses an Idempotency-Key gRPC metadata cannot carry with a 400, on chat and responses', async () => {
+    // HTTP allows a tab inside a header value; gRPC metadata takes printable ASCII only (was a 500).
+    for (const path of ['chat/completions', 'responses']) {
+      const res = await fetch(`${stack.baseURL}/${path}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key.secret}`,
+          'content-type': 'application/json',
+          'idempotency-key': 'key\twith-a-tab',
+        },
+        body: JSON.stringify(
+          path === 'responses'
+            ? { model: MODEL_ID, input: 'Say hello' }
+            : { model: MODEL_ID, messages: [user('Say hello')] },
+        ),
+      });
+      expect({ path, status: res.status, body: await res.json() }).toEqual({
+        path,
+        status: 400,
+        body: {
+          error: {
+            message: 'Idempotency-Key must be printable ASCII (no tabs or other control characters).',
+            type: 'invalid_request_error',
+            param: 'Idempotency-Key',
+            code: null,
+          },
+        },
+      });
+    }
+  });
+
   it('cancels the turn when the client disconnects mid-stream, freeing the worker slot', async () => {
     const conversation = await stack.db.prisma.conversation.create({
       data: { tenantId: key.tenantId, userId: key.userId },

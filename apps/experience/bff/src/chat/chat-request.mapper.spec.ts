@@ -3,7 +3,7 @@
 import { commonV1 } from '@hearth/contracts';
 
 import { ApiError } from '../errors/api.error';
-import { toRunTurnRequest } from './chat-request.mapper';
+import { idempotencyKeyHeader, toRunTurnRequest } from './chat-request.mapper';
 import { chatCompletionRequestSchema, type ChatCompletionRequest } from './chat.schemas';
 
 const identity = {
@@ -249,5 +249,26 @@ describe(toRunTurnRequest.name, () => {
       }),
     ).toBe('tools');
     expect(chatCompletionRequestSchema.safeParse({ ...base, max_tool_rounds: 0 }).success).toBe(false);
+  });
+});
+
+describe(idempotencyKeyHeader.name, () => {
+  it('takes a printable-ASCII key of up to 255 characters, and none', () => {
+    expect(idempotencyKeyHeader('order-42 retry:1')).toBe('order-42 retry:1');
+    expect(idempotencyKeyHeader('x'.repeat(255))).toBe('x'.repeat(255));
+    expect(idempotencyKeyHeader(undefined)).toBe('');
+  });
+
+  it('refuses what gRPC metadata cannot carry, and an over-long key, naming the header', () => {
+    for (const bad of ['tab\there', 'caf\u00e9', 'nul\u0000', 'x'.repeat(256)]) {
+      let refusal: unknown;
+      try {
+        idempotencyKeyHeader(bad);
+      } catch (error) {
+        refusal = error;
+      }
+      expect(refusal).toBeInstanceOf(ApiError);
+      expect(refusal).toMatchObject({ status: 400, param: 'Idempotency-Key' });
+    }
   });
 });

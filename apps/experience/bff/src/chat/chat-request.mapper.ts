@@ -33,6 +33,24 @@ export interface TurnIdentity {
 }
 
 const PROMPT_VARIANT = /^[a-z0-9][a-z0-9-]{0,31}$/;
+/** A structured-header string, as the IETF Idempotency-Key draft has it: printable ASCII. */
+const IDEMPOTENCY_KEY = /^[\x20-\x7e]{0,255}$/;
+
+/**
+ * The Idempotency-Key header of a turn request (400 when malformed); empty when absent. The key
+ * travels in gRPC metadata, which takes printable ASCII only: a tab in it used to end in a 500.
+ */
+export function idempotencyKeyHeader(header: string | undefined): string {
+  const value = header ?? '';
+  if (!IDEMPOTENCY_KEY.test(value))
+    throw ApiError.badRequest(
+      value.length > 255
+        ? 'Idempotency-Key must be at most 255 characters.'
+        : 'Idempotency-Key must be printable ASCII (no tabs or other control characters).',
+      'Idempotency-Key',
+    );
+  return value;
+}
 
 /** The Hearth-Prompt-Variant header of a turn request (400 when malformed); empty when absent. */
 export function promptVariantHeader(header: string | undefined): string {

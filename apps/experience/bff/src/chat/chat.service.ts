@@ -23,7 +23,7 @@ import type { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import type { OrchestratorClient } from '../upstream/upstream.clients';
 import type { BackgroundChatService } from './background-chat.service';
 import { ChatCompletionBuilder, type ChatCompletion } from './chat-completion.builder';
-import { promptVariantHeader, toRunTurnRequest } from './chat-request.mapper';
+import { idempotencyKeyHeader, promptVariantHeader, toRunTurnRequest } from './chat-request.mapper';
 import type { ChatCompletionRequest } from './chat.schemas';
 import { SseWriter } from './sse.writer';
 
@@ -46,10 +46,7 @@ export class ChatService {
   /** Handles the request; resolves once the response is complete (or the client left). */
   async complete(req: BffRequest, res: Response, body: ChatCompletionRequest): Promise<void> {
     const caller = req.caller as AuthenticatedCaller;
-    const idempotencyKey = req.header('idempotency-key') ?? '';
-    if (idempotencyKey.length > 255) {
-      throw ApiError.badRequest('Idempotency-Key must be at most 255 characters.', 'Idempotency-Key');
-    }
+    const idempotencyKey = idempotencyKeyHeader(req.header('idempotency-key'));
     const request = toRunTurnRequest(body, {
       caller: toGrpcCaller(caller),
       requestId: req.requestId,

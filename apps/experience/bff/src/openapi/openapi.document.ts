@@ -128,8 +128,9 @@ const TURN_HEADERS = [
     in: 'header',
     description:
       'A retry with the same key and body replays the first answer; the same key with another body is a 422 ' +
-      '(idempotency_key_reused). A key names its turn for 24 h by default (IDEMPOTENCY_WINDOW_MS).',
-    schema: { type: 'string', maxLength: 255 },
+      '(idempotency_key_reused). A key names its turn for 24 h by default (IDEMPOTENCY_WINDOW_MS). ' +
+      'Printable ASCII, as the IETF Idempotency-Key draft has it.',
+    schema: { type: 'string', maxLength: 255, pattern: '^[\\x20-\\x7E]*$' },
   },
   { name: 'X-Request-Id', in: 'header', schema: { type: 'string', maxLength: 128 } },
   {

@@ -22,7 +22,7 @@ import { toGrpcCaller, type AuthenticatedCaller } from '../auth/authenticated-ca
 import type { BackgroundTurnDriver } from '../background/background-turn.driver';
 import { lastEventId, tailEventLog } from '../background/event-log.tail';
 import type { TurnEventLog } from '../background/turn-event.log';
-import { promptVariantHeader, toRunTurnRequest } from '../chat/chat-request.mapper';
+import { idempotencyKeyHeader, promptVariantHeader, toRunTurnRequest } from '../chat/chat-request.mapper';
 import { SseWriter } from '../chat/sse.writer';
 import { ApiError } from '../errors/api.error';
 import { apiErrorFromDetail, apiErrorFromGrpc } from '../errors/grpc-status.mapper';
@@ -89,10 +89,7 @@ export class ResponsesService {
   /** Handles POST /v1/responses; resolves once the answer (or the stream) is written. */
   async create(req: BffRequest, res: Response, body: CreateResponseRequest): Promise<void> {
     const caller = req.caller as AuthenticatedCaller;
-    const idempotencyKey = req.header('idempotency-key') ?? '';
-    if (idempotencyKey.length > 255) {
-      throw ApiError.badRequest('Idempotency-Key must be at most 255 characters.', 'Idempotency-Key');
-    }
+    const idempotencyKey = idempotencyKeyHeader(req.header('idempotency-key'));
     checkSemantics(body);
     const previous = body.previous_response_id
       ? await this.options.store.transcript(caller, body.previous_response_id, 'previous_response_id')
