@@ -185,7 +185,7 @@ export interface GrpcPathsOptions {
   maxTokens: number;
   /**
    * Another build's output folder (a copy of `dist/` taken before a change): a second gateway runs
-   * from it beside the current one, against the same worker, Redis and Kafka, as the path "gateway
+   * from it beside the current one, against the same worker, Redis and Kafka, as the path "model gateway
    * (baseline)", so a change's effect is measured in one run with the rounds alternating.
    */
   baselineDist?: string;
